@@ -1,0 +1,104 @@
+"""``make run``: the embedded database (unless MONGO_URI is set), seed data, then every service.
+
+The database runs in its own session so Ctrl-C reaches the services first; once they have
+stopped, the database is stopped too. Its data lives under ``.data/`` and survives restarts.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pymongo
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+SERVICES = ("catalogue",)  # each service seeds its own database with its own command
+PORTS = {"catalogue": 8001}
+
+
+def log(message: str) -> None:
+    print(f"[clinicbridge] {message}", flush=True)
+
+
+def start_database(env: dict) -> subprocess.Popen | None:
+    if env.get("MONGO_URI"):
+        log("using the MongoDB named by MONGO_URI")
+        return None
+    port = env.get("DB_PORT", "27018")
+    data = Path(env.get("DATA_DIR", ROOT / ".data")) / "db"
+    data.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [str(BIN / "secantusd-py"), "--host", "127.0.0.1", "--port", port, "--storage-path", str(data),
+         "--log-level", "WARNING"],
+        start_new_session=True,
+    )
+    env["MONGO_URI"] = f"mongodb://127.0.0.1:{port}"
+    log(f"embedded database (SecantusDB) on 127.0.0.1:{port}, data in {data}")
+    return process
+
+
+def wait_for_database(uri: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=500)
+    while True:
+        try:
+            client.admin.command("ping")
+            return
+        except pymongo.errors.PyMongoError:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the database did not answer within {timeout:.0f}s")
+            time.sleep(0.2)
+        finally:
+            client.close()
+
+
+def stop(process: subprocess.Popen | None, timeout: float = 10) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def main() -> int:
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"  # the Procfile's commands live in the venv
+    database = start_database(env)
+    honcho = None
+    stopping = False
+
+    def on_signal(signum, _frame):
+        nonlocal stopping
+        stopping = True
+        if honcho is not None and honcho.poll() is None:
+            honcho.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        wait_for_database(env["MONGO_URI"])
+        for service in SERVICES:
+            subprocess.run([sys.executable, "-m", f"services.{service}", "seed"], env=env, check=True, cwd=ROOT)
+        for service in SERVICES:
+            port = env.get(f"{service.upper()}_PORT", str(PORTS[service]))
+            log(f"{service:<10} http://127.0.0.1:{port}  (OpenAPI: /openapi.json)")
+        log("Ctrl-C stops everything")
+        if not stopping:
+            honcho = subprocess.Popen([str(BIN / "honcho"), "start", "-f", str(ROOT / "Procfile")], env=env, cwd=ROOT)
+            honcho.wait()
+        return 0
+    finally:
+        stop(honcho)
+        stop(database)
+        log("stopped")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

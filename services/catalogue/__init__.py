@@ -1,0 +1,1 @@
+"""The catalogue service: clinics, procedures and scar types (the knowledge of the seed document)."""

@@ -1,0 +1,176 @@
+"""Catalogue rules as plain functions: clinic filters, creation and guarded updates."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from mongoengine import NotUniqueError
+from mongoengine import ValidationError as ModelValidationError
+
+from services.common.errors import Problem, not_found, validation_problem
+from services.common.pagination import Sort
+from services.common.tokens import Principal
+
+from .models import Clinic, Procedure, query_terms, utcnow
+
+SEOUL = ZoneInfo("Asia/Seoul")
+
+# Which index serves a filter, most selective first: the query runs on the first one present.
+FILTER_INDEXES = ("search", "procedure", "language", "service", "district", "kind", "accreditation")
+SORTS = {
+    "name": Sort("sort_name", 1, "slug"),
+    "-name": Sort("sort_name", -1, "slug"),
+    "district": Sort("district", 1, "slug"),
+    "-district": Sort("district", -1, "slug"),
+    "updatedAt": Sort("updated_at", 1, "slug"),
+    "-updatedAt": Sort("updated_at", -1, "slug"),
+}
+SORT_INDEXES = {"sort_name": "by_name", "district": "district", "updated_at": "by_updated"}
+# Stored but never served: derived fields for indexes.
+CLINIC_PROJECTION = {"search_terms": 0, "language_keys": 0}
+
+
+def seoul_today() -> str:
+    return datetime.now(SEOUL).date().isoformat()
+
+
+def procedures_for_scar_type(scar_type: str) -> list[str]:
+    return [p.code for p in Procedure.objects(indications=scar_type).only("code")]
+
+
+def clinic_filter(query: dict) -> tuple[dict, str]:
+    """Mongo filter and index name for the allow-listed filters in ``query``.
+
+    Values reach the database only as equality or range operands of fields chosen here;
+    the schema has already checked each one's type and pattern.
+    """
+    conditions: dict[str, dict] = {}
+    if query.get("q"):
+        terms = query_terms(query["q"])
+        if not terms:
+            raise validation_problem([{"field": "q", "message": "needs at least one letter or digit"}])
+        conditions["search"] = {"search_terms": {"$all": terms}}
+    procedure_conditions = []
+    if "procedure" in query:
+        procedure_conditions.append({"procedures.code": {"$all": query["procedure"]}})
+    if "scarType" in query:
+        procedure_conditions.append({"procedures.code": {"$in": procedures_for_scar_type(query["scarType"])}})
+    if procedure_conditions:
+        conditions["procedure"] = procedure_conditions[0] if len(procedure_conditions) == 1 else {"$and": procedure_conditions}
+    if "language" in query:
+        level = query.get("languageLevel", "any")
+        conditions["language"] = {"language_keys": f"{level}:{query['language']}"}
+    if "service" in query:
+        conditions["service"] = {"international_services": {"$all": query["service"]}}
+    if "district" in query:
+        conditions["district"] = {"district": {"$in": query["district"]}}
+    if "kind" in query:
+        conditions["kind"] = {"kind": query["kind"]}
+    if query.get("accredited") is True:
+        conditions["accreditation"] = {"accreditations.expires_on": {"$gte": seoul_today()}}
+    elif query.get("accredited") is False:
+        conditions["accreditation"] = {"accreditations.expires_on": {"$not": {"$gte": seoul_today()}}}
+
+    ordered = [conditions[name] for name in FILTER_INDEXES if name in conditions]
+    sort = clinic_sort(query)
+    if not ordered:
+        return {}, SORT_INDEXES[sort.field]
+    # accredited=false cannot be served by the accreditation index on its own (a clinic with no
+    # badge has no key there); it is then applied on top of the clinic's sort index.
+    hint = next((name for name in FILTER_INDEXES if name in conditions
+                 and not (name == "accreditation" and query.get("accredited") is False)), SORT_INDEXES[sort.field])
+    return (ordered[0] if len(ordered) == 1 else {"$and": ordered}), hint
+
+
+def clinic_sort(query: dict) -> Sort:
+    return SORTS[query.get("sort", "name")]
+
+
+_PLATFORM_ONLY_FIELDS = ("kind", "accreditations")
+
+
+def _to_model_fields(body: dict) -> dict:
+    """Wire names (camelCase) to model fields (snake_case), for the writable clinic fields."""
+    def snake(name: str) -> str:
+        return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+    def convert(value):
+        if isinstance(value, dict) and not _is_localized(value):
+            return {snake(k): convert(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [convert(v) for v in value]
+        return value
+
+    # to_python turns nested dicts into the embedded documents the fields expect.
+    return {snake(key): Clinic._fields[snake(key)].to_python(convert(value)) for key, value in body.items()}
+
+
+def _is_localized(value: dict) -> bool:
+    return bool(value) and all(len(key) == 2 and key.islower() for key in value)
+
+
+def _check_procedures(body: dict) -> None:
+    offered = [item["code"] for item in body.get("procedures", [])]
+    errors = []
+    seen = set()
+    for index, code in enumerate(offered):
+        if code in seen:
+            errors.append({"field": f"procedures[{index}].code", "message": f"{code} is listed twice"})
+        seen.add(code)
+    known = {p.code for p in Procedure.objects(code__in=list(seen)).only("code")} if seen else set()
+    for index, code in enumerate(offered):
+        if code not in known:
+            errors.append({"field": f"procedures[{index}].code", "message": f"unknown procedure {code}"})
+    if errors:
+        raise validation_problem(errors, "The clinic lists procedures the catalogue does not know.")
+
+
+def _model_problem(exc: ModelValidationError) -> Problem:
+    errors = [{"field": field, "message": str(message)} for field, message in (exc.to_dict() or {}).items()]
+    return validation_problem(errors or [{"field": "(root)", "message": str(exc)}])
+
+
+def create_clinic(body: dict) -> Clinic:
+    _check_procedures(body)
+    clinic = Clinic(**_to_model_fields(body))
+    try:
+        clinic.save(force_insert=True)
+    except ModelValidationError as exc:
+        raise _model_problem(exc) from None
+    except NotUniqueError:
+        raise Problem(409, "ALREADY_EXISTS", f"A clinic with slug {body['slug']!r} already exists.") from None
+    return clinic
+
+
+def update_clinic(slug: str, patch: dict, principal: Principal, expected_version: int | None) -> Clinic:
+    """Apply a merge patch. The write is guarded by the version read, so a concurrent edit
+    is never silently overwritten: it turns into a 409 (or 412 with If-Match)."""
+    if not principal.administers(slug):
+        raise Problem(403, "FORBIDDEN", "You may only change your own clinic's profile.")
+    if not principal.is_platform_admin:
+        restricted = [field for field in _PLATFORM_ONLY_FIELDS if field in patch]
+        if restricted:
+            raise Problem(403, "FORBIDDEN_FIELD", "Only a platform admin may change these fields.",
+                          errors=[{"field": field, "message": "platform admins only"} for field in restricted])
+    clinic = Clinic.objects(slug=slug).first()
+    if clinic is None:
+        raise not_found("clinic", slug)
+    if expected_version is not None and clinic.version != expected_version:
+        raise Problem(412, "VERSION_MISMATCH", f"The clinic is at version {clinic.version}, not {expected_version}.")
+    _check_procedures(patch)
+    read_version = clinic.version
+    for field, value in _to_model_fields(patch).items():
+        setattr(clinic, field, value)
+    clinic.updated_at = utcnow()
+    try:
+        clinic.validate()  # also derives the search and language keys
+    except ModelValidationError as exc:
+        raise _model_problem(exc) from None
+    document = clinic.to_mongo().to_dict()
+    document.pop("_id", None)
+    document["version"] = read_version + 1
+    changed = Clinic._get_collection().update_one({"slug": slug, "version": read_version}, {"$set": document})
+    if changed.matched_count == 0:
+        raise Problem(409, "CONCURRENT_UPDATE", "The clinic changed while this update was applied; read it again and retry.")
+    clinic.version = read_version + 1
+    return clinic

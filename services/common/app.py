@@ -1,0 +1,62 @@
+"""The app factory every service uses: settings, logs, request ids, errors, database, health, OpenAPI."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from flask import Blueprint, Flask, current_app, jsonify
+
+from .config import Settings
+from .db import connect_database, ping
+from .errors import Problem, register_error_handlers
+from .observability import configure_logging, init_request_ids
+from .openapi import build_openapi
+from .validation import contract
+
+
+def _health_blueprint(title: str, description: str) -> Blueprint:
+    bp = Blueprint("health", __name__)
+
+    @bp.get("/healthz")
+    @contract(summary="The process is alive.", response="common/health", tags=("health",))
+    def healthz():
+        return jsonify(status="ok")
+
+    @bp.get("/readyz")
+    @contract(summary="The service can reach its database.", response="common/health", tags=("health",))
+    def readyz():
+        try:
+            ping(current_app.config["SETTINGS"].service)
+        except Exception:
+            raise Problem(503, "DATABASE_UNAVAILABLE", "The service's database is unavailable.",
+                          headers={"Retry-After": "2"}) from None
+        return jsonify(status="ready")
+
+    @bp.get("/openapi.json")
+    def openapi():
+        if "OPENAPI" not in current_app.extensions:
+            current_app.extensions["OPENAPI"] = build_openapi(current_app, title, description)
+        return jsonify(current_app.extensions["OPENAPI"])
+
+    return bp
+
+
+def create_service_app(
+    settings: Settings,
+    *,
+    title: str,
+    description: str,
+    blueprints: Iterable[Blueprint],
+) -> Flask:
+    app = Flask(settings.service)
+    app.config["SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.ensure_ascii = False  # Korean, Chinese and Japanese names stay readable
+    app.json.sort_keys = False
+    configure_logging(settings.service, settings.log_level)
+    init_request_ids(app)
+    register_error_handlers(app)
+    connect_database(settings)
+    app.register_blueprint(_health_blueprint(title, description))
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
+    return app

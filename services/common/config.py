@@ -1,0 +1,72 @@
+"""Configuration, read from the environment only. Every knob has a default."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+
+DEV_TOKEN_SECRET = "clinicbridge-development-secret-change-me"
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a service needs to run. Built by :func:`from_env`; tests use ``replace``."""
+
+    service: str
+    environment: str = "development"
+    mongo_uri: str = "mongodb://127.0.0.1:27018"
+    database: str = ""
+    mongo_timeout_ms: int = 2000
+    token_secret: str = DEV_TOKEN_SECRET
+    token_ttl_seconds: int = 60
+    max_body_bytes: int = 64 * 1024
+    log_level: str = "INFO"
+    http_timeout_seconds: float = 3.0
+    service_urls: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    def with_overrides(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+
+SERVICE_URL_DEFAULTS = {
+    "catalogue": "http://127.0.0.1:8001",
+    "packages": "http://127.0.0.1:8002",
+    "bookings": "http://127.0.0.1:8003",
+}
+
+
+def from_env(service: str) -> Settings:
+    env = os.environ.get
+    settings = Settings(
+        service=service,
+        environment=env("CLINICBRIDGE_ENV", "development"),
+        mongo_uri=env("MONGO_URI") or "mongodb://127.0.0.1:27018",
+        database=env(f"{service.upper()}_DB_NAME", f"clinicbridge_{service}"),
+        mongo_timeout_ms=_int("MONGO_TIMEOUT_MS", 2000),
+        token_secret=env("SERVICE_TOKEN_SECRET", DEV_TOKEN_SECRET),
+        token_ttl_seconds=_int("SERVICE_TOKEN_TTL_SECONDS", 60),
+        max_body_bytes=_int("MAX_BODY_BYTES", 64 * 1024),
+        log_level=env("LOG_LEVEL", "INFO").upper(),
+        http_timeout_seconds=float(env("HTTP_TIMEOUT_SECONDS", "3")),
+        service_urls={
+            name: env(f"{name.upper()}_URL", default)
+            for name, default in SERVICE_URL_DEFAULTS.items()
+        },
+    )
+    if settings.is_production and settings.token_secret == DEV_TOKEN_SECRET:
+        # Fail fast: a production service must never accept tokens signed with a public secret.
+        raise RuntimeError("SERVICE_TOKEN_SECRET must be set when CLINICBRIDGE_ENV=production")
+    return settings

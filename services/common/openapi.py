@@ -1,0 +1,116 @@
+"""``/openapi.json``: an OpenAPI 3.1 document assembled from the views' contracts and ``schemas/``."""
+from __future__ import annotations
+
+import copy
+import re
+
+from flask import Flask
+
+from .validation import SCHEMAS
+
+_RULE_ARG = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
+
+
+def _component_name(schema_name: str) -> str:
+    return "".join(part.capitalize() for part in re.split(r"[/_-]", schema_name))
+
+
+def _rewrite_refs(node, names: set[str]):
+    """Refs between files (``/common.json#/$defs/x``) become refs into ``components/schemas``."""
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str) and value.startswith("/"):
+                file_part, _, pointer = value.partition("#")
+                schema_name = file_part.lstrip("/").removesuffix(".json")
+                if pointer.startswith("/$defs/"):
+                    target = _component_name(schema_name) + "_" + pointer.split("/")[-1]
+                else:
+                    target = _component_name(schema_name)
+                names.add(schema_name)
+                out[key] = f"#/components/schemas/{target}"
+            else:
+                out[key] = _rewrite_refs(value, names)
+        return out
+    if isinstance(node, list):
+        return [_rewrite_refs(item, names) for item in node]
+    return node
+
+
+def _add_component(components: dict, schema_name: str) -> None:
+    pending = [schema_name]
+    while pending:
+        name = pending.pop()
+        component = _component_name(name)
+        if component in components:
+            continue
+        referenced: set[str] = set()
+        schema = _rewrite_refs(copy.deepcopy(SCHEMAS[name]), referenced)
+        for def_name, definition in schema.pop("$defs", {}).items():
+            components[f"{component}_{def_name}"] = _rewrite_refs(definition, referenced)
+        schema.pop("$schema", None)
+        schema.pop("$id", None)
+        components[component] = schema
+        pending.extend(referenced - {name})
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{_component_name(name)}"}
+
+
+def build_openapi(app: Flask, title: str, description: str) -> dict:
+    components: dict[str, dict] = {}
+    _add_component(components, "common/problem")
+    paths: dict[str, dict] = {}
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions.get(rule.endpoint)
+        spec = getattr(view, "contract", None)
+        if spec is None:
+            continue
+        path = _RULE_ARG.sub(r"{\1}", rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            operation: dict = {"summary": spec.summary, "operationId": rule.endpoint.replace(".", "_") + "_" + method.lower(),
+                               "tags": list(spec.tags), "parameters": [], "responses": {}}
+            for arg in rule.arguments:
+                operation["parameters"].append({"name": arg, "in": "path", "required": True, "schema": {"type": "string"}})
+            if spec.query:
+                _add_component(components, spec.query)
+                query_schema = SCHEMAS[spec.query]
+                for name, prop in query_schema.get("properties", {}).items():
+                    param = {"name": name, "in": "query", "required": name in query_schema.get("required", []),
+                             "schema": _rewrite_refs(copy.deepcopy(prop), set())}
+                    if prop.get("type") == "array":
+                        param.update(style="form", explode=False)
+                    if "description" in prop:
+                        param["description"] = prop["description"]
+                    operation["parameters"].append(param)
+            if spec.body:
+                _add_component(components, spec.body)
+                operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(spec.body)}}}
+            if spec.auth != "public":
+                operation["security"] = [{"serviceToken": []}] if spec.auth == "token" else [{}, {"serviceToken": []}]
+            success: dict = {"description": "Success"}
+            if spec.response:
+                _add_component(components, spec.response)
+                success["content"] = {"application/json": {"schema": _ref(spec.response)}}
+            operation["responses"][str(spec.status)] = success
+            problem = {"content": {"application/problem+json": {"schema": _ref("common/problem")}}}
+            codes = set(spec.errors) | {400}
+            if spec.body:
+                codes |= {413, 415}
+            if spec.auth == "token":
+                codes |= {401, 403}
+            for status in sorted(codes):
+                operation["responses"][str(status)] = {"description": "Problem", **problem}
+            operation["responses"]["503"] = {"description": "Database unavailable", **problem}
+            paths.setdefault(path, {})[method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": "1.0.0", "description": description},
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": dict(sorted(components.items())),
+            "securitySchemes": {"serviceToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    }
