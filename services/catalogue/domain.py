@@ -52,7 +52,9 @@ def clinic_filter(query: dict) -> tuple[dict, str]:
         conditions["search"] = {"search_terms": {"$all": terms}}
     procedure_conditions = []
     if "procedure" in query:
-        procedure_conditions.append({"procedures.code": {"$all": query["procedure"]}})
+        # One equality per code rather than $all: the same meaning in MongoDB, and SecantusDB
+        # 0.7.0b3 matches nothing for $all on a path through embedded documents.
+        procedure_conditions += [{"procedures.code": code} for code in query["procedure"]]
     if "scarType" in query:
         procedure_conditions.append({"procedures.code": {"$in": procedures_for_scar_type(query["scarType"])}})
     if procedure_conditions:

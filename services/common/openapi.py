@@ -15,14 +15,15 @@ def _component_name(schema_name: str) -> str:
     return "".join(part.capitalize() for part in re.split(r"[/_-]", schema_name))
 
 
-def _rewrite_refs(node, names: set[str]):
-    """Refs between files (``/common.json#/$defs/x``) become refs into ``components/schemas``."""
+def _rewrite_refs(node, names: set[str], current: str):
+    """Refs to a file (``/common/defs.json#/$defs/x``) or within ``current`` (``#/$defs/x``)
+    become refs into ``components/schemas``; referenced files are added to ``names``."""
     if isinstance(node, dict):
         out = {}
         for key, value in node.items():
-            if key == "$ref" and isinstance(value, str) and value.startswith("/"):
+            if key == "$ref" and isinstance(value, str) and (value.startswith("/") or value.startswith("#")):
                 file_part, _, pointer = value.partition("#")
-                schema_name = file_part.lstrip("/").removesuffix(".json")
+                schema_name = file_part.lstrip("/").removesuffix(".json") if file_part else current
                 if pointer.startswith("/$defs/"):
                     target = _component_name(schema_name) + "_" + pointer.split("/")[-1]
                 else:
@@ -30,10 +31,10 @@ def _rewrite_refs(node, names: set[str]):
                 names.add(schema_name)
                 out[key] = f"#/components/schemas/{target}"
             else:
-                out[key] = _rewrite_refs(value, names)
+                out[key] = _rewrite_refs(value, names, current)
         return out
     if isinstance(node, list):
-        return [_rewrite_refs(item, names) for item in node]
+        return [_rewrite_refs(item, names, current) for item in node]
     return node
 
 
@@ -45,9 +46,9 @@ def _add_component(components: dict, schema_name: str) -> None:
         if component in components:
             continue
         referenced: set[str] = set()
-        schema = _rewrite_refs(copy.deepcopy(SCHEMAS[name]), referenced)
+        schema = _rewrite_refs(copy.deepcopy(SCHEMAS[name]), referenced, name)
         for def_name, definition in schema.pop("$defs", {}).items():
-            components[f"{component}_{def_name}"] = _rewrite_refs(definition, referenced)
+            components[f"{component}_{def_name}"] = definition
         schema.pop("$schema", None)
         schema.pop("$id", None)
         components[component] = schema
@@ -78,7 +79,7 @@ def build_openapi(app: Flask, title: str, description: str) -> dict:
                 query_schema = SCHEMAS[spec.query]
                 for name, prop in query_schema.get("properties", {}).items():
                     param = {"name": name, "in": "query", "required": name in query_schema.get("required", []),
-                             "schema": _rewrite_refs(copy.deepcopy(prop), set())}
+                             "schema": _rewrite_refs(copy.deepcopy(prop), set(), spec.query)}
                     if prop.get("type") == "array":
                         param.update(style="form", explode=False)
                     if "description" in prop:

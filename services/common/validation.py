@@ -87,7 +87,7 @@ def validate(name: str, instance: Any) -> Any:
     return instance
 
 
-_UNEXPECTED = re.compile(r"\((.+)\) (?:was|were) unexpected")
+_UNEXPECTED = re.compile(r"\((.+) (?:was|were) unexpected\)")
 
 
 def _describe(error) -> list[dict]:

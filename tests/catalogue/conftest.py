@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import pytest
+
+from services.catalogue import seed
+from services.catalogue.app import create_app
+from services.catalogue.models import Clinic
+
+
+@pytest.fixture
+def catalogue(settings_for, mongo_client):
+    """A catalogue app on a fresh database holding the seed data."""
+    settings = settings_for("catalogue")
+    app = create_app(settings)
+    with app.app_context():
+        seed.load_seed()
+    app.db = mongo_client[settings.database]
+    yield app
+    mongo_client.drop_database(settings.database)
+
+
+@pytest.fixture
+def client(catalogue):
+    return catalogue.test_client()
+
+
+@pytest.fixture
+def with_synthetic(catalogue):
+    def add(count: int) -> int:
+        with catalogue.app_context():
+            return seed.load_synthetic(count)
+    return add
+
+
+def snapshot(app) -> list[dict]:
+    """Every clinic as stored, to prove a refused request wrote nothing."""
+    return list(Clinic._get_collection().find({}, {"_id": 0}).sort("slug", 1))

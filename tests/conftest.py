@@ -1,0 +1,100 @@
+"""Test fixtures: one real MongoDB wire-protocol server for the session.
+
+With MONGO_URI set the suite uses that MongoDB; otherwise it starts SecantusDB's
+``secantusd-py`` as its own process on a free port with a temporary directory, and
+stops it at the end. Every test gets databases of its own.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pymongo
+import pytest
+
+from services.common.config import Settings
+from services.common.tokens import Principal, mint
+
+BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_mongo(uri: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=300)
+        try:
+            client.admin.command("ping")
+            return
+        except pymongo.errors.PyMongoError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+        finally:
+            client.close()
+
+
+@pytest.fixture(scope="session")
+def mongo_uri():
+    if os.environ.get("MONGO_URI"):
+        yield os.environ["MONGO_URI"]
+        return
+    port = free_port()
+    data = tempfile.mkdtemp(prefix="clinicbridge-test-db-")
+    server = subprocess.Popen(
+        [str(BIN / "secantusd-py"), "--host", "127.0.0.1", "--port", str(port), "--storage-path", data,
+         "--log-level", "WARNING"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    uri = f"mongodb://127.0.0.1:{port}"
+    try:
+        wait_for_mongo(uri)
+        yield uri
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def mongo_client(mongo_uri):
+    client = pymongo.MongoClient(mongo_uri)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def settings_for(mongo_uri):
+    """Settings for a service, on a database no other test uses."""
+    def make(service: str, **overrides) -> Settings:
+        base = Settings(service=service, mongo_uri=mongo_uri, database=f"test_{service}_{uuid.uuid4().hex[:10]}",
+                        log_level="WARNING")
+        return base.with_overrides(**overrides)
+    return make
+
+
+@pytest.fixture
+def bearer():
+    """``Authorization`` headers carrying a service token for a principal."""
+    def make(role: str, *, clinic: str | None = None, agency: str | None = None,
+             secret: str | None = None, ttl: int = 60, now: float | None = None) -> dict:
+        principal = Principal(role=role, subject=f"test-{role.lower()}", clinic=clinic, agency=agency)
+        token = mint(principal, secret or Settings(service="x").token_secret, ttl, now=now)
+        return {"Authorization": f"Bearer {token}"}
+    return make
