@@ -43,8 +43,8 @@ def start_database(env: dict) -> subprocess.Popen | None:
 
 def wait_for_database(uri: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
-    client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=500)
     while True:
+        client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=500)
         try:
             client.admin.command("ping")
             return

@@ -45,9 +45,8 @@ def list_clinics(query):
             raise validation_problem([{"field": name, "message": "cannot be combined with ids"} for name in others])
         found = batch_lookup(collection, "slug", query["ids"], domain.CLINIC_PROJECTION)
         return jsonify(items=[render.clinic(doc, lang, today) if doc else None for doc in found], nextCursor=None)
-    find_filter, hint = domain.clinic_filter(query)
-    page = paginate(collection, find_filter, domain.clinic_sort(query), limit=query.get("limit", DEFAULT_LIMIT),
-                    cursor=query.get("cursor"), hint=hint, projection=domain.CLINIC_PROJECTION,
+    page = paginate(collection, domain.clinic_filter(query), domain.clinic_sort(query),
+                    limit=query.get("limit", DEFAULT_LIMIT), cursor=query.get("cursor"), projection=domain.CLINIC_PROJECTION,
                     with_total=query.get("total", False))
     return jsonify(page.to_json(lambda doc: render.clinic(doc, lang, today)))
 
@@ -86,7 +85,7 @@ def update_clinic(slug, body, principal):
 
 # -- procedures and scar types ---------------------------------------------------------------
 
-PROCEDURE_SORT = Sort("code", 1, "code")
+PROCEDURE_SORT = Sort("code", 1)
 
 
 @bp.get("/procedures")

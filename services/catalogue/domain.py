@@ -15,19 +15,16 @@ from .models import Clinic, Procedure, query_terms, utcnow
 
 SEOUL = ZoneInfo("Asia/Seoul")
 
-# Which index serves a filter, most selective first: the query runs on the first one present.
-FILTER_INDEXES = ("search", "procedure", "language", "service", "district", "kind", "accreditation")
 SORTS = {
-    "name": Sort("sort_name", 1, "slug"),
-    "-name": Sort("sort_name", -1, "slug"),
-    "district": Sort("district", 1, "slug"),
-    "-district": Sort("district", -1, "slug"),
-    "updatedAt": Sort("updated_at", 1, "slug"),
-    "-updatedAt": Sort("updated_at", -1, "slug"),
+    "name": Sort("name_key", 1),
+    "-name": Sort("name_key", -1),
+    "district": Sort("district_key", 1),
+    "-district": Sort("district_key", -1),
+    "updatedAt": Sort("updated_key", 1),
+    "-updatedAt": Sort("updated_key", -1),
 }
-SORT_INDEXES = {"sort_name": "by_name", "district": "district", "updated_at": "by_updated"}
 # Stored but never served: derived fields for indexes.
-CLINIC_PROJECTION = {"search_terms": 0, "language_keys": 0}
+CLINIC_PROJECTION = {"search_terms": 0, "language_keys": 0, "name_key": 0, "district_key": 0, "updated_key": 0}
 
 
 def seoul_today() -> str:
@@ -38,50 +35,47 @@ def procedures_for_scar_type(scar_type: str) -> list[str]:
     return [p.code for p in Procedure.objects(indications=scar_type).only("code")]
 
 
-def clinic_filter(query: dict) -> tuple[dict, str]:
-    """Mongo filter and index name for the allow-listed filters in ``query``.
+def clinic_filter(query: dict) -> dict:
+    """The Mongo filter for the allow-listed filters in ``query``; each one has an index.
 
     Values reach the database only as equality or range operands of fields chosen here;
-    the schema has already checked each one's type and pattern.
+    the schema has already checked each one's type and pattern. The filter is one flat
+    document (``$and`` only where a field is constrained twice), its conditions inserted
+    from the usually most selective to the least: MongoDB's planner races the candidate
+    indexes anyway, while SecantusDB's takes the first indexed field it meets.
     """
-    conditions: dict[str, dict] = {}
+    flat: dict = {}
+    extra: list[dict] = []
     if query.get("q"):
         terms = query_terms(query["q"])
         if not terms:
             raise validation_problem([{"field": "q", "message": "needs at least one letter or digit"}])
-        conditions["search"] = {"search_terms": {"$all": terms}}
-    procedure_conditions = []
-    if "procedure" in query:
-        # One equality per code rather than $all: the same meaning in MongoDB, and SecantusDB
-        # 0.7.0b3 matches nothing for $all on a path through embedded documents.
-        procedure_conditions += [{"procedures.code": code} for code in query["procedure"]]
+        flat["search_terms"] = terms[0] if len(terms) == 1 else {"$all": terms}
+    if "district" in query:
+        districts = query["district"]
+        flat["district"] = districts[0] if len(districts) == 1 else {"$in": districts}
+    # One equality per procedure code rather than $all: the same meaning in MongoDB, and
+    # SecantusDB 0.7.0b3 matches nothing for $all on a path through embedded documents.
+    procedure_conditions = [{"procedures.code": code} for code in query.get("procedure", [])]
     if "scarType" in query:
         procedure_conditions.append({"procedures.code": {"$in": procedures_for_scar_type(query["scarType"])}})
     if procedure_conditions:
-        conditions["procedure"] = procedure_conditions[0] if len(procedure_conditions) == 1 else {"$and": procedure_conditions}
-    if "language" in query:
-        level = query.get("languageLevel", "any")
-        conditions["language"] = {"language_keys": f"{level}:{query['language']}"}
+        flat.update(procedure_conditions[0])
+        extra += procedure_conditions[1:]
     if "service" in query:
-        conditions["service"] = {"international_services": {"$all": query["service"]}}
-    if "district" in query:
-        conditions["district"] = {"district": {"$in": query["district"]}}
+        services = query["service"]
+        flat["international_services"] = services[0] if len(services) == 1 else {"$all": services}
+    if "language" in query:
+        flat["language_keys"] = f"{query.get('languageLevel', 'any')}:{query['language']}"
     if "kind" in query:
-        conditions["kind"] = {"kind": query["kind"]}
+        flat["kind"] = query["kind"]
     if query.get("accredited") is True:
-        conditions["accreditation"] = {"accreditations.expires_on": {"$gte": seoul_today()}}
+        flat["accreditations.expires_on"] = {"$gte": seoul_today()}
     elif query.get("accredited") is False:
-        conditions["accreditation"] = {"accreditations.expires_on": {"$not": {"$gte": seoul_today()}}}
-
-    ordered = [conditions[name] for name in FILTER_INDEXES if name in conditions]
-    sort = clinic_sort(query)
-    if not ordered:
-        return {}, SORT_INDEXES[sort.field]
-    # accredited=false cannot be served by the accreditation index on its own (a clinic with no
-    # badge has no key there); it is then applied on top of the clinic's sort index.
-    hint = next((name for name in FILTER_INDEXES if name in conditions
-                 and not (name == "accreditation" and query.get("accredited") is False)), SORT_INDEXES[sort.field])
-    return (ordered[0] if len(ordered) == 1 else {"$and": ordered}), hint
+        flat["accreditations.expires_on"] = {"$not": {"$gte": seoul_today()}}
+    if extra:
+        flat["$and"] = extra
+    return flat
 
 
 def clinic_sort(query: dict) -> Sort:

@@ -164,15 +164,16 @@ class Clinic(Document):
         "auto_create_index": False,
         "indexes": [
             {"fields": ["slug"], "unique": True},
-            {"fields": ["kind", "sort_name", "slug"], "name": "kind"},
-            {"fields": ["district", "sort_name", "slug"], "name": "district"},
+            {"fields": ["kind", "name_key"], "name": "kind"},
+            {"fields": ["district", "name_key"], "name": "district"},
             {"fields": ["procedures.code"], "name": "procedure"},
             {"fields": ["language_keys"], "name": "language"},
             {"fields": ["international_services"], "name": "service"},
             {"fields": ["accreditations.expires_on"], "name": "accreditation"},
             {"fields": ["search_terms"], "name": "search"},
-            {"fields": ["sort_name", "slug"], "name": "by_name"},
-            {"fields": ["updated_at", "slug"], "name": "by_updated"},
+            {"fields": ["name_key"], "name": "by_name"},
+            {"fields": ["district_key"], "name": "by_district"},
+            {"fields": ["updated_key"], "name": "by_updated"},
         ],
     }
     slug = StringField(required=True, regex=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=80)
@@ -194,13 +195,19 @@ class Clinic(Document):
     version = IntField(required=True, default=1, min_value=1)
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
-    # Derived on save; never written by callers.
-    sort_name = StringField()
+    # Derived on save; never written by callers. Each *_key is unique (it ends with the slug),
+    # so a page cursor is one range condition on one indexed field.
+    name_key = StringField()
+    district_key = StringField()
+    updated_key = StringField()
     search_terms = ListField(StringField())
     language_keys = ListField(StringField())
 
     def clean(self):
-        self.sort_name = (self.name.get("en") or "").casefold()
+        sort_name = (self.name.get("en") or "").casefold()
+        self.name_key = f"{sort_name}\x00{self.slug}"
+        self.district_key = f"{self.district}\x00{sort_name}\x00{self.slug}"
+        self.updated_key = f"{self.updated_at.astimezone(timezone.utc).isoformat()}\x00{self.slug}"
         self.search_terms = search_terms(self.slug.replace("-", " "), *self.name.values())
         keys = []
         for level, field in (("booking", "booking"), ("inRoom", "in_room"), ("aftercare", "aftercare")):

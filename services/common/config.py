@@ -66,7 +66,7 @@ def from_env(service: str) -> Settings:
             for name, default in SERVICE_URL_DEFAULTS.items()
         },
     )
-    if settings.is_production and settings.token_secret == DEV_TOKEN_SECRET:
-        # Fail fast: a production service must never accept tokens signed with a public secret.
-        raise RuntimeError("SERVICE_TOKEN_SECRET must be set when CLINICBRIDGE_ENV=production")
+    if settings.is_production and (settings.token_secret == DEV_TOKEN_SECRET or len(settings.token_secret) < 32):
+        # Fail fast: a production service must never accept tokens signed with a public or short secret.
+        raise RuntimeError("SERVICE_TOKEN_SECRET must be set to 32+ characters when CLINICBRIDGE_ENV=production")
     return settings

@@ -24,17 +24,16 @@ MAX_BATCH = 100
 
 @dataclass(frozen=True)
 class Sort:
-    """Sort by ``field`` then by the unique ``tiebreak``, both in ``direction`` (1 or -1)."""
+    """Sort by ``field`` in ``direction`` (1 or -1). The field must be unique and always set:
+    a composite key ending with the item's identifier makes any order unique, so a cursor is
+    a single range condition on one indexed field (no ``$or``, which planners serve poorly)."""
 
     field: str
     direction: int
-    tiebreak: str
 
     @property
     def spec(self) -> list[tuple[str, int]]:
-        if self.field == self.tiebreak:
-            return [(self.field, self.direction)]
-        return [(self.field, self.direction), (self.tiebreak, self.direction)]
+        return [(self.field, self.direction)]
 
 
 @dataclass
@@ -52,21 +51,14 @@ class Page:
 
 def _serializer(sort: Sort) -> URLSafeSerializer:
     secret = current_app.config["SETTINGS"].token_secret
-    return URLSafeSerializer(secret, salt=f"cursor:{sort.field}:{sort.direction}:{sort.tiebreak}")
-
-
-def _lookup(doc: dict, dotted: str) -> Any:
-    for part in dotted.split("."):
-        doc = doc.get(part) if isinstance(doc, dict) else None
-    return doc
+    return URLSafeSerializer(secret, salt=f"cursor:{sort.field}:{sort.direction}")
 
 
 def encode_cursor(sort: Sort, last: dict) -> str:
-    key = [_lookup(last, sort.field), _lookup(last, sort.tiebreak)]
-    return _serializer(sort).dumps(json_util.dumps(key))
+    return _serializer(sort).dumps(json_util.dumps(last[sort.field]))
 
 
-def decode_cursor(sort: Sort, cursor: str) -> list:
+def decode_cursor(sort: Sort, cursor: str):
     try:
         return json_util.loads(_serializer(sort).loads(cursor))
     except (BadSignature, ValueError, TypeError):
@@ -76,14 +68,6 @@ def decode_cursor(sort: Sort, cursor: str) -> list:
         ) from None
 
 
-def _after(sort: Sort, key: list) -> dict:
-    op = "$gt" if sort.direction == 1 else "$lt"
-    value, tiebreak = key
-    if sort.field == sort.tiebreak:
-        return {sort.tiebreak: {op: tiebreak}}
-    return {"$or": [{sort.field: {op: value}}, {sort.field: value, sort.tiebreak: {op: tiebreak}}]}
-
-
 def paginate(
     collection: Collection,
     query: dict,
@@ -91,23 +75,27 @@ def paginate(
     *,
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
-    hint: str | None = None,
     projection: dict | None = None,
     with_total: bool = False,
 ) -> Page:
+    """One page of ``query`` in ``sort`` order, after ``cursor``. ``projection`` may leave
+    out the sort field; it is still read for the next cursor."""
     limit = max(1, min(limit, MAX_LIMIT))
-    conditions = [query] if query else []
+    find_filter = dict(query)
     if cursor:
-        conditions.append(_after(sort, decode_cursor(sort, cursor)))
-    find_filter = conditions[0] if len(conditions) == 1 else ({"$and": conditions} if conditions else {})
-    found = collection.find(find_filter, projection).sort(sort.spec).limit(limit + 1)
-    if hint:
-        found = found.hint(hint)
-    items = list(found)
+        after = {"$gt" if sort.direction == 1 else "$lt": decode_cursor(sort, cursor)}
+        if sort.field in find_filter:
+            find_filter = {"$and": [query, {sort.field: after}]}
+        else:
+            find_filter[sort.field] = after
+    if projection and all(value == 0 for value in projection.values()):
+        projection = {k: v for k, v in projection.items() if k != sort.field}
+    items = list(collection.find(find_filter, projection).sort(sort.spec).limit(limit + 1))
     next_cursor = encode_cursor(sort, items[limit - 1]) if len(items) > limit else None
-    total = None
-    if with_total:
-        total = collection.count_documents(query, hint=hint) if hint else collection.count_documents(query)
+    if projection and all(value == 0 for value in projection.values()):
+        for item in items:
+            item.pop(sort.field, None)
+    total = collection.count_documents(query) if with_total else None
     return Page(items=items[:limit], next_cursor=next_cursor, total=total)
 
 

@@ -1,0 +1,19 @@
+"""``make bench``: every benchmark, or the ones named (``make bench BENCH_ARGS=catalogue``)."""
+from __future__ import annotations
+
+import sys
+
+from . import catalogue
+
+BENCHES = {"catalogue": catalogue.run}
+
+
+def main(names: list[str]) -> None:
+    for name in names or list(BENCHES):
+        if name not in BENCHES:
+            raise SystemExit(f"unknown bench {name!r}; choose from {', '.join(BENCHES)}")
+        BENCHES[name]()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

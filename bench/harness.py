@@ -1,0 +1,98 @@
+"""What every bench needs: a database, services under gunicorn, and wrk to measure them."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+from tests.conftest import free_port, wait_for_mongo
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    print("installing wrk (Debian package) ...", flush=True)
+    subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, stdout=subprocess.DEVNULL)
+    return shutil.which("wrk")
+
+
+@contextmanager
+def database():
+    """MONGO_URI if set, else a SecantusDB process on a free port with a temporary directory."""
+    if os.environ.get("MONGO_URI"):
+        yield os.environ["MONGO_URI"]
+        return
+    port, data = free_port(), tempfile.mkdtemp(prefix="clinicbridge-bench-")
+    server = subprocess.Popen([str(BIN / "secantusd-py"), "--host", "127.0.0.1", "--port", str(port),
+                               "--storage-path", data, "--log-level", "WARNING"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        uri = f"mongodb://127.0.0.1:{port}"
+        wait_for_mongo(uri)
+        yield uri
+    finally:
+        server.terminate()
+        server.wait(10)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@contextmanager
+def service(app: str, env: dict, workers: int = 2):
+    """``services.<app>.wsgi:app`` under gunicorn, as `make run` serves it; yields its base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-c", str(ROOT / "services/common/gunicorn_config.py"),
+         "--bind", f"127.0.0.1:{port}", f"{app}.wsgi:app"],
+        cwd=ROOT, env={**os.environ, **env, "WEB_CONCURRENCY": str(workers)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"{app} did not start")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(15)
+
+
+def wrk(url: str, connections: int, seconds: int = SECONDS, headers: dict | None = None) -> dict:
+    command = [ensure_wrk(), f"-t{min(connections, 2)}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+               "-s", str(ROOT / "bench/report.lua")]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def table(title: str, rows: list[tuple[str, dict]], floor: dict[int, dict] | None = None) -> None:
+    """Print figures side by side; ``floor`` (per concurrency) adds the p50 ratio to it."""
+    print(f"\n{title}")
+    print(f"{'case':<58}{'conc':>5}{'rps':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'x floor p50':>13}")
+    for name, figures in rows:
+        ratio = ""
+        if floor and figures["connections"] in floor:
+            ratio = f"{figures['p50_ms'] / floor[figures['connections']]['p50_ms']:.1f}"
+        print(f"{name:<58}{figures['connections']:>5}{figures['rps']:>9.0f}{figures['p50_ms']:>9.2f}"
+              f"{figures['p99_ms']:>9.2f}{figures['errors'] + figures['non2xx']:>8}{ratio:>13}")

@@ -1,0 +1,94 @@
+"""`make run`'s stack: starts, seeds once, serves, stops every process on Ctrl-C, keeps its data."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pymongo
+import requests
+
+from .conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def start(env: dict) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "scripts.devstack"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+
+def wait_ready(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stdout.read()
+        try:
+            if requests.get(url, timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{url} not ready in {timeout}s")
+
+
+def interrupt(process: subprocess.Popen) -> str:
+    # Ctrl-C in a terminal signals the whole foreground process group.
+    os.killpg(process.pid, signal.SIGINT)
+    output, _ = process.communicate(timeout=30)
+    return output
+
+
+def port_closed(port: int) -> bool:
+    try:
+        requests.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5)
+        return False
+    except requests.RequestException:
+        return True
+
+
+def test_make_run_serves_stops_cleanly_and_keeps_its_data(tmp_path):
+    db_port, catalogue_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if k != "MONGO_URI"}
+    env.update(DB_PORT=str(db_port), CATALOGUE_PORT=str(catalogue_port), DATA_DIR=str(tmp_path), WEB_CONCURRENCY="1",
+               LOG_LEVEL="WARNING")
+    base = f"http://127.0.0.1:{catalogue_port}"
+
+    first = start(env)
+    try:
+        wait_ready(f"{base}/readyz", first)
+        assert requests.get(f"{base}/clinics/asan-medical-center").json()["kind"] == "HOSPITAL"
+        client = pymongo.MongoClient(f"mongodb://127.0.0.1:{db_port}")
+        client.clinicbridge_catalogue.clinics.update_one({"slug": "asan-medical-center"},
+                                                          {"$set": {"known_for": {"en": "kept across restarts"}}})
+        client.close()
+    finally:
+        output = interrupt(first)
+    assert '"clinics": 5' in output
+    assert first.returncode == 0
+    assert port_closed(catalogue_port)
+    try:
+        pymongo.MongoClient(f"mongodb://127.0.0.1:{db_port}", serverSelectionTimeoutMS=300).admin.command("ping")
+        database_still_running = True
+    except pymongo.errors.PyMongoError:
+        database_still_running = False
+    assert not database_still_running
+
+    second = start(env)
+    try:
+        wait_ready(f"{base}/readyz", second)
+        assert requests.get(f"{base}/clinics/asan-medical-center").json()["knownFor"] == "kept across restarts"
+        assert requests.get(f"{base}/clinics?total=true").json()["totalCount"] == 5
+    finally:
+        output = interrupt(second)
+    assert '"clinics": 0' in output  # nothing loaded twice
+    assert port_closed(catalogue_port)
+
+
+def test_compose_file_follows_the_compose_specification():
+    checker = Path(sys.executable).parent / "check-jsonschema"
+    result = subprocess.run([str(checker), "--builtin-schema", "vendor.compose-spec", str(ROOT / "docker-compose.yml")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
