@@ -13,7 +13,8 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import free_port, wait_for_mongo
+from services.common.db import wait_for_database
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -41,7 +42,7 @@ def database():
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         uri = f"mongodb://127.0.0.1:{port}"
-        wait_for_mongo(uri)
+        wait_for_database(uri)
         yield uri
     finally:
         server.terminate()

@@ -9,10 +9,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import pymongo
+from services.common.db import wait_for_database
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -39,21 +38,6 @@ def start_database(env: dict) -> subprocess.Popen | None:
     env["MONGO_URI"] = f"mongodb://127.0.0.1:{port}"
     log(f"embedded database (SecantusDB) on 127.0.0.1:{port}, data in {data}")
     return process
-
-
-def wait_for_database(uri: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=500)
-        try:
-            client.admin.command("ping")
-            return
-        except pymongo.errors.PyMongoError:
-            if time.monotonic() > deadline:
-                raise SystemExit(f"the database did not answer within {timeout:.0f}s")
-            time.sleep(0.2)
-        finally:
-            client.close()
 
 
 def stop(process: subprocess.Popen | None, timeout: float = 10) -> None:
@@ -83,7 +67,11 @@ def main() -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
-        wait_for_database(env["MONGO_URI"])
+        try:
+            wait_for_database(env["MONGO_URI"])
+        except TimeoutError as exc:
+            log(str(exc))
+            return 1
         for service in SERVICES:
             subprocess.run([sys.executable, "-m", f"services.{service}", "seed"], env=env, check=True, cwd=ROOT)
         for service in SERVICES:

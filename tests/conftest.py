@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pymongo
 import pytest
 
 from services.common.config import Settings
+from services.common.db import wait_for_database
 from services.common.tokens import Principal, mint
 
 BIN = Path(sys.executable).parent
@@ -30,21 +30,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def wait_for_mongo(uri: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=300)
-        try:
-            client.admin.command("ping")
-            return
-        except pymongo.errors.PyMongoError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-        finally:
-            client.close()
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +46,7 @@ def mongo_uri():
     )
     uri = f"mongodb://127.0.0.1:{port}"
     try:
-        wait_for_mongo(uri)
+        wait_for_database(uri)
         yield uri
     finally:
         server.terminate()

@@ -5,7 +5,7 @@ from flask import Blueprint, jsonify, request
 
 from services.common.errors import not_found, validation_problem
 from services.common.localization import negotiate_language
-from services.common.pagination import DEFAULT_LIMIT, Sort, batch_lookup, paginate
+from services.common.pagination import DEFAULT_LIMIT, Sort, batch_response, paginate
 from services.common.validation import contract
 
 from . import domain, render
@@ -40,11 +40,8 @@ def list_clinics(query):
     today = domain.seoul_today()
     collection = Clinic._get_collection()
     if "ids" in query:
-        others = sorted(set(query) - {"ids", "lang"})
-        if others:
-            raise validation_problem([{"field": name, "message": "cannot be combined with ids"} for name in others])
-        found = batch_lookup(collection, "slug", query["ids"], domain.CLINIC_PROJECTION)
-        return jsonify(items=[render.clinic(doc, lang, today) if doc else None for doc in found], nextCursor=None)
+        return jsonify(batch_response(query, collection, "slug", lambda doc: render.clinic(doc, lang, today),
+                                      domain.CLINIC_PROJECTION))
     page = paginate(collection, domain.clinic_filter(query), domain.clinic_sort(query),
                     limit=query.get("limit", DEFAULT_LIMIT), cursor=query.get("cursor"), projection=domain.CLINIC_PROJECTION,
                     with_total=query.get("total", False))
@@ -95,11 +92,7 @@ def list_procedures(query):
     lang = negotiate_language(query.get("lang"))
     collection = Procedure._get_collection()
     if "ids" in query:
-        others = sorted(set(query) - {"ids", "lang"})
-        if others:
-            raise validation_problem([{"field": name, "message": "cannot be combined with ids"} for name in others])
-        found = batch_lookup(collection, "code", query["ids"])
-        return jsonify(items=[render.procedure(doc, lang) if doc else None for doc in found], nextCursor=None)
+        return jsonify(batch_response(query, collection, "code", lambda doc: render.procedure(doc, lang)))
     find_filter = {}
     if "category" in query:
         find_filter["category"] = {"$in": query["category"]}

@@ -1,7 +1,10 @@
 """One mongoengine connection per service database, registered under the service's alias."""
 from __future__ import annotations
 
+import time
+
 import mongoengine
+import pymongo
 from mongoengine.connection import get_db
 
 from .config import Settings
@@ -26,3 +29,19 @@ def connect_database(settings: Settings) -> None:
 def ping(alias: str) -> None:
     """Raises if the database does not answer within the connection's selection timeout."""
     get_db(alias).command("ping")
+
+
+def wait_for_database(uri: str, timeout: float = 30) -> None:
+    """Block until a MongoDB server at ``uri`` answers a ping; raise TimeoutError after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=300)
+        try:
+            client.admin.command("ping")
+            return
+        except pymongo.errors.PyMongoError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the database did not answer within {timeout:.0f}s") from None
+            time.sleep(0.1)
+        finally:
+            client.close()

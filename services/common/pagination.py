@@ -107,3 +107,14 @@ def batch_lookup(collection: Collection, field: str, ids: Iterable[str], project
                       errors=[{"field": "ids", "message": f"at most {MAX_BATCH} ids"}])
     found = {doc[field]: doc for doc in collection.find({field: {"$in": ids}}, projection)}
     return [found.get(key) for key in ids]
+
+
+def batch_response(query: dict, collection: Collection, field: str, render: Callable[[dict], dict],
+                   projection: dict | None = None) -> dict:
+    """The answer to ``?ids=a,b,c``: items in the order asked, ``null`` for unknown ids.
+    A batch lookup takes no other filter (``lang`` aside)."""
+    others = sorted(set(query) - {"ids", "lang"})
+    if others:
+        raise validation_problem([{"field": name, "message": "cannot be combined with ids"} for name in others])
+    found = batch_lookup(collection, field, query["ids"], projection)
+    return {"items": [render(doc) if doc else None for doc in found], "nextCursor": None}

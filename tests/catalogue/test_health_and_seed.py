@@ -97,15 +97,15 @@ def test_every_request_schema_rejects_unknown_fields():
     for path in (ROOT / "schemas").rglob("*.json"):
         schema = json.loads(path.read_text())
 
-        def walk(node, where):
+        def walk(node, where, path=path):
             if isinstance(node, dict):
                 if node.get("type") == "object" and "properties" in node and where != "fields":
                     assert node.get("additionalProperties") is False or node.get("unevaluatedProperties") is False, (path, where)
                 for key, value in node.items():
-                    walk(value, key)
+                    walk(value, key, path)
             elif isinstance(node, list):
                 for item in node:
-                    walk(item, where)
+                    walk(item, where, path)
 
         # clinic-fields is only ever used through create/update, which close it with unevaluatedProperties.
         walk(schema, "fields" if path.name == "clinic-fields.json" else "root")
