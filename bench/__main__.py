@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import sys
 
-from . import catalogue
+from . import catalogue, packages
 
-BENCHES = {"catalogue": catalogue.run}
+BENCHES = {"catalogue": catalogue.run, "packages": packages.run}
 
 
 def main(names: list[str]) -> None:

@@ -7,14 +7,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import requests
-
 from services.common.db import wait_for_database
-from tests.conftest import free_port
+from tests.support import free_port, running_service
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -52,30 +49,9 @@ def database():
 
 @contextmanager
 def service(app: str, env: dict, workers: int = 2):
-    """``services.<app>.wsgi:app`` under gunicorn, as `make run` serves it; yields its base URL."""
-    port = free_port()
-    process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", str(ROOT / "services/common/gunicorn_config.py"),
-         "--bind", f"127.0.0.1:{port}", f"{app}.wsgi:app"],
-        cwd=ROOT, env={**os.environ, **env, "WEB_CONCURRENCY": str(workers)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"{app} did not start")
-            time.sleep(0.2)
+    """``services.<name>.wsgi:app`` under gunicorn with ``workers`` workers; yields its base URL."""
+    with running_service(app.removeprefix("services."), env, workers) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(15)
 
 
 def wrk(url: str, connections: int, seconds: int = SECONDS, headers: dict | None = None) -> dict:

@@ -15,8 +15,8 @@ from services.common.db import wait_for_database
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-SERVICES = ("catalogue",)  # each service seeds its own database with its own command
-PORTS = {"catalogue": 8001}
+SERVICES = ("catalogue", "packages")  # each service seeds its own database with its own command
+PORTS = {"catalogue": 8001, "packages": 8002}
 
 
 def log(message: str) -> None:
@@ -54,6 +54,8 @@ def stop(process: subprocess.Popen | None, timeout: float = 10) -> None:
 def main() -> int:
     env = dict(os.environ)
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"  # the Procfile's commands live in the venv
+    for service, port in PORTS.items():  # services find each other on the ports they are given
+        env.setdefault(f"{service.upper()}_URL", f"http://127.0.0.1:{env.get(f'{service.upper()}_PORT', port)}")
     database = start_database(env)
     honcho = None
     stopping = False

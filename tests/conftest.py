@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,14 +21,9 @@ from services.common.config import Settings
 from services.common.db import wait_for_database
 from services.common.tokens import Principal, mint
 
+from .support import free_port, running_service, stop_process
+
 BIN = Path(sys.executable).parent
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -49,11 +43,7 @@ def mongo_uri():
         wait_for_database(uri)
         yield uri
     finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_process(server)
         shutil.rmtree(data, ignore_errors=True)
 
 
@@ -83,3 +73,15 @@ def bearer():
         token = mint(principal, secret or Settings(service="x").token_secret, ttl, now=now)
         return {"Authorization": f"Bearer {token}"}
     return make
+
+
+@pytest.fixture(scope="session")
+def catalogue_url(mongo_uri, mongo_client):
+    """A real catalogue service over HTTP, seeded, shared by the tests of the services that call it."""
+    database = f"test_catalogue_http_{uuid.uuid4().hex[:8]}"
+    env = {"MONGO_URI": mongo_uri, "CATALOGUE_DB_NAME": database}
+    subprocess.run([sys.executable, "-m", "services.catalogue", "seed"], env={**os.environ, **env}, check=True,
+                   stdout=subprocess.DEVNULL)
+    with running_service("catalogue", env) as base:
+        yield base
+    mongo_client.drop_database(database)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pymongo
 import requests
 
-from .conftest import free_port
+from .support import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,24 +49,33 @@ def port_closed(port: int) -> bool:
         return True
 
 
-def test_make_run_serves_stops_cleanly_and_keeps_its_data(tmp_path):
-    db_port, catalogue_port = free_port(), free_port()
+def test_make_run_serves_stops_cleanly_and_keeps_its_data(tmp_path, bearer):
+    db_port, catalogue_port, packages_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k != "MONGO_URI"}
-    env.update(DB_PORT=str(db_port), CATALOGUE_PORT=str(catalogue_port), DATA_DIR=str(tmp_path), WEB_CONCURRENCY="1",
+    env.update(DB_PORT=str(db_port), CATALOGUE_PORT=str(catalogue_port), PACKAGES_PORT=str(packages_port),
+               DATA_DIR=str(tmp_path), WEB_CONCURRENCY="1",
                LOG_LEVEL="WARNING")
     base = f"http://127.0.0.1:{catalogue_port}"
 
     first = start(env)
     try:
         wait_ready(f"{base}/readyz", first)
+        wait_ready(f"http://127.0.0.1:{packages_port}/readyz", first)
         assert requests.get(f"{base}/clinics/asan-medical-center").json()["kind"] == "HOSPITAL"
+        # Creating a package makes the packages service ask the catalogue, on the port it was given.
+        body = {"clinic": "asan-medical-center", "title": {"en": "Subcision"}, "scarTypes": ["ROLLING"],
+                "items": [{"procedure": "SUBCISION", "sessions": 1}], "sessionIntervalDays": 30, "priceKrw": 900_000,
+                "cancellationPolicy": {"tiers": [{"daysBefore": 0, "refundPercent": 0}]}, "minimumStayDays": 3}
+        draft = requests.post(f"http://127.0.0.1:{packages_port}/packages", json=body, headers=bearer("PLATFORM_ADMIN"))
+        assert draft.status_code == 201, draft.text
+        assert draft.json()["downtimeDays"] == 7
         client = pymongo.MongoClient(f"mongodb://127.0.0.1:{db_port}")
         client.clinicbridge_catalogue.clinics.update_one({"slug": "asan-medical-center"},
                                                           {"$set": {"known_for": {"en": "kept across restarts"}}})
         client.close()
     finally:
         output = interrupt(first)
-    assert '"clinics": 5' in output
+    assert '"clinics": 5' in output and '"packages": 8' in output
     assert first.returncode == 0
     assert port_closed(catalogue_port)
     try:
@@ -83,8 +92,8 @@ def test_make_run_serves_stops_cleanly_and_keeps_its_data(tmp_path):
         assert requests.get(f"{base}/clinics?total=true").json()["totalCount"] == 5
     finally:
         output = interrupt(second)
-    assert '"clinics": 0' in output  # nothing loaded twice
-    assert port_closed(catalogue_port)
+    assert '"clinics": 0' in output and '"packages": 0' in output  # nothing loaded twice
+    assert port_closed(catalogue_port) and port_closed(packages_port)
 
 
 def test_compose_file_follows_the_compose_specification():

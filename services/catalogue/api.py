@@ -1,12 +1,12 @@
 """Catalogue HTTP API: clinics, procedures and scar types."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
-from services.common.errors import not_found, validation_problem
+from services.common.errors import not_found
 from services.common.localization import negotiate_language
 from services.common.pagination import DEFAULT_LIMIT, Sort, batch_response, paginate
-from services.common.validation import contract
+from services.common.validation import contract, if_match_version
 
 from . import domain, render
 from .models import Clinic, Procedure, ScarType
@@ -18,16 +18,6 @@ def _etagged(body: dict, version: int):
     response = jsonify(body)
     response.headers["ETag"] = f'"{version}"'
     return response
-
-
-def _if_match() -> int | None:
-    raw = request.headers.get("If-Match")
-    if raw is None:
-        return None
-    try:
-        return int(raw.strip().removeprefix("W/").strip('"'))
-    except ValueError:
-        raise validation_problem([{"field": "If-Match", "message": "must be the ETag of the clinic, e.g. \"3\""}]) from None
 
 
 # -- clinics ---------------------------------------------------------------------------
@@ -75,7 +65,7 @@ def create_clinic(body, principal):
           body="catalogue/clinic-update", response="catalogue/clinic", auth="token",
           roles=("CLINIC_ADMIN", "PLATFORM_ADMIN"), errors=(404, 409, 412), tags=("clinics",))
 def update_clinic(slug, body, principal):
-    clinic = domain.update_clinic(slug, body, principal, _if_match())
+    clinic = domain.update_clinic(slug, body, principal, if_match_version())
     doc = clinic.to_mongo().to_dict()
     return _etagged(render.clinic(doc, negotiate_language(), domain.seoul_today()), clinic.version)
 

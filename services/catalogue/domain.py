@@ -10,6 +10,7 @@ from mongoengine import ValidationError as ModelValidationError
 from services.common.errors import Problem, not_found, validation_problem
 from services.common.pagination import Sort
 from services.common.tokens import Principal
+from services.common.wire import model_fields
 
 from .models import Clinic, Procedure, query_terms, utcnow
 
@@ -41,8 +42,9 @@ def clinic_filter(query: dict) -> dict:
     Values reach the database only as equality or range operands of fields chosen here;
     the schema has already checked each one's type and pattern. The filter is one flat
     document (``$and`` only where a field is constrained twice), its conditions inserted
-    from the usually most selective to the least: MongoDB's planner races the candidate
-    indexes anyway, while SecantusDB's takes the first indexed field it meets.
+    from the usually most selective to the least. MongoDB's planner picks among the
+    indexes whatever the order; SecantusDB serves a filter from an index when its fields
+    are exactly one index's, and otherwise scans, testing the conditions in this order.
     """
     flat: dict = {}
     extra: list[dict] = []
@@ -85,26 +87,6 @@ def clinic_sort(query: dict) -> Sort:
 _PLATFORM_ONLY_FIELDS = ("kind", "accreditations")
 
 
-def _to_model_fields(body: dict) -> dict:
-    """Wire names (camelCase) to model fields (snake_case), for the writable clinic fields."""
-    def snake(name: str) -> str:
-        return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
-
-    def convert(value):
-        if isinstance(value, dict) and not _is_localized(value):
-            return {snake(k): convert(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [convert(v) for v in value]
-        return value
-
-    # to_python turns nested dicts into the embedded documents the fields expect.
-    return {snake(key): Clinic._fields[snake(key)].to_python(convert(value)) for key, value in body.items()}
-
-
-def _is_localized(value: dict) -> bool:
-    return bool(value) and all(len(key) == 2 and key.islower() for key in value)
-
-
 def _check_procedures(body: dict) -> None:
     offered = [item["code"] for item in body.get("procedures", [])]
     errors = []
@@ -128,7 +110,7 @@ def _model_problem(exc: ModelValidationError) -> Problem:
 
 def create_clinic(body: dict) -> Clinic:
     _check_procedures(body)
-    clinic = Clinic(**_to_model_fields(body))
+    clinic = Clinic(**model_fields(Clinic, body))
     try:
         clinic.save(force_insert=True)
     except ModelValidationError as exc:
@@ -155,7 +137,7 @@ def update_clinic(slug: str, patch: dict, principal: Principal, expected_version
         raise Problem(412, "VERSION_MISMATCH", f"The clinic is at version {clinic.version}, not {expected_version}.")
     _check_procedures(patch)
     read_version = clinic.version
-    for field, value in _to_model_fields(patch).items():
+    for field, value in model_fields(Clinic, patch).items():
         setattr(clinic, field, value)
     clinic.updated_at = utcnow()
     try:

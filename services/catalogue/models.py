@@ -7,7 +7,7 @@ so that name search and language filters are plain indexed equality matches.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import timezone
 
 from mongoengine import (
     BooleanField,
@@ -23,16 +23,14 @@ from mongoengine import (
     StringField,
 )
 
+from services.common.clock import utcnow
+
 ALIAS = "catalogue"
 SCAR_TYPES = ("ICE_PICK", "BOXCAR", "ROLLING", "HYPERTROPHIC", "PIH", "PIE")
 CLINIC_KINDS = ("HOSPITAL", "PRIVATE_CLINIC")
 LANGUAGE_LEVELS = ("booking", "inRoom", "aftercare")
 CATEGORIES = ("LASER", "NEEDLING", "INJECTABLE", "SURGICAL", "CHEMICAL", "LIGHT", "REGENERATIVE", "TOPICAL", "ORAL")
 SEARCH_PREFIX_MAX = 20
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def localized(**kwargs) -> DictField:

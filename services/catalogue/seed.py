@@ -12,8 +12,8 @@ from pathlib import Path
 from pymongo import UpdateOne
 
 from services.common.validation import validate
+from services.common.wire import model_fields
 
-from .domain import _to_model_fields
 from .models import Clinic, Procedure, ScarType
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed" / "catalogue"
@@ -48,7 +48,7 @@ def load_seed() -> dict[str, int]:
     clinics = []
     for item in _read("clinics.json"):
         body = validate("catalogue/clinic-create", item["clinic"])  # the same contract the API enforces
-        clinics.append(Clinic(**_to_model_fields(body), source="seed", sample_fields=item["sampleFields"]))
+        clinics.append(Clinic(**model_fields(Clinic, body), source="seed", sample_fields=item["sampleFields"]))
     return {
         "scarTypes": _insert_missing(ScarType, "code", scar_types),
         "procedures": _insert_missing(Procedure, "code", procedures),

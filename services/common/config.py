@@ -31,6 +31,7 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     log_level: str = "INFO"
     http_timeout_seconds: float = 3.0
+    quote_ttl_minutes: int = 24 * 60
     service_urls: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -61,6 +62,7 @@ def from_env(service: str) -> Settings:
         max_body_bytes=_int("MAX_BODY_BYTES", 64 * 1024),
         log_level=env("LOG_LEVEL", "INFO").upper(),
         http_timeout_seconds=float(env("HTTP_TIMEOUT_SECONDS", "3")),
+        quote_ttl_minutes=_int("QUOTE_TTL_MINUTES", 24 * 60),
         service_urls={
             name: env(f"{name.upper()}_URL", default)
             for name, default in SERVICE_URL_DEFAULTS.items()

@@ -122,6 +122,13 @@ def register_error_handlers(app: Flask) -> None:
                     headers={"Retry-After": "2"})
         )
 
+    from .http import UpstreamUnavailable
+
+    @app.errorhandler(UpstreamUnavailable)
+    def _upstream_down(exc: UpstreamUnavailable):
+        log.warning("upstream unavailable: %s", exc.service)
+        return problem_response(exc.problem())
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error")

@@ -199,3 +199,14 @@ def contract(**kwargs) -> Callable:
         return wrapper
 
     return decorate
+
+
+def if_match_version() -> int | None:
+    """The version a client says it last read (``If-Match: "3"``), or None when it says nothing."""
+    raw = request.headers.get("If-Match")
+    if raw is None:
+        return None
+    try:
+        return int(raw.strip().removeprefix("W/").strip('"'))
+    except ValueError:
+        raise validation_problem([{"field": "If-Match", "message": 'must be an ETag this API gave out, e.g. "3"'}]) from None

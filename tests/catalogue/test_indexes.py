@@ -5,6 +5,7 @@ import pytest
 
 from services.catalogue import domain
 from services.catalogue.models import Clinic
+from tests.support import plan_stages
 
 FILTERS = [
     ({"kind": "HOSPITAL"}, "kind"),
@@ -21,14 +22,6 @@ FILTERS = [
     ({"sort": "-district"}, "by_district"),
     ({"sort": "-updatedAt"}, "by_updated"),
 ]
-
-
-def plan_stages(plan: dict) -> list[tuple[str, str | None]]:
-    stages = [(plan["stage"], plan.get("indexName"))]
-    for child in [plan.get("inputStage")] + plan.get("inputStages", []):
-        if child:
-            stages += plan_stages(child)
-    return stages
 
 
 @pytest.mark.parametrize("query,index", FILTERS, ids=[str(q) for q, _ in FILTERS])

@@ -1,0 +1,65 @@
+"""The one outbound HTTP client: every call between services, and from the gateway, goes here.
+
+One pooled session per target service and process; a timeout on every call; retries
+only for idempotent methods (urllib3's ``Retry`` leaves POST out and honours
+``Retry-After``); the request id and the caller's token passed on. A target that cannot
+be reached or answers 5xx becomes :class:`UpstreamUnavailable`, which names the service,
+never its address.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from .errors import Problem
+from .observability import REQUEST_ID_HEADER, current_request_id
+
+
+class UpstreamUnavailable(Exception):
+    def __init__(self, service: str):
+        super().__init__(f"the {service} service is unavailable")
+        self.service = service
+
+    def problem(self) -> Problem:
+        return Problem(503, "UPSTREAM_UNAVAILABLE", f"The {self.service} service is unavailable; try again shortly.",
+                       headers={"Retry-After": "2"})
+
+
+class ServiceClient:
+    def __init__(self, service: str, base_url: str, timeout: float = 3.0, retries: int = 2):
+        self.service = service
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+        retry = Retry(total=retries, connect=retries, read=retries, backoff_factor=0.05,
+                      status_forcelist=(502, 503, 504), allowed_methods=Retry.DEFAULT_ALLOWED_METHODS,
+                      raise_on_status=False)
+        adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=32)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def request(self, method: str, path: str, *, token: str | None = None, headers: dict | None = None,
+                **kwargs: Any) -> requests.Response:
+        """The response for any status below 500; 5xx and transport failures raise UpstreamUnavailable."""
+        sent = dict(headers or {})
+        request_id = current_request_id()
+        if request_id:
+            sent[REQUEST_ID_HEADER] = request_id
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+        try:
+            response = self.session.request(method, self.base_url + path, headers=sent, timeout=self.timeout, **kwargs)
+        except requests.RequestException:
+            raise UpstreamUnavailable(self.service) from None
+        if response.status_code >= 500:
+            raise UpstreamUnavailable(self.service)
+        return response
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("POST", path, **kwargs)

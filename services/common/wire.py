@@ -1,0 +1,27 @@
+"""Between the wire (camelCase JSON) and mongoengine documents (snake_case fields)."""
+from __future__ import annotations
+
+from mongoengine import Document
+
+
+def snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def is_localized(value: dict) -> bool:
+    """A localized text: every key a two-letter language code."""
+    return bool(value) and all(len(key) == 2 and key.islower() for key in value)
+
+
+def _convert(value):
+    if isinstance(value, dict) and not is_localized(value):
+        return {snake(k): _convert(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_convert(v) for v in value]
+    return value
+
+
+def model_fields(document: type[Document], body: dict) -> dict:
+    """A validated request body as keyword arguments for ``document``: keys in snake_case,
+    nested objects as the embedded documents its fields expect."""
+    return {snake(key): document._fields[snake(key)].to_python(_convert(value)) for key, value in body.items()}

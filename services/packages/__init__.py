@@ -1,0 +1,1 @@
+"""The packages service: clinics' treatment packages, exchange rates and locked quotes."""

@@ -1,0 +1,157 @@
+"""Packages HTTP API: packages and their versions, search, exchange rates, quotes."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from services.common.auth import current_principal
+from services.common.localization import negotiate_language
+from services.common.pagination import DEFAULT_LIMIT, batch_response, paginate
+from services.common.validation import contract, if_match_version
+
+from . import domain, render
+from .models import Package, utcnow
+
+bp = Blueprint("packages", __name__)
+
+
+def _package_response(doc: dict, status: int = 200):
+    response = jsonify(render.package(doc, negotiate_language(request.args.get("lang"))))
+    response.status_code = status
+    response.headers["ETag"] = f'"{doc["version"]}"'
+    return response
+
+
+def _search(query: dict):
+    lang = negotiate_language(query.get("lang"))
+    principal = current_principal()
+    collection = Package._get_collection()
+    if "ids" in query:
+        visible = lambda doc: doc["status"] != "DRAFT" or (principal and principal.administers(doc["clinic"]))  # noqa: E731
+        body = batch_response(query, collection, "_id", lambda doc: render.package(doc, lang) if visible(doc) else None,
+                              domain.PACKAGE_PROJECTION)
+        return jsonify(body)
+    page = paginate(collection, domain.package_filter(query, principal), domain.package_sort(query),
+                    limit=query.get("limit", DEFAULT_LIMIT), cursor=query.get("cursor"),
+                    projection=domain.PACKAGE_PROJECTION, with_total=query.get("total", False))
+    return jsonify(page.to_json(lambda doc: render.package(doc, lang)))
+
+
+@bp.get("/packages")
+@contract(summary="Search packages (published ones unless you administer the clinics asked for), or look them up by id (ids=).",
+          query="packages/package-search", response="packages/package-page", errors=(403,), tags=("packages",))
+def list_packages(query):
+    if "ids" in query:
+        query = {**query, "ids": [domain.object_id(raw) for raw in query["ids"]]}
+    return _search(query)
+
+
+@bp.post("/packages/search")
+@contract(summary="The same search with the filters in a JSON body, for long clinic lists.",
+          body="packages/package-search", response="packages/package-page", errors=(403,), tags=("packages",))
+def search_packages(body):
+    if "ids" in body:
+        body = {**body, "ids": [domain.object_id(raw) for raw in body["ids"]]}
+    return _search(body)
+
+
+@bp.post("/packages")
+@contract(summary="Create a package as a draft (the clinic's admins).", body="packages/package-create",
+          response="packages/package", status=201, auth="token", roles=("CLINIC_ADMIN", "PLATFORM_ADMIN"),
+          errors=(422,), tags=("packages",))
+def create_package(body, principal):
+    doc = domain.create_package(body, principal)
+    response = _package_response(doc, 201)
+    response.headers["Location"] = f"/packages/{doc['_id']}"
+    return response
+
+
+@bp.get("/packages/<package_id>")
+@contract(summary="One package, at its current version.", query="packages/item-query", response="packages/package",
+          errors=(404,), tags=("packages",))
+def get_package(package_id, query):
+    return _package_response(domain.find_package(package_id, current_principal(), projection=domain.PACKAGE_PROJECTION))
+
+
+@bp.patch("/packages/<package_id>")
+@contract(summary="Change a package's price or content; its version rises. Send If-Match to avoid lost updates.",
+          body="packages/package-update", response="packages/package", auth="token",
+          roles=("CLINIC_ADMIN", "PLATFORM_ADMIN"), errors=(404, 409, 412, 422), tags=("packages",))
+def update_package(package_id, body, principal):
+    return _package_response(domain.update_package(package_id, body, principal, if_match_version()))
+
+
+@bp.post("/packages/<package_id>/publish")
+@contract(summary="Publish a draft.", response="packages/package", auth="token",
+          roles=("CLINIC_ADMIN", "PLATFORM_ADMIN"), errors=(404, 409), tags=("packages",))
+def publish_package(package_id, principal):
+    return _package_response(domain.change_status(package_id, "PUBLISHED", principal))
+
+
+@bp.post("/packages/<package_id>/archive")
+@contract(summary="Archive a package: no new quotes or bookings; its versions stay readable.", response="packages/package",
+          auth="token", roles=("CLINIC_ADMIN", "PLATFORM_ADMIN"), errors=(404, 409), tags=("packages",))
+def archive_package(package_id, principal):
+    return _package_response(domain.change_status(package_id, "ARCHIVED", principal))
+
+
+@bp.get("/packages/<package_id>/versions/<int:version>")
+@contract(summary="A package as it was at a version (bookings point at the version the patient saw).",
+          query="packages/item-query", response="packages/package", errors=(404,), tags=("packages",))
+def get_package_version(package_id, version, query):
+    return _package_response(domain.find_version(package_id, version, current_principal()))
+
+
+# -- exchange rates -----------------------------------------------------------------------------
+
+@bp.get("/exchange-rates")
+@contract(summary="The current exchange rates against KRW.", response="packages/exchange-rates", tags=("exchange rates",))
+def get_rates():
+    return jsonify(render.rates(domain.current_rates()))
+
+
+@bp.put("/exchange-rates")
+@contract(summary="Replace the exchange rates (platform admins).", body="packages/exchange-rates-update",
+          response="packages/exchange-rates", auth="token", roles=("PLATFORM_ADMIN",), tags=("exchange rates",))
+def put_rates(body, principal):
+    return jsonify(render.rates(domain.replace_rates(body)))
+
+
+# -- quotes -------------------------------------------------------------------------------------
+
+def _quote_response(doc: dict, status: int = 200):
+    version = domain.find_version(doc["package_id"], doc["package_version"], None)
+    response = jsonify(render.quote(doc, version, negotiate_language(request.args.get("lang")), utcnow()))
+    response.status_code = status
+    return response
+
+
+@bp.post("/packages/<package_id>/quotes")
+@contract(summary="An itemized quote for a published package with the chosen options, in KRW and a display currency.",
+          body="packages/quote-request", response="packages/quote", status=201, errors=(404, 409, 422), tags=("quotes",))
+def create_quote(package_id, body):
+    doc = domain.create_quote(package_id, body)
+    response = _quote_response(doc, 201)
+    response.headers["Location"] = f"/quotes/{doc['_id']}"
+    return response
+
+
+@bp.get("/quotes/<quote_id>")
+@contract(summary="A quote; expired is true once it can no longer be booked.", query="packages/item-query",
+          response="packages/quote", errors=(404,), tags=("quotes",))
+def get_quote(quote_id, query):
+    return _quote_response(domain.find_quote(quote_id))
+
+
+@bp.post("/quotes/<quote_id>/lock")
+@contract(summary="Lock a quote for a booking, so the price the patient saw is the price recorded.",
+          body="packages/quote-lock", response="packages/quote", auth="token", roles=("AGENCY", "PLATFORM_ADMIN"),
+          errors=(404, 409), tags=("quotes",))
+def lock_quote(quote_id, body, principal):
+    return _quote_response(domain.lock_quote(quote_id, body["bookingReference"]))
+
+
+@bp.post("/quotes/<quote_id>/unlock")
+@contract(summary="Give back a quote a booking locked but did not complete.", body="packages/quote-lock",
+          response="packages/quote", auth="token", roles=("AGENCY", "PLATFORM_ADMIN"), errors=(404,), tags=("quotes",))
+def unlock_quote(quote_id, body, principal):
+    return _quote_response(domain.unlock_quote(quote_id, body["bookingReference"]))

@@ -1,0 +1,393 @@
+"""Package rules as plain functions: writing packages and their versions, status, search, quotes."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bson import ObjectId
+from bson.errors import InvalidId
+from flask import current_app
+from mongoengine import ValidationError as ModelValidationError
+from pymongo import ReturnDocument
+
+from services.common import wire
+from services.common.clients import client_for
+from services.common.errors import Problem, not_found, validation_problem
+from services.common.pagination import Sort
+from services.common.tokens import Principal
+
+from . import money
+from .models import ExchangeRateTable, Package, PackageVersion, Quote, listing_key, utcnow
+
+# Cautions every procedure-less rule falls back to (the catalogue's own texts win).
+DEFAULT_CAUTIONS = {
+    "DARKER_SKIN_PIH": ({"fitzpatrickAtLeast": 4}, "Darker skin can develop hyperpigmentation after resurfacing."),
+    "RECENT_ISOTRETINOIN": ({"isotretinoinWithinMonths": 6}, "Oral isotretinoin in the last months: resurfacing and needling are usually postponed."),
+    "ACTIVE_ACNE": ({"activeAcne": True}, "Active acne inflammation raises the risk of infection; it is treated first."),
+}
+TRANSITIONS = {"PUBLISHED": ("DRAFT",), "ARCHIVED": ("DRAFT", "PUBLISHED")}
+SORTS = {
+    "price": Sort("price_key", 1), "-price": Sort("price_key", -1),
+    "pricePerSession": Sort("price_per_session_key", 1), "-pricePerSession": Sort("price_per_session_key", -1),
+    "downtime": Sort("downtime_key", 1), "-downtime": Sort("downtime_key", -1),
+    "sessions": Sort("sessions_key", 1), "-sessions": Sort("sessions_key", -1),
+    "updatedAt": Sort("updated_key", 1), "-updatedAt": Sort("updated_key", -1),
+}
+DERIVED = ("listing", "price_key", "price_per_session_key", "downtime_key", "sessions_key", "updated_key",
+           "procedure_codes", "interpreter_languages", "follow_up_kinds")
+PACKAGE_PROJECTION = {field: 0 for field in DERIVED}
+
+
+def object_id(raw: str, kind: str = "package") -> ObjectId:
+    try:
+        return ObjectId(raw)
+    except (InvalidId, TypeError):
+        raise not_found(kind, raw) from None
+
+
+# -- what the catalogue knows ---------------------------------------------------------------
+
+def schedule(visits: int, interval_days: int, minimum_stay_days: int) -> dict:
+    """Visits are ``interval_days`` apart; a patient stays at least ``minimum_stay_days`` after
+    each one, so visits closer than that share a trip."""
+    trips = 0 if not visits else (1 if interval_days <= minimum_stay_days else visits)
+    return {"visits": visits, "intervalDays": interval_days, "tripsNeeded": trips,
+            "minimumStayDays": minimum_stay_days,
+            "totalDays": (visits - 1) * interval_days + minimum_stay_days if visits else 0}
+
+
+def knowledge_from_procedures(procedures: list[dict]) -> tuple[int, dict[str, tuple[dict, str]]]:
+    """Longest downtime and the cautions (code -> (appliesWhen, English text)) of procedures
+    as the catalogue API serves them."""
+    downtime = max(((p.get("downtimeDays") or {}).get("max", 0) for p in procedures), default=0)
+    cautions: dict[str, tuple[dict, str]] = {}
+    for procedure in procedures:
+        for caution in procedure.get("cautions", []):
+            cautions.setdefault(caution["code"], (caution["appliesWhen"], caution["text"]))
+    return downtime, cautions
+
+
+def screening_rules(cautions: dict[str, tuple[dict, str]], blocking: list[str]) -> list[dict]:
+    codes = sorted(set(cautions) | set(blocking))
+    rules = []
+    for code in codes:
+        applies_when, text = cautions.get(code) or DEFAULT_CAUTIONS[code]
+        rules.append({"code": code, "text": text, "applies_when": applies_when, "blocking": code in blocking})
+    return rules
+
+
+def check_with_catalogue(clinic: str, items: list[dict]) -> tuple[int, dict]:
+    """The clinic exists and offers every procedure; returns what packages keep of the procedures.
+    Raises UpstreamUnavailable when the catalogue cannot answer, before anything is written."""
+    catalogue = client_for("catalogue")
+    answer = catalogue.get(f"/clinics/{clinic}", params={"lang": "en"})
+    if answer.status_code == 404:
+        raise Problem(422, "UNKNOWN_CLINIC", f"The catalogue has no clinic {clinic!r}.",
+                      errors=[{"field": "clinic", "message": "unknown clinic"}])
+    answer.raise_for_status()
+    offered = {p["code"] for p in answer.json()["procedures"]}
+    missing = [{"field": f"items[{i}].procedure", "message": f"{item['procedure']} is not offered by {clinic}"}
+               for i, item in enumerate(items) if item["procedure"] not in offered]
+    if missing:
+        raise Problem(422, "PROCEDURE_NOT_OFFERED", "The clinic does not offer every procedure of the package.", errors=missing)
+    codes = sorted({item["procedure"] for item in items})
+    found = catalogue.get("/procedures", params={"ids": ",".join(codes), "lang": "en"})
+    found.raise_for_status()
+    return knowledge_from_procedures([p for p in found.json()["items"] if p])
+
+
+# -- writing packages ------------------------------------------------------------------------
+
+def model_fields(body: dict) -> dict:
+    return wire.model_fields(Package, body)
+
+
+def _check_options(body: dict) -> None:
+    errors = []
+    for name, key in (("interpreterOptions", "language"), ("followUpPlans", "code")):
+        seen = set()
+        for index, option in enumerate(body.get(name, [])):
+            if option[key] in seen:
+                errors.append({"field": f"{name}[{index}].{key}", "message": f"{option[key]} is listed twice"})
+            seen.add(option[key])
+    for index, option in enumerate(body.get("interpreterOptions", [])):
+        if not option["included"] and "pricePerSessionKrw" not in option:
+            errors.append({"field": f"interpreterOptions[{index}].pricePerSessionKrw", "message": "needed unless included"})
+    items = body.get("items", [])
+    if len({item["procedure"] for item in items}) != len(items):
+        errors.append({"field": "items", "message": "a procedure is listed twice"})
+    tiers = body.get("cancellationPolicy", {}).get("tiers", [])
+    days = [tier["daysBefore"] for tier in tiers]
+    if len(set(days)) != len(days):
+        errors.append({"field": "cancellationPolicy.tiers", "message": "two tiers for the same daysBefore"})
+    if errors:
+        raise validation_problem(errors)
+
+
+def _validated(package: Package) -> dict:
+    try:
+        package.validate()  # also derives the filter and sort fields
+    except ModelValidationError as exc:
+        raise validation_problem([{"field": f, "message": str(m)} for f, m in (exc.to_dict() or {}).items()]) from None
+    return package.to_mongo().to_dict()
+
+
+def _transaction(work):
+    client = Package._get_collection().database.client
+    with client.start_session() as session:
+        return session.with_transaction(work)
+
+
+def create_package(body: dict, principal: Principal) -> dict:
+    if not principal.administers(body["clinic"]):
+        raise Problem(403, "FORBIDDEN", "You may only create packages for your own clinic.")
+    _check_options(body)
+    downtime, cautions = check_with_catalogue(body["clinic"], body["items"])
+    blocking = body.get("screening", {}).get("blocking", [])
+    package = Package(id=ObjectId(), **model_fields(body), downtime_days=downtime,
+                      screening_rules=screening_rules(cautions, blocking))
+    document = _validated(package)
+
+    def write(session):
+        Package._get_collection().insert_one(document, session=session)
+        PackageVersion._get_collection().insert_one(
+            {"package_id": str(document["_id"]), "version": 1, "document": document, "published": False,
+             "created_at": utcnow()}, session=session)
+
+    _transaction(write)
+    return document
+
+
+def find_package(package_id: str, principal: Principal | None, *, projection=None) -> dict:
+    """A package the caller may see: drafts only for their clinic's admins (404 for others)."""
+    doc = Package._get_collection().find_one({"_id": object_id(package_id)}, projection)
+    if doc is None or (doc["status"] == "DRAFT" and not (principal and principal.administers(doc["clinic"]))):
+        raise not_found("package", package_id)
+    return doc
+
+
+def update_package(package_id: str, patch: dict, principal: Principal, expected_version: int | None) -> dict:
+    """Apply a merge patch; the version rises and the new version is kept beside the old ones,
+    in one transaction guarded by the version read."""
+    current = find_package(package_id, principal)
+    if not principal.administers(current["clinic"]):
+        raise Problem(403, "FORBIDDEN", "You may only change your own clinic's packages.")
+    if current["status"] == "ARCHIVED":
+        raise Problem(409, "PACKAGE_ARCHIVED", "An archived package cannot change.")
+    if expected_version is not None and current["version"] != expected_version:
+        raise Problem(412, "VERSION_MISMATCH", f"The package is at version {current['version']}, not {expected_version}.")
+    _check_options(patch)
+    package = Package._from_son(current)
+    for field, value in model_fields(patch).items():
+        setattr(package, field, value)
+    if "items" in patch or "screening" in patch:
+        items = [{"procedure": item.procedure} for item in package.items]
+        downtime, cautions = check_with_catalogue(package.clinic, items)
+        package.downtime_days = downtime
+        package.screening_rules = screening_rules(cautions, package.screening.blocking)
+    read_version = current["version"]
+    package.version = read_version + 1
+    package.updated_at = utcnow()
+    document = _validated(package)
+
+    def write(session):
+        changed = Package._get_collection().replace_one({"_id": document["_id"], "version": read_version}, document,
+                                                        session=session)
+        if changed.matched_count == 0:
+            raise Problem(409, "CONCURRENT_UPDATE", "The package changed while this update was applied; read it again.")
+        PackageVersion._get_collection().insert_one(
+            {"package_id": package_id, "version": package.version, "document": document,
+             "published": document["status"] == "PUBLISHED", "created_at": utcnow()}, session=session)
+
+    _transaction(write)
+    return document
+
+
+def change_status(package_id: str, target: str, principal: Principal) -> dict:
+    """DRAFT -> PUBLISHED -> ARCHIVED (or DRAFT -> ARCHIVED); anything else is 409. The guard
+    on the current status is part of the update, so two racing changes cannot both apply."""
+    current = find_package(package_id, principal, projection={"clinic": 1, "status": 1})
+    if not principal.administers(current["clinic"]):
+        raise Problem(403, "FORBIDDEN", "You may only change your own clinic's packages.")
+    now = utcnow()
+
+    def write(session):
+        updated = Package._get_collection().find_one_and_update(
+            {"_id": current["_id"], "status": {"$in": list(TRANSITIONS[target])}},
+            {"$set": {"status": target, "listing": listing_key(current["clinic"], target), "updated_at": now,
+                      "updated_key": f"{now.isoformat()}:{current['_id']}"}},
+            return_document=ReturnDocument.AFTER, session=session)
+        if updated is None:
+            latest = Package._get_collection().find_one({"_id": current["_id"]}, {"status": 1}, session=session)
+            raise Problem(409, "INVALID_TRANSITION", f"A {latest['status']} package cannot become {target}.")
+        if target == "PUBLISHED":
+            PackageVersion._get_collection().update_one(
+                {"package_id": package_id, "version": updated["version"]}, {"$set": {"published": True}}, session=session)
+        return updated
+
+    return _transaction(write)
+
+
+def find_version(package_id: str, version: int, principal: Principal | None) -> dict:
+    found = PackageVersion._get_collection().find_one({"package_id": str(object_id(package_id)), "version": version})
+    if found is None or not (found["published"] or (principal and principal.administers(found["document"]["clinic"]))):
+        raise not_found("package version", f"{package_id}/versions/{version}")
+    return found["document"]
+
+
+# -- search --------------------------------------------------------------------------------------
+
+def visible_statuses(query: dict, principal: Principal | None) -> str:
+    """Anyone sees published packages; other statuses only for clinics the caller administers."""
+    status = query.get("status", "PUBLISHED")
+    if status == "PUBLISHED":
+        return status
+    clinics = query.get("clinic", [])
+    if principal is None or not clinics or not all(principal.administers(slug) for slug in clinics):
+        raise Problem(403, "FORBIDDEN", f"Only a clinic's admins see its {status} packages; name your clinic in 'clinic'.")
+    return status
+
+
+def package_filter(query: dict, principal: Principal | None) -> dict:
+    """Allow-listed filters as one flat document, most selective condition first (see the catalogue).
+    A clinic filter carries the status in its ``listing`` key; otherwise status stands beside
+    the first filter, matching the compound indexes."""
+    status = visible_statuses(query, principal)
+    flat: dict = {}
+    if "clinic" in query:
+        keys = [listing_key(slug, status) for slug in query["clinic"]]
+        flat["listing"] = keys[0] if len(keys) == 1 else {"$in": keys}
+    procedures = query.get("procedure", [])
+    if procedures:
+        flat["procedure_codes"] = procedures[0] if len(procedures) == 1 else {"$all": procedures}
+    if "scarType" in query:
+        flat["scar_types"] = query["scarType"]
+    if "interpreterLanguage" in query:
+        flat["interpreter_languages"] = query["interpreterLanguage"]
+    if "followUpKind" in query:
+        flat["follow_up_kinds"] = query["followUpKind"]
+    if "clinic" not in query:
+        flat["status"] = status
+    if "minPrice" in query or "maxPrice" in query:
+        currency = query.get("currency", "KRW")
+        rate = current_rates()["rates"].get(currency, "1")
+        bounds = {}
+        if "minPrice" in query:
+            bounds["$gte"] = money.to_krw(query["minPrice"], rate, round_up=True)
+        if "maxPrice" in query:
+            bounds["$lte"] = money.to_krw(query["maxPrice"], rate, round_up=False)
+        flat["price_krw"] = bounds
+    if "minSessions" in query or "maxSessions" in query:
+        flat["visits"] = {k: v for k, v in (("$gte", query.get("minSessions")), ("$lte", query.get("maxSessions"))) if v}
+    if "maxDowntimeDays" in query:
+        flat["downtime_days"] = {"$lte": query["maxDowntimeDays"]}
+    return flat
+
+
+def package_sort(query: dict) -> Sort:
+    return SORTS[query.get("sort", "price")]
+
+
+# -- exchange rates ------------------------------------------------------------------------------
+
+def current_rates() -> dict:
+    table = ExchangeRateTable._get_collection().find_one({}, sort=[("created_at", -1)])
+    if table is None:
+        raise Problem(503, "RATES_UNAVAILABLE", "No exchange rates are loaded yet.")
+    return {"asOf": table["as_of"], "rates": {"KRW": "1", **table["rates"]}, "source": table["source"]}
+
+
+def replace_rates(body: dict) -> dict:
+    errors = [{"field": f"rates.{code}", "message": "must be more than zero"}
+              for code, rate in body["rates"].items() if float(rate) == 0 or code == "KRW"]
+    if errors:
+        raise validation_problem(errors)
+    ExchangeRateTable(as_of=body["asOf"], rates=body["rates"], source="admin").save()
+    return current_rates()
+
+
+# -- quotes ----------------------------------------------------------------------------------------
+
+def create_quote(package_id: str, body: dict, now: datetime | None = None) -> dict:
+    now = now or utcnow()
+    package = Package._get_collection().find_one({"_id": object_id(package_id)})
+    if package is None or package["status"] == "DRAFT":
+        raise not_found("package", package_id)
+    if package["status"] != "PUBLISHED":
+        raise Problem(409, "PACKAGE_NOT_PUBLISHED", "Only a published package can be quoted.")
+    errors = []
+    interpreter_krw = 0
+    language = body.get("interpreterLanguage")
+    if language:
+        option = next((o for o in package.get("interpreter_options", []) if o["language"] == language), None)
+        if option is None:
+            errors.append({"field": "interpreterLanguage", "message": f"no {language} interpreter is offered"})
+        elif not option["included"]:
+            interpreter_krw = option.get("price_per_session_krw", 0) * package["visits"]
+    follow_up_krw = 0
+    plan_code = body.get("followUpPlan")
+    if plan_code:
+        plan = next((p for p in package.get("follow_up_plans", []) if p["code"] == plan_code), None)
+        if plan is None:
+            errors.append({"field": "followUpPlan", "message": f"no follow-up plan {plan_code}"})
+        else:
+            follow_up_krw = plan["price_krw"]
+    if errors:
+        raise Problem(422, "OPTION_NOT_OFFERED", "The package does not offer an option asked for.", errors=errors)
+    currency = body.get("currency", "KRW")
+    rates = current_rates()
+    ttl = timedelta(minutes=current_app.config["SETTINGS"].quote_ttl_minutes)
+    quote = Quote(package_id=package_id, package_version=package["version"], clinic=package["clinic"],
+                  interpreter_language=language, follow_up_plan=plan_code, currency=currency,
+                  krw_per_unit=rates["rates"][currency], rate_as_of=rates["asOf"], base_krw=package["price_krw"],
+                  interpreter_krw=interpreter_krw, follow_up_krw=follow_up_krw, created_at=now,
+                  expires_at=now + ttl, purge_at=now + ttl + timedelta(days=7))
+    quote.save()
+    return quote.to_mongo().to_dict()
+
+
+def find_quote(quote_id: str) -> dict:
+    doc = Quote._get_collection().find_one({"_id": object_id(quote_id, "quote")})
+    if doc is None:
+        raise not_found("quote", quote_id)
+    return doc
+
+
+def lock_quote(quote_id: str, reference: str, now: datetime | None = None) -> dict:
+    """Lock a quote for one booking, atomically: an expired quote, or one another booking holds,
+    is refused. Locking again for the same booking answers the same."""
+    now = now or utcnow()
+    oid = object_id(quote_id, "quote")
+    locked = Quote._get_collection().find_one_and_update(
+        {"_id": oid, "expires_at": {"$gt": now}, "locked_by": {"$in": [None, reference]}},
+        {"$set": {"locked_by": reference, "locked_at": now}, "$unset": {"purge_at": ""}},
+        return_document=ReturnDocument.AFTER)
+    if locked is None:
+        quote = find_quote(quote_id)
+        if quote.get("locked_by") not in (None, reference):
+            raise Problem(409, "QUOTE_ALREADY_LOCKED", "Another booking holds this quote.")
+        raise Problem(409, "QUOTE_EXPIRED", "The quote has expired; ask for a new one.")
+    package = Package._get_collection().find_one({"_id": ObjectId(locked["package_id"])}, {"status": 1})
+    if package is None or package["status"] != "PUBLISHED":
+        unlock_quote(quote_id, reference)
+        raise Problem(409, "PACKAGE_NOT_PUBLISHED", "The package is no longer offered.")
+    return locked
+
+
+def unlock_quote(quote_id: str, reference: str) -> dict:
+    """Give a quote back (a booking that failed after locking it)."""
+    quote = find_quote(quote_id)
+    Quote._get_collection().update_one(
+        {"_id": quote["_id"], "locked_by": reference},
+        {"$set": {"locked_by": None, "locked_at": None, "purge_at": quote["expires_at"] + timedelta(days=7)}})
+    return find_quote(quote_id)
+
+
+def quote_totals(quote: dict) -> dict:
+    lines = {"base": quote["base_krw"], "interpreter": quote["interpreter_krw"], "followUp": quote["follow_up_krw"]}
+    converted = {name: money.from_krw(krw, quote["krw_per_unit"], quote["currency"]) for name, krw in lines.items()}
+    return {
+        "lines": {name: {"krw": lines[name], "amount": money.as_text(converted[name])} for name in lines},
+        # The total is the sum of the lines as shown, so the itemization always adds up.
+        "total": {"krw": sum(lines.values()), "amount": money.as_text(sum(converted.values()))},
+    }
+

@@ -1,0 +1,201 @@
+"""Packages, their versions, exchange-rate tables and quotes.
+
+Money is whole won (``IntField``) in the database and decimal text on the wire; a float
+never holds money. Every package filter and sort has an index; the ``*_key`` fields are
+unique sort keys (value, zero-padded, then the id) so a page cursor is one range condition.
+"""
+from __future__ import annotations
+
+from datetime import timezone
+
+from mongoengine import (
+    BooleanField,
+    DateTimeField,
+    DictField,
+    Document,
+    EmbeddedDocument,
+    EmbeddedDocumentField,
+    EmbeddedDocumentListField,
+    IntField,
+    ListField,
+    StringField,
+)
+
+from services.common.clock import utcnow
+
+ALIAS = "packages"
+STATUSES = ("DRAFT", "PUBLISHED", "ARCHIVED")
+INCLUDES = ("CONSULTATION", "SKINCARE_KIT", "CALMING_MASK", "LED")
+FOLLOW_UP_KINDS = ("REMOTE_VIDEO", "IN_PERSON", "MESSAGING")
+CAUTIONS = ("DARKER_SKIN_PIH", "RECENT_ISOTRETINOIN", "ACTIVE_ACNE")
+
+
+def localized(**kwargs) -> DictField:
+    return DictField(field=StringField(max_length=4000), **kwargs)
+
+
+def listing_key(clinic: str, status: str) -> str:
+    return f"{clinic}:{status}"
+
+
+class Item(EmbeddedDocument):
+    procedure = StringField(required=True)
+    sessions = IntField(required=True, min_value=1, max_value=20)
+
+
+class InterpreterOption(EmbeddedDocument):
+    language = StringField(required=True, regex=r"^[a-z]{2}$")
+    included = BooleanField(required=True)
+    price_per_session_krw = IntField(min_value=0, default=0)
+
+
+class FollowUpPlan(EmbeddedDocument):
+    code = StringField(required=True)
+    kind = StringField(required=True, choices=FOLLOW_UP_KINDS)
+    count = IntField(required=True, min_value=1)
+    price_krw = IntField(required=True, min_value=0)
+
+
+class RefundTier(EmbeddedDocument):
+    days_before = IntField(required=True, min_value=0)
+    refund_percent = IntField(required=True, min_value=0, max_value=100)
+
+
+class CancellationPolicy(EmbeddedDocument):
+    tiers = EmbeddedDocumentListField(RefundTier, required=True)
+
+
+class Screening(EmbeddedDocument):
+    blocking = ListField(StringField(choices=CAUTIONS))
+
+
+class ScreeningRule(EmbeddedDocument):
+    code = StringField(required=True, choices=CAUTIONS)
+    text = StringField(required=True)
+    applies_when = DictField(required=True)
+    blocking = BooleanField(required=True)
+
+
+class Package(Document):
+    meta = {
+        "db_alias": ALIAS,
+        "collection": "packages",
+        "auto_create_index": False,
+        "indexes": [
+            # Every filter is indexed together with the status it always comes with, then the
+            # default sort key, so MongoDB reads a page in order and stops (equality, sort, range).
+            {"fields": ["listing", "price_key"], "name": "clinic"},
+            {"fields": ["scar_types", "status", "price_key"], "name": "scar_type"},
+            {"fields": ["procedure_codes", "status", "price_key"], "name": "procedure"},
+            {"fields": ["interpreter_languages", "status", "price_key"], "name": "interpreter"},
+            {"fields": ["follow_up_kinds", "status", "price_key"], "name": "follow_up"},
+            {"fields": ["status", "price_krw"], "name": "price"},
+            {"fields": ["status", "visits"], "name": "sessions"},
+            {"fields": ["status", "downtime_days"], "name": "downtime"},
+            {"fields": ["status"], "name": "status"},
+            {"fields": ["price_key"], "name": "by_price"},
+            {"fields": ["price_per_session_key"], "name": "by_price_per_session"},
+            {"fields": ["downtime_key"], "name": "by_downtime"},
+            {"fields": ["sessions_key"], "name": "by_sessions"},
+            {"fields": ["updated_key"], "name": "by_updated"},
+        ],
+    }
+    clinic = StringField(required=True, regex=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+    title = localized(required=True)
+    description = localized()
+    scar_types = ListField(StringField(), required=True)
+    items = EmbeddedDocumentListField(Item, required=True)
+    session_interval_days = IntField(required=True, min_value=1)
+    includes = ListField(StringField(choices=INCLUDES))
+    price_krw = IntField(required=True, min_value=0)
+    interpreter_options = EmbeddedDocumentListField(InterpreterOption)
+    follow_up_plans = EmbeddedDocumentListField(FollowUpPlan)
+    cancellation_policy = EmbeddedDocumentField(CancellationPolicy, required=True)
+    minimum_stay_days = IntField(required=True, min_value=1)
+    screening = EmbeddedDocumentField(Screening, default=Screening)
+    status = StringField(required=True, choices=STATUSES, default="DRAFT")
+    version = IntField(required=True, default=1, min_value=1)
+    source = StringField(required=True, choices=("seed", "listing", "synthetic"), default="listing")
+    sample_fields = ListField(StringField())
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+    # From the catalogue when written: the longest downtime and the cautions of the procedures.
+    downtime_days = IntField(required=True, default=0, min_value=0)
+    screening_rules = EmbeddedDocumentListField(ScreeningRule)
+    # Derived on save, for filters and sorts.
+    listing = StringField()  # "<clinic>:<status>": one key for the gateway's list-of-clinics filter
+    visits = IntField()
+    price_per_session_krw = IntField()
+    procedure_codes = ListField(StringField())
+    interpreter_languages = ListField(StringField())
+    follow_up_kinds = ListField(StringField())
+    price_key = StringField()
+    price_per_session_key = StringField()
+    downtime_key = StringField()
+    sessions_key = StringField()
+    updated_key = StringField()
+
+    def clean(self):
+        ident = str(self.pk) if self.pk else ""
+        self.listing = listing_key(self.clinic, self.status)
+        self.visits = max(item.sessions for item in self.items) if self.items else 0
+        self.price_per_session_krw = self.price_krw // self.visits if self.visits else self.price_krw
+        self.procedure_codes = sorted({item.procedure for item in self.items})
+        self.interpreter_languages = sorted({option.language for option in self.interpreter_options})
+        self.follow_up_kinds = sorted({plan.kind for plan in self.follow_up_plans})
+        self.price_key = f"{self.price_krw:015d}:{ident}"
+        self.price_per_session_key = f"{self.price_per_session_krw:015d}:{ident}"
+        self.downtime_key = f"{self.downtime_days:05d}:{ident}"
+        self.sessions_key = f"{self.visits:05d}:{ident}"
+        self.updated_key = f"{self.updated_at.astimezone(timezone.utc).isoformat()}:{ident}"
+
+
+class PackageVersion(Document):
+    """Every version of every package, as it was: bookings point at the version the patient saw."""
+
+    meta = {"db_alias": ALIAS, "collection": "package_versions", "auto_create_index": False,
+            "indexes": [{"fields": ["package_id", "version"], "unique": True, "name": "package_version"}]}
+    package_id = StringField(required=True)
+    version = IntField(required=True)
+    document = DictField(required=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+class ExchangeRateTable(Document):
+    """Won per one unit of each currency, as decimal text, with the date it holds for."""
+
+    meta = {"db_alias": ALIAS, "collection": "exchange_rates", "auto_create_index": False,
+            "indexes": [{"fields": ["-created_at"], "name": "newest"}]}
+    as_of = StringField(required=True, regex=r"^\d{4}-\d{2}-\d{2}$")
+    rates = DictField(field=StringField(regex=r"^[0-9]+(\.[0-9]+)?$"), required=True)
+    source = StringField(required=True, choices=("sample", "admin"))
+    created_at = DateTimeField(default=utcnow)
+
+
+class Quote(Document):
+    meta = {
+        "db_alias": ALIAS,
+        "collection": "quotes",
+        "auto_create_index": False,
+        "indexes": [
+            {"fields": ["package_id"], "name": "package"},
+            # An unlocked quote is purged a week after it expires; a locked one is kept.
+            {"fields": ["purge_at"], "expireAfterSeconds": 0, "name": "purge"},
+        ],
+    }
+    package_id = StringField(required=True)
+    package_version = IntField(required=True)
+    clinic = StringField(required=True)
+    interpreter_language = StringField()
+    follow_up_plan = StringField()
+    currency = StringField(required=True)
+    krw_per_unit = StringField(required=True)
+    rate_as_of = StringField(required=True)
+    base_krw = IntField(required=True)
+    interpreter_krw = IntField(required=True)
+    follow_up_krw = IntField(required=True)
+    created_at = DateTimeField(required=True)
+    expires_at = DateTimeField(required=True)
+    purge_at = DateTimeField()
+    locked_by = StringField()
+    locked_at = DateTimeField()

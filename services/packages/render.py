@@ -1,0 +1,80 @@
+"""How packages and quotes look on the wire."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from services.common.localization import localize
+
+from .domain import quote_totals, schedule
+from .money import minor_units
+
+
+def iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def package(doc: dict, lang: str) -> dict:
+    visits = doc.get("visits") or max(item["sessions"] for item in doc["items"])
+    return {
+        "id": str(doc["_id"]),
+        "clinic": doc["clinic"],
+        "lang": lang,
+        "status": doc["status"],
+        "version": doc["version"],
+        "title": localize(doc["title"], lang),
+        "description": localize(doc.get("description"), lang),
+        "scarTypes": doc["scar_types"],
+        "items": [{"procedure": i["procedure"], "sessions": i["sessions"]} for i in doc["items"]],
+        "sessionIntervalDays": doc["session_interval_days"],
+        "includes": doc.get("includes", []),
+        "priceKrw": doc["price_krw"],
+        "pricePerSessionKrw": doc["price_krw"] // visits,
+        "interpreterOptions": [
+            {"language": o["language"], "included": o["included"], "pricePerSessionKrw": 0 if o["included"] else o.get("price_per_session_krw", 0)}
+            for o in doc.get("interpreter_options", [])
+        ],
+        "followUpPlans": [
+            {"code": p["code"], "kind": p["kind"], "count": p["count"], "priceKrw": p["price_krw"]}
+            for p in doc.get("follow_up_plans", [])
+        ],
+        "cancellationPolicy": {"tiers": [
+            {"daysBefore": t["days_before"], "refundPercent": t["refund_percent"]}
+            for t in sorted(doc["cancellation_policy"]["tiers"], key=lambda t: -t["days_before"])
+        ]},
+        "minimumStayDays": doc["minimum_stay_days"],
+        "schedule": schedule(visits, doc["session_interval_days"], doc["minimum_stay_days"]),
+        "downtimeDays": doc.get("downtime_days", 0),
+        "screeningRules": [
+            {"code": r["code"], "text": r["text"], "blocking": r["blocking"], "appliesWhen": r["applies_when"]}
+            for r in doc.get("screening_rules", [])
+        ],
+        "sampleFields": doc.get("sample_fields", []),
+        "updatedAt": iso(doc["updated_at"]),
+    }
+
+
+def quote(doc: dict, package_doc: dict, lang: str, now: datetime) -> dict:
+    expires = doc["expires_at"] if doc["expires_at"].tzinfo else doc["expires_at"].replace(tzinfo=timezone.utc)
+    return {
+        "id": str(doc["_id"]),
+        "packageId": doc["package_id"],
+        "packageVersion": doc["package_version"],
+        "clinic": doc["clinic"],
+        "interpreterLanguage": doc.get("interpreter_language"),
+        "followUpPlan": doc.get("follow_up_plan"),
+        "currency": doc["currency"],
+        "exchangeRate": {"krwPerUnit": doc["krw_per_unit"], "asOf": doc["rate_as_of"]},
+        **quote_totals(doc),
+        "createdAt": iso(doc["created_at"]),
+        "expiresAt": iso(expires),
+        "expired": expires <= now,
+        "lockedBy": doc.get("locked_by"),
+        "package": package({**package_doc, "_id": doc["package_id"]}, lang),
+    }
+
+
+def rates(table: dict) -> dict:
+    return {"asOf": table["asOf"], "base": "KRW", "rates": table["rates"],
+            "minorUnits": {code: minor_units(code) for code in table["rates"]}, "source": table["source"]}

@@ -1,0 +1,70 @@
+"""Real processes for tests and benches: free ports and services under gunicorn."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_ready(base: str, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{base} did not become ready")
+        time.sleep(0.1)
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 15) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def plan_stages(plan: dict) -> list[tuple[str, str | None]]:
+    """(stage, index name) of every stage of an ``explain`` winning plan."""
+    stages = [(plan["stage"], plan.get("indexName"))]
+    for child in [plan.get("inputStage")] + plan.get("inputStages", []):
+        if child:
+            stages += plan_stages(child)
+    return stages
+
+
+@contextmanager
+def running_service(name: str, env: dict, workers: int = 1, port: int | None = None):
+    """``services.<name>`` under gunicorn, as `make run` serves it; yields its base URL."""
+    port = port or free_port()
+    process = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-c", str(ROOT / "services/common/gunicorn_config.py"),
+         "--bind", f"127.0.0.1:{port}", f"services.{name}.wsgi:app"],
+        cwd=ROOT, env={**os.environ, "LOG_LEVEL": "WARNING", **env, "WEB_CONCURRENCY": str(workers)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(base, process)
+        yield base
+    finally:
+        stop_process(process)
