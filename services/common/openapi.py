@@ -72,8 +72,9 @@ def build_openapi(app: Flask, title: str, description: str) -> dict:
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             operation: dict = {"summary": spec.summary, "operationId": rule.endpoint.replace(".", "_") + "_" + method.lower(),
                                "tags": list(spec.tags), "parameters": [], "responses": {}}
-            for arg in rule.arguments:
-                operation["parameters"].append({"name": arg, "in": "path", "required": True, "schema": {"type": "string"}})
+            for converter, arg in re.findall(r"<(?:([a-z_]+):)?([a-z_]+)>", rule.rule):
+                kind = "integer" if converter == "int" else "string"
+                operation["parameters"].append({"name": arg, "in": "path", "required": True, "schema": {"type": kind}})
             if spec.query:
                 _add_component(components, spec.query)
                 query_schema = SCHEMAS[spec.query]
