@@ -55,27 +55,53 @@ def schedule(visits: int, interval_days: int, minimum_stay_days: int) -> dict:
             "totalDays": (visits - 1) * interval_days + minimum_stay_days if visits else 0}
 
 
-def knowledge_from_procedures(procedures: list[dict]) -> tuple[int, dict[str, tuple[dict, str]]]:
-    """Longest downtime and the cautions (code -> (appliesWhen, English text)) of procedures
-    as the catalogue API serves them."""
-    downtime = max(((p.get("downtimeDays") or {}).get("max", 0) for p in procedures), default=0)
+def knowledge_from_procedures(procedures: list[dict]) -> dict:
+    """What a package keeps of its procedures, as the catalogue API serves them: the longest
+    downtime, the cautions (code -> (appliesWhen, English text)), and the preparation and
+    recovery its care plan is dated from (per step the earliest start, per phase the longest)."""
     cautions: dict[str, tuple[dict, str]] = {}
+    preparation: dict[str, dict] = {}
+    recovery: dict[str, dict] = {}
     for procedure in procedures:
         for caution in procedure.get("cautions", []):
             cautions.setdefault(caution["code"], (caution["appliesWhen"], caution["text"]))
-    return downtime, cautions
+        for step in procedure.get("preparation", []):
+            known = preparation.setdefault(step["code"], {"code": step["code"], "instruction": step["instruction"],
+                                                          "days_before": 0, "daily": False})
+            known["days_before"] = max(known["days_before"], step["daysBefore"])
+            known["daily"] = known["daily"] or step["daily"]
+        for phase in procedure.get("recovery", []):
+            known = recovery.get(phase["phase"])
+            if known is None or phase["toDay"] > known["to_day"]:
+                recovery[phase["phase"]] = {"phase": phase["phase"], "from_day": phase["fromDay"], "to_day": phase["toDay"],
+                                            "expectation": phase["expectation"]}
+    order = {"IMMEDIATE": 0, "SHORT_TERM": 1, "LONG_TERM": 2}
+    return {
+        "downtime_days": max(((p.get("downtimeDays") or {}).get("max", 0) for p in procedures), default=0),
+        "cautions": cautions,
+        "preparation": sorted(preparation.values(), key=lambda step: (-step["days_before"], step["code"])),
+        "recovery": sorted(recovery.values(), key=lambda phase: order[phase["phase"]]),
+    }
 
 
 def screening_rules(cautions: dict[str, tuple[dict, str]], blocking: list[str]) -> list[dict]:
-    codes = sorted(set(cautions) | set(blocking))
+    """One rule per caution of the procedures and per code the package declares blocking."""
     rules = []
-    for code in codes:
+    for code in sorted(set(cautions) | set(blocking)):
         applies_when, text = cautions.get(code) or DEFAULT_CAUTIONS[code]
         rules.append({"code": code, "text": text, "applies_when": applies_when, "blocking": code in blocking})
     return rules
 
 
-def check_with_catalogue(clinic: str, items: list[dict]) -> tuple[int, dict]:
+def apply_knowledge(package: Package, knowledge: dict) -> None:
+    blocking = package.screening.blocking if package.screening else []
+    values = {"downtime_days": knowledge["downtime_days"], "screening_rules": screening_rules(knowledge["cautions"], blocking),
+              "preparation": knowledge["preparation"], "recovery": knowledge["recovery"]}
+    for field, value in values.items():
+        setattr(package, field, Package._fields[field].to_python(value))
+
+
+def check_with_catalogue(clinic: str, items: list[dict]) -> dict:
     """The clinic exists and offers every procedure; returns what packages keep of the procedures.
     Raises UpstreamUnavailable when the catalogue cannot answer, before anything is written."""
     catalogue = client_for("catalogue")
@@ -141,10 +167,9 @@ def create_package(body: dict, principal: Principal) -> dict:
     if not principal.administers(body["clinic"]):
         raise Problem(403, "FORBIDDEN", "You may only create packages for your own clinic.")
     _check_options(body)
-    downtime, cautions = check_with_catalogue(body["clinic"], body["items"])
-    blocking = body.get("screening", {}).get("blocking", [])
-    package = Package(id=ObjectId(), **model_fields(body), downtime_days=downtime,
-                      screening_rules=screening_rules(cautions, blocking))
+    knowledge = check_with_catalogue(body["clinic"], body["items"])
+    package = Package(id=ObjectId(), **model_fields(body))
+    apply_knowledge(package, knowledge)
     document = _validated(package)
 
     def write(session):
@@ -181,9 +206,7 @@ def update_package(package_id: str, patch: dict, principal: Principal, expected_
         setattr(package, field, value)
     if "items" in patch or "screening" in patch:
         items = [{"procedure": item.procedure} for item in package.items]
-        downtime, cautions = check_with_catalogue(package.clinic, items)
-        package.downtime_days = downtime
-        package.screening_rules = screening_rules(cautions, package.screening.blocking)
+        apply_knowledge(package, check_with_catalogue(package.clinic, items))
     read_version = current["version"]
     package.version = read_version + 1
     package.updated_at = utcnow()

@@ -76,6 +76,20 @@ class ScreeningRule(EmbeddedDocument):
     blocking = BooleanField(required=True)
 
 
+class CareStep(EmbeddedDocument):
+    code = StringField(required=True)
+    instruction = StringField(required=True)
+    days_before = IntField(required=True, min_value=0)
+    daily = BooleanField(default=False)
+
+
+class RecoveryPhase(EmbeddedDocument):
+    phase = StringField(required=True, choices=("IMMEDIATE", "SHORT_TERM", "LONG_TERM"))
+    from_day = IntField(required=True, min_value=0)
+    to_day = IntField(required=True, min_value=0)
+    expectation = StringField(required=True)
+
+
 class Package(Document):
     meta = {
         "db_alias": ALIAS,
@@ -119,9 +133,12 @@ class Package(Document):
     sample_fields = ListField(StringField())
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
-    # From the catalogue when written: the longest downtime and the cautions of the procedures.
+    # From the catalogue when written: the longest downtime, cautions, preparation and recovery
+    # of the procedures, so every version is a whole snapshot a care plan can be dated from.
     downtime_days = IntField(required=True, default=0, min_value=0)
     screening_rules = EmbeddedDocumentListField(ScreeningRule)
+    preparation = EmbeddedDocumentListField(CareStep)
+    recovery = EmbeddedDocumentListField(RecoveryPhase)
     # Derived on save, for filters and sorts.
     listing = StringField()  # "<clinic>:<status>": one key for the gateway's list-of-clinics filter
     visits = IntField()

@@ -50,6 +50,14 @@ def package(doc: dict, lang: str) -> dict:
             {"code": r["code"], "text": r["text"], "blocking": r["blocking"], "appliesWhen": r["applies_when"]}
             for r in doc.get("screening_rules", [])
         ],
+        "preparation": [
+            {"code": step["code"], "instruction": step["instruction"], "daysBefore": step["days_before"], "daily": step["daily"]}
+            for step in doc.get("preparation", [])
+        ],
+        "recovery": [
+            {"phase": r["phase"], "fromDay": r["from_day"], "toDay": r["to_day"], "expectation": r["expectation"]}
+            for r in doc.get("recovery", [])
+        ],
         "sampleFields": doc.get("sample_fields", []),
         "updatedAt": iso(doc["updated_at"]),
     }

@@ -17,7 +17,7 @@ from pymongo import UpdateOne
 
 from services.common.validation import validate
 
-from .domain import knowledge_from_procedures, model_fields, screening_rules
+from .domain import apply_knowledge, knowledge_from_procedures, model_fields
 from .models import ExchangeRateTable, Package, PackageVersion, Quote
 
 SEED = Path(__file__).resolve().parents[2] / "seed"
@@ -39,15 +39,19 @@ def catalogue_knowledge() -> dict[str, dict]:
         p["code"]: {
             "downtimeDays": p.get("downtime_days"),
             "cautions": [{"code": c["code"], "appliesWhen": c["applies_when"], "text": c["text"]["en"]} for c in p["cautions"]],
+            "preparation": [{"code": s["code"], "instruction": s["instruction"]["en"], "daysBefore": s["days_before"],
+                             "daily": s.get("daily", False)} for s in p["preparation"]],
+            "recovery": [{"phase": r["phase"], "fromDay": r["from_day"], "toDay": r["to_day"],
+                          "expectation": r["expectation"]["en"]} for r in p["recovery"]],
         }
         for p in procedures
     }
 
 
 def build_package(ident: ObjectId, body: dict, knowledge: dict, **extra) -> Package:
-    downtime, cautions = knowledge_from_procedures([knowledge[item["procedure"]] for item in body["items"]])
-    return Package(id=ident, **model_fields(body), downtime_days=downtime,
-                   screening_rules=screening_rules(cautions, body.get("screening", {}).get("blocking", [])), **extra)
+    package = Package(id=ident, **model_fields(body), **extra)
+    apply_knowledge(package, knowledge_from_procedures([knowledge[item["procedure"]] for item in body["items"]]))
+    return package
 
 
 def _insert_missing(packages: list[Package]) -> int:

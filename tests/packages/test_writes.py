@@ -25,6 +25,11 @@ def test_a_clinic_admin_creates_a_draft_that_only_its_clinic_sees(client, bearer
     assert draft["downtimeDays"] == 7
     rules = {rule["code"]: rule["blocking"] for rule in draft["screeningRules"]}
     assert rules == {"DARKER_SKIN_PIH": False, "RECENT_ISOTRETINOIN": True, "ACTIVE_ACNE": False}
+    # Preparation and recovery come from the knowledge base too, for the care plan.
+    steps = {step["code"]: (step["daysBefore"], step["daily"]) for step in draft["preparation"]}
+    assert steps["STOP_RETINOIDS"] == (5, False) and steps["DAILY_SUNSCREEN"] == (14, True)
+    assert [(r["phase"], r["fromDay"], r["toDay"]) for r in draft["recovery"]] == [
+        ("IMMEDIATE", 1, 3), ("SHORT_TERM", 7, 14), ("LONG_TERM", 90, 180)]
 
     assert client.get(f"/packages/{draft['id']}").status_code == 404
     assert client.get(f"/packages/{draft['id']}", headers=admin(bearer, "asan-medical-center")).status_code == 404
