@@ -37,3 +37,9 @@ def require_principal(*roles: str) -> Principal:
     if roles and principal.role not in roles:
         raise Problem(403, "FORBIDDEN", f"The role {principal.role} may not do this.")
     return principal
+
+
+def current_token() -> str | None:
+    """The caller's service token, to pass on to a service called on the caller's behalf."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None

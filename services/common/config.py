@@ -32,6 +32,7 @@ class Settings:
     log_level: str = "INFO"
     http_timeout_seconds: float = 3.0
     quote_ttl_minutes: int = 24 * 60
+    min_notice_hours: int = 24
     service_urls: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -63,6 +64,7 @@ def from_env(service: str) -> Settings:
         log_level=env("LOG_LEVEL", "INFO").upper(),
         http_timeout_seconds=float(env("HTTP_TIMEOUT_SECONDS", "3")),
         quote_ttl_minutes=_int("QUOTE_TTL_MINUTES", 24 * 60),
+        min_notice_hours=_int("MIN_NOTICE_HOURS", 24),
         service_urls={
             name: env(f"{name.upper()}_URL", default)
             for name, default in SERVICE_URL_DEFAULTS.items()

@@ -26,6 +26,12 @@ def connect_database(settings: Settings) -> None:
     )
 
 
+def in_transaction(alias: str, work):
+    """Run ``work(session)`` in a transaction on the alias's database, retried on transient errors."""
+    with get_db(alias).client.start_session() as session:
+        return session.with_transaction(work)
+
+
 def ping(alias: str) -> None:
     """Raises if the database does not answer within the connection's selection timeout."""
     get_db(alias).command("ping")

@@ -88,7 +88,7 @@ def build_openapi(app: Flask, title: str, description: str) -> dict:
                     operation["parameters"].append(param)
             if spec.body:
                 _add_component(components, spec.body)
-                operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(spec.body)}}}
+                operation["requestBody"] = {"required": not spec.optional_body, "content": {"application/json": {"schema": _ref(spec.body)}}}
             if spec.auth != "public":
                 operation["security"] = [{"serviceToken": []}] if spec.auth == "token" else [{}, {"serviceToken": []}]
             success: dict = {"description": "Success"}

@@ -171,6 +171,7 @@ class Contract:
     status: int = 200
     auth: str = "public"  # public | token
     roles: tuple[str, ...] = ()  # with auth="token": who may call; any signed-in role when empty
+    optional_body: bool = False  # an empty request means an empty object
     errors: tuple[int, ...] = ()
     tags: tuple[str, ...] = ()
     extra_responses: dict[int, str] = field(default_factory=dict)
@@ -192,7 +193,8 @@ def contract(**kwargs) -> Callable:
                     [{"field": key, "message": "unknown query parameter"} for key in request.args]
                 )
             if spec.body:
-                kw["body"] = parse_body(spec.body)
+                empty = spec.optional_body and not request.get_data(cache=True)
+                kw["body"] = {} if empty else parse_body(spec.body)
             return view(*args, **kw)
 
         wrapper.contract = spec  # type: ignore[attr-defined]

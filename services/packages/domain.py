@@ -9,14 +9,14 @@ from flask import current_app
 from mongoengine import ValidationError as ModelValidationError
 from pymongo import ReturnDocument
 
-from services.common import wire
+from services.common import money, wire
 from services.common.clients import client_for
+from services.common.db import in_transaction
 from services.common.errors import Problem, not_found, validation_problem
 from services.common.pagination import Sort
 from services.common.tokens import Principal
 
-from . import money
-from .models import ExchangeRateTable, Package, PackageVersion, Quote, listing_key, utcnow
+from .models import ALIAS, ExchangeRateTable, Package, PackageVersion, Quote, listing_key, utcnow
 
 # Cautions every procedure-less rule falls back to (the catalogue's own texts win).
 DEFAULT_CAUTIONS = {
@@ -157,12 +157,6 @@ def _validated(package: Package) -> dict:
     return package.to_mongo().to_dict()
 
 
-def _transaction(work):
-    client = Package._get_collection().database.client
-    with client.start_session() as session:
-        return session.with_transaction(work)
-
-
 def create_package(body: dict, principal: Principal) -> dict:
     if not principal.administers(body["clinic"]):
         raise Problem(403, "FORBIDDEN", "You may only create packages for your own clinic.")
@@ -178,7 +172,7 @@ def create_package(body: dict, principal: Principal) -> dict:
             {"package_id": str(document["_id"]), "version": 1, "document": document, "published": False,
              "created_at": utcnow()}, session=session)
 
-    _transaction(write)
+    in_transaction(ALIAS, write)
     return document
 
 
@@ -221,7 +215,7 @@ def update_package(package_id: str, patch: dict, principal: Principal, expected_
             {"package_id": package_id, "version": package.version, "document": document,
              "published": document["status"] == "PUBLISHED", "created_at": utcnow()}, session=session)
 
-    _transaction(write)
+    in_transaction(ALIAS, write)
     return document
 
 
@@ -247,7 +241,7 @@ def change_status(package_id: str, target: str, principal: Principal) -> dict:
                 {"package_id": package_id, "version": updated["version"]}, {"$set": {"published": True}}, session=session)
         return updated
 
-    return _transaction(write)
+    return in_transaction(ALIAS, write)
 
 
 def find_version(package_id: str, version: int, principal: Principal | None) -> dict:

@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from services.common.localization import localize
+from services.common.money import minor_units
 
 from .domain import quote_totals, schedule
-from .money import minor_units
 
 
 def iso(moment: datetime) -> str:

@@ -27,3 +27,8 @@ def to_krw(amount: int, krw_per_unit: str, *, round_up: bool) -> int:
 
 def as_text(amount: Decimal) -> str:
     return format(amount, "f")
+
+
+def percent_of(amount: Decimal | int, percent: int, digits: int = 0) -> Decimal:
+    """``percent`` % of ``amount``, rounded half up to ``digits`` decimal places."""
+    return (Decimal(amount) * percent / 100).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)

@@ -1,0 +1,1 @@
+"""The bookings service: slots, reservations that never overbook, their lifecycle, care plans."""

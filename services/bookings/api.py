@@ -1,0 +1,163 @@
+"""Bookings HTTP API: slots and availability, bookings and their lifecycle, care plans."""
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response, jsonify, request
+
+from services.common.auth import current_token
+from services.common.errors import Problem, problem_response, validation_problem
+from services.common.pagination import DEFAULT_LIMIT, batch_response, paginate
+from services.common.validation import contract
+
+from . import careplan, domain, idempotency, render
+from .models import Booking
+
+bp = Blueprint("bookings", __name__)
+CLINIC_ROLES = ("CLINIC_ADMIN", "PLATFORM_ADMIN")
+_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+# -- slots -----------------------------------------------------------------------------------
+
+@bp.post("/slots")
+@contract(summary="Open one slot (the clinic's admins).", body="bookings/slot-create", response="bookings/slot", status=201,
+          auth="token", roles=CLINIC_ROLES, errors=(409,), tags=("slots",))
+def open_slot(body, principal):
+    response = jsonify(render.slot(domain.open_slot(body, principal)))
+    response.status_code = 201
+    return response
+
+
+@bp.post("/slots/bulk")
+@contract(summary="Open slots from a rule: weekdays and Seoul times over a date range. Existing ones are skipped.",
+          body="bookings/slot-bulk", response="bookings/slot-list", status=201, auth="token", roles=CLINIC_ROLES,
+          tags=("slots",))
+def open_slots(body, principal):
+    created, skipped = domain.open_slots_bulk(body, principal)
+    response = jsonify(items=[render.slot(doc) for doc in created], created=len(created), skipped=skipped)
+    response.status_code = 201
+    return response
+
+
+@bp.post("/slots/<slot_id>/close")
+@contract(summary="Close a slot to new bookings; existing bookings stay.", response="bookings/slot", auth="token",
+          roles=CLINIC_ROLES, errors=(404,), tags=("slots",))
+def close_slot(slot_id, principal):
+    return jsonify(render.slot(domain.close_slot(slot_id, principal)))
+
+
+@bp.get("/availability")
+@contract(summary="Free slots of a clinic (for a package, and for any of its packages) between two Seoul dates; future ones "
+                  "past the minimum notice only.", query="bookings/availability-query", response="bookings/slot-list",
+          tags=("slots",))
+def availability(query):
+    return jsonify(items=[render.slot(doc) for doc in domain.availability(query)])
+
+
+# -- bookings ------------------------------------------------------------------------------------
+
+@bp.post("/bookings")
+@contract(summary="Book a quote into a slot for a patient. Idempotency-Key is required: the same key and body replays the "
+                  "first answer.", body="bookings/booking-create", response="bookings/booking", status=201, auth="token",
+          roles=("AGENCY",), errors=(409, 422), tags=("bookings",))
+def create_booking(body, principal):
+    key = request.headers.get("Idempotency-Key", "")
+    if not _KEY.match(key):
+        raise validation_problem([{"field": "Idempotency-Key", "message": "required: 1-255 visible characters"}])
+    scoped = f"{principal.agency}:{key}"
+    replay = idempotency.begin(scoped, idempotency.request_hash(body))
+    if replay is not None:
+        response = jsonify(replay["response_body"])
+        response.status_code = replay["response_status"]
+        if response.status_code >= 400:
+            response.mimetype = "application/problem+json"
+        response.headers["Idempotent-Replayed"] = "true"
+        return response
+    try:
+        document = domain.create_booking(body, principal, current_token())
+    except Problem as problem:
+        if problem.status >= 500:
+            idempotency.abandon(scoped)
+        else:
+            idempotency.finish(scoped, problem.status, problem_response(problem).get_json())
+        raise
+    except BaseException:
+        idempotency.abandon(scoped)  # e.g. a service down: a retry with the same key may succeed
+        raise
+    answer = render.booking(document)
+    idempotency.finish(scoped, 201, answer)
+    response = jsonify(answer)
+    response.status_code = 201
+    response.headers["Location"] = f"/bookings/{document['reference']}"
+    return response
+
+
+@bp.get("/bookings")
+@contract(summary="The caller's bookings, newest first: an agency's own, a clinic's, or all for a platform admin.",
+          query="bookings/booking-list-query", response="bookings/booking-page", auth="token", tags=("bookings",))
+def list_bookings(query, principal):
+    scope = domain.scope(principal)
+    collection = Booking._get_collection()
+    if "ids" in query:
+        body = batch_response(query, collection, "reference",
+                              lambda doc: render.booking(doc) if all(doc.get(k) == v for k, v in scope.items()) else None)
+        return jsonify(body)
+    find = dict(scope)
+    if "clinic" in query:
+        if find.get("clinic", query["clinic"]) != query["clinic"]:
+            raise Problem(403, "FORBIDDEN", "You may only list your own clinic's bookings.")
+        find["clinic"] = query["clinic"]
+    if "status" in query:
+        find["status"] = query["status"]
+    page = paginate(collection, find, domain.BOOKING_SORT, limit=query.get("limit", DEFAULT_LIMIT),
+                    cursor=query.get("cursor"), with_total=query.get("total", False))
+    return jsonify(page.to_json(render.booking))
+
+
+@bp.get("/bookings/<reference>")
+@contract(summary="One booking, for the agency that made it and the clinic that treats.", response="bookings/booking",
+          auth="token", errors=(404,), tags=("bookings",))
+def get_booking(reference, principal):
+    return jsonify(render.booking(domain.find_booking(reference, principal)))
+
+
+def _transition_view(target: str, summary: str):
+    def view(reference, body, principal):
+        return jsonify(render.booking(domain.transition(reference, target, principal, body.get("reason"))))
+    view.__name__ = f"mark_{target.lower()}"
+    return contract(summary=summary, body="bookings/transition", optional_body=True, response="bookings/booking",
+                    auth="token", errors=(404, 409), tags=("bookings",))(view)
+
+
+for action, target, summary in (
+    ("confirm", "BOOKED", "The clinic confirms a requested booking."),
+    ("arrive", "ARRIVED", "The patient has arrived at the clinic."),
+    ("fulfill", "FULFILLED", "The visit took place."),
+    ("no-show", "NOSHOW", "The patient did not come."),
+    ("cancel", "CANCELLED", "Cancel: the seat is given back and the refund follows the booking's own copy of the policy."),
+):
+    bp.add_url_rule(f"/bookings/<reference>/{action}", view_func=_transition_view(target, summary), methods=["POST"])
+
+
+@bp.get("/bookings/<reference>/care-plan")
+@contract(summary="The dated care plan in Seoul and home time; text/calendar (iCalendar) when the Accept header asks for it.",
+          response="bookings/care-plan", auth="token", errors=(404,), tags=("care plans",))
+def care_plan(reference, principal):
+    plan = careplan.build(domain.find_booking(reference, principal))
+    if request.accept_mimetypes.best_match(["application/json", "text/calendar"]) == "text/calendar":
+        return _ical(plan)
+    return jsonify(plan)
+
+
+@bp.get("/bookings/<reference>/care-plan.ics")
+@contract(summary="The care plan as an iCalendar file.", auth="token", errors=(404,), tags=("care plans",))
+def care_plan_ics(reference, principal):
+    return _ical(careplan.build(domain.find_booking(reference, principal)))
+
+
+def _ical(plan: dict) -> Response:
+    response = Response(careplan.to_ical(plan, f"ClinicBridge {plan['reference']}"), mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'attachment; filename="{plan["reference"]}.ics"'
+    return response
+

@@ -1,0 +1,16 @@
+"""The bookings service: slots, bookings, care plans."""
+from __future__ import annotations
+
+from services.common.app import create_service_app
+from services.common.config import Settings, from_env
+
+from .api import bp
+
+
+def create_app(settings: Settings | None = None):
+    return create_service_app(
+        settings or from_env("bookings"),
+        title="ClinicBridge bookings",
+        description="Appointment slots, bookings that never overbook, their lifecycle, and care plans.",
+        blueprints=[bp],
+    )

@@ -1,0 +1,322 @@
+"""Booking rules as plain functions: slots, the guarded seat, screening, lifecycle, refunds."""
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo, available_timezones
+
+from babel import Locale
+from bson import ObjectId
+from bson.errors import InvalidId
+from flask import current_app
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from services.common import money
+from services.common.clients import client_for
+from services.common.clock import utcnow
+from services.common.errors import Problem, not_found, validation_problem
+from services.common.http import UpstreamUnavailable
+from services.common.pagination import Sort
+from services.common.tokens import Principal
+
+from .models import Booking, Slot
+
+SEOUL = ZoneInfo("Asia/Seoul")
+WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+MAX_BULK_SLOTS = 1000
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I to misread
+ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6}
+BOOKING_SORT = Sort("created_key", -1)
+
+# FHIR Appointment-like lifecycle: target -> (states it may come from, roles that may do it).
+CLINIC = ("CLINIC_ADMIN", "PLATFORM_ADMIN")
+TRANSITIONS = {
+    "BOOKED": (("PENDING",), CLINIC),
+    "ARRIVED": (("BOOKED",), CLINIC),
+    "FULFILLED": (("ARRIVED",), CLINIC),
+    "NOSHOW": (("BOOKED",), CLINIC),
+    "CANCELLED": (("PENDING", "BOOKED"), ("AGENCY",) + CLINIC),
+}
+
+
+def object_id(raw: str, kind: str) -> ObjectId:
+    try:
+        return ObjectId(raw)
+    except (InvalidId, TypeError):
+        raise not_found(kind, raw) from None
+
+
+def seoul_iso(moment: datetime) -> str:
+    return _aware(moment).astimezone(SEOUL).isoformat()
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def booking_cutoff(now: datetime | None = None) -> datetime:
+    """The earliest start a new booking may take: now plus the minimum notice."""
+    return (now or utcnow()) + timedelta(hours=current_app.config["SETTINGS"].min_notice_hours)
+
+
+# -- slots ---------------------------------------------------------------------------------------
+
+def _require_clinic(principal: Principal, clinic: str) -> None:
+    if not principal.administers(clinic):
+        raise Problem(403, "FORBIDDEN", "You may only manage your own clinic's slots.")
+
+
+def _slot_document(clinic: str, package_id: str | None, start: datetime, body: dict) -> dict:
+    return {"clinic": clinic, "package_id": package_id, "start": start.astimezone(timezone.utc),
+            "duration_minutes": body.get("durationMinutes", 60), "capacity": body["capacity"], "booked": 0,
+            "status": "OPEN", "created_at": utcnow()}
+
+
+def open_slot(body: dict, principal: Principal) -> dict:
+    _require_clinic(principal, body["clinic"])
+    start = datetime.fromisoformat(body["start"].replace("Z", "+00:00"))
+    if start <= utcnow():
+        raise validation_problem([{"field": "start", "message": "must be in the future"}])
+    document = _slot_document(body["clinic"], body.get("packageId"), start, body)
+    try:
+        Slot._get_collection().insert_one(document)
+    except DuplicateKeyError:
+        raise Problem(409, "SLOT_EXISTS", "The clinic already has a slot for this package at this time.") from None
+    return document
+
+
+def open_slots_bulk(body: dict, principal: Principal) -> tuple[list[dict], int]:
+    """Slots on the given weekdays at the given Seoul times from ``from`` to ``to``; times that
+    already have a slot are skipped, so repeating a rule opens nothing twice."""
+    _require_clinic(principal, body["clinic"])
+    first, last = date.fromisoformat(body["from"]), date.fromisoformat(body["to"])
+    if last < first:
+        raise validation_problem([{"field": "to", "message": "must not be before 'from'"}])
+    weekdays = {WEEKDAYS.index(day) for day in body["weekdays"]}
+    times = [time.fromisoformat(t) for t in sorted(body["times"])]
+    now = utcnow()
+    starts = []
+    day = first
+    while day <= last:
+        if day.weekday() in weekdays:
+            starts += [datetime.combine(day, t, SEOUL) for t in times]
+        if len(starts) > MAX_BULK_SLOTS:
+            raise validation_problem([{"field": "to", "message": f"the rule opens more than {MAX_BULK_SLOTS} slots"}])
+        day += timedelta(days=1)
+    documents = [_slot_document(body["clinic"], body.get("packageId"), start, body) for start in starts if start > now]
+    created = []
+    for document in documents:
+        try:
+            Slot._get_collection().insert_one(document)
+            created.append(document)
+        except DuplicateKeyError:
+            pass
+    return created, len(starts) - len(created)
+
+
+def close_slot(slot_id: str, principal: Principal) -> dict:
+    slot = Slot._get_collection().find_one({"_id": object_id(slot_id, "slot")})
+    if slot is None:
+        raise not_found("slot", slot_id)
+    _require_clinic(principal, slot["clinic"])
+    return Slot._get_collection().find_one_and_update({"_id": slot["_id"]}, {"$set": {"status": "CLOSED"}},
+                                                      return_document=ReturnDocument.AFTER)
+
+
+def availability(query: dict) -> list[dict]:
+    """Open slots with a free seat, from the later of ``from`` and the minimum notice to the
+    end of ``to`` (Seoul dates), for the package and for any package of the clinic."""
+    start = max(datetime.combine(date.fromisoformat(query["from"]), time(), SEOUL), booking_cutoff())
+    end = datetime.combine(date.fromisoformat(query["to"]) + timedelta(days=1), time(), SEOUL)
+    if end <= start:
+        return []
+    packages = [None] + ([query["packageId"]] if "packageId" in query else [])
+    slots = Slot._get_collection().find(
+        {"clinic": query["clinic"], "start": {"$gte": start, "$lt": end}, "package_id": {"$in": packages},
+         "status": "OPEN"}).sort("start", 1)
+    free = [slot for slot in slots if slot["booked"] < slot["capacity"]]
+    return free[: query.get("limit", 200)]
+
+
+# -- the seat ------------------------------------------------------------------------------------
+
+def take_seat(slot_id: ObjectId, cutoff: datetime) -> dict | None:
+    """One seat of an open, future slot, or None: a single guarded update, never read-check-write."""
+    return Slot._get_collection().find_one_and_update(
+        {"_id": slot_id, "status": "OPEN", "start": {"$gt": cutoff}, "$expr": {"$lt": ["$booked", "$capacity"]}},
+        {"$inc": {"booked": 1}}, return_document=ReturnDocument.AFTER)
+
+
+def give_seat_back(slot_id: ObjectId | str) -> None:
+    Slot._get_collection().update_one({"_id": ObjectId(slot_id), "booked": {"$gt": 0}}, {"$inc": {"booked": -1}})
+
+
+def why_no_seat(slot_id: ObjectId, cutoff: datetime) -> Problem:
+    slot = Slot._get_collection().find_one({"_id": slot_id})
+    if slot is None:
+        return Problem(422, "UNKNOWN_SLOT", "No such slot.", errors=[{"field": "slotId", "message": "unknown slot"}])
+    if slot["status"] != "OPEN":
+        return Problem(409, "SLOT_CLOSED", "The clinic has closed this slot.")
+    if _aware(slot["start"]) <= cutoff:
+        return Problem(409, "SLOT_TOO_SOON", "The slot starts too soon to be booked.")
+    return Problem(409, "SLOT_FULL", "Every seat of this slot is taken.")
+
+
+# -- patients and screening ---------------------------------------------------------------------------
+
+_ENGLISH = Locale("en")
+_TIME_ZONES = available_timezones()
+
+
+def check_patient(patient: dict) -> None:
+    """What a schema cannot say: real codes for country, language and time zone."""
+    errors = []
+    if patient["nationality"] not in _ENGLISH.territories:
+        errors.append({"field": "patient.nationality", "message": "not an ISO 3166-1 country code"})
+    if patient["preferredLanguage"] not in _ENGLISH.languages:
+        errors.append({"field": "patient.preferredLanguage", "message": "not an ISO 639-1 language code"})
+    if patient["homeTimeZone"] not in _TIME_ZONES:
+        errors.append({"field": "patient.homeTimeZone", "message": "not an IANA time zone"})
+    if errors:
+        raise validation_problem(errors)
+
+
+def applies(rule: dict, patient: dict) -> bool:
+    when = rule["appliesWhen"]
+    if "fitzpatrickAtLeast" in when:
+        return ROMAN[patient["fitzpatrickSkinType"]] >= when["fitzpatrickAtLeast"]
+    if "isotretinoinWithinMonths" in when:
+        return patient["isotretinoinLast6Months"]
+    if "activeAcne" in when:
+        return patient["activeAcne"] == when["activeAcne"]
+    return False
+
+
+def screen(rules: list[dict], patient: dict) -> list[dict]:
+    """The package's rules that the patient's answers trigger: warnings, or a refusal when blocking."""
+    triggered = [rule for rule in rules if applies(rule, patient)]
+    blocking = [rule for rule in triggered if rule["blocking"]]
+    if blocking:
+        raise Problem(422, "SCREENING_BLOCKED", "The patient's answers rule this package out; the clinic must assess first.",
+                      errors=[{"field": "patient", "message": f"{rule['code']}: {rule['text']}"} for rule in blocking])
+    return [{"code": rule["code"], "text": rule["text"]} for rule in triggered]
+
+
+# -- creating a booking --------------------------------------------------------------------------
+
+def new_reference() -> str:
+    return "CB-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+
+
+def _packages_call(method: str, path: str, token: str, body: dict) -> dict:
+    answer = client_for("packages").request(method, path, token=token, json=body)
+    if answer.status_code == 200:
+        return answer.json()
+    problem = answer.json() if answer.headers.get("Content-Type", "").endswith("json") else {}
+    if answer.status_code == 404:
+        raise Problem(422, "UNKNOWN_QUOTE", "No such quote.", errors=[{"field": "quoteId", "message": "unknown quote"}])
+    if answer.status_code == 409:
+        raise Problem(409, problem.get("code", "QUOTE_UNAVAILABLE"), problem.get("detail", "The quote cannot be booked."))
+    raise UpstreamUnavailable("packages")
+
+
+def create_booking(body: dict, principal: Principal, token: str) -> dict:
+    """Lock the quote, screen the patient, take a seat, record the booking. Anything refused
+    after the quote is locked unlocks it; anything failing after the seat is taken gives it back."""
+    check_patient(body["patient"])
+    slot_id = object_id(body["slotId"], "slot")
+    reference = new_reference()
+    lock = {"bookingReference": reference}
+    quote = _packages_call("POST", f"/quotes/{body['quoteId']}/lock", token, lock)
+    seat = None
+    try:
+        package = quote["package"]
+        warnings = screen(package["screeningRules"], body["patient"])
+        slot = Slot._get_collection().find_one({"_id": slot_id}, {"clinic": 1, "package_id": 1})
+        if slot is not None and (slot["clinic"] != quote["clinic"] or slot["package_id"] not in (None, quote["packageId"])):
+            raise Problem(422, "SLOT_NOT_FOR_PACKAGE", "The slot is not open for this package.",
+                          errors=[{"field": "slotId", "message": "belongs to another clinic or package"}])
+        cutoff = booking_cutoff()
+        seat = take_seat(slot_id, cutoff)
+        if seat is None:
+            raise why_no_seat(slot_id, cutoff)
+        now = utcnow()
+        document = {
+            "reference": reference, "agency": principal.agency or principal.subject, "clinic": quote["clinic"],
+            "package_id": quote["packageId"], "package_version": quote["packageVersion"], "slot_id": str(slot_id),
+            "slot_start": seat["start"], "slot_duration_minutes": seat["duration_minutes"], "quote_id": quote["id"],
+            "price": {"quoteId": quote["id"], "currency": quote["currency"], "krwPerUnit": quote["exchangeRate"]["krwPerUnit"],
+                      "rateAsOf": quote["exchangeRate"]["asOf"], "lines": quote["lines"], "total": quote["total"]},
+            "package": package, "patient": body["patient"], "interpreter_language": quote["interpreterLanguage"],
+            "follow_up_plan": quote["followUpPlan"], "warnings": warnings, "status": "PENDING",
+            "history": [{"from": None, "to": "PENDING", "at": now, "by": principal.subject, "reason": None}],
+            "refund": None, "created_at": now, "updated_at": now, "created_key": f"{now.isoformat()}:{reference}",
+        }
+        Booking._get_collection().insert_one(document)
+        return document
+    except BaseException:
+        if seat is not None:
+            give_seat_back(slot_id)
+        try:
+            _packages_call("POST", f"/quotes/{body['quoteId']}/unlock", token, lock)
+        except (Problem, UpstreamUnavailable):
+            pass  # the lock lapses with the quote's expiry
+        raise
+
+
+# -- reading and changing bookings -----------------------------------------------------------------
+
+def scope(principal: Principal) -> dict:
+    """The bookings a principal may see: its agency's, its clinic's, or all."""
+    if principal.role == "AGENCY":
+        return {"agency": principal.agency}
+    if principal.role == "CLINIC_ADMIN":
+        return {"clinic": principal.clinic}
+    return {}
+
+
+def find_booking(reference: str, principal: Principal) -> dict:
+    """A booking the caller may see; any other is 404, so references reveal nothing."""
+    doc = Booking._get_collection().find_one({"reference": reference, **scope(principal)})
+    if doc is None:
+        raise not_found("booking", reference)
+    return doc
+
+
+def refund_for(booking: dict, now: datetime) -> dict:
+    """The refund the booking's own copy of the cancellation policy gives, counted in Seoul days
+    before the first visit."""
+    days_before = (_aware(booking["slot_start"]).astimezone(SEOUL).date() - now.astimezone(SEOUL).date()).days
+    tiers = sorted(booking["package"]["cancellationPolicy"]["tiers"], key=lambda tier: -tier["daysBefore"])
+    percent = next((tier["refundPercent"] for tier in tiers if days_before >= tier["daysBefore"]), 0)
+    price = booking["price"]
+    digits = money.minor_units(price["currency"])
+    return {"percent": percent, "daysBefore": days_before, "krw": int(money.percent_of(price["total"]["krw"], percent)),
+            "amount": money.as_text(money.percent_of(Decimal(price["total"]["amount"]), percent, digits)),
+            "currency": price["currency"]}
+
+
+def transition(reference: str, target: str, principal: Principal, reason: str | None) -> dict:
+    """Move a booking to ``target`` if its current state allows it: the allowed states are part of
+    the update itself, so two racing changes cannot both apply. Cancelling gives the seat back."""
+    sources, roles = TRANSITIONS[target]
+    current = find_booking(reference, principal)
+    if principal.role not in roles:
+        raise Problem(403, "FORBIDDEN", f"A {principal.role} may not mark a booking {target}.")
+    now = utcnow()
+    changes = {"status": target, "updated_at": now}
+    if target == "CANCELLED":
+        changes["refund"] = refund_for(current, now)
+    updated = Booking._get_collection().find_one_and_update(
+        {"_id": current["_id"], "status": {"$in": list(sources)}},
+        {"$set": changes, "$push": {"history": {"from": current["status"], "to": target, "at": now,
+                                                "by": principal.subject, "reason": reason}}},
+        return_document=ReturnDocument.AFTER)
+    if updated is None:
+        latest = Booking._get_collection().find_one({"_id": current["_id"]}, {"status": 1})
+        raise Problem(409, "INVALID_TRANSITION", f"A {latest['status']} booking cannot become {target}.")
+    if target == "CANCELLED":
+        give_seat_back(updated["slot_id"])
+    return updated

@@ -1,0 +1,62 @@
+"""Idempotency keys for ``POST /bookings``, scoped to the caller.
+
+The same key and body replays the first answer; the same key with another body is 422;
+a key whose first request is still running is 409. A key is claimed by inserting it
+(unique ``_id``), so two racing requests cannot both go ahead. A claim carries a short
+lease: if its process dies, a retry after the lease takes the key over. Keys expire after
+24 hours (TTL index).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+
+from pymongo.errors import DuplicateKeyError
+
+from services.common.clock import utcnow
+from services.common.errors import Problem
+
+from .models import IdempotencyKey
+
+LEASE = timedelta(seconds=30)
+KEEP = timedelta(hours=24)
+
+
+def request_hash(body: dict) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def begin(key: str, digest: str) -> dict | None:
+    """Claim ``key`` for this request (None), or return the stored first answer to replay."""
+    keys = IdempotencyKey._get_collection()
+    now = utcnow()
+    try:
+        keys.insert_one({"_id": key, "request_hash": digest, "state": "IN_FLIGHT", "lease_until": now + LEASE,
+                         "created_at": now, "expires_at": now + KEEP})
+        return None
+    except DuplicateKeyError:
+        pass
+    existing = keys.find_one({"_id": key})
+    if existing is None:  # expired in between
+        return begin(key, digest)
+    if existing["request_hash"] != digest:
+        raise Problem(422, "IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with another request body.")
+    if existing["state"] == "DONE":
+        return existing
+    taken = keys.find_one_and_update({"_id": key, "state": "IN_FLIGHT", "lease_until": {"$lt": now}},
+                                     {"$set": {"lease_until": now + LEASE}})
+    if taken is None:
+        raise Problem(409, "IDEMPOTENCY_KEY_IN_FLIGHT", "A request with this Idempotency-Key is still running; retry shortly.",
+                      headers={"Retry-After": "1"})
+    return None
+
+
+def finish(key: str, status: int, body: dict) -> None:
+    IdempotencyKey._get_collection().update_one(
+        {"_id": key}, {"$set": {"state": "DONE", "response_status": status, "response_body": body}})
+
+
+def abandon(key: str) -> None:
+    """Release a claim whose request failed for a reason a retry may not meet (5xx)."""
+    IdempotencyKey._get_collection().delete_one({"_id": key, "state": "IN_FLIGHT"})

@@ -1,0 +1,36 @@
+"""How slots and bookings look on the wire."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from .domain import seoul_iso
+
+
+def iso(moment: datetime) -> str:
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def slot(doc: dict) -> dict:
+    free = max(doc["capacity"] - doc["booked"], 0)
+    return {"id": str(doc["_id"]), "clinic": doc["clinic"], "packageId": doc.get("package_id"), "start": seoul_iso(doc["start"]),
+            "durationMinutes": doc["duration_minutes"], "capacity": doc["capacity"], "booked": doc["booked"], "free": free,
+            "status": "CLOSED" if doc["status"] == "CLOSED" else ("FREE" if free else "BUSY")}
+
+
+def booking(doc: dict) -> dict:
+    start = doc["slot_start"] if doc["slot_start"].tzinfo else doc["slot_start"].replace(tzinfo=timezone.utc)
+    return {
+        "reference": doc["reference"], "status": doc["status"], "clinic": doc["clinic"], "agency": doc["agency"],
+        "packageId": doc["package_id"], "packageVersion": doc["package_version"], "packageTitle": doc["package"]["title"],
+        "slot": {"id": doc["slot_id"], "start": seoul_iso(start),
+                 "startHome": start.astimezone(ZoneInfo(doc["patient"]["homeTimeZone"])).isoformat()},
+        "patient": doc["patient"], "interpreterLanguage": doc.get("interpreter_language"),
+        "followUpPlan": doc.get("follow_up_plan"), "price": doc["price"],
+        "cancellationPolicy": doc["package"]["cancellationPolicy"], "warnings": doc.get("warnings", []),
+        "refund": doc.get("refund"),
+        "history": [{"from": h["from"], "to": h["to"], "at": iso(h["at"]), "by": h["by"], "reason": h.get("reason")}
+                    for h in doc["history"]],
+        "createdAt": iso(doc["created_at"]), "updatedAt": iso(doc["updated_at"]),
+    }

@@ -1,0 +1,71 @@
+"""Sample appointment slots for the seed clinics, and synthetic slots for scale.
+
+Slots are opened from today on, so a later start adds the days that have come into range
+and reopens nothing (one slot per clinic, package and start).
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from pymongo import UpdateOne
+
+from services.common.clock import utcnow
+
+from .domain import SEOUL
+from .models import Booking, IdempotencyKey, Slot
+
+SEED = Path(__file__).resolve().parents[2] / "seed" / "bookings"
+
+
+def ensure_indexes() -> None:
+    for model in (Slot, Booking, IdempotencyKey):
+        model.ensure_indexes()
+
+
+def _open(slots: list[dict]) -> int:
+    if not slots:
+        return 0
+    operations = [UpdateOne({"clinic": s["clinic"], "package_id": s["package_id"], "start": s["start"]},
+                            {"$setOnInsert": s}, upsert=True) for s in slots]
+    return Slot._get_collection().bulk_write(operations, ordered=False).upserted_count
+
+
+def slots_from_rule(rule: dict, clinic: str, first: date, package_id: str | None = None) -> list[dict]:
+    now = utcnow()
+    weekdays = {("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN").index(d) for d in rule["weekdays"]}
+    slots = []
+    for offset in range(rule["days"]):
+        day = first + timedelta(days=offset)
+        if day.weekday() not in weekdays:
+            continue
+        for at in rule["times"]:
+            start = datetime.combine(day, time.fromisoformat(at), SEOUL)
+            if start > now:
+                slots.append({"clinic": clinic, "package_id": package_id, "start": start.astimezone(now.tzinfo),
+                              "duration_minutes": rule["durationMinutes"], "capacity": rule["capacity"], "booked": 0,
+                              "status": "OPEN", "created_at": now})
+    return slots
+
+
+def load_seed() -> dict[str, int]:
+    ensure_indexes()
+    rules = json.loads((SEED / "slots.json").read_text(encoding="utf-8"))
+    today = datetime.now(SEOUL).date()
+    slots = [slot for clinic, rule in rules["clinics"].items() for slot in slots_from_rule(rule, clinic, today)]
+    return {"slots": _open(slots)}
+
+
+def load_synthetic(count: int) -> int:
+    """``count`` slots spread over synthetic clinics, ten per clinic, from tomorrow on."""
+    ensure_indexes()
+    rule = {"weekdays": ["MON", "TUE", "WED", "THU", "FRI"], "times": ["10:00", "14:00"], "days": 7, "durationMinutes": 60,
+            "capacity": 4}
+    first = datetime.now(SEOUL).date() + timedelta(days=2)
+    slots = []
+    clinic = 1
+    while len(slots) < count:
+        slots += slots_from_rule(rule, f"synthetic-clinic-{clinic:05d}", first)
+        clinic += 1
+    return _open(slots[:count])

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from contextlib import ExitStack
+from datetime import datetime, time, timedelta
+
+import pytest
+import requests
+
+from services.bookings import seed
+from services.bookings.app import create_app
+from services.bookings.domain import SEOUL
+from services.bookings.models import Booking, Slot
+from services.packages.seed import seed_id
+from tests.support import running_service
+
+ORACLE = "oracle-skin-clinic"
+ICEPICK = str(seed_id("oracle-icepick-tca-co2"))  # 3 visits, 28 days apart; blocks recent isotretinoin
+AGENCY = "seoul-trips"
+PATIENT = {
+    "name": "Maya Chen", "email": "maya@example.com", "nationality": "US", "preferredLanguage": "en",
+    "homeTimeZone": "America/New_York", "fitzpatrickSkinType": "III", "isotretinoinLast6Months": False, "activeAcne": False,
+}
+
+
+@pytest.fixture(scope="session")
+def packages_url(mongo_uri, catalogue_url, mongo_client):
+    """A real packages service over HTTP, seeded, calling the real catalogue."""
+    database = f"test_packages_http_{uuid.uuid4().hex[:8]}"
+    env = {"MONGO_URI": mongo_uri, "PACKAGES_DB_NAME": database, "CATALOGUE_URL": catalogue_url}
+    subprocess.run([sys.executable, "-m", "services.packages", "seed"], env={**os.environ, **env}, check=True,
+                   stdout=subprocess.DEVNULL)
+    with running_service("packages", env) as base:
+        yield base
+    mongo_client.drop_database(database)
+
+
+@pytest.fixture
+def bookings_settings(settings_for, packages_url):
+    return settings_for("bookings", service_urls={"packages": packages_url}, min_notice_hours=24)
+
+
+@pytest.fixture
+def bookings(bookings_settings, mongo_client):
+    app = create_app(bookings_settings)
+    with app.app_context():
+        seed.ensure_indexes()
+    yield app
+    mongo_client.drop_database(bookings_settings.database)
+
+
+@pytest.fixture
+def client(bookings):
+    return bookings.test_client()
+
+
+@pytest.fixture
+def new_quote(packages_url):
+    def make(package: str = ICEPICK, **options) -> dict:
+        answer = requests.post(f"{packages_url}/packages/{package}/quotes", json=options, timeout=10)
+        assert answer.status_code == 201, answer.text
+        return answer.json()
+    return make
+
+
+def seoul(day: datetime | str, at: str = "10:00") -> datetime:
+    base = datetime.fromisoformat(day).date() if isinstance(day, str) else day.date()
+    return datetime.combine(base, time.fromisoformat(at), SEOUL)
+
+
+def in_days(days: int, at: str = "10:00") -> datetime:
+    return seoul(datetime.now(SEOUL) + timedelta(days=days), at)
+
+
+@pytest.fixture
+def open_slot(client, bearer):
+    def make(start: datetime, capacity: int = 3, clinic: str = ORACLE, package_id: str | None = None) -> dict:
+        body = {"clinic": clinic, "start": start.isoformat(), "capacity": capacity, "packageId": package_id}
+        answer = client.post("/slots", json=body, headers=bearer("CLINIC_ADMIN", clinic=clinic))
+        assert answer.status_code == 201, answer.json
+        return answer.json
+    return make
+
+
+@pytest.fixture
+def agency(bearer):
+    return bearer("AGENCY", agency=AGENCY)
+
+
+@pytest.fixture
+def book(client, agency, new_quote):
+    def make(slot: dict, quote: dict | None = None, patient: dict | None = None, key: str | None = None, headers=None):
+        body = {"quoteId": (quote or new_quote())["id"], "slotId": slot["id"], "patient": patient or PATIENT}
+        return client.post("/bookings", json=body, headers={**(headers or agency), "Idempotency-Key": key or uuid.uuid4().hex})
+    return make
+
+
+def seat_count(app, slot_id: str) -> int:
+    with app.app_context():
+        return Slot.objects.get(id=slot_id).booked
+
+
+def booking_count(app) -> int:
+    with app.app_context():
+        return Booking.objects.count()
+
+
+@pytest.fixture
+def bookings_processes(bookings_settings, mongo_uri, packages_url):
+    """Three bookings-service processes on one database, as `--scale bookings=3` runs them."""
+    env = {"MONGO_URI": mongo_uri, "BOOKINGS_DB_NAME": bookings_settings.database, "PACKAGES_URL": packages_url,
+           "MIN_NOTICE_HOURS": "24"}
+    with ExitStack() as stack:
+        yield [stack.enter_context(running_service("bookings", env)) for _ in range(3)]
