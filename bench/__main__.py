@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import sys
 
-from . import catalogue, packages
+from . import bookings, catalogue, packages
 
-BENCHES = {"catalogue": catalogue.run, "packages": packages.run}
+BENCHES = {"catalogue": catalogue.run, "packages": packages.run, "bookings": bookings.run}
 
 
 def main(names: list[str]) -> None:

@@ -56,7 +56,7 @@ def build(booking: dict) -> dict:
                 add("PREPARATION", step["code"], step["instruction"], None, number,
                     morning(visit.date() - timedelta(days=step["daysBefore"])))
     total = len(visits)
-    for number, (visit, codes) in enumerate(zip(visits, procedures_by_visit), start=1):
+    for number, (visit, codes) in enumerate(zip(visits, procedures_by_visit, strict=True), start=1):
         add("VISIT", "VISIT", f"Visit {number} of {total}: {', '.join(_title(c) for c in codes)}",
             package["title"], number, visit, visit + duration)
         for phase in package["recovery"]:
