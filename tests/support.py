@@ -68,3 +68,13 @@ def running_service(name: str, env: dict, workers: int = 1, port: int | None = N
         yield base
     finally:
         stop_process(process)
+
+
+def assert_openapi_refs_resolve(document: dict) -> None:
+    """Every ``$ref`` of an OpenAPI document points at a schema the document holds."""
+    import json
+
+    components = document["components"]["schemas"]
+    text = json.dumps(document)
+    for ref in {part.split('"')[0] for part in text.split('"$ref": "')[1:]}:
+        assert ref.startswith("#/components/schemas/") and ref.split("/")[-1] in components, ref

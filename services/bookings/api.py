@@ -48,8 +48,8 @@ def close_slot(slot_id, principal):
 
 
 @bp.get("/availability")
-@contract(summary="Free slots of a clinic (for a package, and for any of its packages) between two Seoul dates; future ones "
-                  "past the minimum notice only.", query="bookings/availability-query", response="bookings/slot-list",
+@contract(summary="Free slots for a package (its own and its clinic's any-package slots) or a clinic, between two Seoul "
+                  "dates; future ones past the minimum notice only.", query="bookings/availability-query", response="bookings/slot-list",
           tags=("slots",))
 def availability(query):
     return jsonify(items=[render.slot(doc) for doc in domain.availability(query)])

@@ -133,11 +133,21 @@ def availability(query: dict) -> list[dict]:
     if end <= start:
         return []
     packages = [None] + ([query["packageId"]] if "packageId" in query else [])
+    clinic = query.get("clinic") or clinic_of_package(query["packageId"])
     slots = Slot._get_collection().find(
-        {"clinic": query["clinic"], "start": {"$gte": start, "$lt": end}, "package_id": {"$in": packages},
+        {"clinic": clinic, "start": {"$gte": start, "$lt": end}, "package_id": {"$in": packages},
          "status": "OPEN"}).sort("start", 1)
     free = [slot for slot in slots if slot["booked"] < slot["capacity"]]
     return free[: query.get("limit", 200)]
+
+
+def clinic_of_package(package_id: str) -> str:
+    answer = client_for("packages").get(f"/packages/{package_id}")
+    if answer.status_code == 404:
+        raise not_found("package", package_id)
+    if answer.status_code != 200:
+        raise UpstreamUnavailable("packages")
+    return answer.json()["clinic"]
 
 
 # -- the seat ------------------------------------------------------------------------------------

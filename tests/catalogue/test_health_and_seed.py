@@ -8,6 +8,7 @@ from services.catalogue import seed
 from services.catalogue.app import create_app
 from services.catalogue.models import Clinic, Procedure, ScarType
 from services.common.config import Settings
+from tests.support import assert_openapi_refs_resolve
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -87,10 +88,7 @@ def test_openapi_lists_every_route_and_every_reference_resolves(client):
     params = {p["name"] for p in document["paths"]["/clinics"]["get"]["parameters"]}
     assert {"kind", "district", "procedure", "scarType", "language", "languageLevel", "service", "accredited", "q",
             "sort", "limit", "cursor", "ids"} <= params
-    text = json.dumps(document)
-    components = document["components"]["schemas"]
-    for ref in {part.split('"')[0] for part in text.split('"$ref": "')[1:]}:
-        assert ref.startswith("#/components/schemas/") and ref.split("/")[-1] in components, ref
+    assert_openapi_refs_resolve(document)
 
 
 def test_every_request_schema_rejects_unknown_fields():

@@ -1,9 +1,8 @@
 """The packages service answers as its published contract says."""
 from __future__ import annotations
 
-import json
-
 from services.common.validation import validator
+from tests.support import assert_openapi_refs_resolve
 
 from .conftest import SEED_ORACLE_PACKAGE
 
@@ -26,7 +25,4 @@ def test_openapi_lists_every_route_and_every_reference_resolves(client):
     assert document["paths"]["/packages"]["post"]["security"] == [{"serviceToken": []}]
     version_params = document["paths"]["/packages/{package_id}/versions/{version}"]["get"]["parameters"]
     assert {p["name"]: p["schema"]["type"] for p in version_params if p["in"] == "path"} == {"package_id": "string", "version": "integer"}
-    text = json.dumps(document)
-    components = document["components"]["schemas"]
-    for ref in {part.split('"')[0] for part in text.split('"$ref": "')[1:]}:
-        assert ref.startswith("#/components/schemas/") and ref.split("/")[-1] in components, ref
+    assert_openapi_refs_resolve(document)

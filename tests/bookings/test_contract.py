@@ -1,0 +1,46 @@
+"""The bookings service answers as its published contract says; keys and slots behave as documented."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from services.bookings.models import IdempotencyKey
+from services.common.validation import validator
+from tests.support import assert_openapi_refs_resolve
+
+from .conftest import ICEPICK, ORACLE, in_days
+
+
+def test_responses_match_the_published_schemas(client, open_slot, book, agency):
+    slot = open_slot(in_days(12))
+    assert not list(validator("bookings/slot").iter_errors(slot))
+    booking = book(slot).json
+    assert not list(validator("bookings/booking").iter_errors(booking))
+    assert not list(validator("bookings/booking-page").iter_errors(client.get("/bookings?total=true", headers=agency).json))
+    window = f"from={in_days(1).date()}&to={in_days(20).date()}"
+    assert not list(validator("bookings/slot-list").iter_errors(client.get(f"/availability?clinic={ORACLE}&{window}").json))
+
+
+def test_availability_by_package_alone_finds_its_clinic(client, open_slot):
+    slot = open_slot(in_days(12))
+    window = f"from={in_days(1).date()}&to={in_days(20).date()}"
+    found = client.get(f"/availability?packageId={ICEPICK}&{window}").json["items"]
+    assert [s["id"] for s in found] == [slot["id"]]
+    assert client.get(f"/availability?{window}").status_code == 400
+    assert client.get(f"/availability?packageId=0123456789abcdef01234567&{window}").status_code == 404
+
+
+def test_idempotency_keys_expire_after_a_day(bookings, open_slot, book):
+    book(open_slot(in_days(12)), key="expiring")
+    with bookings.app_context():
+        stored = IdempotencyKey._get_collection().find_one({"_id": "seoul-trips:expiring"})
+        indexes = IdempotencyKey._get_collection().index_information()
+    assert stored["expires_at"] - stored["created_at"] == timedelta(hours=24)
+    assert indexes["expiry"]["expireAfterSeconds"] == 0 and indexes["expiry"]["key"] == [("expires_at", 1)]
+
+
+def test_openapi_lists_every_route_and_every_reference_resolves(client):
+    document = client.get("/openapi.json").json
+    assert {"/slots", "/slots/bulk", "/slots/{slot_id}/close", "/availability", "/bookings", "/bookings/{reference}",
+            "/bookings/{reference}/cancel", "/bookings/{reference}/care-plan", "/bookings/{reference}/care-plan.ics"} <= set(document["paths"])
+    assert document["paths"]["/bookings/{reference}/confirm"]["post"]["requestBody"]["required"] is False
+    assert_openapi_refs_resolve(document)
