@@ -65,6 +65,25 @@ def settings_for(mongo_uri):
 
 
 @pytest.fixture
+def make_app(settings_for, mongo_client):
+    """A service app on databases of its own, prepared (seeded) in its app context; dropped afterwards."""
+    databases = []
+
+    def make(service: str, create_app, prepare=None, **overrides):
+        settings = settings_for(service, **overrides)
+        databases.append(settings.database)
+        app = create_app(settings)
+        if prepare:
+            with app.app_context():
+                prepare()
+        return app
+
+    yield make
+    for database in databases:
+        mongo_client.drop_database(database)
+
+
+@pytest.fixture
 def bearer():
     """``Authorization`` headers carrying a service token for a principal."""
     def make(role: str, *, clinic: str | None = None, agency: str | None = None,

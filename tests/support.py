@@ -11,6 +11,8 @@ from pathlib import Path
 
 import requests
 
+from scripts.devstack import stop as stop_process
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
@@ -32,15 +34,6 @@ def wait_until_ready(base: str, process: subprocess.Popen, timeout: float = 30) 
         if process.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError(f"{base} did not become ready")
         time.sleep(0.1)
-
-
-def stop_process(process: subprocess.Popen, timeout: float = 15) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def plan_stages(plan: dict) -> list[tuple[str, str | None]]:
@@ -67,7 +60,7 @@ def running_service(name: str, env: dict, workers: int = 1, port: int | None = N
         wait_until_ready(base, process)
         yield base
     finally:
-        stop_process(process)
+        stop_process(process, 15)
 
 
 def assert_openapi_refs_resolve(document: dict) -> None:

@@ -44,12 +44,9 @@ def bookings_settings(settings_for, packages_url):
 
 
 @pytest.fixture
-def bookings(bookings_settings, mongo_client):
-    app = create_app(bookings_settings)
-    with app.app_context():
-        seed.ensure_indexes()
-    yield app
-    mongo_client.drop_database(bookings_settings.database)
+def bookings(make_app, bookings_settings):
+    return make_app("bookings", create_app, seed.ensure_indexes, database=bookings_settings.database,
+                    service_urls=bookings_settings.service_urls, min_notice_hours=24)
 
 
 @pytest.fixture

@@ -8,15 +8,9 @@ from services.catalogue.models import Clinic
 
 
 @pytest.fixture
-def catalogue(settings_for, mongo_client):
+def catalogue(make_app):
     """A catalogue app on a fresh database holding the seed data."""
-    settings = settings_for("catalogue")
-    app = create_app(settings)
-    with app.app_context():
-        seed.load_seed()
-    app.db = mongo_client[settings.database]
-    yield app
-    mongo_client.drop_database(settings.database)
+    return make_app("catalogue", create_app, seed.load_seed)
 
 
 @pytest.fixture

@@ -9,14 +9,9 @@ from tests.support import free_port
 
 
 @pytest.fixture
-def packages(settings_for, catalogue_url, mongo_client):
+def packages(make_app, catalogue_url):
     """A packages app on a fresh database with the seed, calling the real catalogue over HTTP."""
-    settings = settings_for("packages", service_urls={"catalogue": catalogue_url})
-    app = create_app(settings)
-    with app.app_context():
-        seed.load_seed()
-    yield app
-    mongo_client.drop_database(settings.database)
+    return make_app("packages", create_app, seed.load_seed, service_urls={"catalogue": catalogue_url})
 
 
 @pytest.fixture
@@ -25,15 +20,10 @@ def client(packages):
 
 
 @pytest.fixture
-def catalogue_down(settings_for, mongo_client):
+def catalogue_down(make_app):
     """A packages app whose catalogue service cannot be reached."""
-    settings = settings_for("packages", service_urls={"catalogue": f"http://127.0.0.1:{free_port()}"},
-                            http_timeout_seconds=0.5)
-    app = create_app(settings)
-    with app.app_context():
-        seed.load_seed()
-    yield app
-    mongo_client.drop_database(settings.database)
+    return make_app("packages", create_app, seed.load_seed, http_timeout_seconds=0.5,
+                    service_urls={"catalogue": f"http://127.0.0.1:{free_port()}"})
 
 
 def stored(app) -> tuple[list, list]:
