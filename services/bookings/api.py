@@ -55,6 +55,13 @@ def availability(query):
     return jsonify(items=[render.slot(doc) for doc in domain.availability(query)])
 
 
+@bp.post("/availability/next")
+@contract(summary="The earliest bookable slot of each package (up to 100), in order; null where there is none.",
+          body="bookings/next-free-query", response="bookings/next-free-list", tags=("slots",))
+def next_free(body):
+    return jsonify(items=[render.slot(doc) if doc else None for doc in domain.next_free(body["packages"])])
+
+
 # -- bookings ------------------------------------------------------------------------------------
 
 @bp.post("/bookings")

@@ -150,6 +150,18 @@ def clinic_of_package(package_id: str) -> str:
     return answer.json()["clinic"]
 
 
+def next_free(packages: list[dict]) -> list[dict | None]:
+    """For each {packageId, clinic}: its earliest bookable slot (its own or the clinic's any-package ones)."""
+    cutoff = booking_cutoff()
+    found = []
+    for wanted in packages:
+        candidates = Slot._get_collection().find(
+            {"clinic": wanted["clinic"], "start": {"$gt": cutoff}, "package_id": {"$in": [None, wanted["packageId"]]},
+             "status": "OPEN", "$expr": {"$lt": ["$booked", "$capacity"]}}).sort("start", 1).limit(1)
+        found.append(next(iter(candidates), None))
+    return found
+
+
 # -- the seat ------------------------------------------------------------------------------------
 
 def take_seat(slot_id: ObjectId, cutoff: datetime) -> dict | None:

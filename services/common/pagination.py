@@ -41,9 +41,12 @@ class Page:
     items: list[dict]
     next_cursor: str | None
     total: int | None = None
+    cursors: list[str] | None = None  # one per item: where a page after that item starts
 
     def to_json(self, render: Callable[[dict], dict]) -> dict:
         body: dict[str, Any] = {"items": [render(item) for item in self.items], "nextCursor": self.next_cursor}
+        if self.cursors is not None:
+            body["cursors"] = self.cursors
         if self.total is not None:
             body["totalCount"] = self.total
         return body
@@ -91,12 +94,13 @@ def paginate(
     if projection and all(value == 0 for value in projection.values()):
         projection = {k: v for k, v in projection.items() if k != sort.field}
     items = list(collection.find(find_filter, projection).sort(sort.spec).limit(limit + 1))
-    next_cursor = encode_cursor(sort, items[limit - 1]) if len(items) > limit else None
+    cursors = [encode_cursor(sort, item) for item in items[:limit]]
+    next_cursor = cursors[-1] if len(items) > limit else None
     if projection and all(value == 0 for value in projection.values()):
         for item in items:
             item.pop(sort.field, None)
     total = collection.count_documents(query) if with_total else None
-    return Page(items=items[:limit], next_cursor=next_cursor, total=total)
+    return Page(items=items[:limit], next_cursor=next_cursor, total=total, cursors=cursors)
 
 
 def batch_lookup(collection: Collection, field: str, ids: Iterable[str], projection: dict | None = None) -> list:

@@ -44,3 +44,13 @@ def test_openapi_lists_every_route_and_every_reference_resolves(client):
             "/bookings/{reference}/cancel", "/bookings/{reference}/care-plan", "/bookings/{reference}/care-plan.ics"} <= set(document["paths"])
     assert document["paths"]["/bookings/{reference}/confirm"]["post"]["requestBody"]["required"] is False
     assert_openapi_refs_resolve(document)
+
+
+def test_next_free_slot_of_many_packages_in_one_call(client, open_slot):
+    later = open_slot(in_days(20))
+    sooner = open_slot(in_days(12), package_id=ICEPICK)
+    answer = client.post("/availability/next", json={"packages": [
+        {"packageId": ICEPICK, "clinic": ORACLE},
+        {"packageId": "0123456789abcdef01234567", "clinic": "asan-medical-center"},
+        {"packageId": "0123456789abcdef01234567", "clinic": ORACLE}]})
+    assert [s and s["id"] for s in answer.json["items"]] == [sooner["id"], None, later["id"]]
