@@ -79,6 +79,10 @@ def main() -> int:
         for service in SERVICES:
             port = env.get(f"{service.upper()}_PORT", str(PORTS[service]))
             log(f"{service:<10} http://127.0.0.1:{port}  (OpenAPI: /openapi.json)")
+        log(f"GraphQL    http://127.0.0.1:{env.get('GATEWAY_PORT', '8000')}/graphql  (GraphiQL in a browser)")
+        if env.get("CLINICBRIDGE_ENV", "development") != "production":
+            log("demo API keys (development only), send as 'Authorization: Bearer <key>':")
+            subprocess.run([sys.executable, "-m", "gateway", "keys", "demo"], env=env, check=True, cwd=ROOT)
         log("Ctrl-C stops everything")
         if not stopping:
             honcho = subprocess.Popen([str(BIN / "honcho"), "start", "-f", str(ROOT / "Procfile")], env=env, cwd=ROOT)

@@ -1,0 +1,56 @@
+"""API keys: random, shown once, stored as a SHA-256 hash in the gateway's own database.
+
+A key is high-entropy random text, so a fast hash is the right one (a password hash would
+only slow every request). A key belongs to an agency, a clinic admin or a platform admin.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from mongoengine import DateTimeField, Document, StringField
+
+from services.common.clock import utcnow
+from services.common.tokens import Principal
+
+ALIAS = "gateway"
+PREFIX = "cbk_"
+
+
+def digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiKey(Document):
+    meta = {"db_alias": ALIAS, "collection": "api_keys", "auto_create_index": False,
+            "indexes": [{"fields": ["key_hash"], "unique": True, "name": "hash"}]}
+    key_hash = StringField(required=True)
+    name = StringField(required=True)
+    role = StringField(required=True, choices=("AGENCY", "CLINIC_ADMIN", "PLATFORM_ADMIN"))
+    clinic = StringField()
+    agency = StringField()
+    created_at = DateTimeField(default=utcnow)
+    revoked_at = DateTimeField()
+
+    def principal(self) -> Principal:
+        return Principal(role=self.role, subject=f"key:{self.pk}", clinic=self.clinic, agency=self.agency)
+
+
+def create(name: str, role: str, *, clinic: str | None = None, agency: str | None = None, key: str | None = None) -> tuple[ApiKey, str]:
+    """A new key; the plain key is returned once and never stored."""
+    key = key or PREFIX + secrets.token_urlsafe(32)
+    Principal(role=role, subject="check", clinic=clinic, agency=agency)  # the same rules as the tokens
+    record = ApiKey(key_hash=digest(key), name=name, role=role, clinic=clinic, agency=agency).save()
+    return record, key
+
+
+def revoke(key_id: str) -> bool:
+    return ApiKey.objects(id=key_id, revoked_at=None).update_one(set__revoked_at=utcnow()) == 1
+
+
+def principal_for(key: str) -> Principal | None:
+    record = ApiKey._get_collection().find_one({"key_hash": digest(key), "revoked_at": None})
+    if record is None:
+        return None
+    return Principal(role=record["role"], subject=f"key:{record['_id']}", clinic=record.get("clinic"),
+                     agency=record.get("agency"))

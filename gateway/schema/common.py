@@ -1,0 +1,183 @@
+"""What every domain module of the schema shares: wire objects, money, connections, errors."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import graphene
+from graphene.types.resolver import set_default_resolver
+from graphql import GraphQLError, Undefined
+from graphql.language import StringValueNode
+
+from services.common import money
+
+from ..context import RequestContext
+from ..upstream import ServiceFailure
+
+MAX_FIRST = 100
+CURRENCIES = money.CURRENCIES
+
+
+def ctx(info) -> RequestContext:
+    return info.context
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def wire_resolver(attname: str, default_value: Any, root: Any, info, **args) -> Any:
+    """Service answers are camelCase JSON and fields are declared in snake_case Python: a dict
+    root is read by the camelCase key, then by the Python name (for dicts the gateway builds)."""
+    if isinstance(root, dict):
+        key = camel(attname)
+        return root[key] if key in root else root.get(attname, default_value)
+    return getattr(root, attname, default_value)
+
+
+# Every object type of the gateway resolves its fields this way.
+set_default_resolver(wire_resolver)
+WireObject = graphene.ObjectType
+
+
+def require_first(first: int) -> int:
+    if first < 1 or first > MAX_FIRST:
+        raise GraphQLError(f"first must be between 1 and {MAX_FIRST}.", extensions={"code": "BAD_USER_INPUT"})
+    return first
+
+
+def lang_arg() -> graphene.String:
+    return graphene.String(description="Language of localized fields (ISO 639-1); default: Accept-Language, then English.")
+
+
+def use_lang(info, lang: str | None) -> None:
+    if lang:
+        ctx(info).lang = lang
+
+
+class Date(graphene.Scalar):
+    """A calendar date, ISO 8601 (YYYY-MM-DD); Seoul dates unless said otherwise."""
+
+    @staticmethod
+    def serialize(value):
+        return value if isinstance(value, str) else value.isoformat()
+
+    @staticmethod
+    def parse_value(value):
+        return date.fromisoformat(value)
+
+    @staticmethod
+    def parse_literal(node, _variables=None):
+        if isinstance(node, StringValueNode):
+            return date.fromisoformat(node.value)
+        return Undefined
+
+
+class DateTime(graphene.Scalar):
+    """A moment, ISO 8601 with its offset."""
+
+    @staticmethod
+    def serialize(value):
+        return value if isinstance(value, str) else value.isoformat()
+
+    @staticmethod
+    def parse_value(value):
+        return datetime.fromisoformat(value)
+
+    @staticmethod
+    def parse_literal(node, _variables=None):
+        if isinstance(node, StringValueNode):
+            return datetime.fromisoformat(node.value)
+        return Undefined
+
+
+Currency = graphene.Enum("Currency", [(code, code) for code in CURRENCIES], description="ISO 4217 currency code.")
+ScarTypeCode = graphene.Enum("ScarTypeCode", [(c, c) for c in ("ICE_PICK", "BOXCAR", "ROLLING", "HYPERTROPHIC", "PIH", "PIE")],
+                             description="Acne-scar types: atrophic ICE_PICK, BOXCAR, ROLLING; raised HYPERTROPHIC; pigment PIH, PIE.")
+ClinicKind = graphene.Enum("ClinicKind", [("HOSPITAL", "HOSPITAL"), ("PRIVATE_CLINIC", "PRIVATE_CLINIC")],
+                           description="A university or general hospital, or a private dermatology clinic.")
+LanguageLevel = graphene.Enum("LanguageLevel", [("BOOKING", "booking"), ("IN_ROOM", "inRoom"), ("AFTERCARE", "aftercare")],
+                              description="Where a language is spoken: booking, in the treatment room (interpreter), written aftercare.")
+FollowUpKind = graphene.Enum("FollowUpKind", [(c, c) for c in ("REMOTE_VIDEO", "IN_PERSON", "MESSAGING")],
+                             description="How follow-ups happen.")
+
+
+class Money(graphene.ObjectType):
+    """An amount in a currency, converted from won at a dated rate."""
+
+    amount = graphene.String(required=True, description="Decimal text rounded to the currency's minor unit; never a float.")
+    currency = graphene.Field(Currency, required=True, description="The currency of amount.")
+    krw = graphene.Int(required=True, description="The same amount in Korean won, as charged.")
+    rate = graphene.String(required=True, description="Won per one unit of the currency.")
+    as_of = graphene.Field(Date, description="The date the rate holds for (null for a refund, which keeps the booking's rate).")
+
+
+async def convert(info, krw: int, currency: str) -> dict:
+    rates = await ctx(info).loader("rates").load("current")
+    rate = rates["rates"][currency]
+    return {"amount": money.as_text(money.from_krw(krw, rate, currency)), "currency": currency, "krw": krw, "rate": rate,
+            "as_of": rates["asOf"]}
+
+
+def money_from_lines(line: dict, currency: str, rate: str, as_of: str) -> dict:
+    return {"amount": line["amount"], "currency": currency, "krw": line["krw"], "rate": rate, "as_of": as_of}
+
+
+class MutationError(graphene.ObjectType):
+    """A business error of a mutation: what was refused and why."""
+
+    field = graphene.String(description="The input field at fault, when one is (dotted path), else null.")
+    message = graphene.String(required=True, description="What went wrong, for people.")
+    code = graphene.String(required=True, description="Stable machine-readable code, e.g. SLOT_FULL, QUOTE_EXPIRED.")
+
+
+TOP_LEVEL = {401, 403, 503}
+
+
+def business_errors(failure: ServiceFailure) -> list[dict]:
+    """A service's refusal as payload errors; authorization and availability stay top-level errors."""
+    if failure.status in TOP_LEVEL:
+        raise failure
+    if failure.field_errors:
+        return [{"field": e["field"], "message": e["message"], "code": failure.code} for e in failure.field_errors]
+    return [{"field": None, "message": failure.message, "code": failure.code}]
+
+
+class ComparisonValue(graphene.ObjectType):
+    """One cell of a comparison: the fact for one column."""
+
+    text = graphene.String(description="The fact as text (null when unknown or not offered).")
+    best = graphene.Boolean(required=True, description="True where this column has the best value of the row.")
+
+
+class ComparisonRow(graphene.ObjectType):
+    """One fact compared across the columns, the best value marked."""
+
+    fact = graphene.String(required=True, description="Stable code of the fact, e.g. PRICE_PER_SESSION.")
+    label = graphene.String(required=True, description="The fact's name, for people.")
+    values = graphene.List(graphene.NonNull(ComparisonValue), required=True, description="One value per column, in column order.")
+
+
+def row(fact: str, label: str, values: list, *, best: str | None = None, show=str) -> dict:
+    """A comparison row; ``best`` is "min" or "max" over the values that are known."""
+    known = [v for v in values if v is not None]
+    target = (min(known) if best == "min" else max(known)) if best and known else None
+    return {"fact": fact, "label": label,
+            "values": [{"text": None if v is None else show(v), "best": target is not None and v == target and len(known) > 1}
+                       for v in values]}
+
+
+def decimal(text: str) -> Decimal:
+    return Decimal(text)
+
+
+def plain(value):
+    """An input enum member as its value; anything else as it is."""
+    return getattr(value, "value", value)
+
+
+def sort_param(sort: dict) -> str:
+    """A {field, direction} sort input as the services' sort parameter (``-field`` for descending)."""
+    return ("-" if plain(sort.get("direction")) == "DESC" else "") + plain(sort["field"])

@@ -1,0 +1,33 @@
+"""The gateway's settings: the kit's, plus its own knobs, all from the environment."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from services.common.config import Settings, from_env
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    kit: Settings
+    introspection: bool          # schema introspection and GraphiQL: development only by default
+    max_depth: int
+    max_aliases: int
+    rate_limit: str              # per API key (or address when anonymous), shared by all workers
+    rate_limit_storage: str
+    document_cache_size: int
+
+    @classmethod
+    def from_env(cls, kit: Settings | None = None) -> "GatewaySettings":
+        kit = kit or from_env("gateway")
+        development = not kit.is_production
+        flag = os.environ.get("GATEWAY_INTROSPECTION")
+        return cls(
+            kit=kit,
+            introspection=development if flag is None else flag.lower() in ("1", "true", "yes"),
+            max_depth=int(os.environ.get("GATEWAY_MAX_DEPTH", "10")),
+            max_aliases=int(os.environ.get("GATEWAY_MAX_ALIASES", "30")),
+            rate_limit=os.environ.get("GATEWAY_RATE_LIMIT", "1200/minute"),
+            rate_limit_storage=os.environ.get("GATEWAY_RATE_LIMIT_STORAGE", kit.mongo_uri),
+            document_cache_size=int(os.environ.get("GATEWAY_DOCUMENT_CACHE", "512")),
+        )

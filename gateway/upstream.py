@@ -1,0 +1,63 @@
+"""Calls to the services, one small client per service, awaited from resolvers and loaders.
+
+The blocking client runs in a worker thread; every call has the kit client's timeout, and
+the request id and the caller's service token are passed on explicitly.
+"""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import GraphQLError
+
+from services.common.http import ServiceClient, UpstreamUnavailable
+
+SERVICES = ("catalogue", "packages", "bookings")
+
+
+def unavailable(service: str) -> GraphQLError:
+    """A service is down: the affected fields are null with this error, naming the service only."""
+    return GraphQLError(f"The {service} service is unavailable.", extensions={"code": "UPSTREAM_UNAVAILABLE", "service": service})
+
+
+class ServiceFailure(GraphQLError):
+    """A service refused: its problem's code, status and field errors, for payloads or top-level errors."""
+
+    def __init__(self, status: int, problem: dict):
+        self.status = status
+        self.code = problem.get("code", "UPSTREAM_ERROR")
+        self.field_errors = problem.get("errors") or []
+        super().__init__(problem.get("detail", "The request was refused."),
+                         extensions={"code": self.code, "status": status, **({"errors": self.field_errors} if self.field_errors else {})})
+
+
+@dataclass
+class Upstream:
+    clients: dict[str, ServiceClient]
+
+    @classmethod
+    def from_urls(cls, urls: dict[str, str], timeout: float) -> "Upstream":
+        return cls({name: ServiceClient(name, urls[name], timeout) for name in SERVICES})
+
+    async def call(self, service: str, method: str, path: str, *, token: str | None = None, request_id: str | None = None,
+                   params: dict | None = None, json: Any = None, accept: str | None = None,
+                   headers: dict | None = None) -> Any:
+        """The JSON answer of a 2xx; a ServiceFailure for a refusal; UPSTREAM_UNAVAILABLE when the service is down."""
+        headers = dict(headers or {})
+        if request_id:
+            headers["X-Request-ID"] = request_id
+        if accept:
+            headers["Accept"] = accept
+        try:
+            response = await asyncio.to_thread(self.clients[service].request, method, path, token=token, headers=headers,
+                                               params=params, json=json)
+        except UpstreamUnavailable:
+            raise unavailable(service) from None
+        if response.status_code >= 400:
+            try:
+                problem = response.json()
+            except ValueError:
+                problem = {}
+            raise ServiceFailure(response.status_code, problem)
+        return response.text if accept == "text/calendar" else response.json()
