@@ -104,3 +104,29 @@ def catalogue_url(mongo_uri, mongo_client):
     with running_service("catalogue", env) as base:
         yield base
     mongo_client.drop_database(database)
+
+
+def _seeded_service(name: str, mongo_uri: str, mongo_client, env: dict, seed: tuple = ("seed",)):
+    database = f"test_{name}_http_{uuid.uuid4().hex[:8]}"
+    env = {"MONGO_URI": mongo_uri, f"{name.upper()}_DB_NAME": database, **env}
+    subprocess.run([sys.executable, "-m", f"services.{name}", *seed], env={**os.environ, **env}, check=True,
+                   stdout=subprocess.DEVNULL)
+    return database, env
+
+
+@pytest.fixture(scope="session")
+def packages_url(mongo_uri, catalogue_url, mongo_client):
+    """A real packages service over HTTP, seeded, calling the real catalogue."""
+    database, env = _seeded_service("packages", mongo_uri, mongo_client, {"CATALOGUE_URL": catalogue_url})
+    with running_service("packages", env) as base:
+        yield base
+    mongo_client.drop_database(database)
+
+
+@pytest.fixture(scope="session")
+def bookings_url(mongo_uri, packages_url, mongo_client):
+    """A real bookings service over HTTP, calling the real packages service."""
+    database, env = _seeded_service("bookings", mongo_uri, mongo_client, {"PACKAGES_URL": packages_url}, seed=("init",))
+    with running_service("bookings", env) as base:
+        yield base
+    mongo_client.drop_database(database)

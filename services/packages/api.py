@@ -55,10 +55,10 @@ def search_packages(body):
 
 
 @bp.post("/packages")
-@contract(summary="Create a package as a draft (the clinic's admins).", body="packages/package-create",
+@contract(query="packages/item-query", summary="Create a package as a draft (the clinic's admins).", body="packages/package-create",
           response="packages/package", status=201, auth="token", roles=("CLINIC_ADMIN", "PLATFORM_ADMIN"),
           errors=(422,), tags=("packages",))
-def create_package(body, principal):
+def create_package(body, principal, query):
     doc = domain.create_package(body, principal)
     response = _package_response(doc, 201)
     response.headers["Location"] = f"/packages/{doc['_id']}"
@@ -73,24 +73,24 @@ def get_package(package_id, query):
 
 
 @bp.patch("/packages/<package_id>")
-@contract(summary="Change a package's price or content; its version rises. Send If-Match to avoid lost updates.",
+@contract(query="packages/item-query", summary="Change a package's price or content; its version rises. Send If-Match to avoid lost updates.",
           body="packages/package-update", response="packages/package", auth="token",
           roles=("CLINIC_ADMIN", "PLATFORM_ADMIN"), errors=(404, 409, 412, 422), tags=("packages",))
-def update_package(package_id, body, principal):
+def update_package(package_id, body, principal, query):
     return _package_response(domain.update_package(package_id, body, principal, if_match_version()))
 
 
 @bp.post("/packages/<package_id>/publish")
-@contract(summary="Publish a draft.", response="packages/package", auth="token",
+@contract(query="packages/item-query", summary="Publish a draft.", response="packages/package", auth="token",
           roles=("CLINIC_ADMIN", "PLATFORM_ADMIN"), errors=(404, 409), tags=("packages",))
-def publish_package(package_id, principal):
+def publish_package(package_id, principal, query):
     return _package_response(domain.change_status(package_id, "PUBLISHED", principal))
 
 
 @bp.post("/packages/<package_id>/archive")
-@contract(summary="Archive a package: no new quotes or bookings; its versions stay readable.", response="packages/package",
+@contract(query="packages/item-query", summary="Archive a package: no new quotes or bookings; its versions stay readable.", response="packages/package",
           auth="token", roles=("CLINIC_ADMIN", "PLATFORM_ADMIN"), errors=(404, 409), tags=("packages",))
-def archive_package(package_id, principal):
+def archive_package(package_id, principal, query):
     return _package_response(domain.change_status(package_id, "ARCHIVED", principal))
 
 
@@ -126,9 +126,9 @@ def _quote_response(doc: dict, status: int = 200):
 
 
 @bp.post("/packages/<package_id>/quotes")
-@contract(summary="An itemized quote for a published package with the chosen options, in KRW and a display currency.",
+@contract(query="packages/item-query", summary="An itemized quote for a published package with the chosen options, in KRW and a display currency.",
           body="packages/quote-request", response="packages/quote", status=201, errors=(404, 409, 422), tags=("quotes",))
-def create_quote(package_id, body):
+def create_quote(package_id, body, query):
     doc = domain.create_quote(package_id, body)
     response = _quote_response(doc, 201)
     response.headers["Location"] = f"/quotes/{doc['_id']}"
@@ -143,15 +143,15 @@ def get_quote(quote_id, query):
 
 
 @bp.post("/quotes/<quote_id>/lock")
-@contract(summary="Lock a quote for a booking, so the price the patient saw is the price recorded.",
+@contract(query="packages/item-query", summary="Lock a quote for a booking, so the price the patient saw is the price recorded.",
           body="packages/quote-lock", response="packages/quote", auth="token", roles=("AGENCY", "PLATFORM_ADMIN"),
           errors=(404, 409), tags=("quotes",))
-def lock_quote(quote_id, body, principal):
+def lock_quote(quote_id, body, principal, query):
     return _quote_response(domain.lock_quote(quote_id, body["bookingReference"]))
 
 
 @bp.post("/quotes/<quote_id>/unlock")
-@contract(summary="Give back a quote a booking locked but did not complete.", body="packages/quote-lock",
+@contract(query="packages/item-query", summary="Give back a quote a booking locked but did not complete.", body="packages/quote-lock",
           response="packages/quote", auth="token", roles=("AGENCY", "PLATFORM_ADMIN"), errors=(404,), tags=("quotes",))
-def unlock_quote(quote_id, body, principal):
+def unlock_quote(quote_id, body, principal, query):
     return _quote_response(domain.unlock_quote(quote_id, body["bookingReference"]))

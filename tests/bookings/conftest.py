@@ -26,18 +26,6 @@ PATIENT = {
 }
 
 
-@pytest.fixture(scope="session")
-def packages_url(mongo_uri, catalogue_url, mongo_client):
-    """A real packages service over HTTP, seeded, calling the real catalogue."""
-    database = f"test_packages_http_{uuid.uuid4().hex[:8]}"
-    env = {"MONGO_URI": mongo_uri, "PACKAGES_DB_NAME": database, "CATALOGUE_URL": catalogue_url}
-    subprocess.run([sys.executable, "-m", "services.packages", "seed"], env={**os.environ, **env}, check=True,
-                   stdout=subprocess.DEVNULL)
-    with running_service("packages", env) as base:
-        yield base
-    mongo_client.drop_database(database)
-
-
 @pytest.fixture
 def bookings_settings(settings_for, packages_url):
     return settings_for("bookings", service_urls={"packages": packages_url}, min_notice_hours=24)
