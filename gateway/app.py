@@ -25,6 +25,7 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     kit = settings.kit
     app = Flask("gateway")
     app.config["SETTINGS"] = kit
+    app.config["GATEWAY_SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = kit.max_body_bytes
     configure_logging(kit.service, kit.log_level)
     init_request_ids(app)

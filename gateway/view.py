@@ -129,7 +129,7 @@ class GatewayView(AsyncGraphQLView):
         original = error.original_error
         if original is not None and not isinstance(original, GraphQLError):
             log.error("resolver failed: %s", type(original).__name__, exc_info=original)
-            return GraphQLError("Internal error.", path=error.path, extensions={"code": "INTERNAL_ERROR"})
+            return GraphQLError("Internal error.", error.nodes, path=error.path, extensions={"code": "INTERNAL_ERROR"})
         if isinstance(original, GraphQLError):
             error.extensions = {**(original.extensions or {}), **(error.extensions or {})}
         error = _code(error, "BAD_USER_INPUT")

@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 from contextlib import ExitStack
 from datetime import datetime, time, timedelta

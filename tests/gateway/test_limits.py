@@ -1,0 +1,91 @@
+"""Abusive queries are refused; production hides the schema and every internal detail."""
+from __future__ import annotations
+
+from .conftest import AGENCY_KEY, gql
+
+
+def codes(answer) -> set[str]:
+    return {e["extensions"]["code"] for e in answer.json["errors"]}
+
+
+def test_ordinary_nesting_stays_within_the_depth_limit(gateway):
+    nested = "{ packages(first: 1) { edges { node { clinic { procedures { procedure { downtimeDays { max } } } } } } } }"
+    answer = gql(gateway, nested)
+    assert "errors" not in answer.json, answer.json
+
+
+def test_depth_limit(make_gateway):
+    gateway = make_gateway(max_depth=4).test_client()
+    answer = gql(gateway, "{ packages(first: 1) { edges { node { clinic { procedures { code } } } } } }")
+    assert answer.json["data"] is None
+    assert "exceeds maximum operation depth" in answer.json["errors"][0]["message"]
+
+
+def test_alias_amplification_is_refused(gateway):
+    many = "{ " + " ".join(f"a{i}: scarTypes {{ code }}" for i in range(31)) + " }"
+    answer = gql(gateway, many)
+    assert answer.json["data"] is None and codes(answer) == {"QUERY_TOO_COMPLEX"}
+    assert "errors" not in gql(gateway, "{ " + " ".join(f"a{i}: scarTypes {{ code }}" for i in range(30)) + " }").json
+
+
+def test_page_sizes_are_capped(gateway):
+    for first in (0, 101, 10_000):
+        answer = gql(gateway, "query($n: Int!) { clinics(first: $n) { totalCount } }", {"n": first})
+        assert codes(answer) == {"BAD_USER_INPUT"}
+    missing = gql(gateway, "{ clinics { totalCount } }")
+    assert codes(missing) == {"GRAPHQL_VALIDATION_FAILED"}
+
+
+def test_an_oversized_request_is_413(gateway):
+    answer = gateway.post("/graphql", json={"query": "{ scarTypes { code } }", "variables": {"x": "y" * 70_000}})
+    assert answer.status_code == 413 and answer.json["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+def test_malformed_requests_get_json_errors(gateway):
+    answer = gateway.post("/graphql", data="{not json", content_type="application/json")
+    assert answer.status_code == 400 and answer.json["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    syntax = gql(gateway, "{ scarTypes { code }")
+    assert codes(syntax) == {"GRAPHQL_PARSE_FAILED"}
+    mutation_by_get = gateway.get("/graphql", query_string={"query": 'mutation { cancelBooking(reference: "CB-AAAAAAAA") { errors { code } } }'})
+    assert mutation_by_get.status_code in (400, 405) or codes(mutation_by_get) == {"BAD_REQUEST"}
+
+
+def test_production_hides_introspection_suggestions_and_graphiql(make_gateway):
+    gateway = make_gateway(introspection=False).test_client()
+    introspect = gql(gateway, "{ __schema { types { name } } }")
+    assert introspect.json["data"] is None and "introspection" in introspect.json["errors"][0]["message"].lower()
+    typo = gql(gateway, "{ scarType { code } }").json["errors"][0]["message"]
+    assert "Did you mean" not in typo and "scarTypes" not in typo
+    page = gateway.get("/graphql", headers={"Accept": "text/html"})
+    assert b"graphiql" not in page.data.lower()
+    development = make_gateway(introspection=True).test_client()
+    assert "errors" not in gql(development, "{ __schema { queryType { name } } }").json
+
+
+def test_unexpected_errors_are_masked(gateway, monkeypatch):
+    from gateway.upstream import Upstream
+
+    async def explode(self, *args, **kwargs):
+        raise RuntimeError("could not reach mongodb://10.1.2.3:27017 from /srv/gateway/schema/clinics.py")
+
+    monkeypatch.setattr(Upstream, "call", explode)
+    answer = gql(gateway, "{ scarTypes { code } }")
+    text = answer.get_data(as_text=True)
+    assert answer.json["errors"][0] == {"message": "Internal error.", "locations": [{"line": 1, "column": 3}],
+                                        "path": ["scarTypes"], "extensions": {"code": "INTERNAL_ERROR"}}
+    assert "10.1.2.3" not in text and "mongodb" not in text and "Traceback" not in text
+
+
+def test_the_rate_limit_is_shared_by_every_worker(make_gateway):
+    # Two apps on the same counters stand for two gunicorn workers.
+    first = make_gateway(rate_limit="3/minute")
+    from gateway.app import create_app
+
+    second = create_app(first.config["GATEWAY_SETTINGS"]).test_client()
+    first = first.test_client()
+    query = "{ scarTypes { code } }"
+    answers = [gql(first, query, key=AGENCY_KEY), gql(second, query, key=AGENCY_KEY), gql(first, query, key=AGENCY_KEY),
+               gql(second, query, key=AGENCY_KEY)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert answers[-1].json["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert gql(first, query).status_code == 200  # anonymous callers are counted apart

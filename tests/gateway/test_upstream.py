@@ -1,0 +1,98 @@
+"""A query costs a constant number of upstream calls; a service that is down costs only its fields."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from contextlib import ExitStack
+
+import pytest
+
+from services.common import http
+from tests.support import free_port, running_service
+
+from .conftest import gql
+
+COMPARE_PAGE = """
+query ComparePage($first: Int!) {
+  packages(first: $first, sort: {field: PRICE}) {
+    totalCount
+    edges { node {
+      id title price(currency: EUR) { amount }
+      clinic { name district languages { inRoom } }
+      items { sessions procedure { name downtimeDays { max } } }
+      nextFreeSlot { start }
+    } }
+  }
+}"""
+
+
+@pytest.fixture(scope="module")
+def scaled_stack(mongo_uri, mongo_client):
+    """Catalogue, packages and bookings over HTTP with 60 synthetic clinics, each with a package and slots."""
+    suffix = uuid.uuid4().hex[:8]
+    env = {"MONGO_URI": mongo_uri, "CATALOGUE_DB_NAME": f"test_scale_catalogue_{suffix}",
+           "PACKAGES_DB_NAME": f"test_scale_packages_{suffix}", "BOOKINGS_DB_NAME": f"test_scale_bookings_{suffix}"}
+    for name, count in (("catalogue", 60), ("packages", 60), ("bookings", 120)):
+        subprocess.run([sys.executable, "-m", f"services.{name}", "seed", "--synthetic", str(count)],
+                       env={**os.environ, **env}, check=True, stdout=subprocess.DEVNULL)
+    with ExitStack() as stack:
+        catalogue = stack.enter_context(running_service("catalogue", env))
+        packages = stack.enter_context(running_service("packages", {**env, "CATALOGUE_URL": catalogue}))
+        bookings = stack.enter_context(running_service("bookings", {**env, "PACKAGES_URL": packages}))
+        yield {"catalogue": catalogue, "packages": packages, "bookings": bookings}
+    for database in (env["CATALOGUE_DB_NAME"], env["PACKAGES_DB_NAME"], env["BOOKINGS_DB_NAME"]):
+        mongo_client.drop_database(database)
+
+
+@pytest.fixture
+def count_calls(monkeypatch):
+    """Every HTTP call the gateway makes to a service, by service."""
+    calls: Counter = Counter()
+    original = http.ServiceClient.request
+
+    def counted(self, method, path, **kwargs):
+        calls[self.service] += 1
+        return original(self, method, path, **kwargs)
+
+    monkeypatch.setattr(http.ServiceClient, "request", counted)
+    return calls
+
+
+@pytest.mark.parametrize("first", [5, 20, 50])
+def test_the_compare_page_costs_the_same_five_calls_for_any_page_size(make_gateway, scaled_stack, count_calls, first):
+    gateway = make_gateway(scaled_stack).test_client()
+    answer = gql(gateway, COMPARE_PAGE, {"first": first}).json
+    assert "errors" not in answer, answer
+    edges = answer["data"]["packages"]["edges"]
+    assert len(edges) == first
+    assert all(e["node"]["clinic"]["name"] for e in edges) and all(e["node"]["items"][0]["procedure"]["name"] for e in edges)
+    assert sum(e["node"]["nextFreeSlot"] is not None for e in edges) > 0
+    # packages: the search and the rates; catalogue: clinics and procedures, each once; bookings: next free slots once.
+    assert count_calls == {"packages": 2, "catalogue": 2, "bookings": 1}
+
+
+def test_a_stopped_service_leaves_the_rest_of_the_answer(make_gateway):
+    gateway = make_gateway({"bookings": f"http://127.0.0.1:{free_port()}"}).test_client()
+    answer = gql(gateway, COMPARE_PAGE, {"first": 3})
+    assert answer.status_code == 200
+    body = answer.json
+    edges = body["data"]["packages"]["edges"]
+    assert len(edges) == 3 and all(e["node"]["clinic"]["name"] for e in edges)
+    assert all(e["node"]["nextFreeSlot"] is None for e in edges)
+    errors = body["errors"]
+    assert {e["extensions"]["code"] for e in errors} == {"UPSTREAM_UNAVAILABLE"}
+    assert {e["extensions"]["service"] for e in errors} == {"bookings"}
+    assert {tuple(e["path"][-1:]) for e in errors} == {("nextFreeSlot",)}
+    text = answer.get_data(as_text=True)
+    assert "127.0.0.1" not in text and "http://" not in text
+
+
+def test_a_mutation_needing_a_stopped_service_fails_cleanly(make_gateway):
+    gateway = make_gateway({"packages": f"http://127.0.0.1:{free_port()}"}).test_client()
+    answer = gql(gateway, 'mutation { createQuote(input: {packageId: "0123456789abcdef01234567"}) { quote { id } errors { code } } }')
+    assert answer.status_code == 200
+    assert answer.json["data"]["createQuote"] is None
+    assert answer.json["errors"][0]["extensions"] == {"code": "UPSTREAM_UNAVAILABLE", "service": "packages"}
