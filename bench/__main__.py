@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import sys
 
-from . import bookings, catalogue, packages
+from . import bookings, catalogue, gateway, packages
 
-BENCHES = {"catalogue": catalogue.run, "packages": packages.run, "bookings": bookings.run}
+BENCHES = {"catalogue": catalogue.run, "packages": packages.run, "bookings": bookings.run, "gateway": gateway.run}
 
 
 def main(names: list[str]) -> None:

@@ -6,7 +6,9 @@ the request id and the caller's service token are passed on explicitly.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from graphql import GraphQLError
@@ -14,6 +16,9 @@ from graphql import GraphQLError
 from services.common.http import ServiceClient, UpstreamUnavailable
 
 SERVICES = ("catalogue", "packages", "bookings")
+# Flask runs each async request on a new event loop; asyncio.to_thread would start (and stop) a
+# thread pool per request. One pool per process serves every request's upstream calls.
+_EXECUTOR = ThreadPoolExecutor(max_workers=32, thread_name_prefix="upstream")
 
 
 def unavailable(service: str) -> GraphQLError:
@@ -50,8 +55,8 @@ class Upstream:
         if accept:
             headers["Accept"] = accept
         try:
-            response = await asyncio.to_thread(self.clients[service].request, method, path, token=token, headers=headers,
-                                               params=params, json=json)
+            call = partial(self.clients[service].request, method, path, token=token, headers=headers, params=params, json=json)
+            response = await asyncio.get_running_loop().run_in_executor(_EXECUTOR, call)
         except UpstreamUnavailable:
             raise unavailable(service) from None
         if response.status_code >= 400:

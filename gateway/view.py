@@ -76,6 +76,10 @@ def _code(error: GraphQLError, fallback: str) -> GraphQLError:
 
 
 class GatewayView(AsyncGraphQLView):
+    # One instance serves every request (its cache must outlive a request); its state is
+    # read-only but for the cache, which has its own lock.
+    init_every_request = False
+
     def __init__(self, *, settings: GatewaySettings, upstream: Upstream, **kwargs):
         super().__init__(**kwargs)
         self.settings = settings

@@ -47,11 +47,11 @@ def plan_stages(plan: dict) -> list[tuple[str, str | None]]:
 
 @contextmanager
 def running_service(name: str, env: dict, workers: int = 1, port: int | None = None):
-    """``services.<name>`` under gunicorn, as `make run` serves it; yields its base URL."""
+    """``services.<name>`` (or ``gateway``) under gunicorn, as `make run` serves it; yields its base URL."""
     port = port or free_port()
     process = subprocess.Popen(
         [str(BIN / "gunicorn"), "-c", str(ROOT / "services/common/gunicorn_config.py"),
-         "--bind", f"127.0.0.1:{port}", f"services.{name}.wsgi:app"],
+         "--bind", f"127.0.0.1:{port}", f"{'gateway' if name == 'gateway' else 'services.' + name}.wsgi:app"],
         cwd=ROOT, env={**os.environ, "LOG_LEVEL": "WARNING", **env, "WEB_CONCURRENCY": str(workers)},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )

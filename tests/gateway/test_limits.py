@@ -89,3 +89,14 @@ def test_the_rate_limit_is_shared_by_every_worker(make_gateway):
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert answers[-1].json["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
     assert gql(first, query).status_code == 200  # anonymous callers are counted apart
+
+
+def test_a_query_is_parsed_and_validated_once(gateway, monkeypatch):
+    from gateway import view
+
+    checked = []
+    original = view.GatewayView._check
+    monkeypatch.setattr(view.GatewayView, "_check", lambda self, query: checked.append(query) or original(self, query))
+    for _ in range(3):
+        assert "errors" not in gql(gateway, "{ scarTypes { code } }").json
+    assert len(checked) == 1
