@@ -50,9 +50,10 @@ def port_closed(port: int) -> bool:
 
 
 def test_make_run_serves_stops_cleanly_and_keeps_its_data(tmp_path, bearer):
-    db_port, catalogue_port, packages_port, bookings_port = free_port(), free_port(), free_port(), free_port()
+    db_port, catalogue_port, packages_port, bookings_port, gateway_port = (free_port() for _ in range(5))
     env = {k: v for k, v in os.environ.items() if k != "MONGO_URI"}
     env.update(DB_PORT=str(db_port), CATALOGUE_PORT=str(catalogue_port), PACKAGES_PORT=str(packages_port), BOOKINGS_PORT=str(bookings_port),
+               GATEWAY_PORT=str(gateway_port),
                DATA_DIR=str(tmp_path), WEB_CONCURRENCY="1",
                LOG_LEVEL="WARNING")
     base = f"http://127.0.0.1:{catalogue_port}"
@@ -62,6 +63,12 @@ def test_make_run_serves_stops_cleanly_and_keeps_its_data(tmp_path, bearer):
         wait_ready(f"{base}/readyz", first)
         wait_ready(f"http://127.0.0.1:{packages_port}/readyz", first)
         wait_ready(f"http://127.0.0.1:{bookings_port}/readyz", first)
+        wait_ready(f"http://127.0.0.1:{gateway_port}/readyz", first)
+        # The printed demo agency key works, and the gateway reaches every service.
+        answer = requests.post(f"http://127.0.0.1:{gateway_port}/graphql", headers={"Authorization": "Bearer cbk_demo_agency_seoul_trips"},
+                               json={"query": "{ packages(first: 1) { edges { node { clinic { name } nextFreeSlot { start } } } } bookings(first: 1) { totalCount } }"})
+        assert "errors" not in answer.json(), answer.text
+        assert answer.json()["data"]["packages"]["edges"][0]["node"]["nextFreeSlot"]["start"].endswith("+09:00")
         assert requests.get(f"{base}/clinics/asan-medical-center").json()["kind"] == "HOSPITAL"
         # Creating a package makes the packages service ask the catalogue, on the port it was given.
         body = {"clinic": "asan-medical-center", "title": {"en": "Subcision"}, "scarTypes": ["ROLLING"],
@@ -77,6 +84,7 @@ def test_make_run_serves_stops_cleanly_and_keeps_its_data(tmp_path, bearer):
     finally:
         output = interrupt(first)
     assert '"clinics": 5' in output and '"packages": 8' in output and '"slots": ' in output
+    assert "cbk_demo_agency_seoul_trips" in output and f"http://127.0.0.1:{gateway_port}/graphql" in output
     assert first.returncode == 0
     assert port_closed(catalogue_port)
     try:
@@ -94,7 +102,7 @@ def test_make_run_serves_stops_cleanly_and_keeps_its_data(tmp_path, bearer):
     finally:
         output = interrupt(second)
     assert '"clinics": 0' in output and '"packages": 0' in output  # nothing loaded twice
-    assert port_closed(catalogue_port) and port_closed(packages_port) and port_closed(bookings_port)
+    assert all(port_closed(port) for port in (catalogue_port, packages_port, bookings_port, gateway_port))
 
 
 def test_compose_file_follows_the_compose_specification():
