@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import threading
 
 from flask import Flask, g, jsonify, request
@@ -32,6 +33,25 @@ class GatewayFlask(Flask):
             return loop.run_until_complete(func(*args, **kwargs))
 
         return run
+
+
+class _ClosedClient:
+    def close(self) -> None:
+        pass
+
+
+def _close_rate_limit_storage(limiter: Limiter) -> None:
+    """Close the rate-limit storage's MongoDB client at exit, while threads can still start.
+
+    limits' MongoDB storage closes its client in ``__del__``, creating one first if it never
+    had one; at interpreter shutdown pymongo cannot start its monitor thread and the process
+    never exits. A no-op client left in its place makes that ``__del__`` harmless."""
+    storage = getattr(limiter, "_storage", None)
+    client = getattr(storage, "_storage", None)
+    if client is not None:
+        client.close()
+    if storage is not None and hasattr(storage, "_storage"):
+        storage._storage = _ClosedClient()
 
 
 def _rate_key() -> str:
@@ -67,6 +87,7 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     limiter = Limiter(key_func=_rate_key, app=app, storage_uri=settings.rate_limit_storage,
                       storage_options={"database_name": f"{kit.database}_limits"} if settings.rate_limit_storage.startswith("mongodb") else {},
                       strategy="fixed-window", headers_enabled=True)
+    atexit.register(_close_rate_limit_storage, limiter)
     view = GatewayView.as_view("graphql", schema=schema.graphql_schema, settings=settings,
                                upstream=Upstream.from_urls(kit.service_urls, kit.http_timeout_seconds),
                                graphql_ide="graphiql" if settings.introspection else None)
