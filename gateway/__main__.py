@@ -1,5 +1,6 @@
 """Gateway commands.
 
+    python -m gateway init               create the gateway database's indexes (API keys, rate counters)
     python -m gateway keys create --name NAME --role AGENCY --agency seoul-trips
     python -m gateway keys revoke KEY_ID
     python -m gateway keys demo          development only: the demo keys `make run` prints
@@ -13,7 +14,7 @@ import json
 from services.common.config import from_env
 from services.common.db import connect_database
 
-from . import keys
+from . import keys, ratelimit
 
 # Development only: fixed, public demo keys so `make run` can print keys that work.
 DEMO_KEYS = [
@@ -23,9 +24,16 @@ DEMO_KEYS = [
 ]
 
 
+def init(settings) -> None:
+    """The gateway database's indexes; safe to run again."""
+    keys.ApiKey.ensure_indexes()
+    ratelimit.ensure_indexes(settings.service)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m gateway")
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("init")
     key_cmd = commands.add_parser("keys").add_subparsers(dest="action", required=True)
     create = key_cmd.add_parser("create")
     create.add_argument("--name", required=True)
@@ -43,7 +51,9 @@ def main(argv=None) -> None:
         return
     settings = from_env("gateway")
     connect_database(settings)
-    keys.ApiKey.ensure_indexes()
+    init(settings)
+    if args.command == "init":
+        return
     if args.action == "create":
         record, key = keys.create(args.name, args.role, clinic=args.clinic, agency=args.agency)
         print(json.dumps({"id": str(record.pk), "key": key, "role": record.role, "note": "shown once; store it now"}))

@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 import asyncio
-import atexit
 import threading
 
 from flask import Flask, g, jsonify, request
-from flask_limiter import Limiter
 from werkzeug.exceptions import HTTPException as WerkzeugHTTPException
 
 from services.common.db import connect_database, ping
 from services.common.observability import configure_logging, init_request_ids
 
 from . import keys
+from .ratelimit import Rate, RateLimiter
 from .schema import schema
 from .settings import GatewaySettings
 from .upstream import Upstream
@@ -33,25 +32,6 @@ class GatewayFlask(Flask):
             return loop.run_until_complete(func(*args, **kwargs))
 
         return run
-
-
-class _ClosedClient:
-    def close(self) -> None:
-        pass
-
-
-def _close_rate_limit_storage(limiter: Limiter) -> None:
-    """Close the rate-limit storage's MongoDB client at exit, while threads can still start.
-
-    limits' MongoDB storage closes its client in ``__del__``, creating one first if it never
-    had one; at interpreter shutdown pymongo cannot start its monitor thread and the process
-    never exits. A no-op client left in its place makes that ``__del__`` harmless."""
-    storage = getattr(limiter, "_storage", None)
-    client = getattr(storage, "_storage", None)
-    if client is not None:
-        client.close()
-    if storage is not None and hasattr(storage, "_storage"):
-        storage._storage = _ClosedClient()
 
 
 def _rate_key() -> str:
@@ -84,22 +64,33 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
         g.principal = principal
         return None
 
-    limiter = Limiter(key_func=_rate_key, app=app, storage_uri=settings.rate_limit_storage,
-                      storage_options={"database_name": f"{kit.database}_limits"} if settings.rate_limit_storage.startswith("mongodb") else {},
-                      strategy="fixed-window", headers_enabled=True)
-    atexit.register(_close_rate_limit_storage, limiter)
+    limiter = RateLimiter(kit.service, Rate.parse(settings.rate_limit))
+
+    @app.before_request
+    def _rate_limit():
+        if request.endpoint != "graphql":
+            return None
+        g.rate = limiter.hit(_rate_key())
+        if g.rate is not None and not g.rate.allowed:
+            return graphql_error_response(429, "Too many requests for this API key; slow down.", "RATE_LIMITED", g.rate.headers())
+        return None
+
+    @app.after_request
+    def _rate_headers(response):
+        if g.get("rate") is not None:
+            response.headers.update(g.rate.headers())
+        return response
+
     view = GatewayView.as_view("graphql", schema=schema.graphql_schema, settings=settings,
                                upstream=Upstream.from_urls(kit.service_urls, kit.http_timeout_seconds),
                                graphql_ide="graphiql" if settings.introspection else None)
-    app.add_url_rule("/graphql", view_func=limiter.limit(settings.rate_limit)(view), methods=["GET", "POST"])
+    app.add_url_rule("/graphql", view_func=view, methods=["GET", "POST"])
 
     @app.get("/healthz")
-    @limiter.exempt
     def healthz():
         return jsonify(status="ok")
 
     @app.get("/readyz")
-    @limiter.exempt
     def readyz():
         try:
             ping(kit.service)
@@ -109,8 +100,8 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
 
     @app.errorhandler(WerkzeugHTTPException)
     def _http_error(exc: WerkzeugHTTPException):
-        codes = {413: "PAYLOAD_TOO_LARGE", 429: "RATE_LIMITED", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
-        messages = {413: "The request is too large.", 429: "Too many requests for this API key; slow down.",
+        codes = {413: "PAYLOAD_TOO_LARGE", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+        messages = {413: "The request is too large.",
                     404: "Nothing here; the API is at /graphql.", 405: "Use GET or POST."}
         return graphql_error_response(exc.code or 500, messages.get(exc.code, "Bad request."), codes.get(exc.code, "BAD_REQUEST"))
 

@@ -13,8 +13,7 @@ class GatewaySettings:
     introspection: bool          # schema introspection and GraphiQL: development only by default
     max_depth: int
     max_aliases: int
-    rate_limit: str              # per API key (or address when anonymous), shared by all workers
-    rate_limit_storage: str
+    rate_limit: str              # per API key (or address when anonymous), counters in MongoDB shared by all workers
     document_cache_size: int
 
     @classmethod
@@ -28,6 +27,5 @@ class GatewaySettings:
             max_depth=int(os.environ.get("GATEWAY_MAX_DEPTH", "10")),
             max_aliases=int(os.environ.get("GATEWAY_MAX_ALIASES", "30")),
             rate_limit=os.environ.get("GATEWAY_RATE_LIMIT", "1200/minute"),
-            rate_limit_storage=os.environ.get("GATEWAY_RATE_LIMIT_STORAGE", kit.mongo_uri),
             document_cache_size=int(os.environ.get("GATEWAY_DOCUMENT_CACHE", "512")),
         )

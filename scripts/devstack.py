@@ -76,6 +76,7 @@ def main() -> int:
             return 1
         for service in SERVICES:
             subprocess.run([sys.executable, "-m", f"services.{service}", "seed"], env=env, check=True, cwd=ROOT)
+        subprocess.run([sys.executable, "-m", "gateway", "init"], env=env, check=True, cwd=ROOT)
         for service in SERVICES:
             port = env.get(f"{service.upper()}_PORT", str(PORTS[service]))
             log(f"{service:<10} http://127.0.0.1:{port}  (OpenAPI: /openapi.json)")

@@ -5,7 +5,7 @@ import graphene
 
 from ..upstream import ServiceFailure
 from .clinics import Clinic, ClinicKind
-from .common import Currency, Date, FollowUpKind, MutationError, ScarTypeCode, business_errors, camel, ctx
+from .common import Currency, Date, FollowUpKind, MutationError, ScarTypeCode, business_errors, camel, ctx, outcome, payload_type
 from .packages import ExchangeRates, Package, Slot, rates_view
 
 
@@ -94,18 +94,11 @@ PackagePatchInput = type("PackagePatchInput", (graphene.InputObjectType,), {
     "__doc__": "Fields to change; the version rises.", **_package_fields(False)})
 
 
-class PackagePayload(graphene.ObjectType):
-    """The package, or why it was refused."""
-
-    package = graphene.Field(Package, description="The package as it is now.")
-    errors = graphene.List(graphene.NonNull(MutationError), required=True, description="Business errors.")
+PackagePayload = payload_type("PackagePayload", "package", Package, "package", "The package, or why it was refused.")
 
 
-async def _package_call(info, method: str, path: str, body: dict | None = None) -> dict:
-    try:
-        return {"package": await ctx(info).call("packages", method, path, json=body, params={"lang": ctx(info).lang}), "errors": []}
-    except ServiceFailure as failure:
-        return {"package": None, "errors": business_errors(failure)}
+def _package_call(info, method: str, path: str, body: dict | None = None):
+    return outcome("package", ctx(info).call("packages", method, path, json=body, params={"lang": ctx(info).lang}))
 
 
 class CreatePackage(graphene.Mutation):
@@ -197,11 +190,7 @@ class OpenSlots(graphene.Mutation):
         return {"slots": answer["items"], "created": answer["created"], "skipped": answer["skipped"], "errors": []}
 
 
-class SlotPayload(graphene.ObjectType):
-    """The slot, or why not."""
-
-    slot = graphene.Field(Slot, description="The slot as it is now.")
-    errors = graphene.List(graphene.NonNull(MutationError), required=True, description="Business errors.")
+SlotPayload = payload_type("SlotPayload", "slot", Slot, "slot", "The slot, or why not.")
 
 
 class CloseSlot(graphene.Mutation):
@@ -213,10 +202,7 @@ class CloseSlot(graphene.Mutation):
     Output = SlotPayload
 
     async def mutate(root, info, id):
-        try:
-            return {"slot": await ctx(info).call("bookings", "POST", f"/slots/{id}/close"), "errors": []}
-        except ServiceFailure as failure:
-            return {"slot": None, "errors": business_errors(failure)}
+        return await outcome("slot", ctx(info).call("bookings", "POST", f"/slots/{id}/close"))
 
 
 class LanguagesInput(graphene.InputObjectType):
@@ -271,18 +257,11 @@ ClinicPatchInput = type("ClinicPatchInput", (graphene.InputObjectType,), {
     "__doc__": "Profile fields to change.", **_clinic_fields(False)})
 
 
-class ClinicPayload(graphene.ObjectType):
-    """The clinic, or why not."""
-
-    clinic = graphene.Field(Clinic, description="The clinic as it is now.")
-    errors = graphene.List(graphene.NonNull(MutationError), required=True, description="Business errors.")
+ClinicPayload = payload_type("ClinicPayload", "clinic", Clinic, "clinic", "The clinic, or why not.")
 
 
-async def _clinic_call(info, method: str, path: str, body: dict) -> dict:
-    try:
-        return {"clinic": await ctx(info).call("catalogue", method, path, json=body), "errors": []}
-    except ServiceFailure as failure:
-        return {"clinic": None, "errors": business_errors(failure)}
+def _clinic_call(info, method: str, path: str, body: dict):
+    return outcome("clinic", ctx(info).call("catalogue", method, path, json=body))
 
 
 class UpdateClinic(graphene.Mutation):
@@ -324,11 +303,8 @@ class ExchangeRatesInput(graphene.InputObjectType):
     rates = graphene.List(graphene.NonNull(RateInput), required=True, description="Every supported currency but KRW.")
 
 
-class ExchangeRatesPayload(graphene.ObjectType):
-    """The rates now in force."""
-
-    exchange_rates = graphene.Field(ExchangeRates, description="The new rates.")
-    errors = graphene.List(graphene.NonNull(MutationError), required=True, description="Business errors.")
+ExchangeRatesPayload = payload_type("ExchangeRatesPayload", "exchange_rates", ExchangeRates, "rate table",
+                                    "The rates now in force.")
 
 
 class UpdateExchangeRates(graphene.Mutation):
@@ -342,10 +318,7 @@ class UpdateExchangeRates(graphene.Mutation):
     async def mutate(root, info, input):
         body = {"asOf": input["as_of"].isoformat(),
                 "rates": {str(getattr(r["currency"], "value", r["currency"])): r["krw_per_unit"] for r in input["rates"]}}
-        try:
-            return {"exchange_rates": rates_view(await ctx(info).call("packages", "PUT", "/exchange-rates", json=body)), "errors": []}
-        except ServiceFailure as failure:
-            return {"exchange_rates": None, "errors": business_errors(failure)}
+        return await outcome("exchange_rates", ctx(info).call("packages", "PUT", "/exchange-rates", json=body), rates_view)
 
 
 class AdminMutations(graphene.ObjectType):

@@ -3,9 +3,19 @@ from __future__ import annotations
 
 import graphene
 
-from ..upstream import ServiceFailure
-from .clinics import PageInfo, connection
-from .common import Date, DateTime, Money, MutationError, WireObject, business_errors, ctx, money_from_lines, require_first
+from .common import (
+    Date,
+    DateTime,
+    Money,
+    WireObject,
+    connection,
+    connection_type,
+    ctx,
+    money_from_lines,
+    outcome,
+    payload_type,
+    require_first,
+)
 from .packages import CancellationPolicy, Slot
 
 BookingStatus = graphene.Enum("BookingStatus", [(s, s) for s in ("PENDING", "BOOKED", "ARRIVED", "FULFILLED", "CANCELLED", "NOSHOW")],
@@ -153,19 +163,7 @@ class Booking(WireObject):
         return await ctx(info).call("bookings", "GET", f"/bookings/{root['reference']}/care-plan")
 
 
-class BookingEdge(graphene.ObjectType):
-    """A booking in a list."""
-
-    cursor = graphene.String(required=True, description="Pass as after to continue after this booking.")
-    node = graphene.Field(Booking, required=True, description="The booking.")
-
-
-class BookingConnection(graphene.ObjectType):
-    """A page of bookings."""
-
-    edges = graphene.List(graphene.NonNull(BookingEdge), required=True, description="The bookings of this page.")
-    page_info = graphene.Field(PageInfo, required=True, description="Where the list continues.")
-    total_count = graphene.Int(required=True, description="How many match in all.")
+BookingConnection = connection_type(Booking, "booking", "bookings")
 
 
 class BookingFilter(graphene.InputObjectType):
@@ -203,11 +201,8 @@ class BookingQueries(graphene.ObjectType):
         return connection(await ctx(info).call("bookings", "GET", "/bookings", params=params))
 
 
-class BookingPayload(graphene.ObjectType):
-    """The booking, or why it was refused."""
-
-    booking = graphene.Field(Booking, description="The booking as it is now.")
-    errors = graphene.List(graphene.NonNull(MutationError), required=True, description="Business errors (e.g. SLOT_FULL).")
+BookingPayload = payload_type("BookingPayload", "booking", Booking, "booking", "The booking, or why it was refused.",
+                              "Business errors (e.g. SLOT_FULL).")
 
 
 class CreateBookingInput(graphene.InputObjectType):
@@ -219,11 +214,8 @@ class CreateBookingInput(graphene.InputObjectType):
     idempotency_key = graphene.String(required=True, description="Your key for this booking: retrying with it never books twice.")
 
 
-async def _booking_call(info, method: str, path: str, **kwargs) -> dict:
-    try:
-        return {"booking": await ctx(info).call("bookings", method, path, **kwargs), "errors": []}
-    except ServiceFailure as failure:
-        return {"booking": None, "errors": business_errors(failure)}
+def _booking_call(info, method: str, path: str, **kwargs):
+    return outcome("booking", ctx(info).call("bookings", method, path, **kwargs))
 
 
 class CreateBooking(graphene.Mutation):

@@ -1,8 +1,6 @@
 """Clinics, scar types and procedures: the catalogue, as partners read it."""
 from __future__ import annotations
 
-import asyncio
-
 import graphene
 from graphql import GraphQLError
 
@@ -13,6 +11,8 @@ from .common import (
     LanguageLevel,
     ScarTypeCode,
     WireObject,
+    connection,
+    connection_type,
     ctx,
     lang_arg,
     require_first,
@@ -173,33 +173,7 @@ class Procedure(WireObject):
     sample_fields = graphene.List(graphene.NonNull(graphene.String), required=True, description="Values that are sample data.")
 
 
-class ClinicEdge(graphene.ObjectType):
-    """A clinic in a list, with where the list continues after it."""
-
-    cursor = graphene.String(required=True, description="Pass as after to continue after this clinic.")
-    node = graphene.Field(Clinic, required=True, description="The clinic.")
-
-
-class PageInfo(graphene.ObjectType):
-    """Where a list continues."""
-
-    has_next_page = graphene.Boolean(required=True, description="More items follow.")
-    end_cursor = graphene.String(description="Pass as after for the next page.")
-
-
-class ClinicConnection(graphene.ObjectType):
-    """A page of clinics."""
-
-    edges = graphene.List(graphene.NonNull(ClinicEdge), required=True, description="The clinics of this page.")
-    page_info = graphene.Field(PageInfo, required=True, description="Where the list continues.")
-    total_count = graphene.Int(required=True, description="How many clinics match in all.")
-
-
-def connection(page: dict) -> dict:
-    """A service page ({items, cursors, nextCursor, totalCount}) as a Relay connection."""
-    return {"edges": [{"cursor": c, "node": i} for i, c in zip(page["items"], page["cursors"], strict=True)],
-            "page_info": {"has_next_page": page["nextCursor"] is not None, "end_cursor": page["nextCursor"]},
-            "total_count": page.get("totalCount", 0)}
+ClinicConnection = connection_type(Clinic, "clinic", "clinics")
 
 
 class ClinicSortField(graphene.Enum):
@@ -256,6 +230,18 @@ class TreatmentOption(graphene.ObjectType):
     clinics = graphene.List(graphene.NonNull(Clinic), required=True, description="Clinics offering it (up to 100).")
     packages = graphene.List(graphene.NonNull(lambda: _package_type()), required=True,
                              description="Published packages including it (up to 100), cheapest first.")
+
+    # Asked for only when selected: one call each per indicated procedure, all made concurrently
+    # (the knowledge base indicates a handful of procedures for any set of scar types).
+    async def resolve_clinics(root, info):
+        answer = await ctx(info).call("catalogue", "GET", "/clinics", params={"procedure": root["procedure"]["code"], "limit": 100,
+                                                                               "lang": ctx(info).lang})
+        return answer["items"]
+
+    async def resolve_packages(root, info):
+        answer = await ctx(info).call("packages", "GET", "/packages", params={"procedure": root["procedure"]["code"], "sort": "price",
+                                                                               "limit": 100, "lang": ctx(info).lang})
+        return answer["items"]
 
 
 def _package_type():
@@ -317,17 +303,8 @@ class ClinicQueries(graphene.ObjectType):
         wanted = [str(getattr(code, "value", code)) for code in scar_types]
         procedures = (await ctx(info).call("catalogue", "GET", "/procedures",
                                            params={"scarType": ",".join(wanted), "limit": 100, "lang": ctx(info).lang}))["items"]
-        async def offers(procedure: dict) -> dict:
-            clinics, packages = await asyncio.gather(
-                ctx(info).call("catalogue", "GET", "/clinics", params={"procedure": procedure["code"], "limit": 100,
-                                                                      "lang": ctx(info).lang}),
-                ctx(info).call("packages", "GET", "/packages", params={"procedure": procedure["code"], "sort": "price",
-                                                                      "limit": 100, "lang": ctx(info).lang}))
-            return {"procedure": procedure, "for_scar_types": [c for c in wanted if c in procedure["indications"]],
-                    "clinics": clinics["items"], "packages": packages["items"]}
-
-        # Two calls per indicated procedure, made concurrently (a handful for any set of scar types).
-        return await asyncio.gather(*(offers(procedure) for procedure in procedures))
+        return [{"procedure": procedure, "for_scar_types": [c for c in wanted if c in procedure["indications"]]}
+                for procedure in procedures]
 
     async def resolve_compare_clinics(root, info, slugs, lang=None):
         use_lang(info, lang)

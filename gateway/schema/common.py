@@ -145,6 +145,52 @@ def business_errors(failure: ServiceFailure) -> list[dict]:
     return [{"field": None, "message": failure.message, "code": failure.code}]
 
 
+async def outcome(field: str, call, shape=None) -> dict:
+    """A mutation payload: the awaited service answer under ``field`` (through ``shape`` when
+    given), or null and the service's refusal as business errors."""
+    try:
+        answer = await call
+    except ServiceFailure as failure:
+        return {field: None, "errors": business_errors(failure)}
+    return {field: shape(answer) if shape else answer, "errors": []}
+
+
+def payload_type(name: str, field: str, of_type, noun: str, doc: str, errors: str = "Business errors.") -> type:
+    """A mutation's payload: the changed object, or why it was refused."""
+    return type(name, (graphene.ObjectType,), {
+        "__doc__": doc,
+        field: graphene.Field(of_type, description=f"The {noun} as it is now."),
+        "errors": graphene.List(graphene.NonNull(MutationError), required=True, description=errors)})
+
+
+class PageInfo(graphene.ObjectType):
+    """Where a list continues."""
+
+    has_next_page = graphene.Boolean(required=True, description="More items follow.")
+    end_cursor = graphene.String(description="Pass as after for the next page.")
+
+
+def connection_type(node, noun: str, plural: str) -> type:
+    """A Relay connection of ``node`` (with its edge type): a page, where it continues, how many in all."""
+    name = node._meta.name
+    edge = type(f"{name}Edge", (graphene.ObjectType,), {
+        "__doc__": f"A {noun} in a list, with where the list continues after it.",
+        "cursor": graphene.String(required=True, description=f"Pass as after to continue after this {noun}."),
+        "node": graphene.Field(node, required=True, description=f"The {noun}.")})
+    return type(f"{name}Connection", (graphene.ObjectType,), {
+        "__doc__": f"A page of {plural}.",
+        "edges": graphene.List(graphene.NonNull(edge), required=True, description=f"The {plural} of this page."),
+        "page_info": graphene.Field(PageInfo, required=True, description="Where the list continues."),
+        "total_count": graphene.Int(required=True, description=f"How many {plural} match in all.")})
+
+
+def connection(page: dict) -> dict:
+    """A service page ({items, cursors, nextCursor, totalCount}) as a Relay connection."""
+    return {"edges": [{"cursor": c, "node": i} for i, c in zip(page["items"], page["cursors"], strict=True)],
+            "page_info": {"has_next_page": page["nextCursor"] is not None, "end_cursor": page["nextCursor"]},
+            "total_count": page.get("totalCount", 0)}
+
+
 class ComparisonValue(graphene.ObjectType):
     """One cell of a comparison: the fact for one column."""
 

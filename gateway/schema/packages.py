@@ -10,12 +10,10 @@ from .clinics import (
     Clinic,
     ClinicKind,
     LanguageLevel,
-    PageInfo,
     PreparationStep,
     Procedure,
     RecoveryPhase,
     SortDirection,
-    connection,
 )
 from .common import (
     ComparisonRow,
@@ -25,6 +23,8 @@ from .common import (
     Money,
     ScarTypeCode,
     WireObject,
+    connection,
+    connection_type,
     convert,
     ctx,
     lang_arg,
@@ -160,19 +160,7 @@ class Package(WireObject):
         return await ctx(info).loader("next_slot").load((root["id"], root["clinic"]))
 
 
-class PackageEdge(graphene.ObjectType):
-    """A package in a list."""
-
-    cursor = graphene.String(required=True, description="Pass as after to continue after this package.")
-    node = graphene.Field(Package, required=True, description="The package.")
-
-
-class PackageConnection(graphene.ObjectType):
-    """A page of packages."""
-
-    edges = graphene.List(graphene.NonNull(PackageEdge), required=True, description="The packages of this page.")
-    page_info = graphene.Field(PageInfo, required=True, description="Where the list continues.")
-    total_count = graphene.Int(required=True, description="How many packages match in all.")
+PackageConnection = connection_type(Package, "package", "packages")
 
 
 class PackageSortField(graphene.Enum):

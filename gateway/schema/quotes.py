@@ -4,7 +4,7 @@ from __future__ import annotations
 import graphene
 
 from ..upstream import ServiceFailure
-from .common import Currency, DateTime, Money, MutationError, WireObject, business_errors, ctx, money_from_lines
+from .common import Currency, DateTime, Money, WireObject, ctx, money_from_lines, outcome, payload_type
 from .packages import Package
 
 
@@ -49,11 +49,8 @@ class CreateQuoteInput(graphene.InputObjectType):
     currency = Currency(description="Display currency; KRW when omitted.")
 
 
-class CreateQuotePayload(graphene.ObjectType):
-    """The quote, or why there is none."""
-
-    quote = graphene.Field(Quote, description="The new quote.")
-    errors = graphene.List(graphene.NonNull(MutationError), required=True, description="Business errors (e.g. OPTION_NOT_OFFERED).")
+CreateQuotePayload = payload_type("CreateQuotePayload", "quote", Quote, "quote", "The quote, or why there is none.",
+                                  "Business errors (e.g. OPTION_NOT_OFFERED).")
 
 
 class CreateQuote(graphene.Mutation):
@@ -67,12 +64,8 @@ class CreateQuote(graphene.Mutation):
     async def mutate(root, info, input):
         body = {"interpreterLanguage": input.get("interpreter_language"), "followUpPlan": input.get("follow_up_plan"),
                 "currency": str(getattr(input.get("currency"), "value", input.get("currency")) or "KRW")}
-        try:
-            quote = await ctx(info).call("packages", "POST", f"/packages/{input['package_id']}/quotes", json=body,
-                                         params={"lang": ctx(info).lang})
-        except ServiceFailure as failure:
-            return {"quote": None, "errors": business_errors(failure)}
-        return {"quote": quote, "errors": []}
+        return await outcome("quote", ctx(info).call("packages", "POST", f"/packages/{input['package_id']}/quotes", json=body,
+                                                      params={"lang": ctx(info).lang}))
 
 
 class QuoteQueries(graphene.ObjectType):

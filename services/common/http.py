@@ -34,6 +34,9 @@ class ServiceClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
+        # Calls between our own services: no proxy settings or .netrc credentials from the environment
+        # (reading them cost every call a file lookup).
+        self.session.trust_env = False
         retry = Retry(total=retries, connect=retries, read=retries, backoff_factor=0.05,
                       status_forcelist=(502, 503, 504), allowed_methods=Retry.DEFAULT_ALLOWED_METHODS,
                       raise_on_status=False)

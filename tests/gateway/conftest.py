@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from gateway import keys
+from gateway.__main__ import init
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
+from services.common import http
 from services.common.db import connect_database
 
 AGENCY_KEY, OTHER_AGENCY_KEY = "cbk_test_agency_seoul_trips", "cbk_test_agency_busan"
@@ -18,7 +21,7 @@ SEOUL = ZoneInfo("Asia/Seoul")
 def gateway_settings(settings_for, mongo_uri, urls: dict, **changes) -> GatewaySettings:
     kit = settings_for("gateway", service_urls=urls, http_timeout_seconds=2.0)
     values = dict(kit=kit, introspection=True, max_depth=10, max_aliases=30, rate_limit="100000/minute",
-                  rate_limit_storage=mongo_uri, document_cache_size=64)
+                  document_cache_size=64)
     values.update(changes)
     return GatewaySettings(**values)
 
@@ -34,7 +37,7 @@ def make_gateway(settings_for, mongo_uri, mongo_client, catalogue_url, packages_
         app = create_app(settings)
         made.append(settings.kit.database)
         connect_database(settings.kit)
-        keys.ApiKey.ensure_indexes()
+        init(settings.kit)
         for name, role, clinic, agency, key in [
             ("agency", "AGENCY", None, "seoul-trips", AGENCY_KEY), ("other agency", "AGENCY", None, "busan-travel", OTHER_AGENCY_KEY),
             ("oracle", "CLINIC_ADMIN", "oracle-skin-clinic", None, ORACLE_KEY),
@@ -46,7 +49,20 @@ def make_gateway(settings_for, mongo_uri, mongo_client, catalogue_url, packages_
     yield make
     for database in made:
         mongo_client.drop_database(database)
-        mongo_client.drop_database(f"{database}_limits")
+
+
+@pytest.fixture
+def count_calls(monkeypatch):
+    """Every HTTP call the gateway makes to a service, by service."""
+    calls: Counter = Counter()
+    original = http.ServiceClient.request
+
+    def counted(self, method, path, **kwargs):
+        calls[self.service] += 1
+        return original(self, method, path, **kwargs)
+
+    monkeypatch.setattr(http.ServiceClient, "request", counted)
+    return calls
 
 
 @pytest.fixture

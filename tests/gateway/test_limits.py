@@ -1,6 +1,8 @@
 """Abusive queries are refused; production hides the schema and every internal detail."""
 from __future__ import annotations
 
+import time
+
 from .conftest import AGENCY_KEY, gql
 
 
@@ -88,6 +90,10 @@ def test_the_rate_limit_is_shared_by_every_worker(make_gateway):
                gql(second, query, key=AGENCY_KEY)]
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert answers[-1].json["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+    assert {a.headers["X-RateLimit-Limit"] for a in answers} == {"3"}
+    assert 0 < int(answers[-1].headers["Retry-After"]) <= 60
+    assert int(answers[-1].headers["X-RateLimit-Reset"]) - time.time() <= 61
     assert gql(first, query).status_code == 200  # anonymous callers are counted apart
 
 
@@ -100,3 +106,22 @@ def test_a_query_is_parsed_and_validated_once(gateway, monkeypatch):
     for _ in range(3):
         assert "errors" not in gql(gateway, "{ scarTypes { code } }").json
     assert len(checked) == 1
+
+
+def test_workers_lease_from_one_budget_and_never_admit_past_it(make_gateway, mongo_client, monkeypatch):
+    from gateway.ratelimit import Rate, RateLimiter
+
+    app = make_gateway()
+    reservations = []
+    original = RateLimiter._upsert
+    monkeypatch.setattr(RateLimiter, "_upsert", lambda self, key: reservations.append(key) or original(self, key))
+    first, second = (RateLimiter("gateway", Rate(10, 60), lease=4) for _ in range(2))
+    key = f"key:lease-{time.time_ns()}"
+    verdicts = [(first if i % 2 == 0 else second).hit(key) for i in range(16)]
+    assert sum(v.allowed for v in verdicts) == 10
+    assert [v.allowed for v in verdicts[-4:]] == [False] * 4
+    counter = mongo_client[app.config["SETTINGS"].database]["rate_counters"].find_one({"_id": key})
+    assert counter["count"] == 10
+    # Two leases of 4, one of the last 2, one refusal: then both answer locally until the window ends.
+    assert len(reservations) == 4
+    assert verdicts[-1].remaining == 0 and "Retry-After" in verdicts[-1].headers()

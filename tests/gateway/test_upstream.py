@@ -5,12 +5,10 @@ import os
 import subprocess
 import sys
 import uuid
-from collections import Counter
 from contextlib import ExitStack
 
 import pytest
 
-from services.common import http
 from tests.support import free_port, running_service
 
 from .conftest import gql
@@ -45,20 +43,6 @@ def scaled_stack(mongo_uri, mongo_client):
         yield {"catalogue": catalogue, "packages": packages, "bookings": bookings}
     for database in (env["CATALOGUE_DB_NAME"], env["PACKAGES_DB_NAME"], env["BOOKINGS_DB_NAME"]):
         mongo_client.drop_database(database)
-
-
-@pytest.fixture
-def count_calls(monkeypatch):
-    """Every HTTP call the gateway makes to a service, by service."""
-    calls: Counter = Counter()
-    original = http.ServiceClient.request
-
-    def counted(self, method, path, **kwargs):
-        calls[self.service] += 1
-        return original(self, method, path, **kwargs)
-
-    monkeypatch.setattr(http.ServiceClient, "request", counted)
-    return calls
 
 
 @pytest.mark.parametrize("first", [5, 20, 50])

@@ -1,0 +1,130 @@
+"""Per-key rate limits whose counters every gateway worker shares, kept in the gateway's database.
+
+A fixed window per key, opened by the key's first request: one atomic update counts the request
+and answers the window's count and end, so the verdict and its ``X-RateLimit-*`` headers cost a
+single round trip (a general-purpose limiter library needs three: count, then read the remainder
+and the reset time back). The window restarts inside the same update once it has passed, on the
+database's clock, so workers never disagree about it; a TTL index drops idle keys.
+
+If the database cannot be reached the request is let through and the failure logged (fail open):
+the limit protects the services, and refusing every caller would take the whole API down with it.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import re
+import time
+from dataclasses import dataclass
+from threading import Lock
+
+from mongoengine.connection import get_db
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+log = logging.getLogger("clinicbridge.gateway")
+PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+COLLECTION = "rate_counters"
+
+
+@dataclass(frozen=True)
+class Rate:
+    amount: int
+    seconds: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Rate":
+        """``1200/minute`` or ``10 per second``."""
+        match = re.fullmatch(r"\s*(\d+)\s*(?:/|per)\s*(second|minute|hour|day)\s*", text)
+        if match is None or int(match[1]) < 1:
+            raise ValueError(f"a rate limit reads like 1200/minute (second, minute, hour or day), not {text!r}")
+        return cls(int(match[1]), PERIODS[match[2]])
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_at: float  # epoch seconds when the window ends
+
+    def headers(self) -> dict[str, str]:
+        headers = {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(self.remaining),
+                   "X-RateLimit-Reset": str(math.ceil(self.reset_at))}
+        if not self.allowed:
+            headers["Retry-After"] = str(max(1, math.ceil(self.reset_at - time.time())))
+        return headers
+
+
+def ensure_indexes(alias: str) -> None:
+    get_db(alias)[COLLECTION].create_index("expireAt", expireAfterSeconds=0, name="expiry")
+
+
+@dataclass
+class _Lease:
+    left: int          # requests this process may still admit without asking the database
+    remaining: int     # the key's budget left in the window, as last seen in the database
+    reset_at: float
+
+
+class RateLimiter:
+    """Admits requests per key from a budget shared by every process through one MongoDB document.
+
+    A process reserves ``lease`` requests of a key's budget at a time (one atomic update that never
+    grants past the limit) and admits them locally, so most requests cost no round trip. The sum
+    admitted by all processes never exceeds the limit; a lease left unused when the window ends
+    can only make a caller wait early, never let it through late. A refused key is refused locally
+    until its window ends.
+    """
+
+    def __init__(self, alias: str, rate: Rate, lease: int | None = None):
+        self.alias = alias
+        self.rate = rate
+        self.lease = lease or max(1, rate.amount // 200)
+        self.leases: dict[str, _Lease] = {}
+        self.lock = Lock()
+        # True for a new key too (a missing field sorts before any date). Written with $lt: SecantusDB
+        # 0.7 answers $gt between two dates wrongly.
+        expired = {"$lt": ["$expireAt", "$$NOW"]}
+        self.update = [
+            {"$set": {"count": {"$cond": [expired, 0, "$count"]},
+                      "expireAt": {"$cond": [expired, {"$add": ["$$NOW", rate.seconds * 1000]}, "$expireAt"]}}},
+            {"$set": {"granted": {"$max": [0, {"$min": [self.lease, {"$subtract": [rate.amount, "$count"]}]}]}}},
+            {"$set": {"count": {"$add": ["$count", "$granted"]}}},
+        ]
+
+    def hit(self, key: str) -> Verdict | None:
+        """Admit or refuse one request for ``key``; None when the counters cannot be reached."""
+        now = time.time()
+        with self.lock:
+            lease = self.leases.get(key)
+            if lease is None or now >= lease.reset_at or (lease.left == 0 and lease.remaining > 0):
+                lease = None
+            elif lease.left > 0:
+                lease.left -= 1
+                return Verdict(True, self.rate.amount, lease.remaining + lease.left, lease.reset_at)
+            else:
+                return Verdict(False, self.rate.amount, 0, lease.reset_at)
+        try:
+            counter = self._reserve(key)
+        except PyMongoError as error:
+            log.warning("rate-limit counters unavailable, request let through: %s", type(error).__name__)
+            return None
+        granted, reset_at = counter["granted"], counter["expireAt"].timestamp()
+        lease = _Lease(left=max(0, granted - 1), remaining=self.rate.amount - counter["count"], reset_at=reset_at)
+        with self.lock:
+            if len(self.leases) > 10_000:  # forget windows that have ended
+                self.leases = {k: v for k, v in self.leases.items() if v.reset_at > now}
+            self.leases[key] = lease
+        return Verdict(granted > 0, self.rate.amount, lease.remaining + lease.left, reset_at)
+
+    def _reserve(self, key: str) -> dict:
+        try:
+            return self._upsert(key)
+        except DuplicateKeyError:  # two first requests of a key raced to insert; the loser updates
+            return self._upsert(key)
+
+    def _upsert(self, key: str) -> dict:
+        return get_db(self.alias)[COLLECTION].find_one_and_update(
+            {"_id": key}, self.update, upsert=True, projection={"count": True, "granted": True, "expireAt": True},
+            return_document=ReturnDocument.AFTER)
