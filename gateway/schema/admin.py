@@ -1,6 +1,8 @@
 """Clinic admins manage their listings and slots; platform admins manage clinics and rates."""
 from __future__ import annotations
 
+from datetime import date
+
 import graphene
 
 from ..upstream import ServiceFailure
@@ -15,6 +17,8 @@ def to_wire(value):
         return {camel(key): to_wire(item) for key, item in value.items() if item is not None}
     if isinstance(value, list):
         return [to_wire(item) for item in value]
+    if isinstance(value, date):
+        return value.isoformat()
     return getattr(value, "value", value)
 
 
@@ -236,17 +240,46 @@ class AddressInput(graphene.InputObjectType):
     postal_code = graphene.String(description="Postal code.")
 
 
+class LocationInput(graphene.InputObjectType):
+    """A point on the map."""
+
+    lat = graphene.Float(required=True, description="Latitude, -90 to 90.")
+    lng = graphene.Float(required=True, description="Longitude, -180 to 180.")
+
+
+class DoctorInput(graphene.InputObjectType):
+    """A doctor of the clinic."""
+
+    name = graphene.InputField(LocalizedTextInput, required=True, description="Name, localized.")
+    title = graphene.InputField(LocalizedTextInput, description="Title, localized.")
+    board_certified_dermatologist = graphene.Boolean(description="Board-certified dermatologist.")
+    specialties = graphene.List(graphene.NonNull(graphene.String), description="Specialties.")
+
+
+class AccreditationInput(graphene.InputObjectType):
+    """An accreditation with its registry entry (platform admins set these)."""
+
+    issuer = graphene.String(required=True, description="Who issued it, e.g. KHIDI.")
+    name = graphene.String(required=True, description="What it is.")
+    registry_number = graphene.String(required=True, description="The issuer's registry number.")
+    expires_on = Date(required=True, description="Valid until this date.")
+
+
 def _clinic_fields(required: bool) -> dict:
     return {
         "name": graphene.InputField(LocalizedTextInput, required=required, description="Name."),
         "description": graphene.InputField(LocalizedTextInput, description="Description."),
         "district": graphene.String(required=required, description="Seoul area, e.g. GANGNAM."),
         "address": graphene.InputField(AddressInput, description="Address."),
+        "location": graphene.InputField(LocationInput, description="Where it is on the map."),
         "procedures": graphene.List(graphene.NonNull(OfferedProcedureInput), description="Procedures offered."),
         "languages": graphene.InputField(LanguagesInput, description="Languages per level."),
         "international_services": graphene.List(graphene.NonNull(graphene.String), description="International services."),
         "contact": graphene.InputField(ContactInput, description="Contact."),
         "known_for": graphene.InputField(LocalizedTextInput, description="What it is known for."),
+        "doctors": graphene.List(graphene.NonNull(DoctorInput), description="Its doctors (replaces the list)."),
+        "accreditations": graphene.List(graphene.NonNull(AccreditationInput),
+                                        description="Accreditations (replaces the list; platform admins only)."),
     }
 
 
