@@ -50,6 +50,8 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     init_request_ids(app)
     connect_database(kit)
 
+    api_keys = keys.KeyCache(settings.key_cache_seconds)
+
     @app.before_request
     def _authenticate():
         header = request.headers.get("Authorization", "")
@@ -57,7 +59,7 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
         if not header:
             return None
         scheme, _, key = header.partition(" ")
-        principal = keys.principal_for(key.strip()) if scheme.lower() == "bearer" and key.strip() else None
+        principal = api_keys.principal_for(key.strip()) if scheme.lower() == "bearer" and key.strip() else None
         if principal is None:
             return graphql_error_response(401, "Unknown or revoked API key.", "UNAUTHENTICATED",
                                           {"WWW-Authenticate": 'Bearer realm="clinicbridge"'})

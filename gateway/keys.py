@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
+from threading import Lock
 
 from mongoengine import DateTimeField, Document, StringField
 
@@ -54,3 +56,29 @@ def principal_for(key: str) -> Principal | None:
         return None
     return Principal(role=record["role"], subject=f"key:{record['_id']}", clinic=record.get("clinic"),
                      agency=record.get("agency"))
+
+
+class KeyCache:
+    """Who a key belongs to, remembered for ``seconds`` per process so most requests skip the lookup;
+    a revocation takes effect everywhere within that time. Unknown keys are remembered too, so
+    guessing costs the database nothing more; the cache is emptied when it grows past ``size``."""
+
+    def __init__(self, seconds: float, size: int = 10_000):
+        self.seconds = seconds
+        self.size = size
+        self.entries: dict[str, tuple[float, Principal | None]] = {}
+        self.lock = Lock()
+
+    def principal_for(self, key: str) -> Principal | None:
+        now = time.monotonic()
+        hashed = digest(key)
+        with self.lock:
+            entry = self.entries.get(hashed)
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        principal = principal_for(key)
+        with self.lock:
+            if len(self.entries) >= self.size:
+                self.entries.clear()
+            self.entries[hashed] = (now + self.seconds, principal)
+        return principal

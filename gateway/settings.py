@@ -15,6 +15,7 @@ class GatewaySettings:
     max_aliases: int
     rate_limit: str              # per API key (or address when anonymous), counters in MongoDB shared by all workers
     document_cache_size: int
+    key_cache_seconds: float     # how long a worker trusts a key lookup (and so how soon a revocation bites)
 
     @classmethod
     def from_env(cls, kit: Settings | None = None) -> "GatewaySettings":
@@ -28,4 +29,5 @@ class GatewaySettings:
             max_aliases=int(os.environ.get("GATEWAY_MAX_ALIASES", "30")),
             rate_limit=os.environ.get("GATEWAY_RATE_LIMIT", "1200/minute"),
             document_cache_size=int(os.environ.get("GATEWAY_DOCUMENT_CACHE", "512")),
+            key_cache_seconds=float(os.environ.get("GATEWAY_KEY_CACHE_SECONDS", "10")),
         )

@@ -21,7 +21,7 @@ SEOUL = ZoneInfo("Asia/Seoul")
 def gateway_settings(settings_for, mongo_uri, urls: dict, **changes) -> GatewaySettings:
     kit = settings_for("gateway", service_urls=urls, http_timeout_seconds=2.0)
     values = dict(kit=kit, introspection=True, max_depth=10, max_aliases=30, rate_limit="100000/minute",
-                  document_cache_size=64)
+                  document_cache_size=64, key_cache_seconds=10)
     values.update(changes)
     return GatewaySettings(**values)
 

@@ -125,3 +125,21 @@ def test_workers_lease_from_one_budget_and_never_admit_past_it(make_gateway, mon
     # Two leases of 4, one of the last 2, one refusal: then both answer locally until the window ends.
     assert len(reservations) == 4
     assert verdicts[-1].remaining == 0 and "Retry-After" in verdicts[-1].headers()
+
+
+def test_a_revoked_key_is_refused_once_the_key_cache_lapses(make_gateway, monkeypatch):
+    from gateway import keys
+
+    cached = make_gateway(key_cache_seconds=60).test_client()
+    uncached = make_gateway(key_cache_seconds=0).test_client()
+    record, key = keys.create("short-lived", "AGENCY", agency="short-lived-travel")
+    lookups = []
+    original = keys.principal_for
+    monkeypatch.setattr(keys, "principal_for", lambda k: lookups.append(k) or original(k))
+    query = "{ scarTypes { code } }"
+    assert gql(cached, query, key=key).status_code == 200 and gql(cached, query, key=key).status_code == 200
+    assert len(lookups) == 1  # the second request was answered from the worker's cache
+    assert gql(uncached, query, key=key).status_code == 200
+    assert keys.revoke(str(record.pk))
+    refused = gql(uncached, query, key=key)
+    assert refused.status_code == 401 and refused.json["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
