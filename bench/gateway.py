@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
@@ -38,12 +39,11 @@ def direct_compare(session: requests.Session, urls: dict) -> None:
 
 def measure(call, connections: int, seconds: int = SECONDS) -> dict:
     latencies: list[float] = []
-    errors = 0
+    errors: Counter = Counter()
     lock = threading.Lock()
     deadline = time.perf_counter() + seconds
 
     def worker():
-        nonlocal errors
         session = requests.Session()
         while time.perf_counter() < deadline:
             started = time.perf_counter()
@@ -52,16 +52,16 @@ def measure(call, connections: int, seconds: int = SECONDS) -> dict:
                 elapsed = (time.perf_counter() - started) * 1000
                 with lock:
                     latencies.append(elapsed)
-            except Exception:
+            except Exception as error:
                 with lock:
-                    errors += 1
+                    errors[str(error)[:120]] += 1
 
     with ThreadPoolExecutor(connections) as pool:
         for _ in range(connections):
             pool.submit(worker)
-    ordered = sorted(latencies)
+    ordered = sorted(latencies) or [float("nan")]
     return {"rps": len(ordered) / seconds, "p50": statistics.median(ordered), "p99": ordered[int(0.99 * (len(ordered) - 1))],
-            "errors": errors}
+            "errors": sum(errors.values()), "kinds": errors}
 
 
 def run() -> None:
@@ -90,6 +90,8 @@ def run() -> None:
                  lambda s: direct_compare(s, urls)),
             ]
             rows = []
+            for _, through_gateway, direct in cases:  # warm every worker's pools and caches first, untimed
+                measure(through_gateway, 4, seconds=3), measure(direct, 4, seconds=3)
             for name, through_gateway, direct in cases:
                 for connections in (1, 8):
                     rows.append((name, connections, measure(through_gateway, connections), measure(direct, connections)))
@@ -99,6 +101,10 @@ def run() -> None:
     for name, connections, gw, rest in rows:
         print(f"{name:<28}{connections:>5}{gw['rps']:>9.0f}{gw['p50']:>9.2f}{gw['p99']:>9.2f}{rest['rps']:>10.0f}{rest['p50']:>10.2f}"
               f"{rest['p99']:>10.2f}{gw['p50'] / rest['p50']:>11.2f}{gw['p50'] - rest['p50']:>9.2f}{gw['errors'] + rest['errors']:>8}")
+    for name, connections, gw, rest in rows:
+        for side, figures in (("gateway", gw), ("direct", rest)):
+            for kind, count in figures["kinds"].items():
+                print(f"  {name}, c={connections}, {side}: {count} x {kind}")
 
 
 def _ok(response: requests.Response) -> None:

@@ -49,9 +49,17 @@ def database():
 
 @contextmanager
 def service(app: str, env: dict, workers: int = 2):
-    """``services.<name>.wsgi:app`` under gunicorn with ``workers`` workers; yields its base URL."""
-    with running_service(app.removeprefix("services."), env, workers) as base:
-        yield base
+    """``services.<name>.wsgi:app`` under gunicorn with ``workers`` workers; yields its base URL.
+    With ``BENCH_LOGS=<dir>`` each process's output goes to ``<dir>/<name>.log``."""
+    name = app.removeprefix("services.")
+    logs = os.environ.get("BENCH_LOGS")
+    log = open(Path(logs) / f"{name}.log", "a") if logs else None
+    try:
+        with running_service(name, env, workers, log=log) as base:
+            yield base
+    finally:
+        if log:
+            log.close()
 
 
 def wrk(url: str, connections: int, seconds: int = SECONDS, headers: dict | None = None) -> dict:

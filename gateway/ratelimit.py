@@ -3,8 +3,8 @@
 A fixed window per key, opened by the key's first request: one atomic update counts the request
 and answers the window's count and end, so the verdict and its ``X-RateLimit-*`` headers cost a
 single round trip (a general-purpose limiter library needs three: count, then read the remainder
-and the reset time back). The window restarts inside the same update once it has passed, on the
-database's clock, so workers never disagree about it; a TTL index drops idle keys.
+and the reset time back). The window restarts inside the same update once it has passed; a TTL
+index drops idle keys.
 
 If the database cannot be reached the request is let through and the failure logged (fail open):
 the limit protects the services, and refusing every caller would take the whole API down with it.
@@ -16,6 +16,7 @@ import math
 import re
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from threading import Lock
 
 from mongoengine.connection import get_db
@@ -25,6 +26,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 log = logging.getLogger("clinicbridge.gateway")
 PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 COLLECTION = "rate_counters"
+PROJECTION = {"count": True, "granted": True, "endsMs": True}
 
 
 @dataclass(frozen=True)
@@ -83,19 +85,25 @@ class RateLimiter:
         self.lease = lease or max(1, rate.amount // 200)
         self.leases: dict[str, _Lease] = {}
         self.lock = Lock()
-        # True for a new key too (a missing field sorts before any date). Written with $lt: SecantusDB
-        # 0.7 answers $gt between two dates wrongly.
-        expired = {"$lt": ["$expireAt", "$$NOW"]}
-        self.update = [
+
+    def _update(self, now: datetime) -> list[dict]:
+        """The reservation as an update pipeline. The window's end is compared as epoch milliseconds
+        (SecantusDB 0.7 answers $lt and $gt between two dates wrongly); ``expireAt`` is the same
+        moment as a date, for the TTL index."""
+        now_ms = int(now.timestamp() * 1000)
+        expired = {"$lt": ["$endsMs", now_ms]}  # true for a new key too: a missing field sorts first
+        return [
             {"$set": {"count": {"$cond": [expired, 0, "$count"]},
-                      "expireAt": {"$cond": [expired, {"$add": ["$$NOW", rate.seconds * 1000]}, "$expireAt"]}}},
-            {"$set": {"granted": {"$max": [0, {"$min": [self.lease, {"$subtract": [rate.amount, "$count"]}]}]}}},
+                      "endsMs": {"$cond": [expired, now_ms + self.rate.seconds * 1000, "$endsMs"]},
+                      "expireAt": {"$cond": [expired, now + timedelta(seconds=self.rate.seconds), "$expireAt"]}}},
+            {"$set": {"granted": {"$max": [0, {"$min": [self.lease, {"$subtract": [self.rate.amount, "$count"]}]}]}}},
             {"$set": {"count": {"$add": ["$count", "$granted"]}}},
         ]
 
     def hit(self, key: str) -> Verdict | None:
         """Admit or refuse one request for ``key``; None when the counters cannot be reached."""
-        now = time.time()
+        moment = datetime.now(timezone.utc)
+        now = moment.timestamp()
         with self.lock:
             lease = self.leases.get(key)
             if lease is None or now >= lease.reset_at or (lease.left == 0 and lease.remaining > 0):
@@ -106,11 +114,14 @@ class RateLimiter:
             else:
                 return Verdict(False, self.rate.amount, 0, lease.reset_at)
         try:
-            counter = self._reserve(key)
+            counter = self._reserve(key, moment)
         except PyMongoError as error:
             log.warning("rate-limit counters unavailable, request let through: %s", type(error).__name__)
             return None
-        granted, reset_at = counter["granted"], counter["expireAt"].timestamp()
+        if counter is None:
+            log.warning("rate-limit counter for %s kept changing under us; request let through", key)
+            return None
+        granted, reset_at = counter["granted"], counter["endsMs"] / 1000
         lease = _Lease(left=max(0, granted - 1), remaining=self.rate.amount - counter["count"], reset_at=reset_at)
         with self.lock:
             if len(self.leases) > 10_000:  # forget windows that have ended
@@ -118,13 +129,22 @@ class RateLimiter:
             self.leases[key] = lease
         return Verdict(granted > 0, self.rate.amount, lease.remaining + lease.left, reset_at)
 
-    def _reserve(self, key: str) -> dict:
-        try:
-            return self._upsert(key)
-        except DuplicateKeyError:  # two first requests of a key raced to insert; the loser updates
-            return self._upsert(key)
-
-    def _upsert(self, key: str) -> dict:
-        return get_db(self.alias)[COLLECTION].find_one_and_update(
-            {"_id": key}, self.update, upsert=True, projection={"count": True, "granted": True, "expireAt": True},
-            return_document=ReturnDocument.AFTER)
+    def _reserve(self, key: str, now: datetime) -> dict | None:
+        """Update the key's counter; a key seen for the first time is inserted, and when two first
+        requests race, the loser's duplicate-key error sends it back to the update. (Not an upsert:
+        SecantusDB 0.7 can apply a racing upsert and still answer no document.)"""
+        counters = get_db(self.alias)[COLLECTION]
+        for _ in range(3):
+            counter = counters.find_one_and_update({"_id": key}, self._update(now), projection=PROJECTION,
+                                                   return_document=ReturnDocument.AFTER)
+            if counter is not None:
+                return counter
+            granted = min(self.lease, self.rate.amount)
+            counter = {"_id": key, "count": granted, "granted": granted, "endsMs": int(now.timestamp() * 1000) + self.rate.seconds * 1000,
+                       "expireAt": now + timedelta(seconds=self.rate.seconds)}
+            try:
+                counters.insert_one(counter)
+                return counter
+            except DuplicateKeyError:
+                continue
+        return None

@@ -46,14 +46,16 @@ def plan_stages(plan: dict) -> list[tuple[str, str | None]]:
 
 
 @contextmanager
-def running_service(name: str, env: dict, workers: int = 1, port: int | None = None):
-    """``services.<name>`` (or ``gateway``) under gunicorn, as `make run` serves it; yields its base URL."""
+def running_service(name: str, env: dict, workers: int = 1, port: int | None = None, log=None):
+    """``services.<name>`` (or ``gateway``) under gunicorn, as `make run` serves it; yields its base URL.
+    Its output goes to ``log`` (an open file) when given, else nowhere."""
     port = port or free_port()
+    output = log or subprocess.DEVNULL
     process = subprocess.Popen(
         [str(BIN / "gunicorn"), "-c", str(ROOT / "services/common/gunicorn_config.py"),
          "--bind", f"127.0.0.1:{port}", f"{'gateway' if name == 'gateway' else 'services.' + name}.wsgi:app"],
         cwd=ROOT, env={**os.environ, "LOG_LEVEL": "WARNING", **env, "WEB_CONCURRENCY": str(workers)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=output, stderr=output,
     )
     base = f"http://127.0.0.1:{port}"
     try:

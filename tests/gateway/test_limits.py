@@ -113,8 +113,8 @@ def test_workers_lease_from_one_budget_and_never_admit_past_it(make_gateway, mon
 
     app = make_gateway()
     reservations = []
-    original = RateLimiter._upsert
-    monkeypatch.setattr(RateLimiter, "_upsert", lambda self, key: reservations.append(key) or original(self, key))
+    original = RateLimiter._reserve
+    monkeypatch.setattr(RateLimiter, "_reserve", lambda self, key, now: reservations.append(key) or original(self, key, now))
     first, second = (RateLimiter("gateway", Rate(10, 60), lease=4) for _ in range(2))
     key = f"key:lease-{time.time_ns()}"
     verdicts = [(first if i % 2 == 0 else second).hit(key) for i in range(16)]
@@ -143,3 +143,29 @@ def test_a_revoked_key_is_refused_once_the_key_cache_lapses(make_gateway, monkey
     assert keys.revoke(str(record.pk))
     refused = gql(uncached, query, key=key)
     assert refused.status_code == 401 and refused.json["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_a_key_gets_its_budget_back_when_its_window_ends(make_gateway):
+    from gateway.ratelimit import Rate, RateLimiter
+
+    make_gateway()
+    limiter = RateLimiter("gateway", Rate(2, 1))
+    key = f"key:window-{time.time_ns()}"
+    assert [limiter.hit(key).allowed for _ in range(3)] == [True, True, False]
+    time.sleep(1.1)
+    assert [limiter.hit(key).allowed for _ in range(3)] == [True, True, False]
+
+
+def test_first_requests_racing_on_a_new_key_are_all_counted(make_gateway, mongo_client):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gateway.ratelimit import Rate, RateLimiter
+
+    app = make_gateway()
+    limiters = [RateLimiter("gateway", Rate(1000, 60), lease=1) for _ in range(4)]
+    for attempt in range(5):
+        key = f"key:race-{attempt}-{time.time_ns()}"
+        with ThreadPoolExecutor(16) as pool:
+            verdicts = list(pool.map(lambda i, key=key: limiters[i % 4].hit(key), range(16)))
+        assert all(v is not None and v.allowed for v in verdicts)
+        assert mongo_client[app.config["SETTINGS"].database]["rate_counters"].find_one({"_id": key})["count"] == 16
