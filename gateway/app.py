@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 
 from flask import Flask, g, jsonify, request
@@ -47,6 +48,9 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     app.config["GATEWAY_SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = kit.max_body_bytes
     configure_logging(kit.service, kit.log_level)
+    # graphql-server logs every field error with a traceback, expected ones (a service down,
+    # a refused input) included; the view logs the unexpected ones itself (GatewayView._mask).
+    logging.getLogger("graphql_server.execution").setLevel(logging.CRITICAL)
     init_request_ids(app)
     connect_database(kit)
 
