@@ -73,16 +73,16 @@ def create_booking(body, principal):
     if not _KEY.match(key):
         raise validation_problem([{"field": "Idempotency-Key", "message": "required: 1-255 visible characters"}])
     scoped = f"{principal.agency}:{key}"
-    replay = idempotency.begin(scoped, idempotency.request_hash(body))
-    if replay is not None:
-        response = jsonify(replay["response_body"])
-        response.status_code = replay["response_status"]
+    claim = idempotency.begin(scoped, idempotency.request_hash(body), domain.new_reference)
+    if claim["state"] == "DONE":
+        response = jsonify(claim["response_body"])
+        response.status_code = claim["response_status"]
         if response.status_code >= 400:
             response.mimetype = "application/problem+json"
         response.headers["Idempotent-Replayed"] = "true"
         return response
     try:
-        document = domain.create_booking(body, principal, current_token())
+        document = domain.create_booking(body, principal, current_token(), claim.get("reference") or domain.new_reference())
     except Problem as problem:
         if problem.status >= 500:
             idempotency.abandon(scoped)

@@ -17,11 +17,12 @@ from services.common import money
 from services.common.clients import client_for
 from services.common.clock import utcnow
 from services.common.errors import Problem, not_found, validation_problem
+from services.common.failpoints import failpoint
 from services.common.http import UpstreamUnavailable
 from services.common.pagination import Sort
 from services.common.tokens import Principal
 
-from .models import Booking, Slot
+from .models import Booking, SeatHold, Slot
 
 SEOUL = ZoneInfo("Asia/Seoul")
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
@@ -164,15 +165,54 @@ def next_free(packages: list[dict]) -> list[dict | None]:
 
 # -- the seat ------------------------------------------------------------------------------------
 
-def take_seat(slot_id: ObjectId, cutoff: datetime) -> dict | None:
-    """One seat of an open, future slot, or None: a single guarded update, never read-check-write."""
-    return Slot._get_collection().find_one_and_update(
-        {"_id": slot_id, "status": "OPEN", "start": {"$gt": cutoff}, "$expr": {"$lt": ["$booked", "$capacity"]}},
-        {"$inc": {"booked": 1}}, return_document=ReturnDocument.AFTER)
+def take_seat(slot_id: ObjectId, cutoff: datetime, reference: str) -> dict | None:
+    """One seat of an open, future slot for ``reference``, or None: a single guarded update, never
+    read-check-write. A seat the reference already holds (an earlier attempt that died) is its seat."""
+    slots = Slot._get_collection()
+    taken = slots.find_one_and_update(
+        {"_id": slot_id, "status": "OPEN", "start": {"$gt": cutoff}, "holders": {"$ne": reference},
+         "$expr": {"$lt": ["$booked", "$capacity"]}},
+        {"$inc": {"booked": 1}, "$push": {"holders": reference}}, return_document=ReturnDocument.AFTER)
+    return taken or slots.find_one({"_id": slot_id, "holders": reference})
 
 
-def give_seat_back(slot_id: ObjectId | str) -> None:
-    Slot._get_collection().update_one({"_id": ObjectId(slot_id), "booked": {"$gt": 0}}, {"$inc": {"booked": -1}})
+def give_seat_back(slot_id: ObjectId | str, reference: str) -> None:
+    """Free the seat ``reference`` holds, if it holds one: giving it back twice frees it once."""
+    Slot._get_collection().update_one({"_id": ObjectId(slot_id), "holders": reference},
+                                      {"$inc": {"booked": -1}, "$pull": {"holders": reference}})
+
+
+def hold_seat(slot_id: ObjectId, reference: str) -> None:
+    """Record, before the seat is taken, that ``reference`` is taking one; the sweeper reclaims the
+    seat if no booking is recorded before the hold expires."""
+    expires = utcnow() + timedelta(seconds=current_app.config["SETTINGS"].seat_hold_seconds)
+    SeatHold._get_collection().replace_one({"_id": reference}, {"slot_id": str(slot_id), "expires_at": expires}, upsert=True)
+
+
+def release_hold(reference: str) -> None:
+    SeatHold._get_collection().delete_one({"_id": reference})
+
+
+def sweep(now: datetime | None = None, hold_seconds: int = 120, batch: int = 500) -> dict:
+    """Give back the seats of bookings that were never recorded or were cancelled by a process that
+    died before giving the seat back. Every step is guarded, so sweepers may run anywhere, at once."""
+    now = now or utcnow()
+    holds, bookings = SeatHold._get_collection(), Booking._get_collection()
+    reclaimed = released = 0
+    for hold in list(holds.find({"expires_at": {"$lt": now}}).limit(batch)):
+        # Claim it (a sweeper that dies here leaves it to expire again), then settle it.
+        if holds.find_one_and_update({"_id": hold["_id"], "expires_at": hold["expires_at"]},
+                                     {"$set": {"expires_at": now + timedelta(seconds=hold_seconds)}}) is None:
+            continue
+        if bookings.find_one({"reference": hold["_id"]}, {"_id": 1}) is None:
+            give_seat_back(hold["slot_id"], hold["_id"])
+            reclaimed += 1
+        holds.delete_one({"_id": hold["_id"]})
+    for booking in list(bookings.find({"seat_release_pending": True}, {"reference": 1, "slot_id": 1}).limit(batch)):
+        give_seat_back(booking["slot_id"], booking["reference"])
+        bookings.update_one({"_id": booking["_id"]}, {"$unset": {"seat_release_pending": ""}})
+        released += 1
+    return {"reclaimed": reclaimed, "released": released}
 
 
 def why_no_seat(slot_id: ObjectId, cutoff: datetime) -> Problem:
@@ -244,12 +284,15 @@ def _packages_call(method: str, path: str, token: str, body: dict) -> dict:
     raise UpstreamUnavailable("packages")
 
 
-def create_booking(body: dict, principal: Principal, token: str) -> dict:
-    """Lock the quote, screen the patient, take a seat, record the booking. Anything refused
-    after the quote is locked unlocks it; anything failing after the seat is taken gives it back."""
+def create_booking(body: dict, principal: Principal, token: str, reference: str) -> dict:
+    """Lock the quote, screen the patient, hold and take a seat, record the booking. Anything
+    refused after the quote is locked unlocks it; anything failing after the seat is taken gives
+    it back. ``reference`` is the idempotency claim's, so a retry after a crash is the same booking."""
     check_patient(body["patient"])
     slot_id = object_id(body["slotId"], "slot")
-    reference = new_reference()
+    recorded = Booking._get_collection().find_one({"reference": reference, **scope(principal)})
+    if recorded is not None:  # an earlier attempt recorded it, then died before answering
+        return recorded
     lock = {"bookingReference": reference}
     quote = _packages_call("POST", f"/quotes/{body['quoteId']}/lock", token, lock)
     seat = None
@@ -261,8 +304,11 @@ def create_booking(body: dict, principal: Principal, token: str) -> dict:
             raise Problem(422, "SLOT_NOT_FOR_PACKAGE", "The slot is not open for this package.",
                           errors=[{"field": "slotId", "message": "belongs to another clinic or package"}])
         cutoff = booking_cutoff()
-        seat = take_seat(slot_id, cutoff)
+        hold_seat(slot_id, reference)
+        seat = take_seat(slot_id, cutoff, reference)
+        failpoint("bookings.after_seat")
         if seat is None:
+            release_hold(reference)
             raise why_no_seat(slot_id, cutoff)
         now = utcnow()
         document = {
@@ -277,10 +323,12 @@ def create_booking(body: dict, principal: Principal, token: str) -> dict:
             "refund": None, "created_at": now, "updated_at": now, "created_key": f"{now.isoformat()}:{reference}",
         }
         Booking._get_collection().insert_one(document)
+        release_hold(reference)
         return document
     except BaseException:
         if seat is not None:
-            give_seat_back(slot_id)
+            give_seat_back(slot_id, reference)
+            release_hold(reference)
         try:
             _packages_call("POST", f"/quotes/{body['quoteId']}/unlock", token, lock)
         except (Problem, UpstreamUnavailable):
@@ -331,6 +379,7 @@ def transition(reference: str, target: str, principal: Principal, reason: str | 
     changes = {"status": target, "updated_at": now}
     if target == "CANCELLED":
         changes["refund"] = refund_for(current, now)
+        changes["seat_release_pending"] = True
     updated = Booking._get_collection().find_one_and_update(
         {"_id": current["_id"], "status": {"$in": list(sources)}},
         {"$set": changes, "$push": {"history": {"from": current["status"], "to": target, "at": now,
@@ -340,5 +389,7 @@ def transition(reference: str, target: str, principal: Principal, reason: str | 
         latest = Booking._get_collection().find_one({"_id": current["_id"]}, {"status": 1})
         raise Problem(409, "INVALID_TRANSITION", f"A {latest['status']} booking cannot become {target}.")
     if target == "CANCELLED":
-        give_seat_back(updated["slot_id"])
+        failpoint("bookings.after_cancel")
+        give_seat_back(updated["slot_id"], updated["reference"])
+        Booking._get_collection().update_one({"_id": updated["_id"]}, {"$unset": {"seat_release_pending": ""}})
     return updated

@@ -3,8 +3,9 @@
 The same key and body replays the first answer; the same key with another body is 422;
 a key whose first request is still running is 409. A key is claimed by inserting it
 (unique ``_id``), so two racing requests cannot both go ahead. A claim carries a short
-lease: if its process dies, a retry after the lease takes the key over. Keys expire after
-24 hours (TTL index).
+lease: if its process dies, a retry after the lease takes the key over. The claim also fixes
+the booking's reference, so a retry after a crash continues the same booking (its quote lock,
+its seat). Keys expire after 24 hours (TTL index).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import hashlib
 import json
 from datetime import timedelta
 
+from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from services.common.clock import utcnow
@@ -27,29 +29,31 @@ def request_hash(body: dict) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def begin(key: str, digest: str) -> dict | None:
-    """Claim ``key`` for this request (None), or return the stored first answer to replay."""
+def begin(key: str, digest: str, new_reference) -> dict:
+    """Claim ``key`` for this request (an IN_FLIGHT claim with its ``reference``), or return the
+    stored first answer to replay (state DONE)."""
     keys = IdempotencyKey._get_collection()
     now = utcnow()
+    claim = {"_id": key, "request_hash": digest, "state": "IN_FLIGHT", "reference": new_reference(), "lease_until": now + LEASE,
+             "created_at": now, "expires_at": now + KEEP}
     try:
-        keys.insert_one({"_id": key, "request_hash": digest, "state": "IN_FLIGHT", "lease_until": now + LEASE,
-                         "created_at": now, "expires_at": now + KEEP})
-        return None
+        keys.insert_one(claim)
+        return claim
     except DuplicateKeyError:
         pass
     existing = keys.find_one({"_id": key})
     if existing is None:  # expired in between
-        return begin(key, digest)
+        return begin(key, digest, new_reference)
     if existing["request_hash"] != digest:
         raise Problem(422, "IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with another request body.")
     if existing["state"] == "DONE":
         return existing
     taken = keys.find_one_and_update({"_id": key, "state": "IN_FLIGHT", "lease_until": {"$lt": now}},
-                                     {"$set": {"lease_until": now + LEASE}})
+                                     {"$set": {"lease_until": now + LEASE}}, return_document=ReturnDocument.AFTER)
     if taken is None:
         raise Problem(409, "IDEMPOTENCY_KEY_IN_FLIGHT", "A request with this Idempotency-Key is still running; retry shortly.",
                       headers={"Retry-After": "1"})
-    return None
+    return taken
 
 
 def finish(key: str, status: int, body: dict) -> None:

@@ -1,12 +1,19 @@
-"""Slots, bookings and idempotency keys.
+"""Slots, bookings, seat holds and idempotency keys.
 
-A slot's ``booked`` count only ever changes through guarded atomic updates in MongoDB
-(``booked < capacity`` to take a seat, ``booked > 0`` to give one back), so any number of
-bookings processes stay exact.
+A slot's ``booked`` count only ever changes through guarded atomic updates in MongoDB, each
+together with the slot's ``holders`` (the references holding its seats): a seat is taken with
+``booked < capacity`` and the reference not yet a holder, and given back only while the
+reference is one. So any number of bookings processes stay exact, and giving a seat back twice
+gives it back once.
+
+A booking in progress first records a seat hold (its reference, its slot, an expiry). If its
+process dies before the booking is recorded, the sweeper finds the expired hold and gives the
+seat back; a cancelled booking whose seat is not yet given back is marked, and the sweeper
+finishes that too (``python -m services.bookings sweep``).
 """
 from __future__ import annotations
 
-from mongoengine import DateTimeField, DictField, Document, IntField, ListField, StringField
+from mongoengine import BooleanField, DateTimeField, DictField, Document, IntField, ListField, StringField
 
 from services.common.clock import utcnow
 
@@ -31,6 +38,7 @@ class Slot(Document):
     duration_minutes = IntField(required=True, default=60, min_value=15)
     capacity = IntField(required=True, min_value=1)
     booked = IntField(required=True, default=0, min_value=0)
+    holders = ListField(StringField())          # the booking references holding its seats
     status = StringField(required=True, choices=("OPEN", "CLOSED"), default="OPEN")
     created_at = DateTimeField(default=utcnow)
 
@@ -46,6 +54,7 @@ class Booking(Document):
             {"fields": ["clinic", "created_key"], "name": "clinic"},
             {"fields": ["created_key"], "name": "by_created"},
             {"fields": ["slot_id"], "name": "slot"},
+            {"fields": ["seat_release_pending"], "name": "seat_release", "sparse": True},
         ],
     }
     reference = StringField(required=True, regex=r"^CB-[0-9A-Z]{8}$")
@@ -69,6 +78,21 @@ class Booking(Document):
     created_at = DateTimeField(required=True)
     updated_at = DateTimeField(required=True)
     created_key = StringField(required=True)    # creation time then reference: a unique sort key
+    seat_release_pending = BooleanField()       # cancelled, seat not yet given back (the sweeper finishes it)
+
+
+class SeatHold(Document):
+    """A seat taken (or about to be) for a booking not yet recorded; the sweeper reclaims it after ``expires_at``."""
+
+    meta = {
+        "db_alias": ALIAS,
+        "collection": "seat_holds",
+        "auto_create_index": False,
+        "indexes": [{"fields": ["expires_at"], "name": "expiry"}],
+    }
+    id = StringField(primary_key=True)          # the booking reference
+    slot_id = StringField(required=True)
+    expires_at = DateTimeField(required=True)
 
 
 class IdempotencyKey(Document):
@@ -83,6 +107,7 @@ class IdempotencyKey(Document):
     id = StringField(primary_key=True)          # "<caller>:<key>"
     request_hash = StringField(required=True)
     state = StringField(required=True, choices=("IN_FLIGHT", "DONE"))
+    reference = StringField()                   # the booking's reference, fixed by the first claim
     lease_until = DateTimeField(required=True)  # an in-flight key whose process died can be taken over after this
     response_status = IntField()
     response_body = DictField()

@@ -14,13 +14,13 @@ from pymongo import UpdateOne
 from services.common.clock import utcnow
 
 from .domain import SEOUL
-from .models import Booking, IdempotencyKey, Slot
+from .models import Booking, IdempotencyKey, SeatHold, Slot
 
 SEED = Path(__file__).resolve().parents[2] / "seed" / "bookings"
 
 
 def ensure_indexes() -> None:
-    for model in (Slot, Booking, IdempotencyKey):
+    for model in (Slot, Booking, SeatHold, IdempotencyKey):
         model.ensure_indexes()
 
 

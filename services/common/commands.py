@@ -13,14 +13,21 @@ from .config import from_env
 from .db import connect_database
 
 
-def run(service: str, seed: ModuleType, synthetic_help: str, argv=None) -> None:
+def run(service: str, seed: ModuleType, synthetic_help: str, argv=None, extra: dict | None = None) -> None:
+    """``extra`` adds a service's own commands: name -> (help, add_arguments(parser), handler(args, settings))."""
     parser = argparse.ArgumentParser(prog=f"python -m services.{service}")
     commands = parser.add_subparsers(dest="command", required=True)
+    for name, (help_text, add_arguments, _) in (extra or {}).items():
+        add_arguments(commands.add_parser(name, help=help_text))
     commands.add_parser("init", help=f"create the {service} indexes")
     seed_cmd = commands.add_parser("seed", help=f"load seed/{service} (only what is missing)")
     seed_cmd.add_argument("--synthetic", type=int, default=0, metavar="N", help=synthetic_help)
     args = parser.parse_args(argv)
-    connect_database(from_env(service))
+    settings = from_env(service)
+    connect_database(settings)
+    if args.command in (extra or {}):
+        extra[args.command][2](args, settings)
+        return
     if args.command == "init":
         seed.ensure_indexes()
         print(json.dumps({"indexes": "ready"}))

@@ -33,6 +33,7 @@ class Settings:
     http_timeout_seconds: float = 3.0
     quote_ttl_minutes: int = 24 * 60
     min_notice_hours: int = 24
+    seat_hold_seconds: int = 120        # a booking in progress holds its seat this long; past it the sweeper reclaims it
     service_urls: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -65,6 +66,7 @@ def from_env(service: str) -> Settings:
         http_timeout_seconds=float(env("HTTP_TIMEOUT_SECONDS", "3")),
         quote_ttl_minutes=_int("QUOTE_TTL_MINUTES", 24 * 60),
         min_notice_hours=_int("MIN_NOTICE_HOURS", 24),
+        seat_hold_seconds=_int("SEAT_HOLD_SECONDS", 120),
         service_urls={
             name: env(f"{name.upper()}_URL", default)
             for name, default in SERVICE_URL_DEFAULTS.items()
@@ -73,4 +75,6 @@ def from_env(service: str) -> Settings:
     if settings.is_production and (settings.token_secret == DEV_TOKEN_SECRET or len(settings.token_secret) < 32):
         # Fail fast: a production service must never accept tokens signed with a public or short secret.
         raise RuntimeError("SERVICE_TOKEN_SECRET must be set to 32+ characters when CLINICBRIDGE_ENV=production")
+    if settings.is_production and env("FAILPOINTS"):
+        raise RuntimeError("FAILPOINTS (crash points for fault tests) must not be set when CLINICBRIDGE_ENV=production")
     return settings

@@ -1,0 +1,111 @@
+"""A bookings process killed halfway leaves no seat taken for a booking that does not exist.
+
+The processes here kill themselves (SIGKILL) at a named point (FAILPOINTS): right after taking
+a seat, before the booking is recorded; right after cancelling, before the seat is given back.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+import requests
+
+from services.bookings.models import IdempotencyKey, SeatHold
+from services.common.clock import utcnow
+from tests.support import running_service
+
+from .conftest import AGENCY, PATIENT, booking_count, in_days, seat_count
+
+HOLD_SECONDS = 1
+
+
+@pytest.fixture
+def env(bookings_settings, mongo_uri, packages_url):
+    return {"MONGO_URI": mongo_uri, "BOOKINGS_DB_NAME": bookings_settings.database, "PACKAGES_URL": packages_url,
+            "MIN_NOTICE_HOURS": "24", "SEAT_HOLD_SECONDS": str(HOLD_SECONDS)}
+
+
+def sweep(env: dict) -> dict:
+    """The sweeper command, once, as it runs beside the services (`python -m services.bookings sweep`)."""
+    done = subprocess.run([sys.executable, "-m", "services.bookings", "sweep"], env={**os.environ, **env},
+                          capture_output=True, text=True, check=True, timeout=60)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def book_on(base: str, headers: dict, body: dict, key: str) -> requests.Response:
+    return requests.post(f"{base}/bookings", json=body, headers={**headers, "Idempotency-Key": key}, timeout=30)
+
+
+def crash_after_seat(env, body, headers, key) -> None:
+    with running_service("bookings", {**env, "FAILPOINTS": "bookings.after_seat"}) as crashing:
+        with pytest.raises(requests.ConnectionError):
+            book_on(crashing, headers, body, key)
+
+
+def lease_lapses(bookings, key: str) -> None:
+    """What 30 seconds would do: the dead request's claim on the key becomes free to take over."""
+    with bookings.app_context():
+        IdempotencyKey.objects(id=f"{AGENCY}:{key}").update_one(set__lease_until=utcnow() - timedelta(seconds=1))
+
+
+def test_the_sweeper_gives_back_the_seat_of_a_booking_never_recorded(bookings, open_slot, new_quote, agency, env):
+    slot = open_slot(in_days(20), capacity=2)
+    body = {"quoteId": new_quote()["id"], "slotId": slot["id"], "patient": PATIENT}
+    key = uuid.uuid4().hex
+    crash_after_seat(env, body, agency, key)
+    assert seat_count(bookings, slot["id"]) == 1 and booking_count(bookings) == 0  # killed right there
+
+    time.sleep(HOLD_SECONDS + 0.2)
+    assert sweep(env) == {"reclaimed": 1, "released": 0}
+    assert seat_count(bookings, slot["id"]) == 0 and booking_count(bookings) == 0
+    with bookings.app_context():
+        assert SeatHold.objects.count() == 0
+    assert sweep(env) == {"reclaimed": 0, "released": 0}  # nothing twice
+
+    # The agency's retry with the same key books it, under the reference its first attempt fixed.
+    lease_lapses(bookings, key)
+    retry = book_on_app(bookings, agency, body, key)
+    assert retry.status_code == 201, retry.json
+    assert seat_count(bookings, slot["id"]) == 1 and booking_count(bookings) == 1
+
+
+def test_a_retry_after_the_crash_keeps_the_seat_the_first_attempt_took(bookings, open_slot, new_quote, agency, env):
+    slot = open_slot(in_days(21), capacity=1)
+    body = {"quoteId": new_quote()["id"], "slotId": slot["id"], "patient": PATIENT}
+    key = uuid.uuid4().hex
+    crash_after_seat(env, body, agency, key)
+    assert seat_count(bookings, slot["id"]) == 1  # the only seat, held by the dead attempt
+
+    lease_lapses(bookings, key)
+    retry = book_on_app(bookings, agency, body, key)
+    assert retry.status_code == 201, retry.json  # not SLOT_FULL: the seat was this booking's all along
+    time.sleep(HOLD_SECONDS + 0.2)
+    assert sweep(env) == {"reclaimed": 0, "released": 0}
+    assert seat_count(bookings, slot["id"]) == 1 and booking_count(bookings) == 1
+
+
+def test_the_sweeper_finishes_a_cancellation_whose_process_died(bookings, client, open_slot, book, agency, env):
+    slot = open_slot(in_days(22), capacity=2)
+    booked = book(slot)
+    assert booked.status_code == 201
+    reference = booked.json["reference"]
+    with running_service("bookings", {**env, "FAILPOINTS": "bookings.after_cancel"}) as crashing:
+        with pytest.raises(requests.ConnectionError):
+            requests.post(f"{crashing}/bookings/{reference}/cancel", json={}, headers=agency, timeout=30)
+    assert client.get(f"/bookings/{reference}", headers=agency).json["status"] == "CANCELLED"
+    assert seat_count(bookings, slot["id"]) == 1  # killed before giving it back
+
+    assert sweep(env) == {"reclaimed": 0, "released": 1}
+    assert seat_count(bookings, slot["id"]) == 0
+    assert sweep(env) == {"reclaimed": 0, "released": 0}
+    assert seat_count(bookings, slot["id"]) == 0  # given back once, however often it runs
+
+
+def book_on_app(bookings, headers: dict, body: dict, key: str):
+    return bookings.test_client().post("/bookings", json=body, headers={**headers, "Idempotency-Key": key})
