@@ -6,12 +6,10 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from services.common.db import wait_for_database
-from tests.support import free_port, running_service
+from tests.support import database_server, running_service
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -33,18 +31,8 @@ def database():
     if os.environ.get("MONGO_URI"):
         yield os.environ["MONGO_URI"]
         return
-    port, data = free_port(), tempfile.mkdtemp(prefix="clinicbridge-bench-")
-    server = subprocess.Popen([str(BIN / "secantusd-py"), "--host", "127.0.0.1", "--port", str(port),
-                               "--storage-path", data, "--log-level", "WARNING"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        uri = f"mongodb://127.0.0.1:{port}"
-        wait_for_database(uri)
+    with database_server() as uri:
         yield uri
-    finally:
-        server.terminate()
-        server.wait(10)
-        shutil.rmtree(data, ignore_errors=True)
 
 
 @contextmanager

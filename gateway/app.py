@@ -6,6 +6,7 @@ import logging
 import threading
 
 from flask import Flask, g, jsonify, request
+from pymongo.errors import ConnectionFailure
 from werkzeug.exceptions import HTTPException as WerkzeugHTTPException
 
 from services.common.db import connect_database, ping
@@ -110,6 +111,12 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
         messages = {413: "The request is too large.",
                     404: "Nothing here; the API is at /graphql.", 405: "Use GET or POST."}
         return graphql_error_response(exc.code or 500, messages.get(exc.code, "Bad request."), codes.get(exc.code, "BAD_REQUEST"))
+
+    @app.errorhandler(ConnectionFailure)
+    def _database_down(exc: ConnectionFailure):
+        # API keys live in the gateway's database; without it no caller can be identified.
+        return graphql_error_response(503, "The gateway's database is unavailable; try again shortly.", "DATABASE_UNAVAILABLE",
+                                      {"Retry-After": "2"})
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

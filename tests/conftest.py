@@ -7,23 +7,17 @@ stops it at the end. Every test gets databases of its own.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import uuid
-from pathlib import Path
 
 import pymongo
 import pytest
 
 from services.common.config import Settings
-from services.common.db import wait_for_database
 from services.common.tokens import Principal, mint
 
-from .support import free_port, running_service, stop_process
-
-BIN = Path(sys.executable).parent
+from .support import database_server, running_service
 
 
 @pytest.fixture(scope="session")
@@ -31,20 +25,8 @@ def mongo_uri():
     if os.environ.get("MONGO_URI"):
         yield os.environ["MONGO_URI"]
         return
-    port = free_port()
-    data = tempfile.mkdtemp(prefix="clinicbridge-test-db-")
-    server = subprocess.Popen(
-        [str(BIN / "secantusd-py"), "--host", "127.0.0.1", "--port", str(port), "--storage-path", data,
-         "--log-level", "WARNING"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    uri = f"mongodb://127.0.0.1:{port}"
-    try:
-        wait_for_database(uri)
+    with database_server() as uri:
         yield uri
-    finally:
-        stop_process(server)
-        shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +14,7 @@ from pathlib import Path
 import requests
 
 from scripts.devstack import stop as stop_process
+from services.common.db import wait_for_database
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -21,6 +24,24 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextmanager
+def database_server(port: int | None = None, data: str | None = None):
+    """``secantusd-py`` as its own process; yields its URI. A temporary directory unless ``data``
+    is given (then it is kept, so a server started again on it finds its data)."""
+    port = port or free_port()
+    directory = data or tempfile.mkdtemp(prefix="clinicbridge-db-")
+    server = subprocess.Popen([str(BIN / "secantusd-py"), "--host", "127.0.0.1", "--port", str(port), "--storage-path", directory,
+                               "--log-level", "WARNING"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    uri = f"mongodb://127.0.0.1:{port}"
+    try:
+        wait_for_database(uri)
+        yield uri
+    finally:
+        stop_process(server)
+        if data is None:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def wait_until_ready(base: str, process: subprocess.Popen, timeout: float = 30) -> None:

@@ -8,6 +8,7 @@ never its address.
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import requests
@@ -16,6 +17,8 @@ from urllib3.util.retry import Retry
 
 from .errors import Problem
 from .observability import REQUEST_ID_HEADER, current_request_id
+
+log = logging.getLogger("clinicbridge.http")
 
 
 class UpstreamUnavailable(Exception):
@@ -55,9 +58,11 @@ class ServiceClient:
             sent["Authorization"] = f"Bearer {token}"
         try:
             response = self.session.request(method, self.base_url + path, headers=sent, timeout=self.timeout, **kwargs)
-        except requests.RequestException:
+        except requests.RequestException as error:
+            log.warning("%s %s %s failed: %s", self.service, method, path, type(error).__name__)
             raise UpstreamUnavailable(self.service) from None
         if response.status_code >= 500:
+            log.warning("%s %s %s answered %s", self.service, method, path, response.status_code)
             raise UpstreamUnavailable(self.service)
         return response
 
