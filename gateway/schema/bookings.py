@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import graphene
 
+from services.common.validation import IDEMPOTENCY_KEY
+
 from .common import (
     Date,
     DateTime,
@@ -227,6 +229,9 @@ class CreateBooking(graphene.Mutation):
     Output = BookingPayload
 
     async def mutate(root, info, input):
+        if not IDEMPOTENCY_KEY.match(input["idempotency_key"]):
+            return {"booking": None, "errors": [{"field": "input.idempotencyKey", "code": "VALIDATION_FAILED",
+                                                 "message": "1-255 visible ASCII characters"}]}
         patient = {camel: input["patient"][snake] for snake, camel in (
             ("name", "name"), ("email", "email"), ("nationality", "nationality"), ("preferred_language", "preferredLanguage"),
             ("home_time_zone", "homeTimeZone"), ("isotretinoin_last6_months", "isotretinoinLast6Months"), ("active_acne", "activeAcne"))}

@@ -1,21 +1,18 @@
 """Bookings HTTP API: slots and availability, bookings and their lifecycle, care plans."""
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, Response, jsonify, request
 
 from services.common.auth import current_token
 from services.common.errors import Problem, problem_response, validation_problem
 from services.common.pagination import DEFAULT_LIMIT, batch_response, paginate
-from services.common.validation import contract
+from services.common.validation import IDEMPOTENCY_KEY, contract
 
 from . import careplan, domain, idempotency, render
 from .models import Booking
 
 bp = Blueprint("bookings", __name__)
 CLINIC_ROLES = ("CLINIC_ADMIN", "PLATFORM_ADMIN")
-_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
 # -- slots -----------------------------------------------------------------------------------
@@ -50,7 +47,7 @@ def close_slot(slot_id, principal):
 @bp.get("/availability")
 @contract(summary="Free slots for a package (its own and its clinic's any-package slots) or a clinic, between two Seoul "
                   "dates; future ones past the minimum notice only.", query="bookings/availability-query", response="bookings/slot-list",
-          tags=("slots",))
+          errors=(404,), tags=("slots",))
 def availability(query):
     return jsonify(items=[render.slot(doc) for doc in domain.availability(query)])
 
@@ -70,7 +67,7 @@ def next_free(body):
           roles=("AGENCY",), errors=(409, 422), tags=("bookings",))
 def create_booking(body, principal):
     key = request.headers.get("Idempotency-Key", "")
-    if not _KEY.match(key):
+    if not IDEMPOTENCY_KEY.match(key):
         raise validation_problem([{"field": "Idempotency-Key", "message": "required: 1-255 visible characters"}])
     scoped = f"{principal.agency}:{key}"
     claim = idempotency.begin(scoped, idempotency.request_hash(body), domain.new_reference)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,8 @@ from .auth import require_principal
 from .errors import Problem, validation_problem
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
+# An Idempotency-Key: 1-255 visible ASCII characters (it travels as an HTTP header).
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
 def _load_registry(root: Path) -> tuple[Registry, dict[str, dict]]:
@@ -146,6 +149,19 @@ def parse_query(name: str) -> dict:
 JSON_MEDIA_TYPES = ("application/json", "application/merge-patch+json")
 
 
+def _json_number(text: str) -> float | int:
+    """JSON has one number type: ``32.0`` is the integer 32 (JSON Schema agrees), so it reaches the
+    code as one; infinite values are not numbers at all."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("number out of range")
+    return int(value) if value.is_integer() else value
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
 def parse_body(name: str) -> Any:
     mimetype = request.mimetype or ""
     if mimetype not in JSON_MEDIA_TYPES:
@@ -153,7 +169,7 @@ def parse_body(name: str) -> Any:
                       f"Send the body as application/json (got {mimetype or 'no content type'}).")
     raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
     try:
-        payload = json.loads(raw)
+        payload = json.loads(raw, parse_float=_json_number, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise Problem(400, "MALFORMED_JSON", "The request body is not valid JSON.",
                       title="Malformed JSON") from exc

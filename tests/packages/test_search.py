@@ -107,3 +107,13 @@ def test_each_package_filter_uses_an_index(packages, query, index):
     stages = plan_stages(explained["queryPlanner"]["winningPlan"])
     assert ("IXSCAN", index) in stages
     assert not any(stage == "COLLSCAN" for stage, _ in stages)
+
+
+def test_json_numbers_are_read_as_json_means_them(client):
+    # Found by the generated tests: 5.0 is the integer 5; out-of-range and non-finite numbers are refused, never a 500.
+    assert len(client.post("/packages/search", json={"limit": 5.0}).json["items"]) == 5
+    assert client.post("/packages/search", json={"limit": 5.5}).status_code == 400
+    assert client.post("/packages/search", json={"minPrice": 73047214919032340480}).status_code == 400
+    for raw in ('{"limit": NaN}', '{"limit": Infinity}', '{"minPrice": 1e400}'):
+        answer = client.post("/packages/search", data=raw, content_type="application/json")
+        assert (answer.status_code, answer.json["code"]) == (400, "MALFORMED_JSON"), raw
