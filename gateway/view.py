@@ -85,10 +85,12 @@ class GatewayView(AsyncGraphQLView):
         self.settings = settings
         self.upstream = upstream
         self.cache = DocumentCache(settings.document_cache_size)
-        rules = [*specified_rules, depth_limit_validator(max_depth=settings.max_depth), alias_limit(settings.max_aliases)]
+        # The limits run only on documents the standard rules accept: graphene's depth limit recurses
+        # forever on a fragment cycle, which the standard NoFragmentCycles rule refuses first.
+        limits = [depth_limit_validator(max_depth=settings.max_depth), alias_limit(settings.max_aliases)]
         if not settings.introspection:
-            rules.append(DisableIntrospection)
-        self.rules = rules
+            limits.append(DisableIntrospection)
+        self.rules = (specified_rules, limits)
 
     async def get_context(self, request, response) -> RequestContext:
         principal = g.get("principal")
@@ -102,7 +104,7 @@ class GatewayView(AsyncGraphQLView):
             document = parse(query)
         except GraphQLError as error:
             return None, [_code(error, "GRAPHQL_PARSE_FAILED")]
-        errors = validate(self.schema, document, self.rules)
+        errors = validate(self.schema, document, self.rules[0]) or validate(self.schema, document, self.rules[1])
         return (None, [_code(e, "GRAPHQL_VALIDATION_FAILED") for e in errors]) if errors else (document, [])
 
     async def execute_operation(self, request_adapter, request_data, context, root_value, allowed_operation_types):
@@ -142,6 +144,9 @@ class GatewayView(AsyncGraphQLView):
         return error
 
     async def dispatch_request(self):
+        if request.method == "POST" and request.is_json and not isinstance(request.get_json(silent=True), (dict, type(None))):
+            return graphql_error_response(400, "Send one operation per request, as a JSON object; batches are not accepted.",
+                                          "BAD_REQUEST")
         try:
             return await self.run(request=request)
         except HTTPException as exc:

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import uuid
+from contextlib import ExitStack
 
 import pymongo
 import pytest
@@ -112,3 +113,28 @@ def bookings_url(mongo_uri, packages_url, mongo_client):
     with running_service("bookings", env) as base:
         yield base
     mongo_client.drop_database(database)
+
+
+STACK_SERVICES = ("catalogue", "packages", "bookings")
+
+
+@pytest.fixture(scope="session")
+def private_stack(mongo_uri, mongo_client):
+    """Every service and the gateway over HTTP on databases of their own (named in ``env``), seeded:
+    for tests that hammer them with generated or hostile input, away from other tests' data."""
+    suffix = uuid.uuid4().hex[:8]
+    env = {"MONGO_URI": mongo_uri, "LOG_LEVEL": "ERROR", "GATEWAY_DB_NAME": f"private_gateway_{suffix}",
+           **{f"{name.upper()}_DB_NAME": f"private_{name}_{suffix}" for name in STACK_SERVICES}}
+    for name in STACK_SERVICES:
+        subprocess.run([sys.executable, "-m", f"services.{name}", "seed"], env={**os.environ, **env}, check=True,
+                       stdout=subprocess.DEVNULL)
+    with ExitStack() as stack:
+        catalogue = stack.enter_context(running_service("catalogue", env))
+        packages = stack.enter_context(running_service("packages", {**env, "CATALOGUE_URL": catalogue}))
+        bookings = stack.enter_context(running_service("bookings", {**env, "PACKAGES_URL": packages}))
+        gateway = stack.enter_context(running_service("gateway", {
+            **env, "CATALOGUE_URL": catalogue, "PACKAGES_URL": packages, "BOOKINGS_URL": bookings,
+            "GATEWAY_INTROSPECTION": "true", "GATEWAY_RATE_LIMIT": "1000000/minute"}))
+        yield {"catalogue": catalogue, "packages": packages, "bookings": bookings, "gateway": gateway, "env": env}
+    for database in [env["GATEWAY_DB_NAME"], *(env[f"{name.upper()}_DB_NAME"] for name in STACK_SERVICES)]:
+        mongo_client.drop_database(database)

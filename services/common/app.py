@@ -5,6 +5,7 @@ from typing import Iterable
 
 from flask import Blueprint, Flask, current_app, jsonify
 
+from .auth import current_principal
 from .config import Settings
 from .db import connect_database, ping
 from .errors import Problem, register_error_handlers
@@ -40,6 +41,10 @@ def _health_blueprint(title: str, description: str) -> Blueprint:
     return bp
 
 
+def _check_credentials() -> None:
+    current_principal()  # raises 401 for a bad token; the principal is kept for the view
+
+
 def create_service_app(
     settings: Settings,
     *,
@@ -55,6 +60,9 @@ def create_service_app(
     configure_logging(settings.service, settings.log_level)
     init_request_ids(app)
     register_error_handlers(app)
+    # Credentials that are sent are checked on every route, public ones too: a forged or expired
+    # token is a 401, never silently an anonymous request.
+    app.before_request(_check_credentials)
     connect_database(settings)
     app.register_blueprint(_health_blueprint(title, description))
     for blueprint in blueprints:
