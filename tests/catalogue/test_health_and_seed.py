@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_readyz_reports_an_unreachable_database(free_port_factory=None):
-    from tests.conftest import free_port
+    from tests.support import free_port
 
     settings = Settings(service="catalogue", mongo_uri=f"mongodb://127.0.0.1:{free_port()}", database="nowhere",
                         mongo_timeout_ms=300, log_level="WARNING")
