@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import sys
 
-from . import bookings, catalogue, gateway, packages
+from . import bookings, catalogue, gateway, load, packages
 
-BENCHES = {"catalogue": catalogue.run, "packages": packages.run, "bookings": bookings.run, "gateway": gateway.run}
+BENCHES = {"catalogue": catalogue.run, "packages": packages.run, "bookings": bookings.run, "gateway": gateway.run,
+           "load": load.run}
 
 
 def main(names: list[str]) -> None:

@@ -1,0 +1,163 @@
+"""The partner's whole flow under load: compare -> quote -> book, through the gateway, for a minute.
+
+Every service and the gateway run under gunicorn with several workers, as `make run` serves them,
+on one database (SecantusDB, or MONGO_URI). Many clients loop over the flow with their own API
+key: the compare page (10 packages with clinic and next free slot), a quote for one of them with an
+interpreter, then a booking of its next free slot. Slots fill up, so SLOT_FULL answers are expected;
+any other error counts as one. Prints throughput, p50/p99 per step and per flow, errors by kind, and
+each process's memory (RSS, master and workers) at the start and at the end.
+
+    make bench BENCH_ARGS=load          (BENCH_LOAD_SECONDS, BENCH_LOAD_CLIENTS, BENCH_LOAD_WORKERS)
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pymongo
+import requests
+
+from .harness import ROOT, database, service
+
+SECONDS = int(os.environ.get("BENCH_LOAD_SECONDS", "60"))
+CLIENTS = int(os.environ.get("BENCH_LOAD_CLIENTS", "16"))
+WORKERS = int(os.environ.get("BENCH_LOAD_WORKERS", "3"))
+COMPARE = """{ packages(first: 10, sort: {field: PRICE}) { edges { node { id priceKrw clinic { name district }
+  items { sessions procedure { name } } nextFreeSlot { id start free } } } } }"""
+QUOTE = """mutation Q($input: CreateQuoteInput!) { createQuote(input: $input) { quote { id total { amount currency } }
+  errors { code message } } }"""
+BOOK = """mutation B($input: CreateBookingInput!) { createBooking(input: $input) { booking { reference status }
+  errors { code message } } }"""
+PATIENT = {"name": "Load Test", "email": "load@example.com", "nationality": "DE", "preferredLanguage": "de",
+           "homeTimeZone": "Europe/Berlin", "fitzpatrickSkinType": "II", "isotretinoinLast6Months": False, "activeAcne": False}
+
+
+def tree_rss_mb(port: int) -> float:
+    """Resident memory of the gunicorn master serving ``port`` and all its workers, in MB."""
+    processes = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            stat = (entry / "stat").read_text().split()
+            rss = next(int(line.split()[1]) for line in (entry / "status").read_text().splitlines() if line.startswith("VmRSS"))
+        except (OSError, StopIteration, ValueError):
+            continue
+        processes[int(entry.name)] = (int(stat[3]), cmdline, rss)
+    masters = {pid for pid, (_, cmdline, _) in processes.items() if f"127.0.0.1:{port} " in cmdline + " " and "gunicorn" in cmdline}
+    members = masters | {pid for pid, (parent, _, _) in processes.items() if parent in masters}
+    return sum(processes[pid][2] for pid in members) / 1024
+
+
+class Flow:
+    def __init__(self, gateway: str, key: str):
+        self.gateway, self.key = gateway, key
+        self.latencies: dict[str, list[float]] = defaultdict(list)
+        self.outcomes: Counter = Counter()
+        self.errors: Counter = Counter()
+        self.lock = threading.Lock()
+
+    def call(self, session: requests.Session, step: str, query: str, variables: dict | None = None) -> dict:
+        started = time.perf_counter()
+        answer = session.post(f"{self.gateway}/graphql", json={"query": query, "variables": variables or {}},
+                              headers={"Authorization": f"Bearer {self.key}"}, timeout=60)
+        with self.lock:
+            self.latencies[step].append((time.perf_counter() - started) * 1000)
+        if answer.status_code != 200:
+            raise RuntimeError(f"{step}: HTTP {answer.status_code}")
+        body = answer.json()
+        if body.get("errors"):
+            raise RuntimeError(f"{step}: {body['errors'][0].get('extensions', {}).get('code')}")
+        return body["data"]
+
+    def client(self, deadline: float) -> None:
+        session, rng = requests.Session(), random.Random()
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            try:
+                edges = self.call(session, "compare", COMPARE)["packages"]["edges"]
+                bookable = [e["node"] for e in edges if e["node"]["nextFreeSlot"]]
+                if not bookable:
+                    self._count("NO_FREE_SLOT")
+                    continue
+                package = rng.choice(bookable)
+                quote = self.call(session, "quote", QUOTE, {"input": {"packageId": package["id"], "currency": "USD"}})["createQuote"]
+                if quote["errors"]:
+                    raise RuntimeError(f"quote: {quote['errors'][0]['code']}")
+                booked = self.call(session, "book", BOOK, {"input": {
+                    "quoteId": quote["quote"]["id"], "slotId": package["nextFreeSlot"]["id"], "patient": PATIENT,
+                    "idempotencyKey": uuid.uuid4().hex}})["createBooking"]
+                outcome = booked["errors"][0]["code"] if booked["errors"] else "BOOKED"
+                self._count(outcome)
+                with self.lock:
+                    self.latencies["flow"].append((time.perf_counter() - started) * 1000)
+            except Exception as error:  # counted and shown by kind; the client carries on
+                with self.lock:
+                    self.errors[str(error)[:100]] += 1
+
+    def _count(self, outcome: str) -> None:
+        with self.lock:
+            self.outcomes[outcome] += 1
+
+
+def run() -> None:
+    with database() as uri:
+        env = {"MONGO_URI": uri, "LOG_LEVEL": "WARNING", "CATALOGUE_DB_NAME": "bench_l_catalogue", "PACKAGES_DB_NAME": "bench_l_packages",
+               "BOOKINGS_DB_NAME": "bench_l_bookings", "GATEWAY_DB_NAME": "bench_l_gateway", "GATEWAY_RATE_LIMIT": "1000000/minute",
+               "MIN_NOTICE_HOURS": "24"}
+        for name, count in (("catalogue", 100), ("packages", 100), ("bookings", 400)):
+            subprocess.run([sys.executable, "-m", f"services.{name}", "seed", "--synthetic", str(count)], cwd=ROOT,
+                           env={**os.environ, **env}, check=True, stdout=subprocess.DEVNULL)
+        created = subprocess.run([sys.executable, "-m", "gateway", "keys", "create", "--name", "load", "--role", "AGENCY",
+                                  "--agency", "load-travel"], cwd=ROOT, env={**os.environ, **env}, check=True,
+                                 capture_output=True, text=True)
+        key = json.loads(created.stdout)["key"]
+        with service("services.catalogue", env, WORKERS) as catalogue, \
+                service("services.packages", {**env, "CATALOGUE_URL": catalogue}, WORKERS) as packages, \
+                service("services.bookings", {**env, "PACKAGES_URL": packages}, WORKERS) as bookings, \
+                service("gateway", {**env, "CATALOGUE_URL": catalogue, "PACKAGES_URL": packages, "BOOKINGS_URL": bookings},
+                        WORKERS) as gateway:
+            ports = {name: int(url.rsplit(":", 1)[1]) for name, url in
+                     (("catalogue", catalogue), ("packages", packages), ("bookings", bookings), ("gateway", gateway))}
+            Flow(gateway, key).client(time.perf_counter() + 3)  # warm-up, untimed
+            memory_start = {name: tree_rss_mb(port) for name, port in ports.items()}
+            before = pymongo.MongoClient(uri)[env["BOOKINGS_DB_NAME"]].bookings.count_documents({})
+            flow = Flow(gateway, key)
+            deadline = time.perf_counter() + SECONDS
+            threads = [threading.Thread(target=flow.client, args=(deadline,)) for _ in range(CLIENTS)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            memory_end = {name: tree_rss_mb(port) for name, port in ports.items()}
+            db = pymongo.MongoClient(uri)[env["BOOKINGS_DB_NAME"]]
+            recorded = db.bookings.count_documents({}) - before
+            seats = next(db.slots.aggregate([{"$group": {"_id": None, "booked": {"$sum": "$booked"}}}]))["booked"]
+            all_bookings = db.bookings.count_documents({})
+            db.client.close()
+
+    flows = sum(flow.outcomes.values())
+    print(f"\ncompare -> quote -> book through the gateway: {CLIENTS} clients, {SECONDS} s, {WORKERS} gunicorn workers per service "
+          f"and the gateway, SecantusDB (or MONGO_URI)")
+    print(f"flows {flows} ({flows / SECONDS:.1f}/s); outcomes {dict(flow.outcomes)}; bookings recorded {recorded}; "
+          f"seats taken {seats} for {all_bookings} bookings in all")
+    print(f"{'step':<10}{'count':>8}{'per s':>8}{'p50 ms':>9}{'p99 ms':>9}")
+    for step in ("compare", "quote", "book", "flow"):
+        values = sorted(flow.latencies[step]) or [float("nan")]
+        print(f"{step:<10}{len(flow.latencies[step]):>8}{len(flow.latencies[step]) / SECONDS:>8.1f}{statistics.median(values):>9.1f}"
+              f"{values[int(0.99 * (len(values) - 1))]:>9.1f}")
+    print(f"errors (other than SLOT_FULL): {sum(flow.errors.values())}")
+    for kind, count in flow.errors.most_common():
+        print(f"  {count} x {kind}")
+    print("memory (RSS of master and workers, MB):  " + "  ".join(
+        f"{name} {memory_start[name]:.0f} -> {memory_end[name]:.0f}" for name in memory_start))
