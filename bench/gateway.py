@@ -7,11 +7,7 @@ One Python driver measures both paths, so client overhead is the same on each si
 """
 from __future__ import annotations
 
-import json
-import os
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -19,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from .harness import ROOT, SECONDS, database, service
+from .harness import SECONDS, agency_key, database, seed_synthetic, service, stack_env
 
 SINGLE = {"query": '{ clinic(slug: "synthetic-clinic-00042") { slug name kind district languages { inRoom } } }'}
 COMPARE = {"query": """{ packages(first: 20, sort: {field: PRICE}) { edges { node { id title priceKrw
@@ -66,16 +62,9 @@ def measure(call, connections: int, seconds: int = SECONDS) -> dict:
 
 def run() -> None:
     with database() as uri:
-        env = {"MONGO_URI": uri, "LOG_LEVEL": "WARNING", "CATALOGUE_DB_NAME": "bench_g_catalogue",
-               "PACKAGES_DB_NAME": "bench_g_packages", "BOOKINGS_DB_NAME": "bench_g_bookings", "GATEWAY_DB_NAME": "bench_g_gateway",
-               "GATEWAY_RATE_LIMIT": "1000000/minute"}
-        for name, count in (("catalogue", 200), ("packages", 200), ("bookings", 400)):
-            subprocess.run([sys.executable, "-m", f"services.{name}", "seed", "--synthetic", str(count)], cwd=ROOT,
-                           env={**os.environ, **env}, check=True, stdout=subprocess.DEVNULL)
-        created = subprocess.run([sys.executable, "-m", "gateway", "keys", "create", "--name", "bench", "--role", "AGENCY",
-                                  "--agency", "bench-travel"], cwd=ROOT, env={**os.environ, **env}, check=True,
-                                 capture_output=True, text=True)
-        agency = {"Authorization": f"Bearer {json.loads(created.stdout)['key']}"}
+        env = stack_env(uri, "bench_g")
+        seed_synthetic(env, {"catalogue": 200, "packages": 200, "bookings": 400})
+        agency = {"Authorization": f"Bearer {agency_key(env, 'bench-travel')}"}
         with service("services.catalogue", env) as catalogue, \
                 service("services.packages", {**env, "CATALOGUE_URL": catalogue}) as packages, \
                 service("services.bookings", {**env, "PACKAGES_URL": packages}) as bookings, \

@@ -35,6 +35,26 @@ def database():
         yield uri
 
 
+def stack_env(uri: str, prefix: str, **extra: str) -> dict:
+    """The environment of a bench's whole stack: its own databases, quiet logs, no rate limit in the way."""
+    return {"MONGO_URI": uri, "LOG_LEVEL": "WARNING", "GATEWAY_RATE_LIMIT": "1000000/minute",
+            **{f"{name.upper()}_DB_NAME": f"{prefix}_{name}" for name in ("catalogue", "packages", "bookings", "gateway")}, **extra}
+
+
+def seed_synthetic(env: dict, counts: dict[str, int]) -> None:
+    """Each service's seed plus ``counts[name]`` synthetic records, through the services' own commands."""
+    for name, count in counts.items():
+        subprocess.run([sys.executable, "-m", f"services.{name}", "seed", "--synthetic", str(count)], cwd=ROOT,
+                       env={**os.environ, **env}, check=True, stdout=subprocess.DEVNULL)
+
+
+def agency_key(env: dict, agency: str) -> str:
+    """A new agency API key in the stack's gateway database (``python -m gateway keys create``)."""
+    created = subprocess.run([sys.executable, "-m", "gateway", "keys", "create", "--name", agency, "--role", "AGENCY",
+                              "--agency", agency], cwd=ROOT, env={**os.environ, **env}, check=True, capture_output=True, text=True)
+    return json.loads(created.stdout)["key"]
+
+
 @contextmanager
 def service(app: str, env: dict, workers: int = 2):
     """``services.<name>.wsgi:app`` under gunicorn with ``workers`` workers; yields its base URL.

@@ -11,12 +11,9 @@ each process's memory (RSS, master and workers) at the start and at the end.
 """
 from __future__ import annotations
 
-import json
 import os
 import random
 import statistics
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -26,7 +23,7 @@ from pathlib import Path
 import pymongo
 import requests
 
-from .harness import ROOT, database, service
+from .harness import agency_key, database, seed_synthetic, service, stack_env
 
 SECONDS = int(os.environ.get("BENCH_LOAD_SECONDS", "60"))
 CLIENTS = int(os.environ.get("BENCH_LOAD_CLIENTS", "16"))
@@ -112,16 +109,9 @@ class Flow:
 
 def run() -> None:
     with database() as uri:
-        env = {"MONGO_URI": uri, "LOG_LEVEL": "WARNING", "CATALOGUE_DB_NAME": "bench_l_catalogue", "PACKAGES_DB_NAME": "bench_l_packages",
-               "BOOKINGS_DB_NAME": "bench_l_bookings", "GATEWAY_DB_NAME": "bench_l_gateway", "GATEWAY_RATE_LIMIT": "1000000/minute",
-               "MIN_NOTICE_HOURS": "24"}
-        for name, count in (("catalogue", 100), ("packages", 100), ("bookings", 400)):
-            subprocess.run([sys.executable, "-m", f"services.{name}", "seed", "--synthetic", str(count)], cwd=ROOT,
-                           env={**os.environ, **env}, check=True, stdout=subprocess.DEVNULL)
-        created = subprocess.run([sys.executable, "-m", "gateway", "keys", "create", "--name", "load", "--role", "AGENCY",
-                                  "--agency", "load-travel"], cwd=ROOT, env={**os.environ, **env}, check=True,
-                                 capture_output=True, text=True)
-        key = json.loads(created.stdout)["key"]
+        env = stack_env(uri, "bench_l", MIN_NOTICE_HOURS="24")
+        seed_synthetic(env, {"catalogue": 100, "packages": 100, "bookings": 400})
+        key = agency_key(env, "load-travel")
         with service("services.catalogue", env, WORKERS) as catalogue, \
                 service("services.packages", {**env, "CATALOGUE_URL": catalogue}, WORKERS) as packages, \
                 service("services.bookings", {**env, "PACKAGES_URL": packages}, WORKERS) as bookings, \

@@ -6,18 +6,9 @@ import schemathesis
 
 
 @pytest.fixture(scope="session")
-def catalogue_schema(private_stack):
-    return schemathesis.openapi.from_url(f"{private_stack['catalogue']}/openapi.json")
-
-
-@pytest.fixture(scope="session")
-def packages_schema(private_stack):
-    return schemathesis.openapi.from_url(f"{private_stack['packages']}/openapi.json")
-
-
-@pytest.fixture(scope="session")
-def bookings_schema(private_stack):
-    return schemathesis.openapi.from_url(f"{private_stack['bookings']}/openapi.json")
+def openapi_schemas(private_stack):
+    """Each service's schema, loaded from its own ``/openapi.json``."""
+    return {name: schemathesis.openapi.from_url(f"{private_stack[name]}/openapi.json") for name in ("catalogue", "packages", "bookings")}
 
 
 @pytest.fixture(scope="session")

@@ -53,9 +53,8 @@ def run_operations(schema, validate) -> None:
 
 
 @pytest.mark.parametrize("service", ["catalogue", "packages", "bookings"])
-def test_every_service_keeps_its_openapi_contract(service, request):
-    run_operations(request.getfixturevalue(f"{service}_schema"), lambda case: case.call_and_validate(headers=PLATFORM,
-                                                                                                       checks=OPENAPI_CHECKS))
+def test_every_service_keeps_its_openapi_contract(service, openapi_schemas):
+    run_operations(openapi_schemas[service], lambda case: case.call_and_validate(headers=PLATFORM, checks=OPENAPI_CHECKS))
 
 
 def test_the_gateway_answers_any_valid_graphql_query_without_a_server_error(gateway_schema):
