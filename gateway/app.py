@@ -4,8 +4,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from pathlib import Path
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, g, jsonify, request, send_from_directory
 from pymongo.errors import ConnectionFailure
 from werkzeug.exceptions import HTTPException as WerkzeugHTTPException
 
@@ -92,6 +93,25 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
                                upstream=Upstream.from_urls(kit.service_urls, kit.http_timeout_seconds),
                                graphql_ide="graphiql" if settings.introspection else None)
     app.add_url_rule("/graphql", view_func=view, methods=["GET", "POST"])
+
+    web = Path(__file__).parent / "web"
+
+    @app.get("/")
+    def index():
+        """The reference frontend: static files, every asset served from here (no CDN)."""
+        return send_from_directory(web, "index.html")
+
+    @app.get("/web/<path:name>")
+    def web_asset(name: str):
+        return send_from_directory(web, name)
+
+    @app.after_request
+    def _web_headers(response):
+        if request.endpoint in ("index", "web_asset"):
+            response.headers["Content-Security-Policy"] = ("default-src 'self'; img-src 'self' blob: data:; object-src 'none'; "
+                                                           "base-uri 'none'; frame-ancestors 'none'")
+            response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
 
     @app.get("/healthz")
     def healthz():

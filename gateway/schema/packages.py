@@ -95,12 +95,21 @@ class Schedule(WireObject):
     total_days = graphene.Int(required=True, description="From the first visit to the end of the last stay.")
 
 
+class ScreeningCondition(WireObject):
+    """When a screening rule applies; one field is set. A frontend can warn before the booking is sent."""
+
+    fitzpatrick_at_least = graphene.Int(description="Applies to Fitzpatrick skin types of this number (I=1 ... VI=6) and above.")
+    isotretinoin_within_months = graphene.Int(description="Applies when isotretinoin was taken within this many months.")
+    active_acne = graphene.Boolean(description="Applies when active acne is (true) or is not (false) present.")
+
+
 class ScreeningRule(WireObject):
     """Patient answers the package warns about or refuses."""
 
     code = graphene.String(required=True, description="DARKER_SKIN_PIH, RECENT_ISOTRETINOIN or ACTIVE_ACNE.")
     text = graphene.String(required=True, description="Why.")
     blocking = graphene.Boolean(required=True, description="True: a booking with this answer is refused.")
+    applies_when = graphene.Field(ScreeningCondition, required=True, description="The answer that triggers it.")
 
 
 class Slot(WireObject):

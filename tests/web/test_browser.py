@@ -1,0 +1,233 @@
+"""The reference frontend in a real browser (Debian's Chromium driven by Playwright), on the real
+gateway and services: a patient's journey from scar types to the care plan, and a clinic admin
+publishing a package that the patient's search then shows. Accessibility basics are checked on
+every page the journeys visit.
+
+With SCREENSHOTS=<dir> the journeys save the screenshots the README shows.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+from playwright.sync_api import expect, sync_playwright
+
+from tests.gateway.conftest import seoul_day
+from tests.support import running_service
+
+AGENCY_KEY, ORACLE_KEY = "cbk_demo_agency_seoul_trips", "cbk_demo_oracle_clinic_admin"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+SHOTS = os.environ.get("SCREENSHOTS")
+# Every control has a name; every text has 4.5:1 contrast with what is behind it (WCAG AA).
+AUDIT = """() => {
+  const problems = [];
+  for (const el of document.querySelectorAll("input, select, textarea, button, a[href]")) {
+    if (el.offsetParent === null && el.type !== "hidden") continue;
+    const name = (el.labels && el.labels.length ? el.labels[0].textContent : "") || el.getAttribute("aria-label") || el.textContent;
+    if (!name || !name.trim()) problems.push(`no label: ${el.outerHTML.slice(0, 80)}`);
+  }
+  const rgb = (text) => text.match(/[\\d.]+/g).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const background = (el) => { for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el).backgroundColor);
+    if (c.length < 4 || c[3] > 0) return c.slice(0, 3); } return [255, 255, 255]; };
+  for (const el of document.querySelectorAll("body *")) {
+    if (el.offsetParent === null || ![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+    const [a, b] = [lum(rgb(getComputedStyle(el).color).slice(0, 3)), lum(background(el))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < 4.5) problems.push(`contrast ${ratio.toFixed(2)}: ${el.tagName} ${el.textContent.trim().slice(0, 40)}`);
+  }
+  return problems;
+}"""
+
+
+@pytest.fixture(scope="module")
+def site(mongo_uri, mongo_client, catalogue_url, packages_url, bookings_url):
+    env = {"MONGO_URI": mongo_uri, "GATEWAY_DB_NAME": f"test_web_gateway_{uuid.uuid4().hex[:8]}", "CATALOGUE_URL": catalogue_url,
+           "PACKAGES_URL": packages_url, "BOOKINGS_URL": bookings_url, "GATEWAY_RATE_LIMIT": "100000/minute"}
+    subprocess.run([sys.executable, "-m", "gateway", "keys", "demo"], env={**os.environ, **env}, check=True, stdout=subprocess.DEVNULL)
+    with running_service("gateway", env) as base:
+        yield base
+    mongo_client.drop_database(env["GATEWAY_DB_NAME"])
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="America/New_York", accept_downloads=True)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def audit(page) -> None:
+    assert page.evaluate(AUDIT) == []
+
+
+def shot(page, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+
+
+def use_key(page, key: str) -> None:
+    page.get_by_label("API key").fill(key)
+    page.get_by_label("API key").press("Tab")
+
+
+def open_oracle_slots(site: str) -> None:
+    """The clinic opens slots for the journey (the shared bookings service starts without any)."""
+    answer = requests.post(f"{site}/graphql", headers={"Authorization": f"Bearer {ORACLE_KEY}"}, timeout=30, json={
+        "query": "mutation($i: OpenSlotsInput!) { openSlots(input: $i) { created skipped } }",
+        "variables": {"i": {"clinic": "oracle-skin-clinic", "from": seoul_day(34), "to": seoul_day(45),
+                            "weekdays": ["MON", "TUE", "WED", "THU", "FRI"], "times": ["11:30"], "capacity": 4}}})
+    assert "errors" not in answer.json(), answer.text
+
+
+def book_via_api(site: str) -> str:
+    """A partner's booking at Oracle, made straight through the API."""
+    def call(query: str, variables: dict, key: str | None = None) -> dict:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        answer = requests.post(f"{site}/graphql", json={"query": query, "variables": variables}, headers=headers, timeout=30).json()
+        assert "errors" not in answer, answer
+        return answer["data"]
+
+    from services.packages.seed import seed_id
+
+    package = str(seed_id("oracle-icepick-tca-co2"))
+    quote = call("mutation($id: ID!) { createQuote(input: {packageId: $id}) { quote { id } } }", {"id": package})["createQuote"]["quote"]
+    slot = call("query($id: ID!, $from: Date!, $to: Date!) { availability(packageId: $id, from: $from, to: $to) { id } }",
+                {"id": package, "from": seoul_day(34), "to": seoul_day(45)})["availability"][0]
+    patient = {"name": "Console Patient", "email": "c@example.com", "nationality": "GB", "preferredLanguage": "en",
+               "homeTimeZone": "Europe/London", "fitzpatrickSkinType": "II", "isotretinoinLast6Months": False, "activeAcne": False}
+    made = call("mutation($i: CreateBookingInput!) { createBooking(input: $i) { booking { reference } } }",
+                {"i": {"quoteId": quote["id"], "slotId": slot["id"], "patient": patient, "idempotencyKey": uuid.uuid4().hex}}, AGENCY_KEY)
+    return made["createBooking"]["booking"]["reference"]
+
+
+def test_a_patient_goes_from_scar_types_to_a_care_plan(site, page):
+    open_oracle_slots(site)
+    page.goto(f"{site}/")
+    page.get_by_label("Currency").select_option("USD")
+    use_key(page, AGENCY_KEY)
+    page.get_by_role("checkbox", name=re.compile("Ice-pick", re.I)).check()
+    audit(page)
+    shot(page, "1-scar-types")
+    page.get_by_role("button", name="Show treatment options").click()
+
+    table = page.locator("table").first
+    expect(table).to_contain_text("USD")
+    expect(table.locator("td.best").first).to_be_visible()
+    audit(page)
+    shot(page, "2-options-and-comparison")
+
+    page.get_by_role("link", name=re.compile("Ice-pick", re.I)).first.click()
+    page.get_by_label("Interpreter language").select_option(index=1)
+    page.get_by_role("button", name="Get quote").click()
+    expect(page.locator("#quote")).to_contain_text("USD")
+    expect(page.locator("#quote tr")).to_have_count(4)
+    page.get_by_role("radio").first.check()
+    audit(page)
+    shot(page, "3-quote-and-slots")
+    page.get_by_role("button", name="Continue to booking").click()
+
+    page.get_by_label("Full name").fill("Maya Chen")
+    page.get_by_label("Email").fill("maya@example.com")
+    page.get_by_label("Nationality (2 letters)").fill("US")
+    page.get_by_label("Fitzpatrick skin type").select_option("IV")
+    expect(page.locator(".warning")).to_have_count(1)  # warned before anything is sent
+    page.get_by_label("Isotretinoin in the last 6 months").check()
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page.get_by_role("button", name="Book now")).to_be_disabled()
+    page.get_by_label("Isotretinoin in the last 6 months").uncheck()
+    audit(page)
+    shot(page, "4-booking-form")
+    page.get_by_role("button", name="Book now").click()
+
+    expect(page.locator("#reference")).to_have_text(re.compile(r"^CB-[0-9A-Z]{8}$"))
+    expect(page.locator("main .warning")).to_have_count(1)  # the screening warning, kept with the booking
+    expect(page.locator("main")).not_to_contain_text("[object")
+    events = page.locator("#timeline li")
+    expect(events.first).to_contain_text("Seoul")
+    assert events.count() >= 3
+    expect(events.first).to_contain_text("America/New_York")
+    with page.expect_download() as download:
+        page.locator("#ics").click()
+    assert Path(download.value.path()).read_text().startswith("BEGIN:VCALENDAR")
+    audit(page)
+    shot(page, "5-confirmation-and-care-plan")
+
+    page.get_by_label("Language").select_option("ko")
+    expect(page.get_by_role("heading", level=1)).to_have_text("예약 완료")
+    expect(page.locator("html")).to_have_attribute("lang", "ko")
+
+
+def test_a_clinic_admin_publishes_a_package_the_patient_then_finds(site, page):
+    open_oracle_slots(site)
+    reference = book_via_api(site)
+    title = f"Browser ice-pick express {uuid.uuid4().hex[:6]}"
+    page.goto(f"{site}/#/admin")
+    use_key(page, ORACLE_KEY)
+    page.get_by_label("Clinic", exact=True).fill("oracle-skin-clinic")
+    page.get_by_label("Clinic", exact=True).press("Tab")
+    form = page.locator("#create-package")
+    form.get_by_label("Title").fill(title)
+    form.get_by_label("Scar types").select_option("ICE_PICK")
+    form.get_by_label("Price (KRW)").fill("50000")
+    form.get_by_role("button", name="Create").click()
+    row = page.locator("#packages tr", has_text=title)
+    expect(row).to_contain_text("DRAFT")
+    row.get_by_role("button", name="Publish").click()
+    expect(page.locator("#packages tr", has_text=title)).to_contain_text("PUBLISHED")
+
+    slots = page.locator("#open-slots")
+    slots.get_by_label("Times (HH:MM, comma separated)").fill("16:10")
+    slots.get_by_role("button", name="Open slots").click()
+    expect(page.get_by_role("status")).to_contain_text("Opened")
+    page.locator("#opened button").first.click()
+    expect(page.get_by_role("status")).to_have_text("CLOSED")
+    booking = page.locator("#bookings tr", has_text=reference)
+    booking.get_by_role("button", name="Confirm").click()
+    expect(page.locator("#bookings tr", has_text=reference).locator(".status")).to_have_text("BOOKED")
+    page.locator("#bookings tr", has_text=reference).get_by_role("button", name="Arrived").click()
+    expect(page.locator("#bookings tr", has_text=reference).locator(".status")).to_have_text("ARRIVED")
+    audit(page)
+    shot(page, "6-clinic-console")
+
+    page.goto(f"{site}/#/options/ICE_PICK")
+    # The cheapest now: in the comparison table, and in the list of packages offering TCA CROSS.
+    expect(page.locator("table thead a", has_text=title)).to_be_visible()
+    expect(page.locator(".card a", has_text=title)).to_be_visible()
+
+
+def test_the_journey_works_from_the_keyboard(site, page):
+    page.goto(f"{site}/")
+    expect(page.get_by_role("checkbox").first).to_be_visible()
+    # Each page puts focus on its content; Tab then walks its controls in order.
+    page.keyboard.press("Tab")
+    expect(page.locator(":focus")).to_have_attribute("value", "ICE_PICK")
+    page.keyboard.press("Space")
+    expect(page.get_by_role("checkbox").first).to_be_checked()
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.tagName") == "BUTTON":
+            break
+    expect(page.locator(":focus")).to_have_text("Show treatment options")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Treatment options")
+    expect(page.locator("table")).to_be_visible()
