@@ -66,13 +66,15 @@ async function options(scarCodes) {
     treatmentOptions(scarTypes: $scars, lang: $lang) {
       forScarTypes
       procedure { code name summary preparation { instruction } recovery { phase expectation } risks { mild rare } }
-      packages { id title pricePerSession(currency: $currency) { amount currency } clinic { name kind district } }
+      packages { id title pricePerSession(currency: $currency) { amount currency } clinic { slug name kind district } }
     } }`, { scars, lang: prefs.lang, currency: prefs.currency });
   const packages = new Map();
   for (const option of data.treatmentOptions) for (const pkg of option.packages) packages.set(pkg.id, pkg);
   const cheapest = [...packages.values()].sort((a, b) => Number(a.pricePerSession.amount) - Number(b.pricePerSession.amount)).slice(0, 5);
   const nodes = [h("h1", {}, t("options"))];
   if (cheapest.length >= 2) nodes.push(await comparison(cheapest.map((p) => p.id)));
+  const clinics = [...new Set([...packages.values()].map((p) => p.clinic.slug))].slice(0, 5);
+  if (clinics.length >= 2) nodes.push(await clinicComparison(clinics));
   nodes.push(h("div", { class: "cards" }, data.treatmentOptions.map((option) => h("section", { class: "card" },
     h("h2", {}, option.procedure.name),
     h("p", {}, option.procedure.summary),
@@ -86,17 +88,27 @@ async function options(scarCodes) {
   render(...nodes);
 }
 
+function comparisonTable(title, table, heading) {
+  return h("section", {}, h("h2", {}, title), h("table", {},
+    h("caption", { class: "muted" }, `★ = ${t("best")}`),
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("fact")), table.columns.map((column) => h("th", { scope: "col" }, heading(column))))),
+    h("tbody", {}, table.rows.map((row) => h("tr", {}, h("th", { scope: "row" }, row.label), row.values.map((value) =>
+      h("td", { class: value.best ? "best" : null }, value.text ?? "—", value.best ? h("span", { "aria-label": t("best") }, " ★") : null)))))));
+}
+
+async function clinicComparison(slugs) {
+  const data = await gql(`query($slugs: [String!]!, $lang: String) { compareClinics(slugs: $slugs, lang: $lang) {
+    columns { slug name kind district } rows { fact label values { text best } } } }`, { slugs, lang: prefs.lang });
+  return comparisonTable(t("compareClinics"), data.compareClinics, (clinic) => [clinic.name, h("br"),
+    h("span", { class: "muted" }, `${clinic.kind} · ${clinic.district}`)]);
+}
+
 async function comparison(ids) {
   const data = await gql(`query($ids: [ID!]!, $currency: Currency, $lang: String) {
     comparePackages(ids: $ids, options: {currency: $currency}, lang: $lang) { columns { id title clinic { name } } rows { fact label values { text best } } } }`,
   { ids, currency: prefs.currency, lang: prefs.lang });
-  const table = data.comparePackages;
-  return h("section", {}, h("h2", {}, t("compare")), h("table", {},
-    h("caption", { class: "muted" }, `★ = ${t("best")}`),
-    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("fact")), table.columns.map((column) =>
-      h("th", { scope: "col" }, h("a", { href: `#/package/${column.id}` }, column.title), h("br"), h("span", { class: "muted" }, column.clinic.name))))),
-    h("tbody", {}, table.rows.map((row) => h("tr", {}, h("th", { scope: "row" }, row.label), row.values.map((value) =>
-      h("td", { class: value.best ? "best" : null }, value.text ?? "—", value.best ? h("span", { "aria-label": t("best") }, " ★") : null)))))));
+  return comparisonTable(t("compare"), data.comparePackages, (column) => [h("a", { href: `#/package/${column.id}` }, column.title), h("br"),
+    h("span", { class: "muted" }, column.clinic.name)]);
 }
 
 async function packagePage(id) {

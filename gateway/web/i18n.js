@@ -3,7 +3,7 @@ export const TEXT = {
   en: {
     brand: "ClinicBridge", navPatients: "Find treatment", navAdmin: "Clinic console", language: "Language", currency: "Currency",
     apiKey: "API key", scarTitle: "Which acne scars do you have?", showOptions: "Show treatment options", options: "Treatment options",
-    compare: "Packages side by side", best: "best", fact: "Fact", offeredBy: "Offered by", packages: "Packages", view: "View package",
+    compare: "Packages side by side", compareClinics: "Clinics side by side", best: "best", fact: "Fact", offeredBy: "Offered by", packages: "Packages", view: "View package",
     preparation: "Preparation", recovery: "Recovery", risks: "Risks", quote: "Your quote", interpreter: "Interpreter language",
     followUp: "Follow-up plan", none: "None", getQuote: "Get quote", base: "Treatment", total: "Total", slots: "Choose a date",
     noSlots: "No free dates in the next two months.", book: "Continue to booking", patient: "Patient", name: "Full name", email: "Email",
@@ -21,7 +21,7 @@ export const TEXT = {
   },
   ko: {
     brand: "클리닉브리지", navPatients: "치료 찾기", navAdmin: "클리닉 콘솔", language: "언어", currency: "통화", apiKey: "API 키",
-    scarTitle: "어떤 여드름 흉터가 있나요?", showOptions: "치료 옵션 보기", options: "치료 옵션", compare: "패키지 비교", best: "최고",
+    scarTitle: "어떤 여드름 흉터가 있나요?", showOptions: "치료 옵션 보기", options: "치료 옵션", compare: "패키지 비교", compareClinics: "병원 비교", best: "최고",
     fact: "항목", offeredBy: "제공 병원", packages: "패키지", view: "패키지 보기", preparation: "준비", recovery: "회복", risks: "위험",
     quote: "견적", interpreter: "통역 언어", followUp: "사후 관리", none: "없음", getQuote: "견적 받기", base: "시술", total: "합계",
     slots: "날짜 선택", noSlots: "앞으로 두 달간 예약 가능한 날짜가 없습니다.", book: "예약 계속", patient: "환자", name: "성명",
@@ -39,7 +39,7 @@ export const TEXT = {
   },
   zh: {
     brand: "ClinicBridge", navPatients: "寻找治疗", navAdmin: "诊所控制台", language: "语言", currency: "货币", apiKey: "API 密钥",
-    scarTitle: "您有哪种痘疤？", showOptions: "查看治疗方案", options: "治疗方案", compare: "套餐对比", best: "最佳", fact: "项目",
+    scarTitle: "您有哪种痘疤？", showOptions: "查看治疗方案", options: "治疗方案", compare: "套餐对比", compareClinics: "诊所对比", best: "最佳", fact: "项目",
     offeredBy: "提供诊所", packages: "套餐", view: "查看套餐", preparation: "准备", recovery: "恢复", risks: "风险", quote: "您的报价",
     interpreter: "翻译语言", followUp: "随访方案", none: "无", getQuote: "获取报价", base: "治疗", total: "合计", slots: "选择日期",
     noSlots: "未来两个月没有可预约日期。", book: "继续预约", patient: "患者", name: "姓名", email: "电子邮件", nationality: "国籍（2个字母）",
@@ -55,7 +55,7 @@ export const TEXT = {
   },
   ja: {
     brand: "ClinicBridge", navPatients: "治療を探す", navAdmin: "クリニック管理", language: "言語", currency: "通貨", apiKey: "APIキー",
-    scarTitle: "どのニキビ跡がありますか？", showOptions: "治療の選択肢を見る", options: "治療の選択肢", compare: "パッケージ比較",
+    scarTitle: "どのニキビ跡がありますか？", showOptions: "治療の選択肢を見る", options: "治療の選択肢", compare: "パッケージ比較", compareClinics: "クリニック比較",
     best: "最良", fact: "項目", offeredBy: "提供クリニック", packages: "パッケージ", view: "パッケージを見る", preparation: "準備",
     recovery: "回復", risks: "リスク", quote: "お見積もり", interpreter: "通訳の言語", followUp: "フォローアップ", none: "なし",
     getQuote: "見積もりを取得", base: "施術", total: "合計", slots: "日付を選ぶ", noSlots: "今後2か月に空きはありません。", book: "予約へ進む",

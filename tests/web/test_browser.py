@@ -133,6 +133,9 @@ def test_a_patient_goes_from_scar_types_to_a_care_plan(site, page):
     table = page.locator("table").first
     expect(table).to_contain_text("USD")
     expect(table.locator("td.best").first).to_be_visible()
+    clinics = page.locator("section", has=page.get_by_role("heading", name="Clinics side by side")).locator("table")
+    expect(clinics).to_contain_text("Oracle Skin Clinic")
+    expect(clinics.locator("td.best").first).to_be_visible()
     audit(page)
     shot(page, "2-options-and-comparison")
 
@@ -230,4 +233,4 @@ def test_the_journey_works_from_the_keyboard(site, page):
     expect(page.locator(":focus")).to_have_text("Show treatment options")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Treatment options")
-    expect(page.locator("table")).to_be_visible()
+    expect(page.locator("table").first).to_be_visible()
