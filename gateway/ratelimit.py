@@ -1,10 +1,11 @@
 """Per-key rate limits whose counters every gateway worker shares, kept in the gateway's database.
 
-A fixed window per key, opened by the key's first request: one atomic update counts the request
-and answers the window's count and end, so the verdict and its ``X-RateLimit-*`` headers cost a
-single round trip (a general-purpose limiter library needs three: count, then read the remainder
-and the reset time back). The window restarts inside the same update once it has passed; a TTL
-index drops idle keys.
+A fixed window per key, opened by the key's first request. A worker reserves a slice of the key's
+budget with one atomic update, which also answers the window's count and end, and admits that
+slice without asking again; so most requests cost no round trip, and the ``X-RateLimit-*``
+headers need no extra read (a general-purpose limiter library makes three round trips per request:
+count, then read the remainder and the reset time back). The window restarts inside the same
+update once it has passed; a TTL index drops idle keys.
 
 If the database cannot be reached the request is let through and the failure logged (fail open):
 the limit protects the services, and refusing every caller would take the whole API down with it.
