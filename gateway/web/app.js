@@ -248,20 +248,25 @@ async function admin() {
     const rows = [];
     for (const status of ["DRAFT", "PUBLISHED", "ARCHIVED"]) {
       const data = await gql(`query($clinic: [String!], $status: String) { packages(first: 100, filter: {clinic: $clinic, status: $status}) {
-        edges { node { id title status version priceKrw } } } }`, { clinic: [clinicInput.value], status });
+        edges { node { id title status version priceKrw sessionIntervalDays minimumStayDays } } } }`, { clinic: [clinicInput.value], status });
       rows.push(...data.packages.edges.map((edge) => edge.node));
     }
     list.replaceChildren(h("h2", {}, t("yourPackages")), h("table", {}, h("thead", {}, h("tr", {},
-      [t("title"), t("status"), t("priceKrw"), ""].map((label) => h("th", { scope: "col" }, label)))),
+      [t("title"), t("status"), t("priceKrw"), t("intervalDays"), t("minimumStay"), ""].map((label) => h("th", { scope: "col" }, label)))),
     h("tbody", {}, rows.map((pkg) => {
-      const price = h("input", { type: "number", value: pkg.priceKrw, "aria-label": `${t("priceKrw")} ${pkg.title}` });
+      const number = (value, label) => h("input", { type: "number", min: 1, value, "aria-label": `${t(label)} — ${pkg.title}` });
+      const price = number(pkg.priceKrw, "priceKrw");
+      const interval = number(pkg.sessionIntervalDays, "intervalDays");
+      const stay = number(pkg.minimumStayDays, "minimumStay");
       const act = (mutation, extra = "") => async () => {
+        const changes = { priceKrw: Number(price.value), sessionIntervalDays: Number(interval.value), minimumStayDays: Number(stay.value) };
         const answer = await gql(`mutation($id: ID!${extra ? ", $input: PackagePatchInput!" : ""}) { ${mutation}(id: $id${extra}) { package { id status } errors { message } } }`,
-          extra ? { id: pkg.id, input: { priceKrw: Number(price.value) } } : { id: pkg.id });
+          extra ? { id: pkg.id, input: changes } : { id: pkg.id });
         notice.textContent = answer[mutation].errors.map((e) => e.message).join(" ") || t("saved");
         await loadPackages();
       };
-      return h("tr", { "data-id": pkg.id }, h("td", {}, pkg.title), h("td", {}, pkg.status), h("td", {}, price),
+      return h("tr", { "data-id": pkg.id }, h("td", {}, pkg.title), h("td", {}, pkg.status), h("td", {}, price), h("td", {}, interval),
+        h("td", {}, stay),
         h("td", {}, h("button", { type: "button", class: "secondary", onclick: act("updatePackage", ", input: $input") }, t("save")), " ",
           pkg.status === "DRAFT" ? h("button", { type: "button", onclick: act("publishPackage") }, t("publish")) : null, " ",
           pkg.status !== "ARCHIVED" ? h("button", { type: "button", class: "secondary", onclick: act("archivePackage") }, t("archive")) : null));

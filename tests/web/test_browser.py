@@ -195,6 +195,13 @@ def test_a_clinic_admin_publishes_a_package_the_patient_then_finds(site, page):
     form.get_by_role("button", name="Create").click()
     row = page.locator("#packages tr", has_text=title)
     expect(row).to_contain_text("DRAFT")
+    row.get_by_label(f"Price (KRW) — {title}").fill("45000")
+    row.get_by_label(f"Minimum stay (days) — {title}").fill("6")
+    row.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_have_text("Saved")
+    row = page.locator("#packages tr", has_text=title)
+    expect(row.get_by_label(f"Price (KRW) — {title}")).to_have_value("45000")
+    expect(row.get_by_label(f"Minimum stay (days) — {title}")).to_have_value("6")
     row.get_by_role("button", name="Publish").click()
     expect(page.locator("#packages tr", has_text=title)).to_contain_text("PUBLISHED")
 
