@@ -4,14 +4,14 @@ from __future__ import annotations
 import graphene
 from graphql import print_schema
 
-from .admin import AdminMutations
+from .admin import AdminMutations, ViewerQueries
 from .bookings import BookingMutations, BookingQueries
 from .clinics import ClinicQueries
 from .packages import PackageQueries
 from .quotes import QuoteMutations, QuoteQueries
 
 
-class Query(ClinicQueries, PackageQueries, QuoteQueries, BookingQueries, graphene.ObjectType):
+class Query(ClinicQueries, PackageQueries, QuoteQueries, BookingQueries, ViewerQueries, graphene.ObjectType):
     """Read the catalogue, packages, quotes and your bookings."""
 
 

@@ -354,6 +354,22 @@ class UpdateExchangeRates(graphene.Mutation):
         return await outcome("exchange_rates", ctx(info).call("packages", "PUT", "/exchange-rates", json=body), rates_view)
 
 
+class Viewer(graphene.ObjectType):
+    """Who the API key belongs to."""
+
+    role = graphene.String(required=True, description="AGENCY, CLINIC_ADMIN or PLATFORM_ADMIN.")
+    clinic = graphene.String(description="The clinic a clinic admin manages (its slug), else null.")
+    agency = graphene.String(description="The agency an agency key belongs to, else null.")
+
+
+class ViewerQueries(graphene.ObjectType):
+    viewer = graphene.Field(Viewer, description="The caller, from its API key; null for an anonymous call.")
+
+    def resolve_viewer(root, info):
+        principal = ctx(info).principal
+        return None if principal is None else {"role": principal.role, "clinic": principal.clinic, "agency": principal.agency}
+
+
 class AdminMutations(graphene.ObjectType):
     create_package = CreatePackage.Field(description="Create a package as a draft.")
     update_package = UpdatePackage.Field(description="Change a package; its version rises.")

@@ -237,8 +237,9 @@ async function bookingPage(reference) {
 
 async function admin() {
   if (!prefs.key) { render(h("h1", {}, t("navAdmin")), problem(t("needKey"))); return; }
-  const mine = await gql("{ bookings(first: 50) { edges { node { reference status clinic packageTitle slotStart patient { name } } } } }");
-  const clinic = mine.bookings.edges[0]?.node.clinic || sessionStorage.getItem("clinic") || "";
+  const mine = await gql(`{ viewer { role clinic }
+    bookings(first: 50) { edges { node { reference status clinic packageTitle slotStart patient { name } } } } }`);
+  const clinic = mine.viewer?.clinic || sessionStorage.getItem("clinic") || "";
   const clinicInput = h("input", { id: "clinic", type: "text", value: clinic, required: true });
   const list = h("section", { id: "packages" });
   const notice = h("p", { role: "status" });

@@ -65,3 +65,11 @@ def test_a_platform_admin_creates_and_accredits_a_clinic(gateway):
     answer = gql(gateway, UPDATE, {"slug": slug, "input": {"accreditations": accreditations}}, key=PLATFORM_KEY).json
     assert answer["data"]["updateClinic"]["clinic"]["accreditations"] == [{"registryNumber": "K-100", "valid": True},
                                                                         {"registryNumber": "K-200", "valid": False}]
+
+
+def test_viewer_says_whose_key_it_is(gateway):
+    query = "{ viewer { role clinic agency } }"
+    assert gql(gateway, query, key=ORACLE_KEY).json["data"]["viewer"] == {"role": "CLINIC_ADMIN", "clinic": "oracle-skin-clinic",
+                                                                          "agency": None}
+    assert gql(gateway, query, key=AGENCY_KEY).json["data"]["viewer"] == {"role": "AGENCY", "clinic": None, "agency": "seoul-trips"}
+    assert gql(gateway, query).json["data"]["viewer"] is None
