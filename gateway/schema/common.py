@@ -57,40 +57,39 @@ def use_lang(info, lang: str | None) -> None:
         ctx(info).lang = lang
 
 
-class Date(graphene.Scalar):
+class IsoScalar(graphene.Scalar):
+    """ISO 8601 text in and out; ``kind`` is the Python type it stands for."""
+
+    class Meta:
+        abstract = True
+
+    kind = date
+
+    @staticmethod
+    def serialize(value):
+        return value if isinstance(value, str) else value.isoformat()
+
+    @classmethod
+    def parse_value(cls, value):
+        return cls.kind.fromisoformat(value)
+
+    @classmethod
+    def parse_literal(cls, node, _variables=None):
+        if isinstance(node, StringValueNode):
+            return cls.kind.fromisoformat(node.value)
+        return Undefined
+
+
+class Date(IsoScalar):
     """A calendar date, ISO 8601 (YYYY-MM-DD); Seoul dates unless said otherwise."""
 
-    @staticmethod
-    def serialize(value):
-        return value if isinstance(value, str) else value.isoformat()
-
-    @staticmethod
-    def parse_value(value):
-        return date.fromisoformat(value)
-
-    @staticmethod
-    def parse_literal(node, _variables=None):
-        if isinstance(node, StringValueNode):
-            return date.fromisoformat(node.value)
-        return Undefined
+    kind = date
 
 
-class DateTime(graphene.Scalar):
+class DateTime(IsoScalar):
     """A moment, ISO 8601 with its offset."""
 
-    @staticmethod
-    def serialize(value):
-        return value if isinstance(value, str) else value.isoformat()
-
-    @staticmethod
-    def parse_value(value):
-        return datetime.fromisoformat(value)
-
-    @staticmethod
-    def parse_literal(node, _variables=None):
-        if isinstance(node, StringValueNode):
-            return datetime.fromisoformat(node.value)
-        return Undefined
+    kind = datetime
 
 
 Currency = graphene.Enum("Currency", [(code, code) for code in CURRENCIES], description="ISO 4217 currency code.")
