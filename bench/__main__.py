@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import sys
 
-from . import bookings, catalogue, gateway, load, packages
+from . import bookings, catalogue, gateway, load, packages, scale
 
 BENCHES = {"catalogue": catalogue.run, "packages": packages.run, "bookings": bookings.run, "gateway": gateway.run,
-           "load": load.run}
+           "load": load.run, "scale": scale.run}
 
 
 def main(names: list[str]) -> None:

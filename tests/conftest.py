@@ -15,6 +15,7 @@ from contextlib import ExitStack
 import pymongo
 import pytest
 
+from services.common.app import stop_read_models
 from services.common.config import Settings
 from services.common.tokens import Principal, mint
 
@@ -50,18 +51,21 @@ def settings_for(mongo_uri):
 @pytest.fixture
 def make_app(settings_for, mongo_client):
     """A service app on databases of its own, prepared (seeded) in its app context; dropped afterwards."""
-    databases = []
+    databases, apps = [], []
 
     def make(service: str, create_app, prepare=None, **overrides):
         settings = settings_for(service, **overrides)
         databases.append(settings.database)
         app = create_app(settings)
+        apps.append(app)
         if prepare:
             with app.app_context():
                 prepare()
         return app
 
     yield make
+    for app in apps:
+        stop_read_models(app)
     for database in databases:
         mongo_client.drop_database(database)
 

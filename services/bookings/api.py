@@ -5,11 +5,10 @@ from flask import Blueprint, Response, jsonify, request
 
 from services.common.auth import current_token
 from services.common.errors import Problem, problem_response, validation_problem
-from services.common.pagination import DEFAULT_LIMIT, batch_response, paginate
+from services.common.pagination import DEFAULT_LIMIT, batch_ids, batch_response
 from services.common.validation import IDEMPOTENCY_KEY, contract
 
-from . import careplan, domain, idempotency, render
-from .models import Booking
+from . import careplan, domain, idempotency, render, store
 
 bp = Blueprint("bookings", __name__)
 CLINIC_ROLES = ("CLINIC_ADMIN", "PLATFORM_ADMIN")
@@ -101,21 +100,15 @@ def create_booking(body, principal):
 @contract(summary="The caller's bookings, newest first: an agency's own, a clinic's, or all for a platform admin.",
           query="bookings/booking-list-query", response="bookings/booking-page", auth="token", tags=("bookings",))
 def list_bookings(query, principal):
-    scope = domain.scope(principal)
-    collection = Booking._get_collection()
     if "ids" in query:
-        body = batch_response(query, collection, "reference",
-                              lambda doc: render.booking(doc) if all(doc.get(k) == v for k, v in scope.items()) else None)
-        return jsonify(body)
-    find = dict(scope)
-    if "clinic" in query:
-        if find.get("clinic", query["clinic"]) != query["clinic"]:
-            raise Problem(403, "FORBIDDEN", "You may only list your own clinic's bookings.")
-        find["clinic"] = query["clinic"]
-    if "status" in query:
-        find["status"] = query["status"]
-    page = paginate(collection, find, domain.BOOKING_SORT, limit=query.get("limit", DEFAULT_LIMIT),
-                    cursor=query.get("cursor"), with_total=query.get("total", False))
+        found = store.bookings_by_reference(batch_ids(query))
+        return jsonify(batch_response(found, lambda doc: render.booking(doc) if domain.visible_to(doc, principal) else None))
+    scope = domain.scope(principal)
+    if "clinic" in query and scope.get("clinic", query["clinic"]) != query["clinic"]:
+        raise Problem(403, "FORBIDDEN", "You may only list your own clinic's bookings.")
+    find = store.booking_filter(scope.get("agency"), scope.get("clinic") or query.get("clinic"), query.get("status"))
+    page = store.booking_page(find, domain.BOOKING_SORT, limit=query.get("limit", DEFAULT_LIMIT), cursor=query.get("cursor"),
+                              with_total=query.get("total", False))
     return jsonify(page.to_json(render.booking))
 
 

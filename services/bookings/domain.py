@@ -10,7 +10,6 @@ from babel import Locale
 from bson import ObjectId
 from bson.errors import InvalidId
 from flask import current_app
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from services.common import money
@@ -22,11 +21,12 @@ from services.common.http import UpstreamUnavailable
 from services.common.pagination import Sort
 from services.common.tokens import Principal
 
-from .models import Booking, SeatHold, Slot
+from . import store
 
 SEOUL = ZoneInfo("Asia/Seoul")
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 MAX_BULK_SLOTS = 1000
+MAX_RANGE_DAYS = 400  # the longest date range a query may ask for
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I to misread
 ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6}
 BOOKING_SORT = Sort("created_key", -1)
@@ -70,9 +70,8 @@ def _require_clinic(principal: Principal, clinic: str) -> None:
 
 
 def _slot_document(clinic: str, package_id: str | None, start: datetime, body: dict) -> dict:
-    return {"clinic": clinic, "package_id": package_id, "start": start.astimezone(timezone.utc),
-            "duration_minutes": body.get("durationMinutes", 60), "capacity": body["capacity"], "booked": 0,
-            "status": "OPEN", "created_at": utcnow()}
+    return store.new_slot(clinic, package_id, start.astimezone(timezone.utc), body.get("durationMinutes", 60), body["capacity"],
+                          utcnow())
 
 
 def open_slot(body: dict, principal: Principal) -> dict:
@@ -82,7 +81,7 @@ def open_slot(body: dict, principal: Principal) -> dict:
         raise validation_problem([{"field": "start", "message": "must be in the future"}])
     document = _slot_document(body["clinic"], body.get("packageId"), start, body)
     try:
-        Slot._get_collection().insert_one(document)
+        store.insert_slot(document)
     except DuplicateKeyError:
         raise Problem(409, "SLOT_EXISTS", "The clinic already has a slot for this package at this time.") from None
     return document
@@ -110,7 +109,7 @@ def open_slots_bulk(body: dict, principal: Principal) -> tuple[list[dict], int]:
     created = []
     for document in documents:
         try:
-            Slot._get_collection().insert_one(document)
+            store.insert_slot(document)
             created.append(document)
         except DuplicateKeyError:
             pass
@@ -118,28 +117,36 @@ def open_slots_bulk(body: dict, principal: Principal) -> tuple[list[dict], int]:
 
 
 def close_slot(slot_id: str, principal: Principal) -> dict:
-    slot = Slot._get_collection().find_one({"_id": object_id(slot_id, "slot")})
+    oid = object_id(slot_id, "slot")
+    slot = store.slot_by_id(oid)
     if slot is None:
         raise not_found("slot", slot_id)
     _require_clinic(principal, slot["clinic"])
-    return Slot._get_collection().find_one_and_update({"_id": slot["_id"]}, {"$set": {"status": "CLOSED"}},
-                                                      return_document=ReturnDocument.AFTER)
+    return store.close_slot(oid)
+
+
+def _free_slots(offers: list[str], start: datetime, end: datetime) -> list[dict]:
+    """Open slots with a free seat of these offers starting in (start, end), by start: one query."""
+    weeks = store.weeks_between(start, end)
+    found = store.bookable_slots([f"{offer}:{week}" for offer in offers for week in weeks])
+    return sorted((slot for slot in found if start < _aware(slot["start"]) < end and slot["free"] > 0),
+                  key=lambda slot: (slot["start"], str(slot["_id"])))
 
 
 def availability(query: dict) -> list[dict]:
     """Open slots with a free seat, from the later of ``from`` and the minimum notice to the
     end of ``to`` (Seoul dates), for the package and for any package of the clinic."""
-    start = max(datetime.combine(date.fromisoformat(query["from"]), time(), SEOUL), booking_cutoff())
-    end = datetime.combine(date.fromisoformat(query["to"]) + timedelta(days=1), time(), SEOUL)
+    first, last = date.fromisoformat(query["from"]), date.fromisoformat(query["to"])
+    horizon = datetime.now(SEOUL).date() + timedelta(days=MAX_RANGE_DAYS)
+    if (last - first).days > MAX_RANGE_DAYS or last > horizon:
+        raise validation_problem([{"field": "to", "message": f"at most {MAX_RANGE_DAYS} days after 'from' and after today"}])
+    start = max(datetime.combine(first, time(), SEOUL), booking_cutoff())
+    end = datetime.combine(last + timedelta(days=1), time(), SEOUL)
     if end <= start:
         return []
-    packages = [None] + ([query["packageId"]] if "packageId" in query else [])
     clinic = query.get("clinic") or clinic_of_package(query["packageId"])
-    slots = Slot._get_collection().find(
-        {"clinic": clinic, "start": {"$gte": start, "$lt": end}, "package_id": {"$in": packages},
-         "status": "OPEN"}).sort("start", 1)
-    free = [slot for slot in slots if slot["booked"] < slot["capacity"]]
-    return free[: query.get("limit", 200)]
+    offers = [store.offer(clinic, None)] + ([store.offer(clinic, query["packageId"])] if "packageId" in query else [])
+    return _free_slots(offers, start - timedelta(microseconds=1), end)[: query.get("limit", 200)]
 
 
 def clinic_of_package(package_id: str) -> str:
@@ -151,72 +158,79 @@ def clinic_of_package(package_id: str) -> str:
     return answer.json()["clinic"]
 
 
+# How far ahead the next free slot is looked for, in widening windows of Seoul weeks: most
+# packages have one within two weeks, so most pages cost one query whatever their size.
+NEXT_FREE_WINDOWS = (2, 6, 14, 30, 60)
+
+
 def next_free(packages: list[dict]) -> list[dict | None]:
     """For each {packageId, clinic}: its earliest bookable slot (its own or the clinic's any-package ones)."""
     cutoff = booking_cutoff()
-    found = []
-    for wanted in packages:
-        candidates = Slot._get_collection().find(
-            {"clinic": wanted["clinic"], "start": {"$gt": cutoff}, "package_id": {"$in": [None, wanted["packageId"]]},
-             "status": "OPEN", "$expr": {"$lt": ["$booked", "$capacity"]}}).sort("start", 1).limit(1)
-        found.append(next(iter(candidates), None))
+    found: list[dict | None] = [None] * len(packages)
+    offers = [(store.offer(p["clinic"], None), store.offer(p["clinic"], p["packageId"])) for p in packages]
+    waiting = list(range(len(packages)))
+    searched_until = cutoff
+    for weeks in NEXT_FREE_WINDOWS:
+        if not waiting:
+            break
+        until = cutoff + timedelta(weeks=weeks)
+        slots = _free_slots(sorted({o for i in waiting for o in offers[i]}), searched_until, until)
+        for index in list(waiting):
+            first = next((slot for slot in slots if slot["slot_key"].rsplit(":", 1)[0] in offers[index]), None)
+            if first is not None:
+                found[index] = first
+                waiting.remove(index)
+        searched_until = until - timedelta(microseconds=1)
     return found
 
 
 # -- the seat ------------------------------------------------------------------------------------
 
 def take_seat(slot_id: ObjectId, cutoff: datetime, reference: str) -> dict | None:
-    """One seat of an open, future slot for ``reference``, or None: a single guarded update, never
-    read-check-write. A seat the reference already holds (an earlier attempt that died) is its seat."""
-    slots = Slot._get_collection()
-    taken = slots.find_one_and_update(
-        {"_id": slot_id, "status": "OPEN", "start": {"$gt": cutoff}, "holders": {"$ne": reference},
-         "$expr": {"$lt": ["$booked", "$capacity"]}},
-        {"$inc": {"booked": 1}, "$push": {"holders": reference}}, return_document=ReturnDocument.AFTER)
-    return taken or slots.find_one({"_id": slot_id, "holders": reference})
+    """One seat of an open, future slot for ``reference``, or None. A seat the reference already
+    holds (an earlier attempt that died) is its seat."""
+    taken = store.take_seat(slot_id, cutoff, reference)
+    if taken is not None:
+        return taken
+    slot = store.slot_by_id(slot_id)
+    return slot if slot is not None and reference in slot["holders"] else None
 
 
 def give_seat_back(slot_id: ObjectId | str, reference: str) -> None:
-    """Free the seat ``reference`` holds, if it holds one: giving it back twice frees it once."""
-    Slot._get_collection().update_one({"_id": ObjectId(slot_id), "holders": reference},
-                                      {"$inc": {"booked": -1}, "$pull": {"holders": reference}})
+    store.give_seat_back(ObjectId(slot_id), reference)
 
 
 def hold_seat(slot_id: ObjectId, reference: str) -> None:
     """Record, before the seat is taken, that ``reference`` is taking one; the sweeper reclaims the
     seat if no booking is recorded before the hold expires."""
-    expires = utcnow() + timedelta(seconds=current_app.config["SETTINGS"].seat_hold_seconds)
-    SeatHold._get_collection().replace_one({"_id": reference}, {"slot_id": str(slot_id), "expires_at": expires}, upsert=True)
+    store.put_hold(reference, slot_id, utcnow() + timedelta(seconds=current_app.config["SETTINGS"].seat_hold_seconds))
 
 
 def release_hold(reference: str) -> None:
-    SeatHold._get_collection().delete_one({"_id": reference})
+    store.drop_hold(reference)
 
 
 def sweep(now: datetime | None = None, hold_seconds: int = 120, batch: int = 500) -> dict:
     """Give back the seats of bookings that were never recorded or were cancelled by a process that
     died before giving the seat back. Every step is guarded, so sweepers may run anywhere, at once."""
     now = now or utcnow()
-    holds, bookings = SeatHold._get_collection(), Booking._get_collection()
     reclaimed = released = 0
-    for hold in list(holds.find({"expires_at": {"$lt": now}}).limit(batch)):
-        # Claim it (a sweeper that dies here leaves it to expire again), then settle it.
-        if holds.find_one_and_update({"_id": hold["_id"], "expires_at": hold["expires_at"]},
-                                     {"$set": {"expires_at": now + timedelta(seconds=hold_seconds)}}) is None:
+    for hold in store.expired_holds(now, batch):
+        if not store.claim_hold(hold, now + timedelta(seconds=hold_seconds)):
             continue
-        if bookings.find_one({"reference": hold["_id"]}, {"_id": 1}) is None:
+        if store.booking_by_reference(hold["_id"], {"_id": 1}) is None:
             give_seat_back(hold["slot_id"], hold["_id"])
             reclaimed += 1
-        holds.delete_one({"_id": hold["_id"]})
-    for booking in list(bookings.find({"seat_release_pending": True}, {"reference": 1, "slot_id": 1}).limit(batch)):
+        store.drop_hold(hold["_id"])
+    for booking in store.pending_releases(batch):
         give_seat_back(booking["slot_id"], booking["reference"])
-        bookings.update_one({"_id": booking["_id"]}, {"$unset": {"seat_release_pending": ""}})
+        store.seat_released(booking["_id"])
         released += 1
     return {"reclaimed": reclaimed, "released": released}
 
 
 def why_no_seat(slot_id: ObjectId, cutoff: datetime) -> Problem:
-    slot = Slot._get_collection().find_one({"_id": slot_id})
+    slot = store.slot_by_id(slot_id)
     if slot is None:
         return Problem(422, "UNKNOWN_SLOT", "No such slot.", errors=[{"field": "slotId", "message": "unknown slot"}])
     if slot["status"] != "OPEN":
@@ -290,8 +304,8 @@ def create_booking(body: dict, principal: Principal, token: str, reference: str)
     it back. ``reference`` is the idempotency claim's, so a retry after a crash is the same booking."""
     check_patient(body["patient"])
     slot_id = object_id(body["slotId"], "slot")
-    recorded = Booking._get_collection().find_one({"reference": reference, **scope(principal)})
-    if recorded is not None:  # an earlier attempt recorded it, then died before answering
+    recorded = store.booking_by_reference(reference)
+    if recorded is not None and visible_to(recorded, principal):  # an earlier attempt recorded it, then died
         return recorded
     lock = {"bookingReference": reference}
     quote = _packages_call("POST", f"/quotes/{body['quoteId']}/lock", token, lock)
@@ -299,7 +313,7 @@ def create_booking(body: dict, principal: Principal, token: str, reference: str)
     try:
         package = quote["package"]
         warnings = screen(package["screeningRules"], body["patient"])
-        slot = Slot._get_collection().find_one({"_id": slot_id}, {"clinic": 1, "package_id": 1})
+        slot = store.slot_by_id(slot_id)
         if slot is not None and (slot["clinic"] != quote["clinic"] or slot["package_id"] not in (None, quote["packageId"])):
             raise Problem(422, "SLOT_NOT_FOR_PACKAGE", "The slot is not open for this package.",
                           errors=[{"field": "slotId", "message": "belongs to another clinic or package"}])
@@ -322,7 +336,7 @@ def create_booking(body: dict, principal: Principal, token: str, reference: str)
             "history": [{"from": None, "to": "PENDING", "at": now, "by": principal.subject, "reason": None}],
             "refund": None, "created_at": now, "updated_at": now, "created_key": f"{now.isoformat()}:{reference}",
         }
-        Booking._get_collection().insert_one(document)
+        store.insert_booking(document)
         release_hold(reference)
         return document
     except BaseException:
@@ -347,10 +361,14 @@ def scope(principal: Principal) -> dict:
     return {}
 
 
+def visible_to(booking: dict, principal: Principal) -> bool:
+    return all(booking.get(field) == value for field, value in scope(principal).items())
+
+
 def find_booking(reference: str, principal: Principal) -> dict:
     """A booking the caller may see; any other is 404, so references reveal nothing."""
-    doc = Booking._get_collection().find_one({"reference": reference, **scope(principal)})
-    if doc is None:
+    doc = store.booking_by_reference(reference)
+    if doc is None or not visible_to(doc, principal):
         raise not_found("booking", reference)
     return doc
 
@@ -380,16 +398,13 @@ def transition(reference: str, target: str, principal: Principal, reason: str | 
     if target == "CANCELLED":
         changes["refund"] = refund_for(current, now)
         changes["seat_release_pending"] = True
-    updated = Booking._get_collection().find_one_and_update(
-        {"_id": current["_id"], "status": {"$in": list(sources)}},
-        {"$set": changes, "$push": {"history": {"from": current["status"], "to": target, "at": now,
-                                                "by": principal.subject, "reason": reason}}},
-        return_document=ReturnDocument.AFTER)
+    entry = {"from": current["status"], "to": target, "at": now, "by": principal.subject, "reason": reason}
+    updated = store.change_booking(current["_id"], list(sources), changes, entry)
     if updated is None:
-        latest = Booking._get_collection().find_one({"_id": current["_id"]}, {"status": 1})
+        latest = store.booking_by_reference(reference, {"status": 1})
         raise Problem(409, "INVALID_TRANSITION", f"A {latest['status']} booking cannot become {target}.")
     if target == "CANCELLED":
         failpoint("bookings.after_cancel")
         give_seat_back(updated["slot_id"], updated["reference"])
-        Booking._get_collection().update_one({"_id": updated["_id"]}, {"$unset": {"seat_release_pending": ""}})
+        store.seat_released(updated["_id"])
     return updated

@@ -13,13 +13,12 @@ import hashlib
 import json
 from datetime import timedelta
 
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from services.common.clock import utcnow
 from services.common.errors import Problem
 
-from .models import IdempotencyKey
+from . import store
 
 LEASE = timedelta(seconds=30)
 KEEP = timedelta(hours=24)
@@ -32,24 +31,22 @@ def request_hash(body: dict) -> str:
 def begin(key: str, digest: str, new_reference) -> dict:
     """Claim ``key`` for this request (an IN_FLIGHT claim with its ``reference``), or return the
     stored first answer to replay (state DONE)."""
-    keys = IdempotencyKey._get_collection()
     now = utcnow()
     claim = {"_id": key, "request_hash": digest, "state": "IN_FLIGHT", "reference": new_reference(), "lease_until": now + LEASE,
              "created_at": now, "expires_at": now + KEEP}
     try:
-        keys.insert_one(claim)
+        store.insert_key(claim)
         return claim
     except DuplicateKeyError:
         pass
-    existing = keys.find_one({"_id": key})
+    existing = store.key_by_id(key)
     if existing is None:  # expired in between
         return begin(key, digest, new_reference)
     if existing["request_hash"] != digest:
         raise Problem(422, "IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with another request body.")
     if existing["state"] == "DONE":
         return existing
-    taken = keys.find_one_and_update({"_id": key, "state": "IN_FLIGHT", "lease_until": {"$lt": now}},
-                                     {"$set": {"lease_until": now + LEASE}}, return_document=ReturnDocument.AFTER)
+    taken = store.take_over_key(key, now, now + LEASE)
     if taken is None:
         raise Problem(409, "IDEMPOTENCY_KEY_IN_FLIGHT", "A request with this Idempotency-Key is still running; retry shortly.",
                       headers={"Retry-After": "1"})
@@ -57,10 +54,9 @@ def begin(key: str, digest: str, new_reference) -> dict:
 
 
 def finish(key: str, status: int, body: dict) -> None:
-    IdempotencyKey._get_collection().update_one(
-        {"_id": key}, {"$set": {"state": "DONE", "response_status": status, "response_body": body}})
+    store.finish_key(key, status, body)
 
 
 def abandon(key: str) -> None:
     """Release a claim whose request failed for a reason a retry may not meet (5xx)."""
-    IdempotencyKey._get_collection().delete_one({"_id": key, "state": "IN_FLIGHT"})
+    store.abandon_key(key)

@@ -30,6 +30,8 @@ class Slot(Document):
             # One slot per clinic, package (or none: any package) and start; bulk opening relies on it.
             {"fields": ["clinic", "package_id", "start"], "unique": True, "name": "clinic_package_start"},
             {"fields": ["clinic", "start"], "name": "clinic_start"},
+            # Open slots with a free seat, by offer and Seoul week (see store.py).
+            {"fields": ["bookable"], "name": "bookable"},
         ],
     }
     clinic = StringField(required=True)
@@ -38,8 +40,11 @@ class Slot(Document):
     duration_minutes = IntField(required=True, default=60, min_value=15)
     capacity = IntField(required=True, min_value=1)
     booked = IntField(required=True, default=0, min_value=0)
+    free = IntField(required=True, min_value=0)   # capacity - booked, kept by the same update as booked
     holders = ListField(StringField())          # the booking references holding its seats
     status = StringField(required=True, choices=("OPEN", "CLOSED"), default="OPEN")
+    slot_key = StringField(required=True)       # "<clinic>:<package id or *>:<Seoul ISO week>"
+    bookable = StringField()                    # slot_key while open with a free seat, else absent
     created_at = DateTimeField(default=utcnow)
 
 
@@ -50,8 +55,14 @@ class Booking(Document):
         "auto_create_index": False,
         "indexes": [
             {"fields": ["reference"], "unique": True},
+            # Every list filter (the caller's scope, then clinic and status) with the sort key last.
             {"fields": ["agency", "created_key"], "name": "agency"},
+            {"fields": ["agency", "clinic", "created_key"], "name": "agency_clinic"},
+            {"fields": ["agency", "status", "created_key"], "name": "agency_status"},
+            {"fields": ["agency", "clinic", "status", "created_key"], "name": "agency_clinic_status"},
             {"fields": ["clinic", "created_key"], "name": "clinic"},
+            {"fields": ["clinic", "status", "created_key"], "name": "clinic_status"},
+            {"fields": ["status", "created_key"], "name": "status"},
             {"fields": ["created_key"], "name": "by_created"},
             {"fields": ["slot_id"], "name": "slot"},
             {"fields": ["seat_release_pending"], "name": "seat_release", "sparse": True},

@@ -9,10 +9,9 @@ import json
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from pymongo import UpdateOne
-
 from services.common.clock import utcnow
 
+from . import store
 from .domain import SEOUL
 from .models import Booking, IdempotencyKey, SeatHold, Slot
 
@@ -20,16 +19,10 @@ SEED = Path(__file__).resolve().parents[2] / "seed" / "bookings"
 
 
 def ensure_indexes() -> None:
+    """The indexes, and slots written before seats were counted in ``free`` brought up to date."""
     for model in (Slot, Booking, SeatHold, IdempotencyKey):
         model.ensure_indexes()
-
-
-def _open(slots: list[dict]) -> int:
-    if not slots:
-        return 0
-    operations = [UpdateOne({"clinic": s["clinic"], "package_id": s["package_id"], "start": s["start"]},
-                            {"$setOnInsert": s}, upsert=True) for s in slots]
-    return Slot._get_collection().bulk_write(operations, ordered=False).upserted_count
+    store.migrate_slots()
 
 
 def slots_from_rule(rule: dict, clinic: str, first: date, package_id: str | None = None) -> list[dict]:
@@ -43,9 +36,8 @@ def slots_from_rule(rule: dict, clinic: str, first: date, package_id: str | None
         for at in rule["times"]:
             start = datetime.combine(day, time.fromisoformat(at), SEOUL)
             if start > now:
-                slots.append({"clinic": clinic, "package_id": package_id, "start": start.astimezone(now.tzinfo),
-                              "duration_minutes": rule["durationMinutes"], "capacity": rule["capacity"], "booked": 0,
-                              "status": "OPEN", "created_at": now})
+                slots.append(store.new_slot(clinic, package_id, start.astimezone(now.tzinfo), rule["durationMinutes"],
+                                            rule["capacity"], now))
     return slots
 
 
@@ -54,7 +46,7 @@ def load_seed() -> dict[str, int]:
     rules = json.loads((SEED / "slots.json").read_text(encoding="utf-8"))
     today = datetime.now(SEOUL).date()
     slots = [slot for clinic, rule in rules["clinics"].items() for slot in slots_from_rule(rule, clinic, today)]
-    return {"slots": _open(slots)}
+    return {"slots": store.insert_missing_slots(slots)}
 
 
 def load_synthetic(count: int) -> int:
@@ -68,4 +60,4 @@ def load_synthetic(count: int) -> int:
     while len(slots) < count:
         slots += slots_from_rule(rule, f"synthetic-clinic-{clinic:05d}", first)
         clinic += 1
-    return _open(slots[:count])
+    return store.insert_missing_slots(slots[:count])

@@ -1,15 +1,15 @@
 """Catalogue HTTP API: clinics, procedures and scar types."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 
 from services.common.errors import not_found
 from services.common.localization import negotiate_language
-from services.common.pagination import DEFAULT_LIMIT, Sort, batch_response, paginate
+from services.common.pagination import batch_ids, batch_response
+from services.common.readmodel import read_model
 from services.common.validation import contract, if_match_version
 
-from . import domain, render
-from .models import Clinic, Procedure, ScarType
+from . import domain, render, store
 
 bp = Blueprint("catalogue", __name__)
 
@@ -28,13 +28,9 @@ def _etagged(body: dict, version: int):
 def list_clinics(query):
     lang = negotiate_language(query.get("lang"))
     today = domain.seoul_today()
-    collection = Clinic._get_collection()
     if "ids" in query:
-        return jsonify(batch_response(query, collection, "slug", lambda doc: render.clinic(doc, lang, today),
-                                      domain.CLINIC_PROJECTION))
-    page = paginate(collection, domain.clinic_filter(query), domain.clinic_sort(query),
-                    limit=query.get("limit", DEFAULT_LIMIT), cursor=query.get("cursor"), projection=domain.CLINIC_PROJECTION,
-                    with_total=query.get("total", False))
+        return jsonify(batch_response(store.clinics_by_slug(batch_ids(query)), lambda doc: render.clinic(doc, lang, today)))
+    page = domain.clinic_search(query, read_model("clinics"), current_app.config["SETTINGS"].read_model_wait_seconds)
     return jsonify(page.to_json(lambda doc: render.clinic(doc, lang, today)))
 
 
@@ -42,7 +38,7 @@ def list_clinics(query):
 @contract(summary="One clinic by slug.", query="catalogue/item-query", response="catalogue/clinic",
           errors=(404,), tags=("clinics",))
 def get_clinic(slug, query):
-    doc = Clinic._get_collection().find_one({"slug": slug}, domain.CLINIC_PROJECTION)
+    doc = store.clinic_by_slug(slug)
     if doc is None:
         raise not_found("clinic", slug)
     return _etagged(render.clinic(doc, negotiate_language(query.get("lang")), domain.seoul_today()), doc["version"])
@@ -72,32 +68,21 @@ def update_clinic(slug, body, principal):
 
 # -- procedures and scar types ---------------------------------------------------------------
 
-PROCEDURE_SORT = Sort("code", 1)
-
-
 @bp.get("/procedures")
 @contract(summary="The procedures and treatments of the knowledge base, or a batch of them by code (ids=).",
           query="catalogue/procedure-list-query", response="catalogue/procedure-page", tags=("procedures",))
 def list_procedures(query):
     lang = negotiate_language(query.get("lang"))
-    collection = Procedure._get_collection()
     if "ids" in query:
-        return jsonify(batch_response(query, collection, "code", lambda doc: render.procedure(doc, lang)))
-    find_filter = {}
-    if "category" in query:
-        find_filter["category"] = {"$in": query["category"]}
-    if "scarType" in query:
-        find_filter["indications"] = {"$in": query["scarType"]}
-    page = paginate(collection, find_filter, PROCEDURE_SORT, limit=query.get("limit", DEFAULT_LIMIT),
-                    cursor=query.get("cursor"), with_total=query.get("total", False))
-    return jsonify(page.to_json(lambda doc: render.procedure(doc, lang)))
+        return jsonify(batch_response(store.procedures_by_code(batch_ids(query)), lambda doc: render.procedure(doc, lang)))
+    return jsonify(domain.procedure_search(query).to_json(lambda doc: render.procedure(doc, lang)))
 
 
 @bp.get("/procedures/<code>")
 @contract(summary="One procedure by code.", query="catalogue/item-query", response="catalogue/procedure",
           errors=(404,), tags=("procedures",))
 def get_procedure(code, query):
-    doc = Procedure._get_collection().find_one({"code": code})
+    doc = store.procedure_by_code(code)
     if doc is None:
         raise not_found("procedure", code)
     return jsonify(render.procedure(doc, negotiate_language(query.get("lang"))))
@@ -108,15 +93,14 @@ def get_procedure(code, query):
           tags=("scar types",))
 def list_scar_types(query):
     lang = negotiate_language(query.get("lang"))
-    docs = ScarType._get_collection().find({}).sort("order", 1)
-    return jsonify(items=[render.scar_type(doc, lang) for doc in docs])
+    return jsonify(items=[render.scar_type(doc, lang) for doc in store.all_scar_types()])
 
 
 @bp.get("/scar-types/<code>")
 @contract(summary="One scar type by code.", query="catalogue/item-query", response="catalogue/scar-type",
           errors=(404,), tags=("scar types",))
 def get_scar_type(code, query):
-    doc = ScarType._get_collection().find_one({"code": code})
+    doc = store.scar_type_by_code(code)
     if doc is None:
         raise not_found("scar type", code)
     return jsonify(render.scar_type(doc, negotiate_language(query.get("lang"))))

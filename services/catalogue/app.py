@@ -4,6 +4,7 @@ from __future__ import annotations
 from services.common.app import create_service_app
 from services.common.config import Settings, from_env
 
+from . import store
 from .api import bp
 
 
@@ -13,4 +14,5 @@ def create_app(settings: Settings | None = None):
         title="ClinicBridge catalogue",
         description="Clinics, procedures and scar types for acne-scar treatment in Korea.",
         blueprints=[bp],
+        read_models={"clinics": store.clinics_model},
     )

@@ -4,15 +4,18 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from mongoengine import NotUniqueError
 from mongoengine import ValidationError as ModelValidationError
 
 from services.common.errors import Problem, not_found, validation_problem
-from services.common.pagination import Sort
+from pymongo.errors import DuplicateKeyError
+
+from services.common.pagination import DEFAULT_LIMIT, Page, Sort
+from services.common.readmodel import ReadModel
 from services.common.tokens import Principal
 from services.common.wire import model_fields
 
-from .models import Clinic, Procedure, query_terms, utcnow
+from . import store
+from .models import Clinic, query_terms, utcnow
 
 SEOUL = ZoneInfo("Asia/Seoul")
 
@@ -24,60 +27,54 @@ SORTS = {
     "updatedAt": Sort("updated_key", 1),
     "-updatedAt": Sort("updated_key", -1),
 }
-# Stored but never served: derived fields for indexes.
-CLINIC_PROJECTION = {"search_terms": 0, "language_keys": 0, "name_key": 0, "district_key": 0, "updated_key": 0}
+PROCEDURE_SORT = Sort("code", 1)
 
 
 def seoul_today() -> str:
     return datetime.now(SEOUL).date().isoformat()
 
 
-def procedures_for_scar_type(scar_type: str) -> list[str]:
-    return [p.code for p in Procedure.objects(indications=scar_type).only("code")]
-
-
-def clinic_filter(query: dict) -> dict:
-    """The Mongo filter for the allow-listed filters in ``query``; each one has an index.
-
-    Values reach the database only as equality or range operands of fields chosen here;
-    the schema has already checked each one's type and pattern. The filter is one flat
-    document (``$and`` only where a field is constrained twice), its conditions inserted
-    from the usually most selective to the least. MongoDB's planner picks among the
-    indexes whatever the order; SecantusDB serves a filter from an index when its fields
-    are exactly one index's, and otherwise scans, testing the conditions in this order.
-    """
-    flat: dict = {}
-    extra: list[dict] = []
+def clinic_search(query: dict, clinics: ReadModel, wait_seconds: float) -> Page:
+    """A page of clinics from the read model. Every filter is allow-listed into tokens (a clinic
+    must hold one of each set) or the accreditation test; the schema has checked every value."""
+    where: list[set] = []
     if query.get("q"):
         terms = query_terms(query["q"])
         if not terms:
             raise validation_problem([{"field": "q", "message": "needs at least one letter or digit"}])
-        flat["search_terms"] = terms[0] if len(terms) == 1 else {"$all": terms}
+        where += [{("term", term)} for term in terms]
     if "district" in query:
-        districts = query["district"]
-        flat["district"] = districts[0] if len(districts) == 1 else {"$in": districts}
-    # One equality per procedure code rather than $all: the same meaning in MongoDB, and
-    # SecantusDB 0.7.0b3 matches nothing for $all on a path through embedded documents.
-    procedure_conditions = [{"procedures.code": code} for code in query.get("procedure", [])]
+        where.append({("district", district) for district in query["district"]})
+    where += [{("procedure", code)} for code in query.get("procedure", [])]
     if "scarType" in query:
-        procedure_conditions.append({"procedures.code": {"$in": procedures_for_scar_type(query["scarType"])}})
-    if procedure_conditions:
-        flat.update(procedure_conditions[0])
-        extra += procedure_conditions[1:]
-    if "service" in query:
-        services = query["service"]
-        flat["international_services"] = services[0] if len(services) == 1 else {"$all": services}
+        where.append({("procedure", code) for code in store.procedure_codes_for(query["scarType"])})
+    where += [{("service", code)} for code in query.get("service", [])]
     if "language" in query:
-        flat["language_keys"] = f"{query.get('languageLevel', 'any')}:{query['language']}"
+        where.append({("language", f"{query.get('languageLevel', 'any')}:{query['language']}")})
     if "kind" in query:
-        flat["kind"] = query["kind"]
-    if query.get("accredited") is True:
-        flat["accreditations.expires_on"] = {"$gte": seoul_today()}
-    elif query.get("accredited") is False:
-        flat["accreditations.expires_on"] = {"$not": {"$gte": seoul_today()}}
-    if extra:
-        flat["$and"] = extra
-    return flat
+        where.append({("kind", query["kind"])})
+    test = None
+    if "accredited" in query:
+        today, wanted = seoul_today(), query["accredited"]
+        test = lambda latest_expiry: (latest_expiry >= today) == wanted  # noqa: E731
+    return clinics.require(wait_seconds).page(where, test, clinic_sort(query), limit=query.get("limit", DEFAULT_LIMIT), cursor=query.get("cursor"),
+                        with_total=query.get("total", False))
+
+
+def procedure_search(query: dict) -> Page:
+    """A page of the knowledge base's procedures, filtered by category and indication."""
+    where = []
+    if "category" in query:
+        where.append({("category", code) for code in query["category"]})
+    if "scarType" in query:
+        where.append({("scarType", code) for code in query["scarType"]})
+    model = ReadModel.of(store.all_procedures(), _describe_procedure, ("code",))
+    return model.page(where, None, PROCEDURE_SORT, limit=query.get("limit", DEFAULT_LIMIT), cursor=query.get("cursor"),
+                      with_total=query.get("total", False))
+
+
+def _describe_procedure(doc: dict) -> tuple[list, None]:
+    return [("category", doc["category"])] + [("scarType", code) for code in doc.get("indications", [])], None
 
 
 def clinic_sort(query: dict) -> Sort:
@@ -95,7 +92,7 @@ def _check_procedures(body: dict) -> None:
         if code in seen:
             errors.append({"field": f"procedures[{index}].code", "message": f"{code} is listed twice"})
         seen.add(code)
-    known = {p.code for p in Procedure.objects(code__in=list(seen)).only("code")} if seen else set()
+    known = {doc["code"] for doc in store.procedures_by_code(sorted(seen)) if doc} if seen else set()
     for index, code in enumerate(offered):
         if code not in known:
             errors.append({"field": f"procedures[{index}].code", "message": f"unknown procedure {code}"})
@@ -112,11 +109,14 @@ def create_clinic(body: dict) -> Clinic:
     _check_procedures(body)
     clinic = Clinic(**model_fields(Clinic, body))
     try:
-        clinic.save(force_insert=True)
+        clinic.validate()  # also derives the search and language keys
+        document = clinic.to_mongo().to_dict()
+        store.insert_clinic(document)
     except ModelValidationError as exc:
         raise _model_problem(exc) from None
-    except NotUniqueError:
+    except DuplicateKeyError:
         raise Problem(409, "ALREADY_EXISTS", f"A clinic with slug {body['slug']!r} already exists.") from None
+    clinic.id = document["_id"]
     return clinic
 
 
@@ -130,9 +130,10 @@ def update_clinic(slug: str, patch: dict, principal: Principal, expected_version
         if restricted:
             raise Problem(403, "FORBIDDEN_FIELD", "Only a platform admin may change these fields.",
                           errors=[{"field": field, "message": "platform admins only"} for field in restricted])
-    clinic = Clinic.objects(slug=slug).first()
-    if clinic is None:
+    found = store.clinic_by_slug(slug)
+    if found is None:
         raise not_found("clinic", slug)
+    clinic = Clinic._from_son(found)
     if expected_version is not None and clinic.version != expected_version:
         raise Problem(412, "VERSION_MISMATCH", f"The clinic is at version {clinic.version}, not {expected_version}.")
     _check_procedures(patch)
@@ -147,8 +148,7 @@ def update_clinic(slug: str, patch: dict, principal: Principal, expected_version
     document = clinic.to_mongo().to_dict()
     document.pop("_id", None)
     document["version"] = read_version + 1
-    changed = Clinic._get_collection().update_one({"slug": slug, "version": read_version}, {"$set": document})
-    if changed.matched_count == 0:
+    if not store.replace_clinic(slug, read_version, document):
         raise Problem(409, "CONCURRENT_UPDATE", "The clinic changed while this update was applied; read it again and retry.")
     clinic.version = read_version + 1
     return clinic

@@ -59,7 +59,7 @@ def query_terms(text: str) -> list[str]:
 
 class ScarType(Document):
     meta = {"db_alias": ALIAS, "collection": "scar_types", "auto_create_index": False,
-            "indexes": [{"fields": ["code"], "unique": True}]}
+            "indexes": [{"fields": ["code"], "unique": True}, "order"]}
     code = StringField(required=True, choices=SCAR_TYPES)
     family = StringField(required=True, choices=("ATROPHIC", "RAISED", "PIGMENT"))
     order = IntField(required=True)

@@ -9,11 +9,11 @@ import json
 import random
 from pathlib import Path
 
-from pymongo import UpdateOne
 
 from services.common.validation import validate
 from services.common.wire import model_fields
 
+from . import store
 from .models import Clinic, Procedure, ScarType
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed" / "catalogue"
@@ -26,15 +26,13 @@ def ensure_indexes() -> None:
 
 def _insert_missing(model, key: str, documents: list) -> int:
     """Insert each document whose ``key`` is not stored yet; returns how many were inserted."""
-    operations = []
+    raws = []
     for document in documents:
         document.validate()
         raw = document.to_mongo().to_dict()
         raw.pop("_id", None)
-        operations.append(UpdateOne({key: raw[key]}, {"$setOnInsert": raw}, upsert=True))
-    if not operations:
-        return 0
-    return model._get_collection().bulk_write(operations, ordered=False).upserted_count
+        raws.append(raw)
+    return store.insert_missing(model, key, raws)
 
 
 def _read(name: str) -> list:
@@ -86,7 +84,7 @@ def synthetic_clinic(index: int, procedure_codes: list[str], rng: random.Random)
 def load_synthetic(count: int, seed: int = 7) -> int:
     ensure_indexes()
     rng = random.Random(seed)
-    codes = [p.code for p in Procedure.objects(category__nin=["TOPICAL", "ORAL"]).only("code")] or ["MICRONEEDLING", "TCA_CROSS"]
+    codes = [p["code"] for p in store.all_procedures() if p["category"] not in ("TOPICAL", "ORAL")] or ["MICRONEEDLING", "TCA_CROSS"]
     inserted = 0
     for start in range(1, count + 1, 1000):
         batch = [synthetic_clinic(i, codes, rng) for i in range(start, min(start + 1000, count + 1))]

@@ -1,7 +1,7 @@
 """The app factory every service uses: settings, logs, request ids, errors, database, health, OpenAPI."""
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Callable, Iterable
 
 from flask import Blueprint, Flask, current_app, jsonify
 
@@ -11,6 +11,7 @@ from .db import connect_database, ping
 from .errors import Problem, register_error_handlers
 from .observability import configure_logging, init_request_ids
 from .openapi import build_openapi
+from .readmodel import ReadModel
 from .validation import contract
 
 
@@ -51,7 +52,10 @@ def create_service_app(
     title: str,
     description: str,
     blueprints: Iterable[Blueprint],
+    read_models: dict[str, Callable[[], ReadModel]] | None = None,
 ) -> Flask:
+    """``read_models``: name -> factory of the service's read models; each starts on its first use,
+    or at once in a served process (``start_read_models`` from the service's ``wsgi``)."""
     app = Flask(settings.service)
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
@@ -64,7 +68,20 @@ def create_service_app(
     # token is a 401, never silently an anonymous request.
     app.before_request(_check_credentials)
     connect_database(settings)
+    app.extensions["read_models"] = {name: make() for name, make in (read_models or {}).items()}
     app.register_blueprint(_health_blueprint(title, description))
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     return app
+
+
+def start_read_models(app: Flask) -> Flask:
+    """Start loading every read model now, so the first listing does not wait for it."""
+    for model in app.extensions["read_models"].values():
+        model.start()
+    return app
+
+
+def stop_read_models(app: Flask) -> None:
+    for model in app.extensions.get("read_models", {}).values():
+        model.stop()

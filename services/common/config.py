@@ -34,6 +34,7 @@ class Settings:
     quote_ttl_minutes: int = 24 * 60
     min_notice_hours: int = 24
     seat_hold_seconds: int = 120        # a booking in progress holds its seat this long; past it the sweeper reclaims it
+    read_model_wait_seconds: float = 10.0  # how long a listing waits for its read model to load before a 503
     service_urls: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -67,6 +68,7 @@ def from_env(service: str) -> Settings:
         quote_ttl_minutes=_int("QUOTE_TTL_MINUTES", 24 * 60),
         min_notice_hours=_int("MIN_NOTICE_HOURS", 24),
         seat_hold_seconds=_int("SEAT_HOLD_SECONDS", 120),
+        read_model_wait_seconds=float(env("READ_MODEL_WAIT_SECONDS", "10")),
         service_urls={
             name: env(f"{name.upper()}_URL", default)
             for name, default in SERVICE_URL_DEFAULTS.items()

@@ -99,26 +99,24 @@ def paginate(
     if projection and all(value == 0 for value in projection.values()):
         for item in items:
             item.pop(sort.field, None)
-    total = collection.count_documents(query) if with_total else None
+    total = None
+    if with_total:  # an empty filter is counted from the collection's metadata, never by reading it
+        total = collection.count_documents(query) if query else collection.estimated_document_count()
     return Page(items=items[:limit], next_cursor=next_cursor, total=total, cursors=cursors)
 
 
-def batch_lookup(collection: Collection, field: str, ids: Iterable[str], projection: dict | None = None) -> list:
-    """Documents whose ``field`` is in ``ids``, in the order asked, ``None`` for unknown ids."""
-    ids = list(ids)
-    if len(ids) > MAX_BATCH:
-        raise Problem(400, "VALIDATION_FAILED", f"At most {MAX_BATCH} ids per lookup.",
-                      errors=[{"field": "ids", "message": f"at most {MAX_BATCH} ids"}])
-    found = {doc[field]: doc for doc in collection.find({field: {"$in": ids}}, projection)}
-    return [found.get(key) for key in ids]
-
-
-def batch_response(query: dict, collection: Collection, field: str, render: Callable[[dict], dict],
-                   projection: dict | None = None) -> dict:
-    """The answer to ``?ids=a,b,c``: items in the order asked, ``null`` for unknown ids.
-    A batch lookup takes no other filter (``lang`` aside)."""
+def batch_ids(query: dict) -> list:
+    """The ids of a ``?ids=a,b,c`` lookup, at most 100. A batch lookup takes no other filter (``lang`` aside)."""
     others = sorted(set(query) - {"ids", "lang"})
     if others:
         raise validation_problem([{"field": name, "message": "cannot be combined with ids"} for name in others])
-    found = batch_lookup(collection, field, query["ids"], projection)
+    ids = list(query["ids"])
+    if len(ids) > MAX_BATCH:
+        raise Problem(400, "VALIDATION_FAILED", f"At most {MAX_BATCH} ids per lookup.",
+                      errors=[{"field": "ids", "message": f"at most {MAX_BATCH} ids"}])
+    return ids
+
+
+def batch_response(found: Iterable[dict | None], render: Callable[[dict], dict | None]) -> dict:
+    """The answer to ``?ids=a,b,c``: items in the order asked, ``null`` for unknown (or unseen) ids."""
     return {"items": [render(doc) if doc else None for doc in found], "nextCursor": None}

@@ -1,15 +1,16 @@
 """Packages HTTP API: packages and their versions, search, exchange rates, quotes."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from services.common.auth import current_principal
 from services.common.localization import negotiate_language
-from services.common.pagination import DEFAULT_LIMIT, batch_response, paginate
+from services.common.pagination import batch_ids, batch_response
+from services.common.readmodel import read_model
 from services.common.validation import contract, if_match_version
 
-from . import domain, render
-from .models import Package, utcnow
+from . import domain, render, store
+from .models import utcnow
 
 bp = Blueprint("packages", __name__)
 
@@ -24,15 +25,11 @@ def _package_response(doc: dict, status: int = 200):
 def _search(query: dict):
     lang = negotiate_language(query.get("lang"))
     principal = current_principal()
-    collection = Package._get_collection()
     if "ids" in query:
         visible = lambda doc: doc["status"] != "DRAFT" or (principal and principal.administers(doc["clinic"]))  # noqa: E731
-        body = batch_response(query, collection, "_id", lambda doc: render.package(doc, lang) if visible(doc) else None,
-                              domain.PACKAGE_PROJECTION)
-        return jsonify(body)
-    page = paginate(collection, domain.package_filter(query, principal), domain.package_sort(query),
-                    limit=query.get("limit", DEFAULT_LIMIT), cursor=query.get("cursor"),
-                    projection=domain.PACKAGE_PROJECTION, with_total=query.get("total", False))
+        found = store.packages_by_id(batch_ids(query))
+        return jsonify(batch_response(found, lambda doc: render.package(doc, lang) if visible(doc) else None))
+    page = domain.search(query, principal, read_model("packages"), current_app.config["SETTINGS"].read_model_wait_seconds)
     return jsonify(page.to_json(lambda doc: render.package(doc, lang)))
 
 
@@ -69,7 +66,7 @@ def create_package(body, principal, query):
 @contract(summary="One package, at its current version.", query="packages/item-query", response="packages/package",
           errors=(404,), tags=("packages",))
 def get_package(package_id, query):
-    return _package_response(domain.find_package(package_id, current_principal(), projection=domain.PACKAGE_PROJECTION))
+    return _package_response(domain.find_package(package_id, current_principal(), projection=store.PACKAGE_PROJECTION))
 
 
 @bp.patch("/packages/<package_id>")

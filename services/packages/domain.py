@@ -7,16 +7,17 @@ from bson import ObjectId
 from bson.errors import InvalidId
 from flask import current_app
 from mongoengine import ValidationError as ModelValidationError
-from pymongo import ReturnDocument
 
 from services.common import money, wire
 from services.common.clients import client_for
 from services.common.db import in_transaction
 from services.common.errors import Problem, not_found, validation_problem
-from services.common.pagination import Sort
+from services.common.pagination import DEFAULT_LIMIT, Page, Sort
+from services.common.readmodel import ReadModel
 from services.common.tokens import Principal
 
-from .models import ALIAS, ExchangeRateTable, Package, PackageVersion, Quote, listing_key, utcnow
+from . import store
+from .models import ALIAS, ExchangeRateTable, Package, Quote, listing_key, utcnow
 
 # Cautions every procedure-less rule falls back to (the catalogue's own texts win).
 DEFAULT_CAUTIONS = {
@@ -32,9 +33,6 @@ SORTS = {
     "sessions": Sort("sessions_key", 1), "-sessions": Sort("sessions_key", -1),
     "updatedAt": Sort("updated_key", 1), "-updatedAt": Sort("updated_key", -1),
 }
-DERIVED = ("listing", "price_key", "price_per_session_key", "downtime_key", "sessions_key", "updated_key",
-           "procedure_codes", "interpreter_languages", "follow_up_kinds")
-PACKAGE_PROJECTION = {field: 0 for field in DERIVED}
 
 
 def object_id(raw: str, kind: str = "package") -> ObjectId:
@@ -167,10 +165,8 @@ def create_package(body: dict, principal: Principal) -> dict:
     document = _validated(package)
 
     def write(session):
-        Package._get_collection().insert_one(document, session=session)
-        PackageVersion._get_collection().insert_one(
-            {"package_id": str(document["_id"]), "version": 1, "document": document, "published": False,
-             "created_at": utcnow()}, session=session)
+        store.insert_package(document, session=session)
+        store.insert_version(str(document["_id"]), document, False, utcnow(), session=session)
 
     in_transaction(ALIAS, write)
     return document
@@ -178,7 +174,7 @@ def create_package(body: dict, principal: Principal) -> dict:
 
 def find_package(package_id: str, principal: Principal | None, *, projection=None) -> dict:
     """A package the caller may see: drafts only for their clinic's admins (404 for others)."""
-    doc = Package._get_collection().find_one({"_id": object_id(package_id)}, projection)
+    doc = store.package_by_id(object_id(package_id), projection)
     if doc is None or (doc["status"] == "DRAFT" and not (principal and principal.administers(doc["clinic"]))):
         raise not_found("package", package_id)
     return doc
@@ -207,13 +203,9 @@ def update_package(package_id: str, patch: dict, principal: Principal, expected_
     document = _validated(package)
 
     def write(session):
-        changed = Package._get_collection().replace_one({"_id": document["_id"], "version": read_version}, document,
-                                                        session=session)
-        if changed.matched_count == 0:
+        if not store.replace_package(document, read_version, session=session):
             raise Problem(409, "CONCURRENT_UPDATE", "The package changed while this update was applied; read it again.")
-        PackageVersion._get_collection().insert_one(
-            {"package_id": package_id, "version": package.version, "document": document,
-             "published": document["status"] == "PUBLISHED", "created_at": utcnow()}, session=session)
+        store.insert_version(package_id, document, document["status"] == "PUBLISHED", utcnow(), session=session)
 
     in_transaction(ALIAS, write)
     return document
@@ -228,24 +220,20 @@ def change_status(package_id: str, target: str, principal: Principal) -> dict:
     now = utcnow()
 
     def write(session):
-        updated = Package._get_collection().find_one_and_update(
-            {"_id": current["_id"], "status": {"$in": list(TRANSITIONS[target])}},
-            {"$set": {"status": target, "listing": listing_key(current["clinic"], target), "updated_at": now,
-                      "updated_key": f"{now.isoformat()}:{current['_id']}"}},
-            return_document=ReturnDocument.AFTER, session=session)
+        updated = store.change_package_status(current["_id"], current["clinic"], list(TRANSITIONS[target]), target, now,
+                                              session=session)
         if updated is None:
-            latest = Package._get_collection().find_one({"_id": current["_id"]}, {"status": 1}, session=session)
+            latest = store.package_by_id(current["_id"], {"status": 1}, session=session)
             raise Problem(409, "INVALID_TRANSITION", f"A {latest['status']} package cannot become {target}.")
         if target == "PUBLISHED":
-            PackageVersion._get_collection().update_one(
-                {"package_id": package_id, "version": updated["version"]}, {"$set": {"published": True}}, session=session)
+            store.mark_version_published(package_id, updated["version"], session=session)
         return updated
 
     return in_transaction(ALIAS, write)
 
 
 def find_version(package_id: str, version: int, principal: Principal | None) -> dict:
-    found = PackageVersion._get_collection().find_one({"package_id": str(object_id(package_id)), "version": version})
+    found = store.version(str(object_id(package_id)), version)
     if found is None or not (found["published"] or (principal and principal.administers(found["document"]["clinic"]))):
         raise not_found("package version", f"{package_id}/versions/{version}")
     return found["document"]
@@ -264,40 +252,43 @@ def visible_statuses(query: dict, principal: Principal | None) -> str:
     return status
 
 
-def package_filter(query: dict, principal: Principal | None) -> dict:
-    """Allow-listed filters as one flat document, most selective condition first (see the catalogue).
-    A clinic filter carries the status in its ``listing`` key; otherwise status stands beside
-    the first filter, matching the compound indexes."""
-    status = visible_statuses(query, principal)
-    flat: dict = {}
-    if "clinic" in query:
-        keys = [listing_key(slug, status) for slug in query["clinic"]]
-        flat["listing"] = keys[0] if len(keys) == 1 else {"$in": keys}
-    procedures = query.get("procedure", [])
-    if procedures:
-        flat["procedure_codes"] = procedures[0] if len(procedures) == 1 else {"$all": procedures}
-    if "scarType" in query:
-        flat["scar_types"] = query["scarType"]
-    if "interpreterLanguage" in query:
-        flat["interpreter_languages"] = query["interpreterLanguage"]
-    if "followUpKind" in query:
-        flat["follow_up_kinds"] = query["followUpKind"]
-    if "clinic" not in query:
-        flat["status"] = status
+def _range_test(query: dict):
+    """The range filters as one test of a package's (price in won, visits, downtime days), or None."""
+    low, high = 0, None
     if "minPrice" in query or "maxPrice" in query:
-        currency = query.get("currency", "KRW")
-        rate = current_rates()["rates"].get(currency, "1")
-        bounds = {}
+        rate = current_rates()["rates"].get(query.get("currency", "KRW"), "1")
         if "minPrice" in query:
-            bounds["$gte"] = money.to_krw(query["minPrice"], rate, round_up=True)
+            low = money.to_krw(query["minPrice"], rate, round_up=True)
         if "maxPrice" in query:
-            bounds["$lte"] = money.to_krw(query["maxPrice"], rate, round_up=False)
-        flat["price_krw"] = bounds
-    if "minSessions" in query or "maxSessions" in query:
-        flat["visits"] = {k: v for k, v in (("$gte", query.get("minSessions")), ("$lte", query.get("maxSessions"))) if v}
-    if "maxDowntimeDays" in query:
-        flat["downtime_days"] = {"$lte": query["maxDowntimeDays"]}
-    return flat
+            high = money.to_krw(query["maxPrice"], rate, round_up=False)
+    min_visits, max_visits = query.get("minSessions", 0), query.get("maxSessions")
+    max_downtime = query.get("maxDowntimeDays")
+    if not (low or high is not None or min_visits or max_visits or max_downtime is not None):
+        return None
+
+    def test(values: tuple) -> bool:
+        price, visits, downtime = values
+        return (price >= low and (high is None or price <= high) and visits >= min_visits
+                and (max_visits is None or visits <= max_visits) and (max_downtime is None or downtime <= max_downtime))
+
+    return test
+
+
+def search(query: dict, principal: Principal | None, published: ReadModel, wait_seconds: float) -> Page:
+    """A page of packages: published ones from the read model; a clinic's own drafts or archive
+    read fresh from the database. Every filter is allow-listed into a token or the range test."""
+    status = visible_statuses(query, principal)
+    where = []
+    if "clinic" in query:
+        where.append({("clinic", slug) for slug in query["clinic"]})
+    where += [{("procedure", code)} for code in query.get("procedure", [])]
+    where += [{(name, query[name])} for name in ("scarType", "interpreterLanguage", "followUpKind") if name in query]
+    if status == "PUBLISHED":
+        model = published.require(wait_seconds)
+    else:
+        model = store.listing_model(store.packages_in_listings([listing_key(slug, status) for slug in query["clinic"]]))
+    return model.page(where, _range_test(query), package_sort(query), limit=query.get("limit", DEFAULT_LIMIT),
+                      cursor=query.get("cursor"), with_total=query.get("total", False))
 
 
 def package_sort(query: dict) -> Sort:
@@ -307,7 +298,7 @@ def package_sort(query: dict) -> Sort:
 # -- exchange rates ------------------------------------------------------------------------------
 
 def current_rates() -> dict:
-    table = ExchangeRateTable._get_collection().find_one({}, sort=[("created_at", -1)])
+    table = store.current_rates()
     if table is None:
         raise Problem(503, "RATES_UNAVAILABLE", "No exchange rates are loaded yet.")
     return {"asOf": table["as_of"], "rates": {"KRW": "1", **table["rates"]}, "source": table["source"]}
@@ -318,7 +309,8 @@ def replace_rates(body: dict) -> dict:
               for code, rate in body["rates"].items() if float(rate) == 0 or code == "KRW"]
     if errors:
         raise validation_problem(errors)
-    ExchangeRateTable(as_of=body["asOf"], rates=body["rates"], source="admin").save()
+    ExchangeRateTable(as_of=body["asOf"], rates=body["rates"], source="admin").validate()
+    store.replace_rates(body["asOf"], body["rates"], "admin", utcnow())
     return current_rates()
 
 
@@ -326,7 +318,7 @@ def replace_rates(body: dict) -> dict:
 
 def create_quote(package_id: str, body: dict, now: datetime | None = None) -> dict:
     now = now or utcnow()
-    package = Package._get_collection().find_one({"_id": object_id(package_id)})
+    package = store.package_by_id(object_id(package_id))
     if package is None or package["status"] == "DRAFT":
         raise not_found("package", package_id)
     if package["status"] != "PUBLISHED":
@@ -357,13 +349,15 @@ def create_quote(package_id: str, body: dict, now: datetime | None = None) -> di
                   interpreter_language=language, follow_up_plan=plan_code, currency=currency,
                   krw_per_unit=rates["rates"][currency], rate_as_of=rates["asOf"], base_krw=package["price_krw"],
                   interpreter_krw=interpreter_krw, follow_up_krw=follow_up_krw, created_at=now,
-                  expires_at=now + ttl, purge_at=now + ttl + timedelta(days=7))
-    quote.save()
-    return quote.to_mongo().to_dict()
+                  expires_at=now + ttl, purge_at=now + ttl + store.PURGE_AFTER)
+    quote.validate()
+    document = quote.to_mongo().to_dict()
+    store.insert_quote(document)
+    return document
 
 
 def find_quote(quote_id: str) -> dict:
-    doc = Quote._get_collection().find_one({"_id": object_id(quote_id, "quote")})
+    doc = store.quote_by_id(object_id(quote_id, "quote"))
     if doc is None:
         raise not_found("quote", quote_id)
     return doc
@@ -374,16 +368,13 @@ def lock_quote(quote_id: str, reference: str, now: datetime | None = None) -> di
     is refused. Locking again for the same booking answers the same."""
     now = now or utcnow()
     oid = object_id(quote_id, "quote")
-    locked = Quote._get_collection().find_one_and_update(
-        {"_id": oid, "expires_at": {"$gt": now}, "locked_by": {"$in": [None, reference]}},
-        {"$set": {"locked_by": reference, "locked_at": now}, "$unset": {"purge_at": ""}},
-        return_document=ReturnDocument.AFTER)
+    locked = store.lock_quote(oid, reference, now)
     if locked is None:
         quote = find_quote(quote_id)
         if quote.get("locked_by") not in (None, reference):
             raise Problem(409, "QUOTE_ALREADY_LOCKED", "Another booking holds this quote.")
         raise Problem(409, "QUOTE_EXPIRED", "The quote has expired; ask for a new one.")
-    package = Package._get_collection().find_one({"_id": ObjectId(locked["package_id"])}, {"status": 1})
+    package = store.package_by_id(ObjectId(locked["package_id"]), {"status": 1})
     if package is None or package["status"] != "PUBLISHED":
         unlock_quote(quote_id, reference)
         raise Problem(409, "PACKAGE_NOT_PUBLISHED", "The package is no longer offered.")
@@ -393,9 +384,7 @@ def lock_quote(quote_id: str, reference: str, now: datetime | None = None) -> di
 def unlock_quote(quote_id: str, reference: str) -> dict:
     """Give a quote back (a booking that failed after locking it)."""
     quote = find_quote(quote_id)
-    Quote._get_collection().update_one(
-        {"_id": quote["_id"], "locked_by": reference},
-        {"$set": {"locked_by": None, "locked_at": None, "purge_at": quote["expires_at"] + timedelta(days=7)}})
+    store.unlock_quote(quote["_id"], reference, quote["expires_at"] + store.PURGE_AFTER)
     return find_quote(quote_id)
 
 

@@ -175,6 +175,7 @@ class PackageVersion(Document):
     package_id = StringField(required=True)
     version = IntField(required=True)
     document = DictField(required=True)
+    published = BooleanField(required=True, default=False)  # published once: readable by anyone from then on
     created_at = DateTimeField(default=utcnow)
 
 
@@ -183,6 +184,17 @@ class ExchangeRateTable(Document):
 
     meta = {"db_alias": ALIAS, "collection": "exchange_rates", "auto_create_index": False,
             "indexes": [{"fields": ["-created_at"], "name": "newest"}]}
+    as_of = StringField(required=True, regex=r"^\d{4}-\d{2}-\d{2}$")
+    rates = DictField(field=StringField(regex=r"^[0-9]+(\.[0-9]+)?$"), required=True)
+    source = StringField(required=True, choices=("sample", "admin"))
+    created_at = DateTimeField(default=utcnow)
+
+
+class CurrentExchangeRates(Document):
+    """The table new quotes use: one document, ``_id`` "current", so reading it is one point lookup."""
+
+    meta = {"db_alias": ALIAS, "collection": "exchange_rates_current", "auto_create_index": False}
+    id = StringField(primary_key=True)
     as_of = StringField(required=True, regex=r"^\d{4}-\d{2}-\d{2}$")
     rates = DictField(field=StringField(regex=r"^[0-9]+(\.[0-9]+)?$"), required=True)
     source = StringField(required=True, choices=("sample", "admin"))

@@ -13,12 +13,12 @@ import random
 from pathlib import Path
 
 from bson import ObjectId
-from pymongo import UpdateOne
 
 from services.common.validation import validate
 
+from . import store
 from .domain import apply_knowledge, knowledge_from_procedures, model_fields
-from .models import ExchangeRateTable, Package, PackageVersion, Quote
+from .models import ExchangeRateTable, Package, PackageVersion, Quote, utcnow
 
 SEED = Path(__file__).resolve().parents[2] / "seed"
 
@@ -28,8 +28,10 @@ def seed_id(key: str) -> ObjectId:
 
 
 def ensure_indexes() -> None:
+    """The indexes, and a rates table written before the current one was kept apart named current."""
     for model in (Package, PackageVersion, ExchangeRateTable, Quote):
         model.ensure_indexes()
+    store.migrate_rates()
 
 
 def catalogue_knowledge() -> dict[str, dict]:
@@ -55,20 +57,11 @@ def build_package(ident: ObjectId, body: dict, knowledge: dict, **extra) -> Pack
 
 
 def _insert_missing(packages: list[Package]) -> int:
-    if not packages:
-        return 0
     documents = []
     for package in packages:
         package.validate()
         documents.append(package.to_mongo().to_dict())
-    inserted = Package._get_collection().bulk_write(
-        [UpdateOne({"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True) for doc in documents], ordered=False)
-    PackageVersion._get_collection().bulk_write(
-        [UpdateOne({"package_id": str(doc["_id"]), "version": doc["version"]},
-                   {"$setOnInsert": {"document": doc, "published": doc["status"] == "PUBLISHED",
-                                     "created_at": doc["created_at"]}}, upsert=True) for doc in documents],
-        ordered=False)
-    return inserted.upserted_count
+    return store.insert_missing_packages(documents)
 
 
 def load_seed() -> dict[str, int]:
@@ -80,9 +73,10 @@ def load_seed() -> dict[str, int]:
         packages.append(build_package(seed_id(entry["key"]), body, knowledge, status="PUBLISHED", source="seed",
                                       sample_fields=entry["sampleFields"]))
     rates = 0
-    if ExchangeRateTable.objects.count() == 0:
+    if store.current_rates() is None:
         table = json.loads((SEED / "packages" / "exchange_rates.json").read_text(encoding="utf-8"))
-        ExchangeRateTable(as_of=table["asOf"], rates=table["rates"], source=table["source"]).save()
+        ExchangeRateTable(as_of=table["asOf"], rates=table["rates"], source=table["source"]).validate()
+        store.replace_rates(table["asOf"], table["rates"], table["source"], utcnow())
         rates = 1
     return {"packages": _insert_missing(packages), "exchangeRateTables": rates}
 
@@ -112,8 +106,11 @@ def synthetic_package(index: int, clinics: int, knowledge: dict, rng: random.Ran
     return build_package(seed_id(f"synthetic:{index}"), body, knowledge, status="PUBLISHED", source="synthetic")
 
 
-def load_synthetic(count: int, clinics: int = 10_000, seed: int = 11) -> int:
+def load_synthetic(count: int, clinics: int | None = None, seed: int = 11) -> int:
+    """``count`` synthetic packages of the first ``clinics`` synthetic clinics (one each by default,
+    lining up with ``python -m services.catalogue seed --synthetic`` of the same count)."""
     ensure_indexes()
+    clinics = clinics or count
     knowledge = catalogue_knowledge()
     rng = random.Random(seed)
     inserted = 0

@@ -54,3 +54,13 @@ def test_next_free_slot_of_many_packages_in_one_call(client, open_slot):
         {"packageId": "0123456789abcdef01234567", "clinic": "asan-medical-center"},
         {"packageId": "0123456789abcdef01234567", "clinic": ORACLE}]})
     assert [s and s["id"] for s in answer.json["items"]] == [sooner["id"], None, later["id"]]
+
+
+def test_a_date_range_past_400_days_is_refused_by_name_never_a_500(client, open_slot):
+    slot = open_slot(in_days(12))
+    for first, last in (("2026-01-01", "9999-12-31"), ("9999-12-01", "9999-12-31"), (in_days(1).date(), in_days(402).date())):
+        answer = client.get(f"/availability?clinic={ORACLE}&from={first}&to={last}")
+        assert answer.status_code == 400, (first, last, answer.status_code)
+        assert answer.json["errors"][0]["field"] == "to"
+    within = client.get(f"/availability?clinic={ORACLE}&from={in_days(1).date()}&to={in_days(395).date()}").json["items"]
+    assert slot["id"] in [s["id"] for s in within]

@@ -104,10 +104,10 @@ def test_request_ids_are_echoed_or_generated(client):
 def test_an_unexpected_error_is_masked(catalogue, client, monkeypatch):
     from services.catalogue import domain
 
-    def explode(_query):
+    def explode(*_args):
         raise RuntimeError("connection to mongodb://10.0.0.7:27017 failed at /srv/app/domain.py line 3")
 
-    monkeypatch.setattr(domain, "clinic_filter", explode)
+    monkeypatch.setattr(domain, "clinic_search", explode)
     answer = client.get("/clinics")
     problem = assert_problem(answer, 500, "INTERNAL_ERROR")
     text = answer.get_data(as_text=True)

@@ -1,0 +1,267 @@
+"""Every query and update of the bookings service, each beside the index that serves it.
+
+Seats: a slot keeps ``booked``, ``free`` (capacity less booked) and ``holders`` (the references
+holding its seats), changed only together by one guarded update: a seat is taken with
+``free > 0`` and the reference not yet a holder, given back only while the reference is one.
+The same update keeps ``bookable``: the slot's offer and Seoul week
+(``<clinic>:<package id or *>:<YYYY>-W<ww>``) while it is open with a free seat, and absent
+otherwise. "Which slots of these packages have a free seat in these weeks" is then one ``$in``
+on one index, on MongoDB and on the embedded server alike, whatever the number of packages.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bson import ObjectId
+from pymongo import ReturnDocument, UpdateOne
+
+from services.common.pagination import Page, Sort, paginate
+from services.common.store import Registry, batches
+
+from .models import Booking, IdempotencyKey, SeatHold, Slot
+
+SEOUL = ZoneInfo("Asia/Seoul")
+registry = Registry("bookings")
+ANY_PACKAGE = "*"
+
+
+def offer(clinic: str, package_id: str | None) -> str:
+    return f"{clinic}:{package_id or ANY_PACKAGE}"
+
+
+def week_of(moment: datetime) -> str:
+    year, week, _ = moment.astimezone(SEOUL).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def weeks_between(first: datetime, last: datetime) -> list[str]:
+    """The Seoul weeks from ``first``'s to ``last``'s, in order."""
+    day, end = first.astimezone(SEOUL).date(), last.astimezone(SEOUL).date()
+    monday = day - timedelta(days=day.weekday())
+    weeks = []
+    while monday <= end:
+        year, week, _ = monday.isocalendar()
+        weeks.append(f"{year}-W{week:02d}")
+        monday += timedelta(days=7)
+    return weeks
+
+
+def slot_key(clinic: str, package_id: str | None, start: datetime) -> str:
+    return f"{offer(clinic, package_id)}:{week_of(start)}"
+
+
+# An aggregation stage that recomputes ``bookable`` after a seat or status change, in the same update.
+_BOOKABLE = {"$set": {"bookable": {"$cond": [{"$and": [{"$eq": ["$status", "OPEN"]}, {"$gt": ["$free", 0]}]},
+                                             "$slot_key", "$$REMOVE"]}}}
+
+
+def slots():
+    return Slot._get_collection()
+
+
+def bookings():
+    return Booking._get_collection()
+
+
+def holds():
+    return SeatHold._get_collection()
+
+
+def keys():
+    return IdempotencyKey._get_collection()
+
+
+# -- slots ---------------------------------------------------------------------------------------
+
+def new_slot(clinic: str, package_id: str | None, start: datetime, duration_minutes: int, capacity: int,
+             now: datetime) -> dict:
+    key = slot_key(clinic, package_id, start)
+    return {"clinic": clinic, "package_id": package_id, "start": start, "duration_minutes": duration_minutes,
+            "capacity": capacity, "booked": 0, "free": capacity, "holders": [], "status": "OPEN", "slot_key": key,
+            "bookable": key, "created_at": now}
+
+
+@registry.write("clinic_package_start")
+def insert_slot(document: dict) -> None:
+    """Raises DuplicateKeyError when the clinic has a slot for the package at that start."""
+    slots().insert_one(document)
+
+
+@registry.write("clinic_package_start")
+def insert_missing_slots(documents: list[dict]) -> int:
+    """Insert-if-absent by (clinic, package, start), in batches the driver's timeout allows."""
+    opened = 0
+    for batch in batches(documents):
+        operations = [UpdateOne({"clinic": s["clinic"], "package_id": s["package_id"], "start": s["start"]},
+                                {"$setOnInsert": s}, upsert=True) for s in batch]
+        opened += slots().bulk_write(operations, ordered=False).upserted_count
+    return opened
+
+
+@registry.read("_id_")
+def slot_by_id(slot_id: ObjectId) -> dict | None:
+    return slots().find_one({"_id": slot_id})
+
+
+@registry.write("_id_")
+def close_slot(slot_id: ObjectId) -> dict | None:
+    return slots().find_one_and_update({"_id": slot_id}, {"$set": {"status": "CLOSED"}, "$unset": {"bookable": ""}},
+                                       return_document=ReturnDocument.AFTER)
+
+
+@registry.read("bookable")
+def bookable_slots(slot_keys: list[str]) -> list[dict]:
+    """Open slots with a free seat under any of these keys (offer and week)."""
+    return list(slots().find({"bookable": {"$in": slot_keys}}, batch_size=1000))
+
+
+@registry.read("clinic_start")
+def clinic_slots(clinic: str, start: datetime, end: datetime) -> list[dict]:
+    """Every slot of a clinic starting in [start, end), full and closed ones too, by start."""
+    return list(slots().find({"clinic": clinic, "start": {"$gte": start, "$lt": end}}).sort("start", 1))
+
+
+@registry.write("_id_")
+def take_seat(slot_id: ObjectId, cutoff: datetime, reference: str) -> dict | None:
+    """One seat of an open slot starting after ``cutoff`` for ``reference``, or None. A single
+    guarded update: never read-check-write."""
+    return slots().find_one_and_update(
+        {"_id": slot_id, "status": "OPEN", "start": {"$gt": cutoff}, "holders": {"$ne": reference}, "free": {"$gt": 0}},
+        [{"$set": {"booked": {"$add": ["$booked", 1]}, "free": {"$add": ["$free", -1]},
+                   "holders": {"$concatArrays": ["$holders", {"$literal": [reference]}]}}}, _BOOKABLE],
+        return_document=ReturnDocument.AFTER)
+
+
+@registry.write("_id_")
+def give_seat_back(slot_id: ObjectId, reference: str) -> bool:
+    """Free the seat ``reference`` holds, if it holds one: giving it back twice frees it once."""
+    changed = slots().update_one(
+        {"_id": slot_id, "holders": reference},
+        [{"$set": {"booked": {"$add": ["$booked", -1]}, "free": {"$add": ["$free", 1]},
+                   "holders": {"$filter": {"input": "$holders", "cond": {"$ne": ["$$this", {"$literal": reference}]}}}}},
+         _BOOKABLE])
+    return changed.modified_count == 1
+
+
+def migrate_slots() -> int:
+    """Bring slots written before ``free``, ``slot_key`` and ``bookable`` existed up to date, once:
+    a marker in ``migrations`` says it is done, so later starts skip the scan. Run by ``init``
+    (start-up), never on a request path; safe to run twice at once (every write is guarded)."""
+    migrations = slots().database["migrations"]
+    if migrations.find_one({"_id": "slots.free"}) is not None:
+        return 0
+    changed = 0
+    stale = list(slots().find({"free": {"$exists": False}}, {"clinic": 1, "package_id": 1, "start": 1, "capacity": 1,
+                                                             "booked": 1, "status": 1}))
+    for batch in batches(stale):
+        operations = []
+        for slot in batch:
+            key = slot_key(slot["clinic"], slot.get("package_id"), slot["start"])
+            free = slot["capacity"] - slot["booked"]
+            change = {"$set": {"free": free, "slot_key": key}}
+            if slot["status"] == "OPEN" and free > 0:
+                change["$set"]["bookable"] = key
+            operations.append(UpdateOne({"_id": slot["_id"], "free": {"$exists": False}}, change))
+        changed += slots().bulk_write(operations, ordered=False).modified_count
+    migrations.update_one({"_id": "slots.free"}, {"$setOnInsert": {"slots": changed}}, upsert=True)
+    return changed
+
+
+# -- seat holds ----------------------------------------------------------------------------------
+
+@registry.write("_id_")
+def put_hold(reference: str, slot_id: ObjectId, expires_at: datetime) -> None:
+    holds().replace_one({"_id": reference}, {"slot_id": str(slot_id), "expires_at": expires_at}, upsert=True)
+
+
+@registry.write("_id_")
+def drop_hold(reference: str) -> None:
+    holds().delete_one({"_id": reference})
+
+
+@registry.read("expiry")
+def expired_holds(now: datetime, limit: int) -> list[dict]:
+    return list(holds().find({"expires_at": {"$lt": now}}).limit(limit))
+
+
+@registry.write("_id_")
+def claim_hold(hold: dict, until: datetime) -> bool:
+    """Extend an expired hold so only this sweeper settles it (a sweeper that dies leaves it to expire again)."""
+    return holds().find_one_and_update({"_id": hold["_id"], "expires_at": hold["expires_at"]},
+                                       {"$set": {"expires_at": until}}) is not None
+
+
+# -- bookings ------------------------------------------------------------------------------------
+
+@registry.write("reference_1")
+def insert_booking(document: dict) -> None:
+    bookings().insert_one(document)
+
+
+@registry.read("reference_1")
+def booking_by_reference(reference: str, projection: dict | None = None) -> dict | None:
+    return bookings().find_one({"reference": reference}, projection)
+
+
+@registry.read("reference_1")
+def bookings_by_reference(references: list[str]) -> list[dict | None]:
+    found = {doc["reference"]: doc for doc in bookings().find({"reference": {"$in": references}})}
+    return [found.get(reference) for reference in references]
+
+
+def booking_filter(agency: str | None, clinic: str | None, status: str | None) -> dict:
+    """Equalities in the order of the index that serves them (see ``Booking``'s indexes)."""
+    return {k: v for k, v in (("agency", agency), ("clinic", clinic), ("status", status)) if v is not None}
+
+
+@registry.read("agency, clinic or status, then created_key")
+def booking_page(find: dict, sort: Sort, *, limit: int, cursor: str | None, with_total: bool) -> Page:
+    return paginate(bookings(), find, sort, limit=limit, cursor=cursor, with_total=with_total)
+
+
+@registry.write("_id_")
+def change_booking(booking_id: ObjectId, allowed: list[str], changes: dict, entry: dict) -> dict | None:
+    """Apply ``changes`` and append a history entry if the status is still one of ``allowed``."""
+    return bookings().find_one_and_update({"_id": booking_id, "status": {"$in": allowed}},
+                                          {"$set": changes, "$push": {"history": entry}},
+                                          return_document=ReturnDocument.AFTER)
+
+
+@registry.write("_id_")
+def seat_released(booking_id: ObjectId) -> None:
+    bookings().update_one({"_id": booking_id}, {"$unset": {"seat_release_pending": ""}})
+
+
+@registry.read("seat_release")
+def pending_releases(limit: int) -> list[dict]:
+    return list(bookings().find({"seat_release_pending": True}, {"reference": 1, "slot_id": 1}).limit(limit))
+
+
+# -- idempotency keys ----------------------------------------------------------------------------
+
+@registry.write("_id_")
+def insert_key(claim: dict) -> None:
+    """Raises DuplicateKeyError when the key is claimed already."""
+    keys().insert_one(claim)
+
+
+@registry.read("_id_")
+def key_by_id(key: str) -> dict | None:
+    return keys().find_one({"_id": key})
+
+
+@registry.write("_id_")
+def take_over_key(key: str, now: datetime, lease_until: datetime) -> dict | None:
+    return keys().find_one_and_update({"_id": key, "state": "IN_FLIGHT", "lease_until": {"$lt": now}},
+                                      {"$set": {"lease_until": lease_until}}, return_document=ReturnDocument.AFTER)
+
+
+@registry.write("_id_")
+def finish_key(key: str, status: int, body: dict) -> None:
+    keys().update_one({"_id": key}, {"$set": {"state": "DONE", "response_status": status, "response_body": body}})
+
+
+@registry.write("_id_")
+def abandon_key(key: str) -> None:
+    keys().delete_one({"_id": key, "state": "IN_FLIGHT"})

@@ -1,0 +1,263 @@
+"""A process-local copy of a collection's public documents, kept current by a change stream.
+
+Listings sorted and counted over the whole catalogue are what the embedded server cannot serve
+from an index (it reads every match, even with a limit), and even MongoDB counts by reading. A
+service holds its public documents here instead: each one as BSON bytes, the tokens it can be
+filtered by (``("district", "GANGNAM")``), a few values for range tests, and its unique sort
+keys in sorted lists. A page is then a walk from the cursor's position, and a count is the size
+of a set intersection: neither reads the database.
+
+How current it is: a watcher thread opens a change stream on the collection *before* reading
+the snapshot, so no write is missed, and applies each change as it arrives (a few milliseconds
+after the write on one machine). If the stream breaks, the model says it is not ready until it
+has reloaded, and listings wait for it (or answer 503 DATABASE_UNAVAILABLE while the database is
+down). On MongoDB this needs a replica set, for change streams.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from bisect import bisect_left, bisect_right, insort
+from dataclasses import dataclass, field
+from typing import Any, Callable, Hashable, Iterable
+
+import bson
+from bson.codec_options import CodecOptions
+from pymongo.collection import Collection
+from pymongo.errors import ConnectionFailure, PyMongoError
+
+from flask import current_app
+
+from .errors import Problem
+from .pagination import MAX_LIMIT, Page, Sort, decode_cursor, encode_cursor
+
+log = logging.getLogger("clinicbridge.readmodel")
+RETRY_SECONDS = 1.0
+
+
+@dataclass
+class _Entry:
+    raw: bytes
+    tokens: tuple
+    values: Any
+    keys: dict[str, str]
+
+
+@dataclass
+class ReadModel:
+    """``hold``: the filter of documents to keep (re-tested on every change by ``include``);
+    ``describe(doc)``: ``(tokens, values)``; ``sort_fields``: unique string fields to page by;
+    ``strip``: stored fields never served (derived keys), removed before the bytes are kept."""
+
+    name: str
+    collection: Callable[[], Collection]
+    hold: dict
+    include: Callable[[dict], bool]
+    describe: Callable[[dict], tuple[Iterable[Hashable], Any]]
+    sort_fields: tuple[str, ...]
+    strip: tuple[str, ...] = ()
+    entries: dict[Any, _Entry] = field(default_factory=dict)
+    postings: dict[Hashable, set] = field(default_factory=dict)
+    orders: dict[str, list[str]] = field(default_factory=dict)
+    by_key: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    ready: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+    _stream: Any = None
+    _stopping: bool = False
+    applied: int = 0  # changes applied since start, for tests and logs
+    codec: CodecOptions = field(default_factory=CodecOptions)
+    last_error: Exception | None = None
+
+    @classmethod
+    def of(cls, documents: Iterable[dict], describe, sort_fields: tuple[str, ...], strip: tuple[str, ...] = ()) -> "ReadModel":
+        """The same paging over a few documents just read (a clinic's drafts, the procedures)."""
+        model = cls("snapshot", lambda: None, {}, lambda doc: True, describe, sort_fields, strip)
+        for document in documents:
+            model._put(document)
+        model.ready.set()
+        return model
+
+    # -- keeping it current ------------------------------------------------------------------
+
+    def start(self) -> "ReadModel":
+        """Start the watcher thread once (after a fork: gunicorn workers start their own)."""
+        with self.lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._stopping = False
+                self._thread = threading.Thread(target=self._run, name=f"readmodel-{self.name}", daemon=True)
+                self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping = True
+        stream = self._stream
+        if stream is not None:
+            try:
+                stream.close()
+            except PyMongoError:
+                pass
+
+    def _run(self) -> None:
+        while not self._stopping:
+            try:
+                with self.collection().watch(full_document="updateLookup", max_await_time_ms=500) as stream:
+                    self._stream = stream
+                    self._reload()
+                    while stream.alive and not self._stopping:
+                        change = stream.try_next()
+                        if change is not None:
+                            self._apply(change)
+            except Exception as error:  # the thread never dies: listings wait (or 503) until it has reloaded
+                if self._stopping:
+                    break
+                self.last_error = error
+                if isinstance(error, PyMongoError):
+                    if self.ready.is_set():
+                        log.warning("read model %s lost its change stream (%s); listings wait until it has reloaded",
+                                    self.name, type(error).__name__)
+                else:
+                    log.exception("read model %s failed; reloading", self.name)
+                self.ready.clear()
+                time.sleep(RETRY_SECONDS)
+        self._stream = None
+        self.ready.clear()
+
+    def _reload(self) -> None:
+        fresh = ReadModel(self.name, self.collection, self.hold, self.include, self.describe, self.sort_fields, self.strip)
+        collection = self.collection()
+        for document in collection.find(self.hold):
+            fresh._put(document)
+        with self.lock:
+            self.codec = collection.codec_options
+            self.last_error = None
+            self.entries, self.postings, self.orders, self.by_key = fresh.entries, fresh.postings, fresh.orders, fresh.by_key
+        self.ready.set()
+        log.info("read model %s loaded %d documents", self.name, len(self.entries))
+
+    def _apply(self, change: dict) -> None:
+        kind = change.get("operationType")
+        if kind in ("drop", "dropDatabase", "rename", "invalidate"):
+            raise PyMongoError(f"collection {kind}")
+        key = (change.get("documentKey") or {}).get("_id")
+        document = change.get("fullDocument")
+        with self.lock:
+            self._remove(key)
+            if kind != "delete" and document is not None and self.include(document):
+                self._put(document)
+            self.applied += 1
+
+    def _put(self, document: dict) -> None:
+        tokens, values = self.describe(document)
+        keys = {name: document[name] for name in self.sort_fields}
+        served = {k: v for k, v in document.items() if k not in self.strip}
+        ident = document["_id"]
+        self.entries[ident] = _Entry(bson.encode(served), tuple(tokens), values, keys)
+        for token in self.entries[ident].tokens:
+            self.postings.setdefault(token, set()).add(ident)
+        for name, value in keys.items():
+            insort(self.orders.setdefault(name, []), value)
+            self.by_key.setdefault(name, {})[value] = ident
+
+    def _remove(self, ident) -> None:
+        entry = self.entries.pop(ident, None)
+        if entry is None:
+            return
+        for token in entry.tokens:
+            members = self.postings.get(token)
+            if members is not None:
+                members.discard(ident)
+                if not members:
+                    del self.postings[token]
+        for name, value in entry.keys.items():
+            order = self.orders[name]
+            at = bisect_left(order, value)
+            if at < len(order) and order[at] == value:
+                del order[at]
+            self.by_key[name].pop(value, None)
+
+    # -- answering ---------------------------------------------------------------------------
+
+    def wait(self, seconds: float) -> bool:
+        return self.ready.wait(seconds)
+
+    def require(self, seconds: float) -> "ReadModel":
+        """The model once loaded, waiting up to ``seconds``. Without a database to load from this is
+        the database's error (a 503 DATABASE_UNAVAILABLE); still loading after ``seconds``, a 503 too."""
+        deadline = time.monotonic() + seconds
+        while not self.ready.wait(0.05):
+            if isinstance(self.last_error, ConnectionFailure):
+                raise self.last_error
+            if time.monotonic() > deadline:
+                raise Problem(503, "LISTING_UNAVAILABLE", "Listings are loading; retry shortly.", headers={"Retry-After": "1"})
+        return self
+
+    def page(self, where: list[set], test: Callable[[Any], bool] | None, sort: Sort, *, limit: int, cursor: str | None,
+             with_total: bool) -> Page:
+        """Documents holding a token of every set in ``where`` and passing ``test`` (on their
+        values), in ``sort`` order after ``cursor``: the same page the database would give."""
+        limit = max(1, min(limit, MAX_LIMIT))
+        after = decode_cursor(sort, cursor) if cursor else None
+        with self.lock:
+            candidates = self._candidates(where)
+            keys = self._ordered_keys(candidates, test, sort.field)
+            if after is not None:
+                start = bisect_right(keys, after) if sort.direction == 1 else bisect_left(keys, after) - 1
+            else:
+                start = 0 if sort.direction == 1 else len(keys) - 1
+            walking_all = keys is self.orders.get(sort.field)  # else ``keys`` holds only matches
+            owners = self.by_key.get(sort.field, {})
+            found: list[str] = []
+            step = 1 if sort.direction == 1 else -1
+            at = start
+            while 0 <= at < len(keys) and len(found) <= limit:
+                key = keys[at]
+                at += step
+                if walking_all:
+                    ident = owners[key]
+                    if (candidates is not None and ident not in candidates) or (test and not test(self.entries[ident].values)):
+                        continue
+                found.append(key)
+            items = []
+            for key in found[:limit]:
+                item = bson.decode(self.entries[owners[key]].raw, codec_options=self.codec)
+                item[sort.field] = key
+                items.append(item)
+            total = self._count(candidates, test) if with_total else None
+        cursors = [encode_cursor(sort, item) for item in items]
+        if sort.field in self.strip:
+            for item in items:
+                del item[sort.field]
+        return Page(items=items, next_cursor=cursors[-1] if len(found) > limit else None, total=total, cursors=cursors)
+
+    def _candidates(self, where: list[set]) -> set | None:
+        if not where:
+            return None
+        groups = sorted((set().union(*(self.postings.get(token, ()) for token in tokens)) for tokens in where), key=len)
+        result = groups[0]
+        for group in groups[1:]:
+            result = result & group
+            if not result:
+                break
+        return result
+
+    def _ordered_keys(self, candidates: set | None, test, field_name: str) -> list[str]:
+        """The sort keys to walk: all of them (tested while walking), or, when the filters leave
+        few documents, just theirs, sorted here."""
+        everything = self.orders.get(field_name, [])
+        if candidates is None or len(candidates) * 8 >= len(everything):
+            return everything
+        return sorted(self.entries[ident].keys[field_name] for ident in candidates
+                      if test is None or test(self.entries[ident].values))
+
+    def _count(self, candidates: set | None, test) -> int:
+        if test is None:
+            return len(self.entries) if candidates is None else len(candidates)
+        pool = self.entries.keys() if candidates is None else candidates
+        return sum(1 for ident in pool if test(self.entries[ident].values))
+
+
+def read_model(name: str) -> ReadModel:
+    """The current app's read model ``name``, started on first use in this process."""
+    return current_app.extensions["read_models"][name].start()

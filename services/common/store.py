@@ -1,0 +1,57 @@
+"""What every service's data-access module (``services/<name>/store.py``) shares.
+
+Each store names its queries and updates as functions and registers them here with the index
+that serves them, so one test can run every registered read on seeded data and check its plan
+with ``explain``, and check that every registered write is led by a unique key.
+
+On the embedded server a query is fast only when its filter's fields are exactly one index's
+fields (equalities, then at most one range or ``$in``); anything else reads the collection.
+The stores keep to that shape, and test the rest of a condition in Python where needed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+BATCH_WRITE_SIZE = 2000  # a bulk write of 100,000 runs past the driver's socket timeout on the embedded server
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    kind: str        # "read" or "write"
+    index: str       # the index that serves it ("_id_" for the primary key)
+    function: Callable
+
+
+class Registry:
+    """A service's named queries and updates."""
+
+    def __init__(self, service: str):
+        self.service = service
+        self.operations: dict[str, Operation] = {}
+
+    def _register(self, kind: str, index: str):
+        def decorate(function: Callable) -> Callable:
+            self.operations[function.__name__] = Operation(function.__name__, kind, index, function)
+            return function
+        return decorate
+
+    def read(self, index: str):
+        """A query on a request path, served by ``index``."""
+        return self._register("read", index)
+
+    def write(self, index: str):
+        """An update or delete whose filter is led by the unique key ``index``."""
+        return self._register("write", index)
+
+    def reads(self) -> dict[str, Operation]:
+        return {name: op for name, op in self.operations.items() if op.kind == "read"}
+
+    def writes(self) -> dict[str, Operation]:
+        return {name: op for name, op in self.operations.items() if op.kind == "write"}
+
+
+def batches(items: list, size: int = BATCH_WRITE_SIZE):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

@@ -1,0 +1,181 @@
+"""Every query and update of the packages service, each beside the index that serves it, and the
+read model of published packages that listings are answered from."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bson import ObjectId
+from pymongo import ReturnDocument, UpdateOne
+
+from services.common.readmodel import ReadModel
+from services.common.store import Registry, batches
+
+from .models import CurrentExchangeRates, ExchangeRateTable, Package, PackageVersion, Quote, listing_key
+
+registry = Registry("packages")
+# Stored for filters and sorts, never served.
+DERIVED = ("listing", "price_key", "price_per_session_key", "downtime_key", "sessions_key", "updated_key",
+           "procedure_codes", "interpreter_languages", "follow_up_kinds")
+PACKAGE_PROJECTION = {field: 0 for field in DERIVED}
+SORT_FIELDS = ("price_key", "price_per_session_key", "downtime_key", "sessions_key", "updated_key")
+
+
+def packages():
+    return Package._get_collection()
+
+
+def versions():
+    return PackageVersion._get_collection()
+
+
+def quotes():
+    return Quote._get_collection()
+
+
+# -- packages ------------------------------------------------------------------------------------
+
+@registry.write("_id_")
+def insert_package(document: dict, session=None) -> None:
+    packages().insert_one(document, session=session)
+
+
+@registry.read("_id_")
+def package_by_id(package_id: ObjectId, projection: dict | None = None, session=None) -> dict | None:
+    return packages().find_one({"_id": package_id}, projection, session=session)
+
+
+@registry.read("_id_")
+def packages_by_id(ids: list[ObjectId]) -> list[dict | None]:
+    found = {doc["_id"]: doc for doc in packages().find({"_id": {"$in": ids}}, PACKAGE_PROJECTION)}
+    return [found.get(ident) for ident in ids]
+
+
+@registry.read("clinic")
+def packages_in_listings(listings: list[str]) -> list[dict]:
+    """Every package of these clinics in one status (``listing_key``): one clinic's drafts, say."""
+    return list(packages().find({"listing": {"$in": listings}}))
+
+
+@registry.write("_id_")
+def replace_package(document: dict, read_version: int, session=None) -> bool:
+    """Replace a package if it is still at the version read: no lost update."""
+    return packages().replace_one({"_id": document["_id"], "version": read_version}, document,
+                                  session=session).matched_count == 1
+
+
+@registry.write("_id_")
+def change_package_status(package_id: ObjectId, clinic: str, allowed: list[str], target: str, now: datetime,
+                          session=None) -> dict | None:
+    return packages().find_one_and_update(
+        {"_id": package_id, "status": {"$in": allowed}},
+        {"$set": {"status": target, "listing": listing_key(clinic, target), "updated_at": now,
+                  "updated_key": f"{now.isoformat()}:{package_id}"}},
+        return_document=ReturnDocument.AFTER, session=session)
+
+
+@registry.write("package_version")
+def insert_version(package_id: str, document: dict, published: bool, now: datetime, session=None) -> None:
+    versions().insert_one({"package_id": package_id, "version": document["version"], "document": document,
+                           "published": published, "created_at": now}, session=session)
+
+
+@registry.write("package_version")
+def mark_version_published(package_id: str, version: int, session=None) -> None:
+    versions().update_one({"package_id": package_id, "version": version}, {"$set": {"published": True}}, session=session)
+
+
+@registry.read("package_version")
+def version(package_id: str, number: int) -> dict | None:
+    return versions().find_one({"package_id": package_id, "version": number})
+
+
+@registry.write("_id_")
+def insert_missing_packages(documents: list[dict]) -> int:
+    """Insert-if-absent by id, with their first version, in batches the driver's timeout allows."""
+    inserted = 0
+    for batch in batches(documents):
+        inserted += packages().bulk_write(
+            [UpdateOne({"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True) for doc in batch], ordered=False).upserted_count
+        versions().bulk_write(
+            [UpdateOne({"package_id": str(doc["_id"]), "version": doc["version"]},
+                       {"$setOnInsert": {"document": doc, "published": doc["status"] == "PUBLISHED",
+                                         "created_at": doc["created_at"]}}, upsert=True) for doc in batch],
+            ordered=False)
+    return inserted
+
+
+def describe(doc: dict) -> tuple[list, tuple]:
+    """What a package can be filtered by: tokens, and (price, visits, downtime) for ranges."""
+    tokens = [("clinic", doc["clinic"])]
+    tokens += [("scarType", code) for code in doc.get("scar_types", [])]
+    tokens += [("procedure", code) for code in doc.get("procedure_codes", [])]
+    tokens += [("interpreterLanguage", code) for code in doc.get("interpreter_languages", [])]
+    tokens += [("followUpKind", kind) for kind in doc.get("follow_up_kinds", [])]
+    return tokens, (doc["price_krw"], doc.get("visits", 0), doc.get("downtime_days", 0))
+
+
+def published_model() -> ReadModel:
+    """Every published package, for listings (see ``services.common.readmodel``)."""
+    return ReadModel("published-packages", packages, hold={"status": "PUBLISHED"},
+                     include=lambda doc: doc.get("status") == "PUBLISHED", describe=describe,
+                     sort_fields=SORT_FIELDS, strip=DERIVED)
+
+
+def listing_model(documents: list[dict]) -> ReadModel:
+    """The same paging over a few documents read fresh (a clinic's own drafts or archive)."""
+    return ReadModel.of(documents, describe, SORT_FIELDS, DERIVED)
+
+
+# -- exchange rates ------------------------------------------------------------------------------
+
+@registry.read("_id_")
+def current_rates() -> dict | None:
+    return CurrentExchangeRates._get_collection().find_one({"_id": "current"})
+
+
+@registry.write("_id_")
+def replace_rates(as_of: str, rates: dict, source: str, now: datetime) -> None:
+    """Keep the table in the history, then make it the current one."""
+    ExchangeRateTable._get_collection().insert_one({"as_of": as_of, "rates": rates, "source": source, "created_at": now})
+    CurrentExchangeRates._get_collection().replace_one(
+        {"_id": "current"}, {"as_of": as_of, "rates": rates, "source": source, "created_at": now}, upsert=True)
+
+
+def migrate_rates() -> None:
+    """Name the newest table of the history current, where no table is yet (start-up only)."""
+    if current_rates() is None:
+        newest = ExchangeRateTable._get_collection().find_one({}, sort=[("created_at", -1)])
+        if newest is not None:
+            CurrentExchangeRates._get_collection().update_one(
+                {"_id": "current"}, {"$setOnInsert": {k: newest[k] for k in ("as_of", "rates", "source", "created_at")}},
+                upsert=True)
+
+
+# -- quotes --------------------------------------------------------------------------------------
+
+@registry.write("_id_")
+def insert_quote(document: dict) -> None:
+    quotes().insert_one(document)
+
+
+@registry.read("_id_")
+def quote_by_id(quote_id: ObjectId) -> dict | None:
+    return quotes().find_one({"_id": quote_id})
+
+
+@registry.write("_id_")
+def lock_quote(quote_id: ObjectId, reference: str, now: datetime) -> dict | None:
+    """Lock an unexpired quote for one booking; locking again for the same booking answers the same."""
+    return quotes().find_one_and_update(
+        {"_id": quote_id, "expires_at": {"$gt": now}, "locked_by": {"$in": [None, reference]}},
+        {"$set": {"locked_by": reference, "locked_at": now}, "$unset": {"purge_at": ""}},
+        return_document=ReturnDocument.AFTER)
+
+
+@registry.write("_id_")
+def unlock_quote(quote_id: ObjectId, reference: str, purge_at: datetime) -> None:
+    quotes().update_one({"_id": quote_id, "locked_by": reference},
+                        {"$set": {"locked_by": None, "locked_at": None, "purge_at": purge_at}})
+
+
+PURGE_AFTER = timedelta(days=7)

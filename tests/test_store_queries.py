@@ -1,0 +1,260 @@
+"""Every query a service makes on a request path is index-served: proved with ``explain``.
+
+Each service's data-access module registers its queries (``services/<name>/store.py``). This
+test runs every registered read on seeded data, captures the commands it sends to the database,
+and explains each one: the plan must use an index and scan no collection. A read registered
+without an example here fails the test, so a new query cannot escape it. Every registered write
+must be led by its unique key (``explain`` of a write reports no plan worth checking on the
+embedded server). Runs on the embedded server, and on MongoDB when ``MONGO_URI`` names one.
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pymongo
+import pytest
+from bson import ObjectId
+from pymongo import monitoring
+
+from services.bookings import seed as bookings_seed
+from services.bookings import store as bookings_store
+from services.bookings.app import create_app as bookings_app
+from services.bookings.domain import BOOKING_SORT
+from services.catalogue import seed as catalogue_seed
+from services.catalogue import store as catalogue_store
+from services.catalogue.app import create_app as catalogue_app
+from services.common.clock import utcnow
+from services.common.tokens import Principal, mint
+from services.packages import seed as packages_seed
+from services.packages import store as packages_store
+from services.packages.app import create_app as packages_app
+from services.packages.seed import seed_id
+from tests.support import plan_stages
+
+EXPLAINED = ("find", "aggregate", "count", "distinct")
+WRITES = ("findAndModify", "update", "delete")
+
+
+class Recorder(monitoring.CommandListener):
+    """The commands sent by the current thread while recording."""
+
+    def __init__(self):
+        self.local = threading.local()
+
+    @contextmanager
+    def recording(self):
+        self.local.commands = []
+        try:
+            yield self.local.commands
+        finally:
+            self.local.commands = None
+
+    def started(self, event):
+        commands = getattr(self.local, "commands", None)
+        if commands is not None and event.command_name not in ("endSessions", "ping", "hello", "isMaster"):
+            commands.append((event.command_name, event.database_name, dict(event.command)))
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+RECORDER = Recorder()
+monitoring.register(RECORDER)  # before any test creates a client: clients made later report to it
+
+
+def explain(client: pymongo.MongoClient, database: str, name: str, command: dict) -> dict:
+    body = {key: value for key, value in command.items() if key not in ("lsid", "$db", "$clusterTime", "txnNumber",
+                                                                        "$readPreference", "cursor")}
+    if name == "aggregate":
+        body["cursor"] = {}
+    return client[database].command("explain", body, verbosity="executionStats")
+
+
+def assert_index_served(client, database: str, commands: list, label: str, index: str | None = None) -> None:
+    """Every query in ``commands`` uses an index (``index`` when one is named) and scans no collection."""
+    reads = [(name, command) for name, _db, command in commands if name in EXPLAINED]
+    assert reads, f"{label} sent no query"
+    for name, command in reads:
+        plan = explain(client, database, name, command)
+        stages = plan_stages(plan["queryPlanner"]["winningPlan"])
+        assert any(stage == "IXSCAN" for stage, _ in stages), f"{label}: {name} {command} is not index-served: {stages}"
+        assert not any(stage == "COLLSCAN" for stage, _ in stages), f"{label}: {name} {command} scans: {stages}"
+        if index:
+            assert ("IXSCAN", index) in stages, f"{label} is served by {stages}, not by its declared index {index}"
+
+
+def run_examples(app, registry, examples: dict, client, database: str) -> None:
+    assert set(examples) == set(registry.reads()), "every registered read needs an example here (and no stale example)"
+    with app.app_context():
+        for name, calls in examples.items():
+            operation = registry.reads()[name]
+            for call in calls:
+                with RECORDER.recording() as commands:
+                    call(operation.function)
+                # A declared index is checked by name; a description ("agency, ... then created_key") by the plan alone.
+                assert_index_served(client, database, commands, name, None if " " in operation.index else operation.index)
+
+
+def test_every_write_is_led_by_a_unique_key():
+    for registry in (catalogue_store.registry, packages_store.registry, bookings_store.registry):
+        for operation in registry.writes().values():
+            assert operation.index in ("_id_", "slug_1", "reference_1", "clinic_package_start", "package_version"), operation
+    # And the same for the three services' models: each named unique index exists.
+    from services.bookings.models import Booking, Slot
+    from services.catalogue.models import Clinic
+    from services.packages.models import PackageVersion
+    assert any(index.get("unique") and index["fields"] == ["reference"] for index in Booking._meta["indexes"])
+    assert any(index.get("unique") and index["fields"] == ["slug"] for index in Clinic._meta["indexes"])
+    assert any(index.get("unique") and index.get("name") == "clinic_package_start" for index in Slot._meta["indexes"])
+    assert any(index.get("unique") and index.get("name") == "package_version" for index in PackageVersion._meta["indexes"])
+
+
+def test_every_catalogue_query_is_index_served(make_app, mongo_client):
+    def prepare():
+        catalogue_seed.load_seed()
+        catalogue_seed.load_synthetic(60)
+
+    app = make_app("catalogue", catalogue_app, prepare)
+    examples = {
+        "clinic_by_slug": [lambda f: f("oracle-skin-clinic")],
+        "clinics_by_slug": [lambda f: f(["oracle-skin-clinic", "synthetic-clinic-00007", "nowhere"])],
+        "procedure_by_code": [lambda f: f("TCA_CROSS")],
+        "procedures_by_code": [lambda f: f(["TCA_CROSS", "SUBCISION"])],
+        "all_procedures": [lambda f: f()],
+        "procedure_codes_for": [lambda f: f("ROLLING")],
+        "all_scar_types": [lambda f: f()],
+        "scar_type_by_code": [lambda f: f("ICE_PICK")],
+    }
+    run_examples(app, catalogue_store.registry, examples, mongo_client, app.config["SETTINGS"].database)
+
+
+def test_every_packages_query_is_index_served(make_app, mongo_client):
+    def prepare():
+        packages_seed.load_seed()
+        packages_seed.load_synthetic(60)
+
+    app = make_app("packages", packages_app, prepare)
+    icepick = seed_id("oracle-icepick-tca-co2")
+    examples = {
+        "package_by_id": [lambda f: f(icepick), lambda f: f(icepick, {"status": 1})],
+        "packages_by_id": [lambda f: f([icepick, seed_id("synthetic:3"), ObjectId()])],
+        "packages_in_listings": [lambda f: f(["oracle-skin-clinic:PUBLISHED"]),
+                                 lambda f: f(["oracle-skin-clinic:DRAFT", "synthetic-clinic-00002:DRAFT"])],
+        "version": [lambda f: f(str(icepick), 1)],
+        "current_rates": [lambda f: f()],
+        "quote_by_id": [lambda f: f(ObjectId())],
+    }
+    run_examples(app, packages_store.registry, examples, mongo_client, app.config["SETTINGS"].database)
+
+
+def test_every_bookings_query_is_index_served(make_app, mongo_client):
+    app = make_app("bookings", bookings_app, lambda: bookings_seed.load_synthetic(200))
+    now = utcnow()
+    with app.app_context():
+        slot = bookings_store.slots().find_one({"clinic": "synthetic-clinic-00003"})
+        bookings_store.insert_booking({"reference": "CB-EXAMPLE1", "agency": "seoul-trips", "clinic": slot["clinic"],
+                                       "status": "PENDING", "created_key": f"{now.isoformat()}:CB-EXAMPLE1"})
+    first = bookings_store.offer(slot["clinic"], None)
+    page = dict(sort=BOOKING_SORT, limit=20, cursor=None, with_total=True)
+    examples = {
+        "slot_by_id": [lambda f: f(slot["_id"])],
+        "bookable_slots": [lambda f: f([f"{first}:{week}" for week in bookings_store.weeks_between(now, now + timedelta(days=30))])],
+        "clinic_slots": [lambda f: f(slot["clinic"], now, now + timedelta(days=30))],
+        "expired_holds": [lambda f: f(now, 500)],
+        "booking_by_reference": [lambda f: f("CB-EXAMPLE1"), lambda f: f("CB-EXAMPLE1", {"status": 1})],
+        "bookings_by_reference": [lambda f: f(["CB-EXAMPLE1", "CB-NOTHING1"])],
+        "booking_page": [lambda f, find=find: f(find, **page) for find in (
+            bookings_store.booking_filter("seoul-trips", None, None),
+            bookings_store.booking_filter("seoul-trips", slot["clinic"], None),
+            bookings_store.booking_filter("seoul-trips", None, "PENDING"),
+            bookings_store.booking_filter("seoul-trips", slot["clinic"], "PENDING"),
+            bookings_store.booking_filter(None, slot["clinic"], None),
+            bookings_store.booking_filter(None, slot["clinic"], "BOOKED"),
+            bookings_store.booking_filter(None, None, "CANCELLED"),
+        )] + [lambda f: f({}, BOOKING_SORT, limit=20, cursor=None, with_total=False)],
+        "pending_releases": [lambda f: f(500)],
+        "key_by_id": [lambda f: f("seoul-trips:key-1")],
+    }
+    run_examples(app, bookings_store.registry, examples, mongo_client, app.config["SETTINGS"].database)
+
+
+def test_a_query_that_would_scan_fails_the_check(make_app, mongo_client):
+    """The check itself: a filter whose fields are not one index's is caught."""
+    app = make_app("bookings", bookings_app, lambda: bookings_seed.load_synthetic(50))
+    with app.app_context(), RECORDER.recording() as commands:
+        list(bookings_store.slots().find({"clinic": "synthetic-clinic-00001", "free": {"$gt": 0}, "start": {"$gt": utcnow()}}))
+    with pytest.raises(AssertionError, match="not index-served|scans"):
+        assert_index_served(mongo_client, app.config["SETTINGS"].database, commands, "a scanning query")
+
+
+# -- a constant number of database operations per batch request ---------------------------------
+
+def operations(call) -> int:
+    """How many queries and updates one request sends to the database (a getMore continues a query)."""
+    with RECORDER.recording() as commands:
+        answer = call()
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    return len([name for name, _db, _command in commands if name != "getMore"])
+
+
+def test_next_free_slots_cost_the_same_few_queries_for_1_or_60_packages(make_app):
+    from services.bookings.domain import NEXT_FREE_WINDOWS
+
+    app = make_app("bookings", bookings_app, lambda: bookings_seed.load_synthetic(600), min_notice_hours=24)
+    client = app.test_client()
+
+    def ask(clinics: list[int]):
+        body = {"packages": [{"packageId": str(ObjectId()), "clinic": f"synthetic-clinic-{n:05d}"} for n in clinics]}
+        return lambda: client.post("/availability/next", json=body)
+
+    assert operations(ask([1])) == operations(ask(list(range(1, 61)))) == 1
+    # Packages with no slot at all are looked for in every window: still the same count for any number of them.
+    assert operations(ask([9001])) == operations(ask(list(range(9001, 9061)))) == len(NEXT_FREE_WINDOWS)
+    found = client.post("/availability/next", json={"packages": [
+        {"packageId": str(ObjectId()), "clinic": "synthetic-clinic-00002"},
+        {"packageId": str(ObjectId()), "clinic": "synthetic-clinic-09002"}]}).json["items"]
+    assert found[0]["clinic"] == "synthetic-clinic-00002" and found[1] is None
+
+
+def test_batch_lookups_cost_one_query_whatever_their_size(make_app):
+    catalogue = make_app("catalogue", catalogue_app, lambda: (catalogue_seed.load_seed(), catalogue_seed.load_synthetic(100)))
+    packages = make_app("packages", packages_app, lambda: (packages_seed.load_seed(), packages_seed.load_synthetic(100)))
+    bookings = make_app("bookings", bookings_app, bookings_seed.ensure_indexes)
+    slugs = [f"synthetic-clinic-{n:05d}" for n in range(1, 101)]
+    ids = [str(seed_id(f"synthetic:{n}")) for n in range(100)]
+    references = [f"CB-{n:08d}" for n in range(100)]
+    cases = [
+        (catalogue.test_client(), "/clinics", slugs, {}),
+        (catalogue.test_client(), "/procedures", ["TCA_CROSS", "SUBCISION", "PRP", "MICRONEEDLING"], {}),
+        (packages.test_client(), "/packages", ids, {}),
+    ]
+    for client, path, keys, headers in cases:
+        one = operations(lambda: client.get(path, query_string={"ids": keys[0]}, headers=headers))
+        many = operations(lambda: client.get(path, query_string={"ids": ",".join(keys)}, headers=headers))
+        assert one == many == 1, (path, one, many)
+    token = mint(Principal(role="PLATFORM_ADMIN", subject="admin"), bookings.config["SETTINGS"].token_secret, 60)
+    client, headers = bookings.test_client(), {"Authorization": f"Bearer {token}"}
+    assert operations(lambda: client.get("/bookings", query_string={"ids": references[0]}, headers=headers)) == \
+        operations(lambda: client.get("/bookings", query_string={"ids": ",".join(references)}, headers=headers)) == 1
+
+
+def test_listings_read_no_database_at_all(make_app):
+    """Sorted, filtered and counted listings are answered by the read models, at any catalogue size."""
+    catalogue = make_app("catalogue", catalogue_app, lambda: (catalogue_seed.load_seed(), catalogue_seed.load_synthetic(100)))
+    packages = make_app("packages", packages_app, lambda: (packages_seed.load_seed(), packages_seed.load_synthetic(100)))
+    clinics, offers = catalogue.test_client(), packages.test_client()
+    clinics.get("/clinics")  # loads the read model
+    offers.post("/packages/search", json={})
+    for query in ({}, {"district": "GANGNAM,APGUJEONG", "total": "true"}, {"q": "oracle"}, {"language": "ja", "languageLevel": "inRoom"},
+                  {"service": "AIRPORT_PICKUP", "sort": "-updatedAt", "total": "true"}, {"kind": "HOSPITAL", "accredited": "true"}):
+        assert operations(lambda: clinics.get("/clinics", query_string=query)) == 0, query
+    for body in ({}, {"sort": "-updatedAt", "total": True}, {"procedure": ["TCA_CROSS"], "scarType": "ICE_PICK"},
+                 {"clinic": ["oracle-skin-clinic"], "maxSessions": 3, "total": True}, {"interpreterLanguage": "ja", "sort": "pricePerSession"}):
+        assert operations(lambda: offers.post("/packages/search", json=body)) == 0, body
+    # A price range in another currency reads the current rates: one point lookup.
+    assert operations(lambda: offers.post("/packages/search", json={"minPrice": 500, "currency": "USD"})) == 1
