@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import sys
 
-from . import bookings, catalogue, gateway, load, packages, scale
+from . import bookings, catalogue, gateway, hive, load, packages, scale
 
 BENCHES = {"catalogue": catalogue.run, "packages": packages.run, "bookings": bookings.run, "gateway": gateway.run,
-           "load": load.run, "scale": scale.run}
+           "load": load.run, "scale": scale.run, "hive": hive.run}
 
 
 def main(names: list[str]) -> None:

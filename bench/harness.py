@@ -70,12 +70,14 @@ def service(app: str, env: dict, workers: int = 2):
             log.close()
 
 
-def wrk(url: str, connections: int, seconds: int = SECONDS, headers: dict | None = None) -> dict:
+def wrk(url: str, connections: int, seconds: int = SECONDS, headers: dict | None = None, body: dict | None = None) -> dict:
+    """wrk's figures for ``url`` (a POST of ``body`` as JSON when given)."""
     command = [ensure_wrk(), f"-t{min(connections, 2)}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
                "-s", str(ROOT / "bench/report.lua")]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
-    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    env = {**os.environ, **({"WRK_BODY": json.dumps(body)} if body is not None else {})}
+    output = subprocess.run(command + [url], capture_output=True, text=True, check=True, env=env).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 

@@ -1,4 +1,12 @@
 -- wrk reporter: one JSON line with the figures the benches print.
+-- With WRK_BODY set, every request is a POST of that JSON body (a GraphQL query).
+local body = os.getenv("WRK_BODY")
+if body then
+  wrk.method = "POST"
+  wrk.body = body
+  wrk.headers["Content-Type"] = "application/json"
+end
+
 done = function(summary, latency, requests)
   local seconds = summary.duration / 1e6
   io.write(string.format(

@@ -44,11 +44,11 @@ def database_server(port: int | None = None, data: str | None = None):
             shutil.rmtree(directory, ignore_errors=True)
 
 
-def wait_until_ready(base: str, process: subprocess.Popen, timeout: float = 30) -> None:
+def wait_until_ready(base: str, process: subprocess.Popen, timeout: float = 30, path: str = "/readyz") -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            if requests.get(f"{base}/readyz", timeout=1).status_code == 200:
+            if requests.get(f"{base}{path}", timeout=1).status_code == 200:
                 return
         except requests.RequestException:
             pass

@@ -123,9 +123,7 @@ def test_every_catalogue_query_is_index_served(make_app, mongo_client):
     examples = {
         "clinic_by_slug": [lambda f: f("oracle-skin-clinic")],
         "clinics_by_slug": [lambda f: f(["oracle-skin-clinic", "synthetic-clinic-00007", "nowhere"])],
-        "procedure_by_code": [lambda f: f("TCA_CROSS")],
-        "procedures_by_code": [lambda f: f(["TCA_CROSS", "SUBCISION"])],
-        "all_procedures": [lambda f: f()],
+        "procedure_codes": [lambda f: f(["TCA_CROSS", "SUBCISION", "NOTHING"])],
         "procedure_codes_for": [lambda f: f("ROLLING")],
         "all_scar_types": [lambda f: f()],
         "scar_type_by_code": [lambda f: f("ICE_PICK")],
@@ -230,7 +228,6 @@ def test_batch_lookups_cost_one_query_whatever_their_size(make_app):
     references = [f"CB-{n:08d}" for n in range(100)]
     cases = [
         (catalogue.test_client(), "/clinics", slugs, {}),
-        (catalogue.test_client(), "/procedures", ["TCA_CROSS", "SUBCISION", "PRP", "MICRONEEDLING"], {}),
         (packages.test_client(), "/packages", ids, {}),
     ]
     for client, path, keys, headers in cases:
@@ -256,5 +253,8 @@ def test_listings_read_no_database_at_all(make_app):
     for body in ({}, {"sort": "-updatedAt", "total": True}, {"procedure": ["TCA_CROSS"], "scarType": "ICE_PICK"},
                  {"clinic": ["oracle-skin-clinic"], "maxSessions": 3, "total": True}, {"interpreterLanguage": "ja", "sort": "pricePerSession"}):
         assert operations(lambda: offers.post("/packages/search", json=body)) == 0, body
+    for query in ({}, {"ids": "TCA_CROSS,SUBCISION,PRP"}, {"category": "LASER", "scarType": "ROLLING", "total": "true"}):
+        assert operations(lambda: clinics.get("/procedures", query_string=query)) == 0, query
+    assert operations(lambda: clinics.get("/procedures/TCA_CROSS")) == 0
     # A price range in another currency reads the current rates: one point lookup.
     assert operations(lambda: offers.post("/packages/search", json={"minPrice": 500, "currency": "USD"})) == 1

@@ -78,7 +78,8 @@ def create_booking(body, principal):
         response.headers["Idempotent-Replayed"] = "true"
         return response
     try:
-        document = domain.create_booking(body, principal, current_token(), claim.get("reference") or domain.new_reference())
+        document = domain.create_booking(body, principal, current_token(), claim.get("reference") or domain.new_reference(),
+                                         resumed=claim.get("resumed", True))
     except Problem as problem:
         if problem.status >= 500:
             idempotency.abandon(scoped)

@@ -158,9 +158,10 @@ def clinic_of_package(package_id: str) -> str:
     return answer.json()["clinic"]
 
 
-# How far ahead the next free slot is looked for, in widening windows of Seoul weeks: most
-# packages have one within two weeks, so most pages cost one query whatever their size.
-NEXT_FREE_WINDOWS = (2, 6, 14, 30, 60)
+# How far ahead the next free slot is looked for, in widening windows of weeks: most packages
+# have one within two weeks, so most pages cost one query whatever their size, and a page of
+# packages with no slot at all costs three. Past the horizon, ``availability`` finds later slots.
+NEXT_FREE_WINDOWS = (2, 6, 16)
 
 
 def next_free(packages: list[dict]) -> list[dict | None]:
@@ -186,14 +187,10 @@ def next_free(packages: list[dict]) -> list[dict | None]:
 
 # -- the seat ------------------------------------------------------------------------------------
 
-def take_seat(slot_id: ObjectId, cutoff: datetime, reference: str) -> dict | None:
-    """One seat of an open, future slot for ``reference``, or None. A seat the reference already
-    holds (an earlier attempt that died) is its seat."""
-    taken = store.take_seat(slot_id, cutoff, reference)
-    if taken is not None:
-        return taken
-    slot = store.slot_by_id(slot_id)
-    return slot if slot is not None and reference in slot["holders"] else None
+def take_seat(slot: dict, cutoff: datetime, reference: str) -> bool:
+    """A seat of an open, future slot for ``reference``. A seat the reference already holds (an
+    earlier attempt that died) is its seat."""
+    return reference in slot["holders"] or store.take_seat(slot["_id"], cutoff, reference)
 
 
 def give_seat_back(slot_id: ObjectId | str, reference: str) -> None:
@@ -229,8 +226,11 @@ def sweep(now: datetime | None = None, hold_seconds: int = 120, batch: int = 500
     return {"reclaimed": reclaimed, "released": released}
 
 
-def why_no_seat(slot_id: ObjectId, cutoff: datetime) -> Problem:
-    slot = store.slot_by_id(slot_id)
+def _seat_looks_free(slot: dict, cutoff: datetime) -> bool:
+    return slot["status"] == "OPEN" and _aware(slot["start"]) > cutoff and slot["free"] > 0
+
+
+def why_no_seat(slot: dict | None, cutoff: datetime) -> Problem:
     if slot is None:
         return Problem(422, "UNKNOWN_SLOT", "No such slot.", errors=[{"field": "slotId", "message": "unknown slot"}])
     if slot["status"] != "OPEN":
@@ -298,37 +298,43 @@ def _packages_call(method: str, path: str, token: str, body: dict) -> dict:
     raise UpstreamUnavailable("packages")
 
 
-def create_booking(body: dict, principal: Principal, token: str, reference: str) -> dict:
+def create_booking(body: dict, principal: Principal, token: str, reference: str, resumed: bool = True) -> dict:
     """Lock the quote, screen the patient, hold and take a seat, record the booking. Anything
     refused after the quote is locked unlocks it; anything failing after the seat is taken gives
-    it back. ``reference`` is the idempotency claim's, so a retry after a crash is the same booking."""
+    it back. ``reference`` is the idempotency claim's, so a retry after a crash (``resumed``) is
+    the same booking."""
     check_patient(body["patient"])
     slot_id = object_id(body["slotId"], "slot")
-    recorded = store.booking_by_reference(reference)
-    if recorded is not None and visible_to(recorded, principal):  # an earlier attempt recorded it, then died
-        return recorded
+    if resumed:
+        recorded = store.booking_by_reference(reference)
+        if recorded is not None and visible_to(recorded, principal):  # an earlier attempt recorded it, then died
+            return recorded
+    # A slot that is plainly full, closed or too soon is refused before anything is locked or held.
+    # This only saves work: the guarded update below still decides who gets a seat.
+    slot = store.slot_by_id(slot_id)
+    cutoff = booking_cutoff()
+    if slot is None or (reference not in slot["holders"] and not _seat_looks_free(slot, cutoff)):
+        raise why_no_seat(slot, cutoff)
     lock = {"bookingReference": reference}
     quote = _packages_call("POST", f"/quotes/{body['quoteId']}/lock", token, lock)
-    seat = None
+    seat = False
     try:
         package = quote["package"]
         warnings = screen(package["screeningRules"], body["patient"])
-        slot = store.slot_by_id(slot_id)
-        if slot is not None and (slot["clinic"] != quote["clinic"] or slot["package_id"] not in (None, quote["packageId"])):
+        if slot["clinic"] != quote["clinic"] or slot["package_id"] not in (None, quote["packageId"]):
             raise Problem(422, "SLOT_NOT_FOR_PACKAGE", "The slot is not open for this package.",
                           errors=[{"field": "slotId", "message": "belongs to another clinic or package"}])
-        cutoff = booking_cutoff()
         hold_seat(slot_id, reference)
-        seat = take_seat(slot_id, cutoff, reference)
+        seat = take_seat(slot, cutoff, reference)
         failpoint("bookings.after_seat")
-        if seat is None:
+        if not seat:
             release_hold(reference)
-            raise why_no_seat(slot_id, cutoff)
+            raise why_no_seat(store.slot_by_id(slot_id), cutoff)
         now = utcnow()
         document = {
             "reference": reference, "agency": principal.agency or principal.subject, "clinic": quote["clinic"],
             "package_id": quote["packageId"], "package_version": quote["packageVersion"], "slot_id": str(slot_id),
-            "slot_start": seat["start"], "slot_duration_minutes": seat["duration_minutes"], "quote_id": quote["id"],
+            "slot_start": slot["start"], "slot_duration_minutes": slot["duration_minutes"], "quote_id": quote["id"],
             "price": {"quoteId": quote["id"], "currency": quote["currency"], "krwPerUnit": quote["exchangeRate"]["krwPerUnit"],
                       "rateAsOf": quote["exchangeRate"]["asOf"], "lines": quote["lines"], "total": quote["total"]},
             "package": package, "patient": body["patient"], "interpreter_language": quote["interpreterLanguage"],
@@ -340,7 +346,7 @@ def create_booking(body: dict, principal: Principal, token: str, reference: str)
         release_hold(reference)
         return document
     except BaseException:
-        if seat is not None:
+        if seat:
             give_seat_back(slot_id, reference)
             release_hold(reference)
         try:

@@ -36,7 +36,7 @@ def begin(key: str, digest: str, new_reference) -> dict:
              "created_at": now, "expires_at": now + KEEP}
     try:
         store.insert_key(claim)
-        return claim
+        return {**claim, "resumed": False}
     except DuplicateKeyError:
         pass
     existing = store.key_by_id(key)

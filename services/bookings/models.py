@@ -64,7 +64,6 @@ class Booking(Document):
             {"fields": ["clinic", "status", "created_key"], "name": "clinic_status"},
             {"fields": ["status", "created_key"], "name": "status"},
             {"fields": ["created_key"], "name": "by_created"},
-            {"fields": ["slot_id"], "name": "slot"},
             {"fields": ["seat_release_pending"], "name": "seat_release", "sparse": True},
         ],
     }

@@ -123,14 +123,13 @@ def clinic_slots(clinic: str, start: datetime, end: datetime) -> list[dict]:
 
 
 @registry.write("_id_")
-def take_seat(slot_id: ObjectId, cutoff: datetime, reference: str) -> dict | None:
-    """One seat of an open slot starting after ``cutoff`` for ``reference``, or None. A single
-    guarded update: never read-check-write."""
-    return slots().find_one_and_update(
+def take_seat(slot_id: ObjectId, cutoff: datetime, reference: str) -> bool:
+    """One seat of an open slot starting after ``cutoff`` for ``reference``: a single guarded
+    update, never read-check-write. False when the guard did not hold."""
+    return slots().update_one(
         {"_id": slot_id, "status": "OPEN", "start": {"$gt": cutoff}, "holders": {"$ne": reference}, "free": {"$gt": 0}},
         [{"$set": {"booked": {"$add": ["$booked", 1]}, "free": {"$add": ["$free", -1]},
-                   "holders": {"$concatArrays": ["$holders", {"$literal": [reference]}]}}}, _BOOKABLE],
-        return_document=ReturnDocument.AFTER)
+                   "holders": {"$concatArrays": ["$holders", {"$literal": [reference]}]}}}, _BOOKABLE]).modified_count == 1
 
 
 @registry.write("_id_")

@@ -14,6 +14,10 @@ from . import domain, render, store
 bp = Blueprint("catalogue", __name__)
 
 
+def _wait() -> float:
+    return current_app.config["SETTINGS"].read_model_wait_seconds
+
+
 def _etagged(body: dict, version: int):
     response = jsonify(body)
     response.headers["ETag"] = f'"{version}"'
@@ -30,7 +34,7 @@ def list_clinics(query):
     today = domain.seoul_today()
     if "ids" in query:
         return jsonify(batch_response(store.clinics_by_slug(batch_ids(query)), lambda doc: render.clinic(doc, lang, today)))
-    page = domain.clinic_search(query, read_model("clinics"), current_app.config["SETTINGS"].read_model_wait_seconds)
+    page = domain.clinic_search(query, read_model("clinics"), _wait())
     return jsonify(page.to_json(lambda doc: render.clinic(doc, lang, today)))
 
 
@@ -73,16 +77,17 @@ def update_clinic(slug, body, principal):
           query="catalogue/procedure-list-query", response="catalogue/procedure-page", tags=("procedures",))
 def list_procedures(query):
     lang = negotiate_language(query.get("lang"))
+    procedures = read_model("procedures").require(_wait())
     if "ids" in query:
-        return jsonify(batch_response(store.procedures_by_code(batch_ids(query)), lambda doc: render.procedure(doc, lang)))
-    return jsonify(domain.procedure_search(query).to_json(lambda doc: render.procedure(doc, lang)))
+        return jsonify(batch_response(procedures.get_many(batch_ids(query)), lambda doc: render.procedure(doc, lang)))
+    return jsonify(domain.procedure_search(query, procedures).to_json(lambda doc: render.procedure(doc, lang)))
 
 
 @bp.get("/procedures/<code>")
 @contract(summary="One procedure by code.", query="catalogue/item-query", response="catalogue/procedure",
           errors=(404,), tags=("procedures",))
 def get_procedure(code, query):
-    doc = store.procedure_by_code(code)
+    doc = read_model("procedures").require(_wait()).get_many([code])[0]
     if doc is None:
         raise not_found("procedure", code)
     return jsonify(render.procedure(doc, negotiate_language(query.get("lang"))))

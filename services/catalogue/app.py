@@ -14,5 +14,5 @@ def create_app(settings: Settings | None = None):
         title="ClinicBridge catalogue",
         description="Clinics, procedures and scar types for acne-scar treatment in Korea.",
         blueprints=[bp],
-        read_models={"clinics": store.clinics_model},
+        read_models={"clinics": store.clinics_model, "procedures": store.procedures_model},
     )

@@ -61,20 +61,15 @@ def clinic_search(query: dict, clinics: ReadModel, wait_seconds: float) -> Page:
                         with_total=query.get("total", False))
 
 
-def procedure_search(query: dict) -> Page:
+def procedure_search(query: dict, procedures: ReadModel) -> Page:
     """A page of the knowledge base's procedures, filtered by category and indication."""
     where = []
     if "category" in query:
         where.append({("category", code) for code in query["category"]})
     if "scarType" in query:
         where.append({("scarType", code) for code in query["scarType"]})
-    model = ReadModel.of(store.all_procedures(), _describe_procedure, ("code",))
-    return model.page(where, None, PROCEDURE_SORT, limit=query.get("limit", DEFAULT_LIMIT), cursor=query.get("cursor"),
-                      with_total=query.get("total", False))
-
-
-def _describe_procedure(doc: dict) -> tuple[list, None]:
-    return [("category", doc["category"])] + [("scarType", code) for code in doc.get("indications", [])], None
+    return procedures.page(where, None, PROCEDURE_SORT, limit=query.get("limit", DEFAULT_LIMIT), cursor=query.get("cursor"),
+                           with_total=query.get("total", False))
 
 
 def clinic_sort(query: dict) -> Sort:
@@ -92,7 +87,7 @@ def _check_procedures(body: dict) -> None:
         if code in seen:
             errors.append({"field": f"procedures[{index}].code", "message": f"{code} is listed twice"})
         seen.add(code)
-    known = {doc["code"] for doc in store.procedures_by_code(sorted(seen)) if doc} if seen else set()
+    known = store.procedure_codes(sorted(seen)) if seen else set()
     for index, code in enumerate(offered):
         if code not in known:
             errors.append({"field": f"procedures[{index}].code", "message": f"unknown procedure {code}"})

@@ -84,7 +84,7 @@ def synthetic_clinic(index: int, procedure_codes: list[str], rng: random.Random)
 def load_synthetic(count: int, seed: int = 7) -> int:
     ensure_indexes()
     rng = random.Random(seed)
-    codes = [p["code"] for p in store.all_procedures() if p["category"] not in ("TOPICAL", "ORAL")] or ["MICRONEEDLING", "TCA_CROSS"]
+    codes = [p["code"] for p in store.procedure_documents() if p["category"] not in ("TOPICAL", "ORAL")] or ["MICRONEEDLING", "TCA_CROSS"]
     inserted = 0
     for start in range(1, count + 1, 1000):
         batch = [synthetic_clinic(i, codes, rng) for i in range(start, min(start + 1000, count + 1))]

@@ -81,21 +81,25 @@ def clinics_model() -> ReadModel:
 
 # -- procedures and scar types -------------------------------------------------------------------
 
-@registry.read("code_1")
-def procedure_by_code(code: str) -> dict | None:
-    return procedures().find_one({"code": code})
+def describe_procedure(doc: dict) -> tuple[list, None]:
+    return [("category", doc["category"])] + [("scarType", code) for code in doc.get("indications", [])], None
+
+
+def procedures_model() -> ReadModel:
+    """The knowledge base's procedures (about twenty; only the seed writes them), looked up by code."""
+    return ReadModel("procedures", procedures, hold={}, include=lambda doc: True, describe=describe_procedure,
+                     sort_fields=("code",), lookup="code")
+
+
+def procedure_documents() -> list[dict]:
+    """Every procedure: for seeding, never on a request path (requests read the procedures model)."""
+    return list(procedures().find({}))
 
 
 @registry.read("code_1")
-def procedures_by_code(codes: list[str]) -> list[dict | None]:
-    found = {doc["code"]: doc for doc in procedures().find({"code": {"$in": codes}})}
-    return [found.get(code) for code in codes]
-
-
-@registry.read("code_1")
-def all_procedures() -> list[dict]:
-    """The knowledge base's procedures, by code: a fixed set of about twenty, however large the catalogue."""
-    return list(procedures().find({}).sort("code", 1))
+def procedure_codes(codes: list[str]) -> set[str]:
+    """Which of these codes the knowledge base has (a write checks what it is given, fresh)."""
+    return {doc["code"] for doc in procedures().find({"code": {"$in": codes}}, {"code": 1})}
 
 
 @registry.read("indications_1")

@@ -42,13 +42,15 @@ class _Entry:
     tokens: tuple
     values: Any
     keys: dict[str, str]
+    alias: Any
 
 
 @dataclass
 class ReadModel:
     """``hold``: the filter of documents to keep (re-tested on every change by ``include``);
     ``describe(doc)``: ``(tokens, values)``; ``sort_fields``: unique string fields to page by;
-    ``strip``: stored fields never served (derived keys), removed before the bytes are kept."""
+    ``strip``: stored fields never served (derived keys), removed before the bytes are kept;
+    ``lookup``: the field documents are looked up by (``_id``, or a unique one such as a slug)."""
 
     name: str
     collection: Callable[[], Collection]
@@ -57,7 +59,9 @@ class ReadModel:
     describe: Callable[[dict], tuple[Iterable[Hashable], Any]]
     sort_fields: tuple[str, ...]
     strip: tuple[str, ...] = ()
+    lookup: str = "_id"
     entries: dict[Any, _Entry] = field(default_factory=dict)
+    aliases: dict[Any, Any] = field(default_factory=dict)  # lookup value -> _id
     postings: dict[Hashable, set] = field(default_factory=dict)
     orders: dict[str, list[str]] = field(default_factory=dict)
     by_key: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -72,7 +76,7 @@ class ReadModel:
 
     @classmethod
     def of(cls, documents: Iterable[dict], describe, sort_fields: tuple[str, ...], strip: tuple[str, ...] = ()) -> "ReadModel":
-        """The same paging over a few documents just read (a clinic's drafts, the procedures)."""
+        """The same paging over a few documents just read (a clinic's own drafts)."""
         model = cls("snapshot", lambda: None, {}, lambda doc: True, describe, sort_fields, strip)
         for document in documents:
             model._put(document)
@@ -125,7 +129,8 @@ class ReadModel:
         self.ready.clear()
 
     def _reload(self) -> None:
-        fresh = ReadModel(self.name, self.collection, self.hold, self.include, self.describe, self.sort_fields, self.strip)
+        fresh = ReadModel(self.name, self.collection, self.hold, self.include, self.describe, self.sort_fields, self.strip,
+                          self.lookup)
         collection = self.collection()
         for document in collection.find(self.hold):
             fresh._put(document)
@@ -133,6 +138,7 @@ class ReadModel:
             self.codec = collection.codec_options
             self.last_error = None
             self.entries, self.postings, self.orders, self.by_key = fresh.entries, fresh.postings, fresh.orders, fresh.by_key
+            self.aliases = fresh.aliases
         self.ready.set()
         log.info("read model %s loaded %d documents", self.name, len(self.entries))
 
@@ -153,7 +159,8 @@ class ReadModel:
         keys = {name: document[name] for name in self.sort_fields}
         served = {k: v for k, v in document.items() if k not in self.strip}
         ident = document["_id"]
-        self.entries[ident] = _Entry(bson.encode(served), tuple(tokens), values, keys)
+        self.entries[ident] = _Entry(bson.encode(served), tuple(tokens), values, keys, document.get(self.lookup))
+        self.aliases[document.get(self.lookup)] = ident
         for token in self.entries[ident].tokens:
             self.postings.setdefault(token, set()).add(ident)
         for name, value in keys.items():
@@ -164,6 +171,8 @@ class ReadModel:
         entry = self.entries.pop(ident, None)
         if entry is None:
             return
+        if self.aliases.get(entry.alias) == ident:
+            del self.aliases[entry.alias]
         for token in entry.tokens:
             members = self.postings.get(token)
             if members is not None:
@@ -192,6 +201,12 @@ class ReadModel:
             if time.monotonic() > deadline:
                 raise Problem(503, "LISTING_UNAVAILABLE", "Listings are loading; retry shortly.", headers={"Retry-After": "1"})
         return self
+
+    def get_many(self, values: list) -> list[dict | None]:
+        """The documents whose ``lookup`` field has these values, in order; None where none has."""
+        with self.lock:
+            raws = [self.entries[self.aliases[v]].raw if v in self.aliases else None for v in values]
+        return [bson.decode(raw, codec_options=self.codec) if raw is not None else None for raw in raws]
 
     def page(self, where: list[set], test: Callable[[Any], bool] | None, sort: Sort, *, limit: int, cursor: str | None,
              with_total: bool) -> Page:

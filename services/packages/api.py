@@ -115,8 +115,9 @@ def put_rates(body, principal):
 
 # -- quotes -------------------------------------------------------------------------------------
 
-def _quote_response(doc: dict, status: int = 200):
-    version = domain.find_version(doc["package_id"], doc["package_version"], None)
+def _quote_response(doc: dict, status: int = 200, version: dict | None = None):
+    """``version``: the package as quoted, when the caller has it in hand (a new quote of the current version)."""
+    version = version or domain.find_version(doc["package_id"], doc["package_version"], None)
     response = jsonify(render.quote(doc, version, negotiate_language(request.args.get("lang")), utcnow()))
     response.status_code = status
     return response
@@ -126,8 +127,8 @@ def _quote_response(doc: dict, status: int = 200):
 @contract(query="packages/item-query", summary="An itemized quote for a published package with the chosen options, in KRW and a display currency.",
           body="packages/quote-request", response="packages/quote", status=201, errors=(404, 409, 422), tags=("quotes",))
 def create_quote(package_id, body, query):
-    doc = domain.create_quote(package_id, body)
-    response = _quote_response(doc, 201)
+    doc, package = domain.create_quote(package_id, body)
+    response = _quote_response(doc, 201, version=package)
     response.headers["Location"] = f"/quotes/{doc['_id']}"
     return response
 

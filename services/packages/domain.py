@@ -316,7 +316,8 @@ def replace_rates(body: dict) -> dict:
 
 # -- quotes ----------------------------------------------------------------------------------------
 
-def create_quote(package_id: str, body: dict, now: datetime | None = None) -> dict:
+def create_quote(package_id: str, body: dict, now: datetime | None = None) -> tuple[dict, dict]:
+    """A new quote of the package's current version, and that version (the package as quoted)."""
     now = now or utcnow()
     package = store.package_by_id(object_id(package_id))
     if package is None or package["status"] == "DRAFT":
@@ -353,7 +354,7 @@ def create_quote(package_id: str, body: dict, now: datetime | None = None) -> di
     quote.validate()
     document = quote.to_mongo().to_dict()
     store.insert_quote(document)
-    return document
+    return document, package
 
 
 def find_quote(quote_id: str) -> dict:
@@ -383,9 +384,7 @@ def lock_quote(quote_id: str, reference: str, now: datetime | None = None) -> di
 
 def unlock_quote(quote_id: str, reference: str) -> dict:
     """Give a quote back (a booking that failed after locking it)."""
-    quote = find_quote(quote_id)
-    store.unlock_quote(quote["_id"], reference, quote["expires_at"] + store.PURGE_AFTER)
-    return find_quote(quote_id)
+    return store.unlock_quote(object_id(quote_id, "quote"), reference) or find_quote(quote_id)
 
 
 def quote_totals(quote: dict) -> dict:

@@ -166,16 +166,22 @@ def quote_by_id(quote_id: ObjectId) -> dict | None:
 @registry.write("_id_")
 def lock_quote(quote_id: ObjectId, reference: str, now: datetime) -> dict | None:
     """Lock an unexpired quote for one booking; locking again for the same booking answers the same."""
-    return quotes().find_one_and_update(
-        {"_id": quote_id, "expires_at": {"$gt": now}, "locked_by": {"$in": [None, reference]}},
-        {"$set": {"locked_by": reference, "locked_at": now}, "$unset": {"purge_at": ""}},
-        return_document=ReturnDocument.AFTER)
+    locked = quotes().update_one({"_id": quote_id, "expires_at": {"$gt": now}, "locked_by": {"$in": [None, reference]}},
+                                 {"$set": {"locked_by": reference, "locked_at": now}, "$unset": {"purge_at": ""}})
+    # Read back by id: on the embedded server, update-then-read costs a third of a findAndModify.
+    return quote_by_id(quote_id) if locked.matched_count == 1 else None
 
 
 @registry.write("_id_")
-def unlock_quote(quote_id: ObjectId, reference: str, purge_at: datetime) -> None:
-    quotes().update_one({"_id": quote_id, "locked_by": reference},
-                        {"$set": {"locked_by": None, "locked_at": None, "purge_at": purge_at}})
+def unlock_quote(quote_id: ObjectId, reference: str) -> dict | None:
+    """Give back a quote ``reference`` locked: the quote after, or None if ``reference`` did not hold it.
+    Unlocked, it is purged again a week after it expires."""
+    unlocked = quotes().find_one_and_update({"_id": quote_id, "locked_by": reference},
+                                            {"$set": {"locked_by": None, "locked_at": None}}, return_document=ReturnDocument.AFTER)
+    if unlocked is not None:
+        unlocked["purge_at"] = unlocked["expires_at"] + PURGE_AFTER
+        quotes().update_one({"_id": quote_id, "locked_by": None}, {"$set": {"purge_at": unlocked["purge_at"]}})
+    return unlocked
 
 
 PURGE_AFTER = timedelta(days=7)

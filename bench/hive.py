@@ -1,0 +1,89 @@
+"""Our gateway against Hive Gateway on the same single-clinic query, same catalogue process, one run.
+
+Hive Gateway (``@graphql-hive/gateway``) serves a supergraph that ``@graphql-mesh/compose-cli``
+composes from the catalogue's own ``/openapi.json``; the Node side is installed under
+``bench/hive`` from its committed ``package-lock.json`` (``npm ci``). Both gateways and the
+direct REST call are measured with wrk at c=1 and c=8, one after another, against one catalogue
+(200 synthetic clinics, 2 gunicorn workers). Our gateway runs 2 gunicorn workers; Hive Gateway
+runs as it starts by default.
+
+    make bench BENCH_ARGS=hive        (BENCH_SECONDS per case)
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from contextlib import contextmanager
+
+import requests
+
+from tests.support import free_port, stop_process, wait_until_ready
+
+from .harness import ROOT, SECONDS, database, seed_synthetic, service, stack_env, wrk
+
+HIVE = ROOT / "bench" / "hive"
+SLUG = "synthetic-clinic-00042"
+OURS = {"query": f'{{ clinic(slug: "{SLUG}") {{ slug name kind district languages {{ inRoom }} }} }}'}
+THEIRS = {"query": f'{{ catalogue_get_clinic_get(slug: "{SLUG}") {{ ... on Clinic {{ slug name kind district languages {{ inRoom }} }} }} }}'}
+
+
+def ensure_node() -> None:
+    """Node and npm (Debian's packages) and the pinned Node packages of bench/hive."""
+    if not shutil.which("npm"):
+        print("installing nodejs and npm (Debian packages) ...", flush=True)
+        subprocess.run(["apt-get", "install", "-y", "-q", "nodejs", "npm"], check=True, stdout=subprocess.DEVNULL)
+    if not (HIVE / "node_modules" / ".bin" / "hive-gateway").exists():
+        print("installing Hive Gateway (npm ci in bench/hive) ...", flush=True)
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=HIVE, check=True, stdout=subprocess.DEVNULL)
+
+
+@contextmanager
+def hive_gateway(catalogue: str):
+    """Compose the supergraph from the catalogue's OpenAPI document, then serve it; yields the URL."""
+    env = {**os.environ, "CATALOGUE_URL": catalogue}
+    subprocess.run([str(HIVE / "node_modules/.bin/mesh-compose"), "-o", "supergraph.graphql"], cwd=HIVE, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    port = free_port()
+    process = subprocess.Popen([str(HIVE / "node_modules/.bin/hive-gateway"), "supergraph", "supergraph.graphql",
+                                "--port", str(port)], cwd=HIVE, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(base, process, path="/healthcheck")
+        yield base
+    finally:
+        stop_process(process, 10)
+
+
+def same_answer(ours: str, theirs: str) -> None:
+    """Both gateways answer the query with the same clinic before anything is measured."""
+    mine = requests.post(f"{ours}/graphql", json=OURS, timeout=10).json()["data"]["clinic"]
+    hive = requests.post(f"{theirs}/graphql", json=THEIRS, timeout=10).json()["data"]["catalogue_get_clinic_get"]
+    assert mine == hive, (mine, hive)
+
+
+def run() -> None:
+    ensure_node()
+    with database() as uri:
+        env = stack_env(uri, "bench_h")
+        seed_synthetic(env, {"catalogue": 200})
+        with service("services.catalogue", env) as catalogue, \
+                service("gateway", {**env, "CATALOGUE_URL": catalogue}) as ours, \
+                hive_gateway(catalogue) as theirs:
+            same_answer(ours, theirs)
+            sides = [("direct REST GET /clinics/{slug}", f"{catalogue}/clinics/{SLUG}", None),
+                     ("our gateway", f"{ours}/graphql", OURS), ("Hive Gateway", f"{theirs}/graphql", THEIRS)]
+            for _, url, body in sides:  # warm-up, untimed
+                wrk(url, 8, 3, body=body)
+            figures = {(name, c): wrk(url, c, SECONDS, body=body) for c in (1, 8) for name, url, body in sides}
+    print(f"\nsingle clinic: our gateway against Hive Gateway over the same catalogue process; wrk, {SECONDS} s per case")
+    print(f"{'side':<34}{'conc':>5}{'rps':>9}{'p50 ms':>9}{'p99 ms':>9}{'p50 +ms over REST':>19}{'errors':>8}")
+    for c in (1, 8):
+        floor = figures[(sides[0][0], c)]["p50_ms"]
+        for name, _, _ in sides:
+            f = figures[(name, c)]
+            print(f"{name:<34}{c:>5}{f['rps']:>9.0f}{f['p50_ms']:>9.2f}{f['p99_ms']:>9.2f}{f['p50_ms'] - floor:>19.2f}"
+                  f"{f['errors'] + f['non2xx']:>8}")
+        ratio = figures[("our gateway", c)]["rps"] / figures[("Hive Gateway", c)]["rps"]
+        print(f"{'our rps / Hive rps':<34}{c:>5}{ratio:>9.2f}")
+
