@@ -4,8 +4,9 @@ Hive Gateway (``@graphql-hive/gateway``) serves a supergraph that ``@graphql-mes
 composes from the catalogue's own ``/openapi.json``; the Node side is installed under
 ``bench/hive`` from its committed ``package-lock.json`` (``npm ci``). Both gateways and the
 direct REST call are measured with wrk at c=1 and c=8, one after another, against one catalogue
-(200 synthetic clinics, 2 gunicorn workers). Our gateway runs 2 gunicorn workers; Hive Gateway
-runs as it starts by default.
+(200 synthetic clinics, 2 gunicorn workers). Our gateway runs 2 gunicorn workers, once as
+configured by default (its HTTP cache reuses the catalogue's answer while the catalogue says it
+is fresh: 1 s) and once with that cache off; Hive Gateway runs as it starts by default.
 
     make bench BENCH_ARGS=hive        (BENCH_SECONDS per case)
 """
@@ -69,10 +70,13 @@ def run() -> None:
         seed_synthetic(env, {"catalogue": 200})
         with service("services.catalogue", env) as catalogue, \
                 service("gateway", {**env, "CATALOGUE_URL": catalogue}) as ours, \
+                service("gateway", {**env, "CATALOGUE_URL": catalogue, "GATEWAY_HTTP_CACHE_ENTRIES": "0"}) as uncached, \
                 hive_gateway(catalogue) as theirs:
             same_answer(ours, theirs)
             sides = [("direct REST GET /clinics/{slug}", f"{catalogue}/clinics/{SLUG}", None),
-                     ("our gateway", f"{ours}/graphql", OURS), ("Hive Gateway", f"{theirs}/graphql", THEIRS)]
+                     ("our gateway", f"{ours}/graphql", OURS),
+                     ("our gateway, its HTTP cache off", f"{uncached}/graphql", OURS),
+                     ("Hive Gateway", f"{theirs}/graphql", THEIRS)]
             for _, url, body in sides:  # warm-up, untimed
                 wrk(url, 8, 3, body=body)
             figures = {(name, c): wrk(url, c, SECONDS, body=body) for c in (1, 8) for name, url, body in sides}
@@ -84,6 +88,7 @@ def run() -> None:
             f = figures[(name, c)]
             print(f"{name:<34}{c:>5}{f['rps']:>9.0f}{f['p50_ms']:>9.2f}{f['p99_ms']:>9.2f}{f['p50_ms'] - floor:>19.2f}"
                   f"{f['errors'] + f['non2xx']:>8}")
-        ratio = figures[("our gateway", c)]["rps"] / figures[("Hive Gateway", c)]["rps"]
-        print(f"{'our rps / Hive rps':<34}{c:>5}{ratio:>9.2f}")
+        for name in ("our gateway", "our gateway, its HTTP cache off"):
+            ratio = figures[(name, c)]["rps"] / figures[("Hive Gateway", c)]["rps"]
+            print(f"{'rps ratio, ' + name + ' / Hive':<50}{c:>5}{ratio:>9.2f}")
 

@@ -90,7 +90,8 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
         return response
 
     view = GatewayView.as_view("graphql", schema=schema.graphql_schema, settings=settings,
-                               upstream=Upstream.from_urls(kit.service_urls, kit.http_timeout_seconds),
+                               upstream=Upstream.from_urls(kit.service_urls, kit.http_timeout_seconds,
+                                                           settings.http_cache_entries),
                                graphql_ide="graphiql" if settings.introspection else None)
     app.add_url_rule("/graphql", view_func=view, methods=["GET", "POST"])
 

@@ -27,8 +27,12 @@ class RequestContext:
     lang: str
     loaders: dict[str, DataLoader] = field(default_factory=dict)
 
-    async def call(self, service: str, method: str, path: str, **kwargs):
-        return await self.upstream.call(service, method, path, token=self.token, request_id=self.request_id, **kwargs)
+    async def call(self, service: str, method: str, path: str, *, public: bool = False, **kwargs):
+        """``public``: a read whose answer is the same for every caller who is not a clinic's admin,
+        sent without the caller's token so the answer can come from the HTTP cache."""
+        anonymous = public and not (self.principal and self.principal.role in ("CLINIC_ADMIN", "PLATFORM_ADMIN"))
+        return await self.upstream.call(service, method, path, token=None if anonymous else self.token,
+                                        request_id=self.request_id, **kwargs)
 
     def loader(self, name: str) -> DataLoader:
         if name not in self.loaders:
@@ -39,7 +43,7 @@ class RequestContext:
         """Items for ``keys`` from a service's ``?ids=`` lookup, one call per batch; a failure is
         returned per key so each field gets its own error and the rest of the query answers."""
         try:
-            answer = await self.call(service, "GET", path, params={"ids": ",".join(keys), **params})
+            answer = await self.call(service, "GET", path, public=service != "bookings", params={"ids": ",".join(keys), **params})
         except GraphQLError as error:
             return [error] * len(keys)
         return answer["items"]
@@ -66,7 +70,7 @@ class RequestContext:
 
     async def _load_rates(self, keys: list[str]) -> list:
         try:
-            answer = await self.call("packages", "GET", "/exchange-rates")
+            answer = await self.call("packages", "GET", "/exchange-rates", public=True)
         except GraphQLError as error:
             return [error] * len(keys)
         return [answer] * len(keys)

@@ -16,6 +16,7 @@ class GatewaySettings:
     rate_limit: str              # per API key (or address when anonymous), counters in MongoDB shared by all workers
     document_cache_size: int
     key_cache_seconds: float     # how long a worker trusts a key lookup (and so how soon a revocation bites)
+    http_cache_entries: int = 2048  # public reads kept per worker while the service says they are fresh; 0: none
 
     @classmethod
     def from_env(cls, kit: Settings | None = None) -> "GatewaySettings":
@@ -30,4 +31,5 @@ class GatewaySettings:
             rate_limit=os.environ.get("GATEWAY_RATE_LIMIT", "1200/minute"),
             document_cache_size=int(os.environ.get("GATEWAY_DOCUMENT_CACHE", "512")),
             key_cache_seconds=float(os.environ.get("GATEWAY_KEY_CACHE_SECONDS", "10")),
+            http_cache_entries=int(os.environ.get("GATEWAY_HTTP_CACHE_ENTRIES", "2048")),
         )

@@ -42,8 +42,15 @@ class Upstream:
     clients: dict[str, ServiceClient]
 
     @classmethod
-    def from_urls(cls, urls: dict[str, str], timeout: float) -> "Upstream":
-        return cls({name: ServiceClient(name, urls[name], timeout) for name in SERVICES})
+    def from_urls(cls, urls: dict[str, str], timeout: float, cache_entries: int = 0) -> "Upstream":
+        """One client per service; with ``cache_entries``, each keeps the public reads its service
+        marks cacheable (anonymous calls only) for as long as the service says."""
+        return cls({name: ServiceClient(name, urls[name], timeout, cache_entries=cache_entries) for name in SERVICES})
+
+    def forget(self) -> None:
+        """Drop every cached read: after a mutation, this process reads its own writes."""
+        for client in self.clients.values():
+            client.forget()
 
     async def call(self, service: str, method: str, path: str, *, token: str | None = None, request_id: str | None = None,
                    params: dict | None = None, json: Any = None, accept: str | None = None,

@@ -121,9 +121,12 @@ class GatewayView(AsyncGraphQLView):
         if operation.operation not in allowed_operation_types:
             kind = "mutations" if operation.operation == OperationType.MUTATION else "this operation"
             return ExecutionResult(data=None, errors=[GraphQLError(f"Send {kind} with POST.", extensions={"code": "BAD_REQUEST"})])
-        return await execute(schema=self.schema, query=document, variable_values=request_data.variables, context_value=context,
-                             root_value=root_value, operation_name=request_data.operation_name,
-                             allowed_operation_types=allowed_operation_types, validate_document=False)
+        result = await execute(schema=self.schema, query=document, variable_values=request_data.variables, context_value=context,
+                               root_value=root_value, operation_name=request_data.operation_name,
+                               allowed_operation_types=allowed_operation_types, validate_document=False)
+        if operation.operation == OperationType.MUTATION:
+            self.upstream.forget()  # the caller's next read in this process sees what it just changed
+        return result
 
     async def process_result(self, request, result: ExecutionResult, strict: bool = False) -> dict:
         body: dict = {"data": result.data}

@@ -7,7 +7,7 @@ from services.common.errors import not_found
 from services.common.localization import negotiate_language
 from services.common.pagination import batch_ids, batch_response
 from services.common.readmodel import read_model
-from services.common.validation import contract, if_match_version
+from services.common.validation import KNOWLEDGE_SECONDS, PUBLIC_READ_SECONDS, cacheable, contract, if_match_version
 
 from . import domain, render, store
 
@@ -33,14 +33,15 @@ def list_clinics(query):
     lang = negotiate_language(query.get("lang"))
     today = domain.seoul_today()
     if "ids" in query:
-        return jsonify(batch_response(store.clinics_by_slug(batch_ids(query)), lambda doc: render.clinic(doc, lang, today)))
+        found = store.clinics_by_slug(batch_ids(query))
+        return cacheable(jsonify(batch_response(found, lambda doc: render.clinic(doc, lang, today))), PUBLIC_READ_SECONDS)
     page = domain.clinic_search(query, read_model("clinics"), _wait())
     return jsonify(page.to_json(lambda doc: render.clinic(doc, lang, today)))
 
 
 @bp.get("/clinics/<slug>")
 @contract(summary="One clinic by slug.", query="catalogue/item-query", response="catalogue/clinic",
-          errors=(404,), tags=("clinics",))
+          errors=(404,), tags=("clinics",), max_age=PUBLIC_READ_SECONDS)
 def get_clinic(slug, query):
     doc = store.clinic_by_slug(slug)
     if doc is None:
@@ -74,7 +75,8 @@ def update_clinic(slug, body, principal):
 
 @bp.get("/procedures")
 @contract(summary="The procedures and treatments of the knowledge base, or a batch of them by code (ids=).",
-          query="catalogue/procedure-list-query", response="catalogue/procedure-page", tags=("procedures",))
+          query="catalogue/procedure-list-query", response="catalogue/procedure-page", tags=("procedures",),
+          max_age=KNOWLEDGE_SECONDS)
 def list_procedures(query):
     lang = negotiate_language(query.get("lang"))
     procedures = read_model("procedures").require(_wait())
@@ -85,7 +87,7 @@ def list_procedures(query):
 
 @bp.get("/procedures/<code>")
 @contract(summary="One procedure by code.", query="catalogue/item-query", response="catalogue/procedure",
-          errors=(404,), tags=("procedures",))
+          errors=(404,), tags=("procedures",), max_age=KNOWLEDGE_SECONDS)
 def get_procedure(code, query):
     doc = read_model("procedures").require(_wait()).get_many([code])[0]
     if doc is None:
@@ -95,7 +97,7 @@ def get_procedure(code, query):
 
 @bp.get("/scar-types")
 @contract(summary="Every scar type.", query="catalogue/item-query", response="catalogue/scar-type-list",
-          tags=("scar types",))
+          tags=("scar types",), max_age=KNOWLEDGE_SECONDS)
 def list_scar_types(query):
     lang = negotiate_language(query.get("lang"))
     return jsonify(items=[render.scar_type(doc, lang) for doc in store.all_scar_types()])
@@ -103,7 +105,7 @@ def list_scar_types(query):
 
 @bp.get("/scar-types/<code>")
 @contract(summary="One scar type by code.", query="catalogue/item-query", response="catalogue/scar-type",
-          errors=(404,), tags=("scar types",))
+          errors=(404,), tags=("scar types",), max_age=KNOWLEDGE_SECONDS)
 def get_scar_type(code, query):
     doc = store.scar_type_by_code(code)
     if doc is None:

@@ -46,6 +46,13 @@ def _check_credentials() -> None:
     current_principal()  # raises 401 for a bad token; the principal is kept for the view
 
 
+def _not_cached_unless_said(response):
+    # Bookings, quotes and anything behind a token must never be reused by a cache; public reads
+    # say otherwise themselves (``validation.cacheable``).
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 def create_service_app(
     settings: Settings,
     *,
@@ -67,6 +74,7 @@ def create_service_app(
     # Credentials that are sent are checked on every route, public ones too: a forged or expired
     # token is a 401, never silently an anonymous request.
     app.before_request(_check_credentials)
+    app.after_request(_not_cached_unless_said)
     connect_database(settings)
     app.extensions["read_models"] = {name: make() for name, make in (read_models or {}).items()}
     app.register_blueprint(_health_blueprint(title, description))

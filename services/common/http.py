@@ -4,14 +4,20 @@ One pooled session per target service and process; a timeout on every call; retr
 only for idempotent methods (urllib3's ``Retry`` leaves POST out and honours
 ``Retry-After``); the request id and the caller's token passed on. A target that cannot
 be reached or answers 5xx becomes :class:`UpstreamUnavailable`, which names the service,
-never its address.
+never its address. With ``cache_entries``, responses the service marks cacheable
+(``Cache-Control: public, max-age=N``, ``Vary``) are kept in a bounded in-process cache and
+reused while fresh (CacheControl); the gateway uses this for public reads.
 """
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import requests
+from cachecontrol import CacheControlAdapter
+from cachecontrol.cache import BaseCache
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -31,8 +37,39 @@ class UpstreamUnavailable(Exception):
                        headers={"Retry-After": "2"})
 
 
+class BoundedCache(BaseCache):
+    """CacheControl's store: the ``size`` most recently used responses of one process."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.data: OrderedDict[str, bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self.lock:
+            value = self.data.get(key)
+            if value is not None:
+                self.data.move_to_end(key)
+            return value
+
+    def set(self, key: str, value: bytes, expires: int | None = None) -> None:
+        with self.lock:
+            self.data[key] = value
+            self.data.move_to_end(key)
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
+
+    def delete(self, key: str) -> None:
+        with self.lock:
+            self.data.pop(key, None)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.data.clear()
+
+
 class ServiceClient:
-    def __init__(self, service: str, base_url: str, timeout: float = 3.0, retries: int = 2):
+    def __init__(self, service: str, base_url: str, timeout: float = 3.0, retries: int = 2, cache_entries: int = 0):
         self.service = service
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
@@ -43,7 +80,12 @@ class ServiceClient:
         retry = Retry(total=retries, connect=retries, read=retries, backoff_factor=0.05,
                       status_forcelist=(502, 503, 504), allowed_methods=Retry.DEFAULT_ALLOWED_METHODS,
                       raise_on_status=False)
-        adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=32)
+        self.cache = BoundedCache(cache_entries) if cache_entries > 0 else None
+        if self.cache is not None:
+            adapter: HTTPAdapter = CacheControlAdapter(cache=self.cache, cache_etags=False, max_retries=retry,
+                                                       pool_connections=4, pool_maxsize=32)
+        else:
+            adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=32)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
@@ -65,6 +107,11 @@ class ServiceClient:
             log.warning("%s %s %s answered %s", self.service, method, path, response.status_code)
             raise UpstreamUnavailable(self.service)
         return response
+
+    def forget(self) -> None:
+        """Drop every cached response (after a write through this process, so it reads its own writes)."""
+        if self.cache is not None:
+            self.cache.clear()
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         return self.request("GET", path, **kwargs)

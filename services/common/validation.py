@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from flask import request
+from flask import make_response, request
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -191,6 +191,7 @@ class Contract:
     errors: tuple[int, ...] = ()
     tags: tuple[str, ...] = ()
     extra_responses: dict[int, str] = field(default_factory=dict)
+    max_age: int = 0  # a public read: an anonymous caller may reuse a 200 this many seconds
 
 
 def contract(**kwargs) -> Callable:
@@ -211,12 +212,27 @@ def contract(**kwargs) -> Callable:
             if spec.body:
                 empty = spec.optional_body and not request.get_data(cache=True)
                 kw["body"] = {} if empty else parse_body(spec.body)
-            return view(*args, **kw)
+            return cacheable(make_response(view(*args, **kw)), spec.max_age)
 
         wrapper.contract = spec  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
+
+
+# How long a caller may reuse an anonymous public read of the catalogue or of packages (the
+# gateway's HTTP cache honours it), and of the knowledge base, which only the seed writes.
+PUBLIC_READ_SECONDS = 1
+KNOWLEDGE_SECONDS = 60
+
+
+def cacheable(response, seconds: int):
+    """Mark a 200 to an anonymous caller reusable for ``seconds``; anything else stays ``no-store``
+    (set for every response by the app factory)."""
+    if seconds and response.status_code == 200 and "Authorization" not in request.headers:
+        response.headers["Cache-Control"] = f"public, max-age={seconds}"
+        response.headers["Vary"] = "Authorization, Accept-Language"
+    return response
 
 
 def if_match_version() -> int | None:

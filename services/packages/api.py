@@ -7,7 +7,7 @@ from services.common.auth import current_principal
 from services.common.localization import negotiate_language
 from services.common.pagination import batch_ids, batch_response
 from services.common.readmodel import read_model
-from services.common.validation import contract, if_match_version
+from services.common.validation import PUBLIC_READ_SECONDS, cacheable, contract, if_match_version
 
 from . import domain, render, store
 from .models import utcnow
@@ -28,7 +28,8 @@ def _search(query: dict):
     if "ids" in query:
         visible = lambda doc: doc["status"] != "DRAFT" or (principal and principal.administers(doc["clinic"]))  # noqa: E731
         found = store.packages_by_id(batch_ids(query))
-        return jsonify(batch_response(found, lambda doc: render.package(doc, lang) if visible(doc) else None))
+        answer = jsonify(batch_response(found, lambda doc: render.package(doc, lang) if visible(doc) else None))
+        return cacheable(answer, PUBLIC_READ_SECONDS)
     page = domain.search(query, principal, read_model("packages"), current_app.config["SETTINGS"].read_model_wait_seconds)
     return jsonify(page.to_json(lambda doc: render.package(doc, lang)))
 
@@ -64,7 +65,7 @@ def create_package(body, principal, query):
 
 @bp.get("/packages/<package_id>")
 @contract(summary="One package, at its current version.", query="packages/item-query", response="packages/package",
-          errors=(404,), tags=("packages",))
+          errors=(404,), tags=("packages",), max_age=PUBLIC_READ_SECONDS)
 def get_package(package_id, query):
     return _package_response(domain.find_package(package_id, current_principal(), projection=store.PACKAGE_PROJECTION))
 
@@ -101,7 +102,8 @@ def get_package_version(package_id, version, query):
 # -- exchange rates -----------------------------------------------------------------------------
 
 @bp.get("/exchange-rates")
-@contract(summary="The current exchange rates against KRW.", response="packages/exchange-rates", tags=("exchange rates",))
+@contract(summary="The current exchange rates against KRW.", response="packages/exchange-rates", tags=("exchange rates",),
+          max_age=PUBLIC_READ_SECONDS)
 def get_rates():
     return jsonify(render.rates(domain.current_rates()))
 
