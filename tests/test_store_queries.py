@@ -162,6 +162,7 @@ def test_every_bookings_query_is_index_served(make_app, mongo_client):
     examples = {
         "slot_by_id": [lambda f: f(slot["_id"])],
         "bookable_slots": [lambda f: f([f"{first}:{week}" for week in bookings_store.weeks_between(now, now + timedelta(days=30))])],
+        "bookable_slots_on": [lambda f: f([f"{first}:{day}" for day in bookings_store.days_between(now, now + timedelta(days=3))])],
         "clinic_slots": [lambda f: f(slot["clinic"], now, now + timedelta(days=30))],
         "expired_holds": [lambda f: f(now, 500)],
         "booking_by_reference": [lambda f: f("CB-EXAMPLE1"), lambda f: f("CB-EXAMPLE1", {"status": 1})],
@@ -210,9 +211,9 @@ def test_next_free_slots_cost_the_same_few_queries_for_1_or_60_packages(make_app
         body = {"packages": [{"packageId": str(ObjectId()), "clinic": f"synthetic-clinic-{n:05d}"} for n in clinics]}
         return lambda: client.post("/availability/next", json=body)
 
-    assert operations(ask([1])) == operations(ask(list(range(1, 61)))) == 1
+    assert operations(ask([1])) == operations(ask(list(range(1, 61)))) <= 2
     # Packages with no slot at all are looked for in every window: still the same count for any number of them.
-    assert operations(ask([9001])) == operations(ask(list(range(9001, 9061)))) == len(NEXT_FREE_WINDOWS)
+    assert operations(ask([9001])) == operations(ask(list(range(9001, 9061)))) == 1 + len(NEXT_FREE_WINDOWS)
     found = client.post("/availability/next", json={"packages": [
         {"packageId": str(ObjectId()), "clinic": "synthetic-clinic-00002"},
         {"packageId": str(ObjectId()), "clinic": "synthetic-clinic-09002"}]}).json["items"]

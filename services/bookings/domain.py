@@ -128,7 +128,10 @@ def close_slot(slot_id: str, principal: Principal) -> dict:
 def _free_slots(offers: list[str], start: datetime, end: datetime) -> list[dict]:
     """Open slots with a free seat of these offers starting in (start, end), by start: one query."""
     weeks = store.weeks_between(start, end)
-    found = store.bookable_slots([f"{offer}:{week}" for offer in offers for week in weeks])
+    return _in_order(store.bookable_slots([f"{offer}:{week}" for offer in offers for week in weeks]), start, end)
+
+
+def _in_order(found: list[dict], start: datetime, end: datetime) -> list[dict]:
     return sorted((slot for slot in found if start < _aware(slot["start"]) < end and slot["free"] > 0),
                   key=lambda slot: (slot["start"], str(slot["_id"])))
 
@@ -158,9 +161,11 @@ def clinic_of_package(package_id: str) -> str:
     return answer.json()["clinic"]
 
 
-# How far ahead the next free slot is looked for, in widening windows of weeks: most packages
-# have one within two weeks, so most pages cost one query whatever their size, and a page of
-# packages with no slot at all costs three. Past the horizon, ``availability`` finds later slots.
+# How far ahead the next free slot is looked for: first the next few days by date (most
+# packages have one there, so most pages cost one query reading a few slots per clinic,
+# whatever their size), then in widening windows of weeks. A page of packages with no slot at
+# all costs four queries. Past the horizon (16 weeks), ``availability`` finds later slots.
+NEXT_FREE_DAYS = 3
 NEXT_FREE_WINDOWS = (2, 6, 16)
 
 
@@ -169,18 +174,22 @@ def next_free(packages: list[dict]) -> list[dict | None]:
     cutoff = booking_cutoff()
     found: list[dict | None] = [None] * len(packages)
     offers = [(store.offer(p["clinic"], None), store.offer(p["clinic"], p["packageId"])) for p in packages]
-    waiting = list(range(len(packages)))
-    searched_until = cutoff
+
+    def settle(waiting: list[int], slots: list[dict]) -> list[int]:
+        for index in waiting:
+            found[index] = next((slot for slot in slots if slot["slot_key"].rsplit(":", 1)[0] in offers[index]), None)
+        return [index for index in waiting if found[index] is None]
+
+    soon = cutoff + timedelta(days=NEXT_FREE_DAYS)
+    days = store.days_between(cutoff, soon)
+    slots = store.bookable_slots_on([f"{o}:{day}" for pair in offers for o in pair for day in days])
+    waiting = settle(list(range(len(packages))), _in_order(slots, cutoff, soon))
+    searched_until = soon
     for weeks in NEXT_FREE_WINDOWS:
         if not waiting:
             break
         until = cutoff + timedelta(weeks=weeks)
-        slots = _free_slots(sorted({o for i in waiting for o in offers[i]}), searched_until, until)
-        for index in list(waiting):
-            first = next((slot for slot in slots if slot["slot_key"].rsplit(":", 1)[0] in offers[index]), None)
-            if first is not None:
-                found[index] = first
-                waiting.remove(index)
+        waiting = settle(waiting, _free_slots(sorted({o for i in waiting for o in offers[i]}), searched_until, until))
         searched_until = until - timedelta(microseconds=1)
     return found
 

@@ -30,8 +30,9 @@ class Slot(Document):
             # One slot per clinic, package (or none: any package) and start; bulk opening relies on it.
             {"fields": ["clinic", "package_id", "start"], "unique": True, "name": "clinic_package_start"},
             {"fields": ["clinic", "start"], "name": "clinic_start"},
-            # Open slots with a free seat, by offer and Seoul week (see store.py).
+            # Open slots with a free seat, by offer and Seoul week, and by offer and Seoul date (see store.py).
             {"fields": ["bookable"], "name": "bookable"},
+            {"fields": ["bookable_day"], "name": "bookable_day"},
         ],
     }
     clinic = StringField(required=True)
@@ -44,7 +45,9 @@ class Slot(Document):
     holders = ListField(StringField())          # the booking references holding its seats
     status = StringField(required=True, choices=("OPEN", "CLOSED"), default="OPEN")
     slot_key = StringField(required=True)       # "<clinic>:<package id or *>:<Seoul ISO week>"
+    day_key = StringField(required=True)        # "<clinic>:<package id or *>:<Seoul date>"
     bookable = StringField()                    # slot_key while open with a free seat, else absent
+    bookable_day = StringField()                # day_key while open with a free seat, else absent
     created_at = DateTimeField(default=utcnow)
 
 

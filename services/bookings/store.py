@@ -5,8 +5,10 @@ holding its seats), changed only together by one guarded update: a seat is taken
 ``free > 0`` and the reference not yet a holder, given back only while the reference is one.
 The same update keeps ``bookable``: the slot's offer and Seoul week
 (``<clinic>:<package id or *>:<YYYY>-W<ww>``) while it is open with a free seat, and absent
-otherwise. "Which slots of these packages have a free seat in these weeks" is then one ``$in``
-on one index, on MongoDB and on the embedded server alike, whatever the number of packages.
+otherwise, and ``bookable_day``, the same with its Seoul date. "Which slots of these packages
+have a free seat in these weeks (or days)" is then one ``$in`` on one index, on MongoDB and on
+the embedded server alike, whatever the number of packages; the day keys let the next free
+slot be found reading only the next few days' slots.
 """
 from __future__ import annotations
 
@@ -47,13 +49,29 @@ def weeks_between(first: datetime, last: datetime) -> list[str]:
     return weeks
 
 
+def day_of(moment: datetime) -> str:
+    return moment.astimezone(SEOUL).date().isoformat()
+
+
+def days_between(first: datetime, last: datetime) -> list[str]:
+    """The Seoul dates from ``first``'s to ``last``'s, in order."""
+    day, end = first.astimezone(SEOUL).date(), last.astimezone(SEOUL).date()
+    return [(day + timedelta(days=n)).isoformat() for n in range((end - day).days + 1)]
+
+
 def slot_key(clinic: str, package_id: str | None, start: datetime) -> str:
     return f"{offer(clinic, package_id)}:{week_of(start)}"
 
 
-# An aggregation stage that recomputes ``bookable`` after a seat or status change, in the same update.
-_BOOKABLE = {"$set": {"bookable": {"$cond": [{"$and": [{"$eq": ["$status", "OPEN"]}, {"$gt": ["$free", 0]}]},
-                                             "$slot_key", "$$REMOVE"]}}}
+def day_key(clinic: str, package_id: str | None, start: datetime) -> str:
+    return f"{offer(clinic, package_id)}:{day_of(start)}"
+
+
+# An aggregation stage that recomputes ``bookable`` and ``bookable_day`` after a seat or status
+# change, in the same update.
+_OPEN_WITH_A_SEAT = {"$and": [{"$eq": ["$status", "OPEN"]}, {"$gt": ["$free", 0]}]}
+_BOOKABLE = {"$set": {"bookable": {"$cond": [_OPEN_WITH_A_SEAT, "$slot_key", "$$REMOVE"]},
+                      "bookable_day": {"$cond": [_OPEN_WITH_A_SEAT, "$day_key", "$$REMOVE"]}}}
 
 
 def slots():
@@ -76,10 +94,10 @@ def keys():
 
 def new_slot(clinic: str, package_id: str | None, start: datetime, duration_minutes: int, capacity: int,
              now: datetime) -> dict:
-    key = slot_key(clinic, package_id, start)
+    key, day = slot_key(clinic, package_id, start), day_key(clinic, package_id, start)
     return {"clinic": clinic, "package_id": package_id, "start": start, "duration_minutes": duration_minutes,
             "capacity": capacity, "booked": 0, "free": capacity, "holders": [], "status": "OPEN", "slot_key": key,
-            "bookable": key, "created_at": now}
+            "day_key": day, "bookable": key, "bookable_day": day, "created_at": now}
 
 
 @registry.write("clinic_package_start")
@@ -106,7 +124,8 @@ def slot_by_id(slot_id: ObjectId) -> dict | None:
 
 @registry.write("_id_")
 def close_slot(slot_id: ObjectId) -> dict | None:
-    return slots().find_one_and_update({"_id": slot_id}, {"$set": {"status": "CLOSED"}, "$unset": {"bookable": ""}},
+    return slots().find_one_and_update({"_id": slot_id}, {"$set": {"status": "CLOSED"},
+                                                          "$unset": {"bookable": "", "bookable_day": ""}},
                                        return_document=ReturnDocument.AFTER)
 
 
@@ -114,6 +133,12 @@ def close_slot(slot_id: ObjectId) -> dict | None:
 def bookable_slots(slot_keys: list[str]) -> list[dict]:
     """Open slots with a free seat under any of these keys (offer and week)."""
     return list(slots().find({"bookable": {"$in": slot_keys}}, batch_size=1000))
+
+
+@registry.read("bookable_day")
+def bookable_slots_on(day_keys: list[str]) -> list[dict]:
+    """Open slots with a free seat under any of these keys (offer and Seoul date)."""
+    return list(slots().find({"bookable_day": {"$in": day_keys}}, batch_size=1000))
 
 
 @registry.read("clinic_start")
@@ -144,26 +169,27 @@ def give_seat_back(slot_id: ObjectId, reference: str) -> bool:
 
 
 def migrate_slots() -> int:
-    """Bring slots written before ``free``, ``slot_key`` and ``bookable`` existed up to date, once:
-    a marker in ``migrations`` says it is done, so later starts skip the scan. Run by ``init``
+    """Bring slots written before ``free`` and the bookable keys existed up to date, once: a
+    marker in ``migrations`` says it is done, so later starts skip the scan. Run by ``init``
     (start-up), never on a request path; safe to run twice at once (every write is guarded)."""
     migrations = slots().database["migrations"]
-    if migrations.find_one({"_id": "slots.free"}) is not None:
+    if migrations.find_one({"_id": "slots.bookable_day"}) is not None:
         return 0
     changed = 0
-    stale = list(slots().find({"free": {"$exists": False}}, {"clinic": 1, "package_id": 1, "start": 1, "capacity": 1,
-                                                             "booked": 1, "status": 1}))
+    stale = list(slots().find({"day_key": {"$exists": False}}, {"clinic": 1, "package_id": 1, "start": 1, "capacity": 1,
+                                                                "booked": 1, "status": 1}))
     for batch in batches(stale):
         operations = []
         for slot in batch:
-            key = slot_key(slot["clinic"], slot.get("package_id"), slot["start"])
+            key, day = slot_key(slot["clinic"], slot.get("package_id"), slot["start"]), day_key(
+                slot["clinic"], slot.get("package_id"), slot["start"])
             free = slot["capacity"] - slot["booked"]
-            change = {"$set": {"free": free, "slot_key": key}}
+            change: dict = {"$set": {"free": free, "slot_key": key, "day_key": day}}
             if slot["status"] == "OPEN" and free > 0:
-                change["$set"]["bookable"] = key
-            operations.append(UpdateOne({"_id": slot["_id"], "free": {"$exists": False}}, change))
+                change["$set"].update(bookable=key, bookable_day=day)
+            operations.append(UpdateOne({"_id": slot["_id"], "day_key": {"$exists": False}}, change))
         changed += slots().bulk_write(operations, ordered=False).modified_count
-    migrations.update_one({"_id": "slots.free"}, {"$setOnInsert": {"slots": changed}}, upsert=True)
+    migrations.update_one({"_id": "slots.bookable_day"}, {"$setOnInsert": {"slots": changed}}, upsert=True)
     return changed
 
 

@@ -62,6 +62,7 @@ class ReadModel:
     lookup: str = "_id"
     entries: dict[Any, _Entry] = field(default_factory=dict)
     aliases: dict[Any, Any] = field(default_factory=dict)  # lookup value -> _id
+    interned: dict[Hashable, Hashable] = field(default_factory=dict)
     postings: dict[Hashable, set] = field(default_factory=dict)
     orders: dict[str, list[str]] = field(default_factory=dict)
     by_key: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -138,7 +139,7 @@ class ReadModel:
             self.codec = collection.codec_options
             self.last_error = None
             self.entries, self.postings, self.orders, self.by_key = fresh.entries, fresh.postings, fresh.orders, fresh.by_key
-            self.aliases = fresh.aliases
+            self.aliases, self.interned = fresh.aliases, fresh.interned
         self.ready.set()
         log.info("read model %s loaded %d documents", self.name, len(self.entries))
 
@@ -159,7 +160,9 @@ class ReadModel:
         keys = {name: document[name] for name in self.sort_fields}
         served = {k: v for k, v in document.items() if k not in self.strip}
         ident = document["_id"]
-        self.entries[ident] = _Entry(bson.encode(served), tuple(tokens), values, keys, document.get(self.lookup))
+        # Tokens are shared between documents (one ("district", "GANGNAM") for all), so each is kept once.
+        shared = tuple(self.interned.setdefault(token, token) for token in tokens)
+        self.entries[ident] = _Entry(bson.encode(served), shared, values, keys, document.get(self.lookup))
         self.aliases[document.get(self.lookup)] = ident
         for token in self.entries[ident].tokens:
             self.postings.setdefault(token, set()).add(ident)
