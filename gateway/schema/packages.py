@@ -154,7 +154,7 @@ class Package(WireObject):
     recovery = graphene.List(graphene.NonNull(RecoveryPhase), required=True, description="Recovery after each visit.")
     sample_fields = graphene.List(graphene.NonNull(graphene.String), required=True, description="Values that are sample data.")
     clinic = graphene.Field(Clinic, description="The clinic offering it.")
-    next_free_slot = graphene.Field(Slot, description="Its earliest bookable slot, if any.")
+    next_free_slot = graphene.Field(Slot, description="Its earliest bookable slot in the next 16 weeks, if any (availability finds later ones).")
 
     async def resolve_price(root, info, currency=None):
         return await convert(info, root["priceKrw"], _currency(currency))

@@ -11,7 +11,7 @@ from .db import connect_database, ping
 from .errors import Problem, register_error_handlers
 from .observability import configure_logging, init_request_ids
 from .openapi import build_openapi
-from .readmodel import ReadModel
+from .readmodel import Follower, ReadModel
 from .validation import contract
 
 
@@ -77,6 +77,7 @@ def create_service_app(
     app.after_request(_not_cached_unless_said)
     connect_database(settings)
     app.extensions["read_models"] = {name: make() for name, make in (read_models or {}).items()}
+    app.extensions["read_model_follower"] = Follower(app.extensions["read_models"].values())
     app.register_blueprint(_health_blueprint(title, description))
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
@@ -84,12 +85,11 @@ def create_service_app(
 
 
 def start_read_models(app: Flask) -> Flask:
-    """Start loading every read model now, so the first listing does not wait for it."""
-    for model in app.extensions["read_models"].values():
-        model.start()
+    """Start loading and following every read model now, so the first listing does not wait for it."""
+    app.extensions["read_model_follower"].start()
     return app
 
 
 def stop_read_models(app: Flask) -> None:
-    for model in app.extensions.get("read_models", {}).values():
-        model.stop()
+    if "read_model_follower" in app.extensions:
+        app.extensions["read_model_follower"].stop()

@@ -7,8 +7,8 @@ filtered by (``("district", "GANGNAM")``), a few values for range tests, and its
 keys in sorted lists. A page is then a walk from the cursor's position, and a count is the size
 of a set intersection: neither reads the database.
 
-How current it is: a watcher thread opens a change stream on the collection *before* reading
-the snapshot, so no write is missed, and applies each change as it arrives (a few milliseconds
+How current it is: a process's :class:`Follower` opens one change stream on the service's
+database (filtered to its models' collections) *before* reading the snapshots, so no write is missed, and applies each change as it arrives (a few milliseconds
 after the write on one machine). If the stream breaks, the model says it is not ready until it
 has reloaded, and listings wait for it (or answer 503 DATABASE_UNAVAILABLE while the database is
 down). On MongoDB this needs a replica set, for change streams.
@@ -68,9 +68,6 @@ class ReadModel:
     by_key: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
     ready: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
-    _stream: Any = None
-    _stopping: bool = False
     applied: int = 0  # changes applied since start, for tests and logs
     codec: CodecOptions = field(default_factory=CodecOptions)
     last_error: Exception | None = None
@@ -84,50 +81,7 @@ class ReadModel:
         model.ready.set()
         return model
 
-    # -- keeping it current ------------------------------------------------------------------
-
-    def start(self) -> "ReadModel":
-        """Start the watcher thread once (after a fork: gunicorn workers start their own)."""
-        with self.lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._stopping = False
-                self._thread = threading.Thread(target=self._run, name=f"readmodel-{self.name}", daemon=True)
-                self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping = True
-        stream = self._stream
-        if stream is not None:
-            try:
-                stream.close()
-            except PyMongoError:
-                pass
-
-    def _run(self) -> None:
-        while not self._stopping:
-            try:
-                with self.collection().watch(full_document="updateLookup", max_await_time_ms=500) as stream:
-                    self._stream = stream
-                    self._reload()
-                    while stream.alive and not self._stopping:
-                        change = stream.try_next()
-                        if change is not None:
-                            self._apply(change)
-            except Exception as error:  # the thread never dies: listings wait (or 503) until it has reloaded
-                if self._stopping:
-                    break
-                self.last_error = error
-                if isinstance(error, PyMongoError):
-                    if self.ready.is_set():
-                        log.warning("read model %s lost its change stream (%s); listings wait until it has reloaded",
-                                    self.name, type(error).__name__)
-                else:
-                    log.exception("read model %s failed; reloading", self.name)
-                self.ready.clear()
-                time.sleep(RETRY_SECONDS)
-        self._stream = None
-        self.ready.clear()
+    # -- keeping it current (by a Follower) -----------------------------------------------------
 
     def _reload(self) -> None:
         fresh = ReadModel(self.name, self.collection, self.hold, self.include, self.describe, self.sort_fields, self.strip,
@@ -143,9 +97,13 @@ class ReadModel:
         self.ready.set()
         log.info("read model %s loaded %d documents", self.name, len(self.entries))
 
+    def _lost(self, error: Exception) -> None:
+        self.last_error = error
+        self.ready.clear()
+
     def _apply(self, change: dict) -> None:
         kind = change.get("operationType")
-        if kind in ("drop", "dropDatabase", "rename", "invalidate"):
+        if kind in ("drop", "rename"):
             raise PyMongoError(f"collection {kind}")
         key = (change.get("documentKey") or {}).get("_id")
         document = change.get("fullDocument")
@@ -276,6 +234,66 @@ class ReadModel:
         return sum(1 for ident in pool if test(self.entries[ident].values))
 
 
+class Follower:
+    """Keeps one process's read models current with one change stream on the service's database
+    (every open stream costs the server a scan of each new oplog entry, so one per process)."""
+
+    def __init__(self, models: Iterable[ReadModel]):
+        self.models = {model.collection().name: model for model in models}
+        self.lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stream: Any = None
+        self._stopping = False
+
+    def start(self) -> "Follower":
+        """Start the watcher thread once (after a fork: gunicorn workers start their own)."""
+        with self.lock:
+            if self.models and (self._thread is None or not self._thread.is_alive()):
+                self._stopping = False
+                self._thread = threading.Thread(target=self._run, name="read-models", daemon=True)
+                self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping = True
+        stream = self._stream
+        if stream is not None:
+            try:
+                stream.close()
+            except PyMongoError:
+                pass
+
+    def _run(self) -> None:
+        database = next(iter(self.models.values())).collection().database
+        pipeline = [{"$match": {"ns.coll": {"$in": sorted(self.models)}}}]
+        while not self._stopping:
+            try:
+                with database.watch(pipeline, full_document="updateLookup", max_await_time_ms=1000) as stream:
+                    self._stream = stream
+                    for model in self.models.values():  # after the stream is open: no write is missed
+                        model._reload()
+                    while stream.alive and not self._stopping:
+                        change = stream.try_next()
+                        if change is not None:
+                            self.models[change["ns"]["coll"]]._apply(change)
+            except Exception as error:  # the thread never dies: listings wait (or 503) until it has reloaded
+                if self._stopping:
+                    break
+                if isinstance(error, PyMongoError):
+                    if any(model.ready.is_set() for model in self.models.values()):
+                        log.warning("read models lost their change stream (%s); listings wait until they have reloaded",
+                                    type(error).__name__)
+                else:
+                    log.exception("read models failed; reloading")
+                for model in self.models.values():
+                    model._lost(error)
+                time.sleep(RETRY_SECONDS)
+        self._stream = None
+        for model in self.models.values():
+            model.ready.clear()
+
+
 def read_model(name: str) -> ReadModel:
-    """The current app's read model ``name``, started on first use in this process."""
-    return current_app.extensions["read_models"][name].start()
+    """The current app's read model ``name``, followed from its first use in this process."""
+    current_app.extensions["read_model_follower"].start()
+    return current_app.extensions["read_models"][name]
