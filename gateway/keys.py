@@ -13,10 +13,12 @@ from threading import Lock
 from mongoengine import DateTimeField, Document, StringField
 
 from services.common.clock import utcnow
+from services.common.store import Registry
 from services.common.tokens import Principal
 
 ALIAS = "gateway"
 PREFIX = "cbk_"
+registry = Registry("gateway")  # the gateway's own queries (API keys; rate counters are updated by _id)
 
 
 def digest(key: str) -> str:
@@ -50,9 +52,14 @@ def revoke(key_id: str) -> bool:
     return ApiKey.objects(id=key_id, revoked_at=None).update_one(set__revoked_at=utcnow()) == 1
 
 
+@registry.read("hash")
+def key_by_hash(key_hash: str) -> dict | None:
+    return ApiKey._get_collection().find_one({"key_hash": key_hash})
+
+
 def principal_for(key: str) -> Principal | None:
-    record = ApiKey._get_collection().find_one({"key_hash": digest(key), "revoked_at": None})
-    if record is None:
+    record = key_by_hash(digest(key))
+    if record is None or record.get("revoked_at") is not None:
         return None
     return Principal(role=record["role"], subject=f"key:{record['_id']}", clinic=record.get("clinic"),
                      agency=record.get("agency"))

@@ -7,11 +7,14 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import pymongo
 import requests
+from pymongo import monitoring
 
 from scripts.devstack import stop as stop_process
 from services.common.db import wait_for_database
@@ -94,3 +97,79 @@ def assert_openapi_refs_resolve(document: dict) -> None:
     text = json.dumps(document)
     for ref in {part.split('"')[0] for part in text.split('"$ref": "')[1:]}:
         assert ref.startswith("#/components/schemas/") and ref.split("/")[-1] in components, ref
+
+
+# -- what a request asks of the database ----------------------------------------------------------
+
+EXPLAINED = ("find", "aggregate", "count", "distinct")
+
+
+class Recorder(monitoring.CommandListener):
+    """The commands sent by the current thread while recording."""
+
+    def __init__(self):
+        self.local = threading.local()
+
+    @contextmanager
+    def recording(self):
+        self.local.commands = []
+        try:
+            yield self.local.commands
+        finally:
+            self.local.commands = None
+
+    def started(self, event):
+        commands = getattr(self.local, "commands", None)
+        if commands is not None and event.command_name not in ("endSessions", "ping", "hello", "isMaster"):
+            commands.append((event.command_name, event.database_name, dict(event.command)))
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+RECORDER = Recorder()
+monitoring.register(RECORDER)  # before any test creates a client: clients made later report to it
+
+
+def explain(client: pymongo.MongoClient, database: str, name: str, command: dict) -> dict:
+    body = {key: value for key, value in command.items() if key not in ("lsid", "$db", "$clusterTime", "txnNumber",
+                                                                        "$readPreference", "cursor")}
+    if name == "aggregate":
+        body["cursor"] = {}
+    return client[database].command("explain", body, verbosity="executionStats")
+
+
+def assert_index_served(client, database: str, commands: list, label: str, index: str | None = None) -> None:
+    """Every query in ``commands`` uses an index (``index`` when one is named) and scans no collection."""
+    reads = [(name, command) for name, _db, command in commands if name in EXPLAINED]
+    assert reads, f"{label} sent no query"
+    for name, command in reads:
+        plan = explain(client, database, name, command)
+        stages = plan_stages(plan["queryPlanner"]["winningPlan"])
+        assert any(stage == "IXSCAN" for stage, _ in stages), f"{label}: {name} {command} is not index-served: {stages}"
+        assert not any(stage == "COLLSCAN" for stage, _ in stages), f"{label}: {name} {command} scans: {stages}"
+        if index:
+            assert ("IXSCAN", index) in stages, f"{label} is served by {stages}, not by its declared index {index}"
+
+
+def run_examples(app, registry, examples: dict, client, database: str) -> None:
+    assert set(examples) == set(registry.reads()), "every registered read needs an example here (and no stale example)"
+    with app.app_context():
+        for name, calls in examples.items():
+            operation = registry.reads()[name]
+            for call in calls:
+                with RECORDER.recording() as commands:
+                    call(operation.function)
+                # A declared index is checked by name; a description ("agency, ... then created_key") by the plan alone.
+                assert_index_served(client, database, commands, name, None if " " in operation.index else operation.index)
+
+
+def operations(call) -> int:
+    """How many queries and updates one request sends to the database (a getMore continues a query)."""
+    with RECORDER.recording() as commands:
+        answer = call()
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    return len([name for name, _db, _command in commands if name != "getMore"])
