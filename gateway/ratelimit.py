@@ -106,14 +106,9 @@ class RateLimiter:
         moment = datetime.now(timezone.utc)
         now = moment.timestamp()
         with self.lock:
-            lease = self.leases.get(key)
-            if lease is None or now >= lease.reset_at or (lease.left == 0 and lease.remaining > 0):
-                lease = None
-            elif lease.left > 0:
-                lease.left -= 1
-                return Verdict(True, self.rate.amount, lease.remaining + lease.left, lease.reset_at)
-            else:
-                return Verdict(False, self.rate.amount, 0, lease.reset_at)
+            verdict = self._take(key, now)
+        if verdict is not None:
+            return verdict
         try:
             counter = self._reserve(key, moment)
         except PyMongoError as error:
@@ -122,13 +117,33 @@ class RateLimiter:
         if counter is None:
             log.warning("rate-limit counter for %s kept changing under us; request let through", key)
             return None
-        granted, reset_at = counter["granted"], counter["endsMs"] / 1000
-        lease = _Lease(left=max(0, granted - 1), remaining=self.rate.amount - counter["count"], reset_at=reset_at)
+        reset_at = counter["endsMs"] / 1000
         with self.lock:
             if len(self.leases) > 10_000:  # forget windows that have ended
                 self.leases = {k: v for k, v in self.leases.items() if v.reset_at > now}
-            self.leases[key] = lease
-        return Verdict(granted > 0, self.rate.amount, lease.remaining + lease.left, reset_at)
+            lease = self.leases.get(key)
+            if lease is None or lease.reset_at != reset_at:
+                lease = self.leases[key] = _Lease(left=0, remaining=self.rate.amount, reset_at=reset_at)
+            # Threads that found the lease spent at the same moment each reserve a slice: every slice is
+            # added to the one lease, so each is served and none is lost to an overwrite.
+            lease.left += counter["granted"]
+            lease.remaining = min(lease.remaining, self.rate.amount - counter["count"])
+            if lease.left > 0:
+                lease.left -= 1
+                return Verdict(True, self.rate.amount, lease.remaining + lease.left, reset_at)
+            return Verdict(False, self.rate.amount, lease.remaining, reset_at)
+
+    def _take(self, key: str, now: float) -> Verdict | None:
+        """Admit from this process's lease, or refuse a spent key locally; None: ask the database."""
+        lease = self.leases.get(key)
+        if lease is None or now >= lease.reset_at:
+            return None
+        if lease.left > 0:
+            lease.left -= 1
+            return Verdict(True, self.rate.amount, lease.remaining + lease.left, lease.reset_at)
+        if lease.remaining > 0:
+            return None
+        return Verdict(False, self.rate.amount, 0, lease.reset_at)
 
     def _reserve(self, key: str, now: datetime) -> dict | None:
         """Update the key's counter; a key seen for the first time is inserted, and when two first

@@ -169,3 +169,36 @@ def test_first_requests_racing_on_a_new_key_are_all_counted(make_gateway, mongo_
             verdicts = list(pool.map(lambda i, key=key: limiters[i % 4].hit(key), range(16)))
         assert all(v is not None and v.allowed for v in verdicts)
         assert mongo_client[app.config["SETTINGS"].database]["rate_counters"].find_one({"_id": key})["count"] == 16
+
+
+def test_eight_threads_on_one_key_get_the_whole_budget(make_gateway):
+    """A worker's threads share its leases: slices reserved at the same moment are all served,
+    so a key gets its whole budget at any concurrency, and is refused only when it is spent."""
+    import threading
+
+    from gateway.ratelimit import Rate, RateLimiter
+
+    make_gateway()
+    limiter = RateLimiter("gateway", Rate(1200, 60))
+    key = f"key:threads-{time.time_ns()}"
+    allowed, first_refusals = [], []
+    lock = threading.Lock()
+
+    def client():
+        while True:
+            verdict = limiter.hit(key)
+            with lock:
+                if not verdict.allowed:
+                    first_refusals.append(verdict)
+                    return
+                allowed.append(verdict)
+            time.sleep(0.002)  # a request's own work: slices reserved at once are then still unspent
+
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(allowed) == 1200
+    assert all(verdict.remaining == 0 for verdict in first_refusals)
+    assert min(verdict.remaining for verdict in allowed) == 0
