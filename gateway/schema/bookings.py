@@ -72,7 +72,7 @@ class Refund(WireObject):
     amount = graphene.Field(Money, required=True, description="The refund.")
 
     def resolve_amount(root, info):
-        return {"amount": root["amount"], "currency": root["currency"], "krw": root["krw"], "rate": "", "as_of": None}
+        return money_from_lines(root, root["currency"], root["krwPerUnit"], root["rateAsOf"])
 
 
 class HistoryEntry(WireObject):

@@ -110,7 +110,7 @@ class Money(graphene.ObjectType):
     currency = graphene.Field(Currency, required=True, description="The currency of amount.")
     krw = graphene.Int(required=True, description="The same amount in Korean won, as charged.")
     rate = graphene.String(required=True, description="Won per one unit of the currency.")
-    as_of = graphene.Field(Date, description="The date the rate holds for (null for a refund, which keeps the booking's rate).")
+    as_of = graphene.Field(Date, description="The date the rate holds for.")
 
 
 async def convert(info, krw: int, currency: str) -> dict:

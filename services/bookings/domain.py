@@ -398,7 +398,7 @@ def refund_for(booking: dict, now: datetime) -> dict:
     digits = money.minor_units(price["currency"])
     return {"percent": percent, "daysBefore": days_before, "krw": int(money.percent_of(price["total"]["krw"], percent)),
             "amount": money.as_text(money.percent_of(Decimal(price["total"]["amount"]), percent, digits)),
-            "currency": price["currency"]}
+            "currency": price["currency"], "krwPerUnit": price["krwPerUnit"], "rateAsOf": price["rateAsOf"]}
 
 
 def transition(reference: str, target: str, principal: Principal, reason: str | None) -> dict:

@@ -19,6 +19,14 @@ def slot(doc: dict) -> dict:
             "status": "CLOSED" if doc["status"] == "CLOSED" else ("FREE" if free else "BUSY")}
 
 
+def _refund(doc: dict) -> dict | None:
+    """The refund with the booking's locked rate (refunds recorded before they kept it take it from the price)."""
+    refund = doc.get("refund")
+    if refund is None:
+        return None
+    return {"krwPerUnit": doc["price"]["krwPerUnit"], "rateAsOf": doc["price"]["rateAsOf"], **refund}
+
+
 def booking(doc: dict) -> dict:
     start = doc["slot_start"] if doc["slot_start"].tzinfo else doc["slot_start"].replace(tzinfo=timezone.utc)
     return {
@@ -29,7 +37,7 @@ def booking(doc: dict) -> dict:
         "patient": doc["patient"], "interpreterLanguage": doc.get("interpreter_language"),
         "followUpPlan": doc.get("follow_up_plan"), "price": doc["price"],
         "cancellationPolicy": doc["package"]["cancellationPolicy"], "warnings": doc.get("warnings", []),
-        "refund": doc.get("refund"),
+        "refund": _refund(doc),
         "history": [{"from": h["from"], "to": h["to"], "at": iso(h["at"]), "by": h["by"], "reason": h.get("reason")}
                     for h in doc["history"]],
         "createdAt": iso(doc["created_at"]), "updatedAt": iso(doc["updated_at"]),
