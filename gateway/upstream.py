@@ -13,7 +13,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from services.common.http import ServiceClient, UpstreamUnavailable
+from services.common.http import ServiceClient, UpstreamError, UpstreamUnavailable
 
 SERVICES = ("catalogue", "packages", "bookings")
 # Flask runs each async request on a new event loop; asyncio.to_thread would start (and stop) a
@@ -24,6 +24,12 @@ _EXECUTOR = ThreadPoolExecutor(max_workers=32, thread_name_prefix="upstream")
 def unavailable(service: str) -> GraphQLError:
     """A service is down: the affected fields are null with this error, naming the service only."""
     return GraphQLError(f"The {service} service is unavailable.", extensions={"code": "UPSTREAM_UNAVAILABLE", "service": service})
+
+
+def failed(service: str) -> GraphQLError:
+    """A service was up and failed on this request (it answered 500): not an outage."""
+    return GraphQLError(f"The {service} service could not answer this request.",
+                        extensions={"code": "UPSTREAM_ERROR", "service": service})
 
 
 class ServiceFailure(GraphQLError):
@@ -66,6 +72,8 @@ class Upstream:
             response = await asyncio.get_running_loop().run_in_executor(_EXECUTOR, call)
         except UpstreamUnavailable:
             raise unavailable(service) from None
+        except UpstreamError:
+            raise failed(service) from None
         if response.status_code >= 400:
             try:
                 problem = response.json()

@@ -17,7 +17,7 @@ from services.common.clients import client_for
 from services.common.clock import utcnow
 from services.common.errors import Problem, not_found, validation_problem
 from services.common.failpoints import failpoint
-from services.common.http import UpstreamUnavailable
+from services.common.http import UpstreamFailure, UpstreamUnavailable
 from services.common.pagination import Sort
 from services.common.tokens import Principal
 
@@ -171,6 +171,7 @@ NEXT_FREE_WINDOWS = (2, 6, 16)
 
 def next_free(packages: list[dict]) -> list[dict | None]:
     """For each {packageId, clinic}: its earliest bookable slot (its own or the clinic's any-package ones)."""
+    failpoint("bookings.next_free")
     cutoff = booking_cutoff()
     found: list[dict | None] = [None] * len(packages)
     offers = [(store.offer(p["clinic"], None), store.offer(p["clinic"], p["packageId"])) for p in packages]
@@ -360,7 +361,7 @@ def create_booking(body: dict, principal: Principal, token: str, reference: str,
             release_hold(reference)
         try:
             _packages_call("POST", f"/quotes/{body['quoteId']}/unlock", token, lock)
-        except (Problem, UpstreamUnavailable):
+        except (Problem, UpstreamFailure):
             pass  # the lock lapses with the quote's expiry
         raise
 

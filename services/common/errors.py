@@ -122,11 +122,11 @@ def register_error_handlers(app: Flask) -> None:
                     headers={"Retry-After": "2"})
         )
 
-    from .http import UpstreamUnavailable
+    from .http import UpstreamFailure
 
-    @app.errorhandler(UpstreamUnavailable)
-    def _upstream_down(exc: UpstreamUnavailable):
-        log.warning("upstream unavailable: %s", exc.service)
+    @app.errorhandler(UpstreamFailure)
+    def _upstream_failed(exc: UpstreamFailure):
+        log.warning("upstream %s: %s", type(exc).__name__, exc.service)
         return problem_response(exc.problem())
 
     @app.errorhandler(Exception)

@@ -27,14 +27,27 @@ from .observability import REQUEST_ID_HEADER, current_request_id
 log = logging.getLogger("clinicbridge.http")
 
 
-class UpstreamUnavailable(Exception):
+class UpstreamFailure(Exception):
+    """A call to another service got no answer to use; the subclasses say whether it was down."""
+
     def __init__(self, service: str):
-        super().__init__(f"the {service} service is unavailable")
+        super().__init__(f"the {service} service failed")
         self.service = service
+
+
+class UpstreamUnavailable(UpstreamFailure):
+    """The service could not be reached, or said it is unavailable (502, 503, 504)."""
 
     def problem(self) -> Problem:
         return Problem(503, "UPSTREAM_UNAVAILABLE", f"The {self.service} service is unavailable; try again shortly.",
                        headers={"Retry-After": "2"})
+
+
+class UpstreamError(UpstreamFailure):
+    """The service was up and failed on this request (500): not an outage, and retrying will not help."""
+
+    def problem(self) -> Problem:
+        return Problem(502, "UPSTREAM_ERROR", f"The {self.service} service could not answer this request.")
 
 
 class BoundedCache(BaseCache):
@@ -91,7 +104,8 @@ class ServiceClient:
 
     def request(self, method: str, path: str, *, token: str | None = None, headers: dict | None = None,
                 **kwargs: Any) -> requests.Response:
-        """The response for any status below 500; 5xx and transport failures raise UpstreamUnavailable."""
+        """The response for any status below 500; 502-504 and transport failures raise UpstreamUnavailable,
+        any other 5xx UpstreamError."""
         sent = dict(headers or {})
         request_id = current_request_id()
         if request_id:
@@ -105,7 +119,7 @@ class ServiceClient:
             raise UpstreamUnavailable(self.service) from None
         if response.status_code >= 500:
             log.warning("%s %s %s answered %s", self.service, method, path, response.status_code)
-            raise UpstreamUnavailable(self.service)
+            raise (UpstreamUnavailable if response.status_code in (502, 503, 504) else UpstreamError)(self.service)
         return response
 
     def forget(self) -> None:

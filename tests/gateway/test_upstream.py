@@ -80,3 +80,16 @@ def test_a_mutation_needing_a_stopped_service_fails_cleanly(make_gateway):
     assert answer.status_code == 200
     assert answer.json["data"]["createQuote"] is None
     assert answer.json["errors"][0]["extensions"] == {"code": "UPSTREAM_UNAVAILABLE", "service": "packages"}
+
+
+def test_a_service_that_fails_is_not_reported_as_down(make_gateway, mongo_uri, packages_url):
+    """A 500 is the service failing on this request (a bug), not an outage: UPSTREAM_ERROR, never UPSTREAM_UNAVAILABLE."""
+    env = {"MONGO_URI": mongo_uri, "BOOKINGS_DB_NAME": f"test_failing_{uuid.uuid4().hex[:8]}", "PACKAGES_URL": packages_url,
+           "FAILPOINTS": "bookings.next_free:raise"}
+    with running_service("bookings", env) as failing:
+        answer = gql(make_gateway({"bookings": failing}).test_client(), COMPARE_PAGE, {"first": 2})
+    assert answer.status_code == 200
+    edges = answer.json["data"]["packages"]["edges"]
+    assert len(edges) == 2 and all(e["node"]["nextFreeSlot"] is None for e in edges)
+    assert {(e["extensions"]["code"], e["extensions"]["service"]) for e in answer.json["errors"]} == {("UPSTREAM_ERROR", "bookings")}
+    assert "Failpoint" not in answer.get_data(as_text=True) and "127.0.0.1" not in answer.get_data(as_text=True)
