@@ -173,7 +173,8 @@ class OpenSlotsPayload(graphene.ObjectType):
     slots = graphene.List(graphene.NonNull(Slot), required=True, description="New slots.")
     created = graphene.Int(required=True, description="How many were opened.")
     skipped = graphene.Int(required=True, description="How many existed already.")
-    errors = graphene.List(graphene.NonNull(MutationError), required=True, description="Business errors.")
+    errors = graphene.List(graphene.NonNull(MutationError), required=True,
+                           description="Business errors; SLOT_IN_PAST for each time of the rule that has already passed.")
 
 
 class OpenSlots(graphene.Mutation):
@@ -191,7 +192,8 @@ class OpenSlots(graphene.Mutation):
             answer = await ctx(info).call("bookings", "POST", "/slots/bulk", json=body)
         except ServiceFailure as failure:
             return {"slots": [], "created": 0, "skipped": 0, "errors": business_errors(failure)}
-        return {"slots": answer["items"], "created": answer["created"], "skipped": answer["skipped"], "errors": []}
+        passed = [{"field": e["field"], "message": e["message"], "code": "SLOT_IN_PAST"} for e in answer.get("errors", [])]
+        return {"slots": answer["items"], "created": answer["created"], "skipped": answer["skipped"], "errors": passed}
 
 
 SlotPayload = payload_type("SlotPayload", "slot", Slot, "slot", "The slot, or why not.")

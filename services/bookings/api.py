@@ -26,12 +26,13 @@ def open_slot(body, principal):
 
 
 @bp.post("/slots/bulk")
-@contract(summary="Open slots from a rule: weekdays and Seoul times over a date range. Existing ones are skipped.",
+@contract(summary="Open slots from a rule: weekdays and Seoul times over a date range (at most 400 days, ending at most "
+                  "400 days ahead). Existing ones are skipped; times already passed are reported in errors.",
           body="bookings/slot-bulk", response="bookings/slot-list", status=201, auth="token", roles=CLINIC_ROLES,
           tags=("slots",))
 def open_slots(body, principal):
-    created, skipped = domain.open_slots_bulk(body, principal)
-    response = jsonify(items=[render.slot(doc) for doc in created], created=len(created), skipped=skipped)
+    created, skipped, errors = domain.open_slots_bulk(body, principal)
+    response = jsonify(items=[render.slot(doc) for doc in created], created=len(created), skipped=skipped, errors=errors)
     response.status_code = 201
     return response
 

@@ -74,11 +74,26 @@ def _slot_document(clinic: str, package_id: str | None, start: datetime, body: d
                           utcnow())
 
 
+def date_range(query: dict, first_field: str = "from", last_field: str = "to") -> tuple[date, date]:
+    """The Seoul dates ``from`` to ``to`` of a query or rule: in order, at most ``MAX_RANGE_DAYS``
+    apart, and ending at most ``MAX_RANGE_DAYS`` after today (so no date arithmetic overflows)."""
+    first, last = date.fromisoformat(query[first_field]), date.fromisoformat(query[last_field])
+    horizon = datetime.now(SEOUL).date() + timedelta(days=MAX_RANGE_DAYS)
+    if last < first:
+        raise validation_problem([{"field": last_field, "message": f"must not be before '{first_field}'"}])
+    if (last - first).days > MAX_RANGE_DAYS or last > horizon:
+        raise validation_problem([{"field": last_field,
+                                   "message": f"at most {MAX_RANGE_DAYS} days after '{first_field}' and after today"}])
+    return first, last
+
+
 def open_slot(body: dict, principal: Principal) -> dict:
     _require_clinic(principal, body["clinic"])
     start = datetime.fromisoformat(body["start"].replace("Z", "+00:00"))
     if start <= utcnow():
         raise validation_problem([{"field": "start", "message": "must be in the future"}])
+    if start > utcnow() + timedelta(days=MAX_RANGE_DAYS):
+        raise validation_problem([{"field": "start", "message": f"at most {MAX_RANGE_DAYS} days ahead"}])
     document = _slot_document(body["clinic"], body.get("packageId"), start, body)
     try:
         store.insert_slot(document)
@@ -87,33 +102,36 @@ def open_slot(body: dict, principal: Principal) -> dict:
     return document
 
 
-def open_slots_bulk(body: dict, principal: Principal) -> tuple[list[dict], int]:
-    """Slots on the given weekdays at the given Seoul times from ``from`` to ``to``; times that
-    already have a slot are skipped, so repeating a rule opens nothing twice."""
+def open_slots_bulk(body: dict, principal: Principal) -> tuple[list[dict], int, list[dict]]:
+    """Slots on the given weekdays at the given Seoul times from ``from`` to ``to``: the slots
+    opened, how many existed already (skipped, so repeating a rule opens nothing twice), and an
+    error for each time that has already passed."""
     _require_clinic(principal, body["clinic"])
-    first, last = date.fromisoformat(body["from"]), date.fromisoformat(body["to"])
-    if last < first:
-        raise validation_problem([{"field": "to", "message": "must not be before 'from'"}])
+    first, last = date_range(body)
     weekdays = {WEEKDAYS.index(day) for day in body["weekdays"]}
-    times = [time.fromisoformat(t) for t in sorted(body["times"])]
+    times = [(index, time.fromisoformat(at)) for index, at in enumerate(body["times"])]
     now = utcnow()
-    starts = []
-    day = first
-    while day <= last:
-        if day.weekday() in weekdays:
-            starts += [datetime.combine(day, t, SEOUL) for t in times]
-        if len(starts) > MAX_BULK_SLOTS:
+    starts, passed = [], []
+    for offset in range((last - first).days + 1):
+        day = first + timedelta(days=offset)
+        if day.weekday() not in weekdays:
+            continue
+        for index, at in times:
+            start = datetime.combine(day, at, SEOUL)
+            (starts if start > now else passed).append((index, start))
+        if len(starts) + len(passed) > MAX_BULK_SLOTS:
             raise validation_problem([{"field": "to", "message": f"the rule opens more than {MAX_BULK_SLOTS} slots"}])
-        day += timedelta(days=1)
-    documents = [_slot_document(body["clinic"], body.get("packageId"), start, body) for start in starts if start > now]
     created = []
-    for document in documents:
+    for _, start in sorted(starts, key=lambda pair: pair[1]):
+        document = _slot_document(body["clinic"], body.get("packageId"), start, body)
         try:
             store.insert_slot(document)
             created.append(document)
         except DuplicateKeyError:
             pass
-    return created, len(starts) - len(created)
+    errors = [{"field": f"times[{index}]", "message": f"{start:%Y-%m-%d %H:%M} (Seoul) has already passed"}
+              for index, start in sorted(passed, key=lambda pair: pair[1])]
+    return created, len(starts) - len(created), errors
 
 
 def close_slot(slot_id: str, principal: Principal) -> dict:
@@ -139,10 +157,7 @@ def _in_order(found: list[dict], start: datetime, end: datetime) -> list[dict]:
 def availability(query: dict) -> list[dict]:
     """Open slots with a free seat, from the later of ``from`` and the minimum notice to the
     end of ``to`` (Seoul dates), for the package and for any package of the clinic."""
-    first, last = date.fromisoformat(query["from"]), date.fromisoformat(query["to"])
-    horizon = datetime.now(SEOUL).date() + timedelta(days=MAX_RANGE_DAYS)
-    if (last - first).days > MAX_RANGE_DAYS or last > horizon:
-        raise validation_problem([{"field": "to", "message": f"at most {MAX_RANGE_DAYS} days after 'from' and after today"}])
+    first, last = date_range(query)
     start = max(datetime.combine(first, time(), SEOUL), booking_cutoff())
     end = datetime.combine(last + timedelta(days=1), time(), SEOUL)
     if end <= start:

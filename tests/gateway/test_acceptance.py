@@ -40,3 +40,27 @@ def test_a_refund_carries_the_rate_and_date_of_the_booking_it_refunds(gateway):
     assert back["currency"] == "JPY" and back["amount"] == paid["amount"]
     assert (back["rate"], back["asOf"]) == (paid["rate"], paid["asOf"])
     assert back["rate"] not in ("", None)
+
+
+AVAILABILITY = """query A($id: ID!, $from: Date!, $to: Date!) { availability(packageId: $id, from: $from, to: $to) { id } }"""
+
+
+def test_a_far_future_or_backwards_range_is_refused_by_name_not_reported_as_an_outage(gateway):
+    for first, last in (("2026-01-01", "9999-12-31"), (seoul_day(10), seoul_day(2))):
+        answer = gql(gateway, AVAILABILITY, {"id": ICEPICK, "from": first, "to": last}).json
+        error = answer["errors"][0]["extensions"]
+        assert error["code"] == "VALIDATION_FAILED", answer
+        assert [e["field"] for e in error["errors"]] == ["to"]
+    rule = {"clinic": "oracle-skin-clinic", "from": "9999-12-01", "to": "9999-12-31", "weekdays": EVERY_DAY, "times": ["10:00"],
+            "capacity": 1}
+    opened = gql(gateway, OPEN_SLOTS, {"input": rule}, key=ORACLE_KEY).json["data"]["openSlots"]
+    assert opened["created"] == 0 and [(e["field"], e["code"]) for e in opened["errors"]] == [("to", "VALIDATION_FAILED")]
+
+
+def test_opening_slots_on_a_past_date_reports_each_passed_time(gateway):
+    rule = {"clinic": "oracle-skin-clinic", "from": seoul_day(-3), "to": seoul_day(-2), "weekdays": EVERY_DAY,
+            "times": ["09:00", "15:30"], "capacity": 2}
+    opened = gql(gateway, OPEN_SLOTS, {"input": rule}, key=ORACLE_KEY).json["data"]["openSlots"]
+    assert (opened["created"], opened["skipped"]) == (0, 0)
+    assert [(e["field"], e["code"]) for e in opened["errors"]] == [("times[0]", "SLOT_IN_PAST"), ("times[1]", "SLOT_IN_PAST")] * 2
+    assert opened["errors"][0]["message"] == f"{seoul_day(-3)} 09:00 (Seoul) has already passed"
