@@ -39,7 +39,10 @@ class ServiceFailure(GraphQLError):
         self.status = status
         self.code = problem.get("code", "UPSTREAM_ERROR")
         self.field_errors = problem.get("errors") or []
-        super().__init__(problem.get("detail", "The request was refused."),
+        detail = problem.get("detail", "The request was refused.")
+        if status == 401:  # the gateway passes a caller's identity on whenever it has one: this caller sent no API key
+            self.code, detail = "UNAUTHENTICATED", "Send your API key (Authorization: Bearer <key>) to do this."
+        super().__init__(detail,
                          extensions={"code": self.code, "status": status, **({"errors": self.field_errors} if self.field_errors else {})})
 
 
@@ -60,8 +63,9 @@ class Upstream:
 
     async def call(self, service: str, method: str, path: str, *, token: str | None = None, request_id: str | None = None,
                    params: dict | None = None, json: Any = None, accept: str | None = None,
-                   headers: dict | None = None) -> Any:
-        """The JSON answer of a 2xx; a ServiceFailure for a refusal; UPSTREAM_UNAVAILABLE when the service is down."""
+                   headers: dict | None = None, with_headers: bool = False) -> Any:
+        """The JSON answer of a 2xx (with the response's headers when ``with_headers``); a ServiceFailure for
+        a refusal; UPSTREAM_UNAVAILABLE when the service is down, UPSTREAM_ERROR when it failed."""
         headers = dict(headers or {})
         if request_id:
             headers["X-Request-ID"] = request_id
@@ -80,4 +84,5 @@ class Upstream:
             except ValueError:
                 problem = {}
             raise ServiceFailure(response.status_code, problem)
-        return response.text if accept == "text/calendar" else response.json()
+        answer = response.text if accept == "text/calendar" else response.json()
+        return (answer, response.headers) if with_headers else answer

@@ -5,11 +5,14 @@ import graphene
 
 from services.common.validation import IDEMPOTENCY_KEY
 
+from ..upstream import ServiceFailure
 from .common import (
     Date,
     DateTime,
     Money,
+    MutationError,
     WireObject,
+    business_errors,
     connection,
     connection_type,
     ctx,
@@ -220,17 +223,26 @@ def _booking_call(info, method: str, path: str, **kwargs):
     return outcome("booking", ctx(info).call("bookings", method, path, **kwargs))
 
 
+class CreateBookingPayload(graphene.ObjectType):
+    """The booking made (or made before, for a retry with the same idempotencyKey), or why it was refused."""
+
+    booking = graphene.Field(Booking, description="The booking as it is now.")
+    replayed = graphene.Boolean(required=True, description="True when this answer replays the booking made by an earlier "
+                                                           "request with the same idempotencyKey: nothing new was booked.")
+    errors = graphene.List(graphene.NonNull(MutationError), required=True, description="Business errors (e.g. SLOT_FULL).")
+
+
 class CreateBooking(graphene.Mutation):
     """Book a quote into a slot for a patient (agencies). Returns screening warnings; a blocking answer is refused."""
 
     class Arguments:
         input = CreateBookingInput(required=True, description="What to book.")
 
-    Output = BookingPayload
+    Output = CreateBookingPayload
 
     async def mutate(root, info, input):
         if not IDEMPOTENCY_KEY.match(input["idempotency_key"]):
-            return {"booking": None, "errors": [{"field": "input.idempotencyKey", "code": "VALIDATION_FAILED",
+            return {"booking": None, "errors": [{"field": "idempotencyKey", "code": "VALIDATION_FAILED",
                                                  "message": "1-255 visible ASCII characters"}]}
         patient = {camel: input["patient"][snake] for snake, camel in (
             ("name", "name"), ("email", "email"), ("nationality", "nationality"), ("preferred_language", "preferredLanguage"),
@@ -238,7 +250,12 @@ class CreateBooking(graphene.Mutation):
         patient["fitzpatrickSkinType"] = str(getattr(input["patient"]["fitzpatrick_skin_type"], "value",
                                                      input["patient"]["fitzpatrick_skin_type"]))
         body = {"quoteId": input["quote_id"], "slotId": input["slot_id"], "patient": patient}
-        return await _booking_call(info, "POST", "/bookings", json=body, headers={"Idempotency-Key": input["idempotency_key"]})
+        try:
+            booking, headers = await ctx(info).call("bookings", "POST", "/bookings", json=body, with_headers=True,
+                                                    headers={"Idempotency-Key": input["idempotency_key"]})
+        except ServiceFailure as failure:
+            return {"booking": None, "replayed": False, "errors": business_errors(failure)}
+        return {"booking": booking, "replayed": headers.get("Idempotent-Replayed") == "true", "errors": []}
 
 
 def _transition(action: str, description: str):

@@ -273,7 +273,7 @@ class ClinicQueries(graphene.ObjectType):
         scar_types=graphene.List(graphene.NonNull(ScarTypeCode), required=True, description="The patient's scar types."),
         lang=lang_arg())
     compare_clinics = graphene.Field(ClinicComparison, required=True, description="Up to 5 clinics side by side.",
-                                     slugs=graphene.List(graphene.NonNull(graphene.String), required=True, description="2 to 5 clinic slugs."),
+                                     slugs=graphene.List(graphene.NonNull(graphene.String), required=True, description="1 to 5 clinic slugs."),
                                      lang=lang_arg())
 
     async def resolve_clinics(root, info, first, filter=None, sort=None, after=None, lang=None):

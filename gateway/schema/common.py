@@ -127,7 +127,8 @@ def money_from_lines(line: dict, currency: str, rate: str, as_of: str) -> dict:
 class MutationError(graphene.ObjectType):
     """A business error of a mutation: what was refused and why."""
 
-    field = graphene.String(description="The input field at fault, when one is (dotted path), else null.")
+    field = graphene.String(description="The input field at fault, as its path within the mutation's input "
+                                        "(patient.homeTimeZone, times[1]), when one is; else null.")
     message = graphene.String(required=True, description="What went wrong, for people.")
     code = graphene.String(required=True, description="Stable machine-readable code, e.g. SLOT_FULL, QUOTE_EXPIRED.")
 

@@ -33,6 +33,9 @@ BOOKING_SORT = Sort("created_key", -1)
 
 # FHIR Appointment-like lifecycle: target -> (states it may come from, roles that may do it).
 CLINIC = ("CLINIC_ADMIN", "PLATFORM_ADMIN")
+ROLE_NAMES = {"AGENCY": "An agency", "CLINIC_ADMIN": "The clinic's admin", "PLATFORM_ADMIN": "A platform admin"}
+ACTIONS = {"BOOKED": "confirm", "ARRIVED": "mark the arrival of", "FULFILLED": "mark as fulfilled",
+           "NOSHOW": "mark as a no-show", "CANCELLED": "cancel"}
 TRANSITIONS = {
     "BOOKED": (("PENDING",), CLINIC),
     "ARRIVED": (("BOOKED",), CLINIC),
@@ -423,7 +426,8 @@ def transition(reference: str, target: str, principal: Principal, reason: str | 
     sources, roles = TRANSITIONS[target]
     current = find_booking(reference, principal)
     if principal.role not in roles:
-        raise Problem(403, "FORBIDDEN", f"A {principal.role} may not mark a booking {target}.")
+        raise Problem(403, "FORBIDDEN", f"{ROLE_NAMES[principal.role]} may not {ACTIONS[target]} a booking; "
+                                        f"{' or '.join(ROLE_NAMES[role].lower() for role in roles)} may.")
     now = utcnow()
     changes = {"status": target, "updated_at": now}
     if target == "CANCELLED":

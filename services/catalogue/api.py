@@ -55,6 +55,7 @@ def get_clinic(slug, query):
 def create_clinic(body, principal):
     clinic = domain.create_clinic(body)
     doc = clinic.to_mongo().to_dict()
+    read_model("clinics").observe(doc)  # this process's listings show its own write at once
     response = _etagged(render.clinic(doc, negotiate_language(), domain.seoul_today()), clinic.version)
     response.status_code = 201
     response.headers["Location"] = f"/clinics/{clinic.slug}"
@@ -68,6 +69,7 @@ def create_clinic(body, principal):
 def update_clinic(slug, body, principal):
     clinic = domain.update_clinic(slug, body, principal, if_match_version())
     doc = clinic.to_mongo().to_dict()
+    read_model("clinics").observe(doc)  # this process's listings show its own write at once
     return _etagged(render.clinic(doc, negotiate_language(), domain.seoul_today()), clinic.version)
 
 

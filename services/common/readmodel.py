@@ -97,6 +97,15 @@ class ReadModel:
         self.ready.set()
         log.info("read model %s loaded %d documents", self.name, len(self.entries))
 
+    def observe(self, document: dict) -> None:
+        """A write this process just made, applied at once so it reads its own writes; the change
+        stream brings the same document (or a later one) a few milliseconds after."""
+        with self.lock:
+            if self.ready.is_set():
+                self._remove(document["_id"])
+                if self.include(document):
+                    self._put(document)
+
     def _lost(self, error: Exception) -> None:
         self.last_error = error
         self.ready.clear()

@@ -22,6 +22,12 @@ def _package_response(doc: dict, status: int = 200):
     return response
 
 
+def _observed(doc: dict) -> dict:
+    """This process's listings show its own write at once (other processes, by the change stream)."""
+    read_model("packages").observe(doc)
+    return doc
+
+
 def _search(query: dict):
     lang = negotiate_language(query.get("lang"))
     principal = current_principal()
@@ -57,7 +63,7 @@ def search_packages(body):
           response="packages/package", status=201, auth="token", roles=("CLINIC_ADMIN", "PLATFORM_ADMIN"),
           errors=(422,), tags=("packages",))
 def create_package(body, principal, query):
-    doc = domain.create_package(body, principal)
+    doc = _observed(domain.create_package(body, principal))
     response = _package_response(doc, 201)
     response.headers["Location"] = f"/packages/{doc['_id']}"
     return response
@@ -75,21 +81,21 @@ def get_package(package_id, query):
           body="packages/package-update", response="packages/package", auth="token",
           roles=("CLINIC_ADMIN", "PLATFORM_ADMIN"), errors=(404, 409, 412, 422), tags=("packages",))
 def update_package(package_id, body, principal, query):
-    return _package_response(domain.update_package(package_id, body, principal, if_match_version()))
+    return _package_response(_observed(domain.update_package(package_id, body, principal, if_match_version())))
 
 
 @bp.post("/packages/<package_id>/publish")
 @contract(query="packages/item-query", summary="Publish a draft.", response="packages/package", auth="token",
           roles=("CLINIC_ADMIN", "PLATFORM_ADMIN"), errors=(404, 409), tags=("packages",))
 def publish_package(package_id, principal, query):
-    return _package_response(domain.change_status(package_id, "PUBLISHED", principal))
+    return _package_response(_observed(domain.change_status(package_id, "PUBLISHED", principal)))
 
 
 @bp.post("/packages/<package_id>/archive")
 @contract(query="packages/item-query", summary="Archive a package: no new quotes or bookings; its versions stay readable.", response="packages/package",
           auth="token", roles=("CLINIC_ADMIN", "PLATFORM_ADMIN"), errors=(404, 409), tags=("packages",))
 def archive_package(package_id, principal, query):
-    return _package_response(domain.change_status(package_id, "ARCHIVED", principal))
+    return _package_response(_observed(domain.change_status(package_id, "ARCHIVED", principal)))
 
 
 @bp.get("/packages/<package_id>/versions/<int:version>")

@@ -64,3 +64,33 @@ def test_opening_slots_on_a_past_date_reports_each_passed_time(gateway):
     assert (opened["created"], opened["skipped"]) == (0, 0)
     assert [(e["field"], e["code"]) for e in opened["errors"]] == [("times[0]", "SLOT_IN_PAST"), ("times[1]", "SLOT_IN_PAST")] * 2
     assert opened["errors"][0]["message"] == f"{seoul_day(-3)} 09:00 (Seoul) has already passed"
+
+
+def test_messages_a_partner_sees_speak_of_api_keys_roles_and_input_paths(gateway):
+    quote = gql(gateway, QUOTE, {"input": {"packageId": ICEPICK}}).json["data"]["createQuote"]["quote"]
+    anonymous = gql(gateway, BOOK, {"input": {"quoteId": quote["id"], "slotId": "0" * 24, "patient": PATIENT,
+                                              "idempotencyKey": "k"}}).json["errors"][0]
+    assert anonymous["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "API key" in anonymous["message"] and "service token" not in anonymous["message"]
+    bad_key = gql(gateway, BOOK, {"input": {"quoteId": quote["id"], "slotId": "0" * 24, "patient": PATIENT,
+                                            "idempotencyKey": "ключ"}}, key=AGENCY_KEY).json["data"]["createBooking"]
+    assert [e["field"] for e in bad_key["errors"]] == ["idempotencyKey"]
+    booking = book_in(gateway, "KRW", days=41)
+    confirm = """mutation C($ref: String!) { confirmBooking(reference: $ref) { booking { status } errors { code } } }"""
+    refused = gql(gateway, confirm, {"ref": booking["reference"]}, key=AGENCY_KEY).json["errors"][0]
+    assert refused["message"] == "An agency may not confirm a booking; the clinic's admin or a platform admin may."
+
+
+def test_an_idempotent_replay_says_it_is_one(gateway):
+    quote = gql(gateway, QUOTE, {"input": {"packageId": ICEPICK}}).json["data"]["createQuote"]["quote"]
+    slot = gql(gateway, OPEN_SLOTS, {"input": {"clinic": "oracle-skin-clinic", "packageId": ICEPICK, "from": seoul_day(42),
+                                               "to": seoul_day(42), "weekdays": EVERY_DAY, "times": ["18:45"], "capacity": 2}},
+               key=ORACLE_KEY).json["data"]["openSlots"]["slots"]
+    slot_id = slot[0]["id"] if slot else gql(gateway, AVAILABILITY, {"id": ICEPICK, "from": seoul_day(42),
+                                                                     "to": seoul_day(42)}).json["data"]["availability"][0]["id"]
+    replayable = BOOK.replace("booking { reference", "replayed booking { reference")
+    variables = {"input": {"quoteId": quote["id"], "slotId": slot_id, "patient": PATIENT, "idempotencyKey": uuid.uuid4().hex}}
+    first = gql(gateway, replayable, variables, key=AGENCY_KEY).json["data"]["createBooking"]
+    again = gql(gateway, replayable, variables, key=AGENCY_KEY).json["data"]["createBooking"]
+    assert first["errors"] == [] and (first["replayed"], again["replayed"]) == (False, True)
+    assert again["booking"]["reference"] == first["booking"]["reference"]

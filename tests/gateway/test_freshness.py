@@ -5,11 +5,15 @@ from __future__ import annotations
 import time
 import uuid
 
-from services.packages.seed import seed_id
-
 from .conftest import ORACLE_KEY, gql
 
-ICEPICK = str(seed_id("oracle-icepick-tca-co2"))
+NEW_PACKAGE = {
+    "clinic": "oracle-skin-clinic", "title": {"en": "Ice-pick scars: TCA CROSS, three sessions"}, "scarTypes": ["ICE_PICK"],
+    "items": [{"procedure": "TCA_CROSS", "sessions": 3}], "sessionIntervalDays": 28,
+    "priceKrw": 1_300_000, "cancellationPolicy": {"tiers": [{"daysBefore": 0, "refundPercent": 50}]}, "minimumStayDays": 3,
+}
+CREATE = """mutation C($input: PackageInput!) { createPackage(input: $input) { package { id } errors { code } } }"""
+PUBLISH = """mutation P($id: ID!) { publishPackage(id: $id) { package { id } errors { code } } }"""
 LISTING = """query L($clinic: [String!]) { packages(first: 20, filter: {clinic: $clinic}) {
   totalCount edges { node { id priceKrw version } } } }"""
 UPDATE_PACKAGE = """mutation U($id: ID!, $input: PackagePatchInput!) {
@@ -30,25 +34,28 @@ def seconds_until(check, limit: float = 5.0) -> float:
 
 
 def test_a_package_change_shows_in_listings_within_a_second_and_quotes_use_it(gateway):
-    def listed() -> dict:
-        edges = gql(gateway, LISTING, {"clinic": ["oracle-skin-clinic"]}).json["data"]["packages"]["edges"]
-        return next(edge["node"] for edge in edges if edge["node"]["id"] == ICEPICK)
+    created = gql(gateway, CREATE, {"input": NEW_PACKAGE}, key=ORACLE_KEY).json["data"]["createPackage"]
+    assert created["errors"] == [], created
+    package_id = created["package"]["id"]
+    gql(gateway, PUBLISH, {"id": package_id}, key=ORACLE_KEY)
 
+    def listed() -> dict | None:
+        edges = gql(gateway, LISTING, {"clinic": ["oracle-skin-clinic"]}).json["data"]["packages"]["edges"]
+        return next((edge["node"] for edge in edges if edge["node"]["id"] == package_id), None)
+
+    assert seconds_until(lambda: listed() is not None) < 1.0
     before = listed()
     new_price = before["priceKrw"] + 10_000
-    changed = gql(gateway, UPDATE_PACKAGE, {"id": ICEPICK, "input": {"priceKrw": new_price}}, key=ORACLE_KEY).json
-    try:
-        assert changed["data"]["updatePackage"]["errors"] == []
-        version = changed["data"]["updatePackage"]["package"]["version"]
-        assert version == before["version"] + 1
-        # A quote asked for at once prices the new version: quotes read the package fresh.
-        quote = gql(gateway, QUOTE, {"input": {"packageId": ICEPICK}}).json["data"]["createQuote"]["quote"]
-        assert (quote["packageVersion"], quote["base"]["krw"]) == (version, new_price)
-        waited = seconds_until(lambda: listed()["priceKrw"] == new_price)
-        assert waited < 1.0, f"the listing showed the new price after {waited:.2f} s"
-        assert listed()["version"] == version
-    finally:
-        gql(gateway, UPDATE_PACKAGE, {"id": ICEPICK, "input": {"priceKrw": before["priceKrw"]}}, key=ORACLE_KEY)
+    changed = gql(gateway, UPDATE_PACKAGE, {"id": package_id, "input": {"priceKrw": new_price}}, key=ORACLE_KEY).json
+    assert changed["data"]["updatePackage"]["errors"] == []
+    version = changed["data"]["updatePackage"]["package"]["version"]
+    assert version == before["version"] + 1
+    # A quote asked for at once prices the new version: quotes read the package fresh.
+    quote = gql(gateway, QUOTE, {"input": {"packageId": package_id}}).json["data"]["createQuote"]["quote"]
+    assert (quote["packageVersion"], quote["base"]["krw"]) == (version, new_price)
+    waited = seconds_until(lambda: listed()["priceKrw"] == new_price)
+    assert waited < 1.0, f"the listing showed the new price after {waited:.2f} s"
+    assert listed()["version"] == version
 
 
 def test_a_clinic_rename_is_searchable_within_a_second(gateway):
