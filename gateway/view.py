@@ -24,6 +24,7 @@ from graphql_server.http.exceptions import HTTPException
 
 from services.common.tokens import mint
 
+from .arguments import overlong
 from .context import RequestContext
 from .settings import GatewaySettings
 from .upstream import Upstream
@@ -118,6 +119,9 @@ class GatewayView(AsyncGraphQLView):
                           and (request_data.operation_name is None or (d.name and d.name.value == request_data.operation_name))), None)
         if operation is None:
             return ExecutionResult(data=None, errors=[GraphQLError("Unknown operation.", extensions={"code": "BAD_REQUEST"})])
+        too_long = overlong(document, operation, request_data.variables)
+        if too_long is not None:
+            return ExecutionResult(data=None, errors=[too_long])
         if operation.operation not in allowed_operation_types:
             kind = "mutations" if operation.operation == OperationType.MUTATION else "this operation"
             return ExecutionResult(data=None, errors=[GraphQLError(f"Send {kind} with POST.", extensions={"code": "BAD_REQUEST"})])

@@ -242,8 +242,8 @@ class CreateBooking(graphene.Mutation):
 
     async def mutate(root, info, input):
         if not IDEMPOTENCY_KEY.match(input["idempotency_key"]):
-            return {"booking": None, "errors": [{"field": "idempotencyKey", "code": "VALIDATION_FAILED",
-                                                 "message": "1-255 visible ASCII characters"}]}
+            return {"booking": None, "replayed": False, "errors": [
+                {"field": "idempotencyKey", "code": "VALIDATION_FAILED", "message": "1-255 visible ASCII characters"}]}
         patient = {camel: input["patient"][snake] for snake, camel in (
             ("name", "name"), ("email", "email"), ("nationality", "nationality"), ("preferred_language", "preferredLanguage"),
             ("home_time_zone", "homeTimeZone"), ("isotretinoin_last6_months", "isotretinoinLast6Months"), ("active_acne", "activeAcne"))}

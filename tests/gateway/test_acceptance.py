@@ -94,3 +94,22 @@ def test_an_idempotent_replay_says_it_is_one(gateway):
     again = gql(gateway, replayable, variables, key=AGENCY_KEY).json["data"]["createBooking"]
     assert first["errors"] == [] and (first["replayed"], again["replayed"]) == (False, True)
     assert again["booking"]["reference"] == first["booking"]["reference"]
+
+
+def test_an_overlong_argument_is_refused_by_name_before_any_service_is_called(gateway, count_calls):
+    long = "x" * 5000
+    cases = [
+        ('{ clinic(slug: "%s") { slug } }' % long, None, "slug"),
+        ("query B($r: String!) { booking(reference: $r) { reference } }", {"r": long}, "reference"),
+        ('{ package(id: "%s") { id } }' % long, None, "id"),
+        ("query Q($id: ID!) { quote(id: $id) { id } }", {"id": long}, "id"),
+        ('{ clinics(first: 5, filter: {search: "%s"}) { totalCount } }' % long, None, "filter.search"),
+        ('{ clinics(first: 5, after: "%s") { totalCount } }' % long, None, "after"),
+        ("query L($lang: String) { scarTypes(lang: $lang) { code } }", {"lang": long}, "lang"),
+    ]
+    for query, variables, argument in cases:
+        answer = gql(gateway, query, variables, key=AGENCY_KEY).json
+        error = answer["errors"][0]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT", (argument, answer)
+        assert error["extensions"]["argument"] == argument and "at most" in error["message"], error
+    assert sum(count_calls.values()) == 0
