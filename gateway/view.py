@@ -14,7 +14,7 @@ from collections import OrderedDict
 from threading import Lock
 
 from flask import Response, g, json, request
-from graphene.validation import DisableIntrospection, depth_limit_validator
+from graphene.validation import DisableIntrospection
 from graphql import ExecutionResult, GraphQLError, OperationType, parse, specified_rules, validate
 from graphql.language import DocumentNode, FieldNode, OperationDefinitionNode
 from graphql.validation import ValidationRule
@@ -25,12 +25,26 @@ from graphql_server.http.exceptions import HTTPException
 from services.common.tokens import mint
 
 from .arguments import overlong
+from .cost import cost, default_depth, depth, too_complex
 from .context import RequestContext
 from .settings import GatewaySettings
 from .upstream import Upstream
 
 log = logging.getLogger("clinicbridge.gateway")
 _SUGGESTION = re.compile(r" Did you mean .*\?$")
+
+
+def depth_limit(maximum: int) -> type[ValidationRule]:
+    class DepthLimit(ValidationRule):
+        """No operation nested deeper than ``maximum`` fields, introspection fields counted."""
+
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_):
+            found = depth(self.context.document, node)
+            if found > maximum:
+                self.report_error(GraphQLError(f"The query nests {found} fields deep; at most {maximum}.", node,
+                                               extensions={"code": "QUERY_TOO_COMPLEX"}))
+
+    return DepthLimit
 
 
 def alias_limit(maximum: int) -> type[ValidationRule]:
@@ -88,7 +102,8 @@ class GatewayView(AsyncGraphQLView):
         self.cache = DocumentCache(settings.document_cache_size)
         # The limits run only on documents the standard rules accept: graphene's depth limit recurses
         # forever on a fragment cycle, which the standard NoFragmentCycles rule refuses first.
-        limits = [depth_limit_validator(max_depth=settings.max_depth), alias_limit(settings.max_aliases)]
+        self.max_depth = settings.max_depth or default_depth(kwargs["schema"], settings.introspection)
+        limits = [depth_limit(self.max_depth), alias_limit(settings.max_aliases)]
         if not settings.introspection:
             limits.append(DisableIntrospection)
         self.rules = (specified_rules, limits)
@@ -122,6 +137,10 @@ class GatewayView(AsyncGraphQLView):
         too_long = overlong(document, operation, request_data.variables)
         if too_long is not None:
             return ExecutionResult(data=None, errors=[too_long])
+        spent = cost(document, operation, request_data.variables)
+        if spent > self.settings.max_cost:
+            return ExecutionResult(data=None, errors=[too_complex(
+                f"The query's cost is {spent}; at most {self.settings.max_cost} (each field times the list it asks for).")])
         if operation.operation not in allowed_operation_types:
             kind = "mutations" if operation.operation == OperationType.MUTATION else "this operation"
             return ExecutionResult(data=None, errors=[GraphQLError(f"Send {kind} with POST.", extensions={"code": "BAD_REQUEST"})])

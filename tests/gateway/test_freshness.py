@@ -8,8 +8,9 @@ import uuid
 from .conftest import ORACLE_KEY, gql
 
 NEW_PACKAGE = {
-    "clinic": "oracle-skin-clinic", "title": {"en": "Ice-pick scars: TCA CROSS, three sessions"}, "scarTypes": ["ICE_PICK"],
+    "clinic": "oracle-skin-clinic", "title": {"en": "Listing freshness probe: TCA CROSS x3"}, "scarTypes": ["BOXCAR"],
     "items": [{"procedure": "TCA_CROSS", "sessions": 3}], "sessionIntervalDays": 28,
+    "interpreterOptions": [{"language": "en", "included": True}],
     "priceKrw": 1_300_000, "cancellationPolicy": {"tiers": [{"daysBefore": 0, "refundPercent": 50}]}, "minimumStayDays": 3,
 }
 CREATE = """mutation C($input: PackageInput!) { createPackage(input: $input) { package { id } errors { code } } }"""

@@ -19,8 +19,8 @@ def test_ordinary_nesting_stays_within_the_depth_limit(gateway):
 def test_depth_limit(make_gateway):
     gateway = make_gateway(max_depth=4).test_client()
     answer = gql(gateway, "{ packages(first: 1) { edges { node { clinic { procedures { code } } } } } }")
-    assert answer.json["data"] is None
-    assert "exceeds maximum operation depth" in answer.json["errors"][0]["message"]
+    assert answer.json["data"] is None and codes(answer) == {"QUERY_TOO_COMPLEX"}
+    assert answer.json["errors"][0]["message"] == "The query nests 6 fields deep; at most 4."
 
 
 def test_alias_amplification_is_refused(gateway):
@@ -202,3 +202,31 @@ def test_eight_threads_on_one_key_get_the_whole_budget(make_gateway):
     assert len(allowed) == 1200
     assert all(verdict.remaining == 0 for verdict in first_refusals)
     assert min(verdict.remaining for verdict in allowed) == 0
+
+
+def test_the_depth_limit_counts_introspection_and_fits_the_schema(make_gateway):
+    from gateway.cost import deepest_path
+    from gateway.schema import schema
+
+    gateway = make_gateway(max_depth=None).test_client()  # the default, from the schema
+    deep = "{ __schema { types { fields { type " + "{ ofType " * 20 + "{ name }" + " }" * 20 + " } } } }"
+    assert codes(gql(gateway, deep)) == {"QUERY_TOO_COMPLEX"}
+    # GraphiQL's own introspection query still fits in development, and so does the schema's deepest real path.
+    from graphql import get_introspection_query
+    assert "errors" not in gql(gateway, get_introspection_query()).json
+    depth = deepest_path(schema.graphql_schema)
+    assert 6 <= depth <= 15
+    nested = "{ packages(first: 1) { edges { node { clinic { procedures { procedure { downtimeDays { max } } } } } } } }"
+    assert "errors" not in gql(gateway, nested).json
+
+
+def test_a_query_costs_what_its_lists_multiply_to(make_gateway):
+    gateway = make_gateway(max_cost=500).test_client()
+    page = "query P($n: Int!) { packages(first: $n) { edges { node { id clinic { name procedures { code } } } } } }"
+    assert "errors" not in gql(gateway, page, {"n": 20}).json
+    refused = gql(gateway, page, {"n": 100})
+    assert codes(refused) == {"QUERY_TOO_COMPLEX"} and "cost" in refused.json["errors"][0]["message"]
+    aliased = "{ " + " ".join(f"a{i}: packages(first: 50) {{ edges {{ node {{ id }} }} }}" for i in range(20)) + " }"
+    assert codes(gql(gateway, aliased)) == {"QUERY_TOO_COMPLEX"}
+    ids = ",".join(f'"{i:024x}"' for i in range(600))
+    assert codes(gql(gateway, "{ comparePackages(ids: [%s]) { columns { id } } }" % ids)) == {"QUERY_TOO_COMPLEX"}
