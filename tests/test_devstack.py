@@ -41,6 +41,21 @@ def interrupt(process: subprocess.Popen) -> str:
     return output
 
 
+def gunicorn_master(port: int) -> int:
+    """The pid of the gunicorn master listening on ``port`` (its workers' parent)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                found[int(entry.name)] = ((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(),
+                                          int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]))
+            except (OSError, ValueError, IndexError):
+                continue
+    serving = {pid for pid, (cmdline, _) in found.items()
+               if "gunicorn" in cmdline and f"127.0.0.1:{port} " in cmdline and "keep_running" not in cmdline}
+    return next(pid for pid in serving if found[pid][1] not in serving)
+
+
 def port_closed(port: int) -> bool:
     try:
         requests.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5)
@@ -81,8 +96,13 @@ def test_make_run_serves_stops_cleanly_and_keeps_its_data(tmp_path, bearer):
         client.clinicbridge_catalogue.clinics.update_one({"slug": "asan-medical-center"},
                                                           {"$set": {"known_for": {"en": "kept across restarts"}}})
         client.close()
+        # A service that dies is started again, loudly; the rest of the stack never stopped.
+        os.kill(gunicorn_master(catalogue_port), signal.SIGKILL)
+        wait_ready(f"{base}/readyz", first)
+        assert requests.get(f"http://127.0.0.1:{gateway_port}/readyz", timeout=5).status_code == 200
     finally:
         output = interrupt(first)
+    assert "!!! [keep_running] gunicorn -c services/common/gunicorn_config.py died (exit -9); starting it again" in output
     assert '"clinics": 5' in output and '"packages": 8' in output and '"slots": ' in output
     assert "cbk_demo_agency_seoul_trips" in output and f"http://127.0.0.1:{gateway_port}/graphql" in output
     assert first.returncode == 0
