@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import graphene
+from graphql import GraphQLError
 
 from services.common.validation import IDEMPOTENCY_KEY
 
@@ -178,20 +179,60 @@ class BookingFilter(graphene.InputObjectType):
     clinic = graphene.String(description="Only this clinic.")
 
 
+SlotConnection = connection_type(Slot, "slot", "slots")
+
+
+class SlotStatus(graphene.Enum):
+    """Whether a slot can still be booked."""
+
+    FREE = "FREE"
+    BUSY = "BUSY"
+    CLOSED = "CLOSED"
+
+
+class SlotFilter(graphene.InputObjectType):
+    """Which of a clinic's slots."""
+
+    from_ = Date(required=True, name="from", description="First Seoul date.")
+    to = Date(required=True, description="Last Seoul date (at most 400 days after from, and after today).")
+    status = SlotStatus(description="FREE (a seat left), BUSY (full) or CLOSED; all when omitted.")
+
+
 class BookingQueries(graphene.ObjectType):
-    availability = graphene.List(graphene.NonNull(Slot), required=True, description="Bookable slots of a package between two Seoul dates.",
-                                 package_id=graphene.ID(required=True, description="The package."),
-                                 from_=Date(required=True, name="from", description="First Seoul date."),
-                                 to=Date(required=True, description="Last Seoul date."))
+    availability = graphene.Field(SlotConnection, required=True,
+                                  description="Bookable slots of a package between two Seoul dates (at most 400 days), by start.",
+                                  package_id=graphene.ID(required=True, description="The package."),
+                                  from_=Date(required=True, name="from", description="First Seoul date."),
+                                  to=Date(required=True, description="Last Seoul date."),
+                                  first=graphene.Int(required=True, description="Page size, 1-100."),
+                                  after=graphene.String(description="Cursor to continue after."))
+    slots = graphene.Field(SlotConnection, required=True,
+                           description="A clinic's own slots, full and closed ones too, by start (its admins; platform admins "
+                                       "name the clinic).",
+                           clinic=graphene.String(description="The clinic; a clinic admin's own when omitted."),
+                           filter=SlotFilter(required=True, description="Dates and status."),
+                           first=graphene.Int(required=True, description="Page size, 1-100."),
+                           after=graphene.String(description="Cursor to continue after."))
     booking = graphene.Field(Booking, description="One of your bookings.", reference=graphene.String(required=True, description="Reference."))
     bookings = graphene.Field(BookingConnection, required=True, description="Your bookings, newest first.",
                               filter=BookingFilter(description="Filters."), first=graphene.Int(required=True, description="Page size, 1-100."),
                               after=graphene.String(description="Cursor to continue after."))
 
-    async def resolve_availability(root, info, package_id, from_, to):
-        answer = await ctx(info).call("bookings", "GET", "/availability",
-                                      params={"packageId": package_id, "from": from_.isoformat(), "to": to.isoformat()})
-        return answer["items"]
+    async def resolve_availability(root, info, package_id, from_, to, first, after=None):
+        params = {"packageId": package_id, "from": from_.isoformat(), "to": to.isoformat(), "limit": require_first(first),
+                  "total": "true", **({"cursor": after} if after else {})}
+        return connection(await ctx(info).call("bookings", "GET", "/availability", params=params))
+
+    async def resolve_slots(root, info, filter, first, clinic=None, after=None):
+        principal = ctx(info).principal
+        clinic = clinic or (principal.clinic if principal else None)
+        if not clinic:
+            raise GraphQLError("Name the clinic whose slots to list.", extensions={"code": "BAD_USER_INPUT", "argument": "clinic"})
+        params = {"clinic": clinic, "from": filter["from_"].isoformat(), "to": filter["to"].isoformat(),
+                  "limit": require_first(first), "total": "true", **({"cursor": after} if after else {})}
+        if filter.get("status"):
+            params["status"] = getattr(filter["status"], "value", filter["status"])
+        return connection(await ctx(info).call("bookings", "GET", "/slots", params=params))
 
     async def resolve_booking(root, info, reference):
         return await ctx(info).loader("booking").load(reference)

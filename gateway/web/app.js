@@ -152,14 +152,15 @@ function isoDay(offset) {
 }
 
 async function slots(packageId, box) {
-  const data = await gql("query($id: ID!, $from: Date!, $to: Date!) { availability(packageId: $id, from: $from, to: $to) { id start free } }",
+  const data = await gql("query($id: ID!, $from: Date!, $to: Date!) { availability(packageId: $id, from: $from, to: $to, first: 12) { edges { node { id start free } } } }",
     { id: packageId, from: isoDay(1), to: isoDay(60) });
-  if (!data.availability.length) { box.replaceChildren(h("p", {}, t("noSlots"))); return; }
+  const offered = data.availability.edges.map((edge) => edge.node);
+  if (!offered.length) { box.replaceChildren(h("p", {}, t("noSlots"))); return; }
   const form = h("form", { onsubmit: (event) => {
     event.preventDefault();
     const picked = form.querySelector("input:checked");
     if (picked) location.hash = `#/book/${picked.value}`;
-  } }, h("fieldset", {}, h("legend", {}, t("slots")), data.availability.slice(0, 12).map((slot, index) =>
+  } }, h("fieldset", {}, h("legend", {}, t("slots")), offered.map((slot, index) =>
     h("label", {}, h("input", { type: "radio", name: "slot", value: slot.id, checked: index === 0 }),
       ` ${when(slot.start, "Asia/Seoul")} (${t("seoul")}) · ${slot.free}`))),
   h("button", { type: "submit" }, t("book")));

@@ -12,6 +12,7 @@ from . import careplan, domain, idempotency, render, store
 
 bp = Blueprint("bookings", __name__)
 CLINIC_ROLES = ("CLINIC_ADMIN", "PLATFORM_ADMIN")
+AVAILABILITY_PAGE = 200  # availability's page when no limit is given (it was the whole answer before it was paged)
 
 
 # -- slots -----------------------------------------------------------------------------------
@@ -46,10 +47,19 @@ def close_slot(slot_id, principal):
 
 @bp.get("/availability")
 @contract(summary="Free slots for a package (its own and its clinic's any-package slots) or a clinic, between two Seoul "
-                  "dates; future ones past the minimum notice only.", query="bookings/availability-query", response="bookings/slot-list",
+                  "dates (at most 400 days), by start, a page at a time (limit, cursor, total); future ones past the "
+                  "minimum notice only.", query="bookings/availability-query", response="bookings/slot-list",
           errors=(404,), tags=("slots",))
 def availability(query):
-    return jsonify(items=[render.slot(doc) for doc in domain.availability(query)])
+    return jsonify(domain.slot_page(domain.availability(query), query, AVAILABILITY_PAGE).to_json(render.slot))
+
+
+@bp.get("/slots")
+@contract(summary="A clinic's own slots between two Seoul dates (at most 400 days), full and closed ones too, by start.",
+          query="bookings/slots-query", response="bookings/slot-list", auth="token", roles=CLINIC_ROLES, errors=(403,),
+          tags=("slots",))
+def list_slots(query, principal):
+    return jsonify(domain.clinic_slots(query, principal).to_json(render.slot))
 
 
 @bp.post("/availability/next")

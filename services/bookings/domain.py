@@ -18,7 +18,8 @@ from services.common.clock import utcnow
 from services.common.errors import Problem, not_found, validation_problem
 from services.common.failpoints import failpoint
 from services.common.http import UpstreamFailure, UpstreamUnavailable
-from services.common.pagination import Sort
+from services.common.pagination import DEFAULT_LIMIT, Page, Sort
+from services.common.readmodel import ReadModel
 from services.common.tokens import Principal
 
 from . import store
@@ -157,6 +158,33 @@ def _in_order(found: list[dict], start: datetime, end: datetime) -> list[dict]:
                   key=lambda slot: (slot["start"], str(slot["_id"])))
 
 
+SLOT_ORDER = Sort("order_key", 1)
+
+
+def slot_page(slots: list[dict], query: dict, default_limit: int) -> Page:
+    """A page of slots by start (then id), after ``cursor``, with the total when asked."""
+    for slot in slots:
+        slot["order_key"] = f"{_aware(slot['start']).astimezone(timezone.utc).isoformat()}:{slot['_id']}"
+    model = ReadModel.of(slots, lambda slot: ([], None), ("order_key",), strip=("order_key",))
+    return model.page([], None, SLOT_ORDER, limit=query.get("limit", default_limit), cursor=query.get("cursor"),
+                      with_total=query.get("total", False))
+
+
+def clinic_slots(query: dict, principal: Principal) -> Page:
+    """A clinic's own slots between two Seoul dates, full and closed ones too, for its admins."""
+    _require_clinic(principal, query["clinic"])
+    first, last = date_range(query)
+    start = datetime.combine(first, time(), SEOUL)
+    end = datetime.combine(last + timedelta(days=1), time(), SEOUL)
+    found = [slot for slot in store.clinic_slots(query["clinic"], start, end)
+             if "status" not in query or _slot_status(slot) == query["status"]]
+    return slot_page(found, query, DEFAULT_LIMIT)
+
+
+def _slot_status(slot: dict) -> str:
+    return "CLOSED" if slot["status"] == "CLOSED" else ("FREE" if slot["free"] > 0 else "BUSY")
+
+
 def availability(query: dict) -> list[dict]:
     """Open slots with a free seat, from the later of ``from`` and the minimum notice to the
     end of ``to`` (Seoul dates), for the package and for any package of the clinic."""
@@ -167,7 +195,7 @@ def availability(query: dict) -> list[dict]:
         return []
     clinic = query.get("clinic") or clinic_of_package(query["packageId"])
     offers = [store.offer(clinic, None)] + ([store.offer(clinic, query["packageId"])] if "packageId" in query else [])
-    return _free_slots(offers, start - timedelta(microseconds=1), end)[: query.get("limit", 200)]
+    return _free_slots(offers, start - timedelta(microseconds=1), end)
 
 
 def clinic_of_package(package_id: str) -> str:

@@ -13,7 +13,7 @@ def iso(moment: datetime) -> str:
 
 
 def slot(doc: dict) -> dict:
-    free = max(doc["capacity"] - doc["booked"], 0)
+    free = max(doc["capacity"] - doc["booked"], 0)  # free is kept on the slot too; this reads older slots alike
     return {"id": str(doc["_id"]), "clinic": doc["clinic"], "packageId": doc.get("package_id"), "start": seoul_iso(doc["start"]),
             "durationMinutes": doc["duration_minutes"], "capacity": doc["capacity"], "booked": doc["booked"], "free": free,
             "status": "CLOSED" if doc["status"] == "CLOSED" else ("FREE" if free else "BUSY")}

@@ -42,7 +42,9 @@ def test_a_refund_carries_the_rate_and_date_of_the_booking_it_refunds(gateway):
     assert back["rate"] not in ("", None)
 
 
-AVAILABILITY = """query A($id: ID!, $from: Date!, $to: Date!) { availability(packageId: $id, from: $from, to: $to) { id } }"""
+AVAILABILITY = """query A($id: ID!, $from: Date!, $to: Date!, $first: Int! = 100, $after: String) {
+  availability(packageId: $id, from: $from, to: $to, first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor } edges { node { id start } } } }"""
 
 
 def test_a_far_future_or_backwards_range_is_refused_by_name_not_reported_as_an_outage(gateway):
@@ -86,8 +88,8 @@ def test_an_idempotent_replay_says_it_is_one(gateway):
     slot = gql(gateway, OPEN_SLOTS, {"input": {"clinic": "oracle-skin-clinic", "packageId": ICEPICK, "from": seoul_day(42),
                                                "to": seoul_day(42), "weekdays": EVERY_DAY, "times": ["18:45"], "capacity": 2}},
                key=ORACLE_KEY).json["data"]["openSlots"]["slots"]
-    slot_id = slot[0]["id"] if slot else gql(gateway, AVAILABILITY, {"id": ICEPICK, "from": seoul_day(42),
-                                                                     "to": seoul_day(42)}).json["data"]["availability"][0]["id"]
+    slot_id = slot[0]["id"] if slot else gql(gateway, AVAILABILITY, {"id": ICEPICK, "from": seoul_day(42), "to": seoul_day(42)}
+                                             ).json["data"]["availability"]["edges"][0]["node"]["id"]
     replayable = BOOK.replace("booking { reference", "replayed booking { reference")
     variables = {"input": {"quoteId": quote["id"], "slotId": slot_id, "patient": PATIENT, "idempotencyKey": uuid.uuid4().hex}}
     first = gql(gateway, replayable, variables, key=AGENCY_KEY).json["data"]["createBooking"]
@@ -113,3 +115,46 @@ def test_an_overlong_argument_is_refused_by_name_before_any_service_is_called(ga
         assert error["extensions"]["code"] == "BAD_USER_INPUT", (argument, answer)
         assert error["extensions"]["argument"] == argument and "at most" in error["message"], error
     assert sum(count_calls.values()) == 0
+
+
+ASAN_PACKAGES = """{ packages(first: 1, filter: {clinic: ["asan-medical-center"]}) { edges { node { id } } } }"""
+
+
+def test_availability_pages_past_200_slots_with_a_total(gateway):
+    from .conftest import ASAN_KEY
+
+    package = gql(gateway, ASAN_PACKAGES).json["data"]["packages"]["edges"][0]["node"]["id"]
+    rule = {"clinic": "asan-medical-center", "packageId": package, "from": seoul_day(200), "to": seoul_day(260),
+            "weekdays": EVERY_DAY, "times": ["09:00", "10:00", "11:00", "13:00", "14:00"], "capacity": 1}
+    assert gql(gateway, OPEN_SLOTS, {"input": rule}, key=ASAN_KEY).json["data"]["openSlots"]["errors"] == []
+    seen, after, total = [], None, None
+    while True:
+        page = gql(gateway, AVAILABILITY, {"id": package, "from": seoul_day(200), "to": seoul_day(260), "first": 100,
+                                           "after": after}).json["data"]["availability"]
+        total = page["totalCount"]
+        seen += [edge["node"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert total == len(seen) >= 61 * 5 > 200
+    assert len({slot["id"] for slot in seen}) == len(seen)
+    assert [slot["start"] for slot in seen] == sorted(slot["start"] for slot in seen)
+
+
+def test_a_clinic_admin_sees_its_full_slots_that_availability_no_longer_offers(gateway):
+    booking = book_in(gateway, "KRW", days=43)
+    listing = """query S($from: Date!, $to: Date!, $status: SlotStatus) { slots(filter: {from: $from, to: $to, status: $status},
+      first: 100) { totalCount edges { node { id status booked free } } } }"""
+    full = gql(gateway, listing, {"from": seoul_day(43), "to": seoul_day(43), "status": "BUSY"}, key=ORACLE_KEY).json
+    assert "errors" not in full, full
+    busy = [edge["node"] for edge in full["data"]["slots"]["edges"]]
+    assert busy and all((s["status"], s["free"]) == ("BUSY", 0) for s in busy)
+    offered = gql(gateway, AVAILABILITY, {"id": ICEPICK, "from": seoul_day(43), "to": seoul_day(43)}).json["data"]["availability"]
+    assert not {s["id"] for s in busy} & {edge["node"]["id"] for edge in offered["edges"]}
+    assert booking["reference"]
+    # Another clinic's admin, an agency and an anonymous caller do not see Oracle's slots.
+    from .conftest import ASAN_KEY
+    for key in (ASAN_KEY, AGENCY_KEY, None):
+        answer = gql(gateway, listing.replace("slots(filter", 'slots(clinic: "oracle-skin-clinic", filter'),
+                     {"from": seoul_day(43), "to": seoul_day(43)}, key=key).json
+        assert answer["data"] is None and answer["errors"][0]["extensions"]["code"] in ("FORBIDDEN", "UNAUTHENTICATED")

@@ -28,7 +28,12 @@ mutation Quote($input: CreateQuoteInput!) {
   }
 }"""
 
-AVAILABILITY = """query Slots($id: ID!, $from: Date!, $to: Date!) { availability(packageId: $id, from: $from, to: $to) { id start free } }"""
+AVAILABILITY = """query Slots($id: ID!, $from: Date!, $to: Date!) { availability(packageId: $id, from: $from, to: $to, first: 100) {
+  totalCount edges { node { id start free } } } }"""
+
+
+def slots_of(answer) -> list[dict]:
+    return [edge["node"] for edge in answer.json["data"]["availability"]["edges"]]
 
 BOOK = """
 mutation Book($input: CreateBookingInput!) {
@@ -62,13 +67,13 @@ def test_a_partner_compares_quotes_books_and_gets_the_care_plan(gateway):
     assert (quote["quote"]["interpreter"]["krw"], quote["quote"]["followUp"]["krw"]) == (150_000, 90_000)
     assert quote["quote"]["total"]["krw"] == 2_640_000 and quote["quote"]["total"]["currency"] == "USD"
 
-    slots = gql(gateway, AVAILABILITY, {"id": oracle, "from": seoul_day(3), "to": seoul_day(60)}).json["data"]["availability"]
+    slots = slots_of(gql(gateway, AVAILABILITY, {"id": oracle, "from": seoul_day(3), "to": seoul_day(60)}))
     if not slots:  # the session's bookings service has no seed slots: open one as the clinic
         opened = gql(gateway, OPEN_SLOTS, {"input": {"clinic": "oracle-skin-clinic", "from": seoul_day(20), "to": seoul_day(26),
                                                       "weekdays": ["MON", "TUE", "WED", "THU", "FRI"], "times": ["10:00"],
                                                       "capacity": 2}}, key=ORACLE_KEY).json
         assert opened["data"]["openSlots"]["created"] >= 1, opened
-        slots = gql(gateway, AVAILABILITY, {"id": oracle, "from": seoul_day(3), "to": seoul_day(60)}).json["data"]["availability"]
+        slots = slots_of(gql(gateway, AVAILABILITY, {"id": oracle, "from": seoul_day(3), "to": seoul_day(60)}))
     booking_input = {"quoteId": quote["quote"]["id"], "slotId": slots[0]["id"], "patient": PATIENT, "idempotencyKey": uuid.uuid4().hex}
     booked = gql(gateway, BOOK, {"input": booking_input}, key=AGENCY_KEY).json
     assert "errors" not in booked, booked
@@ -139,8 +144,8 @@ def test_authorization_per_object_and_per_mutation(gateway):
     opened = gql(gateway, OPEN_SLOTS, {"input": {"clinic": "oracle-skin-clinic", "from": seoul_day(30), "to": seoul_day(31),
                                                   "weekdays": ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"], "times": ["09:00"],
                                                   "capacity": 3}}, key=ORACLE_KEY).json["data"]["openSlots"]
-    slot = (opened["slots"] or gql(gateway, AVAILABILITY, {"id": quote["package"]["id"], "from": seoul_day(30),
-                                                           "to": seoul_day(31)}).json["data"]["availability"])[0]
+    slot = (opened["slots"] or slots_of(gql(gateway, AVAILABILITY, {"id": quote["package"]["id"], "from": seoul_day(30),
+                                                           "to": seoul_day(31)})))[0]
     made = gql(gateway, BOOK, {"input": {"quoteId": quote["id"], "slotId": slot["id"], "patient": PATIENT,
                                          "idempotencyKey": uuid.uuid4().hex}}, key=AGENCY_KEY).json["data"]["createBooking"]
     reference = made["booking"]["reference"]

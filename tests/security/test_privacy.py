@@ -26,8 +26,9 @@ def book(gateway) -> str:
     opened = gql(gateway, """mutation Open($input: OpenSlotsInput!) { openSlots(input: $input) { slots { id } } }""",
                  {"input": {"clinic": "oracle-skin-clinic", "from": seoul_day(40), "to": seoul_day(46),
                             "weekdays": ["MON", "TUE", "WED", "THU", "FRI"], "times": ["15:45"], "capacity": 3}}, key=ORACLE_KEY)
-    slots = gql(gateway, "query S($id: ID!, $from: Date!, $to: Date!) { availability(packageId: $id, from: $from, to: $to) { id } }",
-                {"id": package, "from": seoul_day(40), "to": seoul_day(46)}).json["data"]["availability"]
+    slots = [edge["node"] for edge in gql(
+        gateway, "query S($id: ID!, $from: Date!, $to: Date!) { availability(packageId: $id, from: $from, to: $to, first: 5) "
+                 "{ edges { node { id } } } }", {"id": package, "from": seoul_day(40), "to": seoul_day(46)}).json["data"]["availability"]["edges"]]
     assert opened.status_code == 200 and slots
     booked = gql(gateway, """mutation B($input: CreateBookingInput!) { createBooking(input: $input) { booking { reference } errors { code } } }""",
                  {"input": {"quoteId": quote.json["data"]["createQuote"]["quote"]["id"], "slotId": slots[0]["id"],

@@ -111,8 +111,8 @@ def book_via_api(site: str) -> str:
 
     package = str(seed_id("oracle-icepick-tca-co2"))
     quote = call("mutation($id: ID!) { createQuote(input: {packageId: $id}) { quote { id } } }", {"id": package})["createQuote"]["quote"]
-    slot = call("query($id: ID!, $from: Date!, $to: Date!) { availability(packageId: $id, from: $from, to: $to) { id } }",
-                {"id": package, "from": seoul_day(34), "to": seoul_day(45)})["availability"][0]
+    slot = call("query($id: ID!, $from: Date!, $to: Date!) { availability(packageId: $id, from: $from, to: $to, first: 1) "
+                "{ edges { node { id } } } }", {"id": package, "from": seoul_day(34), "to": seoul_day(45)})["availability"]["edges"][0]["node"]
     patient = {"name": "Console Patient", "email": "c@example.com", "nationality": "GB", "preferredLanguage": "en",
                "homeTimeZone": "Europe/London", "fitzpatrickSkinType": "II", "isotretinoinLast6Months": False, "activeAcne": False}
     made = call("mutation($i: CreateBookingInput!) { createBooking(input: $i) { booking { reference } } }",
