@@ -68,7 +68,6 @@ class ReadModel:
     by_key: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
     ready: threading.Event = field(default_factory=threading.Event)
-    applied: int = 0  # changes applied since start, for tests and logs
     codec: CodecOptions = field(default_factory=CodecOptions)
     last_error: Exception | None = None
 
@@ -120,7 +119,6 @@ class ReadModel:
             self._remove(key)
             if kind != "delete" and document is not None and self.include(document):
                 self._put(document)
-            self.applied += 1
 
     def _put(self, document: dict) -> None:
         tokens, values = self.describe(document)
@@ -157,9 +155,6 @@ class ReadModel:
             self.by_key[name].pop(value, None)
 
     # -- answering ---------------------------------------------------------------------------
-
-    def wait(self, seconds: float) -> bool:
-        return self.ready.wait(seconds)
 
     def require(self, seconds: float) -> "ReadModel":
         """The model once loaded, waiting up to ``seconds``. Without a database to load from this is
