@@ -152,7 +152,7 @@ def test_every_service_recovers_by_itself_when_the_database_comes_back(tmp_path)
 
         def book() -> requests.Response:
             quote = requests.post(f"{packages}/packages/{package}/quotes", json={}, timeout=10)
-            body = {"quoteId": quote.json().get("id", "0" * 24), "slotId": slot["id"], "patient": {
+            body = {"quoteId": quote.json().get("id", "0" * 32), "slotId": slot["id"], "patient": {
                 "name": "Ana Silva", "email": "ana@example.com", "nationality": "BR", "preferredLanguage": "pt",
                 "homeTimeZone": "America/Sao_Paulo", "fitzpatrickSkinType": "IV", "isotretinoinLast6Months": False,
                 "activeAcne": False}}

@@ -135,17 +135,17 @@ def _quote_response(doc: dict, status: int = 200, version: dict | None = None):
 @contract(query="packages/item-query", summary="An itemized quote for a published package with the chosen options, in KRW and a display currency.",
           body="packages/quote-request", response="packages/quote", status=201, errors=(404, 409, 422), tags=("quotes",))
 def create_quote(package_id, body, query):
-    doc, package = domain.create_quote(package_id, body)
+    doc, package = domain.create_quote(package_id, body, current_principal())
     response = _quote_response(doc, 201, version=package)
     response.headers["Location"] = f"/quotes/{doc['_id']}"
     return response
 
 
 @bp.get("/quotes/<quote_id>")
-@contract(summary="A quote; expired is true once it can no longer be booked.", query="packages/item-query",
+@contract(summary="A quote, for the caller that made it (an anonymous caller's: for whoever holds its id); expired is true once it can no longer be booked.", query="packages/item-query",
           response="packages/quote", errors=(404,), tags=("quotes",))
 def get_quote(quote_id, query):
-    return _quote_response(domain.find_quote(quote_id))
+    return _quote_response(domain.find_quote(quote_id, current_principal()))
 
 
 @bp.post("/quotes/<quote_id>/lock")
@@ -153,7 +153,7 @@ def get_quote(quote_id, query):
           body="packages/quote-lock", response="packages/quote", auth="token", roles=("AGENCY", "PLATFORM_ADMIN"),
           errors=(404, 409), tags=("quotes",))
 def lock_quote(quote_id, body, principal, query):
-    return _quote_response(domain.lock_quote(quote_id, body["bookingReference"]))
+    return _quote_response(domain.lock_quote(quote_id, body["bookingReference"], principal))
 
 
 @bp.post("/quotes/<quote_id>/unlock")

@@ -1,6 +1,7 @@
 """Package rules as plain functions: writing packages and their versions, status, search, quotes."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 
 from bson import ObjectId
@@ -316,8 +317,20 @@ def replace_rates(body: dict) -> dict:
 
 # -- quotes ----------------------------------------------------------------------------------------
 
-def create_quote(package_id: str, body: dict, now: datetime | None = None) -> tuple[dict, dict]:
-    """A new quote of the package's current version, and that version (the package as quoted)."""
+def quote_owner(principal: Principal | None) -> str | None:
+    """Whom a quote the caller creates (or books) belongs to; None for an anonymous caller."""
+    if principal is None:
+        return None
+    if principal.role == "AGENCY":
+        return f"agency:{principal.agency}"
+    if principal.role == "CLINIC_ADMIN":
+        return f"clinic:{principal.clinic}"
+    return "platform"
+
+
+def create_quote(package_id: str, body: dict, principal: Principal | None = None,
+                 now: datetime | None = None) -> tuple[dict, dict]:
+    """A new quote of the package's current version, owned by the caller, and that version (the package as quoted)."""
     now = now or utcnow()
     package = store.package_by_id(object_id(package_id))
     if package is None or package["status"] == "DRAFT":
@@ -346,7 +359,7 @@ def create_quote(package_id: str, body: dict, now: datetime | None = None) -> tu
     currency = body.get("currency", "KRW")
     rates = current_rates()
     ttl = timedelta(minutes=current_app.config["SETTINGS"].quote_ttl_minutes)
-    quote = Quote(package_id=package_id, package_version=package["version"], clinic=package["clinic"],
+    quote = Quote(id=secrets.token_hex(16), owner=quote_owner(principal), package_id=package_id, package_version=package["version"], clinic=package["clinic"],
                   interpreter_language=language, follow_up_plan=plan_code, currency=currency,
                   krw_per_unit=rates["rates"][currency], rate_as_of=rates["asOf"], base_krw=package["price_krw"],
                   interpreter_krw=interpreter_krw, follow_up_krw=follow_up_krw, created_at=now,
@@ -357,21 +370,24 @@ def create_quote(package_id: str, body: dict, now: datetime | None = None) -> tu
     return document, package
 
 
-def find_quote(quote_id: str) -> dict:
-    doc = store.quote_by_id(object_id(quote_id, "quote"))
-    if doc is None:
+def find_quote(quote_id: str, principal: Principal | None = None, *, anyone: bool = False) -> dict:
+    """A quote its caller may see: its owner's, or one an anonymous caller made (whoever holds its
+    unguessable id); any other is 404, so ids reveal nothing. ``anyone``: the service's own reads."""
+    doc = store.quote_by_id(quote_id)
+    owner = quote_owner(principal)
+    if doc is None or not (anyone or doc.get("owner") in (None, owner) or owner == "platform"):
         raise not_found("quote", quote_id)
     return doc
 
 
-def lock_quote(quote_id: str, reference: str, now: datetime | None = None) -> dict:
-    """Lock a quote for one booking, atomically: an expired quote, or one another booking holds,
-    is refused. Locking again for the same booking answers the same."""
+def lock_quote(quote_id: str, reference: str, principal: Principal, now: datetime | None = None) -> dict:
+    """Lock a quote for one booking of its owner, atomically: an expired quote, one another booking
+    holds, or another's is refused. An anonymous caller's quote becomes the booking agency's: giving
+    an agency the id is how a patient hands it over. Locking again for the same booking answers the same."""
     now = now or utcnow()
-    oid = object_id(quote_id, "quote")
-    locked = store.lock_quote(oid, reference, now)
+    locked = store.lock_quote(quote_id, reference, quote_owner(principal), now)
     if locked is None:
-        quote = find_quote(quote_id)
+        quote = find_quote(quote_id, principal)
         if quote.get("locked_by") not in (None, reference):
             raise Problem(409, "QUOTE_ALREADY_LOCKED", "Another booking holds this quote.")
         raise Problem(409, "QUOTE_EXPIRED", "The quote has expired; ask for a new one.")
@@ -384,7 +400,7 @@ def lock_quote(quote_id: str, reference: str, now: datetime | None = None) -> di
 
 def unlock_quote(quote_id: str, reference: str) -> dict:
     """Give a quote back (a booking that failed after locking it)."""
-    return store.unlock_quote(object_id(quote_id, "quote"), reference) or find_quote(quote_id)
+    return store.unlock_quote(quote_id, reference) or find_quote(quote_id, anyone=True)
 
 
 def quote_totals(quote: dict) -> dict:

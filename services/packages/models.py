@@ -212,6 +212,8 @@ class Quote(Document):
             {"fields": ["purge_at"], "expireAfterSeconds": 0, "name": "purge"},
         ],
     }
+    id = StringField(primary_key=True, regex=r"^[0-9a-f]{32}$")  # 128 random bits: a quote id cannot be guessed
+    owner = StringField()  # who may read and book it: "agency:<slug>", "clinic:<slug>", "platform"; None: whoever holds the id
     package_id = StringField(required=True)
     package_version = IntField(required=True)
     clinic = StringField(required=True)

@@ -159,21 +159,23 @@ def insert_quote(document: dict) -> None:
 
 
 @registry.read("_id_")
-def quote_by_id(quote_id: ObjectId) -> dict | None:
+def quote_by_id(quote_id: str) -> dict | None:
     return quotes().find_one({"_id": quote_id})
 
 
 @registry.write("_id_")
-def lock_quote(quote_id: ObjectId, reference: str, now: datetime) -> dict | None:
-    """Lock an unexpired quote for one booking; locking again for the same booking answers the same."""
-    locked = quotes().update_one({"_id": quote_id, "expires_at": {"$gt": now}, "locked_by": {"$in": [None, reference]}},
-                                 {"$set": {"locked_by": reference, "locked_at": now}, "$unset": {"purge_at": ""}})
+def lock_quote(quote_id: str, reference: str, owner: str | None, now: datetime) -> dict | None:
+    """Lock an unexpired quote of ``owner`` (or of no one: it becomes ``owner``'s) for one booking;
+    locking again for the same booking answers the same."""
+    locked = quotes().update_one({"_id": quote_id, "expires_at": {"$gt": now}, "locked_by": {"$in": [None, reference]},
+                                  "owner": {"$in": [None, owner]}},
+                                 {"$set": {"locked_by": reference, "locked_at": now, "owner": owner}, "$unset": {"purge_at": ""}})
     # Read back by id: on the embedded server, update-then-read costs a third of a findAndModify.
     return quote_by_id(quote_id) if locked.matched_count == 1 else None
 
 
 @registry.write("_id_")
-def unlock_quote(quote_id: ObjectId, reference: str) -> dict | None:
+def unlock_quote(quote_id: str, reference: str) -> dict | None:
     """Give back a quote ``reference`` locked: the quote after, or None if ``reference`` did not hold it.
     Unlocked, it is purged again a week after it expires."""
     unlocked = quotes().find_one_and_update({"_id": quote_id, "locked_by": reference},

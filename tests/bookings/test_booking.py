@@ -12,7 +12,8 @@ from tests.support import free_port
 from .conftest import AGENCY, ICEPICK, ORACLE, PATIENT, booking_count, in_days, seat_count
 
 
-def test_a_booking_locks_the_quote_takes_a_seat_and_waits_for_the_clinic(bookings, open_slot, book, new_quote, packages_url):
+def test_a_booking_locks_the_quote_takes_a_seat_and_waits_for_the_clinic(bookings, open_slot, book, new_quote, packages_url,
+                                                                          agency):
     slot = open_slot(in_days(12))
     quote = new_quote(interpreterLanguage="ja", followUpPlan="VIDEO_3", currency="USD")
     answer = book(slot, quote)
@@ -28,10 +29,12 @@ def test_a_booking_locks_the_quote_takes_a_seat_and_waits_for_the_clinic(booking
     assert booking["slot"]["start"] == slot["start"]
     assert booking["history"][0]["to"] == "PENDING" and booking["history"][0]["from"] is None
     assert seat_count(bookings, slot["id"]) == 1
-    assert requests.get(f"{packages_url}/quotes/{quote['id']}").json()["lockedBy"] == booking["reference"]
+    # The anonymous quote is now the booking agency's: it reads it, and no one else can.
+    assert requests.get(f"{packages_url}/quotes/{quote['id']}", headers=agency).json()["lockedBy"] == booking["reference"]
+    assert requests.get(f"{packages_url}/quotes/{quote['id']}").status_code == 404
 
 
-def test_screening_answers_become_warnings_or_a_refusal(bookings, open_slot, book, new_quote, packages_url):
+def test_screening_answers_become_warnings_or_a_refusal(bookings, open_slot, book, new_quote, packages_url, agency):
     slot = open_slot(in_days(12))
     darker = book(slot, patient={**PATIENT, "fitzpatrickSkinType": "V", "activeAcne": True})
     assert darker.status_code == 201
@@ -42,7 +45,8 @@ def test_screening_answers_become_warnings_or_a_refusal(bookings, open_slot, boo
     assert blocked.status_code == 422
     assert blocked.json["code"] == "SCREENING_BLOCKED"
     assert seat_count(bookings, slot["id"]) == 1 and booking_count(bookings) == 1
-    assert requests.get(f"{packages_url}/quotes/{quote['id']}").json()["lockedBy"] is None
+    # Free again, and the agency's now: trying to book it was the patient handing it over.
+    assert requests.get(f"{packages_url}/quotes/{quote['id']}", headers=agency).json()["lockedBy"] is None
 
 
 def test_a_full_slot_is_refused_and_the_quote_released(bookings, open_slot, book, new_quote, packages_url):
@@ -75,7 +79,7 @@ def test_a_quote_serves_one_booking(bookings, open_slot, book, new_quote):
     assert book(slot, quote).status_code == 201
     again = book(slot, quote)
     assert again.status_code == 409 and again.json["code"] == "QUOTE_ALREADY_LOCKED"
-    unknown = book(slot, {"id": "0123456789abcdef01234567"})
+    unknown = book(slot, {"id": "0123456789abcdef0123456789abcdef"})
     assert unknown.status_code == 422 and unknown.json["code"] == "UNKNOWN_QUOTE"
     assert seat_count(bookings, slot["id"]) == 1
 
@@ -92,10 +96,10 @@ def test_the_same_key_and_body_replays_the_first_answer(bookings, client, agency
     other_body = client.post("/bookings", json={**body, "patient": {**PATIENT, "name": "Someone Else"}},
                              headers={**agency, "Idempotency-Key": "trip-42"})
     assert other_body.status_code == 422 and other_body.json["code"] == "IDEMPOTENCY_KEY_REUSED"
-    # Keys belong to the caller: another agency's same key is a new request.
+    # Keys belong to the caller: another agency's same key is a new request, and the quote is not that agency's.
     other_agency = client.post("/bookings", json=body, headers={"Idempotency-Key": "trip-42",
                                **_agency_headers(client, "busan-travel")})
-    assert other_agency.status_code == 409 and other_agency.json["code"] == "QUOTE_ALREADY_LOCKED"
+    assert other_agency.status_code == 422 and other_agency.json["code"] == "UNKNOWN_QUOTE"
 
 
 def _agency_headers(client, agency):

@@ -158,3 +158,52 @@ def test_a_clinic_admin_sees_its_full_slots_that_availability_no_longer_offers(g
         answer = gql(gateway, listing.replace("slots(filter", 'slots(clinic: "oracle-skin-clinic", filter'),
                      {"from": seoul_day(43), "to": seoul_day(43)}, key=key).json
         assert answer["data"] is None and answer["errors"][0]["extensions"]["code"] in ("FORBIDDEN", "UNAUTHENTICATED")
+
+
+QUOTE_READ = """query R($id: ID!) { quote(id: $id) { id } }"""
+
+
+def test_a_quote_belongs_to_the_caller_that_made_it_and_ids_cannot_be_guessed(gateway):
+    from .conftest import OTHER_AGENCY_KEY
+
+    ids = [gql(gateway, QUOTE, {"input": {"packageId": ICEPICK}}, key=AGENCY_KEY).json["data"]["createQuote"]["quote"]["id"]
+           for _ in range(3)]
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids) and len(set(ids)) == 3
+    assert len({i[:8] for i in ids}) == 3  # no shared prefix: not a counter, not a timestamp
+    mine = ids[0]
+    assert gql(gateway, QUOTE_READ, {"id": mine}, key=AGENCY_KEY).json["data"]["quote"]["id"] == mine
+    for key in (OTHER_AGENCY_KEY, None):  # another agency, or anyone else, does not find it
+        assert gql(gateway, QUOTE_READ, {"id": mine}, key=key).json["data"]["quote"] is None
+    slot = gql(gateway, OPEN_SLOTS, {"input": {"clinic": "oracle-skin-clinic", "packageId": ICEPICK, "from": seoul_day(44),
+                                               "to": seoul_day(44), "weekdays": EVERY_DAY, "times": ["08:10"], "capacity": 3}},
+               key=ORACLE_KEY).json["data"]["openSlots"]["slots"][0]
+    stolen = gql(gateway, BOOK, {"input": {"quoteId": mine, "slotId": slot["id"], "patient": PATIENT,
+                                           "idempotencyKey": uuid.uuid4().hex}}, key=OTHER_AGENCY_KEY).json["data"]["createBooking"]
+    assert stolen["booking"] is None and stolen["errors"][0]["code"] == "UNKNOWN_QUOTE"
+
+
+def test_two_agencies_racing_for_an_anonymous_quote_leave_it_with_one(gateway):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .conftest import OTHER_AGENCY_KEY
+
+    handed = gql(gateway, QUOTE, {"input": {"packageId": ICEPICK}}).json["data"]["createQuote"]["quote"]["id"]
+    assert gql(gateway, QUOTE_READ, {"id": handed}).json["data"]["quote"]["id"] == handed  # whoever holds the id
+    slots = gql(gateway, OPEN_SLOTS, {"input": {"clinic": "oracle-skin-clinic", "packageId": ICEPICK, "from": seoul_day(45),
+                                                "to": seoul_day(45), "weekdays": EVERY_DAY, "times": ["08:20", "08:40"],
+                                                "capacity": 3}}, key=ORACLE_KEY).json["data"]["openSlots"]["slots"]
+
+    def attempt(key_and_slot):
+        key, slot = key_and_slot
+        return key, gql(gateway, BOOK, {"input": {"quoteId": handed, "slotId": slot["id"], "patient": PATIENT,
+                                                  "idempotencyKey": uuid.uuid4().hex}}, key=key).json["data"]["createBooking"]
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(attempt, [(AGENCY_KEY, slots[0]), (OTHER_AGENCY_KEY, slots[1])]))
+    winners = [key for key, made in results if made["booking"]]
+    losers = [made["errors"][0]["code"] for key, made in results if not made["booking"]]
+    assert len(winners) == 1 and losers in (["UNKNOWN_QUOTE"], ["QUOTE_ALREADY_LOCKED"])
+    loser = OTHER_AGENCY_KEY if winners == [AGENCY_KEY] else AGENCY_KEY
+    assert gql(gateway, QUOTE_READ, {"id": handed}, key=winners[0]).json["data"]["quote"]["id"] == handed
+    for key in (loser, None):
+        assert gql(gateway, QUOTE_READ, {"id": handed}, key=key).json["data"]["quote"] is None

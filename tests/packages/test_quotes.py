@@ -102,7 +102,7 @@ def test_an_expired_quote_is_refused(packages, client, bearer):
     assert client.get(f"/quotes/{q['id']}").json["expired"] is True
     answer = lock(client, bearer, q["id"], "CB-7KQ2M9XD")
     assert answer.status_code == 409 and answer.json["code"] == "QUOTE_EXPIRED"
-    assert client.get("/quotes/0123456789abcdef01234567").status_code == 404
+    assert client.get("/quotes/0123456789abcdef0123456789abcdef").status_code == 404
     assert client.get("/quotes/not-an-id").status_code == 404
 
 
