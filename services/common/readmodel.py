@@ -76,7 +76,9 @@ class ReadModel:
         """The same paging over a few documents just read (a clinic's own drafts)."""
         model = cls("snapshot", lambda: None, {}, lambda doc: True, describe, sort_fields, strip)
         for document in documents:
-            model._put(document)
+            model._put(document, in_order=False)
+        for keys in model.orders.values():
+            keys.sort()
         model.ready.set()
         return model
 
@@ -87,7 +89,9 @@ class ReadModel:
                           self.lookup)
         collection = self.collection()
         for document in collection.find(self.hold):
-            fresh._put(document)
+            fresh._put(document, in_order=False)
+        for keys in fresh.orders.values():  # one sort per key at the end, not one sorted insert per document
+            keys.sort()
         with self.lock:
             self.codec = collection.codec_options
             self.last_error = None
@@ -120,7 +124,7 @@ class ReadModel:
             if kind != "delete" and document is not None and self.include(document):
                 self._put(document)
 
-    def _put(self, document: dict) -> None:
+    def _put(self, document: dict, in_order: bool = True) -> None:
         tokens, values = self.describe(document)
         keys = {name: document[name] for name in self.sort_fields}
         served = {k: v for k, v in document.items() if k not in self.strip}
@@ -132,7 +136,10 @@ class ReadModel:
         for token in self.entries[ident].tokens:
             self.postings.setdefault(token, set()).add(ident)
         for name, value in keys.items():
-            insort(self.orders.setdefault(name, []), value)
+            if in_order:
+                insort(self.orders.setdefault(name, []), value)
+            else:
+                self.orders.setdefault(name, []).append(value)
             self.by_key.setdefault(name, {})[value] = ident
 
     def _remove(self, ident) -> None:

@@ -17,6 +17,7 @@ registry = Registry("packages")
 DERIVED = ("listing", "price_key", "price_per_session_key", "downtime_key", "sessions_key", "updated_key",
            "procedure_codes", "interpreter_languages", "follow_up_kinds")
 PACKAGE_PROJECTION = {field: 0 for field in DERIVED}
+PURGE_AFTER = timedelta(days=7)  # an unlocked quote is purged this long after it expires
 SORT_FIELDS = ("price_key", "price_per_session_key", "downtime_key", "sessions_key", "updated_key")
 
 
@@ -185,5 +186,3 @@ def unlock_quote(quote_id: str, reference: str) -> dict | None:
         quotes().update_one({"_id": quote_id, "locked_by": None}, {"$set": {"purge_at": unlocked["purge_at"]}})
     return unlocked
 
-
-PURGE_AFTER = timedelta(days=7)
