@@ -17,6 +17,7 @@ from .common import (
     connection,
     connection_type,
     ctx,
+    lang_arg,
     money_from_lines,
     outcome,
     payload_type,
@@ -122,6 +123,7 @@ class Trip(WireObject):
 class CarePlan(WireObject):
     """The dated plan the patient travels by."""
 
+    lang = graphene.String(required=True, description="The language its texts are in (ISO 639-1).")
     home_time_zone = graphene.String(required=True, description="The patient's time zone.")
     trips_needed = graphene.Int(required=True, description="Trips to Korea.")
     minimum_stay_days = graphene.Int(required=True, description="Days to stay after each visit.")
@@ -130,7 +132,8 @@ class CarePlan(WireObject):
     ical = graphene.String(required=True, description="The same plan as an iCalendar (.ics) document.")
 
     async def resolve_ical(root, info):
-        return await ctx(info).call("bookings", "GET", f"/bookings/{root['reference']}/care-plan.ics", accept="text/calendar")
+        return await ctx(info).call("bookings", "GET", f"/bookings/{root['reference']}/care-plan.ics", accept="text/calendar",
+                                    params={"lang": root["lang"]})
 
 
 class Booking(WireObject):
@@ -153,7 +156,7 @@ class Booking(WireObject):
     warnings = graphene.List(graphene.NonNull(Warning_), required=True, description="Screening warnings.")
     refund = graphene.Field(Refund, description="The refund, once cancelled.")
     history = graphene.List(graphene.NonNull(HistoryEntry), required=True, description="Every status change.")
-    care_plan = graphene.Field(CarePlan, required=True, description="The dated care plan.")
+    care_plan = graphene.Field(CarePlan, required=True, lang=lang_arg(), description="The dated care plan, its texts in the language asked for.")
 
     def resolve_slot_start(root, info):
         return root["slot"]["start"]
@@ -165,8 +168,9 @@ class Booking(WireObject):
         price = root["price"]
         return money_from_lines(price["total"], price["currency"], price["krwPerUnit"], price["rateAsOf"])
 
-    async def resolve_care_plan(root, info):
-        return await ctx(info).call("bookings", "GET", f"/bookings/{root['reference']}/care-plan")
+    async def resolve_care_plan(root, info, lang=None):
+        return await ctx(info).call("bookings", "GET", f"/bookings/{root['reference']}/care-plan",
+                                    params={"lang": lang or ctx(info).lang})
 
 
 BookingConnection = connection_type(Booking, "booking", "bookings")

@@ -8,6 +8,7 @@ from .common import (
     ClinicKind,
     ComparisonRow,
     Date,
+    Labels,
     LanguageLevel,
     ScarTypeCode,
     WireObject,
@@ -317,16 +318,17 @@ class ClinicQueries(graphene.ObjectType):
         for package in packages:
             cheapest.setdefault(package["clinic"], package["pricePerSessionKrw"])
         languages = lambda c, level: len(c["languages"][level])  # noqa: E731
+        labels = Labels("compareClinics", ctx(info).lang)
         rows = [
-            row("KIND", "Kind", [c["kind"] for c in clinics]),
-            row("DISTRICT", "District", [c["district"] for c in clinics]),
-            row("PROCEDURES", "Procedures offered", [len(c["procedures"]) for c in clinics], best="max"),
-            row("DEVICES", "Devices", [", ".join(sorted({d for p in c["procedures"] for d in p["devices"]})) or None for c in clinics]),
-            row("LANGUAGES_BOOKING", "Languages for booking", [languages(c, "booking") for c in clinics], best="max"),
-            row("LANGUAGES_IN_ROOM", "Languages in the treatment room", [languages(c, "inRoom") for c in clinics], best="max"),
-            row("LANGUAGES_AFTERCARE", "Languages of aftercare", [languages(c, "aftercare") for c in clinics], best="max"),
-            row("INTERNATIONAL_SERVICES", "International services", [len(c["internationalServices"]) for c in clinics], best="max"),
-            row("VALID_ACCREDITATIONS", "Valid accreditations", [sum(a["valid"] for a in c["accreditations"]) for c in clinics], best="max"),
-            row("LOWEST_PRICE_PER_SESSION_KRW", "Lowest price per session (KRW)", [cheapest.get(c["slug"]) for c in clinics], best="min"),
+            row(labels, "KIND", [c["kind"] for c in clinics]),
+            row(labels, "DISTRICT", [c["district"] for c in clinics]),
+            row(labels, "PROCEDURES", [len(c["procedures"]) for c in clinics], best="max"),
+            row(labels, "DEVICES", [", ".join(sorted({d for p in c["procedures"] for d in p["devices"]})) or None for c in clinics]),
+            row(labels, "LANGUAGES_BOOKING", [languages(c, "booking") for c in clinics], best="max"),
+            row(labels, "LANGUAGES_IN_ROOM", [languages(c, "inRoom") for c in clinics], best="max"),
+            row(labels, "LANGUAGES_AFTERCARE", [languages(c, "aftercare") for c in clinics], best="max"),
+            row(labels, "INTERNATIONAL_SERVICES", [len(c["internationalServices"]) for c in clinics], best="max"),
+            row(labels, "VALID_ACCREDITATIONS", [sum(a["valid"] for a in c["accreditations"]) for c in clinics], best="max"),
+            row(labels, "LOWEST_PRICE_PER_SESSION_KRW", [cheapest.get(c["slug"]) for c in clinics], best="min"),
         ]
         return {"columns": clinics, "rows": rows}

@@ -11,6 +11,7 @@ from graphql import GraphQLError, Undefined
 from graphql.language import StringValueNode
 
 from services.common import money
+from services.common.localization import Wording
 
 from ..context import RequestContext
 from ..upstream import ServiceFailure
@@ -206,11 +207,27 @@ class ComparisonRow(graphene.ObjectType):
     values = graphene.List(graphene.NonNull(ComparisonValue), required=True, description="One value per column, in column order.")
 
 
-def row(fact: str, label: str, values: list, *, best: str | None = None, show=str) -> dict:
+class Labels:
+    """The row labels of one comparison in one language, from ``seed/texts/comparison.json``;
+    ``values`` fill a label's blanks (``{currency}``)."""
+
+    WORDING = Wording("comparison")
+
+    def __init__(self, comparison: str, lang: str, **values):
+        self.comparison, self.lang, self.values = comparison, lang, values
+
+    def __call__(self, fact: str) -> str:
+        return self.WORDING(f"{self.comparison}.{fact}", self.lang, **self.values)
+
+    def join(self, items) -> str:
+        return self.WORDING.join(items, self.lang)
+
+
+def row(labels: Labels, fact: str, values: list, *, best: str | None = None, show=str) -> dict:
     """A comparison row; ``best`` is "min" or "max" over the values that are known."""
     known = [v for v in values if v is not None]
     target = (min(known) if best == "min" else max(known)) if best and known else None
-    return {"fact": fact, "label": label,
+    return {"fact": fact, "label": labels(fact),
             "values": [{"text": None if v is None else show(v), "best": target is not None and v == target and len(known) > 1}
                        for v in values]}
 

@@ -20,6 +20,7 @@ from .common import (
     Currency,
     Date,
     FollowUpKind,
+    Labels,
     Money,
     ScarTypeCode,
     WireObject,
@@ -45,6 +46,7 @@ class PackageItem(WireObject):
     """A procedure of the package and how many sessions of it."""
 
     procedure_code = graphene.String(required=True, description="Procedure code.")
+    name = graphene.String(required=True, description="The procedure's name in the requested language.")
     sessions = graphene.Int(required=True, description="Sessions of it; sessions of different procedures share visits.")
     procedure = graphene.Field(Procedure, description="The procedure from the knowledge base.")
 
@@ -338,24 +340,25 @@ class PackageQueries(graphene.ObjectType):
         converted = await asyncio.gather(*(convert(info, t, currency) for t in totals if t is not None))
         money_text = iter(f"{m['amount']} {currency}" for m in converted)
         per_session = await asyncio.gather(*(convert(info, p["pricePerSessionKrw"], currency) for p in packages))
+        labels = Labels("comparePackages", ctx(info).lang, currency=currency)
         rows = [
-            row("CLINIC_KIND", "Kind", [c["kind"] if c else None for c in clinics]),
-            row("DISTRICT", "District", [c["district"] if c else None for c in clinics]),
-            row("PROCEDURES", "Procedures", [", ".join(i["procedure"] for i in p["items"]) for p in packages]),
-            row("DEVICES", "Devices", [", ".join(sorted({d for o in c["procedures"] for d in o["devices"]
+            row(labels, "CLINIC_KIND", [c["kind"] if c else None for c in clinics]),
+            row(labels, "DISTRICT", [c["district"] if c else None for c in clinics]),
+            row(labels, "PROCEDURES", [labels.join(i["name"] for i in p["items"]) for p in packages]),
+            row(labels, "DEVICES", [", ".join(sorted({d for o in c["procedures"] for d in o["devices"]
                                                          if o["code"] in {i["procedure"] for i in p["items"]}})) or None if c else None
                                        for p, c in zip(packages, clinics, strict=True)]),
-            row("LANGUAGES_IN_ROOM", "Languages in the treatment room", [len(c["languages"]["inRoom"]) if c else None for c in clinics], best="max"),
-            row("LANGUAGES_AFTERCARE", "Languages of aftercare", [len(c["languages"]["aftercare"]) if c else None for c in clinics], best="max"),
-            row("INTERNATIONAL_SERVICES", "International services", [len(c["internationalServices"]) if c else None for c in clinics], best="max"),
-            row("VALID_ACCREDITATIONS", "Valid accreditations", [sum(a["valid"] for a in c["accreditations"]) if c else None for c in clinics], best="max"),
-            {**row("PRICE_PER_SESSION", f"Price per session ({currency})", [p["pricePerSessionKrw"] for p in packages], best="min"),
+            row(labels, "LANGUAGES_IN_ROOM", [len(c["languages"]["inRoom"]) if c else None for c in clinics], best="max"),
+            row(labels, "LANGUAGES_AFTERCARE", [len(c["languages"]["aftercare"]) if c else None for c in clinics], best="max"),
+            row(labels, "INTERNATIONAL_SERVICES", [len(c["internationalServices"]) if c else None for c in clinics], best="max"),
+            row(labels, "VALID_ACCREDITATIONS", [sum(a["valid"] for a in c["accreditations"]) if c else None for c in clinics], best="max"),
+            {**row(labels, "PRICE_PER_SESSION", [p["pricePerSessionKrw"] for p in packages], best="min"),
              "values": [{"text": f"{m['amount']} {currency}", "best": v["best"]} for m, v in zip(
-                 per_session, row("x", "x", [p["pricePerSessionKrw"] for p in packages], best="min")["values"], strict=True)]},
-            {**(r := row("TOTAL_WITH_OPTIONS", f"Total with the chosen options ({currency})", totals, best="min")),
+                 per_session, row(labels, "PRICE_PER_SESSION", [p["pricePerSessionKrw"] for p in packages], best="min")["values"], strict=True)]},
+            {**(r := row(labels, "TOTAL_WITH_OPTIONS", totals, best="min")),
              "values": [{"text": next(money_text) if t is not None else None, "best": v["best"]} for t, v in zip(totals, r["values"], strict=True)]},
-            row("DOWNTIME_DAYS", "Downtime (days)", [p["downtimeDays"] for p in packages], best="min"),
-            row("SESSIONS", "Visits", [p["schedule"]["visits"] for p in packages], best="min"),
-            row("TRIPS_NEEDED", "Trips needed", [p["schedule"]["tripsNeeded"] for p in packages], best="min"),
+            row(labels, "DOWNTIME_DAYS", [p["downtimeDays"] for p in packages], best="min"),
+            row(labels, "SESSIONS", [p["schedule"]["visits"] for p in packages], best="min"),
+            row(labels, "TRIPS_NEEDED", [p["schedule"]["tripsNeeded"] for p in packages], best="min"),
         ]
         return {"columns": packages, "rows": rows}

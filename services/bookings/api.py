@@ -5,6 +5,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from services.common.auth import current_token
 from services.common.errors import Problem, problem_response, validation_problem
+from services.common.localization import negotiate_language
 from services.common.pagination import DEFAULT_LIMIT, batch_ids, batch_response
 from services.common.validation import IDEMPOTENCY_KEY, contract
 
@@ -151,22 +152,23 @@ for action, target, summary in (
 
 @bp.get("/bookings/<reference>/care-plan")
 @contract(summary="The dated care plan in Seoul and home time; text/calendar (iCalendar) when the Accept header asks for it.",
-          response="bookings/care-plan", auth="token", errors=(404,), tags=("care plans",))
-def care_plan(reference, principal):
-    plan = careplan.build(domain.find_booking(reference, principal))
+          query="bookings/care-plan-query", response="bookings/care-plan", auth="token", errors=(404,), tags=("care plans",))
+def care_plan(reference, principal, query):
+    plan = careplan.build(domain.find_booking(reference, principal), negotiate_language(query.get("lang")))
     if request.accept_mimetypes.best_match(["application/json", "text/calendar"]) == "text/calendar":
         return _ical(plan)
     return jsonify(plan)
 
 
 @bp.get("/bookings/<reference>/care-plan.ics")
-@contract(summary="The care plan as an iCalendar file.", auth="token", errors=(404,), tags=("care plans",))
-def care_plan_ics(reference, principal):
-    return _ical(careplan.build(domain.find_booking(reference, principal)))
+@contract(summary="The care plan as an iCalendar file.", query="bookings/care-plan-query", auth="token", errors=(404,),
+          tags=("care plans",))
+def care_plan_ics(reference, principal, query):
+    return _ical(careplan.build(domain.find_booking(reference, principal), negotiate_language(query.get("lang"))))
 
 
 def _ical(plan: dict) -> Response:
-    response = Response(careplan.to_ical(plan, f"ClinicBridge {plan['reference']}"), mimetype="text/calendar")
+    response = Response(careplan.to_ical(plan), mimetype="text/calendar")
     response.headers["Content-Disposition"] = f'attachment; filename="{plan["reference"]}.ics"'
     return response
 

@@ -2,7 +2,9 @@
 
 Visits keep the first visit's Seoul wall-clock time, ``sessionIntervalDays`` apart. Every
 moment is given in Seoul time and in the patient's home time, so a daylight-saving change
-at home moves the home time, never the appointment.
+at home moves the home time, never the appointment. Every text is in the language asked
+for: the package's texts from the booking's copy of them, our wording from
+``seed/texts/care-plan.json``, English where a text has no translation.
 """
 from __future__ import annotations
 
@@ -11,22 +13,28 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
+from services.common.localization import Wording, localize
+
 SEOUL = ZoneInfo("Asia/Seoul")
 MORNING = time(9, 0)
 FOLLOW_UP_FIRST_DAY = 14
 FOLLOW_UP_EVERY_DAYS = 30
+WORDING = Wording("care-plan")
 
 
 def _moment(at: datetime, home: ZoneInfo) -> dict:
     return {"seoul": at.astimezone(SEOUL).isoformat(), "home": at.astimezone(home).isoformat()}
 
 
-def _title(code: str) -> str:
-    return code.replace("_", " ").capitalize()
-
-
-def build(booking: dict) -> dict:
+def build(booking: dict, lang: str) -> dict:
     package = booking["package"]
+    texts = booking.get("package_texts") or {}
+
+    def text(group: str, code: str, english: str | None) -> str | None:
+        return localize(texts.get(group, {}).get(code), lang) or english
+
+    names = {item["procedure"]: text("procedures", item["procedure"], item.get("name") or item["procedure"])
+             for item in package["items"]}
     home = ZoneInfo(booking["patient"]["homeTimeZone"])
     schedule = package["schedule"]
     first = booking["slot_start"]
@@ -46,30 +54,35 @@ def build(booking: dict) -> dict:
         return datetime.combine(day, MORNING, SEOUL)
 
     for step in package["preparation"]:
+        instruction = text("preparation", step["code"], step["instruction"])
         if step["daily"]:
-            add("PREPARATION", step["code"], f"Every day: {step['instruction']}", None, None,
+            add("PREPARATION", step["code"], WORDING("DAILY", lang, instruction=instruction), None, None,
                 morning(visits[0].date() - timedelta(days=step["daysBefore"])), visits[-1])
         elif step["code"] == "CONSULTATION":
-            add("PREPARATION", step["code"], step["instruction"], None, 1, visits[0])
+            add("PREPARATION", step["code"], instruction, None, 1, visits[0])
         else:
             for number, visit in enumerate(visits, start=1):
-                add("PREPARATION", step["code"], step["instruction"], None, number,
+                add("PREPARATION", step["code"], instruction, None, number,
                     morning(visit.date() - timedelta(days=step["daysBefore"])))
     total = len(visits)
+    package_title = localize(texts.get("title"), lang) or package["title"]
     for number, (visit, codes) in enumerate(zip(visits, procedures_by_visit, strict=True), start=1):
-        add("VISIT", "VISIT", f"Visit {number} of {total}: {', '.join(_title(c) for c in codes)}",
-            package["title"], number, visit, visit + duration)
+        procedures = WORDING.join((names[code] for code in codes), lang)
+        add("VISIT", "VISIT", WORDING("VISIT", lang, number=number, total=total, procedures=procedures),
+            package_title, number, visit, visit + duration)
         for phase in package["recovery"]:
             if phase["phase"] == "LONG_TERM" and number != total:
                 continue
-            add("RECOVERY", phase["phase"], f"Recovery, {_title(phase['phase']).lower()} (days {phase['fromDay']}-{phase['toDay']})",
-                phase["expectation"], number, morning(visit.date() + timedelta(days=phase["fromDay"])),
-                morning(visit.date() + timedelta(days=phase["toDay"])))
+            add("RECOVERY", phase["phase"],
+                WORDING("RECOVERY", lang, phase=WORDING(f"PHASE.{phase['phase']}", lang), **{"from": phase["fromDay"], "to": phase["toDay"]}),
+                text("recovery", phase["phase"], phase["expectation"]), number,
+                morning(visit.date() + timedelta(days=phase["fromDay"])), morning(visit.date() + timedelta(days=phase["toDay"])))
     plan = next((p for p in package["followUpPlans"] if p["code"] == booking.get("follow_up_plan")), None)
     if plan:
         for index in range(plan["count"]):
             day = visits[-1].date() + timedelta(days=FOLLOW_UP_FIRST_DAY + FOLLOW_UP_EVERY_DAYS * index)
-            add("FOLLOW_UP", plan["kind"], f"Follow-up {index + 1} of {plan['count']} ({_title(plan['kind']).lower()})",
+            add("FOLLOW_UP", plan["kind"],
+                WORDING("FOLLOW_UP", lang, number=index + 1, count=plan["count"], kind=WORDING(f"FOLLOW_UP_KIND.{plan['kind']}", lang)),
                 None, None, datetime.combine(day, time(10, 0), SEOUL))
     events.sort(key=lambda event: (event.pop("_at"), event["kind"] != "PREPARATION"))
 
@@ -77,15 +90,15 @@ def build(booking: dict) -> dict:
     groups = [list(range(1, total + 1))] if schedule["tripsNeeded"] == 1 else [[n] for n in range(1, total + 1)]
     trips = [{"arriveBy": (visits[g[0] - 1].date() - timedelta(days=1)).isoformat(),
               "departFrom": (visits[g[-1] - 1].date() + timedelta(days=stay)).isoformat(), "visits": g} for g in groups]
-    return {"reference": booking["reference"], "homeTimeZone": booking["patient"]["homeTimeZone"],
+    return {"reference": booking["reference"], "lang": lang, "homeTimeZone": booking["patient"]["homeTimeZone"],
             "tripsNeeded": schedule["tripsNeeded"], "minimumStayDays": stay, "trips": trips, "events": events}
 
 
-def to_ical(plan: dict, calendar_name: str) -> bytes:
+def to_ical(plan: dict) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", "-//ClinicBridge//Care plan//EN")
     calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", calendar_name)
+    calendar.add("x-wr-calname", WORDING("CALENDAR", plan["lang"], reference=plan["reference"]))
     stamp = datetime.now(timezone.utc)
     for index, item in enumerate(plan["events"]):
         event = Event()

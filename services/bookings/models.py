@@ -81,6 +81,7 @@ class Booking(Document):
     quote_id = StringField(required=True)
     price = DictField(required=True)            # the locked quote's lines, total, currency and rate
     package = DictField(required=True)          # the package as the patient saw it (its version)
+    package_texts = DictField()                 # its texts in every language (title, procedures, steps, phases, rules)
     patient = DictField(required=True)
     interpreter_language = StringField(null=True)
     follow_up_plan = StringField(null=True)

@@ -123,10 +123,14 @@ def put_rates(body, principal):
 
 # -- quotes -------------------------------------------------------------------------------------
 
-def _quote_response(doc: dict, status: int = 200, version: dict | None = None):
-    """``version``: the package as quoted, when the caller has it in hand (a new quote of the current version)."""
+def _quote_response(doc: dict, status: int = 200, version: dict | None = None, texts: bool = False):
+    """``version``: the package as quoted, when the caller has it in hand (a new quote of the current version).
+    ``texts``: add the package's texts in every language (for the booking that locks it)."""
     version = version or domain.find_version(doc["package_id"], doc["package_version"], None)
-    response = jsonify(render.quote(doc, version, negotiate_language(request.args.get("lang")), utcnow()))
+    body = render.quote(doc, version, negotiate_language(request.args.get("lang")), utcnow())
+    if texts:
+        body["packageTexts"] = render.package_texts(version)
+    response = jsonify(body)
     response.status_code = status
     return response
 
@@ -149,11 +153,11 @@ def get_quote(quote_id, query):
 
 
 @bp.post("/quotes/<quote_id>/lock")
-@contract(query="packages/item-query", summary="Lock a quote for a booking, so the price the patient saw is the price recorded.",
+@contract(query="packages/item-query", summary="Lock a quote for a booking, so the price the patient saw is the price recorded; the answer carries the package's texts in every language.",
           body="packages/quote-lock", response="packages/quote", auth="token", roles=("AGENCY", "PLATFORM_ADMIN"),
           errors=(404, 409), tags=("quotes",))
 def lock_quote(quote_id, body, principal, query):
-    return _quote_response(domain.lock_quote(quote_id, body["bookingReference"], principal))
+    return _quote_response(domain.lock_quote(quote_id, body["bookingReference"], principal), texts=True)
 
 
 @bp.post("/quotes/<quote_id>/unlock")

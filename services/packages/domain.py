@@ -13,6 +13,7 @@ from services.common import money, wire
 from services.common.clients import client_for
 from services.common.db import in_transaction
 from services.common.errors import Problem, not_found, validation_problem
+from services.common.localization import FALLBACK, LANGUAGES
 from services.common.pagination import DEFAULT_LIMIT, Page, Sort
 from services.common.readmodel import ReadModel
 from services.common.tokens import Principal
@@ -22,9 +23,10 @@ from .models import ALIAS, ExchangeRateTable, Package, Quote, listing_key, utcno
 
 # Cautions every procedure-less rule falls back to (the catalogue's own texts win).
 DEFAULT_CAUTIONS = {
-    "DARKER_SKIN_PIH": ({"fitzpatrickAtLeast": 4}, "Darker skin can develop hyperpigmentation after resurfacing."),
-    "RECENT_ISOTRETINOIN": ({"isotretinoinWithinMonths": 6}, "Oral isotretinoin in the last months: resurfacing and needling are usually postponed."),
-    "ACTIVE_ACNE": ({"activeAcne": True}, "Active acne inflammation raises the risk of infection; it is treated first."),
+    "DARKER_SKIN_PIH": ({"fitzpatrickAtLeast": 4}, {"en": "Darker skin can develop hyperpigmentation after resurfacing."}),
+    "RECENT_ISOTRETINOIN": ({"isotretinoinWithinMonths": 6},
+                            {"en": "Oral isotretinoin in the last months: resurfacing and needling are usually postponed."}),
+    "ACTIVE_ACNE": ({"activeAcne": True}, {"en": "Active acne inflammation raises the risk of infection; it is treated first."}),
 }
 TRANSITIONS = {"PUBLISHED": ("DRAFT",), "ARCHIVED": ("DRAFT", "PUBLISHED")}
 SORTS = {
@@ -55,10 +57,11 @@ def schedule(visits: int, interval_days: int, minimum_stay_days: int) -> dict:
 
 
 def knowledge_from_procedures(procedures: list[dict]) -> dict:
-    """What a package keeps of its procedures, as the catalogue API serves them: the longest
-    downtime, the cautions (code -> (appliesWhen, English text)), and the preparation and
-    recovery its care plan is dated from (per step the earliest start, per phase the longest)."""
-    cautions: dict[str, tuple[dict, str]] = {}
+    """What a package keeps of its procedures, in the shape the catalogue API serves them but
+    with every text per language: the names, the longest downtime, the cautions (code ->
+    (appliesWhen, text)), and the preparation and recovery its care plan is dated from (per
+    step the earliest start, per phase the longest)."""
+    cautions: dict[str, tuple[dict, dict]] = {}
     preparation: dict[str, dict] = {}
     recovery: dict[str, dict] = {}
     for procedure in procedures:
@@ -76,11 +79,34 @@ def knowledge_from_procedures(procedures: list[dict]) -> dict:
                                             "expectation": phase["expectation"]}
     order = {"IMMEDIATE": 0, "SHORT_TERM": 1, "LONG_TERM": 2}
     return {
+        "names": {p["code"]: p["name"] for p in procedures},
         "downtime_days": max(((p.get("downtimeDays") or {}).get("max", 0) for p in procedures), default=0),
         "cautions": cautions,
         "preparation": sorted(preparation.values(), key=lambda step: (-step["days_before"], step["code"])),
         "recovery": sorted(recovery.values(), key=lambda phase: order[phase["phase"]]),
     }
+
+
+def in_every_language(answers: dict[str, list[dict | None]]) -> list[dict]:
+    """The procedures the catalogue served once per language (``{lang: items}``, the same items in
+    the same order), merged into one list whose texts are ``{lang: text}``."""
+    merged = []
+    for index, procedure in enumerate(answers[FALLBACK]):
+        if procedure is None:
+            continue
+
+        def texts(pick):
+            return {lang: pick(items[index]) for lang, items in answers.items()}
+
+        merged.append({
+            **procedure, "name": texts(lambda p: p["name"]),
+            "cautions": [{**c, "text": texts(lambda p, j=j: p["cautions"][j]["text"])} for j, c in enumerate(procedure["cautions"])],
+            "preparation": [{**s, "instruction": texts(lambda p, j=j: p["preparation"][j]["instruction"])}
+                            for j, s in enumerate(procedure["preparation"])],
+            "recovery": [{**r, "expectation": texts(lambda p, j=j: p["recovery"][j]["expectation"])}
+                         for j, r in enumerate(procedure["recovery"])],
+        })
+    return merged
 
 
 def screening_rules(cautions: dict[str, tuple[dict, str]], blocking: list[str]) -> list[dict]:
@@ -94,7 +120,8 @@ def screening_rules(cautions: dict[str, tuple[dict, str]], blocking: list[str]) 
 
 def apply_knowledge(package: Package, knowledge: dict) -> None:
     blocking = package.screening.blocking if package.screening else []
-    values = {"downtime_days": knowledge["downtime_days"], "screening_rules": screening_rules(knowledge["cautions"], blocking),
+    values = {"procedure_names": knowledge["names"], "downtime_days": knowledge["downtime_days"],
+              "screening_rules": screening_rules(knowledge["cautions"], blocking),
               "preparation": knowledge["preparation"], "recovery": knowledge["recovery"]}
     for field, value in values.items():
         setattr(package, field, Package._fields[field].to_python(value))
@@ -114,10 +141,13 @@ def check_with_catalogue(clinic: str, items: list[dict]) -> dict:
                for i, item in enumerate(items) if item["procedure"] not in offered]
     if missing:
         raise Problem(422, "PROCEDURE_NOT_OFFERED", "The clinic does not offer every procedure of the package.", errors=missing)
-    codes = sorted({item["procedure"] for item in items})
-    found = catalogue.get("/procedures", params={"ids": ",".join(codes), "lang": "en"})
-    found.raise_for_status()
-    return knowledge_from_procedures([p for p in found.json()["items"] if p])
+    codes = ",".join(sorted({item["procedure"] for item in items}))
+    answers = {}
+    for lang in LANGUAGES:  # every language a patient may read the package's texts in
+        found = catalogue.get("/procedures", params={"ids": codes, "lang": lang})
+        found.raise_for_status()
+        answers[lang] = found.json()["items"]
+    return knowledge_from_procedures(in_every_language(answers))
 
 
 # -- writing packages ------------------------------------------------------------------------

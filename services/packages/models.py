@@ -71,14 +71,14 @@ class Screening(EmbeddedDocument):
 
 class ScreeningRule(EmbeddedDocument):
     code = StringField(required=True, choices=CAUTIONS)
-    text = StringField(required=True)
+    text = localized(required=True)
     applies_when = DictField(required=True)
     blocking = BooleanField(required=True)
 
 
 class CareStep(EmbeddedDocument):
     code = StringField(required=True)
-    instruction = StringField(required=True)
+    instruction = localized(required=True)
     days_before = IntField(required=True, min_value=0)
     daily = BooleanField(default=False)
 
@@ -87,7 +87,7 @@ class RecoveryPhase(EmbeddedDocument):
     phase = StringField(required=True, choices=("IMMEDIATE", "SHORT_TERM", "LONG_TERM"))
     from_day = IntField(required=True, min_value=0)
     to_day = IntField(required=True, min_value=0)
-    expectation = StringField(required=True)
+    expectation = localized(required=True)
 
 
 class Package(Document):
@@ -135,6 +135,7 @@ class Package(Document):
     updated_at = DateTimeField(default=utcnow)
     # From the catalogue when written: the longest downtime, cautions, preparation and recovery
     # of the procedures, so every version is a whole snapshot a care plan can be dated from.
+    procedure_names = DictField()  # code -> {lang: name}, from the catalogue
     downtime_days = IntField(required=True, default=0, min_value=0)
     screening_rules = EmbeddedDocumentListField(ScreeningRule)
     preparation = EmbeddedDocumentListField(CareStep)

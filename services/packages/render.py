@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from services.common.localization import localize
+from services.common.localization import localize, per_language
 from services.common.money import minor_units
 
 from .domain import quote_totals, schedule
@@ -17,6 +17,7 @@ def iso(moment: datetime) -> str:
 
 def package(doc: dict, lang: str) -> dict:
     visits = doc.get("visits") or max(item["sessions"] for item in doc["items"])
+    names = doc.get("procedure_names") or {}
     return {
         "id": str(doc["_id"]),
         "clinic": doc["clinic"],
@@ -26,7 +27,8 @@ def package(doc: dict, lang: str) -> dict:
         "title": localize(doc["title"], lang),
         "description": localize(doc.get("description"), lang),
         "scarTypes": doc["scar_types"],
-        "items": [{"procedure": i["procedure"], "sessions": i["sessions"]} for i in doc["items"]],
+        "items": [{"procedure": i["procedure"], "name": localize(names.get(i["procedure"]), lang) or i["procedure"],
+                   "sessions": i["sessions"]} for i in doc["items"]],
         "sessionIntervalDays": doc["session_interval_days"],
         "includes": doc.get("includes", []),
         "priceKrw": doc["price_krw"],
@@ -47,19 +49,31 @@ def package(doc: dict, lang: str) -> dict:
         "schedule": schedule(visits, doc["session_interval_days"], doc["minimum_stay_days"]),
         "downtimeDays": doc.get("downtime_days", 0),
         "screeningRules": [
-            {"code": r["code"], "text": r["text"], "blocking": r["blocking"], "appliesWhen": r["applies_when"]}
+            {"code": r["code"], "text": localize(r["text"], lang), "blocking": r["blocking"], "appliesWhen": r["applies_when"]}
             for r in doc.get("screening_rules", [])
         ],
         "preparation": [
-            {"code": step["code"], "instruction": step["instruction"], "daysBefore": step["days_before"], "daily": step["daily"]}
+            {"code": step["code"], "instruction": localize(step["instruction"], lang), "daysBefore": step["days_before"], "daily": step["daily"]}
             for step in doc.get("preparation", [])
         ],
         "recovery": [
-            {"phase": r["phase"], "fromDay": r["from_day"], "toDay": r["to_day"], "expectation": r["expectation"]}
+            {"phase": r["phase"], "fromDay": r["from_day"], "toDay": r["to_day"], "expectation": localize(r["expectation"], lang)}
             for r in doc.get("recovery", [])
         ],
         "sampleFields": doc.get("sample_fields", []),
         "updatedAt": iso(doc["updated_at"]),
+    }
+
+
+def package_texts(doc: dict) -> dict:
+    """Every text of a package in every language it has, keyed by what it belongs to: what a
+    booking keeps so that its care plan reads in any language later."""
+    return {
+        "title": per_language(doc["title"]),
+        "procedures": {code: per_language(name) for code, name in (doc.get("procedure_names") or {}).items()},
+        "preparation": {step["code"]: per_language(step["instruction"]) for step in doc.get("preparation", [])},
+        "recovery": {phase["phase"]: per_language(phase["expectation"]) for phase in doc.get("recovery", [])},
+        "screeningRules": {rule["code"]: per_language(rule["text"]) for rule in doc.get("screening_rules", [])},
     }
 
 

@@ -35,16 +35,16 @@ def ensure_indexes() -> None:
 
 
 def catalogue_knowledge() -> dict[str, dict]:
-    """The catalogue seed's procedures in the shape the catalogue API serves."""
+    """The catalogue seed's procedures in the shape ``knowledge_from_procedures`` takes (texts per language)."""
     procedures = json.loads((SEED / "catalogue" / "procedures.json").read_text(encoding="utf-8"))
     return {
         p["code"]: {
-            "downtimeDays": p.get("downtime_days"),
-            "cautions": [{"code": c["code"], "appliesWhen": c["applies_when"], "text": c["text"]["en"]} for c in p["cautions"]],
-            "preparation": [{"code": s["code"], "instruction": s["instruction"]["en"], "daysBefore": s["days_before"],
+            "code": p["code"], "name": p["name"], "downtimeDays": p.get("downtime_days"),
+            "cautions": [{"code": c["code"], "appliesWhen": c["applies_when"], "text": c["text"]} for c in p["cautions"]],
+            "preparation": [{"code": s["code"], "instruction": s["instruction"], "daysBefore": s["days_before"],
                              "daily": s.get("daily", False)} for s in p["preparation"]],
             "recovery": [{"phase": r["phase"], "fromDay": r["from_day"], "toDay": r["to_day"],
-                          "expectation": r["expectation"]["en"]} for r in p["recovery"]],
+                          "expectation": r["expectation"]} for r in p["recovery"]],
         }
         for p in procedures
     }

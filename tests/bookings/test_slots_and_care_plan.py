@@ -57,7 +57,7 @@ def test_care_plan_dates_cross_a_daylight_saving_change_at_home(bookings, client
         "2027-03-01T10:00:00+09:00", "2027-03-29T10:00:00+09:00", "2027-04-26T10:00:00+09:00"]
     assert [v["start"]["home"] for v in visits] == [
         "2027-02-28T20:00:00-05:00", "2027-03-28T21:00:00-04:00", "2027-04-25T21:00:00-04:00"]
-    assert visits[0]["title"] == "Visit 1 of 3: Tca cross, Fractional co2 laser"
+    assert visits[0]["title"] == "Visit 1 of 3: TCA CROSS (chemical reconstruction), Fractional CO₂ laser"
     stop_retinoids = [e["start"]["seoul"] for e in plan.json["events"] if e["code"] == "STOP_RETINOIDS"]
     assert stop_retinoids == ["2027-02-24T09:00:00+09:00", "2027-03-24T09:00:00+09:00", "2027-04-21T09:00:00+09:00"]
     sunscreen = next(e for e in plan.json["events"] if e["code"] == "DAILY_SUNSCREEN")

@@ -72,6 +72,10 @@ def test_the_seed_holds_the_whole_knowledge_of_the_source(client):
     assert {c["code"] for c in co2["cautions"]} >= {"DARKER_SKIN_PIH", "RECENT_ISOTRETINOIN"}
     # Numbers the source does not give are marked as sample data.
     assert co2["source"] == "sample" and "sessionIntervalDays" in co2["sampleFields"]
+    # The seed is English; texts in other languages are ours, and marked so.
+    japanese = client.get("/procedures/FRACTIONAL_CO2_LASER?lang=ja").json
+    assert "translations" in co2["sampleFields"] and japanese["name"] == "フラクショナルCO2レーザー"
+    assert japanese["recovery"][0]["expectation"].startswith("施術により") and japanese["cautions"][0]["text"] != co2["cautions"][0]["text"]
     clinics = client.get("/clinics?limit=100").json["items"]
     assert {(c["slug"], c["kind"]) for c in clinics} == {
         ("seoul-national-university-hospital-dermatology", "HOSPITAL"), ("asan-medical-center", "HOSPITAL"),

@@ -1,7 +1,11 @@
 """What a partner's acceptance run found, one test per defect, through the gateway over the real services."""
 from __future__ import annotations
 
+import json
 import uuid
+from pathlib import Path
+
+from icalendar import Calendar
 
 from services.packages.seed import seed_id
 
@@ -207,3 +211,57 @@ def test_two_agencies_racing_for_an_anonymous_quote_leave_it_with_one(gateway):
     assert gql(gateway, QUOTE_READ, {"id": handed}, key=winners[0]).json["data"]["quote"]["id"] == handed
     for key in (loser, None):
         assert gql(gateway, QUOTE_READ, {"id": handed}, key=key).json["data"]["quote"] is None
+
+
+SEED = Path(__file__).resolve().parents[2] / "seed"
+PROCEDURES = {p["code"]: p for p in json.loads((SEED / "catalogue" / "procedures.json").read_text(encoding="utf-8"))}
+CARE_PLAN = """query P($ref: String!, $lang: String) { booking(reference: $ref) {
+  carePlan(lang: $lang) { lang events { kind code title detail } ical } } }"""
+
+
+def care_plan(gateway, reference: str, lang: str | None = None, headers: dict | None = None) -> dict:
+    answer = gql(gateway, CARE_PLAN, {"ref": reference, "lang": lang}, key=AGENCY_KEY, headers=headers).json
+    assert "errors" not in answer, answer
+    return answer["data"]["booking"]["carePlan"]
+
+
+def test_a_care_plan_reads_in_the_language_asked_for_with_the_procedures_names(gateway):
+    reference = book_in(gateway, "KRW", days=43)["reference"]
+    english = care_plan(gateway, reference)
+    first_visit = next(e for e in english["events"] if e["kind"] == "VISIT")
+    assert first_visit["title"] == "Visit 1 of 3: TCA CROSS (chemical reconstruction), Fractional CO₂ laser"
+    for lang, headers in (("ja", None), (None, {"Accept-Language": "ko"})):
+        plan = care_plan(gateway, reference, lang, headers)
+        want = lang or "ko"
+        assert plan["lang"] == want
+        names = [PROCEDURES[code]["name"][want] for code in ("TCA_CROSS", "FRACTIONAL_CO2_LASER")]
+        visits = [e for e in plan["events"] if e["kind"] == "VISIT"]
+        assert len(visits) == 3 and all(all(name in v["title"] for name in names) for v in visits), visits
+        assert all("Visit" not in v["title"] for v in visits)
+        ours = [PROCEDURES[code] for code in ("TCA_CROSS", "FRACTIONAL_CO2_LASER")]
+        for event in plan["events"]:
+            assert event["title"] not in {e["title"] for e in english["events"]}, event
+            if event["kind"] == "PREPARATION":
+                assert any(s["instruction"][want] in event["title"] for p in ours for s in p["preparation"] if s["code"] == event["code"])
+            if event["kind"] == "RECOVERY":
+                assert event["detail"] in {r["expectation"][want] for p in ours for r in p["recovery"] if r["phase"] == event["code"]}
+        summaries = [str(event["SUMMARY"]) for event in Calendar.from_ical(plan["ical"]).walk("VEVENT")]
+        assert summaries == [event["title"] for event in plan["events"]]
+
+
+def test_comparison_row_labels_and_procedures_read_in_the_language_asked_for(gateway):
+    labels = json.loads((SEED / "texts" / "comparison.json").read_text(encoding="utf-8"))
+    assert labels["source"] == "sample"
+    compare = """query C($ids: [ID!]!, $slugs: [String!]!, $lang: String) {
+      comparePackages(ids: $ids, lang: $lang) { rows { fact label values { text } } }
+      compareClinics(slugs: $slugs, lang: $lang) { rows { fact label } } }"""
+    variables = {"ids": [ICEPICK], "slugs": ["oracle-skin-clinic", "asan-medical-center"]}
+    english = gql(gateway, compare, variables).json["data"]
+    japanese = gql(gateway, compare, {**variables, "lang": "ja"}).json["data"]
+    for name in ("comparePackages", "compareClinics"):
+        for en, ja in zip(english[name]["rows"], japanese[name]["rows"], strict=True):
+            assert en["fact"] == ja["fact"] and en["label"] != ja["label"], (en, ja)
+            template = labels["texts"][f"{name}.{ja['fact']}"]
+            assert ja["label"] == template["ja"].format(currency="KRW"), ja
+    procedures = next(r for r in japanese["comparePackages"]["rows"] if r["fact"] == "PROCEDURES")["values"][0]["text"]
+    assert procedures == "、".join(PROCEDURES[code]["name"]["ja"] for code in ("TCA_CROSS", "FRACTIONAL_CO2_LASER"))

@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 
 from .conftest import NEW_PACKAGE, ORACLE, SEED_ORACLE_PACKAGE, stored
+
+SEED = Path(__file__).resolve().parents[2] / "seed"
 
 
 def admin(bearer, clinic=ORACLE):
@@ -154,3 +158,23 @@ def test_bad_package_bodies_are_refused_and_write_nothing(packages, client, bear
     huge = {**NEW_PACKAGE, "description": {"en": "x" * 70_000}}
     assert client.post("/packages", json=huge, headers=admin(bearer)).status_code == 413
     assert stored(packages) == before
+
+
+def test_a_package_keeps_its_procedures_texts_in_every_language(client, bearer):
+    """The catalogue's names, preparation and recovery texts and cautions come back in the language
+    asked for, for a package written through the API as for a seeded one."""
+    seed = {p["code"]: p for p in json.loads((SEED / "catalogue" / "procedures.json").read_text(encoding="utf-8"))}
+    draft = create(client, bearer)
+    for ident, headers in ((draft["id"], admin(bearer)), (SEED_ORACLE_PACKAGE, {})):
+        for lang in ("ja", "ko", "zh"):
+            package = client.get(f"/packages/{ident}?lang={lang}", headers=headers).json
+            assert [i["name"] for i in package["items"]] == [seed[i["procedure"]]["name"][lang] for i in package["items"]]
+            first = seed[package["items"][0]["procedure"]]
+            instructions = {s["code"]: s["instruction"][lang] for p in seed.values() for s in p["preparation"]}
+            assert all(step["instruction"] == instructions[step["code"]] for step in package["preparation"]), package["preparation"]
+            immediate = next(r for r in first["recovery"] if r["phase"] == "IMMEDIATE")
+            assert package["recovery"][0]["expectation"] == immediate["expectation"][lang]
+            cautions = {c["code"]: c["text"][lang] for p in seed.values() for c in p["cautions"]}
+            assert all(rule["text"] == cautions[rule["code"]] for rule in package["screeningRules"] if rule["code"] in cautions)
+    english = client.get(f"/packages/{SEED_ORACLE_PACKAGE}?lang=en").json
+    assert [i["name"] for i in english["items"]] == ["TCA CROSS (chemical reconstruction)", "Fractional CO₂ laser"]
