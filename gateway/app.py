@@ -1,24 +1,23 @@
-"""The gateway app: /graphql, health, API keys, rate limits."""
+"""The gateway app, wired together: authentication, rate limits, /graphql, the frontend, health, errors."""
 from __future__ import annotations
 
 import asyncio
 import logging
 import threading
-from pathlib import Path
 
-from flask import Flask, g, jsonify, request, send_from_directory
-from pymongo.errors import ConnectionFailure
-from werkzeug.exceptions import HTTPException as WerkzeugHTTPException
+from flask import Flask, jsonify
 
 from services.common.db import connect_database, ping
 from services.common.observability import configure_logging, init_request_ids
 
-from . import keys
-from .ratelimit import Rate, RateLimiter
+from .auth import init_authentication
+from .errors import graphql_error_response, init_error_handlers
+from .frontend import init_frontend
+from .ratelimit import init_rate_limits
 from .schema import schema
 from .settings import GatewaySettings
 from .upstream import Upstream
-from .view import GatewayView, graphql_error_response
+from .view import GatewayView
 
 
 class GatewayFlask(Flask):
@@ -37,11 +36,6 @@ class GatewayFlask(Flask):
         return run
 
 
-def _rate_key() -> str:
-    principal = g.get("principal")
-    return principal.subject if principal else f"ip:{request.remote_addr}"
-
-
 def create_app(settings: GatewaySettings | None = None) -> Flask:
     settings = settings or GatewaySettings.from_env()
     kit = settings.kit
@@ -56,38 +50,9 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     init_request_ids(app)
     connect_database(kit)
 
-    api_keys = keys.KeyCache(settings.key_cache_seconds)
+    init_authentication(app, settings.key_cache_seconds)
 
-    @app.before_request
-    def _authenticate():
-        header = request.headers.get("Authorization", "")
-        g.principal = None
-        if not header:
-            return None
-        scheme, _, key = header.partition(" ")
-        principal = api_keys.principal_for(key.strip()) if scheme.lower() == "bearer" and key.strip() else None
-        if principal is None:
-            return graphql_error_response(401, "Unknown or revoked API key.", "UNAUTHENTICATED",
-                                          {"WWW-Authenticate": 'Bearer realm="clinicbridge"'})
-        g.principal = principal
-        return None
-
-    limiter = RateLimiter(kit.service, Rate.parse(settings.rate_limit))
-
-    @app.before_request
-    def _rate_limit():
-        if request.endpoint != "graphql":
-            return None
-        g.rate = limiter.hit(_rate_key())
-        if g.rate is not None and not g.rate.allowed:
-            return graphql_error_response(429, "Too many requests for this API key; slow down.", "RATE_LIMITED", g.rate.headers())
-        return None
-
-    @app.after_request
-    def _rate_headers(response):
-        if g.get("rate") is not None:
-            response.headers.update(g.rate.headers())
-        return response
+    init_rate_limits(app, kit.service, settings.rate_limit)
 
     view = GatewayView.as_view("graphql", schema=schema.graphql_schema, settings=settings,
                                upstream=Upstream.from_urls(kit.service_urls, kit.http_timeout_seconds,
@@ -95,24 +60,7 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
                                graphql_ide="graphiql" if settings.introspection else None)
     app.add_url_rule("/graphql", view_func=view, methods=["GET", "POST"])
 
-    web = Path(__file__).parent / "web"
-
-    @app.get("/")
-    def index():
-        """The reference frontend: static files, every asset served from here (no CDN)."""
-        return send_from_directory(web, "index.html")
-
-    @app.get("/web/<path:name>")
-    def web_asset(name: str):
-        return send_from_directory(web, name)
-
-    @app.after_request
-    def _web_headers(response):
-        if request.endpoint in ("index", "web_asset"):
-            response.headers["Content-Security-Policy"] = ("default-src 'self'; img-src 'self' blob: data:; object-src 'none'; "
-                                                           "base-uri 'none'; frame-ancestors 'none'")
-            response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+    init_frontend(app)
 
     @app.get("/healthz")
     def healthz():
@@ -126,22 +74,5 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
             return graphql_error_response(503, "The gateway's database is unavailable.", "DATABASE_UNAVAILABLE")
         return jsonify(status="ready")
 
-    @app.errorhandler(WerkzeugHTTPException)
-    def _http_error(exc: WerkzeugHTTPException):
-        codes = {413: "PAYLOAD_TOO_LARGE", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
-        messages = {413: "The request is too large.",
-                    404: "Nothing here; the API is at /graphql.", 405: "Use GET or POST."}
-        return graphql_error_response(exc.code or 500, messages.get(exc.code, "Bad request."), codes.get(exc.code, "BAD_REQUEST"))
-
-    @app.errorhandler(ConnectionFailure)
-    def _database_down(exc: ConnectionFailure):
-        # API keys live in the gateway's database; without it no caller can be identified.
-        return graphql_error_response(503, "The gateway's database is unavailable; try again shortly.", "DATABASE_UNAVAILABLE",
-                                      {"Retry-After": "2"})
-
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):
-        app.logger.exception("unhandled gateway error")
-        return graphql_error_response(500, "Internal error.", "INTERNAL_ERROR")
-
+    init_error_handlers(app)
     return app

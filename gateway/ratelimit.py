@@ -20,9 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from threading import Lock
 
+from flask import Flask, g, request
 from mongoengine.connection import get_db
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from .errors import graphql_error_response
 
 log = logging.getLogger("clinicbridge.gateway")
 PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
@@ -164,3 +167,28 @@ class RateLimiter:
             except DuplicateKeyError:
                 continue
         return None
+
+
+def init_rate_limits(app: Flask, alias: str, rate: str) -> None:
+    """Every /graphql request counts against its API key's budget (or its address's, without a
+    key); past it, 429 with the budget's headers, which every answer carries."""
+    limiter = RateLimiter(alias, Rate.parse(rate))
+
+    def key() -> str:
+        principal = g.get("principal")
+        return principal.subject if principal else f"ip:{request.remote_addr}"
+
+    @app.before_request
+    def _rate_limit():
+        if request.endpoint != "graphql":
+            return None
+        g.rate = limiter.hit(key())
+        if g.rate is not None and not g.rate.allowed:
+            return graphql_error_response(429, "Too many requests for this API key; slow down.", "RATE_LIMITED", g.rate.headers())
+        return None
+
+    @app.after_request
+    def _rate_headers(response):
+        if g.get("rate") is not None:
+            response.headers.update(g.rate.headers())
+        return response

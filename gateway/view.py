@@ -13,7 +13,7 @@ import re
 from collections import OrderedDict
 from threading import Lock
 
-from flask import Response, g, json, request
+from flask import g, request
 from graphene.validation import DisableIntrospection
 from graphql import ExecutionResult, GraphQLError, OperationType, parse, specified_rules, validate
 from graphql.language import DocumentNode, FieldNode, OperationDefinitionNode
@@ -27,6 +27,7 @@ from services.common.tokens import mint
 from .arguments import overlong
 from .cost import cost, default_depth, depth, too_complex
 from .context import RequestContext
+from .errors import graphql_error_response
 from .settings import GatewaySettings
 from .upstream import Upstream
 
@@ -177,8 +178,3 @@ class GatewayView(AsyncGraphQLView):
             return await self.run(request=request)
         except HTTPException as exc:
             return graphql_error_response(exc.status_code, exc.reason or "Bad request.", "BAD_REQUEST")
-
-
-def graphql_error_response(status: int, message: str, code: str, headers: dict | None = None) -> Response:
-    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
-    return Response(body, status=status, mimetype="application/json", headers=headers)

@@ -17,7 +17,7 @@ from bson import ObjectId
 from services.bookings import seed as bookings_seed
 from services.bookings import store as bookings_store
 from services.bookings.app import create_app as bookings_app
-from services.bookings.domain import BOOKING_SORT
+from services.bookings.booking import BOOKING_SORT
 from services.catalogue import seed as catalogue_seed
 from services.catalogue import store as catalogue_store
 from services.catalogue.app import create_app as catalogue_app
@@ -123,7 +123,7 @@ def test_a_query_that_would_scan_fails_the_check(make_app, mongo_client):
 # -- a constant number of database operations per batch request ---------------------------------
 
 def test_next_free_slots_cost_the_same_few_queries_for_1_or_60_packages(make_app):
-    from services.bookings.domain import NEXT_FREE_WINDOWS
+    from services.bookings.slots import NEXT_FREE_WINDOWS
 
     app = make_app("bookings", bookings_app, lambda: bookings_seed.load_synthetic(600), min_notice_hours=24)
     client = app.test_client()

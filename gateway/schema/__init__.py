@@ -1,21 +1,30 @@
-"""The schema, assembled from one module per domain."""
+"""The schema, assembled from one package per domain (``catalogue``, ``packages``, ``quotes``,
+``bookings``, ``accounts``) over the shared ``core``. A domain imports ``core`` and the domains
+it builds on (catalogue, then packages, quotes, bookings), never one that builds on it."""
 from __future__ import annotations
 
 import graphene
 from graphql import print_schema
 
-from .admin import AdminMutations, ViewerQueries
-from .bookings import BookingMutations, BookingQueries
-from .clinics import ClinicQueries
-from .packages import PackageQueries
-from .quotes import QuoteMutations, QuoteQueries
+from .accounts.queries import AccountQueries
+from .bookings.mutations import BookingMutations, SlotMutations
+from .bookings.queries import BookingQueries
+from .catalogue.mutations import CatalogueMutations
+from .catalogue.queries import CatalogueQueries, ClinicComparisonQueries
+from .packages.mutations import ExchangeRateMutations, PackageMutations
+from .packages.queries import PackageQueries, TreatmentOptionQueries
+from .quotes.mutations import QuoteMutations
+from .quotes.queries import QuoteQueries
 
 
-class Query(ClinicQueries, PackageQueries, QuoteQueries, BookingQueries, ViewerQueries, graphene.ObjectType):
+# graphene lists the fields of the last base first.
+class Query(ClinicComparisonQueries, TreatmentOptionQueries, CatalogueQueries, PackageQueries, QuoteQueries, BookingQueries,
+            AccountQueries, graphene.ObjectType):
     """Read the catalogue, packages, quotes and your bookings."""
 
 
-class Mutation(QuoteMutations, BookingMutations, AdminMutations, graphene.ObjectType):
+class Mutation(QuoteMutations, BookingMutations, ExchangeRateMutations, CatalogueMutations, SlotMutations, PackageMutations,
+               graphene.ObjectType):
     """Quote and book; clinic and platform admins manage listings, slots and rates."""
 
 

@@ -11,7 +11,7 @@ import time
 from services.common.commands import run
 from services.common.observability import configure_logging
 
-from . import domain, seed
+from . import seats, seed
 
 
 def _sweep_arguments(parser) -> None:
@@ -23,7 +23,7 @@ def _sweep(args, settings) -> None:
     log = logging.getLogger("clinicbridge.bookings.sweeper")
     while True:
         try:
-            swept = domain.sweep(hold_seconds=settings.seat_hold_seconds)
+            swept = seats.sweep(hold_seconds=settings.seat_hold_seconds)
             if not args.every:
                 print(json.dumps(swept))
             elif any(swept.values()):

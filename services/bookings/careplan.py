@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
+from services.common.clock import SEOUL, aware
 from services.common.localization import Wording, localize
 
-SEOUL = ZoneInfo("Asia/Seoul")
 MORNING = time(9, 0)
 FOLLOW_UP_FIRST_DAY = 14
 FOLLOW_UP_EVERY_DAYS = 30
@@ -38,7 +38,7 @@ def build(booking: dict, lang: str) -> dict:
     home = ZoneInfo(booking["patient"]["homeTimeZone"])
     schedule = package["schedule"]
     first = booking["slot_start"]
-    first = (first if first.tzinfo else first.replace(tzinfo=timezone.utc)).astimezone(SEOUL)
+    first = aware(first).astimezone(SEOUL)
     duration = timedelta(minutes=booking.get("slot_duration_minutes", 60))
     interval = package["sessionIntervalDays"]
     visits = [first + timedelta(days=interval * i) for i in range(schedule["visits"])]

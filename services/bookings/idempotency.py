@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from pymongo.errors import DuplicateKeyError
 
 from services.common.clock import utcnow
-from services.common.errors import Problem
+from services.common.errors import Problem, problem_response
 
 from . import store
 
@@ -51,6 +54,47 @@ def begin(key: str, digest: str, new_reference) -> dict:
         raise Problem(409, "IDEMPOTENCY_KEY_IN_FLIGHT", "A request with this Idempotency-Key is still running; retry shortly.",
                       headers={"Retry-After": "1"})
     return taken
+
+
+@dataclass
+class Attempt:
+    """One request under an idempotency key: ``replay`` is the first answer (status, body) when
+    there was one; otherwise the request runs as ``reference`` and records its ``answer``."""
+
+    reference: str
+    resumed: bool
+    replay: tuple[int, dict] | None = None
+    answer: tuple[int, dict] | None = field(default=None, init=False)
+
+    def answered(self, status: int, body: dict) -> None:
+        self.answer = (status, body)
+
+
+@contextmanager
+def idempotent(key: str, body: dict, new_reference: Callable[[], str]) -> Iterator[Attempt]:
+    """Run a request once per ``key``: the block runs only for a new (or taken-over) claim and
+    records its answer; a refusal (4xx) is kept and replayed like an answer; a failure a retry may
+    not meet (5xx, an outage, a crash) releases the key."""
+    claim = begin(key, request_hash(body), new_reference)
+    if claim["state"] == "DONE":
+        yield Attempt(claim["reference"], False, (claim["response_status"], claim["response_body"]))
+        return
+    attempt = Attempt(claim.get("reference") or new_reference(), claim.get("resumed", True))
+    try:
+        yield attempt
+    except Problem as problem:
+        if problem.status >= 500:
+            abandon(key)
+        else:
+            finish(key, problem.status, problem_response(problem).get_json())
+        raise
+    except BaseException:
+        abandon(key)
+        raise
+    if attempt.answer is None:
+        abandon(key)
+    else:
+        finish(key, *attempt.answer)
 
 
 def finish(key: str, status: int, body: dict) -> None:

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from mongoengine import BooleanField, DateTimeField, DictField, Document, IntField, ListField, StringField
 
+from services.common import lifecycle
 from services.common.clock import utcnow
 
 ALIAS = "bookings"
-STATUSES = ("PENDING", "BOOKED", "ARRIVED", "FULFILLED", "CANCELLED", "NOSHOW")
+STATUSES = lifecycle.STATUSES
 
 
 class Slot(Document):

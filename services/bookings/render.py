@@ -1,15 +1,9 @@
 """How slots and bookings look on the wire."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from .domain import seoul_iso
-
-
-def iso(moment: datetime) -> str:
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+from services.common.clock import aware, iso, seoul_iso
 
 
 def slot(doc: dict) -> dict:
@@ -28,7 +22,7 @@ def _refund(doc: dict) -> dict | None:
 
 
 def booking(doc: dict) -> dict:
-    start = doc["slot_start"] if doc["slot_start"].tzinfo else doc["slot_start"].replace(tzinfo=timezone.utc)
+    start = aware(doc["slot_start"])
     return {
         "reference": doc["reference"], "status": doc["status"], "clinic": doc["clinic"], "agency": doc["agency"],
         "packageId": doc["package_id"], "packageVersion": doc["package_version"], "packageTitle": doc["package"]["title"],

@@ -12,7 +12,7 @@ from pathlib import Path
 from services.common.clock import utcnow
 
 from . import store
-from .domain import SEOUL
+from services.common.clock import SEOUL
 from .models import Booking, IdempotencyKey, SeatHold, Slot
 
 SEED = Path(__file__).resolve().parents[2] / "seed" / "bookings"

@@ -13,17 +13,16 @@ slot be found reading only the next few days' slots.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from bson import ObjectId
 from pymongo import ReturnDocument, UpdateOne
 
+from services.common.clock import SEOUL
 from services.common.pagination import Page, Sort, paginate
 from services.common.store import Registry, batches
 
 from .models import Booking, IdempotencyKey, SeatHold, Slot
 
-SEOUL = ZoneInfo("Asia/Seoul")
 registry = Registry("bookings")
 ANY_PACKAGE = "*"
 

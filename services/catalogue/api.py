@@ -8,6 +8,7 @@ from services.common.localization import negotiate_language
 from services.common.pagination import batch_ids, batch_response
 from services.common.readmodel import read_model
 from services.common.validation import KNOWLEDGE_SECONDS, PUBLIC_READ_SECONDS, cacheable, contract, if_match_version
+from services.common.access import ROLES
 
 from . import domain, render, store
 
@@ -51,7 +52,7 @@ def get_clinic(slug, query):
 
 @bp.post("/clinics")
 @contract(summary="Create a clinic (platform admins).", body="catalogue/clinic-create", response="catalogue/clinic",
-          status=201, auth="token", roles=("PLATFORM_ADMIN",), errors=(409,), tags=("clinics",))
+          status=201, auth="token", roles=ROLES["clinics.create"], errors=(409,), tags=("clinics",))
 def create_clinic(body, principal):
     clinic = domain.create_clinic(body)
     doc = clinic.to_mongo().to_dict()
@@ -65,7 +66,7 @@ def create_clinic(body, principal):
 @bp.patch("/clinics/<slug>")
 @contract(summary="Update a clinic profile (its own clinic admin, or a platform admin). Send If-Match to avoid lost updates.",
           body="catalogue/clinic-update", response="catalogue/clinic", auth="token",
-          roles=("CLINIC_ADMIN", "PLATFORM_ADMIN"), errors=(404, 409, 412), tags=("clinics",))
+          roles=ROLES["clinics.update"], errors=(404, 409, 412), tags=("clinics",))
 def update_clinic(slug, body, principal):
     clinic = domain.update_clinic(slug, body, principal, if_match_version())
     doc = clinic.to_mongo().to_dict()

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from mongoengine import ValidationError as ModelValidationError
 
-from services.common.errors import Problem, not_found, validation_problem
 from pymongo.errors import DuplicateKeyError
+
+from services.common.clock import SEOUL
+from services.common.errors import Problem, not_found, validation_problem
 
 from services.common.pagination import DEFAULT_LIMIT, Page, Sort
 from services.common.readmodel import ReadModel
@@ -17,7 +18,6 @@ from services.common.wire import model_fields
 from . import store
 from .models import Clinic, query_terms, utcnow
 
-SEOUL = ZoneInfo("Asia/Seoul")
 
 SORTS = {
     "name": Sort("name_key", 1),

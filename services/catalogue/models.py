@@ -24,6 +24,7 @@ from mongoengine import (
 )
 
 from services.common.clock import utcnow
+from services.common.wire import localized
 
 ALIAS = "catalogue"
 SCAR_TYPES = ("ICE_PICK", "BOXCAR", "ROLLING", "HYPERTROPHIC", "PIH", "PIE")
@@ -31,10 +32,6 @@ CLINIC_KINDS = ("HOSPITAL", "PRIVATE_CLINIC")
 LANGUAGE_LEVELS = ("booking", "inRoom", "aftercare")
 CATEGORIES = ("LASER", "NEEDLING", "INJECTABLE", "SURGICAL", "CHEMICAL", "LIGHT", "REGENERATIVE", "TOPICAL", "ORAL")
 SEARCH_PREFIX_MAX = 20
-
-
-def localized(**kwargs) -> DictField:
-    return DictField(field=StringField(max_length=4000), **kwargs)
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)

@@ -1,11 +1,30 @@
 """Between the wire (camelCase JSON) and mongoengine documents (snake_case fields)."""
 from __future__ import annotations
 
-from mongoengine import Document
+from typing import Any
+
+from mongoengine import DictField, Document, StringField
 
 
 def snake(name: str) -> str:
+    """camelCase as snake_case."""
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def camel(name: str) -> str:
+    """snake_case as camelCase."""
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def plain(value: Any) -> Any:
+    """An enum member as its value; anything else as it is."""
+    return getattr(value, "value", value)
+
+
+def localized(**kwargs: Any) -> DictField:
+    """A model field holding a text per language (``{"en": …, "ko": …}``)."""
+    return DictField(field=StringField(max_length=4000), **kwargs)
 
 
 def is_localized(value: dict) -> bool:

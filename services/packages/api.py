@@ -4,12 +4,14 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from services.common.auth import current_principal
+from services.common.ids import object_id
 from services.common.localization import negotiate_language
 from services.common.pagination import batch_ids, batch_response
 from services.common.readmodel import read_model
 from services.common.validation import PUBLIC_READ_SECONDS, cacheable, contract, if_match_version
+from services.common.access import ROLES
 
-from . import domain, render, store
+from . import packages, quotes, rates, render, search, store
 from .models import utcnow
 
 bp = Blueprint("packages", __name__)
@@ -32,11 +34,10 @@ def _search(query: dict):
     lang = negotiate_language(query.get("lang"))
     principal = current_principal()
     if "ids" in query:
-        visible = lambda doc: doc["status"] != "DRAFT" or (principal and principal.administers(doc["clinic"]))  # noqa: E731
         found = store.packages_by_id(batch_ids(query))
-        answer = jsonify(batch_response(found, lambda doc: render.package(doc, lang) if visible(doc) else None))
+        answer = jsonify(batch_response(found, lambda doc: render.package(doc, lang) if packages.visible_to(doc, principal) else None))
         return cacheable(answer, PUBLIC_READ_SECONDS)
-    page = domain.search(query, principal, read_model("packages"), current_app.config["SETTINGS"].read_model_wait_seconds)
+    page = search.search(query, principal, read_model("packages"), current_app.config["SETTINGS"].read_model_wait_seconds)
     return jsonify(page.to_json(lambda doc: render.package(doc, lang)))
 
 
@@ -45,7 +46,7 @@ def _search(query: dict):
           query="packages/package-search", response="packages/package-page", errors=(403,), tags=("packages",))
 def list_packages(query):
     if "ids" in query:
-        query = {**query, "ids": [domain.object_id(raw) for raw in query["ids"]]}
+        query = {**query, "ids": [object_id(raw, "package") for raw in query["ids"]]}
     return _search(query)
 
 
@@ -54,16 +55,27 @@ def list_packages(query):
           body="packages/package-search", response="packages/package-page", errors=(403,), tags=("packages",))
 def search_packages(body):
     if "ids" in body:
-        body = {**body, "ids": [domain.object_id(raw) for raw in body["ids"]]}
+        body = {**body, "ids": [object_id(raw, "package") for raw in body["ids"]]}
     return _search(body)
+
+
+@bp.post("/packages/compare")
+@contract(summary="Packages side by side: each one's total with the chosen options (the quote's price rule) and its price "
+                  "per visit, in a currency at today's rate.", query="packages/item-query", body="packages/compare-request",
+          response="packages/comparison", tags=("packages",))
+def compare_packages(body, query):
+    lang = negotiate_language(query.get("lang"))
+    compared, rate = quotes.compare(body["ids"], body, current_principal())
+    items = [None if item is None else {**item, "package": render.package(item["package"], lang)} for item in compared]
+    return jsonify({**rate, "items": items})
 
 
 @bp.post("/packages")
 @contract(query="packages/item-query", summary="Create a package as a draft (the clinic's admins).", body="packages/package-create",
-          response="packages/package", status=201, auth="token", roles=("CLINIC_ADMIN", "PLATFORM_ADMIN"),
+          response="packages/package", status=201, auth="token", roles=ROLES["packages.write"],
           errors=(422,), tags=("packages",))
 def create_package(body, principal, query):
-    doc = _observed(domain.create_package(body, principal))
+    doc = _observed(packages.create_package(body, principal))
     response = _package_response(doc, 201)
     response.headers["Location"] = f"/packages/{doc['_id']}"
     return response
@@ -73,36 +85,36 @@ def create_package(body, principal, query):
 @contract(summary="One package, at its current version.", query="packages/item-query", response="packages/package",
           errors=(404,), tags=("packages",), max_age=PUBLIC_READ_SECONDS)
 def get_package(package_id, query):
-    return _package_response(domain.find_package(package_id, current_principal(), projection=store.PACKAGE_PROJECTION))
+    return _package_response(packages.find_package(package_id, current_principal(), projection=store.PACKAGE_PROJECTION))
 
 
 @bp.patch("/packages/<package_id>")
 @contract(query="packages/item-query", summary="Change a package's price or content; its version rises. Send If-Match to avoid lost updates.",
           body="packages/package-update", response="packages/package", auth="token",
-          roles=("CLINIC_ADMIN", "PLATFORM_ADMIN"), errors=(404, 409, 412, 422), tags=("packages",))
+          roles=ROLES["packages.write"], errors=(404, 409, 412, 422), tags=("packages",))
 def update_package(package_id, body, principal, query):
-    return _package_response(_observed(domain.update_package(package_id, body, principal, if_match_version())))
+    return _package_response(_observed(packages.update_package(package_id, body, principal, if_match_version())))
 
 
 @bp.post("/packages/<package_id>/publish")
 @contract(query="packages/item-query", summary="Publish a draft.", response="packages/package", auth="token",
-          roles=("CLINIC_ADMIN", "PLATFORM_ADMIN"), errors=(404, 409), tags=("packages",))
+          roles=ROLES["packages.write"], errors=(404, 409), tags=("packages",))
 def publish_package(package_id, principal, query):
-    return _package_response(_observed(domain.change_status(package_id, "PUBLISHED", principal)))
+    return _package_response(_observed(packages.change_status(package_id, "PUBLISHED", principal)))
 
 
 @bp.post("/packages/<package_id>/archive")
 @contract(query="packages/item-query", summary="Archive a package: no new quotes or bookings; its versions stay readable.", response="packages/package",
-          auth="token", roles=("CLINIC_ADMIN", "PLATFORM_ADMIN"), errors=(404, 409), tags=("packages",))
+          auth="token", roles=ROLES["packages.write"], errors=(404, 409), tags=("packages",))
 def archive_package(package_id, principal, query):
-    return _package_response(_observed(domain.change_status(package_id, "ARCHIVED", principal)))
+    return _package_response(_observed(packages.change_status(package_id, "ARCHIVED", principal)))
 
 
 @bp.get("/packages/<package_id>/versions/<int:version>")
 @contract(summary="A package as it was at a version (bookings point at the version the patient saw).",
           query="packages/item-query", response="packages/package", errors=(404,), tags=("packages",))
 def get_package_version(package_id, version, query):
-    return _package_response(domain.find_version(package_id, version, current_principal()))
+    return _package_response(packages.find_version(package_id, version, current_principal()))
 
 
 # -- exchange rates -----------------------------------------------------------------------------
@@ -111,14 +123,14 @@ def get_package_version(package_id, version, query):
 @contract(summary="The current exchange rates against KRW.", response="packages/exchange-rates", tags=("exchange rates",),
           max_age=PUBLIC_READ_SECONDS)
 def get_rates():
-    return jsonify(render.rates(domain.current_rates()))
+    return jsonify(render.rates(rates.current_rates()))
 
 
 @bp.put("/exchange-rates")
 @contract(summary="Replace the exchange rates (platform admins).", body="packages/exchange-rates-update",
-          response="packages/exchange-rates", auth="token", roles=("PLATFORM_ADMIN",), tags=("exchange rates",))
+          response="packages/exchange-rates", auth="token", roles=ROLES["rates.replace"], tags=("exchange rates",))
 def put_rates(body, principal):
-    return jsonify(render.rates(domain.replace_rates(body)))
+    return jsonify(render.rates(rates.replace_rates(body)))
 
 
 # -- quotes -------------------------------------------------------------------------------------
@@ -126,7 +138,7 @@ def put_rates(body, principal):
 def _quote_response(doc: dict, status: int = 200, version: dict | None = None, texts: bool = False):
     """``version``: the package as quoted, when the caller has it in hand (a new quote of the current version).
     ``texts``: add the package's texts in every language (for the booking that locks it)."""
-    version = version or domain.find_version(doc["package_id"], doc["package_version"], None)
+    version = version or packages.find_version(doc["package_id"], doc["package_version"], None)
     body = render.quote(doc, version, negotiate_language(request.args.get("lang")), utcnow())
     if texts:
         body["packageTexts"] = render.package_texts(version)
@@ -139,7 +151,7 @@ def _quote_response(doc: dict, status: int = 200, version: dict | None = None, t
 @contract(query="packages/item-query", summary="An itemized quote for a published package with the chosen options, in KRW and a display currency.",
           body="packages/quote-request", response="packages/quote", status=201, errors=(404, 409, 422), tags=("quotes",))
 def create_quote(package_id, body, query):
-    doc, package = domain.create_quote(package_id, body, current_principal())
+    doc, package = quotes.create_quote(package_id, body, current_principal(), current_app.config["SETTINGS"].quote_ttl_minutes)
     response = _quote_response(doc, 201, version=package)
     response.headers["Location"] = f"/quotes/{doc['_id']}"
     return response
@@ -149,19 +161,19 @@ def create_quote(package_id, body, query):
 @contract(summary="A quote, for the caller that made it (an anonymous caller's: for whoever holds its id); expired is true once it can no longer be booked.", query="packages/item-query",
           response="packages/quote", errors=(404,), tags=("quotes",))
 def get_quote(quote_id, query):
-    return _quote_response(domain.find_quote(quote_id, current_principal()))
+    return _quote_response(quotes.find_quote(quote_id, current_principal()))
 
 
 @bp.post("/quotes/<quote_id>/lock")
 @contract(query="packages/item-query", summary="Lock a quote for a booking, so the price the patient saw is the price recorded; the answer carries the package's texts in every language.",
-          body="packages/quote-lock", response="packages/quote", auth="token", roles=("AGENCY", "PLATFORM_ADMIN"),
+          body="packages/quote-lock", response="packages/quote", auth="token", roles=ROLES["quotes.lock"],
           errors=(404, 409), tags=("quotes",))
 def lock_quote(quote_id, body, principal, query):
-    return _quote_response(domain.lock_quote(quote_id, body["bookingReference"], principal), texts=True)
+    return _quote_response(quotes.lock_quote(quote_id, body["bookingReference"], principal), texts=True)
 
 
 @bp.post("/quotes/<quote_id>/unlock")
 @contract(query="packages/item-query", summary="Give back a quote a booking locked but did not complete.", body="packages/quote-lock",
-          response="packages/quote", auth="token", roles=("AGENCY", "PLATFORM_ADMIN"), errors=(404,), tags=("quotes",))
+          response="packages/quote", auth="token", roles=ROLES["quotes.lock"], errors=(404,), tags=("quotes",))
 def unlock_quote(quote_id, body, principal, query):
-    return _quote_response(domain.unlock_quote(quote_id, body["bookingReference"]))
+    return _quote_response(quotes.unlock_quote(quote_id, body["bookingReference"]))

@@ -22,16 +22,13 @@ from mongoengine import (
 )
 
 from services.common.clock import utcnow
+from services.common.wire import localized
 
 ALIAS = "packages"
 STATUSES = ("DRAFT", "PUBLISHED", "ARCHIVED")
 INCLUDES = ("CONSULTATION", "SKINCARE_KIT", "CALMING_MASK", "LED")
 FOLLOW_UP_KINDS = ("REMOTE_VIDEO", "IN_PERSON", "MESSAGING")
 CAUTIONS = ("DARKER_SKIN_PIH", "RECENT_ISOTRETINOIN", "ACTIVE_ACNE")
-
-
-def localized(**kwargs) -> DictField:
-    return DictField(field=StringField(max_length=4000), **kwargs)
 
 
 def listing_key(clinic: str, status: str) -> str:

@@ -1,18 +1,14 @@
 """How packages and quotes look on the wire."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
+from services.common.clock import aware, iso
 from services.common.localization import localize, per_language
 from services.common.money import minor_units
 
-from .domain import quote_totals, schedule
-
-
-def iso(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+from .knowledge import schedule
+from .quotes import quote_totals
 
 
 def package(doc: dict, lang: str) -> dict:
@@ -32,7 +28,7 @@ def package(doc: dict, lang: str) -> dict:
         "sessionIntervalDays": doc["session_interval_days"],
         "includes": doc.get("includes", []),
         "priceKrw": doc["price_krw"],
-        "pricePerSessionKrw": doc["price_krw"] // visits,
+        "pricePerSessionKrw": doc.get("price_per_session_krw", doc["price_krw"] // visits),
         "interpreterOptions": [
             {"language": o["language"], "included": o["included"], "pricePerSessionKrw": 0 if o["included"] else o.get("price_per_session_krw", 0)}
             for o in doc.get("interpreter_options", [])
@@ -78,7 +74,7 @@ def package_texts(doc: dict) -> dict:
 
 
 def quote(doc: dict, package_doc: dict, lang: str, now: datetime) -> dict:
-    expires = doc["expires_at"] if doc["expires_at"].tzinfo else doc["expires_at"].replace(tzinfo=timezone.utc)
+    expires = aware(doc["expires_at"])
     return {
         "id": str(doc["_id"]),
         "packageId": doc["package_id"],

@@ -17,7 +17,8 @@ from bson import ObjectId
 from services.common.validation import validate
 
 from . import store
-from .domain import apply_knowledge, knowledge_from_procedures, model_fields
+from .knowledge import apply_knowledge, knowledge_from_procedures
+from .packages import model_fields
 from .models import ExchangeRateTable, Package, PackageVersion, Quote, utcnow
 
 SEED = Path(__file__).resolve().parents[2] / "seed"

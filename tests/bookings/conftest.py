@@ -9,7 +9,7 @@ import requests
 
 from services.bookings import seed
 from services.bookings.app import create_app
-from services.bookings.domain import SEOUL
+from services.common.clock import SEOUL
 from services.bookings.models import Booking, Slot
 from services.packages.seed import seed_id
 from tests.support import running_service

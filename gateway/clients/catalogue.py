@@ -1,0 +1,64 @@
+"""The catalogue service: clinics, procedures and scar types."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..context import RequestContext
+
+SERVICE = "catalogue"
+PAGE = 100
+
+
+async def clinics_by_slug(ctx: RequestContext, slugs: list[str], lang: str) -> list[dict | None]:
+    """The clinics in the order asked, None for unknown ones (one call for up to 100)."""
+    answer = await ctx.call(SERVICE, "GET", "/clinics", public=True, params={"ids": ",".join(slugs), "lang": lang})
+    return answer["items"]
+
+
+async def clinic_page(ctx: RequestContext, filters: dict[str, Any], lang: str, *, limit: int, sort: str | None = None,
+                      cursor: str | None = None, total: bool = True) -> dict:
+    """A page of clinics matching the catalogue's filters."""
+    params = {**filters, "limit": limit, "lang": lang, **({"total": "true"} if total else {}),
+              **({"sort": sort} if sort else {}), **({"cursor": cursor} if cursor else {})}
+    return await ctx.call(SERVICE, "GET", "/clinics", params=params)
+
+
+async def clinic_slugs(ctx: RequestContext, filters: dict[str, Any], at_most: int) -> list[str]:
+    """The slugs of the clinics matching ``filters``, page by page, at most ``at_most``."""
+    slugs: list[str] = []
+    cursor = None
+    while len(slugs) < at_most:
+        page = await clinic_page(ctx, filters, "en", limit=PAGE, cursor=cursor, total=False)
+        slugs += [clinic["slug"] for clinic in page["items"]]
+        cursor = page["nextCursor"]
+        if not cursor:
+            break
+    return slugs
+
+
+async def clinics_offering(ctx: RequestContext, procedure: str, lang: str) -> list[dict]:
+    """Up to 100 clinics offering a procedure."""
+    return (await clinic_page(ctx, {"procedure": procedure}, lang, limit=PAGE, total=False))["items"]
+
+
+async def create_clinic(ctx: RequestContext, body: dict) -> dict:
+    return await ctx.call(SERVICE, "POST", "/clinics", json=body)
+
+
+async def update_clinic(ctx: RequestContext, slug: str, body: dict) -> dict:
+    return await ctx.call(SERVICE, "PATCH", f"/clinics/{slug}", json=body)
+
+
+async def procedures_by_code(ctx: RequestContext, codes: list[str], lang: str) -> list[dict | None]:
+    answer = await ctx.call(SERVICE, "GET", "/procedures", public=True, params={"ids": ",".join(codes), "lang": lang})
+    return answer["items"]
+
+
+async def procedures(ctx: RequestContext, lang: str, scar_types: list[str] | None = None) -> list[dict]:
+    """Every procedure of the knowledge base, or those indicated for any of ``scar_types``."""
+    params = {"limit": PAGE, "lang": lang, **({"scarType": ",".join(scar_types)} if scar_types else {})}
+    return (await ctx.call(SERVICE, "GET", "/procedures", params=params))["items"]
+
+
+async def scar_types(ctx: RequestContext, lang: str) -> list[dict]:
+    return (await ctx.call(SERVICE, "GET", "/scar-types", params={"lang": lang}))["items"]

@@ -1,0 +1,1 @@
+"""Who is calling: the API key's role, clinic and agency."""

@@ -1,0 +1,1 @@
+"""Slots and availability, bookings and their lifecycle, screening, care plans."""

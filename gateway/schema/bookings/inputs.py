@@ -1,0 +1,65 @@
+"""What slot and booking queries and mutations take."""
+from __future__ import annotations
+
+import graphene
+
+from ..core.scalars import Date
+from .types import BookingStatus, Fitzpatrick
+
+
+class PatientInput(graphene.InputObjectType):
+    """The patient and the screening answers."""
+
+    name = graphene.String(required=True, description="Full name.")
+    email = graphene.String(required=True, description="Email.")
+    nationality = graphene.String(required=True, description="ISO 3166-1 alpha-2, e.g. US.")
+    preferred_language = graphene.String(required=True, description="ISO 639-1, e.g. en.")
+    home_time_zone = graphene.String(required=True, description="IANA time zone, e.g. America/New_York.")
+    fitzpatrick_skin_type = Fitzpatrick(required=True, description="Skin type.")
+    isotretinoin_last6_months = graphene.Boolean(required=True, description="Took oral isotretinoin in the last 6 months.")
+    active_acne = graphene.Boolean(required=True, description="Has active acne.")
+
+
+class BookingFilter(graphene.InputObjectType):
+    """Filters over the caller's own bookings."""
+
+    status = BookingStatus(description="Only this status.")
+    clinic = graphene.String(description="Only this clinic.")
+
+
+class SlotStatus(graphene.Enum):
+    """Whether a slot can still be booked."""
+
+    FREE = "FREE"
+    BUSY = "BUSY"
+    CLOSED = "CLOSED"
+
+
+class SlotFilter(graphene.InputObjectType):
+    """Which of a clinic's slots."""
+
+    from_ = Date(required=True, name="from", description="First Seoul date.")
+    to = Date(required=True, description="Last Seoul date (at most 400 days after from, and after today).")
+    status = SlotStatus(description="FREE (a seat left), BUSY (full) or CLOSED; all when omitted.")
+
+
+class CreateBookingInput(graphene.InputObjectType):
+    """What to book."""
+
+    quote_id = graphene.ID(required=True, description="A quote from createQuote, not expired.")
+    slot_id = graphene.ID(required=True, description="A slot from availability.")
+    patient = PatientInput(required=True, description="The patient and the screening answers.")
+    idempotency_key = graphene.String(required=True, description="Your key for this booking: retrying with it never books twice.")
+
+
+class OpenSlotsInput(graphene.InputObjectType):
+    """A rule: these weekdays, at these Seoul times, from one date to another."""
+
+    clinic = graphene.String(required=True, description="Your clinic's slug.")
+    package_id = graphene.ID(description="For this package; any package of the clinic when omitted.")
+    from_ = Date(required=True, name="from", description="First date.")
+    to = Date(required=True, description="Last date.")
+    weekdays = graphene.List(graphene.NonNull(graphene.String), required=True, description="MON ... SUN.")
+    times = graphene.List(graphene.NonNull(graphene.String), required=True, description="HH:MM, Seoul time.")
+    capacity = graphene.Int(required=True, description="Seats per slot.")
+    duration_minutes = graphene.Int(description="Length; 60 when omitted.")

@@ -1,0 +1,65 @@
+"""Reading slots and bookings, and screening a patient before booking."""
+from __future__ import annotations
+
+import graphene
+from graphql import GraphQLError
+
+from services.common.wire import plain
+
+from ...clients import bookings
+from ..core.connections import connection, require_first
+from ..core.scalars import Date
+from ..core.wire import ctx, to_wire
+from .inputs import BookingFilter, PatientInput, SlotFilter
+from .loaders import BookingByReferenceLoader
+from .types import Booking, BookingConnection, Screening, SlotConnection
+
+
+class BookingQueries(graphene.ObjectType):
+    availability = graphene.Field(SlotConnection, required=True,
+                                  description="Bookable slots of a package between two Seoul dates (at most 400 days), by start.",
+                                  package_id=graphene.ID(required=True, description="The package."),
+                                  from_=Date(required=True, name="from", description="First Seoul date."),
+                                  to=Date(required=True, description="Last Seoul date."),
+                                  first=graphene.Int(required=True, description="Page size, 1-100."),
+                                  after=graphene.String(description="Cursor to continue after."))
+    slots = graphene.Field(SlotConnection, required=True,
+                           description="A clinic's own slots, full and closed ones too, by start (its admins; platform admins "
+                                       "name the clinic).",
+                           clinic=graphene.String(description="The clinic; a clinic admin's own when omitted."),
+                           filter=SlotFilter(required=True, description="Dates and status."),
+                           first=graphene.Int(required=True, description="Page size, 1-100."),
+                           after=graphene.String(description="Cursor to continue after."))
+    booking = graphene.Field(Booking, description="One of your bookings.", reference=graphene.String(required=True, description="Reference."))
+    bookings = graphene.Field(BookingConnection, required=True, description="Your bookings, newest first.",
+                              filter=BookingFilter(description="Filters."), first=graphene.Int(required=True, description="Page size, 1-100."),
+                              after=graphene.String(description="Cursor to continue after."))
+    screening = graphene.Field(Screening, required=True,
+                               description="What the patient's answers trigger for a quoted package, without booking: a frontend "
+                                           "shows the warnings, and a refusal, before the booking is sent.",
+                               quote_id=graphene.ID(required=True, description="A quote from createQuote."),
+                               patient=PatientInput(required=True, description="The patient and the screening answers."))
+
+    async def resolve_availability(root, info, package_id, from_, to, first, after=None):
+        page = await bookings.availability(ctx(info), package_id, from_.isoformat(), to.isoformat(), limit=require_first(first),
+                                           cursor=after)
+        return connection(page)
+
+    async def resolve_slots(root, info, filter, first, clinic=None, after=None):
+        principal = ctx(info).principal
+        clinic = clinic or (principal.clinic if principal else None)
+        if not clinic:
+            raise GraphQLError("Name the clinic whose slots to list.", extensions={"code": "BAD_USER_INPUT", "argument": "clinic"})
+        page = await bookings.slots(ctx(info), clinic, filter["from_"].isoformat(), filter["to"].isoformat(),
+                                    plain(filter.get("status")), limit=require_first(first), cursor=after)
+        return connection(page)
+
+    async def resolve_booking(root, info, reference):
+        return await BookingByReferenceLoader.of(info).load(reference)
+
+    async def resolve_bookings(root, info, first, filter=None, after=None):
+        filters = {key: plain(value) for key, value in (filter or {}).items() if value is not None}
+        return connection(await bookings.booking_page(ctx(info), filters, limit=require_first(first), cursor=after))
+
+    async def resolve_screening(root, info, quote_id, patient):
+        return await bookings.screen(ctx(info), quote_id, to_wire(dict(patient)))

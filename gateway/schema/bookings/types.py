@@ -1,0 +1,177 @@
+"""The bookings' types: slots, bookings, their history, refunds and care plans."""
+from __future__ import annotations
+
+import graphene
+
+from services.common import lifecycle
+
+from ...clients import bookings
+from ..core.connections import connection_type
+from ..core.language import lang_arg, language
+from ..core.money import Money, money_from_lines
+from ..core.scalars import Date, DateTime
+from ..core.wire import WireObject, ctx
+from ..packages.types import CancellationPolicy
+
+BookingStatus = graphene.Enum("BookingStatus", [(s, s) for s in lifecycle.STATUSES], description="FHIR Appointment-like status.")
+Fitzpatrick = graphene.Enum("FitzpatrickSkinType", [(s, s) for s in ("I", "II", "III", "IV", "V", "VI")],
+                            description="Fitzpatrick skin type; IV-VI are darker skin.")
+
+
+class Patient(WireObject):
+    """The patient; visible only to the agency that booked and the clinic that treats."""
+
+    name = graphene.String(required=True, description="Full name.")
+    email = graphene.String(required=True, description="Email.")
+    nationality = graphene.String(required=True, description="ISO 3166-1 alpha-2.")
+    preferred_language = graphene.String(required=True, description="ISO 639-1.")
+    home_time_zone = graphene.String(required=True, description="IANA time zone.")
+    fitzpatrick_skin_type = graphene.Field(Fitzpatrick, required=True, description="Skin type.")
+    isotretinoin_last6_months = graphene.Boolean(required=True, description="Took oral isotretinoin in the last 6 months.")
+    active_acne = graphene.Boolean(required=True, description="Has active acne.")
+
+    def resolve_isotretinoin_last6_months(root, info):
+        return root["isotretinoinLast6Months"]
+
+
+class Warning_(graphene.ObjectType):
+    class Meta:
+        name = "ScreeningWarning"
+        description = "A caution the patient's answers trigger."
+
+    code = graphene.String(required=True, description="DARKER_SKIN_PIH, RECENT_ISOTRETINOIN or ACTIVE_ACNE.")
+    text = graphene.String(required=True, description="Why.")
+
+
+class Refund(WireObject):
+    """What a cancellation refunds, from the booking's copy of the policy."""
+
+    percent = graphene.Int(required=True, description="Percent refunded.")
+    days_before = graphene.Int(required=True, description="Days before the first visit it was cancelled.")
+    amount = graphene.Field(Money, required=True, description="The refund.")
+
+    def resolve_amount(root, info):
+        return money_from_lines(root, root["currency"], root["krwPerUnit"], root["rateAsOf"])
+
+
+class HistoryEntry(WireObject):
+    """A status change."""
+
+    from_ = graphene.Field(BookingStatus, name="from", description="Status before (null at creation).")
+    to = graphene.Field(BookingStatus, required=True, description="Status after.")
+    at = DateTime(required=True, description="When.")
+    by = graphene.String(required=True, description="Who (an API key id).")
+    reason = graphene.String(description="Why, when given.")
+
+    def resolve_from_(root, info):
+        return root["from"]
+
+
+class Moment(WireObject):
+    """A time in Seoul and at the patient's home."""
+
+    seoul = graphene.String(required=True, description="Seoul time with its offset.")
+    home = graphene.String(required=True, description="The patient's home time with its offset.")
+
+
+class CarePlanEvent(WireObject):
+    """One dated step of the care plan."""
+
+    kind = graphene.String(required=True, description="PREPARATION, VISIT, RECOVERY or FOLLOW_UP.")
+    code = graphene.String(required=True, description="Stable code of the step.")
+    title = graphene.String(required=True, description="What it is.")
+    detail = graphene.String(description="More about it.")
+    visit = graphene.Int(description="The visit it belongs to, if any.")
+    start = graphene.Field(Moment, required=True, description="When it starts.")
+    end = graphene.Field(Moment, description="When it ends, if it lasts.")
+
+
+class Trip(WireObject):
+    """A trip to Korea."""
+
+    arrive_by = Date(required=True, description="Arrive by this Seoul date.")
+    depart_from = Date(required=True, description="Leave no earlier than this Seoul date.")
+    visits = graphene.List(graphene.NonNull(graphene.Int), required=True, description="Visits during the trip.")
+
+
+class CarePlan(WireObject):
+    """The dated plan the patient travels by."""
+
+    lang = graphene.String(required=True, description="The language its texts are in (ISO 639-1).")
+    home_time_zone = graphene.String(required=True, description="The patient's time zone.")
+    trips_needed = graphene.Int(required=True, description="Trips to Korea.")
+    minimum_stay_days = graphene.Int(required=True, description="Days to stay after each visit.")
+    trips = graphene.List(graphene.NonNull(Trip), required=True, description="The trips.")
+    events = graphene.List(graphene.NonNull(CarePlanEvent), required=True, description="Every step, in time order.")
+    ical = graphene.String(required=True, description="The same plan as an iCalendar (.ics) document.")
+
+    async def resolve_ical(root, info):
+        return await bookings.care_plan_ical(ctx(info), root["reference"], root["lang"])
+
+
+class Booking(WireObject):
+    """A reservation of a package version into a slot for a patient."""
+
+    reference = graphene.String(required=True, description="Reference, e.g. CB-7KQ2M9XD.")
+    status = graphene.Field(BookingStatus, required=True, description="Status.")
+    clinic = graphene.String(required=True, description="Clinic slug.")
+    agency = graphene.String(required=True, description="The agency that booked.")
+    package_id = graphene.ID(required=True, description="Package id.")
+    package_version = graphene.Int(required=True, description="The package version booked.")
+    package_title = graphene.String(required=True, description="Its title.")
+    slot_start = graphene.String(required=True, description="First visit, Seoul time.")
+    slot_start_home = graphene.String(required=True, description="First visit, the patient's home time.")
+    patient = graphene.Field(Patient, required=True, description="The patient.")
+    interpreter_language = graphene.String(description="Interpreter, if chosen.")
+    follow_up_plan = graphene.String(description="Follow-up plan, if chosen.")
+    total = graphene.Field(Money, required=True, description="The locked price.")
+    cancellation_policy = graphene.Field(CancellationPolicy, required=True, description="The policy it was booked under.")
+    warnings = graphene.List(graphene.NonNull(Warning_), required=True, description="Screening warnings.")
+    refund = graphene.Field(Refund, description="The refund, once cancelled.")
+    history = graphene.List(graphene.NonNull(HistoryEntry), required=True, description="Every status change.")
+    care_plan = graphene.Field(CarePlan, required=True, lang=lang_arg(), description="The dated care plan, its texts in the language asked for.")
+
+    def resolve_slot_start(root, info):
+        return root["slot"]["start"]
+
+    def resolve_slot_start_home(root, info):
+        return root["slot"]["startHome"]
+
+    def resolve_total(root, info):
+        price = root["price"]
+        return money_from_lines(price["total"], price["currency"], price["krwPerUnit"], price["rateAsOf"])
+
+    async def resolve_care_plan(root, info, lang=None):
+        return await bookings.care_plan(ctx(info), root["reference"], language(info, lang))
+
+
+BookingConnection = connection_type(Booking, "booking", "bookings")
+
+
+class Slot(WireObject):
+    """Appointment capacity at a time, in Seoul."""
+
+    id = graphene.ID(required=True, description="Slot id.")
+    clinic = graphene.String(required=True, description="Clinic slug.")
+    package_id = graphene.ID(description="The package it is for, or null for any package of the clinic.")
+    start = graphene.String(required=True, description="Start, Seoul time with its offset (ISO 8601).")
+    duration_minutes = graphene.Int(required=True, description="Length.")
+    capacity = graphene.Int(required=True, description="Seats.")
+    booked = graphene.Int(required=True, description="Seats taken.")
+    free = graphene.Int(required=True, description="Seats left.")
+    status = graphene.String(required=True, description="FREE, BUSY or CLOSED.")
+
+
+SlotConnection = connection_type(Slot, "slot", "slots")
+
+
+class Screening(graphene.ObjectType):
+    """What a patient's answers trigger for a package, as createBooking would decide it."""
+
+    warnings = graphene.List(graphene.NonNull(Warning_), required=True, description="Cautions the booking would carry.")
+    blocking = graphene.List(graphene.NonNull(Warning_), required=True,
+                             description="Cautions that refuse the booking (SCREENING_BLOCKED) until the clinic assesses the patient.")
+    bookable = graphene.Boolean(required=True, description="True when nothing blocks the booking.")
+
+    def resolve_bookable(root, info):
+        return not root["blocking"]

@@ -1,0 +1,175 @@
+"""The catalogue's types: clinics, scar types and procedures."""
+from __future__ import annotations
+
+import graphene
+
+from ..core.comparison import ComparisonRow
+from ..core.connections import connection_type
+from ..core.language import language
+from ..core.scalars import ClinicKind, Date, ScarTypeCode
+from ..core.wire import WireObject
+from .loaders import ProcedureByCodeLoader
+
+
+class OfferedProcedure(WireObject):
+    """A procedure a clinic offers, with the devices it uses."""
+
+    code = graphene.String(required=True, description="Procedure code, e.g. TCA_CROSS.")
+    devices = graphene.List(graphene.NonNull(graphene.String), required=True, description="Devices used (sample data for seed clinics).")
+    procedure = graphene.Field(lambda: Procedure, description="The procedure from the knowledge base.")
+
+    async def resolve_procedure(root, info):
+        return await ProcedureByCodeLoader.of(info).load((root["code"], language(info, root=root)))
+
+
+class Languages(WireObject):
+    """Languages a clinic serves patients in, per level."""
+
+    booking = graphene.List(graphene.NonNull(graphene.String), required=True, description="Languages for booking and coordination.")
+    in_room = graphene.List(graphene.NonNull(graphene.String), required=True, description="Languages in the treatment room (interpreter).")
+    aftercare = graphene.List(graphene.NonNull(graphene.String), required=True, description="Languages of written aftercare.")
+
+
+class Accreditation(WireObject):
+    """A badge from an accrediting body; one past its expiry is not valid."""
+
+    issuer = graphene.String(required=True, description="Who issued it.")
+    name = graphene.String(required=True, description="What it certifies.")
+    registry_number = graphene.String(required=True, description="The issuer's registry number.")
+    expires_on = Date(required=True, description="Last day it holds.")
+    valid = graphene.Boolean(required=True, description="False once expiresOn has passed (Seoul date).")
+
+
+class Doctor(WireObject):
+    """A doctor of the clinic."""
+
+    name = graphene.String(required=True, description="Name, localized.")
+    title = graphene.String(description="Title, localized.")
+    board_certified_dermatologist = graphene.Boolean(description="Board-certified dermatologist.")
+    specialties = graphene.List(graphene.NonNull(graphene.String), required=True, description="Specialties.")
+
+
+class Address(WireObject):
+    """Where the clinic is."""
+
+    street = graphene.String(description="Street address, localized.")
+    city = graphene.String(required=True, description="City.")
+    postal_code = graphene.String(description="Postal code.")
+
+
+class Location(WireObject):
+    """Coordinates."""
+
+    lat = graphene.Float(required=True, description="Latitude.")
+    lng = graphene.Float(required=True, description="Longitude.")
+
+
+class Contact(WireObject):
+    """How to reach the clinic."""
+
+    phone = graphene.String(description="Phone.")
+    email = graphene.String(description="Email.")
+    website = graphene.String(description="Website.")
+
+
+class Clinic(WireObject):
+    """A hospital or private clinic treating acne scars."""
+
+    slug = graphene.String(required=True, description="Public identifier, e.g. oracle-skin-clinic.")
+    kind = graphene.Field(ClinicKind, required=True, description="Hospital or private clinic.")
+    name = graphene.String(required=True, description="Name, localized.")
+    description = graphene.String(description="Description, localized.")
+    district = graphene.String(required=True, description="Seoul area, e.g. GANGNAM, JONGNO.")
+    address = graphene.Field(Address, description="Address.")
+    location = graphene.Field(Location, description="Coordinates.")
+    procedures = graphene.List(graphene.NonNull(OfferedProcedure), required=True, description="Procedures offered, with devices.")
+    languages = graphene.Field(Languages, required=True, description="Languages per level.")
+    international_services = graphene.List(graphene.NonNull(graphene.String), required=True,
+                                           description="INTERPRETER, AIRPORT_PICKUP, SKINCARE_KIT, KBEAUTY_AFTERCARE, REMOTE_FOLLOW_UP, VISA_INVITATION_LETTER.")
+    accreditations = graphene.List(graphene.NonNull(Accreditation), required=True, description="Accreditations, valid or not.")
+    doctors = graphene.List(graphene.NonNull(Doctor), required=True, description="Doctors.")
+    contact = graphene.Field(Contact, description="Contact.")
+    known_for = graphene.String(description="What the clinic is known for, localized.")
+    sample_fields = graphene.List(graphene.NonNull(graphene.String), required=True,
+                                  description="Fields whose values are sample data rather than facts from the source.")
+    version = graphene.Int(required=True, description="Rises with every change of the profile.")
+
+    def resolve_procedures(root, info):
+        return [{**offered, "lang": root.get("lang")} for offered in root["procedures"]]
+
+
+class ScarType(WireObject):
+    """A kind of acne scar."""
+
+    code = graphene.Field(ScarTypeCode, required=True, description="Code.")
+    family = graphene.String(required=True, description="ATROPHIC, RAISED or PIGMENT.")
+    name = graphene.String(required=True, description="Name, localized.")
+    description = graphene.String(required=True, description="What it is, localized.")
+
+
+class Range(WireObject):
+    """A range of whole numbers."""
+
+    min = graphene.Int(required=True, description="At least.")
+    max = graphene.Int(required=True, description="At most.")
+
+
+class PreparationStep(WireObject):
+    """Something to do before a session."""
+
+    code = graphene.String(required=True, description="Stable code, e.g. STOP_RETINOIDS.")
+    instruction = graphene.String(required=True, description="What to do, localized.")
+    days_before = graphene.Int(required=True, description="Start this many days before a session.")
+    daily = graphene.Boolean(required=True, description="Repeat every day from then on.")
+
+
+class RecoveryPhase(WireObject):
+    """What to expect after a session."""
+
+    phase = graphene.String(required=True, description="IMMEDIATE, SHORT_TERM or LONG_TERM.")
+    from_day = graphene.Int(required=True, description="Days after the session it starts.")
+    to_day = graphene.Int(required=True, description="Days after the session it ends.")
+    expectation = graphene.String(required=True, description="What happens, localized.")
+
+
+class Risks(WireObject):
+    """Possible side effects."""
+
+    mild = graphene.List(graphene.NonNull(graphene.String), required=True, description="Mild side effects.")
+    rare = graphene.List(graphene.NonNull(graphene.String), required=True, description="Rare complications.")
+
+
+class Caution(WireObject):
+    """Patient answers that make a procedure risky."""
+
+    code = graphene.String(required=True, description="DARKER_SKIN_PIH, RECENT_ISOTRETINOIN or ACTIVE_ACNE.")
+    text = graphene.String(required=True, description="Why, localized.")
+
+
+class Procedure(WireObject):
+    """A procedure or treatment of the knowledge base."""
+
+    code = graphene.String(required=True, description="Code, e.g. FRACTIONAL_CO2_LASER.")
+    name = graphene.String(required=True, description="Name, localized.")
+    category = graphene.String(required=True, description="LASER, NEEDLING, INJECTABLE, SURGICAL, CHEMICAL, LIGHT, REGENERATIVE, TOPICAL or ORAL.")
+    summary = graphene.String(required=True, description="What it does, localized.")
+    indications = graphene.List(graphene.NonNull(ScarTypeCode), required=True, description="Scar types it is indicated for.")
+    typical_sessions = graphene.Field(Range, description="Typical number of sessions.")
+    session_interval_days = graphene.Field(Range, description="Days between sessions.")
+    downtime_days = graphene.Field(Range, description="Days of downtime.")
+    preparation = graphene.List(graphene.NonNull(PreparationStep), required=True, description="Preparation.")
+    recovery = graphene.List(graphene.NonNull(RecoveryPhase), required=True, description="Recovery phases.")
+    risks = graphene.Field(Risks, required=True, description="Risks.")
+    cautions = graphene.List(graphene.NonNull(Caution), required=True, description="Cautions.")
+    combined_with = graphene.List(graphene.NonNull(graphene.String), required=True, description="Procedures it is often paired with.")
+    sample_fields = graphene.List(graphene.NonNull(graphene.String), required=True, description="Values that are sample data.")
+
+
+ClinicConnection = connection_type(Clinic, "clinic", "clinics")
+
+
+class ClinicComparison(graphene.ObjectType):
+    """Clinics side by side on the same facts, the best value in each row marked."""
+
+    columns = graphene.List(graphene.NonNull(Clinic), required=True, description="The clinics, in the order asked.")
+    rows = graphene.List(graphene.NonNull(ComparisonRow), required=True, description="The facts, one row each.")

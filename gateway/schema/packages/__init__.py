@@ -1,0 +1,1 @@
+"""Clinics' treatment packages: search, comparison, treatment options, exchange rates, and their admin."""

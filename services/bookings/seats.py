@@ -1,0 +1,70 @@
+"""The seat: taken by one guarded update, held first so that the sweeper gives back the seat of a
+booking whose process died before recording it."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bson import ObjectId
+
+from services.common.clock import aware, utcnow
+from services.common.errors import Problem
+
+from . import store
+
+
+def booking_cutoff(min_notice_hours: float, now: datetime | None = None) -> datetime:
+    """The earliest start a new booking may take: now plus the minimum notice."""
+    return (now or utcnow()) + timedelta(hours=min_notice_hours)
+
+
+def take_seat(slot: dict, cutoff: datetime, reference: str) -> bool:
+    """A seat of an open, future slot for ``reference``. A seat the reference already holds (an
+    earlier attempt that died) is its seat."""
+    return reference in slot["holders"] or store.take_seat(slot["_id"], cutoff, reference)
+
+
+def give_seat_back(slot_id: ObjectId | str, reference: str) -> None:
+    store.give_seat_back(ObjectId(slot_id), reference)
+
+
+def hold_seat(slot_id: ObjectId, reference: str, hold_seconds: int) -> None:
+    """Record, before the seat is taken, that ``reference`` is taking one; the sweeper reclaims the
+    seat if no booking is recorded before the hold expires."""
+    store.put_hold(reference, slot_id, utcnow() + timedelta(seconds=hold_seconds))
+
+
+def release_hold(reference: str) -> None:
+    store.drop_hold(reference)
+
+
+def sweep(now: datetime | None = None, hold_seconds: int = 120, batch: int = 500) -> dict:
+    """Give back the seats of bookings that were never recorded or were cancelled by a process that
+    died before giving the seat back. Every step is guarded, so sweepers may run anywhere, at once."""
+    now = now or utcnow()
+    reclaimed = released = 0
+    for hold in store.expired_holds(now, batch):
+        if not store.claim_hold(hold, now + timedelta(seconds=hold_seconds)):
+            continue
+        if store.booking_by_reference(hold["_id"], {"_id": 1}) is None:
+            give_seat_back(hold["slot_id"], hold["_id"])
+            reclaimed += 1
+        store.drop_hold(hold["_id"])
+    for booking in store.pending_releases(batch):
+        give_seat_back(booking["slot_id"], booking["reference"])
+        store.seat_released(booking["_id"])
+        released += 1
+    return {"reclaimed": reclaimed, "released": released}
+
+
+def seat_looks_free(slot: dict, cutoff: datetime) -> bool:
+    return slot["status"] == "OPEN" and aware(slot["start"]) > cutoff and slot["free"] > 0
+
+
+def why_no_seat(slot: dict | None, cutoff: datetime) -> Problem:
+    if slot is None:
+        return Problem(422, "UNKNOWN_SLOT", "No such slot.", errors=[{"field": "slotId", "message": "unknown slot"}])
+    if slot["status"] != "OPEN":
+        return Problem(409, "SLOT_CLOSED", "The clinic has closed this slot.")
+    if aware(slot["start"]) <= cutoff:
+        return Problem(409, "SLOT_TOO_SOON", "The slot starts too soon to be booked.")
+    return Problem(409, "SLOT_FULL", "Every seat of this slot is taken.")

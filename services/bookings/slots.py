@@ -1,0 +1,191 @@
+"""Slots: opening and closing them, a clinic's own list, availability, and the next free slot of many packages."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+
+from pymongo.errors import DuplicateKeyError
+
+from services.common.clients import client_for
+from services.common.clock import SEOUL, aware, utcnow
+from services.common.errors import Problem, not_found, validation_problem
+from services.common.failpoints import failpoint
+from services.common.http import UpstreamUnavailable
+from services.common.ids import object_id
+from services.common.pagination import DEFAULT_LIMIT, Page, Sort
+from services.common.readmodel import ReadModel
+from services.common.tokens import Principal
+
+from . import store
+
+WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+MAX_BULK_SLOTS = 1000
+MAX_RANGE_DAYS = 400  # the longest date range a query may ask for
+SLOT_ORDER = Sort("order_key", 1)
+
+# How far ahead the next free slot is looked for: first the next few days by date (most
+# packages have one there, so most pages cost one query reading a few slots per clinic,
+# whatever their size), then in widening windows of weeks. A page of packages with no slot at
+# all costs four queries. Past the horizon (16 weeks), ``availability`` finds later slots.
+NEXT_FREE_DAYS = 3
+NEXT_FREE_WINDOWS = (2, 6, 16)
+
+
+def _require_clinic(principal: Principal, clinic: str) -> None:
+    if not principal.administers(clinic):
+        raise Problem(403, "FORBIDDEN", "You may only manage your own clinic's slots.")
+
+
+def _slot_document(clinic: str, package_id: str | None, start: datetime, body: dict) -> dict:
+    return store.new_slot(clinic, package_id, start.astimezone(timezone.utc), body.get("durationMinutes", 60), body["capacity"],
+                          utcnow())
+
+
+def date_range(query: dict, first_field: str = "from", last_field: str = "to") -> tuple[date, date]:
+    """The Seoul dates ``from`` to ``to`` of a query or rule: in order, at most ``MAX_RANGE_DAYS``
+    apart, and ending at most ``MAX_RANGE_DAYS`` after today (so no date arithmetic overflows)."""
+    first, last = date.fromisoformat(query[first_field]), date.fromisoformat(query[last_field])
+    horizon = datetime.now(SEOUL).date() + timedelta(days=MAX_RANGE_DAYS)
+    if last < first:
+        raise validation_problem([{"field": last_field, "message": f"must not be before '{first_field}'"}])
+    if (last - first).days > MAX_RANGE_DAYS or last > horizon:
+        raise validation_problem([{"field": last_field,
+                                   "message": f"at most {MAX_RANGE_DAYS} days after '{first_field}' and after today"}])
+    return first, last
+
+
+def open_slot(body: dict, principal: Principal) -> dict:
+    _require_clinic(principal, body["clinic"])
+    start = datetime.fromisoformat(body["start"].replace("Z", "+00:00"))
+    if start <= utcnow():
+        raise validation_problem([{"field": "start", "message": "must be in the future"}])
+    if start > utcnow() + timedelta(days=MAX_RANGE_DAYS):
+        raise validation_problem([{"field": "start", "message": f"at most {MAX_RANGE_DAYS} days ahead"}])
+    document = _slot_document(body["clinic"], body.get("packageId"), start, body)
+    try:
+        store.insert_slot(document)
+    except DuplicateKeyError:
+        raise Problem(409, "SLOT_EXISTS", "The clinic already has a slot for this package at this time.") from None
+    return document
+
+
+def open_slots_bulk(body: dict, principal: Principal) -> tuple[list[dict], int, list[dict]]:
+    """Slots on the given weekdays at the given Seoul times from ``from`` to ``to``: the slots
+    opened, how many existed already (skipped, so repeating a rule opens nothing twice), and an
+    error for each time that has already passed."""
+    _require_clinic(principal, body["clinic"])
+    first, last = date_range(body)
+    weekdays = {WEEKDAYS.index(day) for day in body["weekdays"]}
+    times = [(index, time.fromisoformat(at)) for index, at in enumerate(body["times"])]
+    now = utcnow()
+    starts, passed = [], []
+    for offset in range((last - first).days + 1):
+        day = first + timedelta(days=offset)
+        if day.weekday() not in weekdays:
+            continue
+        for index, at in times:
+            start = datetime.combine(day, at, SEOUL)
+            (starts if start > now else passed).append((index, start))
+        if len(starts) + len(passed) > MAX_BULK_SLOTS:
+            raise validation_problem([{"field": "to", "message": f"the rule opens more than {MAX_BULK_SLOTS} slots"}])
+    created = []
+    for _, start in sorted(starts, key=lambda pair: pair[1]):
+        document = _slot_document(body["clinic"], body.get("packageId"), start, body)
+        try:
+            store.insert_slot(document)
+            created.append(document)
+        except DuplicateKeyError:
+            pass
+    errors = [{"field": f"times[{index}]", "message": f"{start:%Y-%m-%d %H:%M} (Seoul) has already passed"}
+              for index, start in sorted(passed, key=lambda pair: pair[1])]
+    return created, len(starts) - len(created), errors
+
+
+def close_slot(slot_id: str, principal: Principal) -> dict:
+    oid = object_id(slot_id, "slot")
+    slot = store.slot_by_id(oid)
+    if slot is None:
+        raise not_found("slot", slot_id)
+    _require_clinic(principal, slot["clinic"])
+    return store.close_slot(oid)
+
+
+def _free_slots(offers: list[str], start: datetime, end: datetime) -> list[dict]:
+    """Open slots with a free seat of these offers starting in (start, end), by start: one query."""
+    weeks = store.weeks_between(start, end)
+    return _in_order(store.bookable_slots([f"{offer}:{week}" for offer in offers for week in weeks]), start, end)
+
+
+def _in_order(found: list[dict], start: datetime, end: datetime) -> list[dict]:
+    return sorted((slot for slot in found if start < aware(slot["start"]) < end and slot["free"] > 0),
+                  key=lambda slot: (slot["start"], str(slot["_id"])))
+
+
+def slot_page(slots: list[dict], query: dict, default_limit: int) -> Page:
+    """A page of slots by start (then id), after ``cursor``, with the total when asked."""
+    for slot in slots:
+        slot["order_key"] = f"{aware(slot['start']).astimezone(timezone.utc).isoformat()}:{slot['_id']}"
+    model = ReadModel.of(slots, lambda slot: ([], None), ("order_key",), strip=("order_key",))
+    return model.page([], None, SLOT_ORDER, limit=query.get("limit", default_limit), cursor=query.get("cursor"),
+                      with_total=query.get("total", False))
+
+
+def clinic_slots(query: dict, principal: Principal) -> Page:
+    """A clinic's own slots between two Seoul dates, full and closed ones too, for its admins."""
+    _require_clinic(principal, query["clinic"])
+    first, last = date_range(query)
+    start = datetime.combine(first, time(), SEOUL)
+    end = datetime.combine(last + timedelta(days=1), time(), SEOUL)
+    found = [slot for slot in store.clinic_slots(query["clinic"], start, end)
+             if "status" not in query or _slot_status(slot) == query["status"]]
+    return slot_page(found, query, DEFAULT_LIMIT)
+
+
+def _slot_status(slot: dict) -> str:
+    return "CLOSED" if slot["status"] == "CLOSED" else ("FREE" if slot["free"] > 0 else "BUSY")
+
+
+def availability(query: dict, cutoff: datetime) -> list[dict]:
+    """Open slots with a free seat, from the later of ``from`` and ``cutoff`` (the minimum notice)
+    to the end of ``to`` (Seoul dates), for the package and for any package of the clinic."""
+    first, last = date_range(query)
+    start = max(datetime.combine(first, time(), SEOUL), cutoff)
+    end = datetime.combine(last + timedelta(days=1), time(), SEOUL)
+    if end <= start:
+        return []
+    clinic = query.get("clinic") or clinic_of_package(query["packageId"])
+    offers = [store.offer(clinic, None)] + ([store.offer(clinic, query["packageId"])] if "packageId" in query else [])
+    return _free_slots(offers, start - timedelta(microseconds=1), end)
+
+
+def clinic_of_package(package_id: str) -> str:
+    answer = client_for("packages").get(f"/packages/{package_id}")
+    if answer.status_code == 404:
+        raise not_found("package", package_id)
+    if answer.status_code != 200:
+        raise UpstreamUnavailable("packages")
+    return answer.json()["clinic"]
+
+
+def next_free(packages: list[dict], cutoff: datetime) -> list[dict | None]:
+    """For each {packageId, clinic}: its earliest bookable slot after ``cutoff`` (its own or the clinic's any-package ones)."""
+    failpoint("bookings.next_free")
+    found: list[dict | None] = [None] * len(packages)
+    offers = [(store.offer(p["clinic"], None), store.offer(p["clinic"], p["packageId"])) for p in packages]
+
+    def settle(waiting: list[int], slots: list[dict]) -> list[int]:
+        for index in waiting:
+            found[index] = next((slot for slot in slots if slot["slot_key"].rsplit(":", 1)[0] in offers[index]), None)
+        return [index for index in waiting if found[index] is None]
+
+    soon = cutoff + timedelta(days=NEXT_FREE_DAYS)
+    days = store.days_between(cutoff, soon)
+    slots = store.bookable_slots_on([f"{o}:{day}" for pair in offers for o in pair for day in days])
+    waiting = settle(list(range(len(packages))), _in_order(slots, cutoff, soon))
+    searched_until = soon
+    for weeks in NEXT_FREE_WINDOWS:
+        if not waiting:
+            break
+        until = cutoff + timedelta(weeks=weeks)
+        waiting = settle(waiting, _free_slots(sorted({o for i in waiting for o in offers[i]}), searched_until, until))
+        searched_until = until - timedelta(microseconds=1)
+    return found

@@ -1,0 +1,28 @@
+"""Who may call what, declared once per operation: the services enforce it (``@contract(roles=...)``),
+the gateway quotes it in each mutation's description. Which clinic's or agency's data a caller
+reaches is each service's ``visible_to``; this is only about roles."""
+from __future__ import annotations
+
+ANYONE: tuple[str, ...] = ()  # anonymous callers included
+CLINIC_STAFF = ("CLINIC_ADMIN", "PLATFORM_ADMIN")
+
+ROLES: dict[str, tuple[str, ...]] = {
+    "clinics.create": ("PLATFORM_ADMIN",),
+    "clinics.update": CLINIC_STAFF,
+    "packages.write": CLINIC_STAFF,
+    "rates.replace": ("PLATFORM_ADMIN",),
+    "quotes.create": ANYONE,
+    "quotes.lock": ("AGENCY", "PLATFORM_ADMIN"),
+    "slots.write": CLINIC_STAFF,
+    "slots.list": CLINIC_STAFF,
+    "bookings.create": ("AGENCY",),
+}
+
+ROLE_PLURALS = {"AGENCY": "agencies", "CLINIC_ADMIN": "the clinic's admins", "PLATFORM_ADMIN": "platform admins"}
+
+
+def who_may(roles: tuple[str, ...]) -> str:
+    """The roles as a sentence for people: "Who may: agencies, platform admins."."""
+    if not roles:
+        return "Who may: anyone, without an API key too."
+    return "Who may: " + ", ".join(ROLE_PLURALS[role] for role in roles) + "."

@@ -1,0 +1,120 @@
+"""What a package keeps of its procedures: the catalogue's facts, in every language, and the
+screening rules, preparation and recovery its care plan is dated from."""
+from __future__ import annotations
+
+from services.common.clients import client_for
+from services.common.errors import Problem
+from services.common.localization import FALLBACK, LANGUAGES
+
+from .models import Package
+
+# Cautions every procedure-less rule falls back to (the catalogue's own texts win).
+DEFAULT_CAUTIONS = {
+    "DARKER_SKIN_PIH": ({"fitzpatrickAtLeast": 4}, {"en": "Darker skin can develop hyperpigmentation after resurfacing."}),
+    "RECENT_ISOTRETINOIN": ({"isotretinoinWithinMonths": 6},
+                            {"en": "Oral isotretinoin in the last months: resurfacing and needling are usually postponed."}),
+    "ACTIVE_ACNE": ({"activeAcne": True}, {"en": "Active acne inflammation raises the risk of infection; it is treated first."}),
+}
+
+
+def schedule(visits: int, interval_days: int, minimum_stay_days: int) -> dict:
+    """Visits are ``interval_days`` apart; a patient stays at least ``minimum_stay_days`` after
+    each one, so visits closer than that share a trip."""
+    trips = 0 if not visits else (1 if interval_days <= minimum_stay_days else visits)
+    return {"visits": visits, "intervalDays": interval_days, "tripsNeeded": trips,
+            "minimumStayDays": minimum_stay_days,
+            "totalDays": (visits - 1) * interval_days + minimum_stay_days if visits else 0}
+
+
+def knowledge_from_procedures(procedures: list[dict]) -> dict:
+    """What a package keeps of its procedures, in the shape the catalogue API serves them but
+    with every text per language: the names, the longest downtime, the cautions (code ->
+    (appliesWhen, text)), and the preparation and recovery its care plan is dated from (per
+    step the earliest start, per phase the longest)."""
+    cautions: dict[str, tuple[dict, dict]] = {}
+    preparation: dict[str, dict] = {}
+    recovery: dict[str, dict] = {}
+    for procedure in procedures:
+        for caution in procedure.get("cautions", []):
+            cautions.setdefault(caution["code"], (caution["appliesWhen"], caution["text"]))
+        for step in procedure.get("preparation", []):
+            known = preparation.setdefault(step["code"], {"code": step["code"], "instruction": step["instruction"],
+                                                          "days_before": 0, "daily": False})
+            known["days_before"] = max(known["days_before"], step["daysBefore"])
+            known["daily"] = known["daily"] or step["daily"]
+        for phase in procedure.get("recovery", []):
+            known = recovery.get(phase["phase"])
+            if known is None or phase["toDay"] > known["to_day"]:
+                recovery[phase["phase"]] = {"phase": phase["phase"], "from_day": phase["fromDay"], "to_day": phase["toDay"],
+                                            "expectation": phase["expectation"]}
+    order = {"IMMEDIATE": 0, "SHORT_TERM": 1, "LONG_TERM": 2}
+    return {
+        "names": {p["code"]: p["name"] for p in procedures},
+        "downtime_days": max(((p.get("downtimeDays") or {}).get("max", 0) for p in procedures), default=0),
+        "cautions": cautions,
+        "preparation": sorted(preparation.values(), key=lambda step: (-step["days_before"], step["code"])),
+        "recovery": sorted(recovery.values(), key=lambda phase: order[phase["phase"]]),
+    }
+
+
+def in_every_language(answers: dict[str, list[dict | None]]) -> list[dict]:
+    """The procedures the catalogue served once per language (``{lang: items}``, the same items in
+    the same order), merged into one list whose texts are ``{lang: text}``."""
+    merged = []
+    for index, procedure in enumerate(answers[FALLBACK]):
+        if procedure is None:
+            continue
+
+        def texts(pick):
+            return {lang: pick(items[index]) for lang, items in answers.items()}
+
+        merged.append({
+            **procedure, "name": texts(lambda p: p["name"]),
+            "cautions": [{**c, "text": texts(lambda p, j=j: p["cautions"][j]["text"])} for j, c in enumerate(procedure["cautions"])],
+            "preparation": [{**s, "instruction": texts(lambda p, j=j: p["preparation"][j]["instruction"])}
+                            for j, s in enumerate(procedure["preparation"])],
+            "recovery": [{**r, "expectation": texts(lambda p, j=j: p["recovery"][j]["expectation"])}
+                         for j, r in enumerate(procedure["recovery"])],
+        })
+    return merged
+
+
+def screening_rules(cautions: dict[str, tuple[dict, str]], blocking: list[str]) -> list[dict]:
+    """One rule per caution of the procedures and per code the package declares blocking."""
+    rules = []
+    for code in sorted(set(cautions) | set(blocking)):
+        applies_when, text = cautions.get(code) or DEFAULT_CAUTIONS[code]
+        rules.append({"code": code, "text": text, "applies_when": applies_when, "blocking": code in blocking})
+    return rules
+
+
+def apply_knowledge(package: Package, knowledge: dict) -> None:
+    blocking = package.screening.blocking if package.screening else []
+    values = {"procedure_names": knowledge["names"], "downtime_days": knowledge["downtime_days"],
+              "screening_rules": screening_rules(knowledge["cautions"], blocking),
+              "preparation": knowledge["preparation"], "recovery": knowledge["recovery"]}
+    for field, value in values.items():
+        setattr(package, field, Package._fields[field].to_python(value))
+
+
+def check_with_catalogue(clinic: str, items: list[dict]) -> dict:
+    """The clinic exists and offers every procedure; returns what packages keep of the procedures.
+    Raises UpstreamUnavailable when the catalogue cannot answer, before anything is written."""
+    catalogue = client_for("catalogue")
+    answer = catalogue.get(f"/clinics/{clinic}", params={"lang": "en"})
+    if answer.status_code == 404:
+        raise Problem(422, "UNKNOWN_CLINIC", f"The catalogue has no clinic {clinic!r}.",
+                      errors=[{"field": "clinic", "message": "unknown clinic"}])
+    answer.raise_for_status()
+    offered = {p["code"] for p in answer.json()["procedures"]}
+    missing = [{"field": f"items[{i}].procedure", "message": f"{item['procedure']} is not offered by {clinic}"}
+               for i, item in enumerate(items) if item["procedure"] not in offered]
+    if missing:
+        raise Problem(422, "PROCEDURE_NOT_OFFERED", "The clinic does not offer every procedure of the package.", errors=missing)
+    codes = ",".join(sorted({item["procedure"] for item in items}))
+    answers = {}
+    for lang in LANGUAGES:  # every language a patient may read the package's texts in
+        found = catalogue.get("/procedures", params={"ids": codes, "lang": lang})
+        found.raise_for_status()
+        answers[lang] = found.json()["items"]
+    return knowledge_from_procedures(in_every_language(answers))
