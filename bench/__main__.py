@@ -1,12 +1,20 @@
 """``make bench``: every benchmark, or the ones named (``make bench BENCH_ARGS=catalogue``)."""
+
 from __future__ import annotations
 
 import sys
 
 from . import bookings, catalogue, gateway, hive, load, packages, scale
 
-BENCHES = {"catalogue": catalogue.run, "packages": packages.run, "bookings": bookings.run, "gateway": gateway.run,
-           "load": load.run, "scale": scale.run, "hive": hive.run}
+BENCHES = {
+    "catalogue": catalogue.run,
+    "packages": packages.run,
+    "bookings": bookings.run,
+    "gateway": gateway.run,
+    "load": load.run,
+    "scale": scale.run,
+    "hive": hive.run,
+}
 
 
 def main(names: list[str]) -> None:

@@ -4,12 +4,11 @@ Each booking locks its own quote through the packages service and takes a seat w
 guarded update. Reports bookings per second, latency, and every failure that is not the
 expected SLOT_FULL (there must be none).
 """
+
 from __future__ import annotations
 
 import os
 import statistics
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -20,15 +19,24 @@ import requests
 
 from services.common.config import DEV_TOKEN_SECRET
 from services.common.tokens import Principal, mint
+from tests.support import seed, stack_env
 
-from .harness import ROOT, database, service
+from .harness import database, stack
 
 ATTEMPTS = int(os.environ.get("BENCH_BOOKINGS", "600"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "16"))
 SLOTS, CAPACITY = 8, 45  # 360 seats for 600 attempts: both outcomes are exercised
 PACKAGE = "oracle-icepick-tca-co2"
-PATIENT = {"name": "Bench Patient", "email": "bench@example.com", "nationality": "SG", "preferredLanguage": "en",
-           "homeTimeZone": "Asia/Singapore", "fitzpatrickSkinType": "III", "isotretinoinLast6Months": False, "activeAcne": False}
+PATIENT = {
+    "name": "Bench Patient",
+    "email": "bench@example.com",
+    "nationality": "SG",
+    "preferredLanguage": "en",
+    "homeTimeZone": "Asia/Singapore",
+    "fitzpatrickSkinType": "III",
+    "isotretinoinLast6Months": False,
+    "activeAcne": False,
+}
 
 
 def token(principal: Principal) -> dict:
@@ -50,31 +58,49 @@ def run() -> None:
     from services.packages.seed import seed_id
 
     with database() as uri:
-        env = {"MONGO_URI": uri, "LOG_LEVEL": "WARNING", "CATALOGUE_DB_NAME": "bench_b_catalogue",
-               "PACKAGES_DB_NAME": "bench_b_packages", "BOOKINGS_DB_NAME": "bench_b_bookings"}
-        for name in ("catalogue", "packages", "bookings"):
-            subprocess.run([sys.executable, "-m", f"services.{name}", "init" if name == "bookings" else "seed"],
-                           cwd=ROOT, env={**os.environ, **env}, check=True, stdout=subprocess.DEVNULL)
-        with service("services.catalogue", env, workers=1) as catalogue, \
-                service("services.packages", {**env, "CATALOGUE_URL": catalogue}, workers=2) as packages, \
-                service("services.bookings", {**env, "PACKAGES_URL": packages}, workers=3) as bookings:
+        env = stack_env(uri, "bench_b")
+        seed(env, ("catalogue", "packages"))
+        seed(env, ("bookings",), command="init")
+        with stack(env, workers={"catalogue": 1, "packages": 2, "bookings": 3}) as urls:
+            packages, bookings = urls["packages"], urls["bookings"]
             admin = token(Principal("CLINIC_ADMIN", "bench", clinic="oracle-skin-clinic"))
             day = datetime.now() + timedelta(days=20)
-            slots = [_created(requests.post(f"{bookings}/slots", headers=admin, json={
-                "clinic": "oracle-skin-clinic", "capacity": CAPACITY,
-                "start": f"{(day + timedelta(days=i)).date()}T10:00:00+09:00"}))["id"] for i in range(SLOTS)]
+            slots = [
+                _created(
+                    requests.post(
+                        f"{bookings}/slots",
+                        headers=admin,
+                        json={
+                            "clinic": "oracle-skin-clinic",
+                            "capacity": CAPACITY,
+                            "start": f"{(day + timedelta(days=i)).date()}T10:00:00+09:00",
+                        },
+                    )
+                )["id"]
+                for i in range(SLOTS)
+            ]
             package = str(seed_id(PACKAGE))
             with ThreadPoolExecutor(8) as pool:
-                quotes = list(pool.map(lambda _: _created(requests.post(f"{packages}/packages/{package}/quotes",
-                                                                        json={"currency": "USD"}))["id"], range(ATTEMPTS)))
+                quotes = list(
+                    pool.map(
+                        lambda _: _created(
+                            requests.post(f"{packages}/packages/{package}/quotes", json={"currency": "USD"})
+                        )["id"],
+                        range(ATTEMPTS),
+                    )
+                )
             agency = token(Principal("AGENCY", "bench", agency="bench-travel"))
             session = requests.Session()
 
             def attempt(index: int) -> tuple[float, int, str]:
                 body = {"quoteId": quotes[index], "slotId": slots[index % SLOTS], "patient": PATIENT}
                 started = time.perf_counter()
-                answer = session.post(f"{bookings}/bookings", json=body, timeout=60,
-                                      headers={**agency, "Idempotency-Key": uuid.uuid4().hex})
+                answer = session.post(
+                    f"{bookings}/bookings",
+                    json=body,
+                    timeout=60,
+                    headers={**agency, "Idempotency-Key": uuid.uuid4().hex},
+                )
                 code = "BOOKED" if answer.status_code == 201 else answer.json().get("code", str(answer.status_code))
                 return (time.perf_counter() - started) * 1000, answer.status_code, code
 
@@ -85,9 +111,13 @@ def run() -> None:
     latencies = [r[0] for r in results]
     outcomes = Counter(r[2] for r in results)
     unexpected = sum(n for code, n in outcomes.items() if code not in ("BOOKED", "SLOT_FULL"))
-    print(f"\nbookings: {ATTEMPTS} attempts from {CLIENTS} concurrent clients into {SLOTS} slots x {CAPACITY} seats; "
-          f"bookings service 3 workers, packages 2, SecantusDB")
+    print(
+        f"\nbookings: {ATTEMPTS} attempts from {CLIENTS} concurrent clients into {SLOTS} slots x {CAPACITY} seats; "
+        f"bookings service 3 workers, packages 2, SecantusDB"
+    )
     print(f"{'requests/s':>12}{'bookings/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'mean ms':>9}  outcomes")
-    print(f"{ATTEMPTS / elapsed:>12.1f}{outcomes['BOOKED'] / elapsed:>12.1f}{percentile(latencies, 0.5):>9.1f}"
-          f"{percentile(latencies, 0.99):>9.1f}{statistics.mean(latencies):>9.1f}  {dict(outcomes)}")
+    print(
+        f"{ATTEMPTS / elapsed:>12.1f}{outcomes['BOOKED'] / elapsed:>12.1f}{percentile(latencies, 0.5):>9.1f}"
+        f"{percentile(latencies, 0.99):>9.1f}{statistics.mean(latencies):>9.1f}  {dict(outcomes)}"
+    )
     print(f"failures other than SLOT_FULL: {unexpected}; seats taken {outcomes['BOOKED']} of {SLOTS * CAPACITY}")

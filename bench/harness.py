@@ -1,4 +1,5 @@
 """What every bench needs: a database, services under gunicorn, and wrk to measure them."""
+
 from __future__ import annotations
 
 import json
@@ -9,7 +10,8 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.support import database_server, running_service
+from tests import support
+from tests.support import SERVICES, database_server
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -35,45 +37,42 @@ def database():
         yield uri
 
 
-def stack_env(uri: str, prefix: str, **extra: str) -> dict:
-    """The environment of a bench's whole stack: its own databases, quiet logs, no rate limit in the way."""
-    return {"MONGO_URI": uri, "LOG_LEVEL": "WARNING", "GATEWAY_RATE_LIMIT": "1000000/minute",
-            **{f"{name.upper()}_DB_NAME": f"{prefix}_{name}" for name in ("catalogue", "packages", "bookings", "gateway")}, **extra}
-
-
-def seed_synthetic(env: dict, counts: dict[str, int]) -> None:
-    """Each service's seed plus ``counts[name]`` synthetic records, through the services' own commands."""
-    for name, count in counts.items():
-        subprocess.run([sys.executable, "-m", f"services.{name}", "seed", "--synthetic", str(count)], cwd=ROOT,
-                       env={**os.environ, **env}, check=True, stdout=subprocess.DEVNULL)
-
-
 def agency_key(env: dict, agency: str) -> str:
     """A new agency API key in the stack's gateway database (``python -m gateway keys create``)."""
-    created = subprocess.run([sys.executable, "-m", "gateway", "keys", "create", "--name", agency, "--role", "AGENCY",
-                              "--agency", agency], cwd=ROOT, env={**os.environ, **env}, check=True, capture_output=True, text=True)
+    created = subprocess.run(
+        [sys.executable, "-m", "gateway", "keys", "create", "--name", agency, "--role", "AGENCY", "--agency", agency],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(created.stdout)["key"]
 
 
 @contextmanager
-def service(app: str, env: dict, workers: int = 2):
-    """``services.<name>.wsgi:app`` under gunicorn with ``workers`` workers; yields its base URL.
-    With ``BENCH_LOGS=<dir>`` each process's output goes to ``<dir>/<name>.log``."""
-    name = app.removeprefix("services.")
-    logs = os.environ.get("BENCH_LOGS")
-    log = open(Path(logs) / f"{name}.log", "a") if logs else None
-    try:
-        with running_service(name, env, workers, log=log) as base:
-            yield base
-    finally:
-        if log:
-            log.close()
+def stack(env: dict, services: tuple[str, ...] = SERVICES, **kwargs):
+    """The stack as the tests start it (``tests.support.stack``); with ``BENCH_LOGS=<dir>`` each
+    process's output goes to ``<dir>/<name>.log``."""
+    kwargs.setdefault("workers", 2)
+    with support.stack(env, services, log_dir=os.environ.get("BENCH_LOGS"), **kwargs) as urls:
+        yield urls
 
 
-def wrk(url: str, connections: int, seconds: int = SECONDS, headers: dict | None = None, body: dict | None = None) -> dict:
+def wrk(
+    url: str, connections: int, seconds: int = SECONDS, headers: dict | None = None, body: dict | None = None
+) -> dict:
     """wrk's figures for ``url`` (a POST of ``body`` as JSON when given)."""
-    command = [ensure_wrk(), f"-t{min(connections, 2)}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-               "-s", str(ROOT / "bench/report.lua")]
+    command = [
+        ensure_wrk(),
+        f"-t{min(connections, 2)}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(ROOT / "bench/report.lua"),
+    ]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     env = {**os.environ, **({"WRK_BODY": json.dumps(body)} if body is not None else {})}
@@ -89,5 +88,7 @@ def table(title: str, rows: list[tuple[str, dict]], floor: dict[int, dict] | Non
         ratio = ""
         if floor and figures["connections"] in floor:
             ratio = f"{figures['p50_ms'] / floor[figures['connections']]['p50_ms']:.1f}"
-        print(f"{name:<58}{figures['connections']:>5}{figures['rps']:>9.0f}{figures['p50_ms']:>9.2f}"
-              f"{figures['p99_ms']:>9.2f}{figures['errors'] + figures['non2xx']:>8}{ratio:>13}")
+        print(
+            f"{name:<58}{figures['connections']:>5}{figures['rps']:>9.0f}{figures['p50_ms']:>9.2f}"
+            f"{figures['p99_ms']:>9.2f}{figures['errors'] + figures['non2xx']:>8}{ratio:>13}"
+        )

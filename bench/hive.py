@@ -10,6 +10,7 @@ is fresh: 1 s) and once with that cache off; Hive Gateway runs as it starts by d
 
     make bench BENCH_ARGS=hive        (BENCH_SECONDS per case)
 """
+
 from __future__ import annotations
 
 import os
@@ -19,14 +20,16 @@ from contextlib import contextmanager
 
 import requests
 
-from tests.support import free_port, stop_process, wait_until_ready
+from tests.support import free_port, seed, stack_env, stop_process, wait_until_ready
 
-from .harness import ROOT, SECONDS, database, seed_synthetic, service, stack_env, wrk
+from .harness import ROOT, SECONDS, database, stack, wrk
 
 HIVE = ROOT / "bench" / "hive"
 SLUG = "synthetic-clinic-00042"
 OURS = {"query": f'{{ clinic(slug: "{SLUG}") {{ slug name kind district languages {{ inRoom }} }} }}'}
-THEIRS = {"query": f'{{ catalogue_get_clinic_get(slug: "{SLUG}") {{ ... on Clinic {{ slug name kind district languages {{ inRoom }} }} }} }}'}
+THEIRS = {
+    "query": f'{{ catalogue_get_clinic_get(slug: "{SLUG}") {{ ... on Clinic {{ slug name kind district languages {{ inRoom }} }} }} }}'
+}
 
 
 def ensure_node() -> None:
@@ -43,11 +46,21 @@ def ensure_node() -> None:
 def hive_gateway(catalogue: str):
     """Compose the supergraph from the catalogue's OpenAPI document, then serve it; yields the URL."""
     env = {**os.environ, "CATALOGUE_URL": catalogue}
-    subprocess.run([str(HIVE / "node_modules/.bin/mesh-compose"), "-o", "supergraph.graphql"], cwd=HIVE, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(HIVE / "node_modules/.bin/mesh-compose"), "-o", "supergraph.graphql"],
+        cwd=HIVE,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     port = free_port()
-    process = subprocess.Popen([str(HIVE / "node_modules/.bin/hive-gateway"), "supergraph", "supergraph.graphql",
-                                "--port", str(port)], cwd=HIVE, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [str(HIVE / "node_modules/.bin/hive-gateway"), "supergraph", "supergraph.graphql", "--port", str(port)],
+        cwd=HIVE,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_ready(base, process, path="/healthcheck")
@@ -67,28 +80,35 @@ def run() -> None:
     ensure_node()
     with database() as uri:
         env = stack_env(uri, "bench_h")
-        seed_synthetic(env, {"catalogue": 200})
-        with service("services.catalogue", env) as catalogue, \
-                service("gateway", {**env, "CATALOGUE_URL": catalogue}) as ours, \
-                service("gateway", {**env, "CATALOGUE_URL": catalogue, "GATEWAY_HTTP_CACHE_ENTRIES": "0"}) as uncached, \
-                hive_gateway(catalogue) as theirs:
+        seed(env, ("catalogue",), synthetic={"catalogue": 200})
+        with (
+            stack(env, ("catalogue",), gateway={}) as urls,
+            stack(env, (), gateway={"CATALOGUE_URL": urls["catalogue"], "GATEWAY_HTTP_CACHE_ENTRIES": "0"}) as other,
+            hive_gateway(urls["catalogue"]) as theirs,
+        ):
+            catalogue, ours, uncached = urls["catalogue"], urls["gateway"], other["gateway"]
             same_answer(ours, theirs)
-            sides = [("direct REST GET /clinics/{slug}", f"{catalogue}/clinics/{SLUG}", None),
-                     ("our gateway", f"{ours}/graphql", OURS),
-                     ("our gateway, its HTTP cache off", f"{uncached}/graphql", OURS),
-                     ("Hive Gateway", f"{theirs}/graphql", THEIRS)]
+            sides = [
+                ("direct REST GET /clinics/{slug}", f"{catalogue}/clinics/{SLUG}", None),
+                ("our gateway", f"{ours}/graphql", OURS),
+                ("our gateway, its HTTP cache off", f"{uncached}/graphql", OURS),
+                ("Hive Gateway", f"{theirs}/graphql", THEIRS),
+            ]
             for _, url, body in sides:  # warm-up, untimed
                 wrk(url, 8, 3, body=body)
             figures = {(name, c): wrk(url, c, SECONDS, body=body) for c in (1, 8) for name, url, body in sides}
-    print(f"\nsingle clinic: our gateway against Hive Gateway over the same catalogue process; wrk, {SECONDS} s per case")
+    print(
+        f"\nsingle clinic: our gateway against Hive Gateway over the same catalogue process; wrk, {SECONDS} s per case"
+    )
     print(f"{'side':<34}{'conc':>5}{'rps':>9}{'p50 ms':>9}{'p99 ms':>9}{'p50 +ms over REST':>19}{'errors':>8}")
     for c in (1, 8):
         floor = figures[(sides[0][0], c)]["p50_ms"]
         for name, _, _ in sides:
             f = figures[(name, c)]
-            print(f"{name:<34}{c:>5}{f['rps']:>9.0f}{f['p50_ms']:>9.2f}{f['p99_ms']:>9.2f}{f['p50_ms'] - floor:>19.2f}"
-                  f"{f['errors'] + f['non2xx']:>8}")
+            print(
+                f"{name:<34}{c:>5}{f['rps']:>9.0f}{f['p50_ms']:>9.2f}{f['p99_ms']:>9.2f}{f['p50_ms'] - floor:>19.2f}"
+                f"{f['errors'] + f['non2xx']:>8}"
+            )
         for name in ("our gateway", "our gateway, its HTTP cache off"):
             ratio = figures[(name, c)]["rps"] / figures[("Hive Gateway", c)]["rps"]
             print(f"{'rps ratio, ' + name + ' / Hive':<50}{c:>5}{ratio:>9.2f}")
-

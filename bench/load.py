@@ -9,6 +9,7 @@ each process's memory (RSS, master and workers) at the start and at the end.
 
     make bench BENCH_ARGS=load          (BENCH_LOAD_SECONDS, BENCH_LOAD_CLIENTS, BENCH_LOAD_WORKERS)
 """
+
 from __future__ import annotations
 
 import os
@@ -23,7 +24,9 @@ from pathlib import Path
 import pymongo
 import requests
 
-from .harness import agency_key, database, seed_synthetic, service, stack_env
+from tests.support import seed, stack_env
+
+from .harness import agency_key, database, stack
 
 SECONDS = int(os.environ.get("BENCH_LOAD_SECONDS", "60"))
 CLIENTS = int(os.environ.get("BENCH_LOAD_CLIENTS", "16"))
@@ -34,8 +37,16 @@ QUOTE = """mutation Q($input: CreateQuoteInput!) { createQuote(input: $input) { 
   errors { code message } } }"""
 BOOK = """mutation B($input: CreateBookingInput!) { createBooking(input: $input) { booking { reference status }
   errors { code message } } }"""
-PATIENT = {"name": "Load Test", "email": "load@example.com", "nationality": "DE", "preferredLanguage": "de",
-           "homeTimeZone": "Europe/Berlin", "fitzpatrickSkinType": "II", "isotretinoinLast6Months": False, "activeAcne": False}
+PATIENT = {
+    "name": "Load Test",
+    "email": "load@example.com",
+    "nationality": "DE",
+    "preferredLanguage": "de",
+    "homeTimeZone": "Europe/Berlin",
+    "fitzpatrickSkinType": "II",
+    "isotretinoinLast6Months": False,
+    "activeAcne": False,
+}
 
 
 def tree_rss_mb(port: int) -> float:
@@ -47,11 +58,17 @@ def tree_rss_mb(port: int) -> float:
         try:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
             stat = (entry / "stat").read_text().split()
-            rss = next(int(line.split()[1]) for line in (entry / "status").read_text().splitlines() if line.startswith("VmRSS"))
+            rss = next(
+                int(line.split()[1]) for line in (entry / "status").read_text().splitlines() if line.startswith("VmRSS")
+            )
         except (OSError, StopIteration, ValueError):
             continue
         processes[int(entry.name)] = (int(stat[3]), cmdline, rss)
-    masters = {pid for pid, (_, cmdline, _) in processes.items() if f"127.0.0.1:{port} " in cmdline + " " and "gunicorn" in cmdline}
+    masters = {
+        pid
+        for pid, (_, cmdline, _) in processes.items()
+        if f"127.0.0.1:{port} " in cmdline + " " and "gunicorn" in cmdline
+    }
     members = masters | {pid for pid, (parent, _, _) in processes.items() if parent in masters}
     return sum(processes[pid][2] for pid in members) / 1024
 
@@ -66,8 +83,12 @@ class Flow:
 
     def call(self, session: requests.Session, step: str, query: str, variables: dict | None = None) -> dict:
         started = time.perf_counter()
-        answer = session.post(f"{self.gateway}/graphql", json={"query": query, "variables": variables or {}},
-                              headers={"Authorization": f"Bearer {self.key}"}, timeout=60)
+        answer = session.post(
+            f"{self.gateway}/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={"Authorization": f"Bearer {self.key}"},
+            timeout=60,
+        )
         with self.lock:
             self.latencies[step].append((time.perf_counter() - started) * 1000)
         if answer.status_code != 200:
@@ -88,12 +109,24 @@ class Flow:
                     self._count("NO_FREE_SLOT")
                     continue
                 package = rng.choice(bookable)
-                quote = self.call(session, "quote", QUOTE, {"input": {"packageId": package["id"], "currency": "USD"}})["createQuote"]
+                quote = self.call(session, "quote", QUOTE, {"input": {"packageId": package["id"], "currency": "USD"}})[
+                    "createQuote"
+                ]
                 if quote["errors"]:
                     raise RuntimeError(f"quote: {quote['errors'][0]['code']}")
-                booked = self.call(session, "book", BOOK, {"input": {
-                    "quoteId": quote["quote"]["id"], "slotId": package["nextFreeSlot"]["id"], "patient": PATIENT,
-                    "idempotencyKey": uuid.uuid4().hex}})["createBooking"]
+                booked = self.call(
+                    session,
+                    "book",
+                    BOOK,
+                    {
+                        "input": {
+                            "quoteId": quote["quote"]["id"],
+                            "slotId": package["nextFreeSlot"]["id"],
+                            "patient": PATIENT,
+                            "idempotencyKey": uuid.uuid4().hex,
+                        }
+                    },
+                )["createBooking"]
                 outcome = booked["errors"][0]["code"] if booked["errors"] else "BOOKED"
                 self._count(outcome)
                 with self.lock:
@@ -110,15 +143,11 @@ class Flow:
 def run() -> None:
     with database() as uri:
         env = stack_env(uri, "bench_l", MIN_NOTICE_HOURS="24")
-        seed_synthetic(env, {"catalogue": 100, "packages": 100, "bookings": 400})
+        seed(env, synthetic={"catalogue": 100, "packages": 100, "bookings": 400})
         key = agency_key(env, "load-travel")
-        with service("services.catalogue", env, WORKERS) as catalogue, \
-                service("services.packages", {**env, "CATALOGUE_URL": catalogue}, WORKERS) as packages, \
-                service("services.bookings", {**env, "PACKAGES_URL": packages}, WORKERS) as bookings, \
-                service("gateway", {**env, "CATALOGUE_URL": catalogue, "PACKAGES_URL": packages, "BOOKINGS_URL": bookings},
-                        WORKERS) as gateway:
-            ports = {name: int(url.rsplit(":", 1)[1]) for name, url in
-                     (("catalogue", catalogue), ("packages", packages), ("bookings", bookings), ("gateway", gateway))}
+        with stack(env, gateway={}, workers=WORKERS) as urls:
+            gateway = urls["gateway"]
+            ports = {name: int(url.rsplit(":", 1)[1]) for name, url in urls.items()}
             Flow(gateway, key).client(time.perf_counter() + 3)  # warm-up, untimed
             memory_start = {name: tree_rss_mb(port) for name, port in ports.items()}
             before = pymongo.MongoClient(uri)[env["BOOKINGS_DB_NAME"]].bookings.count_documents({})
@@ -137,17 +166,25 @@ def run() -> None:
             db.client.close()
 
     flows = sum(flow.outcomes.values())
-    print(f"\ncompare -> quote -> book through the gateway: {CLIENTS} clients, {SECONDS} s, {WORKERS} gunicorn workers per service "
-          f"and the gateway, SecantusDB (or MONGO_URI)")
-    print(f"flows {flows} ({flows / SECONDS:.1f}/s); outcomes {dict(flow.outcomes)}; bookings recorded {recorded}; "
-          f"seats taken {seats} for {all_bookings} bookings in all")
+    print(
+        f"\ncompare -> quote -> book through the gateway: {CLIENTS} clients, {SECONDS} s, {WORKERS} gunicorn workers per service "
+        f"and the gateway, SecantusDB (or MONGO_URI)"
+    )
+    print(
+        f"flows {flows} ({flows / SECONDS:.1f}/s); outcomes {dict(flow.outcomes)}; bookings recorded {recorded}; "
+        f"seats taken {seats} for {all_bookings} bookings in all"
+    )
     print(f"{'step':<10}{'count':>8}{'per s':>8}{'p50 ms':>9}{'p99 ms':>9}")
     for step in ("compare", "quote", "book", "flow"):
         values = sorted(flow.latencies[step]) or [float("nan")]
-        print(f"{step:<10}{len(flow.latencies[step]):>8}{len(flow.latencies[step]) / SECONDS:>8.1f}{statistics.median(values):>9.1f}"
-              f"{values[int(0.99 * (len(values) - 1))]:>9.1f}")
+        print(
+            f"{step:<10}{len(flow.latencies[step]):>8}{len(flow.latencies[step]) / SECONDS:>8.1f}{statistics.median(values):>9.1f}"
+            f"{values[int(0.99 * (len(values) - 1))]:>9.1f}"
+        )
     print(f"errors (other than SLOT_FULL): {sum(flow.errors.values())}")
     for kind, count in flow.errors.most_common():
         print(f"  {count} x {kind}")
-    print("memory (RSS of master and workers, MB):  " + "  ".join(
-        f"{name} {memory_start[name]:.0f} -> {memory_end[name]:.0f}" for name in memory_start))
+    print(
+        "memory (RSS of master and workers, MB):  "
+        + "  ".join(f"{name} {memory_start[name]:.0f} -> {memory_end[name]:.0f}" for name in memory_start)
+    )

@@ -11,6 +11,7 @@ Prints p50/p99 per size and the ratio of the largest size's p50 to the smallest'
 
     make bench BENCH_ARGS=scale        (BENCH_SCALE_SIZES=1000,10000; BENCH_SECONDS per case)
 """
+
 from __future__ import annotations
 
 import os
@@ -18,25 +19,37 @@ import time
 
 import requests
 
+from tests.support import seed, stack_env
+
 from .gateway import COMPARE, _ok, measure
-from .harness import SECONDS, database, seed_synthetic, service, stack_env
+from .harness import SECONDS, database, stack
 
 SIZES = [int(n) for n in os.environ.get("BENCH_SCALE_SIZES", "1000,10000").split(",")]
 COMPARE_20 = {"query": COMPARE["query"]}
 
 
 def cases(gateway: str, urls: dict) -> list[tuple[str, object]]:
-    page = requests.post(f"{urls['packages']}/packages/search", json={"sort": "price", "limit": 20}, timeout=30).json()["items"]
+    page = requests.post(f"{urls['packages']}/packages/search", json={"sort": "price", "limit": 20}, timeout=30).json()[
+        "items"
+    ]
     wanted = {"packages": [{"packageId": p["id"], "clinic": p["clinic"]} for p in page]}
     slug = page[0]["clinic"]
     return [
         ("compare page through the gateway", lambda s: _ok(s.post(f"{gateway}/graphql", json=COMPARE_20, timeout=30))),
-        ("POST /availability/next (20 packages)",
-         lambda s: s.post(f"{urls['bookings']}/availability/next", json=wanted, timeout=30).raise_for_status()),
-        ("POST /packages/search by price, 20, total",
-         lambda s: s.post(f"{urls['packages']}/packages/search", json={"sort": "price", "limit": 20, "total": True},
-                          timeout=30).raise_for_status()),
-        ("GET /clinics?limit=20", lambda s: s.get(f"{urls['catalogue']}/clinics", params={"limit": 20}, timeout=30).raise_for_status()),
+        (
+            "POST /availability/next (20 packages)",
+            lambda s: s.post(f"{urls['bookings']}/availability/next", json=wanted, timeout=30).raise_for_status(),
+        ),
+        (
+            "POST /packages/search by price, 20, total",
+            lambda s: s.post(
+                f"{urls['packages']}/packages/search", json={"sort": "price", "limit": 20, "total": True}, timeout=30
+            ).raise_for_status(),
+        ),
+        (
+            "GET /clinics?limit=20",
+            lambda s: s.get(f"{urls['catalogue']}/clinics", params={"limit": 20}, timeout=30).raise_for_status(),
+        ),
         ("GET /clinics/{slug}", lambda s: s.get(f"{urls['catalogue']}/clinics/{slug}", timeout=30).raise_for_status()),
     ]
 
@@ -48,21 +61,19 @@ def run() -> None:
         for size in SIZES:
             env = stack_env(uri, f"bench_s{size}")
             started = time.perf_counter()
-            seed_synthetic(env, {"catalogue": size, "packages": size, "bookings": size * 10})
+            seed(env, synthetic={"catalogue": size, "packages": size, "bookings": size * 10})
             seeding[size] = time.perf_counter() - started
-            with service("services.catalogue", env) as catalogue, \
-                    service("services.packages", {**env, "CATALOGUE_URL": catalogue}) as packages, \
-                    service("services.bookings", {**env, "PACKAGES_URL": packages}) as bookings, \
-                    service("gateway", {**env, "CATALOGUE_URL": catalogue, "PACKAGES_URL": packages,
-                                        "BOOKINGS_URL": bookings}) as gateway:
-                urls = {"catalogue": catalogue, "packages": packages, "bookings": bookings}
+            with stack(env, gateway={}) as urls:
+                gateway = urls["gateway"]
                 measured = cases(gateway, urls)
                 for _, call in measured:  # warm every worker (and its read models) first, untimed
                     measure(call, 4, seconds=2)
                 results[size] = {name: measure(call, 1) for name, call in measured}
     smallest, largest = SIZES[0], SIZES[-1]
-    print(f"\ncost at catalogue size: N clinics, N packages, 10 N slots; c=1, {SECONDS} s per case; "
-          "SecantusDB (or MONGO_URI); 2 gunicorn workers per process")
+    print(
+        f"\ncost at catalogue size: N clinics, N packages, 10 N slots; c=1, {SECONDS} s per case; "
+        "SecantusDB (or MONGO_URI); 2 gunicorn workers per process"
+    )
     print("seeding: " + ", ".join(f"N={size}: {seconds:.0f} s" for size, seconds in seeding.items()))
     header = "".join(f"{f'p50 N={n}':>13}{f'p99 N={n}':>13}" for n in SIZES)
     print(f"{'case':<44}{header}{f'p50 x{largest}/{smallest}':>16}{'errors':>8}")

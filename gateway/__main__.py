@@ -1,11 +1,12 @@
 """Gateway commands.
 
-    python -m gateway init               create the gateway database's indexes (API keys, rate counters)
-    python -m gateway keys create --name NAME --role AGENCY --agency seoul-trips
-    python -m gateway keys revoke KEY_ID
-    python -m gateway keys demo          development only: the demo keys `make run` prints
-    python -m gateway sdl                print the schema (what schemas/gateway.graphql holds)
+python -m gateway init               create the gateway database's indexes (API keys, rate counters)
+python -m gateway keys create --name NAME --role AGENCY --agency seoul-trips
+python -m gateway keys revoke KEY_ID
+python -m gateway keys demo          development only: the demo keys `make run` prints
+python -m gateway sdl                print the schema (what schemas/gateway.graphql holds)
 """
+
 from __future__ import annotations
 
 import argparse

@@ -1,4 +1,5 @@
 """The gateway app, wired together: authentication, rate limits, /graphql, the frontend, health, errors."""
+
 from __future__ import annotations
 
 import asyncio
@@ -54,10 +55,13 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
 
     init_rate_limits(app, kit.service, settings.rate_limit)
 
-    view = GatewayView.as_view("graphql", schema=schema.graphql_schema, settings=settings,
-                               upstream=Upstream.from_urls(kit.service_urls, kit.http_timeout_seconds,
-                                                           settings.http_cache_entries),
-                               graphql_ide="graphiql" if settings.introspection else None)
+    view = GatewayView.as_view(
+        "graphql",
+        schema=schema.graphql_schema,
+        settings=settings,
+        upstream=Upstream.from_urls(kit.service_urls, kit.http_timeout_seconds, settings.http_cache_entries),
+        graphql_ide="graphiql" if settings.introspection else None,
+    )
     app.add_url_rule("/graphql", view_func=view, methods=["GET", "POST"])
 
     init_frontend(app)

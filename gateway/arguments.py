@@ -4,9 +4,11 @@ Arguments become parts of upstream URLs and filters; an overlong one would other
 service as a 414 or a slow scan. Each name below is checked wherever it appears (as an argument
 or an input field, literal or variable); any other text may be at most ``OTHER`` characters.
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from graphql import GraphQLError
 from graphql.language import (
@@ -25,8 +27,21 @@ from graphql.language import (
 )
 
 LIMITS = {
-    "slug": 80, "slugs": 80, "clinic": 80, "reference": 16, "id": 64, "ids": 64, "packageId": 64, "quoteId": 64,
-    "slotId": 64, "after": 512, "lang": 35, "search": 100, "currency": 3, "idempotencyKey": 255, "email": 254,
+    "slug": 80,
+    "slugs": 80,
+    "clinic": 80,
+    "reference": 16,
+    "id": 64,
+    "ids": 64,
+    "packageId": 64,
+    "quoteId": 64,
+    "slotId": 64,
+    "after": 512,
+    "lang": 35,
+    "search": 100,
+    "currency": 3,
+    "idempotencyKey": 255,
+    "email": 254,
 }
 OTHER = 4000
 
@@ -37,12 +52,16 @@ def overlong(document: DocumentNode, operation: OperationDefinitionNode, variabl
     for path, name, text in _texts(operation.selection_set, fragments, variables or {}, set()):
         limit = LIMITS.get(name, OTHER)
         if len(text) > limit:
-            return GraphQLError(f"'{path}' is at most {limit} characters.",
-                                extensions={"code": "BAD_USER_INPUT", "argument": path, "maxLength": limit})
+            return GraphQLError(
+                f"'{path}' is at most {limit} characters.",
+                extensions={"code": "BAD_USER_INPUT", "argument": path, "maxLength": limit},
+            )
     return None
 
 
-def _texts(selection: SelectionSetNode | None, fragments: dict, variables: dict, seen: set) -> Iterator[tuple[str, str, str]]:
+def _texts(
+    selection: SelectionSetNode | None, fragments: dict, variables: dict, seen: set
+) -> Iterator[tuple[str, str, str]]:
     for node in selection.selections if selection else ():
         if isinstance(node, FieldNode):
             for argument in node.arguments:

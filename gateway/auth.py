@@ -1,4 +1,5 @@
 """Who is calling: the API key in ``Authorization: Bearer`` as a principal, on every request."""
+
 from __future__ import annotations
 
 from flask import Flask, g, request
@@ -21,7 +22,11 @@ def init_authentication(app: Flask, cache_seconds: float) -> None:
         scheme, _, key = header.partition(" ")
         principal = api_keys.principal_for(key.strip()) if scheme.lower() == "bearer" and key.strip() else None
         if principal is None:
-            return graphql_error_response(401, "Unknown or revoked API key.", "UNAUTHENTICATED",
-                                          {"WWW-Authenticate": 'Bearer realm="clinicbridge"'})
+            return graphql_error_response(
+                401,
+                "Unknown or revoked API key.",
+                "UNAUTHENTICATED",
+                {"WWW-Authenticate": 'Bearer realm="clinicbridge"'},
+            )
         g.principal = principal
         return None

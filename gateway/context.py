@@ -4,6 +4,7 @@ Loaders are created for each request (a module-level loader would cache forever)
 running event loop, one per loader class (``Loader.of``). Every field that crosses services
 resolves through one, so a query costs a constant number of upstream calls whatever its page size.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from services.common.tokens import Principal
 from .upstream import Upstream
 
 ADMIN_ROLES = ("CLINIC_ADMIN", "PLATFORM_ADMIN")
+Json = dict[str, Any]  # a service's JSON object
 
 
 @dataclass
@@ -29,5 +31,6 @@ class RequestContext:
         """``public``: a read whose answer is the same for every caller who is not a clinic's admin,
         sent without the caller's token so the answer can come from the HTTP cache."""
         anonymous = public and not (self.principal and self.principal.role in ADMIN_ROLES)
-        return await self.upstream.call(service, method, path, token=None if anonymous else self.token,
-                                        request_id=self.request_id, **kwargs)
+        return await self.upstream.call(
+            service, method, path, token=None if anonymous else self.token, request_id=self.request_id, **kwargs
+        )

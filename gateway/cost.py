@@ -6,6 +6,7 @@ GraphiQL's introspection query where introspection is on. Cost multiplies each f
 list it asks for: its ``first``, or else the longest list it is given (``ids``, ``slugs``,
 ``filter.clinic``), so aliases and large pages add up instead of hiding behind a depth limit.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -32,7 +33,6 @@ from graphql.language import (
     VariableNode,
 )
 
-
 MAX_FIRST = 100
 
 
@@ -57,8 +57,13 @@ def depth(document: DocumentNode, operation: OperationDefinitionNode | None = No
     operation = operation or next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
 
     def nested(selection, seen) -> int:
-        return max((1 + nested(field.selection_set, fields_seen) for field, fields_seen in _fields(selection, fragments, seen)),
-                   default=0)
+        return max(
+            (
+                1 + nested(field.selection_set, fields_seen)
+                for field, fields_seen in _fields(selection, fragments, seen)
+            ),
+            default=0,
+        )
 
     return nested(operation.selection_set, frozenset())
 
@@ -70,8 +75,14 @@ def deepest_path(schema: GraphQLSchema) -> int:
         named = get_named_type(type_)
         if not is_object_type(named) or named.name in path:
             return 0
-        return max((1 + longest(field.type, path | {named.name}) for name, field in named.fields.items()
-                    if not name.startswith("__")), default=0)
+        return max(
+            (
+                1 + longest(field.type, path | {named.name})
+                for name, field in named.fields.items()
+                if not name.startswith("__")
+            ),
+            default=0,
+        )
 
     roots = [root for root in (schema.query_type, schema.mutation_type) if root]
     return max(longest(root, frozenset()) for root in roots)
@@ -87,8 +98,10 @@ def cost(document: DocumentNode, operation: OperationDefinitionNode, variables: 
     fragments, variables = _fragments(document), variables or {}
 
     def of(selection, seen) -> int:
-        return sum(_times(field, variables) * (1 + of(field.selection_set, fields_seen))
-                   for field, fields_seen in _fields(selection, fragments, seen))
+        return sum(
+            _times(field, variables) * (1 + of(field.selection_set, fields_seen))
+            for field, fields_seen in _fields(selection, fragments, seen)
+        )
 
     return of(operation.selection_set, frozenset())
 

@@ -1,4 +1,5 @@
 """The reference frontend: static files under ``web/``, every asset served from here (no CDN)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -3,6 +3,7 @@
 A key is high-entropy random text, so a fast hash is the right one (a password hash would
 only slow every request). A key belongs to an agency, a clinic admin or a platform admin.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,8 +27,12 @@ def digest(key: str) -> str:
 
 
 class ApiKey(Document):
-    meta = {"db_alias": ALIAS, "collection": "api_keys", "auto_create_index": False,
-            "indexes": [{"fields": ["key_hash"], "unique": True, "name": "hash"}]}
+    meta = {
+        "db_alias": ALIAS,
+        "collection": "api_keys",
+        "auto_create_index": False,
+        "indexes": [{"fields": ["key_hash"], "unique": True, "name": "hash"}],
+    }
     key_hash = StringField(required=True)
     name = StringField(required=True)
     role = StringField(required=True, choices=("AGENCY", "CLINIC_ADMIN", "PLATFORM_ADMIN"))
@@ -40,7 +45,9 @@ class ApiKey(Document):
         return Principal(role=self.role, subject=f"key:{self.pk}", clinic=self.clinic, agency=self.agency)
 
 
-def create(name: str, role: str, *, clinic: str | None = None, agency: str | None = None, key: str | None = None) -> tuple[ApiKey, str]:
+def create(
+    name: str, role: str, *, clinic: str | None = None, agency: str | None = None, key: str | None = None
+) -> tuple[ApiKey, str]:
     """A new key; the plain key is returned once and never stored."""
     key = key or PREFIX + secrets.token_urlsafe(32)
     Principal(role=role, subject="check", clinic=clinic, agency=agency)  # the same rules as the tokens
@@ -61,8 +68,9 @@ def principal_for(key: str) -> Principal | None:
     record = key_by_hash(digest(key))
     if record is None or record.get("revoked_at") is not None:
         return None
-    return Principal(role=record["role"], subject=f"key:{record['_id']}", clinic=record.get("clinic"),
-                     agency=record.get("agency"))
+    return Principal(
+        role=record["role"], subject=f"key:{record['_id']}", clinic=record.get("clinic"), agency=record.get("agency")
+    )
 
 
 class KeyCache:

@@ -10,6 +10,7 @@ update once it has passed; a TTL index drops idle keys.
 If the database cannot be reached the request is let through and the failure logged (fail open):
 the limit protects the services, and refusing every caller would take the whole API down with it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -17,7 +18,7 @@ import math
 import re
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from threading import Lock
 
 from flask import Flask, g, request
@@ -39,7 +40,7 @@ class Rate:
     seconds: int
 
     @classmethod
-    def parse(cls, text: str) -> "Rate":
+    def parse(cls, text: str) -> Rate:
         """``1200/minute`` or ``10 per second``."""
         match = re.fullmatch(r"\s*(\d+)\s*(?:/|per)\s*(second|minute|hour|day)\s*", text)
         if match is None or int(match[1]) < 1:
@@ -55,8 +56,11 @@ class Verdict:
     reset_at: float  # epoch seconds when the window ends
 
     def headers(self) -> dict[str, str]:
-        headers = {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(self.remaining),
-                   "X-RateLimit-Reset": str(math.ceil(self.reset_at))}
+        headers = {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(math.ceil(self.reset_at)),
+        }
         if not self.allowed:
             headers["Retry-After"] = str(max(1, math.ceil(self.reset_at - time.time())))
         return headers
@@ -68,8 +72,8 @@ def ensure_indexes(alias: str) -> None:
 
 @dataclass
 class _Lease:
-    left: int          # requests this process may still admit without asking the database
-    remaining: int     # the key's budget left in the window, as last seen in the database
+    left: int  # requests this process may still admit without asking the database
+    remaining: int  # the key's budget left in the window, as last seen in the database
     reset_at: float
 
 
@@ -97,16 +101,20 @@ class RateLimiter:
         now_ms = int(now.timestamp() * 1000)
         expired = {"$lt": ["$endsMs", now_ms]}  # true for a new key too: a missing field sorts first
         return [
-            {"$set": {"count": {"$cond": [expired, 0, "$count"]},
-                      "endsMs": {"$cond": [expired, now_ms + self.rate.seconds * 1000, "$endsMs"]},
-                      "expireAt": {"$cond": [expired, now + timedelta(seconds=self.rate.seconds), "$expireAt"]}}},
+            {
+                "$set": {
+                    "count": {"$cond": [expired, 0, "$count"]},
+                    "endsMs": {"$cond": [expired, now_ms + self.rate.seconds * 1000, "$endsMs"]},
+                    "expireAt": {"$cond": [expired, now + timedelta(seconds=self.rate.seconds), "$expireAt"]},
+                }
+            },
             {"$set": {"granted": {"$max": [0, {"$min": [self.lease, {"$subtract": [self.rate.amount, "$count"]}]}]}}},
             {"$set": {"count": {"$add": ["$count", "$granted"]}}},
         ]
 
     def hit(self, key: str) -> Verdict | None:
         """Admit or refuse one request for ``key``; None when the counters cannot be reached."""
-        moment = datetime.now(timezone.utc)
+        moment = datetime.now(UTC)
         now = moment.timestamp()
         with self.lock:
             verdict = self._take(key, now)
@@ -154,13 +162,19 @@ class RateLimiter:
         SecantusDB 0.7 can apply a racing upsert and still answer no document.)"""
         counters = get_db(self.alias)[COLLECTION]
         for _ in range(3):
-            counter = counters.find_one_and_update({"_id": key}, self._update(now), projection=PROJECTION,
-                                                   return_document=ReturnDocument.AFTER)
+            counter = counters.find_one_and_update(
+                {"_id": key}, self._update(now), projection=PROJECTION, return_document=ReturnDocument.AFTER
+            )
             if counter is not None:
                 return counter
             granted = min(self.lease, self.rate.amount)
-            counter = {"_id": key, "count": granted, "granted": granted, "endsMs": int(now.timestamp() * 1000) + self.rate.seconds * 1000,
-                       "expireAt": now + timedelta(seconds=self.rate.seconds)}
+            counter = {
+                "_id": key,
+                "count": granted,
+                "granted": granted,
+                "endsMs": int(now.timestamp() * 1000) + self.rate.seconds * 1000,
+                "expireAt": now + timedelta(seconds=self.rate.seconds),
+            }
             try:
                 counters.insert_one(counter)
                 return counter
@@ -184,7 +198,9 @@ def init_rate_limits(app: Flask, alias: str, rate: str) -> None:
             return None
         g.rate = limiter.hit(key())
         if g.rate is not None and not g.rate.allowed:
-            return graphql_error_response(429, "Too many requests for this API key; slow down.", "RATE_LIMITED", g.rate.headers())
+            return graphql_error_response(
+                429, "Too many requests for this API key; slow down.", "RATE_LIMITED", g.rate.headers()
+            )
         return None
 
     @app.after_request

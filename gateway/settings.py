@@ -1,4 +1,5 @@
 """The gateway's settings: the kit's, plus its own knobs, all from the environment."""
+
 from __future__ import annotations
 
 import os
@@ -10,17 +11,17 @@ from services.common.config import Settings, from_env
 @dataclass(frozen=True)
 class GatewaySettings:
     kit: Settings
-    introspection: bool          # schema introspection and GraphiQL: development only by default
-    max_depth: int | None        # None: the schema's deepest path (GraphiQL's introspection query where introspection is on)
+    introspection: bool  # schema introspection and GraphiQL: development only by default
+    max_depth: int | None  # None: the schema's deepest path (GraphiQL's introspection query where introspection is on)
     max_aliases: int
-    rate_limit: str              # per API key (or address when anonymous), counters in MongoDB shared by all workers
+    rate_limit: str  # per API key (or address when anonymous), counters in MongoDB shared by all workers
     document_cache_size: int
-    key_cache_seconds: float     # how long a worker trusts a key lookup (and so how soon a revocation bites)
+    key_cache_seconds: float  # how long a worker trusts a key lookup (and so how soon a revocation bites)
     http_cache_entries: int = 2048  # public reads kept per worker while the service says they are fresh; 0: none
-    max_cost: int = 5000         # each field times the list it asks for (first, or its longest input list)
+    max_cost: int = 5000  # each field times the list it asks for (first, or its longest input list)
 
     @classmethod
-    def from_env(cls, kit: Settings | None = None) -> "GatewaySettings":
+    def from_env(cls, kit: Settings | None = None) -> GatewaySettings:
         kit = kit or from_env("gateway")
         development = not kit.is_production
         flag = os.environ.get("GATEWAY_INTROSPECTION")

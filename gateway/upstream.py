@@ -3,6 +3,7 @@
 The blocking client runs in a worker thread; every call has the kit client's timeout, and
 the request id and the caller's service token are passed on explicitly.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -23,13 +24,17 @@ _EXECUTOR = ThreadPoolExecutor(max_workers=32, thread_name_prefix="upstream")
 
 def unavailable(service: str) -> GraphQLError:
     """A service is down: the affected fields are null with this error, naming the service only."""
-    return GraphQLError(f"The {service} service is unavailable.", extensions={"code": "UPSTREAM_UNAVAILABLE", "service": service})
+    return GraphQLError(
+        f"The {service} service is unavailable.", extensions={"code": "UPSTREAM_UNAVAILABLE", "service": service}
+    )
 
 
 def failed(service: str) -> GraphQLError:
     """A service was up and failed on this request (it answered 500): not an outage."""
-    return GraphQLError(f"The {service} service could not answer this request.",
-                        extensions={"code": "UPSTREAM_ERROR", "service": service})
+    return GraphQLError(
+        f"The {service} service could not answer this request.",
+        extensions={"code": "UPSTREAM_ERROR", "service": service},
+    )
 
 
 class ServiceFailure(GraphQLError):
@@ -42,8 +47,14 @@ class ServiceFailure(GraphQLError):
         detail = problem.get("detail", "The request was refused.")
         if status == 401:  # the gateway passes a caller's identity on whenever it has one: this caller sent no API key
             self.code, detail = "UNAUTHENTICATED", "Send your API key (Authorization: Bearer <key>) to do this."
-        super().__init__(detail,
-                         extensions={"code": self.code, "status": status, **({"errors": self.field_errors} if self.field_errors else {})})
+        super().__init__(
+            detail,
+            extensions={
+                "code": self.code,
+                "status": status,
+                **({"errors": self.field_errors} if self.field_errors else {}),
+            },
+        )
 
 
 @dataclass
@@ -51,7 +62,7 @@ class Upstream:
     clients: dict[str, ServiceClient]
 
     @classmethod
-    def from_urls(cls, urls: dict[str, str], timeout: float, cache_entries: int = 0) -> "Upstream":
+    def from_urls(cls, urls: dict[str, str], timeout: float, cache_entries: int = 0) -> Upstream:
         """One client per service; with ``cache_entries``, each keeps the public reads its service
         marks cacheable (anonymous calls only) for as long as the service says."""
         return cls({name: ServiceClient(name, urls[name], timeout, cache_entries=cache_entries) for name in SERVICES})
@@ -61,9 +72,20 @@ class Upstream:
         for client in self.clients.values():
             client.forget()
 
-    async def call(self, service: str, method: str, path: str, *, token: str | None = None, request_id: str | None = None,
-                   params: dict | None = None, json: Any = None, accept: str | None = None,
-                   headers: dict | None = None, with_headers: bool = False) -> Any:
+    async def call(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        request_id: str | None = None,
+        params: dict | None = None,
+        json: Any = None,
+        accept: str | None = None,
+        headers: dict | None = None,
+        with_headers: bool = False,
+    ) -> Any:
         """The JSON answer of a 2xx (with the response's headers when ``with_headers``); a ServiceFailure for
         a refusal; UPSTREAM_UNAVAILABLE when the service is down, UPSTREAM_ERROR when it failed."""
         headers = dict(headers or {})
@@ -72,7 +94,9 @@ class Upstream:
         if accept:
             headers["Accept"] = accept
         try:
-            call = partial(self.clients[service].request, method, path, token=token, headers=headers, params=params, json=json)
+            call = partial(
+                self.clients[service].request, method, path, token=token, headers=headers, params=params, json=json
+            )
             response = await asyncio.get_running_loop().run_in_executor(_EXECUTOR, call)
         except UpstreamUnavailable:
             raise unavailable(service) from None

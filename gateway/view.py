@@ -6,6 +6,7 @@ graphql-server 3.0.0 takes no options for these, so they are overrides:
   the standard rules plus depth and alias limits, and no introspection outside development;
 - ``process_result``: unexpected errors are masked (the library would send exception text).
 """
+
 from __future__ import annotations
 
 import logging
@@ -25,8 +26,8 @@ from graphql_server.http.exceptions import HTTPException
 from services.common.tokens import mint
 
 from .arguments import overlong
-from .cost import cost, default_depth, depth, too_complex
 from .context import RequestContext
+from .cost import cost, default_depth, depth, too_complex
 from .errors import graphql_error_response
 from .settings import GatewaySettings
 from .upstream import Upstream
@@ -42,8 +43,13 @@ def depth_limit(maximum: int) -> type[ValidationRule]:
         def enter_operation_definition(self, node: OperationDefinitionNode, *_):
             found = depth(self.context.document, node)
             if found > maximum:
-                self.report_error(GraphQLError(f"The query nests {found} fields deep; at most {maximum}.", node,
-                                               extensions={"code": "QUERY_TOO_COMPLEX"}))
+                self.report_error(
+                    GraphQLError(
+                        f"The query nests {found} fields deep; at most {maximum}.",
+                        node,
+                        extensions={"code": "QUERY_TOO_COMPLEX"},
+                    )
+                )
 
     return DepthLimit
 
@@ -58,8 +64,11 @@ def alias_limit(maximum: int) -> type[ValidationRule]:
             if node.alias:
                 self.count += 1
                 if self.count == maximum + 1:
-                    self.report_error(GraphQLError(f"At most {maximum} aliases per request.", node,
-                                                   extensions={"code": "QUERY_TOO_COMPLEX"}))
+                    self.report_error(
+                        GraphQLError(
+                            f"At most {maximum} aliases per request.", node, extensions={"code": "QUERY_TOO_COMPLEX"}
+                        )
+                    )
 
     return AliasLimit
 
@@ -109,12 +118,14 @@ class GatewayView(AsyncGraphQLView):
             limits.append(DisableIntrospection)
         self.rules = (specified_rules, limits)
 
-    async def get_context(self, request, response) -> RequestContext:
+    async def get_context(self, request, response) -> RequestContext:  # type: ignore[override]  # ours, not None
         principal = g.get("principal")
         kit = self.settings.kit
         token = mint(principal, kit.token_secret, kit.token_ttl_seconds) if principal else None
         lang = request.accept_languages.best_match(("en", "ko", "zh", "ja"), default="en")
-        return RequestContext(upstream=self.upstream, principal=principal, token=token, request_id=g.get("request_id"), lang=lang)
+        return RequestContext(
+            upstream=self.upstream, principal=principal, token=token, request_id=g.get("request_id"), lang=lang
+        )
 
     def _check(self, query: str) -> tuple[DocumentNode | None, list[GraphQLError]]:
         try:
@@ -126,33 +137,60 @@ class GatewayView(AsyncGraphQLView):
 
     async def execute_operation(self, request_adapter, request_data, context, root_value, allowed_operation_types):
         if not request_data.query:
-            return ExecutionResult(data=None, errors=[GraphQLError("No GraphQL query found in the request.",
-                                                                   extensions={"code": "BAD_REQUEST"})])
+            return ExecutionResult(
+                data=None,
+                errors=[GraphQLError("No GraphQL query found in the request.", extensions={"code": "BAD_REQUEST"})],
+            )
         document, errors = self.cache.get(request_data.query, self._check)
-        if errors:
+        if errors or document is None:
             return ExecutionResult(data=None, errors=errors)
-        operation = next((d for d in document.definitions if isinstance(d, OperationDefinitionNode)
-                          and (request_data.operation_name is None or (d.name and d.name.value == request_data.operation_name))), None)
+        operation = next(
+            (
+                d
+                for d in document.definitions
+                if isinstance(d, OperationDefinitionNode)
+                and (request_data.operation_name is None or (d.name and d.name.value == request_data.operation_name))
+            ),
+            None,
+        )
         if operation is None:
-            return ExecutionResult(data=None, errors=[GraphQLError("Unknown operation.", extensions={"code": "BAD_REQUEST"})])
+            return ExecutionResult(
+                data=None, errors=[GraphQLError("Unknown operation.", extensions={"code": "BAD_REQUEST"})]
+            )
         too_long = overlong(document, operation, request_data.variables)
         if too_long is not None:
             return ExecutionResult(data=None, errors=[too_long])
         spent = cost(document, operation, request_data.variables)
         if spent > self.settings.max_cost:
-            return ExecutionResult(data=None, errors=[too_complex(
-                f"The query's cost is {spent}; at most {self.settings.max_cost} (each field times the list it asks for).")])
+            return ExecutionResult(
+                data=None,
+                errors=[
+                    too_complex(
+                        f"The query's cost is {spent}; at most {self.settings.max_cost} "
+                        "(each field times the list it asks for)."
+                    )
+                ],
+            )
         if operation.operation not in allowed_operation_types:
             kind = "mutations" if operation.operation == OperationType.MUTATION else "this operation"
-            return ExecutionResult(data=None, errors=[GraphQLError(f"Send {kind} with POST.", extensions={"code": "BAD_REQUEST"})])
-        result = await execute(schema=self.schema, query=document, variable_values=request_data.variables, context_value=context,
-                               root_value=root_value, operation_name=request_data.operation_name,
-                               allowed_operation_types=allowed_operation_types, validate_document=False)
+            return ExecutionResult(
+                data=None, errors=[GraphQLError(f"Send {kind} with POST.", extensions={"code": "BAD_REQUEST"})]
+            )
+        result = await execute(
+            schema=self.schema,
+            query=document,
+            variable_values=request_data.variables,
+            context_value=context,
+            root_value=root_value,
+            operation_name=request_data.operation_name,
+            allowed_operation_types=allowed_operation_types,
+            validate_document=False,
+        )
         if operation.operation == OperationType.MUTATION:
             self.upstream.forget()  # the caller's next read in this process sees what it just changed
         return result
 
-    async def process_result(self, request, result: ExecutionResult, strict: bool = False) -> dict:
+    async def process_result(self, request, result: ExecutionResult, strict: bool = False) -> dict:  # type: ignore[override]
         body: dict = {"data": result.data}
         if result.errors:
             body["errors"] = [self._mask(error).formatted for error in result.errors]
@@ -170,10 +208,15 @@ class GatewayView(AsyncGraphQLView):
             error.message = _SUGGESTION.sub("", error.message)  # suggestions would reveal schema names
         return error
 
-    async def dispatch_request(self):
-        if request.method == "POST" and request.is_json and not isinstance(request.get_json(silent=True), (dict, type(None))):
-            return graphql_error_response(400, "Send one operation per request, as a JSON object; batches are not accepted.",
-                                          "BAD_REQUEST")
+    async def dispatch_request(self):  # type: ignore[override]  # Flask runs async views
+        if (
+            request.method == "POST"
+            and request.is_json
+            and not isinstance(request.get_json(silent=True), (dict, type(None)))
+        ):
+            return graphql_error_response(
+                400, "Send one operation per request, as a JSON object; batches are not accepted.", "BAD_REQUEST"
+            )
         try:
             return await self.run(request=request)
         except HTTPException as exc:

@@ -3,6 +3,7 @@
 The database runs in its own session so Ctrl-C reaches the services first; once they have
 stopped, the database is stopped too. Its data lives under ``.data/`` and survives restarts.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,8 +32,17 @@ def start_database(env: dict) -> subprocess.Popen | None:
     data = Path(env.get("DATA_DIR", ROOT / ".data")) / "db"
     data.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
-        [str(BIN / "secantusd-py"), "--host", "127.0.0.1", "--port", port, "--storage-path", str(data),
-         "--log-level", "WARNING"],
+        [
+            str(BIN / "secantusd-py"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            port,
+            "--storage-path",
+            str(data),
+            "--log-level",
+            "WARNING",
+        ],
         start_new_session=True,
     )
     env["MONGO_URI"] = f"mongodb://127.0.0.1:{port}"

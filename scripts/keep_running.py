@@ -7,6 +7,7 @@ a process that dies is started again after a short pause, with a line that canno
 one that dies ``GIVE_UP_AFTER`` times within ``WINDOW_SECONDS`` is left dead, and honcho stops
 everything as before. SIGTERM and SIGINT are passed on, and stop the loop.
 """
+
 from __future__ import annotations
 
 import signal
@@ -41,11 +42,18 @@ def main(command: list[str]) -> int:
         now = time.monotonic()
         crashes = [at for at in crashes if now - at < WINDOW_SECONDS] + [now]
         if len(crashes) >= GIVE_UP_AFTER:
-            print(f"!!! [keep_running] {name} died {len(crashes)} times in {WINDOW_SECONDS:.0f} s (exit {code}); "
-                  "giving up, so the whole stack stops", file=sys.stderr, flush=True)
+            print(
+                f"!!! [keep_running] {name} died {len(crashes)} times in {WINDOW_SECONDS:.0f} s (exit {code}); "
+                "giving up, so the whole stack stops",
+                file=sys.stderr,
+                flush=True,
+            )
             return code or 1
-        print(f"!!! [keep_running] {name} died (exit {code}); starting it again in {PAUSE_SECONDS:.0f} s",
-              file=sys.stderr, flush=True)
+        print(
+            f"!!! [keep_running] {name} died (exit {code}); starting it again in {PAUSE_SECONDS:.0f} s",
+            file=sys.stderr,
+            flush=True,
+        )
         time.sleep(PAUSE_SECONDS)
 
 

@@ -4,22 +4,27 @@ With MONGO_URI set the suite uses that MongoDB; otherwise it starts SecantusDB's
 ``secantusd-py`` as its own process on a free port with a temporary directory, and
 stops it at the end. Every test gets databases of its own.
 """
+
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import uuid
-from contextlib import ExitStack
+from collections import Counter
+from contextlib import contextmanager
 
 import pymongo
 import pytest
 
+from gateway import keys
+from gateway.__main__ import init
+from gateway.app import create_app as create_gateway
+from gateway.settings import GatewaySettings
+from services.common import http
 from services.common.app import stop_read_models
 from services.common.config import Settings
-from services.common.tokens import Principal, mint
+from services.common.db import connect_database
 
-from .support import database_server, running_service
+from .support import TEST_KEYS, bearer_headers, database_server, drop_databases, seed, stack, stack_env
 
 
 @pytest.fixture(scope="session")
@@ -41,10 +46,16 @@ def mongo_client(mongo_uri):
 @pytest.fixture
 def settings_for(mongo_uri):
     """Settings for a service, on a database no other test uses."""
+
     def make(service: str, **overrides) -> Settings:
-        base = Settings(service=service, mongo_uri=mongo_uri, database=f"test_{service}_{uuid.uuid4().hex[:10]}",
-                        log_level="WARNING")
+        base = Settings(
+            service=service,
+            mongo_uri=mongo_uri,
+            database=f"test_{service}_{uuid.uuid4().hex[:10]}",
+            log_level="WARNING",
+        )
         return base.with_overrides(**overrides)
+
     return make
 
 
@@ -73,72 +84,111 @@ def make_app(settings_for, mongo_client):
 @pytest.fixture
 def bearer():
     """``Authorization`` headers carrying a service token for a principal."""
-    def make(role: str, *, clinic: str | None = None, agency: str | None = None,
-             secret: str | None = None, ttl: int = 60, now: float | None = None) -> dict:
-        principal = Principal(role=role, subject=f"test-{role.lower()}", clinic=clinic, agency=agency)
-        token = mint(principal, secret or Settings(service="x").token_secret, ttl, now=now)
-        return {"Authorization": f"Bearer {token}"}
-    return make
+    return bearer_headers
+
+
+@contextmanager
+def one_service(name: str, mongo_uri: str, mongo_client, env: dict, command: str = "seed"):
+    """``name`` over HTTP on a database of its own, seeded; yields its URL, drops its database after."""
+    env = {"MONGO_URI": mongo_uri, f"{name.upper()}_DB_NAME": f"test_{name}_http_{uuid.uuid4().hex[:8]}", **env}
+    seed(env, (name,), command=command)
+    try:
+        with stack(env, (name,)) as urls:
+            yield urls[name]
+    finally:
+        drop_databases(mongo_client, env)
 
 
 @pytest.fixture(scope="session")
 def catalogue_url(mongo_uri, mongo_client):
     """A real catalogue service over HTTP, seeded, shared by the tests of the services that call it."""
-    database = f"test_catalogue_http_{uuid.uuid4().hex[:8]}"
-    env = {"MONGO_URI": mongo_uri, "CATALOGUE_DB_NAME": database}
-    subprocess.run([sys.executable, "-m", "services.catalogue", "seed"], env={**os.environ, **env}, check=True,
-                   stdout=subprocess.DEVNULL)
-    with running_service("catalogue", env) as base:
-        yield base
-    mongo_client.drop_database(database)
-
-
-def _seeded_service(name: str, mongo_uri: str, mongo_client, env: dict, seed: tuple = ("seed",)):
-    database = f"test_{name}_http_{uuid.uuid4().hex[:8]}"
-    env = {"MONGO_URI": mongo_uri, f"{name.upper()}_DB_NAME": database, **env}
-    subprocess.run([sys.executable, "-m", f"services.{name}", *seed], env={**os.environ, **env}, check=True,
-                   stdout=subprocess.DEVNULL)
-    return database, env
+    with one_service("catalogue", mongo_uri, mongo_client, {}) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def packages_url(mongo_uri, catalogue_url, mongo_client):
     """A real packages service over HTTP, seeded, calling the real catalogue."""
-    database, env = _seeded_service("packages", mongo_uri, mongo_client, {"CATALOGUE_URL": catalogue_url})
-    with running_service("packages", env) as base:
-        yield base
-    mongo_client.drop_database(database)
+    with one_service("packages", mongo_uri, mongo_client, {"CATALOGUE_URL": catalogue_url}) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def bookings_url(mongo_uri, packages_url, mongo_client):
-    """A real bookings service over HTTP, calling the real packages service."""
-    database, env = _seeded_service("bookings", mongo_uri, mongo_client, {"PACKAGES_URL": packages_url}, seed=("init",))
-    with running_service("bookings", env) as base:
-        yield base
-    mongo_client.drop_database(database)
-
-
-STACK_SERVICES = ("catalogue", "packages", "bookings")
+    """A real bookings service over HTTP (no slots yet), calling the real packages service."""
+    with one_service("bookings", mongo_uri, mongo_client, {"PACKAGES_URL": packages_url}, command="init") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def private_stack(mongo_uri, mongo_client):
     """Every service and the gateway over HTTP on databases of their own (named in ``env``), seeded:
     for tests that hammer them with generated or hostile input, away from other tests' data."""
-    suffix = uuid.uuid4().hex[:8]
-    env = {"MONGO_URI": mongo_uri, "LOG_LEVEL": "ERROR", "GATEWAY_DB_NAME": f"private_gateway_{suffix}",
-           **{f"{name.upper()}_DB_NAME": f"private_{name}_{suffix}" for name in STACK_SERVICES}}
-    for name in STACK_SERVICES:
-        subprocess.run([sys.executable, "-m", f"services.{name}", "seed"], env={**os.environ, **env}, check=True,
-                       stdout=subprocess.DEVNULL)
-    with ExitStack() as stack:
-        catalogue = stack.enter_context(running_service("catalogue", env))
-        packages = stack.enter_context(running_service("packages", {**env, "CATALOGUE_URL": catalogue}))
-        bookings = stack.enter_context(running_service("bookings", {**env, "PACKAGES_URL": packages}))
-        gateway = stack.enter_context(running_service("gateway", {
-            **env, "CATALOGUE_URL": catalogue, "PACKAGES_URL": packages, "BOOKINGS_URL": bookings,
-            "GATEWAY_INTROSPECTION": "true", "GATEWAY_RATE_LIMIT": "1000000/minute"}))
-        yield {"catalogue": catalogue, "packages": packages, "bookings": bookings, "gateway": gateway, "env": env}
-    for database in [env["GATEWAY_DB_NAME"], *(env[f"{name.upper()}_DB_NAME"] for name in STACK_SERVICES)]:
+    env = stack_env(mongo_uri, f"private_{uuid.uuid4().hex[:8]}", LOG_LEVEL="ERROR")
+    seed(env)
+    with stack(env, gateway={"GATEWAY_INTROSPECTION": "true"}) as urls:
+        yield {**urls, "env": env}
+    drop_databases(mongo_client, env)
+
+
+# -- a gateway over the real services -------------------------------------------------------------
+
+
+def gateway_settings(settings_for, mongo_uri, urls: dict, **changes) -> GatewaySettings:
+    kit = settings_for("gateway", service_urls=urls, http_timeout_seconds=2.0)
+    values = {
+        "kit": kit,
+        "introspection": True,
+        "max_depth": 10,
+        "max_aliases": 30,
+        "rate_limit": "100000/minute",
+        "document_cache_size": 64,
+        "key_cache_seconds": 10,
+    }
+    values.update(changes)
+    return GatewaySettings(**values)
+
+
+@pytest.fixture
+def make_gateway(settings_for, mongo_uri, mongo_client, catalogue_url, packages_url, bookings_url):
+    """A gateway app over the real services, with test API keys in its own database."""
+    made = []
+
+    def make(urls: dict | None = None, **changes):
+        settings = gateway_settings(
+            settings_for,
+            mongo_uri,
+            {"catalogue": catalogue_url, "packages": packages_url, "bookings": bookings_url, **(urls or {})},
+            **changes,
+        )
+        app = create_gateway(settings)
+        made.append(settings.kit.database)
+        connect_database(settings.kit)
+        init(settings.kit)
+        for name, role, clinic, agency, key in TEST_KEYS:
+            if keys.principal_for(key) is None:
+                keys.create(name, role, clinic=clinic, agency=agency, key=key)
+        return app
+
+    yield make
+    for database in made:
         mongo_client.drop_database(database)
+
+
+@pytest.fixture
+def count_calls(monkeypatch):
+    """Every HTTP call the gateway makes to a service, by service."""
+    calls: Counter = Counter()
+    original = http.ServiceClient.request
+
+    def counted(self, method, path, **kwargs):
+        calls[self.service] += 1
+        return original(self, method, path, **kwargs)
+
+    monkeypatch.setattr(http.ServiceClient, "request", counted)
+    return calls
+
+
+@pytest.fixture
+def gateway(make_gateway):
+    return make_gateway().test_client()

@@ -1,4 +1,5 @@
 """Real processes for tests and benches: free ports and services under gunicorn."""
+
 from __future__ import annotations
 
 import os
@@ -8,16 +9,24 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
-from contextlib import contextmanager
+import time as clock
+from contextlib import ExitStack, contextmanager
+from datetime import datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pymongo
 import requests
 from pymongo import monitoring
 
 from scripts.devstack import stop as stop_process
+from services.bookings.models import Booking, Slot
+from services.catalogue.models import Clinic
+from services.common.config import Settings
 from services.common.db import wait_for_database
+from services.common.tokens import Principal, mint
+from services.packages.models import Package, PackageVersion
+from services.packages.seed import seed_id
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -35,8 +44,21 @@ def database_server(port: int | None = None, data: str | None = None):
     is given (then it is kept, so a server started again on it finds its data)."""
     port = port or free_port()
     directory = data or tempfile.mkdtemp(prefix="clinicbridge-db-")
-    server = subprocess.Popen([str(BIN / "secantusd-py"), "--host", "127.0.0.1", "--port", str(port), "--storage-path", directory,
-                               "--log-level", "WARNING"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            str(BIN / "secantusd-py"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--storage-path",
+            directory,
+            "--log-level",
+            "WARNING",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     uri = f"mongodb://127.0.0.1:{port}"
     try:
         wait_for_database(uri)
@@ -48,16 +70,16 @@ def database_server(port: int | None = None, data: str | None = None):
 
 
 def wait_until_ready(base: str, process: subprocess.Popen, timeout: float = 30, path: str = "/readyz") -> None:
-    deadline = time.monotonic() + timeout
+    deadline = clock.monotonic() + timeout
     while True:
         try:
             if requests.get(f"{base}{path}", timeout=1).status_code == 200:
                 return
         except requests.RequestException:
             pass
-        if process.poll() is not None or time.monotonic() > deadline:
+        if process.poll() is not None or clock.monotonic() > deadline:
             raise RuntimeError(f"{base} did not become ready")
-        time.sleep(0.1)
+        clock.sleep(0.1)
 
 
 def plan_stages(plan: dict) -> list[tuple[str, str | None]]:
@@ -76,10 +98,18 @@ def running_service(name: str, env: dict, workers: int = 1, port: int | None = N
     port = port or free_port()
     output = log or subprocess.DEVNULL
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", str(ROOT / "services/common/gunicorn_config.py"),
-         "--bind", f"127.0.0.1:{port}", f"{'gateway' if name == 'gateway' else 'services.' + name}.wsgi:app"],
-        cwd=ROOT, env={**os.environ, "LOG_LEVEL": "WARNING", **env, "WEB_CONCURRENCY": str(workers)},
-        stdout=output, stderr=output,
+        [
+            str(BIN / "gunicorn"),
+            "-c",
+            str(ROOT / "services/common/gunicorn_config.py"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            f"{'gateway' if name == 'gateway' else 'services.' + name}.wsgi:app",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "LOG_LEVEL": "WARNING", **env, "WEB_CONCURRENCY": str(workers)},
+        stdout=output,
+        stderr=output,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -87,6 +117,74 @@ def running_service(name: str, env: dict, workers: int = 1, port: int | None = N
         yield base
     finally:
         stop_process(process, 15)
+
+
+SERVICES = ("catalogue", "packages", "bookings")  # in the order they call each other
+CALLS = {"packages": ("CATALOGUE_URL", "catalogue"), "bookings": ("PACKAGES_URL", "packages")}
+
+
+def stack_env(uri: str, prefix: str, **extra: str) -> dict:
+    """The environment of a whole stack on databases of its own (``<prefix>_<service>``), quiet
+    logs, and no rate limit in the way."""
+    return {
+        "MONGO_URI": uri,
+        "LOG_LEVEL": "WARNING",
+        "GATEWAY_RATE_LIMIT": "1000000/minute",
+        **{f"{name.upper()}_DB_NAME": f"{prefix}_{name}" for name in (*SERVICES, "gateway")},
+        **extra,
+    }
+
+
+def seed(
+    env: dict, services: tuple[str, ...] = SERVICES, synthetic: dict[str, int] | None = None, command: str = "seed"
+) -> None:
+    """Each service's seed (and ``synthetic[name]`` synthetic records) through its own command;
+    ``command="init"``: its indexes only."""
+    for name in services:
+        count = (synthetic or {}).get(name)
+        subprocess.run(
+            [sys.executable, "-m", f"services.{name}", command, *(["--synthetic", str(count)] if count else [])],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+
+def drop_databases(client: pymongo.MongoClient, env: dict) -> None:
+    for name, value in env.items():
+        if name.endswith("_DB_NAME"):
+            client.drop_database(value)
+
+
+@contextmanager
+def stack(
+    env: dict,
+    services: tuple[str, ...] = SERVICES,
+    *,
+    gateway: dict | None = None,
+    workers: int | dict[str, int] = 1,
+    ports: dict[str, int] | None = None,
+    log_dir: str | None = None,
+):
+    """The services under gunicorn, as `make run` serves them, each told where the ones it calls are
+    (unless ``env`` already says), and with ``gateway`` (its own extra environment) the gateway over
+    them. Yields ``{name: base URL}``. ``log_dir``: each process's output in ``<log_dir>/<name>.log``."""
+    urls: dict[str, str] = {}
+    with ExitStack() as running:
+
+        def start(name: str, environment: dict) -> str:
+            count = workers.get(name, 1) if isinstance(workers, dict) else workers
+            log = running.enter_context(open(Path(log_dir) / f"{name}.log", "a")) if log_dir else None
+            return running.enter_context(running_service(name, environment, count, (ports or {}).get(name), log))
+
+        for name in services:
+            wired = {CALLS[name][0]: urls[CALLS[name][1]]} if name in CALLS and CALLS[name][1] in urls else {}
+            urls[name] = start(name, {**env, **wired})
+        if gateway is not None:
+            upstream = {f"{name.upper()}_URL": url for name, url in urls.items()}
+            urls["gateway"] = start("gateway", {**env, **upstream, **gateway})
+        yield urls
 
 
 def assert_openapi_refs_resolve(document: dict) -> None:
@@ -135,8 +233,11 @@ monitoring.register(RECORDER)  # before any test creates a client: clients made 
 
 
 def explain(client: pymongo.MongoClient, database: str, name: str, command: dict) -> dict:
-    body = {key: value for key, value in command.items() if key not in ("lsid", "$db", "$clusterTime", "txnNumber",
-                                                                        "$readPreference", "cursor")}
+    body = {
+        key: value
+        for key, value in command.items()
+        if key not in ("lsid", "$db", "$clusterTime", "txnNumber", "$readPreference", "cursor")
+    }
     if name == "aggregate":
         body["cursor"] = {}
     return client[database].command("explain", body, verbosity="executionStats")
@@ -164,7 +265,9 @@ def run_examples(app, registry, examples: dict, client, database: str) -> None:
                 with RECORDER.recording() as commands:
                     call(operation.function)
                 # A declared index is checked by name; a description ("agency, ... then created_key") by the plan alone.
-                assert_index_served(client, database, commands, name, None if " " in operation.index else operation.index)
+                assert_index_served(
+                    client, database, commands, name, None if " " in operation.index else operation.index
+                )
 
 
 def operations(call) -> int:
@@ -173,3 +276,202 @@ def operations(call) -> int:
         answer = call()
     assert answer.status_code == 200, answer.get_data(as_text=True)
     return len([name for name, _db, _command in commands if name != "getMore"])
+
+
+# -- patients ----------------------------------------------------------------------------------------
+
+PATIENT = {
+    "name": "Maya Chen",
+    "email": "maya@example.com",
+    "nationality": "US",
+    "preferredLanguage": "en",
+    "homeTimeZone": "America/New_York",
+    "fitzpatrickSkinType": "III",
+    "isotretinoinLast6Months": False,
+    "activeAcne": False,
+}
+
+
+def patient(**answers) -> dict:
+    """A patient with screening answers of their own (camelCase, as the API takes them)."""
+    return {**PATIENT, **answers}
+
+
+def care_plan_booking(
+    first: datetime | None = None, home: str = "Asia/Tokyo", sessions: dict | None = None, follow_up: str | None = None
+) -> dict:
+    """A booking as the bookings service records it, with its copy of an ice-pick package (TCA CROSS
+    and a fractional CO₂ laser, 28 days apart, a 5-day stay) and that package's texts (Japanese
+    for some): what a care plan is built from."""
+    sessions = sessions or {"TCA_CROSS": 3, "FRACTIONAL_CO2_LASER": 3}
+    names = {"TCA_CROSS": "TCA CROSS (chemical reconstruction)", "FRACTIONAL_CO2_LASER": "Fractional CO₂ laser"}
+    package = {
+        "title": "Ice-pick scars",
+        "items": [{"procedure": code, "name": names[code], "sessions": count} for code, count in sessions.items()],
+        "sessionIntervalDays": 28,
+        "schedule": {"visits": max(sessions.values()), "tripsNeeded": 3, "minimumStayDays": 5},
+        "preparation": [
+            {"code": "DAILY_SUNSCREEN", "instruction": "Sunscreen", "daysBefore": 14, "daily": True},
+            {"code": "STOP_RETINOIDS", "instruction": "Stop retinoids", "daysBefore": 5, "daily": False},
+        ],
+        "recovery": [
+            {"phase": "IMMEDIATE", "fromDay": 1, "toDay": 3, "expectation": "Redness right after"},
+            {"phase": "LONG_TERM", "fromDay": 90, "toDay": 180, "expectation": "Collagen remodels"},
+        ],
+        "followUpPlans": [{"code": "VIDEO_3", "kind": "REMOTE_VIDEO", "count": 3, "priceKrw": 90_000}],
+        "cancellationPolicy": {"tiers": [{"daysBefore": 0, "refundPercent": 0}]},
+    }
+    texts = {
+        "title": {"en": "Ice-pick scars", "ja": "アイスピック瘢痕"},
+        "procedures": {
+            "TCA_CROSS": {"en": names["TCA_CROSS"], "ja": "TCA CROSS（ケミカル・リコンストラクション）"},
+            "FRACTIONAL_CO2_LASER": {"en": names["FRACTIONAL_CO2_LASER"], "ja": "フラクショナルCO2レーザー"},
+        },
+        "preparation": {"DAILY_SUNSCREEN": {"en": "Sunscreen", "ja": "日焼け止め"}},
+        "recovery": {"IMMEDIATE": {"en": "Redness right after", "ja": "直後の赤み（日本語）"}},
+        "screeningRules": {},
+    }
+    return {
+        "reference": "CB-TESTPLAN",
+        "slot_start": first or datetime(2027, 3, 1, 10, 0, tzinfo=ZoneInfo("Asia/Seoul")),
+        "slot_duration_minutes": 60,
+        "package": package,
+        "package_texts": texts,
+        "patient": patient(homeTimeZone=home),
+        "follow_up_plan": follow_up,
+    }
+
+
+# -- calling the gateway ------------------------------------------------------------------------------
+
+AGENCY_KEY, OTHER_AGENCY_KEY = "cbk_test_agency_seoul_trips", "cbk_test_agency_busan"
+ORACLE_KEY, ASAN_KEY, PLATFORM_KEY = "cbk_test_oracle_admin", "cbk_test_asan_admin", "cbk_test_platform"
+TEST_KEYS = [  # (name, role, clinic, agency, key): the API keys every test gateway holds
+    ("agency", "AGENCY", None, "seoul-trips", AGENCY_KEY),
+    ("other agency", "AGENCY", None, "busan-travel", OTHER_AGENCY_KEY),
+    ("oracle", "CLINIC_ADMIN", "oracle-skin-clinic", None, ORACLE_KEY),
+    ("asan", "CLINIC_ADMIN", "asan-medical-center", None, ASAN_KEY),
+    ("platform", "PLATFORM_ADMIN", None, None, PLATFORM_KEY),
+]
+
+
+def gql(client, query: str, variables: dict | None = None, key: str | None = None, headers: dict | None = None):
+    """A GraphQL request through a gateway test client, with an API key when given."""
+    sent = dict(headers or {})
+    if key:
+        sent["Authorization"] = f"Bearer {key}"
+    return client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=sent)
+
+
+def bearer_headers(
+    role: str,
+    *,
+    clinic: str | None = None,
+    agency: str | None = None,
+    secret: str | None = None,
+    ttl: int = 60,
+    now: float | None = None,
+) -> dict:
+    """``Authorization`` headers with a service token (what the gateway sends a service) for a principal."""
+    principal = Principal(role=role, subject=f"test-{role.lower()}", clinic=clinic, agency=agency)
+    token = mint(principal, secret or Settings(service="x").token_secret, ttl, now=now)
+    return {"Authorization": f"Bearer {token}"}
+
+
+# -- days and times in Seoul ---------------------------------------------------------------------------
+
+SEOUL = ZoneInfo("Asia/Seoul")
+
+
+def seoul_day(days: int) -> str:
+    """The Seoul date ``days`` from today."""
+    return (datetime.now(SEOUL) + timedelta(days=days)).date().isoformat()
+
+
+def seoul(day: datetime | str, at: str = "10:00") -> datetime:
+    base = datetime.fromisoformat(day).date() if isinstance(day, str) else day.date()
+    return datetime.combine(base, time.fromisoformat(at), SEOUL)
+
+
+def in_days(days: int, at: str = "10:00") -> datetime:
+    return seoul(datetime.now(SEOUL) + timedelta(days=days), at)
+
+
+# -- seed data and new data -------------------------------------------------------------------------
+
+ORACLE = "oracle-skin-clinic"
+AGENCY = "seoul-trips"
+
+
+def seed_package(key: str) -> str:
+    """The id of a seed package (``seed/packages/packages.json``) by its key."""
+    return str(seed_id(key))
+
+
+ICEPICK = seed_package("oracle-icepick-tca-co2")  # 3 visits, 28 days apart; blocks recent isotretinoin
+SEED_ORACLE_PACKAGE = ICEPICK
+
+PACKAGE_BODY = {  # a new package as the packages service takes it
+    "clinic": "oracle-skin-clinic",
+    "title": {"en": "Boxcar scars: TCA CROSS and microneedling", "ko": "박스카 흉터 패키지"},
+    "scarTypes": ["BOXCAR"],
+    "items": [{"procedure": "TCA_CROSS", "sessions": 2}, {"procedure": "MICRONEEDLING", "sessions": 3}],
+    "sessionIntervalDays": 21,
+    "includes": ["CONSULTATION", "CALMING_MASK"],
+    "priceKrw": 1_950_000,
+    "interpreterOptions": [
+        {"language": "en", "included": True},
+        {"language": "ja", "included": False, "pricePerSessionKrw": 55_000},
+    ],
+    "followUpPlans": [{"code": "VIDEO_2", "kind": "REMOTE_VIDEO", "count": 2, "priceKrw": 70_000}],
+    "cancellationPolicy": {
+        "tiers": [
+            {"daysBefore": 21, "refundPercent": 100},
+            {"daysBefore": 7, "refundPercent": 40},
+            {"daysBefore": 0, "refundPercent": 0},
+        ]
+    },
+    "minimumStayDays": 4,
+    "screening": {"blocking": ["RECENT_ISOTRETINOIN"]},
+}
+
+PACKAGE_INPUT = {  # a new package as createPackage takes it
+    "clinic": "oracle-skin-clinic",
+    "title": {"en": "Boxcar express: TCA CROSS x2", "ko": "박스카 익스프레스"},
+    "scarTypes": ["BOXCAR"],
+    "items": [{"procedure": "TCA_CROSS", "sessions": 2}],
+    "sessionIntervalDays": 4,
+    "includes": ["CONSULTATION"],
+    "priceKrw": 800_000,
+    "interpreterOptions": [{"language": "en", "included": True}],
+    "followUpPlans": [{"code": "CHAT_2", "kind": "MESSAGING", "count": 2, "priceKrw": 0}],
+    "cancellationPolicy": {"tiers": [{"daysBefore": 7, "refundPercent": 100}, {"daysBefore": 0, "refundPercent": 0}]},
+    "minimumStayDays": 6,
+}
+
+
+# -- what a service stored ------------------------------------------------------------------------
+
+
+def stored_packages(app) -> tuple[list, list]:
+    """Every package and version as stored, to prove a refused request wrote nothing."""
+    with app.app_context():
+        return (
+            list(Package._get_collection().find({}).sort("_id", 1)),
+            list(PackageVersion._get_collection().find({}, {"_id": 0}).sort([("package_id", 1), ("version", 1)])),
+        )
+
+
+def stored_clinics(app) -> list[dict]:
+    """Every clinic as stored, to prove a refused request wrote nothing."""
+    return list(Clinic._get_collection().find({}, {"_id": 0}).sort("slug", 1))
+
+
+def seat_count(app, slot_id: str) -> int:
+    with app.app_context():
+        return Slot.objects.get(id=slot_id).booked
+
+
+def booking_count(app) -> int:
+    with app.app_context():
+        return Booking.objects.count()

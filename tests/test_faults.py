@@ -1,9 +1,7 @@
 """Faults survived without restarting anything: a service stopped under load, the database stopped."""
+
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -18,11 +16,11 @@ import requests
 from services.common.config import Settings
 from services.common.tokens import Principal, mint
 from services.packages.seed import seed_id
+from tests.support import SERVICES, database_server, drop_databases, free_port, running_service, seed, stack, stack_env
 
-from .support import database_server, free_port, running_service
-
-COMPARE = """{ packages(first: 5, sort: {field: PRICE}) { edges { node { id clinic { name } nextFreeSlot { start } } } } }"""
-SERVICES = ("catalogue", "packages", "bookings")
+COMPARE = (
+    """{ packages(first: 5, sort: {field: PRICE}) { edges { node { id clinic { name } nextFreeSlot { start } } } } }"""
+)
 
 
 def token(role: str, **scope) -> dict:
@@ -31,12 +29,8 @@ def token(role: str, **scope) -> dict:
 
 
 def seeded_env(mongo_uri: str, synthetic: int = 0) -> dict:
-    suffix = uuid.uuid4().hex[:8]
-    env = {"MONGO_URI": mongo_uri, "MIN_NOTICE_HOURS": "24", **{f"{s.upper()}_DB_NAME": f"fault_{s}_{suffix}" for s in SERVICES},
-           "GATEWAY_DB_NAME": f"fault_gateway_{suffix}"}
-    for name in SERVICES:
-        command = [sys.executable, "-m", f"services.{name}", "seed"] + (["--synthetic", str(synthetic)] if synthetic else [])
-        subprocess.run(command, env={**os.environ, **env}, check=True, stdout=subprocess.DEVNULL)
+    env = stack_env(mongo_uri, f"fault_{uuid.uuid4().hex[:8]}", MIN_NOTICE_HOURS="24")
+    seed(env, synthetic=dict.fromkeys(SERVICES, synthetic) if synthetic else None)
     return env
 
 
@@ -54,7 +48,9 @@ class Load:
         while not self.stopping.is_set():
             phase = self.phase
             answer = session.post(f"{self.gateway}/graphql", json={"query": COMPARE}, timeout=30)
-            self.answers[phase if phase == self.phase else "between"].append((answer.status_code, answer.json(), answer.text))
+            self.answers[phase if phase == self.phase else "between"].append(
+                (answer.status_code, answer.json(), answer.text)
+            )
 
     def __enter__(self):
         for thread in self.threads:
@@ -74,16 +70,12 @@ class Load:
 def test_a_stopped_service_costs_only_its_fields_and_they_come_back_with_it(mongo_uri, mongo_client):
     env = seeded_env(mongo_uri, synthetic=20)
     bookings_port = free_port()
-    with ExitStack() as stack:
-        catalogue = stack.enter_context(running_service("catalogue", env, workers=2))
-        packages = stack.enter_context(running_service("packages", {**env, "CATALOGUE_URL": catalogue}, workers=2))
-        bookings_env = {**env, "PACKAGES_URL": packages}
+    gateway_env = {"BOOKINGS_URL": f"http://127.0.0.1:{bookings_port}", "HTTP_TIMEOUT_SECONDS": "2"}
+    with stack(env, ("catalogue", "packages"), gateway=gateway_env, workers=2) as urls:
+        bookings_env = {**env, "PACKAGES_URL": urls["packages"]}
         bookings = ExitStack()
         bookings.enter_context(running_service("bookings", bookings_env, port=bookings_port))
-        gateway = stack.enter_context(running_service("gateway", {
-            **env, "CATALOGUE_URL": catalogue, "PACKAGES_URL": packages, "BOOKINGS_URL": f"http://127.0.0.1:{bookings_port}",
-            "GATEWAY_RATE_LIMIT": "100000/minute", "HTTP_TIMEOUT_SECONDS": "2"}, workers=2))
-        with Load(gateway) as load:
+        with Load(urls["gateway"]) as load:
             load.hold("up", 3)
             load.phase = "stopping"
             bookings.close()  # the bookings service stops; nothing else is touched
@@ -93,27 +85,33 @@ def test_a_stopped_service_costs_only_its_fields_and_they_come_back_with_it(mong
                 load.hold("settling", 1)
                 load.hold("back", 3)
                 load.phase = "ending"
-    for database in [*(env[f"{s.upper()}_DB_NAME"] for s in SERVICES), env["GATEWAY_DB_NAME"]]:
-        mongo_client.drop_database(database)
+    drop_databases(mongo_client, env)
 
     everything = [a for answers in load.answers.values() for a in answers]
     assert {status for status, _, _ in everything} == {200}, "the gateway never fails a whole query"
     full = load.answers["up"][0][1]["data"]
     assert any(edge["node"]["nextFreeSlot"] for edge in full["packages"]["edges"])
     for phase in ("up", "back"):  # before and after: the same full answers
-        assert load.answers[phase] and all(body == {"data": full} for _, body, _ in load.answers[phase]), \
-            [(phase, b) for _, b, _ in load.answers[phase] if b != {"data": full}][:2]
+        assert load.answers[phase] and all(body == {"data": full} for _, body, _ in load.answers[phase]), [
+            (phase, b) for _, b, _ in load.answers[phase] if b != {"data": full}
+        ][:2]
     assert load.answers["down"]
     for _, body, text in load.answers["down"]:
         edges = body["data"]["packages"]["edges"]
         assert len(edges) == 5 and all(e["node"]["clinic"]["name"] for e in edges)  # the rest of the page still answers
         assert all(e["node"]["nextFreeSlot"] is None for e in edges)
-        assert {(e["extensions"]["code"], e["extensions"]["service"]) for e in body["errors"]} == {("UPSTREAM_UNAVAILABLE", "bookings")}
+        assert {(e["extensions"]["code"], e["extensions"]["service"]) for e in body["errors"]} == {
+            ("UPSTREAM_UNAVAILABLE", "bookings")
+        }
         assert str(bookings_port) not in text and "127.0.0.1" not in text
 
 
 def seoul_in(days: int) -> str:
-    return (datetime.now(ZoneInfo("Asia/Seoul")) + timedelta(days=days)).replace(hour=13, minute=37, second=0, microsecond=0).isoformat()
+    return (
+        (datetime.now(ZoneInfo("Asia/Seoul")) + timedelta(days=days))
+        .replace(hour=13, minute=37, second=0, microsecond=0)
+        .isoformat()
+    )
 
 
 def wait_for(check, seconds: float = 30) -> bool:
@@ -139,25 +137,37 @@ def test_every_service_recovers_by_itself_when_the_database_comes_back(tmp_path)
     database = ExitStack()
     uri = database.enter_context(database_server(port, data))
     env = seeded_env(uri)
-    with ExitStack() as stack:
-        catalogue = stack.enter_context(running_service("catalogue", env))
-        packages = stack.enter_context(running_service("packages", {**env, "CATALOGUE_URL": catalogue}))
-        bookings = stack.enter_context(running_service("bookings", {**env, "PACKAGES_URL": packages}))
-        gateway = stack.enter_context(running_service("gateway", {**env, "CATALOGUE_URL": catalogue, "PACKAGES_URL": packages,
-                                                                  "BOOKINGS_URL": bookings}))
-        bases = {"catalogue": catalogue, "packages": packages, "bookings": bookings, "gateway": gateway}
-        slot = requests.post(f"{bookings}/slots", json={"clinic": "oracle-skin-clinic", "start": seoul_in(30), "capacity": 10},
-                             headers=clinic, timeout=10).json()
+    with stack(env, gateway={}) as bases:
+        catalogue, packages, bookings, gateway = (
+            bases[name] for name in ("catalogue", "packages", "bookings", "gateway")
+        )
+        slot = requests.post(
+            f"{bookings}/slots",
+            json={"clinic": "oracle-skin-clinic", "start": seoul_in(30), "capacity": 10},
+            headers=clinic,
+            timeout=10,
+        ).json()
         assert "id" in slot, slot
 
         def book() -> requests.Response:
             quote = requests.post(f"{packages}/packages/{package}/quotes", json={}, timeout=10)
-            body = {"quoteId": quote.json().get("id", "0" * 32), "slotId": slot["id"], "patient": {
-                "name": "Ana Silva", "email": "ana@example.com", "nationality": "BR", "preferredLanguage": "pt",
-                "homeTimeZone": "America/Sao_Paulo", "fitzpatrickSkinType": "IV", "isotretinoinLast6Months": False,
-                "activeAcne": False}}
-            return requests.post(f"{bookings}/bookings", json=body, headers={**agency, "Idempotency-Key": uuid.uuid4().hex},
-                                 timeout=30)
+            body = {
+                "quoteId": quote.json().get("id", "0" * 32),
+                "slotId": slot["id"],
+                "patient": {
+                    "name": "Ana Silva",
+                    "email": "ana@example.com",
+                    "nationality": "BR",
+                    "preferredLanguage": "pt",
+                    "homeTimeZone": "America/Sao_Paulo",
+                    "fitzpatrickSkinType": "IV",
+                    "isotretinoinLast6Months": False,
+                    "activeAcne": False,
+                },
+            }
+            return requests.post(
+                f"{bookings}/bookings", json=body, headers={**agency, "Idempotency-Key": uuid.uuid4().hex}, timeout=30
+            )
 
         assert [book().status_code for _ in range(2)] == [201, 201]
 
@@ -174,7 +184,10 @@ def test_every_service_recovers_by_itself_when_the_database_comes_back(tmp_path)
         database.enter_context(database_server(port, data))  # and starts again, with its data
         assert wait_for(lambda: all(ready(base) == 200 for base in bases.values()), 30)
         assert book().status_code == 201
-        assert "errors" not in requests.post(f"{gateway}/graphql", json={"query": "{ scarTypes { code } }"}, timeout=30).json()
+        assert (
+            "errors"
+            not in requests.post(f"{gateway}/graphql", json={"query": "{ scarTypes { code } }"}, timeout=30).json()
+        )
 
         client = pymongo.MongoClient(uri)
         try:

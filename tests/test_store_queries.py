@@ -7,6 +7,7 @@ without an example here fails the test, so a new query cannot escape it. Every r
 must be led by its unique key (``explain`` of a write reports no plan worth checking on the
 embedded server). Runs on the embedded server, and on MongoDB when ``MONGO_URI`` names one.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -29,18 +30,24 @@ from services.packages.app import create_app as packages_app
 from services.packages.seed import seed_id
 from tests.support import RECORDER, assert_index_served, operations, run_examples
 
+
 def test_every_write_is_led_by_a_unique_key():
     for registry in (catalogue_store.registry, packages_store.registry, bookings_store.registry):
         for operation in registry.writes().values():
-            assert operation.index in ("_id_", "slug_1", "reference_1", "clinic_package_start", "package_version"), operation
+            assert operation.index in ("_id_", "slug_1", "reference_1", "clinic_package_start", "package_version"), (
+                operation
+            )
     # And the same for the three services' models: each named unique index exists.
     from services.bookings.models import Booking, Slot
     from services.catalogue.models import Clinic
     from services.packages.models import PackageVersion
+
     assert any(index.get("unique") and index["fields"] == ["reference"] for index in Booking._meta["indexes"])
     assert any(index.get("unique") and index["fields"] == ["slug"] for index in Clinic._meta["indexes"])
     assert any(index.get("unique") and index.get("name") == "clinic_package_start" for index in Slot._meta["indexes"])
-    assert any(index.get("unique") and index.get("name") == "package_version" for index in PackageVersion._meta["indexes"])
+    assert any(
+        index.get("unique") and index.get("name") == "package_version" for index in PackageVersion._meta["indexes"]
+    )
 
 
 def test_every_catalogue_query_is_index_served(make_app, mongo_client):
@@ -70,8 +77,10 @@ def test_every_packages_query_is_index_served(make_app, mongo_client):
     examples = {
         "package_by_id": [lambda f: f(icepick), lambda f: f(icepick, {"status": 1})],
         "packages_by_id": [lambda f: f([icepick, seed_id("synthetic:3"), ObjectId()])],
-        "packages_in_listings": [lambda f: f(["oracle-skin-clinic:PUBLISHED"]),
-                                 lambda f: f(["oracle-skin-clinic:DRAFT", "synthetic-clinic-00002:DRAFT"])],
+        "packages_in_listings": [
+            lambda f: f(["oracle-skin-clinic:PUBLISHED"]),
+            lambda f: f(["oracle-skin-clinic:DRAFT", "synthetic-clinic-00002:DRAFT"]),
+        ],
         "version": [lambda f: f(str(icepick), 1)],
         "current_rates": [lambda f: f()],
         "quote_by_id": [lambda f: f(ObjectId())],
@@ -84,27 +93,42 @@ def test_every_bookings_query_is_index_served(make_app, mongo_client):
     now = utcnow()
     with app.app_context():
         slot = bookings_store.slots().find_one({"clinic": "synthetic-clinic-00003"})
-        bookings_store.insert_booking({"reference": "CB-EXAMPLE1", "agency": "seoul-trips", "clinic": slot["clinic"],
-                                       "status": "PENDING", "created_key": f"{now.isoformat()}:CB-EXAMPLE1"})
+        bookings_store.insert_booking(
+            {
+                "reference": "CB-EXAMPLE1",
+                "agency": "seoul-trips",
+                "clinic": slot["clinic"],
+                "status": "PENDING",
+                "created_key": f"{now.isoformat()}:CB-EXAMPLE1",
+            }
+        )
     first = bookings_store.offer(slot["clinic"], None)
-    page = dict(sort=BOOKING_SORT, limit=20, cursor=None, with_total=True)
+    page = {"sort": BOOKING_SORT, "limit": 20, "cursor": None, "with_total": True}
     examples = {
         "slot_by_id": [lambda f: f(slot["_id"])],
-        "bookable_slots": [lambda f: f([f"{first}:{week}" for week in bookings_store.weeks_between(now, now + timedelta(days=30))])],
-        "bookable_slots_on": [lambda f: f([f"{first}:{day}" for day in bookings_store.days_between(now, now + timedelta(days=3))])],
+        "bookable_slots": [
+            lambda f: f([f"{first}:{week}" for week in bookings_store.weeks_between(now, now + timedelta(days=30))])
+        ],
+        "bookable_slots_on": [
+            lambda f: f([f"{first}:{day}" for day in bookings_store.days_between(now, now + timedelta(days=3))])
+        ],
         "clinic_slots": [lambda f: f(slot["clinic"], now, now + timedelta(days=30))],
         "expired_holds": [lambda f: f(now, 500)],
         "booking_by_reference": [lambda f: f("CB-EXAMPLE1"), lambda f: f("CB-EXAMPLE1", {"status": 1})],
         "bookings_by_reference": [lambda f: f(["CB-EXAMPLE1", "CB-NOTHING1"])],
-        "booking_page": [lambda f, find=find: f(find, **page) for find in (
-            bookings_store.booking_filter("seoul-trips", None, None),
-            bookings_store.booking_filter("seoul-trips", slot["clinic"], None),
-            bookings_store.booking_filter("seoul-trips", None, "PENDING"),
-            bookings_store.booking_filter("seoul-trips", slot["clinic"], "PENDING"),
-            bookings_store.booking_filter(None, slot["clinic"], None),
-            bookings_store.booking_filter(None, slot["clinic"], "BOOKED"),
-            bookings_store.booking_filter(None, None, "CANCELLED"),
-        )] + [lambda f: f({}, BOOKING_SORT, limit=20, cursor=None, with_total=False)],
+        "booking_page": [
+            lambda f, find=find: f(find, **page)
+            for find in (
+                bookings_store.booking_filter("seoul-trips", None, None),
+                bookings_store.booking_filter("seoul-trips", slot["clinic"], None),
+                bookings_store.booking_filter("seoul-trips", None, "PENDING"),
+                bookings_store.booking_filter("seoul-trips", slot["clinic"], "PENDING"),
+                bookings_store.booking_filter(None, slot["clinic"], None),
+                bookings_store.booking_filter(None, slot["clinic"], "BOOKED"),
+                bookings_store.booking_filter(None, None, "CANCELLED"),
+            )
+        ]
+        + [lambda f: f({}, BOOKING_SORT, limit=20, cursor=None, with_total=False)],
         "pending_releases": [lambda f: f(500)],
         "key_by_id": [lambda f: f("seoul-trips:key-1")],
     }
@@ -115,12 +139,17 @@ def test_a_query_that_would_scan_fails_the_check(make_app, mongo_client):
     """The check itself: a filter whose fields are not one index's is caught."""
     app = make_app("bookings", bookings_app, lambda: bookings_seed.load_synthetic(50))
     with app.app_context(), RECORDER.recording() as commands:
-        list(bookings_store.slots().find({"clinic": "synthetic-clinic-00001", "free": {"$gt": 0}, "start": {"$gt": utcnow()}}))
+        list(
+            bookings_store.slots().find(
+                {"clinic": "synthetic-clinic-00001", "free": {"$gt": 0}, "start": {"$gt": utcnow()}}
+            )
+        )
     with pytest.raises(AssertionError, match="not index-served|scans"):
         assert_index_served(mongo_client, app.config["SETTINGS"].database, commands, "a scanning query")
 
 
 # -- a constant number of database operations per batch request ---------------------------------
+
 
 def test_next_free_slots_cost_the_same_few_queries_for_1_or_60_packages(make_app):
     from services.bookings.slots import NEXT_FREE_WINDOWS
@@ -135,15 +164,25 @@ def test_next_free_slots_cost_the_same_few_queries_for_1_or_60_packages(make_app
     assert operations(ask([1])) == operations(ask(list(range(1, 61)))) <= 2
     # Packages with no slot at all are looked for in every window: still the same count for any number of them.
     assert operations(ask([9001])) == operations(ask(list(range(9001, 9061)))) == 1 + len(NEXT_FREE_WINDOWS)
-    found = client.post("/availability/next", json={"packages": [
-        {"packageId": str(ObjectId()), "clinic": "synthetic-clinic-00002"},
-        {"packageId": str(ObjectId()), "clinic": "synthetic-clinic-09002"}]}).json["items"]
+    found = client.post(
+        "/availability/next",
+        json={
+            "packages": [
+                {"packageId": str(ObjectId()), "clinic": "synthetic-clinic-00002"},
+                {"packageId": str(ObjectId()), "clinic": "synthetic-clinic-09002"},
+            ]
+        },
+    ).json["items"]
     assert found[0]["clinic"] == "synthetic-clinic-00002" and found[1] is None
 
 
 def test_batch_lookups_cost_one_query_whatever_their_size(make_app):
-    catalogue = make_app("catalogue", catalogue_app, lambda: (catalogue_seed.load_seed(), catalogue_seed.load_synthetic(100)))
-    packages = make_app("packages", packages_app, lambda: (packages_seed.load_seed(), packages_seed.load_synthetic(100)))
+    catalogue = make_app(
+        "catalogue", catalogue_app, lambda: (catalogue_seed.load_seed(), catalogue_seed.load_synthetic(100))
+    )
+    packages = make_app(
+        "packages", packages_app, lambda: (packages_seed.load_seed(), packages_seed.load_synthetic(100))
+    )
     bookings = make_app("bookings", bookings_app, bookings_seed.ensure_indexes)
     slugs = [f"synthetic-clinic-{n:05d}" for n in range(1, 101)]
     ids = [str(seed_id(f"synthetic:{n}")) for n in range(100)]
@@ -158,24 +197,46 @@ def test_batch_lookups_cost_one_query_whatever_their_size(make_app):
         assert one == many == 1, (path, one, many)
     token = mint(Principal(role="PLATFORM_ADMIN", subject="admin"), bookings.config["SETTINGS"].token_secret, 60)
     client, headers = bookings.test_client(), {"Authorization": f"Bearer {token}"}
-    assert operations(lambda: client.get("/bookings", query_string={"ids": references[0]}, headers=headers)) == \
-        operations(lambda: client.get("/bookings", query_string={"ids": ",".join(references)}, headers=headers)) == 1
+    assert (
+        operations(lambda: client.get("/bookings", query_string={"ids": references[0]}, headers=headers))
+        == operations(lambda: client.get("/bookings", query_string={"ids": ",".join(references)}, headers=headers))
+        == 1
+    )
 
 
 def test_listings_read_no_database_at_all(make_app):
     """Sorted, filtered and counted listings are answered by the read models, at any catalogue size."""
-    catalogue = make_app("catalogue", catalogue_app, lambda: (catalogue_seed.load_seed(), catalogue_seed.load_synthetic(100)))
-    packages = make_app("packages", packages_app, lambda: (packages_seed.load_seed(), packages_seed.load_synthetic(100)))
+    catalogue = make_app(
+        "catalogue", catalogue_app, lambda: (catalogue_seed.load_seed(), catalogue_seed.load_synthetic(100))
+    )
+    packages = make_app(
+        "packages", packages_app, lambda: (packages_seed.load_seed(), packages_seed.load_synthetic(100))
+    )
     clinics, offers = catalogue.test_client(), packages.test_client()
     clinics.get("/clinics")  # loads the read model
     offers.post("/packages/search", json={})
-    for query in ({}, {"district": "GANGNAM,APGUJEONG", "total": "true"}, {"q": "oracle"}, {"language": "ja", "languageLevel": "inRoom"},
-                  {"service": "AIRPORT_PICKUP", "sort": "-updatedAt", "total": "true"}, {"kind": "HOSPITAL", "accredited": "true"}):
+    for query in (
+        {},
+        {"district": "GANGNAM,APGUJEONG", "total": "true"},
+        {"q": "oracle"},
+        {"language": "ja", "languageLevel": "inRoom"},
+        {"service": "AIRPORT_PICKUP", "sort": "-updatedAt", "total": "true"},
+        {"kind": "HOSPITAL", "accredited": "true"},
+    ):
         assert operations(lambda: clinics.get("/clinics", query_string=query)) == 0, query
-    for body in ({}, {"sort": "-updatedAt", "total": True}, {"procedure": ["TCA_CROSS"], "scarType": "ICE_PICK"},
-                 {"clinic": ["oracle-skin-clinic"], "maxSessions": 3, "total": True}, {"interpreterLanguage": "ja", "sort": "pricePerSession"}):
+    for body in (
+        {},
+        {"sort": "-updatedAt", "total": True},
+        {"procedure": ["TCA_CROSS"], "scarType": "ICE_PICK"},
+        {"clinic": ["oracle-skin-clinic"], "maxSessions": 3, "total": True},
+        {"interpreterLanguage": "ja", "sort": "pricePerSession"},
+    ):
         assert operations(lambda: offers.post("/packages/search", json=body)) == 0, body
-    for query in ({}, {"ids": "TCA_CROSS,SUBCISION,PRP"}, {"category": "LASER", "scarType": "ROLLING", "total": "true"}):
+    for query in (
+        {},
+        {"ids": "TCA_CROSS,SUBCISION,PRP"},
+        {"category": "LASER", "scarType": "ROLLING", "total": "true"},
+    ):
         assert operations(lambda: clinics.get("/procedures", query_string=query)) == 0, query
     assert operations(lambda: clinics.get("/procedures/TCA_CROSS")) == 0
     # A price range in another currency reads the current rates: one point lookup.

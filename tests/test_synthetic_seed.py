@@ -1,5 +1,6 @@
 """Synthetic data for scale work: written in batches, and every package and slot belongs to a
 synthetic clinic that the same count of synthetic clinics holds."""
+
 from __future__ import annotations
 
 from pymongo import monitoring

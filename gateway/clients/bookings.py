@@ -1,71 +1,82 @@
 """The bookings service: slots, availability, bookings, their lifecycle, screening and care plans."""
+
 from __future__ import annotations
 
-from typing import Any
-
-from ..context import RequestContext
+from ..context import Json, RequestContext
 
 SERVICE = "bookings"
 
 
-def _page(params: dict[str, Any], limit: int, cursor: str | None) -> dict[str, Any]:
+def _page(params: Json, limit: int, cursor: str | None) -> Json:
     return {**params, "limit": limit, "total": "true", **({"cursor": cursor} if cursor else {})}
 
 
-async def bookings_by_reference(ctx: RequestContext, references: list[str]) -> list[dict | None]:
+async def bookings_by_reference(ctx: RequestContext, references: list[str]) -> list[Json | None]:
     return (await ctx.call(SERVICE, "GET", "/bookings", params={"ids": ",".join(references)}))["items"]
 
 
-async def booking_page(ctx: RequestContext, filters: dict[str, str], *, limit: int, cursor: str | None = None) -> dict:
+async def booking_page(ctx: RequestContext, filters: dict[str, str], *, limit: int, cursor: str | None = None) -> Json:
     return await ctx.call(SERVICE, "GET", "/bookings", params=_page(filters, limit, cursor))
 
 
-async def next_free_slots(ctx: RequestContext, keys: list[tuple[str, str]]) -> list[dict | None]:
+async def next_free_slots(ctx: RequestContext, keys: list[tuple[str, str]]) -> list[Json | None]:
     """For each (package id, clinic): its earliest bookable slot, or None."""
     body = {"packages": [{"packageId": package_id, "clinic": clinic} for package_id, clinic in keys]}
     return (await ctx.call(SERVICE, "POST", "/availability/next", json=body))["items"]
 
 
-async def availability(ctx: RequestContext, package_id: str, first: str, last: str, *, limit: int,
-                       cursor: str | None = None) -> dict:
+async def availability(
+    ctx: RequestContext, package_id: str, first: str, last: str, *, limit: int, cursor: str | None = None
+) -> Json:
     params = {"packageId": package_id, "from": first, "to": last}
     return await ctx.call(SERVICE, "GET", "/availability", params=_page(params, limit, cursor))
 
 
-async def slots(ctx: RequestContext, clinic: str, first: str, last: str, status: str | None, *, limit: int,
-                cursor: str | None = None) -> dict:
+async def slots(
+    ctx: RequestContext,
+    clinic: str,
+    first: str,
+    last: str,
+    status: str | None,
+    *,
+    limit: int,
+    cursor: str | None = None,
+) -> Json:
     params = {"clinic": clinic, "from": first, "to": last, **({"status": status} if status else {})}
     return await ctx.call(SERVICE, "GET", "/slots", params=_page(params, limit, cursor))
 
 
-async def open_slots(ctx: RequestContext, rule: dict) -> dict:
+async def open_slots(ctx: RequestContext, rule: Json) -> Json:
     return await ctx.call(SERVICE, "POST", "/slots/bulk", json=rule)
 
 
-async def close_slot(ctx: RequestContext, slot_id: str) -> dict:
+async def close_slot(ctx: RequestContext, slot_id: str) -> Json:
     return await ctx.call(SERVICE, "POST", f"/slots/{slot_id}/close")
 
 
-async def screen(ctx: RequestContext, quote_id: str, patient: dict) -> dict:
+async def screen(ctx: RequestContext, quote_id: str, patient: Json) -> Json:
     """What the patient's answers would trigger for the quoted package, without booking."""
     return await ctx.call(SERVICE, "POST", "/screening", json={"quoteId": quote_id, "patient": patient})
 
 
-async def create_booking(ctx: RequestContext, body: dict, idempotency_key: str) -> tuple[dict, bool]:
+async def create_booking(ctx: RequestContext, body: Json, idempotency_key: str) -> tuple[Json, bool]:
     """The booking, and whether it replays one made before with the same key."""
-    booking, headers = await ctx.call(SERVICE, "POST", "/bookings", json=body, with_headers=True,
-                                      headers={"Idempotency-Key": idempotency_key})
+    booking, headers = await ctx.call(
+        SERVICE, "POST", "/bookings", json=body, with_headers=True, headers={"Idempotency-Key": idempotency_key}
+    )
     return booking, headers.get("Idempotent-Replayed") == "true"
 
 
-async def take_step(ctx: RequestContext, reference: str, action: str, reason: str | None) -> dict:
+async def take_step(ctx: RequestContext, reference: str, action: str, reason: str | None) -> Json:
     """One step of the lifecycle (``action`` is the step's route)."""
     return await ctx.call(SERVICE, "POST", f"/bookings/{reference}/{action}", json={"reason": reason} if reason else {})
 
 
-async def care_plan(ctx: RequestContext, reference: str, lang: str) -> dict:
+async def care_plan(ctx: RequestContext, reference: str, lang: str) -> Json:
     return await ctx.call(SERVICE, "GET", f"/bookings/{reference}/care-plan", params={"lang": lang})
 
 
 async def care_plan_ical(ctx: RequestContext, reference: str, lang: str) -> str:
-    return await ctx.call(SERVICE, "GET", f"/bookings/{reference}/care-plan.ics", accept="text/calendar", params={"lang": lang})
+    return await ctx.call(
+        SERVICE, "GET", f"/bookings/{reference}/care-plan.ics", accept="text/calendar", params={"lang": lang}
+    )

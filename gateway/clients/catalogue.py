@@ -1,29 +1,42 @@
 """The catalogue service: clinics, procedures and scar types."""
+
 from __future__ import annotations
 
-from typing import Any
-
-from ..context import RequestContext
+from ..context import Json, RequestContext
 
 SERVICE = "catalogue"
 PAGE = 100
 
 
-async def clinics_by_slug(ctx: RequestContext, slugs: list[str], lang: str) -> list[dict | None]:
+async def clinics_by_slug(ctx: RequestContext, slugs: list[str], lang: str) -> list[Json | None]:
     """The clinics in the order asked, None for unknown ones (one call for up to 100)."""
     answer = await ctx.call(SERVICE, "GET", "/clinics", public=True, params={"ids": ",".join(slugs), "lang": lang})
     return answer["items"]
 
 
-async def clinic_page(ctx: RequestContext, filters: dict[str, Any], lang: str, *, limit: int, sort: str | None = None,
-                      cursor: str | None = None, total: bool = True) -> dict:
+async def clinic_page(
+    ctx: RequestContext,
+    filters: Json,
+    lang: str,
+    *,
+    limit: int,
+    sort: str | None = None,
+    cursor: str | None = None,
+    total: bool = True,
+) -> Json:
     """A page of clinics matching the catalogue's filters."""
-    params = {**filters, "limit": limit, "lang": lang, **({"total": "true"} if total else {}),
-              **({"sort": sort} if sort else {}), **({"cursor": cursor} if cursor else {})}
+    params = {
+        **filters,
+        "limit": limit,
+        "lang": lang,
+        **({"total": "true"} if total else {}),
+        **({"sort": sort} if sort else {}),
+        **({"cursor": cursor} if cursor else {}),
+    }
     return await ctx.call(SERVICE, "GET", "/clinics", params=params)
 
 
-async def clinic_slugs(ctx: RequestContext, filters: dict[str, Any], at_most: int) -> list[str]:
+async def clinic_slugs(ctx: RequestContext, filters: Json, at_most: int) -> list[str]:
     """The slugs of the clinics matching ``filters``, page by page, at most ``at_most``."""
     slugs: list[str] = []
     cursor = None
@@ -36,29 +49,29 @@ async def clinic_slugs(ctx: RequestContext, filters: dict[str, Any], at_most: in
     return slugs
 
 
-async def clinics_offering(ctx: RequestContext, procedure: str, lang: str) -> list[dict]:
+async def clinics_offering(ctx: RequestContext, procedure: str, lang: str) -> list[Json]:
     """Up to 100 clinics offering a procedure."""
     return (await clinic_page(ctx, {"procedure": procedure}, lang, limit=PAGE, total=False))["items"]
 
 
-async def create_clinic(ctx: RequestContext, body: dict) -> dict:
+async def create_clinic(ctx: RequestContext, body: Json) -> Json:
     return await ctx.call(SERVICE, "POST", "/clinics", json=body)
 
 
-async def update_clinic(ctx: RequestContext, slug: str, body: dict) -> dict:
+async def update_clinic(ctx: RequestContext, slug: str, body: Json) -> Json:
     return await ctx.call(SERVICE, "PATCH", f"/clinics/{slug}", json=body)
 
 
-async def procedures_by_code(ctx: RequestContext, codes: list[str], lang: str) -> list[dict | None]:
+async def procedures_by_code(ctx: RequestContext, codes: list[str], lang: str) -> list[Json | None]:
     answer = await ctx.call(SERVICE, "GET", "/procedures", public=True, params={"ids": ",".join(codes), "lang": lang})
     return answer["items"]
 
 
-async def procedures(ctx: RequestContext, lang: str, scar_types: list[str] | None = None) -> list[dict]:
+async def procedures(ctx: RequestContext, lang: str, scar_types: list[str] | None = None) -> list[Json]:
     """Every procedure of the knowledge base, or those indicated for any of ``scar_types``."""
     params = {"limit": PAGE, "lang": lang, **({"scarType": ",".join(scar_types)} if scar_types else {})}
     return (await ctx.call(SERVICE, "GET", "/procedures", params=params))["items"]
 
 
-async def scar_types(ctx: RequestContext, lang: str) -> list[dict]:
+async def scar_types(ctx: RequestContext, lang: str) -> list[Json]:
     return (await ctx.call(SERVICE, "GET", "/scar-types", params={"lang": lang}))["items"]

@@ -1,54 +1,69 @@
 """The packages service: packages, search, exchange rates and quotes."""
+
 from __future__ import annotations
 
-from ..context import RequestContext
+from ..context import Json, RequestContext
 
 SERVICE = "packages"
 
 
-async def packages_by_id(ctx: RequestContext, ids: list[str], lang: str) -> list[dict | None]:
+async def packages_by_id(ctx: RequestContext, ids: list[str], lang: str) -> list[Json | None]:
     """The packages in the order asked, None for unknown ones or drafts the caller may not see."""
     answer = await ctx.call(SERVICE, "GET", "/packages", public=True, params={"ids": ",".join(ids), "lang": lang})
     return answer["items"]
 
 
-async def search(ctx: RequestContext, filters: dict, lang: str, *, limit: int, sort: str | None = None,
-                 cursor: str | None = None, total: bool = True) -> dict:
+async def search(
+    ctx: RequestContext,
+    filters: Json,
+    lang: str,
+    *,
+    limit: int,
+    sort: str | None = None,
+    cursor: str | None = None,
+    total: bool = True,
+) -> Json:
     """A page of packages matching ``filters`` (the search contract's names)."""
-    body = {**filters, "limit": limit, "lang": lang, **({"total": True} if total else {}),
-            **({"sort": sort} if sort else {}), **({"cursor": cursor} if cursor else {})}
+    body = {
+        **filters,
+        "limit": limit,
+        "lang": lang,
+        **({"total": True} if total else {}),
+        **({"sort": sort} if sort else {}),
+        **({"cursor": cursor} if cursor else {}),
+    }
     return await ctx.call(SERVICE, "POST", "/packages/search", json=body)
 
 
-async def compare(ctx: RequestContext, ids: list[str], options: dict, lang: str) -> dict:
+async def compare(ctx: RequestContext, ids: list[str], options: Json, lang: str) -> Json:
     """Packages side by side: each one's total with the chosen options, in KRW and a currency."""
     return await ctx.call(SERVICE, "POST", "/packages/compare", json={"ids": ids, **options}, params={"lang": lang})
 
 
-async def exchange_rates(ctx: RequestContext) -> dict:
+async def exchange_rates(ctx: RequestContext) -> Json:
     return await ctx.call(SERVICE, "GET", "/exchange-rates", public=True)
 
 
-async def replace_rates(ctx: RequestContext, body: dict) -> dict:
+async def replace_rates(ctx: RequestContext, body: Json) -> Json:
     return await ctx.call(SERVICE, "PUT", "/exchange-rates", json=body)
 
 
-async def create_package(ctx: RequestContext, body: dict, lang: str) -> dict:
+async def create_package(ctx: RequestContext, body: Json, lang: str) -> Json:
     return await ctx.call(SERVICE, "POST", "/packages", json=body, params={"lang": lang})
 
 
-async def update_package(ctx: RequestContext, package_id: str, body: dict, lang: str) -> dict:
+async def update_package(ctx: RequestContext, package_id: str, body: Json, lang: str) -> Json:
     return await ctx.call(SERVICE, "PATCH", f"/packages/{package_id}", json=body, params={"lang": lang})
 
 
-async def change_status(ctx: RequestContext, package_id: str, action: str, lang: str) -> dict:
+async def change_status(ctx: RequestContext, package_id: str, action: str, lang: str) -> Json:
     """``action``: publish or archive."""
     return await ctx.call(SERVICE, "POST", f"/packages/{package_id}/{action}", params={"lang": lang})
 
 
-async def create_quote(ctx: RequestContext, package_id: str, body: dict, lang: str) -> dict:
+async def create_quote(ctx: RequestContext, package_id: str, body: Json, lang: str) -> Json:
     return await ctx.call(SERVICE, "POST", f"/packages/{package_id}/quotes", json=body, params={"lang": lang})
 
 
-async def quote(ctx: RequestContext, quote_id: str, lang: str) -> dict:
+async def quote(ctx: RequestContext, quote_id: str, lang: str) -> Json:
     return await ctx.call(SERVICE, "GET", f"/quotes/{quote_id}", params={"lang": lang})

@@ -1,6 +1,7 @@
 """The schema, assembled from one package per domain (``catalogue``, ``packages``, ``quotes``,
 ``bookings``, ``accounts``) over the shared ``core``. A domain imports ``core`` and the domains
 it builds on (catalogue, then packages, quotes, bookings), never one that builds on it."""
+
 from __future__ import annotations
 
 import graphene
@@ -18,13 +19,28 @@ from .quotes.queries import QuoteQueries
 
 
 # graphene lists the fields of the last base first.
-class Query(ClinicComparisonQueries, TreatmentOptionQueries, CatalogueQueries, PackageQueries, QuoteQueries, BookingQueries,
-            AccountQueries, graphene.ObjectType):
+class Query(
+    ClinicComparisonQueries,
+    TreatmentOptionQueries,
+    CatalogueQueries,
+    PackageQueries,
+    QuoteQueries,
+    BookingQueries,
+    AccountQueries,
+    graphene.ObjectType,
+):
     """Read the catalogue, packages, quotes and your bookings."""
 
 
-class Mutation(QuoteMutations, BookingMutations, ExchangeRateMutations, CatalogueMutations, SlotMutations, PackageMutations,
-               graphene.ObjectType):
+class Mutation(
+    QuoteMutations,
+    BookingMutations,
+    ExchangeRateMutations,
+    CatalogueMutations,
+    SlotMutations,
+    PackageMutations,
+    graphene.ObjectType,
+):
     """Quote and book; clinic and platform admins manage listings, slots and rates."""
 
 

@@ -1,9 +1,10 @@
 """Bookings commands: ``python -m services.bookings {init,seed,sweep}``.
 
-    init                  create the indexes
-    seed [--synthetic N]  load seed/bookings (only what is missing); N: also open slots for synthetic clinics
-    sweep [--every S]     give back seats of bookings never recorded or cancelled halfway; once, or every S seconds
+init                  create the indexes
+seed [--synthetic N]  load seed/bookings (only what is missing); N: also open slots for synthetic clinics
+sweep [--every S]     give back seats of bookings never recorded or cancelled halfway; once, or every S seconds
 """
+
 import json
 import logging
 import time
@@ -38,5 +39,9 @@ def _sweep(args, settings) -> None:
 
 
 if __name__ == "__main__":
-    run("bookings", seed, "also open N slots for synthetic clinics",
-        extra={"sweep": ("give back seats of bookings never recorded or cancelled halfway", _sweep_arguments, _sweep)})
+    run(
+        "bookings",
+        seed,
+        "also open N slots for synthetic clinics",
+        extra={"sweep": ("give back seats of bookings never recorded or cancelled halfway", _sweep_arguments, _sweep)},
+    )

@@ -1,15 +1,16 @@
 """Bookings HTTP API: slots and availability, bookings and their lifecycle, care plans."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from services.common import lifecycle
+from services.common.access import ROLES
 from services.common.auth import current_principal, current_token
 from services.common.errors import Problem, validation_problem
 from services.common.localization import negotiate_language
 from services.common.pagination import DEFAULT_LIMIT, batch_ids, batch_response
 from services.common.validation import IDEMPOTENCY_KEY, contract
-from services.common import lifecycle
-from services.common.access import ROLES
 
 from . import booking, careplan, idempotency, render, screening, seats, slots, store, transitions
 
@@ -24,9 +25,18 @@ def _cutoff():
 
 # -- slots -----------------------------------------------------------------------------------
 
+
 @bp.post("/slots")
-@contract(summary="Open one slot (the clinic's admins).", body="bookings/slot-create", response="bookings/slot", status=201,
-          auth="token", roles=ROLES["slots.write"], errors=(409,), tags=("slots",))
+@contract(
+    summary="Open one slot (the clinic's admins).",
+    body="bookings/slot-create",
+    response="bookings/slot",
+    status=201,
+    auth="token",
+    roles=ROLES["slots.write"],
+    errors=(409,),
+    tags=("slots",),
+)
 def open_slot(body, principal):
     response = jsonify(render.slot(slots.open_slot(body, principal)))
     response.status_code = 201
@@ -34,54 +44,92 @@ def open_slot(body, principal):
 
 
 @bp.post("/slots/bulk")
-@contract(summary="Open slots from a rule: weekdays and Seoul times over a date range (at most 400 days, ending at most "
-                  "400 days ahead). Existing ones are skipped; times already passed are reported in errors.",
-          body="bookings/slot-bulk", response="bookings/slot-list", status=201, auth="token", roles=ROLES["slots.write"],
-          tags=("slots",))
+@contract(
+    summary="Open slots from a rule: weekdays and Seoul times over a date range (at most 400 days, ending at most "
+    "400 days ahead). Existing ones are skipped; times already passed are reported in errors.",
+    body="bookings/slot-bulk",
+    response="bookings/slot-list",
+    status=201,
+    auth="token",
+    roles=ROLES["slots.write"],
+    tags=("slots",),
+)
 def open_slots(body, principal):
     created, skipped, errors = slots.open_slots_bulk(body, principal)
-    response = jsonify(items=[render.slot(doc) for doc in created], created=len(created), skipped=skipped, errors=errors)
+    response = jsonify(
+        items=[render.slot(doc) for doc in created], created=len(created), skipped=skipped, errors=errors
+    )
     response.status_code = 201
     return response
 
 
 @bp.post("/slots/<slot_id>/close")
-@contract(summary="Close a slot to new bookings; existing bookings stay.", response="bookings/slot", auth="token",
-          roles=ROLES["slots.write"], errors=(404,), tags=("slots",))
+@contract(
+    summary="Close a slot to new bookings; existing bookings stay.",
+    response="bookings/slot",
+    auth="token",
+    roles=ROLES["slots.write"],
+    errors=(404,),
+    tags=("slots",),
+)
 def close_slot(slot_id, principal):
     return jsonify(render.slot(slots.close_slot(slot_id, principal)))
 
 
 @bp.get("/availability")
-@contract(summary="Free slots for a package (its own and its clinic's any-package slots) or a clinic, between two Seoul "
-                  "dates (at most 400 days), by start, a page at a time (limit, cursor, total); future ones past the "
-                  "minimum notice only.", query="bookings/availability-query", response="bookings/slot-list",
-          errors=(404,), tags=("slots",))
+@contract(
+    summary="Free slots for a package (its own and its clinic's any-package slots) or a clinic, between two Seoul "
+    "dates (at most 400 days), by start, a page at a time (limit, cursor, total); future ones past the "
+    "minimum notice only.",
+    query="bookings/availability-query",
+    response="bookings/slot-list",
+    errors=(404,),
+    tags=("slots",),
+)
 def availability(query):
     return jsonify(slots.slot_page(slots.availability(query, _cutoff()), query, AVAILABILITY_PAGE).to_json(render.slot))
 
 
 @bp.get("/slots")
-@contract(summary="A clinic's own slots between two Seoul dates (at most 400 days), full and closed ones too, by start.",
-          query="bookings/slots-query", response="bookings/slot-list", auth="token", roles=ROLES["slots.list"], errors=(403,),
-          tags=("slots",))
+@contract(
+    summary="A clinic's own slots between two Seoul dates (at most 400 days), full and closed ones too, by start.",
+    query="bookings/slots-query",
+    response="bookings/slot-list",
+    auth="token",
+    roles=ROLES["slots.list"],
+    errors=(403,),
+    tags=("slots",),
+)
 def list_slots(query, principal):
     return jsonify(slots.clinic_slots(query, principal).to_json(render.slot))
 
 
 @bp.post("/availability/next")
-@contract(summary="The earliest bookable slot of each package (up to 100), in order; null where there is none.",
-          body="bookings/next-free-query", response="bookings/next-free-list", tags=("slots",))
+@contract(
+    summary="The earliest bookable slot of each package (up to 100), in order; null where there is none.",
+    body="bookings/next-free-query",
+    response="bookings/next-free-list",
+    tags=("slots",),
+)
 def next_free(body):
     return jsonify(items=[render.slot(doc) if doc else None for doc in slots.next_free(body["packages"], _cutoff())])
 
 
 # -- bookings ------------------------------------------------------------------------------------
 
+
 @bp.post("/bookings")
-@contract(summary="Book a quote into a slot for a patient. Idempotency-Key is required: the same key and body replays the "
-                  "first answer.", body="bookings/booking-create", response="bookings/booking", status=201, auth="token",
-          roles=ROLES["bookings.create"], errors=(409, 422), tags=("bookings",))
+@contract(
+    summary="Book a quote into a slot for a patient. Idempotency-Key is required: the same key and body replays the "
+    "first answer.",
+    body="bookings/booking-create",
+    response="bookings/booking",
+    status=201,
+    auth="token",
+    roles=ROLES["bookings.create"],
+    errors=(409, 422),
+    tags=("bookings",),
+)
 def create_booking(body, principal):
     key = request.headers.get("Idempotency-Key", "")
     if not IDEMPOTENCY_KEY.match(key):
@@ -96,8 +144,15 @@ def create_booking(body, principal):
                 response.mimetype = "application/problem+json"
             response.headers["Idempotent-Replayed"] = "true"
             return response
-        document = booking.create_booking(body, principal, current_token(), attempt.reference, cutoff=_cutoff(),
-                                          hold_seconds=settings.seat_hold_seconds, resumed=attempt.resumed)
+        document = booking.create_booking(
+            body,
+            principal,
+            current_token(),
+            attempt.reference,
+            cutoff=_cutoff(),
+            hold_seconds=settings.seat_hold_seconds,
+            resumed=attempt.resumed,
+        )
         answer = render.booking(document)
         attempt.answered(201, answer)
     response = jsonify(answer)
@@ -107,33 +162,55 @@ def create_booking(body, principal):
 
 
 @bp.post("/screening")
-@contract(summary="What the patient's answers trigger for a quoted package, without booking: the warnings a booking "
-                  "would carry and the blocking ones that would refuse it.", body="bookings/screening-request",
-          response="bookings/screening", errors=(422,), tags=("bookings",))
+@contract(
+    summary="What the patient's answers trigger for a quoted package, without booking: the warnings a booking "
+    "would carry and the blocking ones that would refuse it.",
+    body="bookings/screening-request",
+    response="bookings/screening",
+    errors=(422,),
+    tags=("bookings",),
+)
 def screen(body):
     current_principal()  # a token, when sent, must be valid; the quote is read as its caller
     return jsonify(screening.dry_run(body, current_token()))
 
 
 @bp.get("/bookings")
-@contract(summary="The caller's bookings, newest first: an agency's own, a clinic's, or all for a platform admin.",
-          query="bookings/booking-list-query", response="bookings/booking-page", auth="token", tags=("bookings",))
+@contract(
+    summary="The caller's bookings, newest first: an agency's own, a clinic's, or all for a platform admin.",
+    query="bookings/booking-list-query",
+    response="bookings/booking-page",
+    auth="token",
+    tags=("bookings",),
+)
 def list_bookings(query, principal):
     if "ids" in query:
         found = store.bookings_by_reference(batch_ids(query))
-        return jsonify(batch_response(found, lambda doc: render.booking(doc) if booking.visible_to(doc, principal) else None))
+        return jsonify(
+            batch_response(found, lambda doc: render.booking(doc) if booking.visible_to(doc, principal) else None)
+        )
     scope = booking.scope(principal)
     if "clinic" in query and scope.get("clinic", query["clinic"]) != query["clinic"]:
         raise Problem(403, "FORBIDDEN", "You may only list your own clinic's bookings.")
     find = store.booking_filter(scope.get("agency"), scope.get("clinic") or query.get("clinic"), query.get("status"))
-    page = store.booking_page(find, booking.BOOKING_SORT, limit=query.get("limit", DEFAULT_LIMIT), cursor=query.get("cursor"),
-                              with_total=query.get("total", False))
+    page = store.booking_page(
+        find,
+        booking.BOOKING_SORT,
+        limit=query.get("limit", DEFAULT_LIMIT),
+        cursor=query.get("cursor"),
+        with_total=query.get("total", False),
+    )
     return jsonify(page.to_json(render.booking))
 
 
 @bp.get("/bookings/<reference>")
-@contract(summary="One booking, for the agency that made it and the clinic that treats.", response="bookings/booking",
-          auth="token", errors=(404,), tags=("bookings",))
+@contract(
+    summary="One booking, for the agency that made it and the clinic that treats.",
+    response="bookings/booking",
+    auth="token",
+    errors=(404,),
+    tags=("bookings",),
+)
 def get_booking(reference, principal):
     return jsonify(render.booking(booking.find_booking(reference, principal)))
 
@@ -141,18 +218,34 @@ def get_booking(reference, principal):
 def _transition_view(target: str, summary: str):
     def view(reference, body, principal):
         return jsonify(render.booking(transitions.transition(reference, target, principal, body.get("reason"))))
+
     view.__name__ = f"mark_{target.lower()}"
-    return contract(summary=summary, body="bookings/transition", optional_body=True, response="bookings/booking",
-                    auth="token", errors=(404, 409), tags=("bookings",))(view)
+    return contract(
+        summary=summary,
+        body="bookings/transition",
+        optional_body=True,
+        response="bookings/booking",
+        auth="token",
+        errors=(404, 409),
+        tags=("bookings",),
+    )(view)
 
 
 for step in lifecycle.STEPS:
-    bp.add_url_rule(f"/bookings/<reference>/{step.action}", view_func=_transition_view(step.target, step.summary), methods=["POST"])
+    bp.add_url_rule(
+        f"/bookings/<reference>/{step.action}", view_func=_transition_view(step.target, step.summary), methods=["POST"]
+    )
 
 
 @bp.get("/bookings/<reference>/care-plan")
-@contract(summary="The dated care plan in Seoul and home time; text/calendar (iCalendar) when the Accept header asks for it.",
-          query="bookings/care-plan-query", response="bookings/care-plan", auth="token", errors=(404,), tags=("care plans",))
+@contract(
+    summary="The dated care plan in Seoul and home time; text/calendar (iCalendar) when the Accept header asks for it.",
+    query="bookings/care-plan-query",
+    response="bookings/care-plan",
+    auth="token",
+    errors=(404,),
+    tags=("care plans",),
+)
 def care_plan(reference, principal, query):
     plan = careplan.build(booking.find_booking(reference, principal), negotiate_language(query.get("lang")))
     if request.accept_mimetypes.best_match(["application/json", "text/calendar"]) == "text/calendar":
@@ -161,8 +254,13 @@ def care_plan(reference, principal, query):
 
 
 @bp.get("/bookings/<reference>/care-plan.ics")
-@contract(summary="The care plan as an iCalendar file.", query="bookings/care-plan-query", auth="token", errors=(404,),
-          tags=("care plans",))
+@contract(
+    summary="The care plan as an iCalendar file.",
+    query="bookings/care-plan-query",
+    auth="token",
+    errors=(404,),
+    tags=("care plans",),
+)
 def care_plan_ics(reference, principal, query):
     return _ical(careplan.build(booking.find_booking(reference, principal), negotiate_language(query.get("lang"))))
 
@@ -171,4 +269,3 @@ def _ical(plan: dict) -> Response:
     response = Response(careplan.to_ical(plan), mimetype="text/calendar")
     response.headers["Content-Disposition"] = f'attachment; filename="{plan["reference"]}.ics"'
     return response
-

@@ -1,4 +1,5 @@
 """The bookings service: slots, bookings, care plans."""
+
 from __future__ import annotations
 
 from services.common.app import create_service_app

@@ -1,6 +1,8 @@
 """Making a booking (quote lock, screening, seat, record: all or nothing) and who may read it."""
+
 from __future__ import annotations
 
+import contextlib
 import secrets
 from datetime import datetime
 
@@ -26,7 +28,7 @@ def new_reference() -> str:
     return "CB-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
 
 
-def _packages_call(method: str, path: str, token: str, body: dict) -> dict:
+def _packages_call(method: str, path: str, token: str | None, body: dict) -> dict:
     answer = client_for("packages").request(method, path, token=token, json=body)
     if answer.status_code == 200:
         return answer.json()
@@ -39,8 +41,16 @@ def _packages_call(method: str, path: str, token: str, body: dict) -> dict:
     raise UpstreamUnavailable("packages")
 
 
-def create_booking(body: dict, principal: Principal, token: str, reference: str, *, cutoff: datetime, hold_seconds: int,
-                   resumed: bool = True) -> dict:
+def create_booking(
+    body: dict,
+    principal: Principal,
+    token: str | None,
+    reference: str,
+    *,
+    cutoff: datetime,
+    hold_seconds: int,
+    resumed: bool = True,
+) -> dict:
     """Lock the quote, screen the patient, hold and take a seat, record the booking. Anything
     refused after the quote is locked unlocks it; anything failing after the seat is taken gives
     it back. ``reference`` is the idempotency claim's, so a retry after a crash (``resumed``) is
@@ -63,8 +73,12 @@ def create_booking(body: dict, principal: Principal, token: str, reference: str,
         package = quote["package"]
         warnings = screen(package["screeningRules"], body["patient"])
         if slot["clinic"] != quote["clinic"] or slot["package_id"] not in (None, quote["packageId"]):
-            raise Problem(422, "SLOT_NOT_FOR_PACKAGE", "The slot is not open for this package.",
-                          errors=[{"field": "slotId", "message": "belongs to another clinic or package"}])
+            raise Problem(
+                422,
+                "SLOT_NOT_FOR_PACKAGE",
+                "The slot is not open for this package.",
+                errors=[{"field": "slotId", "message": "belongs to another clinic or package"}],
+            )
         hold_seat(slot_id, reference, hold_seconds)
         seat = take_seat(slot, cutoff, reference)
         failpoint("bookings.after_seat")
@@ -73,16 +87,35 @@ def create_booking(body: dict, principal: Principal, token: str, reference: str,
             raise why_no_seat(store.slot_by_id(slot_id), cutoff)
         now = utcnow()
         document = {
-            "reference": reference, "agency": principal.agency or principal.subject, "clinic": quote["clinic"],
-            "package_id": quote["packageId"], "package_version": quote["packageVersion"], "slot_id": str(slot_id),
-            "slot_start": slot["start"], "slot_duration_minutes": slot["duration_minutes"], "quote_id": quote["id"],
-            "price": {"quoteId": quote["id"], "currency": quote["currency"], "krwPerUnit": quote["exchangeRate"]["krwPerUnit"],
-                      "rateAsOf": quote["exchangeRate"]["asOf"], "lines": quote["lines"], "total": quote["total"]},
-            "package": package, "package_texts": quote.get("packageTexts") or {},
-            "patient": body["patient"], "interpreter_language": quote["interpreterLanguage"],
-            "follow_up_plan": quote["followUpPlan"], "warnings": warnings, "status": "PENDING",
+            "reference": reference,
+            "agency": principal.agency or principal.subject,
+            "clinic": quote["clinic"],
+            "package_id": quote["packageId"],
+            "package_version": quote["packageVersion"],
+            "slot_id": str(slot_id),
+            "slot_start": slot["start"],
+            "slot_duration_minutes": slot["duration_minutes"],
+            "quote_id": quote["id"],
+            "price": {
+                "quoteId": quote["id"],
+                "currency": quote["currency"],
+                "krwPerUnit": quote["exchangeRate"]["krwPerUnit"],
+                "rateAsOf": quote["exchangeRate"]["asOf"],
+                "lines": quote["lines"],
+                "total": quote["total"],
+            },
+            "package": package,
+            "package_texts": quote.get("packageTexts") or {},
+            "patient": body["patient"],
+            "interpreter_language": quote["interpreterLanguage"],
+            "follow_up_plan": quote["followUpPlan"],
+            "warnings": warnings,
+            "status": "PENDING",
             "history": [{"from": None, "to": "PENDING", "at": now, "by": principal.subject, "reason": None}],
-            "refund": None, "created_at": now, "updated_at": now, "created_key": f"{now.isoformat()}:{reference}",
+            "refund": None,
+            "created_at": now,
+            "updated_at": now,
+            "created_key": f"{now.isoformat()}:{reference}",
         }
         store.insert_booking(document)
         release_hold(reference)
@@ -91,10 +124,8 @@ def create_booking(body: dict, principal: Principal, token: str, reference: str,
         if seat:
             give_seat_back(slot_id, reference)
             release_hold(reference)
-        try:
+        with contextlib.suppress(Problem, UpstreamFailure):  # else the lock lapses with the quote's expiry
             _packages_call("POST", f"/quotes/{body['quoteId']}/unlock", token, lock)
-        except (Problem, UpstreamFailure):
-            pass  # the lock lapses with the quote's expiry
         raise
 
 

@@ -6,9 +6,10 @@ at home moves the home time, never the appointment. Every text is in the languag
 for: the package's texts from the booking's copy of them, our wording from
 ``seed/texts/care-plan.json``, English where a text has no translation.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
@@ -33,8 +34,10 @@ def build(booking: dict, lang: str) -> dict:
     def text(group: str, code: str, english: str | None) -> str | None:
         return localize(texts.get(group, {}).get(code), lang) or english
 
-    names = {item["procedure"]: text("procedures", item["procedure"], item.get("name") or item["procedure"])
-             for item in package["items"]}
+    names = {
+        item["procedure"]: text("procedures", item["procedure"], item.get("name") or item["procedure"])
+        for item in package["items"]
+    }
     home = ZoneInfo(booking["patient"]["homeTimeZone"])
     schedule = package["schedule"]
     first = booking["slot_start"]
@@ -42,13 +45,25 @@ def build(booking: dict, lang: str) -> dict:
     duration = timedelta(minutes=booking.get("slot_duration_minutes", 60))
     interval = package["sessionIntervalDays"]
     visits = [first + timedelta(days=interval * i) for i in range(schedule["visits"])]
-    procedures_by_visit = [[item["procedure"] for item in package["items"] if item["sessions"] > i] for i in range(len(visits))]
+    procedures_by_visit = [
+        [item["procedure"] for item in package["items"] if item["sessions"] > i] for i in range(len(visits))
+    ]
 
     events: list[dict] = []
 
     def add(kind, code, title, detail, visit, start, end=None):
-        events.append({"kind": kind, "code": code, "title": title, "detail": detail, "visit": visit,
-                       "start": _moment(start, home), "end": _moment(end, home) if end else None, "_at": start})
+        events.append(
+            {
+                "kind": kind,
+                "code": code,
+                "title": title,
+                "detail": detail,
+                "visit": visit,
+                "start": _moment(start, home),
+                "end": _moment(end, home) if end else None,
+                "_at": start,
+            }
+        )
 
     def morning(day) -> datetime:
         return datetime.combine(day, MORNING, SEOUL)
@@ -56,42 +71,96 @@ def build(booking: dict, lang: str) -> dict:
     for step in package["preparation"]:
         instruction = text("preparation", step["code"], step["instruction"])
         if step["daily"]:
-            add("PREPARATION", step["code"], WORDING("DAILY", lang, instruction=instruction), None, None,
-                morning(visits[0].date() - timedelta(days=step["daysBefore"])), visits[-1])
+            add(
+                "PREPARATION",
+                step["code"],
+                WORDING("DAILY", lang, instruction=instruction),
+                None,
+                None,
+                morning(visits[0].date() - timedelta(days=step["daysBefore"])),
+                visits[-1],
+            )
         elif step["code"] == "CONSULTATION":
             add("PREPARATION", step["code"], instruction, None, 1, visits[0])
         else:
             for number, visit in enumerate(visits, start=1):
-                add("PREPARATION", step["code"], instruction, None, number,
-                    morning(visit.date() - timedelta(days=step["daysBefore"])))
+                add(
+                    "PREPARATION",
+                    step["code"],
+                    instruction,
+                    None,
+                    number,
+                    morning(visit.date() - timedelta(days=step["daysBefore"])),
+                )
     total = len(visits)
     package_title = localize(texts.get("title"), lang) or package["title"]
     for number, (visit, codes) in enumerate(zip(visits, procedures_by_visit, strict=True), start=1):
         procedures = WORDING.join((names[code] for code in codes), lang)
-        add("VISIT", "VISIT", WORDING("VISIT", lang, number=number, total=total, procedures=procedures),
-            package_title, number, visit, visit + duration)
+        add(
+            "VISIT",
+            "VISIT",
+            WORDING("VISIT", lang, number=number, total=total, procedures=procedures),
+            package_title,
+            number,
+            visit,
+            visit + duration,
+        )
         for phase in package["recovery"]:
             if phase["phase"] == "LONG_TERM" and number != total:
                 continue
-            add("RECOVERY", phase["phase"],
-                WORDING("RECOVERY", lang, phase=WORDING(f"PHASE.{phase['phase']}", lang), **{"from": phase["fromDay"], "to": phase["toDay"]}),
-                text("recovery", phase["phase"], phase["expectation"]), number,
-                morning(visit.date() + timedelta(days=phase["fromDay"])), morning(visit.date() + timedelta(days=phase["toDay"])))
+            add(
+                "RECOVERY",
+                phase["phase"],
+                WORDING(
+                    "RECOVERY",
+                    lang,
+                    phase=WORDING(f"PHASE.{phase['phase']}", lang),
+                    **{"from": phase["fromDay"], "to": phase["toDay"]},
+                ),
+                text("recovery", phase["phase"], phase["expectation"]),
+                number,
+                morning(visit.date() + timedelta(days=phase["fromDay"])),
+                morning(visit.date() + timedelta(days=phase["toDay"])),
+            )
     plan = next((p for p in package["followUpPlans"] if p["code"] == booking.get("follow_up_plan")), None)
     if plan:
         for index in range(plan["count"]):
             day = visits[-1].date() + timedelta(days=FOLLOW_UP_FIRST_DAY + FOLLOW_UP_EVERY_DAYS * index)
-            add("FOLLOW_UP", plan["kind"],
-                WORDING("FOLLOW_UP", lang, number=index + 1, count=plan["count"], kind=WORDING(f"FOLLOW_UP_KIND.{plan['kind']}", lang)),
-                None, None, datetime.combine(day, time(10, 0), SEOUL))
+            add(
+                "FOLLOW_UP",
+                plan["kind"],
+                WORDING(
+                    "FOLLOW_UP",
+                    lang,
+                    number=index + 1,
+                    count=plan["count"],
+                    kind=WORDING(f"FOLLOW_UP_KIND.{plan['kind']}", lang),
+                ),
+                None,
+                None,
+                datetime.combine(day, time(10, 0), SEOUL),
+            )
     events.sort(key=lambda event: (event.pop("_at"), event["kind"] != "PREPARATION"))
 
     stay = schedule["minimumStayDays"]
     groups = [list(range(1, total + 1))] if schedule["tripsNeeded"] == 1 else [[n] for n in range(1, total + 1)]
-    trips = [{"arriveBy": (visits[g[0] - 1].date() - timedelta(days=1)).isoformat(),
-              "departFrom": (visits[g[-1] - 1].date() + timedelta(days=stay)).isoformat(), "visits": g} for g in groups]
-    return {"reference": booking["reference"], "lang": lang, "homeTimeZone": booking["patient"]["homeTimeZone"],
-            "tripsNeeded": schedule["tripsNeeded"], "minimumStayDays": stay, "trips": trips, "events": events}
+    trips = [
+        {
+            "arriveBy": (visits[g[0] - 1].date() - timedelta(days=1)).isoformat(),
+            "departFrom": (visits[g[-1] - 1].date() + timedelta(days=stay)).isoformat(),
+            "visits": g,
+        }
+        for g in groups
+    ]
+    return {
+        "reference": booking["reference"],
+        "lang": lang,
+        "homeTimeZone": booking["patient"]["homeTimeZone"],
+        "tripsNeeded": schedule["tripsNeeded"],
+        "minimumStayDays": stay,
+        "trips": trips,
+        "events": events,
+    }
 
 
 def to_ical(plan: dict) -> bytes:
@@ -99,15 +168,15 @@ def to_ical(plan: dict) -> bytes:
     calendar.add("prodid", "-//ClinicBridge//Care plan//EN")
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", WORDING("CALENDAR", plan["lang"], reference=plan["reference"]))
-    stamp = datetime.now(timezone.utc)
+    stamp = datetime.now(UTC)
     for index, item in enumerate(plan["events"]):
         event = Event()
         event.add("uid", f"{plan['reference']}-{index}@clinicbridge")
         event.add("dtstamp", stamp)
         event.add("summary", item["title"])
-        event.add("dtstart", datetime.fromisoformat(item["start"]["seoul"]).astimezone(timezone.utc))
+        event.add("dtstart", datetime.fromisoformat(item["start"]["seoul"]).astimezone(UTC))
         if item["end"]:
-            event.add("dtend", datetime.fromisoformat(item["end"]["seoul"]).astimezone(timezone.utc))
+            event.add("dtend", datetime.fromisoformat(item["end"]["seoul"]).astimezone(UTC))
         if item["detail"]:
             event.add("description", item["detail"])
         event.add("categories", [item["kind"]])

@@ -7,6 +7,7 @@ lease: if its process dies, a retry after the lease takes the key over. The clai
 the booking's reference, so a retry after a crash continues the same booking (its quote lock,
 its seat). Keys expire after 24 hours (TTL index).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -35,8 +36,15 @@ def begin(key: str, digest: str, new_reference) -> dict:
     """Claim ``key`` for this request (an IN_FLIGHT claim with its ``reference``), or return the
     stored first answer to replay (state DONE)."""
     now = utcnow()
-    claim = {"_id": key, "request_hash": digest, "state": "IN_FLIGHT", "reference": new_reference(), "lease_until": now + LEASE,
-             "created_at": now, "expires_at": now + KEEP}
+    claim = {
+        "_id": key,
+        "request_hash": digest,
+        "state": "IN_FLIGHT",
+        "reference": new_reference(),
+        "lease_until": now + LEASE,
+        "created_at": now,
+        "expires_at": now + KEEP,
+    }
     try:
         store.insert_key(claim)
         return {**claim, "resumed": False}
@@ -51,8 +59,12 @@ def begin(key: str, digest: str, new_reference) -> dict:
         return existing
     taken = store.take_over_key(key, now, now + LEASE)
     if taken is None:
-        raise Problem(409, "IDEMPOTENCY_KEY_IN_FLIGHT", "A request with this Idempotency-Key is still running; retry shortly.",
-                      headers={"Retry-After": "1"})
+        raise Problem(
+            409,
+            "IDEMPOTENCY_KEY_IN_FLIGHT",
+            "A request with this Idempotency-Key is still running; retry shortly.",
+            headers={"Retry-After": "1"},
+        )
     return taken
 
 

@@ -11,6 +11,7 @@ process dies before the booking is recorded, the sweeper finds the expired hold 
 seat back; a cancelled booking whose seat is not yet given back is marked, and the sweeper
 finishes that too (``python -m services.bookings sweep``).
 """
+
 from __future__ import annotations
 
 from mongoengine import BooleanField, DateTimeField, DictField, Document, IntField, ListField, StringField
@@ -42,13 +43,13 @@ class Slot(Document):
     duration_minutes = IntField(required=True, default=60, min_value=15)
     capacity = IntField(required=True, min_value=1)
     booked = IntField(required=True, default=0, min_value=0)
-    free = IntField(required=True, min_value=0)   # capacity - booked, kept by the same update as booked
-    holders = ListField(StringField())          # the booking references holding its seats
+    free = IntField(required=True, min_value=0)  # capacity - booked, kept by the same update as booked
+    holders = ListField(StringField())  # the booking references holding its seats
     status = StringField(required=True, choices=("OPEN", "CLOSED"), default="OPEN")
-    slot_key = StringField(required=True)       # "<clinic>:<package id or *>:<Seoul ISO week>"
-    day_key = StringField(required=True)        # "<clinic>:<package id or *>:<Seoul date>"
-    bookable = StringField()                    # slot_key while open with a free seat, else absent
-    bookable_day = StringField()                # day_key while open with a free seat, else absent
+    slot_key = StringField(required=True)  # "<clinic>:<package id or *>:<Seoul ISO week>"
+    day_key = StringField(required=True)  # "<clinic>:<package id or *>:<Seoul date>"
+    bookable = StringField()  # slot_key while open with a free seat, else absent
+    bookable_day = StringField()  # day_key while open with a free seat, else absent
     created_at = DateTimeField(default=utcnow)
 
 
@@ -80,9 +81,9 @@ class Booking(Document):
     slot_start = DateTimeField(required=True)
     slot_duration_minutes = IntField(required=True)
     quote_id = StringField(required=True)
-    price = DictField(required=True)            # the locked quote's lines, total, currency and rate
-    package = DictField(required=True)          # the package as the patient saw it (its version)
-    package_texts = DictField()                 # its texts in every language (title, procedures, steps, phases, rules)
+    price = DictField(required=True)  # the locked quote's lines, total, currency and rate
+    package = DictField(required=True)  # the package as the patient saw it (its version)
+    package_texts = DictField()  # its texts in every language (title, procedures, steps, phases, rules)
     patient = DictField(required=True)
     interpreter_language = StringField(null=True)
     follow_up_plan = StringField(null=True)
@@ -92,8 +93,8 @@ class Booking(Document):
     refund = DictField(null=True)
     created_at = DateTimeField(required=True)
     updated_at = DateTimeField(required=True)
-    created_key = StringField(required=True)    # creation time then reference: a unique sort key
-    seat_release_pending = BooleanField()       # cancelled, seat not yet given back (the sweeper finishes it)
+    created_key = StringField(required=True)  # creation time then reference: a unique sort key
+    seat_release_pending = BooleanField()  # cancelled, seat not yet given back (the sweeper finishes it)
 
 
 class SeatHold(Document):
@@ -105,7 +106,7 @@ class SeatHold(Document):
         "auto_create_index": False,
         "indexes": [{"fields": ["expires_at"], "name": "expiry"}],
     }
-    id = StringField(primary_key=True)          # the booking reference
+    id = StringField(primary_key=True)  # the booking reference
     slot_id = StringField(required=True)
     expires_at = DateTimeField(required=True)
 
@@ -119,10 +120,10 @@ class IdempotencyKey(Document):
         "auto_create_index": False,
         "indexes": [{"fields": ["expires_at"], "expireAfterSeconds": 0, "name": "expiry"}],
     }
-    id = StringField(primary_key=True)          # "<caller>:<key>"
+    id = StringField(primary_key=True)  # "<caller>:<key>"
     request_hash = StringField(required=True)
     state = StringField(required=True, choices=("IN_FLIGHT", "DONE"))
-    reference = StringField()                   # the booking's reference, fixed by the first claim
+    reference = StringField()  # the booking's reference, fixed by the first claim
     lease_until = DateTimeField(required=True)  # an in-flight key whose process died can be taken over after this
     response_status = IntField()
     response_body = DictField()

@@ -1,4 +1,5 @@
 """How slots and bookings look on the wire."""
+
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
@@ -8,9 +9,17 @@ from services.common.clock import aware, iso, seoul_iso
 
 def slot(doc: dict) -> dict:
     free = max(doc["capacity"] - doc["booked"], 0)  # free is kept on the slot too; this reads older slots alike
-    return {"id": str(doc["_id"]), "clinic": doc["clinic"], "packageId": doc.get("package_id"), "start": seoul_iso(doc["start"]),
-            "durationMinutes": doc["duration_minutes"], "capacity": doc["capacity"], "booked": doc["booked"], "free": free,
-            "status": "CLOSED" if doc["status"] == "CLOSED" else ("FREE" if free else "BUSY")}
+    return {
+        "id": str(doc["_id"]),
+        "clinic": doc["clinic"],
+        "packageId": doc.get("package_id"),
+        "start": seoul_iso(doc["start"]),
+        "durationMinutes": doc["duration_minutes"],
+        "capacity": doc["capacity"],
+        "booked": doc["booked"],
+        "free": free,
+        "status": "CLOSED" if doc["status"] == "CLOSED" else ("FREE" if free else "BUSY"),
+    }
 
 
 def _refund(doc: dict) -> dict | None:
@@ -24,15 +33,29 @@ def _refund(doc: dict) -> dict | None:
 def booking(doc: dict) -> dict:
     start = aware(doc["slot_start"])
     return {
-        "reference": doc["reference"], "status": doc["status"], "clinic": doc["clinic"], "agency": doc["agency"],
-        "packageId": doc["package_id"], "packageVersion": doc["package_version"], "packageTitle": doc["package"]["title"],
-        "slot": {"id": doc["slot_id"], "start": seoul_iso(start),
-                 "startHome": start.astimezone(ZoneInfo(doc["patient"]["homeTimeZone"])).isoformat()},
-        "patient": doc["patient"], "interpreterLanguage": doc.get("interpreter_language"),
-        "followUpPlan": doc.get("follow_up_plan"), "price": doc["price"],
-        "cancellationPolicy": doc["package"]["cancellationPolicy"], "warnings": doc.get("warnings", []),
+        "reference": doc["reference"],
+        "status": doc["status"],
+        "clinic": doc["clinic"],
+        "agency": doc["agency"],
+        "packageId": doc["package_id"],
+        "packageVersion": doc["package_version"],
+        "packageTitle": doc["package"]["title"],
+        "slot": {
+            "id": doc["slot_id"],
+            "start": seoul_iso(start),
+            "startHome": start.astimezone(ZoneInfo(doc["patient"]["homeTimeZone"])).isoformat(),
+        },
+        "patient": doc["patient"],
+        "interpreterLanguage": doc.get("interpreter_language"),
+        "followUpPlan": doc.get("follow_up_plan"),
+        "price": doc["price"],
+        "cancellationPolicy": doc["package"]["cancellationPolicy"],
+        "warnings": doc.get("warnings", []),
         "refund": _refund(doc),
-        "history": [{"from": h["from"], "to": h["to"], "at": iso(h["at"]), "by": h["by"], "reason": h.get("reason")}
-                    for h in doc["history"]],
-        "createdAt": iso(doc["created_at"]), "updatedAt": iso(doc["updated_at"]),
+        "history": [
+            {"from": h["from"], "to": h["to"], "at": iso(h["at"]), "by": h["by"], "reason": h.get("reason")}
+            for h in doc["history"]
+        ],
+        "createdAt": iso(doc["created_at"]),
+        "updatedAt": iso(doc["updated_at"]),
     }

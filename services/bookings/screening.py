@@ -1,4 +1,5 @@
 """Patients and screening: the answers a schema cannot check, and the package's rules they trigger."""
+
 from __future__ import annotations
 
 from zoneinfo import available_timezones
@@ -42,16 +43,22 @@ def assess(rules: list[dict], patient: dict) -> dict:
     """The package's rules that the patient's answers trigger: ``warnings`` the booking carries and
     ``blocking`` ones that refuse it."""
     triggered = [rule for rule in rules if applies(rule, patient)]
-    return {"warnings": [{"code": r["code"], "text": r["text"]} for r in triggered if not r["blocking"]],
-            "blocking": [{"code": r["code"], "text": r["text"]} for r in triggered if r["blocking"]]}
+    return {
+        "warnings": [{"code": r["code"], "text": r["text"]} for r in triggered if not r["blocking"]],
+        "blocking": [{"code": r["code"], "text": r["text"]} for r in triggered if r["blocking"]],
+    }
 
 
 def screen(rules: list[dict], patient: dict) -> list[dict]:
     """The warnings a booking carries; a blocking answer refuses the booking."""
     found = assess(rules, patient)
     if found["blocking"]:
-        raise Problem(422, "SCREENING_BLOCKED", "The patient's answers rule this package out; the clinic must assess first.",
-                      errors=[{"field": "patient", "message": f"{rule['code']}: {rule['text']}"} for rule in found["blocking"]])
+        raise Problem(
+            422,
+            "SCREENING_BLOCKED",
+            "The patient's answers rule this package out; the clinic must assess first.",
+            errors=[{"field": "patient", "message": f"{rule['code']}: {rule['text']}"} for rule in found["blocking"]],
+        )
     return found["warnings"]
 
 

@@ -1,5 +1,6 @@
 """The seat: taken by one guarded update, held first so that the sweeper gives back the seat of a
 booking whose process died before recording it."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta

@@ -3,16 +3,16 @@
 Slots are opened from today on, so a later start adds the days that have come into range
 and reopens nothing (one slot per clinic, package and start).
 """
+
 from __future__ import annotations
 
 import json
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from services.common.clock import utcnow
+from services.common.clock import SEOUL, utcnow
 
 from . import store
-from services.common.clock import SEOUL
 from .models import Booking, IdempotencyKey, SeatHold, Slot
 
 SEED = Path(__file__).resolve().parents[2] / "seed" / "bookings"
@@ -36,8 +36,11 @@ def slots_from_rule(rule: dict, clinic: str, first: date, package_id: str | None
         for at in rule["times"]:
             start = datetime.combine(day, time.fromisoformat(at), SEOUL)
             if start > now:
-                slots.append(store.new_slot(clinic, package_id, start.astimezone(now.tzinfo), rule["durationMinutes"],
-                                            rule["capacity"], now))
+                slots.append(
+                    store.new_slot(
+                        clinic, package_id, start.astimezone(now.tzinfo), rule["durationMinutes"], rule["capacity"], now
+                    )
+                )
     return slots
 
 
@@ -52,10 +55,15 @@ def load_seed() -> dict[str, int]:
 def load_synthetic(count: int) -> int:
     """``count`` slots spread over synthetic clinics, ten per clinic, from tomorrow on."""
     ensure_indexes()
-    rule = {"weekdays": ["MON", "TUE", "WED", "THU", "FRI"], "times": ["10:00", "14:00"], "days": 7, "durationMinutes": 60,
-            "capacity": 4}
+    rule = {
+        "weekdays": ["MON", "TUE", "WED", "THU", "FRI"],
+        "times": ["10:00", "14:00"],
+        "days": 7,
+        "durationMinutes": 60,
+        "capacity": 4,
+    }
     first = datetime.now(SEOUL).date() + timedelta(days=2)
-    slots = []
+    slots: list[dict] = []
     clinic = 1
     while len(slots) < count:
         slots += slots_from_rule(rule, f"synthetic-clinic-{clinic:05d}", first)

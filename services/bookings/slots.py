@@ -1,7 +1,8 @@
 """Slots: opening and closing them, a clinic's own list, availability, and the next free slot of many packages."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from pymongo.errors import DuplicateKeyError
 
@@ -36,8 +37,9 @@ def _require_clinic(principal: Principal, clinic: str) -> None:
 
 
 def _slot_document(clinic: str, package_id: str | None, start: datetime, body: dict) -> dict:
-    return store.new_slot(clinic, package_id, start.astimezone(timezone.utc), body.get("durationMinutes", 60), body["capacity"],
-                          utcnow())
+    return store.new_slot(
+        clinic, package_id, start.astimezone(UTC), body.get("durationMinutes", 60), body["capacity"], utcnow()
+    )
 
 
 def date_range(query: dict, first_field: str = "from", last_field: str = "to") -> tuple[date, date]:
@@ -48,8 +50,9 @@ def date_range(query: dict, first_field: str = "from", last_field: str = "to") -
     if last < first:
         raise validation_problem([{"field": last_field, "message": f"must not be before '{first_field}'"}])
     if (last - first).days > MAX_RANGE_DAYS or last > horizon:
-        raise validation_problem([{"field": last_field,
-                                   "message": f"at most {MAX_RANGE_DAYS} days after '{first_field}' and after today"}])
+        raise validation_problem(
+            [{"field": last_field, "message": f"at most {MAX_RANGE_DAYS} days after '{first_field}' and after today"}]
+        )
     return first, last
 
 
@@ -77,7 +80,8 @@ def open_slots_bulk(body: dict, principal: Principal) -> tuple[list[dict], int, 
     weekdays = {WEEKDAYS.index(day) for day in body["weekdays"]}
     times = [(index, time.fromisoformat(at)) for index, at in enumerate(body["times"])]
     now = utcnow()
-    starts, passed = [], []
+    starts: list[tuple[int, datetime]] = []
+    passed: list[tuple[int, datetime]] = []
     for offset in range((last - first).days + 1):
         day = first + timedelta(days=offset)
         if day.weekday() not in weekdays:
@@ -95,8 +99,10 @@ def open_slots_bulk(body: dict, principal: Principal) -> tuple[list[dict], int, 
             created.append(document)
         except DuplicateKeyError:
             pass
-    errors = [{"field": f"times[{index}]", "message": f"{start:%Y-%m-%d %H:%M} (Seoul) has already passed"}
-              for index, start in sorted(passed, key=lambda pair: pair[1])]
+    errors = [
+        {"field": f"times[{index}]", "message": f"{start:%Y-%m-%d %H:%M} (Seoul) has already passed"}
+        for index, start in sorted(passed, key=lambda pair: pair[1])
+    ]
     return created, len(starts) - len(created), errors
 
 
@@ -116,17 +122,25 @@ def _free_slots(offers: list[str], start: datetime, end: datetime) -> list[dict]
 
 
 def _in_order(found: list[dict], start: datetime, end: datetime) -> list[dict]:
-    return sorted((slot for slot in found if start < aware(slot["start"]) < end and slot["free"] > 0),
-                  key=lambda slot: (slot["start"], str(slot["_id"])))
+    return sorted(
+        (slot for slot in found if start < aware(slot["start"]) < end and slot["free"] > 0),
+        key=lambda slot: (slot["start"], str(slot["_id"])),
+    )
 
 
 def slot_page(slots: list[dict], query: dict, default_limit: int) -> Page:
     """A page of slots by start (then id), after ``cursor``, with the total when asked."""
     for slot in slots:
-        slot["order_key"] = f"{aware(slot['start']).astimezone(timezone.utc).isoformat()}:{slot['_id']}"
+        slot["order_key"] = f"{aware(slot['start']).astimezone(UTC).isoformat()}:{slot['_id']}"
     model = ReadModel.of(slots, lambda slot: ([], None), ("order_key",), strip=("order_key",))
-    return model.page([], None, SLOT_ORDER, limit=query.get("limit", default_limit), cursor=query.get("cursor"),
-                      with_total=query.get("total", False))
+    return model.page(
+        [],
+        None,
+        SLOT_ORDER,
+        limit=query.get("limit", default_limit),
+        cursor=query.get("cursor"),
+        with_total=query.get("total", False),
+    )
 
 
 def clinic_slots(query: dict, principal: Principal) -> Page:
@@ -135,8 +149,11 @@ def clinic_slots(query: dict, principal: Principal) -> Page:
     first, last = date_range(query)
     start = datetime.combine(first, time(), SEOUL)
     end = datetime.combine(last + timedelta(days=1), time(), SEOUL)
-    found = [slot for slot in store.clinic_slots(query["clinic"], start, end)
-             if "status" not in query or _slot_status(slot) == query["status"]]
+    found = [
+        slot
+        for slot in store.clinic_slots(query["clinic"], start, end)
+        if "status" not in query or _slot_status(slot) == query["status"]
+    ]
     return slot_page(found, query, DEFAULT_LIMIT)
 
 
@@ -167,7 +184,8 @@ def clinic_of_package(package_id: str) -> str:
 
 
 def next_free(packages: list[dict], cutoff: datetime) -> list[dict | None]:
-    """For each {packageId, clinic}: its earliest bookable slot after ``cutoff`` (its own or the clinic's any-package ones)."""
+    """For each {packageId, clinic}: its earliest bookable slot after ``cutoff`` (its own or the
+    clinic's any-package ones)."""
     failpoint("bookings.next_free")
     found: list[dict | None] = [None] * len(packages)
     offers = [(store.offer(p["clinic"], None), store.offer(p["clinic"], p["packageId"])) for p in packages]

@@ -10,6 +10,7 @@ have a free seat in these weeks (or days)" is then one ``$in`` on one index, on 
 the embedded server alike, whatever the number of packages; the day keys let the next free
 slot be found reading only the next few days' slots.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -69,8 +70,12 @@ def day_key(clinic: str, package_id: str | None, start: datetime) -> str:
 # An aggregation stage that recomputes ``bookable`` and ``bookable_day`` after a seat or status
 # change, in the same update.
 _OPEN_WITH_A_SEAT = {"$and": [{"$eq": ["$status", "OPEN"]}, {"$gt": ["$free", 0]}]}
-_BOOKABLE = {"$set": {"bookable": {"$cond": [_OPEN_WITH_A_SEAT, "$slot_key", "$$REMOVE"]},
-                      "bookable_day": {"$cond": [_OPEN_WITH_A_SEAT, "$day_key", "$$REMOVE"]}}}
+_BOOKABLE = {
+    "$set": {
+        "bookable": {"$cond": [_OPEN_WITH_A_SEAT, "$slot_key", "$$REMOVE"]},
+        "bookable_day": {"$cond": [_OPEN_WITH_A_SEAT, "$day_key", "$$REMOVE"]},
+    }
+}
 
 
 def slots():
@@ -91,12 +96,27 @@ def keys():
 
 # -- slots ---------------------------------------------------------------------------------------
 
-def new_slot(clinic: str, package_id: str | None, start: datetime, duration_minutes: int, capacity: int,
-             now: datetime) -> dict:
+
+def new_slot(
+    clinic: str, package_id: str | None, start: datetime, duration_minutes: int, capacity: int, now: datetime
+) -> dict:
     key, day = slot_key(clinic, package_id, start), day_key(clinic, package_id, start)
-    return {"clinic": clinic, "package_id": package_id, "start": start, "duration_minutes": duration_minutes,
-            "capacity": capacity, "booked": 0, "free": capacity, "holders": [], "status": "OPEN", "slot_key": key,
-            "day_key": day, "bookable": key, "bookable_day": day, "created_at": now}
+    return {
+        "clinic": clinic,
+        "package_id": package_id,
+        "start": start,
+        "duration_minutes": duration_minutes,
+        "capacity": capacity,
+        "booked": 0,
+        "free": capacity,
+        "holders": [],
+        "status": "OPEN",
+        "slot_key": key,
+        "day_key": day,
+        "bookable": key,
+        "bookable_day": day,
+        "created_at": now,
+    }
 
 
 @registry.write("clinic_package_start")
@@ -110,8 +130,14 @@ def insert_missing_slots(documents: list[dict]) -> int:
     """Insert-if-absent by (clinic, package, start), in batches the driver's timeout allows."""
     opened = 0
     for batch in batches(documents):
-        operations = [UpdateOne({"clinic": s["clinic"], "package_id": s["package_id"], "start": s["start"]},
-                                {"$setOnInsert": s}, upsert=True) for s in batch]
+        operations = [
+            UpdateOne(
+                {"clinic": s["clinic"], "package_id": s["package_id"], "start": s["start"]},
+                {"$setOnInsert": s},
+                upsert=True,
+            )
+            for s in batch
+        ]
         opened += slots().bulk_write(operations, ordered=False).upserted_count
     return opened
 
@@ -123,9 +149,11 @@ def slot_by_id(slot_id: ObjectId) -> dict | None:
 
 @registry.write("_id_")
 def close_slot(slot_id: ObjectId) -> dict | None:
-    return slots().find_one_and_update({"_id": slot_id}, {"$set": {"status": "CLOSED"},
-                                                          "$unset": {"bookable": "", "bookable_day": ""}},
-                                       return_document=ReturnDocument.AFTER)
+    return slots().find_one_and_update(
+        {"_id": slot_id},
+        {"$set": {"status": "CLOSED"}, "$unset": {"bookable": "", "bookable_day": ""}},
+        return_document=ReturnDocument.AFTER,
+    )
 
 
 @registry.read("bookable")
@@ -150,10 +178,30 @@ def clinic_slots(clinic: str, start: datetime, end: datetime) -> list[dict]:
 def take_seat(slot_id: ObjectId, cutoff: datetime, reference: str) -> bool:
     """One seat of an open slot starting after ``cutoff`` for ``reference``: a single guarded
     update, never read-check-write. False when the guard did not hold."""
-    return slots().update_one(
-        {"_id": slot_id, "status": "OPEN", "start": {"$gt": cutoff}, "holders": {"$ne": reference}, "free": {"$gt": 0}},
-        [{"$set": {"booked": {"$add": ["$booked", 1]}, "free": {"$add": ["$free", -1]},
-                   "holders": {"$concatArrays": ["$holders", {"$literal": [reference]}]}}}, _BOOKABLE]).modified_count == 1
+    return (
+        slots()
+        .update_one(
+            {
+                "_id": slot_id,
+                "status": "OPEN",
+                "start": {"$gt": cutoff},
+                "holders": {"$ne": reference},
+                "free": {"$gt": 0},
+            },
+            [
+                {
+                    "$set": {
+                        "booked": {"$add": ["$booked", 1]},
+                        "free": {"$add": ["$free", -1]},
+                        "holders": {"$concatArrays": ["$holders", {"$literal": [reference]}]},
+                    }
+                },
+                _BOOKABLE,
+            ],
+        )
+        .modified_count
+        == 1
+    )
 
 
 @registry.write("_id_")
@@ -161,9 +209,17 @@ def give_seat_back(slot_id: ObjectId, reference: str) -> bool:
     """Free the seat ``reference`` holds, if it holds one: giving it back twice frees it once."""
     changed = slots().update_one(
         {"_id": slot_id, "holders": reference},
-        [{"$set": {"booked": {"$add": ["$booked", -1]}, "free": {"$add": ["$free", 1]},
-                   "holders": {"$filter": {"input": "$holders", "cond": {"$ne": ["$$this", {"$literal": reference}]}}}}},
-         _BOOKABLE])
+        [
+            {
+                "$set": {
+                    "booked": {"$add": ["$booked", -1]},
+                    "free": {"$add": ["$free", 1]},
+                    "holders": {"$filter": {"input": "$holders", "cond": {"$ne": ["$$this", {"$literal": reference}]}}},
+                }
+            },
+            _BOOKABLE,
+        ],
+    )
     return changed.modified_count == 1
 
 
@@ -175,13 +231,19 @@ def migrate_slots() -> int:
     if migrations.find_one({"_id": "slots.bookable_day"}) is not None:
         return 0
     changed = 0
-    stale = list(slots().find({"day_key": {"$exists": False}}, {"clinic": 1, "package_id": 1, "start": 1, "capacity": 1,
-                                                                "booked": 1, "status": 1}))
+    stale = list(
+        slots().find(
+            {"day_key": {"$exists": False}},
+            {"clinic": 1, "package_id": 1, "start": 1, "capacity": 1, "booked": 1, "status": 1},
+        )
+    )
     for batch in batches(stale):
         operations = []
         for slot in batch:
-            key, day = slot_key(slot["clinic"], slot.get("package_id"), slot["start"]), day_key(
-                slot["clinic"], slot.get("package_id"), slot["start"])
+            key, day = (
+                slot_key(slot["clinic"], slot.get("package_id"), slot["start"]),
+                day_key(slot["clinic"], slot.get("package_id"), slot["start"]),
+            )
             free = slot["capacity"] - slot["booked"]
             change: dict = {"$set": {"free": free, "slot_key": key, "day_key": day}}
             if slot["status"] == "OPEN" and free > 0:
@@ -193,6 +255,7 @@ def migrate_slots() -> int:
 
 
 # -- seat holds ----------------------------------------------------------------------------------
+
 
 @registry.write("_id_")
 def put_hold(reference: str, slot_id: ObjectId, expires_at: datetime) -> None:
@@ -212,11 +275,16 @@ def expired_holds(now: datetime, limit: int) -> list[dict]:
 @registry.write("_id_")
 def claim_hold(hold: dict, until: datetime) -> bool:
     """Extend an expired hold so only this sweeper settles it (a sweeper that dies leaves it to expire again)."""
-    return holds().find_one_and_update({"_id": hold["_id"], "expires_at": hold["expires_at"]},
-                                       {"$set": {"expires_at": until}}) is not None
+    return (
+        holds().find_one_and_update(
+            {"_id": hold["_id"], "expires_at": hold["expires_at"]}, {"$set": {"expires_at": until}}
+        )
+        is not None
+    )
 
 
 # -- bookings ------------------------------------------------------------------------------------
+
 
 @registry.write("reference_1")
 def insert_booking(document: dict) -> None:
@@ -247,9 +315,11 @@ def booking_page(find: dict, sort: Sort, *, limit: int, cursor: str | None, with
 @registry.write("_id_")
 def change_booking(booking_id: ObjectId, allowed: list[str], changes: dict, entry: dict) -> dict | None:
     """Apply ``changes`` and append a history entry if the status is still one of ``allowed``."""
-    return bookings().find_one_and_update({"_id": booking_id, "status": {"$in": allowed}},
-                                          {"$set": changes, "$push": {"history": entry}},
-                                          return_document=ReturnDocument.AFTER)
+    return bookings().find_one_and_update(
+        {"_id": booking_id, "status": {"$in": allowed}},
+        {"$set": changes, "$push": {"history": entry}},
+        return_document=ReturnDocument.AFTER,
+    )
 
 
 @registry.write("_id_")
@@ -264,6 +334,7 @@ def pending_releases(limit: int) -> list[dict]:
 
 # -- idempotency keys ----------------------------------------------------------------------------
 
+
 @registry.write("_id_")
 def insert_key(claim: dict) -> None:
     """Raises DuplicateKeyError when the key is claimed already."""
@@ -277,8 +348,11 @@ def key_by_id(key: str) -> dict | None:
 
 @registry.write("_id_")
 def take_over_key(key: str, now: datetime, lease_until: datetime) -> dict | None:
-    return keys().find_one_and_update({"_id": key, "state": "IN_FLIGHT", "lease_until": {"$lt": now}},
-                                      {"$set": {"lease_until": lease_until}}, return_document=ReturnDocument.AFTER)
+    return keys().find_one_and_update(
+        {"_id": key, "state": "IN_FLIGHT", "lease_until": {"$lt": now}},
+        {"$set": {"lease_until": lease_until}},
+        return_document=ReturnDocument.AFTER,
+    )
 
 
 @registry.write("_id_")

@@ -1,4 +1,5 @@
 """Changing a booking's status by the lifecycle table, and the refund a cancellation gives."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -23,9 +24,15 @@ def refund_for(booking: dict, now: datetime) -> dict:
     percent = next((tier["refundPercent"] for tier in tiers if days_before >= tier["daysBefore"]), 0)
     price = booking["price"]
     digits = money.minor_units(price["currency"])
-    return {"percent": percent, "daysBefore": days_before, "krw": int(money.percent_of(price["total"]["krw"], percent)),
-            "amount": money.as_text(money.percent_of(Decimal(price["total"]["amount"]), percent, digits)),
-            "currency": price["currency"], "krwPerUnit": price["krwPerUnit"], "rateAsOf": price["rateAsOf"]}
+    return {
+        "percent": percent,
+        "daysBefore": days_before,
+        "krw": int(money.percent_of(price["total"]["krw"], percent)),
+        "amount": money.as_text(money.percent_of(Decimal(price["total"]["amount"]), percent, digits)),
+        "currency": price["currency"],
+        "krwPerUnit": price["krwPerUnit"],
+        "rateAsOf": price["rateAsOf"],
+    }
 
 
 def transition(reference: str, target: str, principal: Principal, reason: str | None) -> dict:

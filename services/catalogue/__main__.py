@@ -1,4 +1,5 @@
 """Catalogue commands: ``python -m services.catalogue {init,seed} [--synthetic N]``."""
+
 from services.common.commands import run
 
 from . import seed

@@ -1,4 +1,5 @@
 """The catalogue service: clinics, procedures and scar types."""
+
 from __future__ import annotations
 
 from services.common.app import create_service_app

@@ -1,15 +1,14 @@
 """Catalogue rules as plain functions: clinic filters, creation and guarded updates."""
+
 from __future__ import annotations
 
 from datetime import datetime
 
 from mongoengine import ValidationError as ModelValidationError
-
 from pymongo.errors import DuplicateKeyError
 
 from services.common.clock import SEOUL
 from services.common.errors import Problem, not_found, validation_problem
-
 from services.common.pagination import DEFAULT_LIMIT, Page, Sort
 from services.common.readmodel import ReadModel
 from services.common.tokens import Principal
@@ -17,7 +16,6 @@ from services.common.wire import model_fields
 
 from . import store
 from .models import Clinic, query_terms, utcnow
-
 
 SORTS = {
     "name": Sort("name_key", 1),
@@ -57,8 +55,14 @@ def clinic_search(query: dict, clinics: ReadModel, wait_seconds: float) -> Page:
     if "accredited" in query:
         today, wanted = seoul_today(), query["accredited"]
         test = lambda latest_expiry: (latest_expiry >= today) == wanted  # noqa: E731
-    return clinics.require(wait_seconds).page(where, test, clinic_sort(query), limit=query.get("limit", DEFAULT_LIMIT), cursor=query.get("cursor"),
-                        with_total=query.get("total", False))
+    return clinics.require(wait_seconds).page(
+        where,
+        test,
+        clinic_sort(query),
+        limit=query.get("limit", DEFAULT_LIMIT),
+        cursor=query.get("cursor"),
+        with_total=query.get("total", False),
+    )
 
 
 def procedure_search(query: dict, procedures: ReadModel) -> Page:
@@ -68,8 +72,14 @@ def procedure_search(query: dict, procedures: ReadModel) -> Page:
         where.append({("category", code) for code in query["category"]})
     if "scarType" in query:
         where.append({("scarType", code) for code in query["scarType"]})
-    return procedures.page(where, None, PROCEDURE_SORT, limit=query.get("limit", DEFAULT_LIMIT), cursor=query.get("cursor"),
-                           with_total=query.get("total", False))
+    return procedures.page(
+        where,
+        None,
+        PROCEDURE_SORT,
+        limit=query.get("limit", DEFAULT_LIMIT),
+        cursor=query.get("cursor"),
+        with_total=query.get("total", False),
+    )
 
 
 def clinic_sort(query: dict) -> Sort:
@@ -123,8 +133,12 @@ def update_clinic(slug: str, patch: dict, principal: Principal, expected_version
     if not principal.is_platform_admin:
         restricted = [field for field in _PLATFORM_ONLY_FIELDS if field in patch]
         if restricted:
-            raise Problem(403, "FORBIDDEN_FIELD", "Only a platform admin may change these fields.",
-                          errors=[{"field": field, "message": "platform admins only"} for field in restricted])
+            raise Problem(
+                403,
+                "FORBIDDEN_FIELD",
+                "Only a platform admin may change these fields.",
+                errors=[{"field": field, "message": "platform admins only"} for field in restricted],
+            )
     found = store.clinic_by_slug(slug)
     if found is None:
         raise not_found("clinic", slug)
@@ -144,6 +158,8 @@ def update_clinic(slug: str, patch: dict, principal: Principal, expected_version
     document.pop("_id", None)
     document["version"] = read_version + 1
     if not store.replace_clinic(slug, read_version, document):
-        raise Problem(409, "CONCURRENT_UPDATE", "The clinic changed while this update was applied; read it again and retry.")
+        raise Problem(
+            409, "CONCURRENT_UPDATE", "The clinic changed while this update was applied; read it again and retry."
+        )
     clinic.version = read_version + 1
     return clinic

@@ -4,10 +4,11 @@ Indexes are declared here and created by ``python -m services.catalogue init``. 
 clinic filter has an index; ``search_terms`` and ``language_keys`` are derived on save
 so that name search and language filters are plain indexed equality matches.
 """
+
 from __future__ import annotations
 
 import re
-from datetime import timezone
+from datetime import UTC
 
 from mongoengine import (
     BooleanField,
@@ -55,8 +56,12 @@ def query_terms(text: str) -> list[str]:
 
 
 class ScarType(Document):
-    meta = {"db_alias": ALIAS, "collection": "scar_types", "auto_create_index": False,
-            "indexes": [{"fields": ["code"], "unique": True}, "order"]}
+    meta = {
+        "db_alias": ALIAS,
+        "collection": "scar_types",
+        "auto_create_index": False,
+        "indexes": [{"fields": ["code"], "unique": True}, "order"],
+    }
     code = StringField(required=True, choices=SCAR_TYPES)
     family = StringField(required=True, choices=("ATROPHIC", "RAISED", "PIGMENT"))
     order = IntField(required=True)
@@ -90,8 +95,12 @@ class Caution(EmbeddedDocument):
 
 
 class Procedure(Document):
-    meta = {"db_alias": ALIAS, "collection": "procedures", "auto_create_index": False,
-            "indexes": [{"fields": ["code"], "unique": True}, "indications", "category"]}
+    meta = {
+        "db_alias": ALIAS,
+        "collection": "procedures",
+        "auto_create_index": False,
+        "indexes": [{"fields": ["code"], "unique": True}, "indications", "category"],
+    }
     code = StringField(required=True, regex=r"^[A-Z][A-Z0-9_]{1,39}$")
     name = localized(required=True)
     category = StringField(required=True, choices=CATEGORIES)
@@ -202,7 +211,7 @@ class Clinic(Document):
         sort_name = (self.name.get("en") or "").casefold()
         self.name_key = f"{sort_name}\x00{self.slug}"
         self.district_key = f"{self.district}\x00{sort_name}\x00{self.slug}"
-        self.updated_key = f"{self.updated_at.astimezone(timezone.utc).isoformat()}\x00{self.slug}"
+        self.updated_key = f"{self.updated_at.astimezone(UTC).isoformat()}\x00{self.slug}"
         self.search_terms = search_terms(self.slug.replace("-", " "), *self.name.values())
         keys = []
         for level, field in (("booking", "booking"), ("inRoom", "in_room"), ("aftercare", "aftercare")):

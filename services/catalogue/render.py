@@ -1,4 +1,5 @@
 """How catalogue documents look on the wire: camelCase, localized, no derived fields."""
+
 from __future__ import annotations
 
 from services.common.localization import localize
@@ -23,7 +24,9 @@ def clinic(doc: dict, lang: str, today: str) -> dict:
             "street": localize(address.get("street"), lang),
             "city": address["city"],
             "postalCode": address.get("postal_code"),
-        } if address else None,
+        }
+        if address
+        else None,
         "location": {"lat": doc["location"]["lat"], "lng": doc["location"]["lng"]} if doc.get("location") else None,
         "procedures": [{"code": p["code"], "devices": p.get("devices", [])} for p in doc.get("procedures", [])],
         "languages": {
@@ -72,13 +75,21 @@ def procedure(doc: dict, lang: str) -> dict:
         "sessionIntervalDays": _range(doc.get("session_interval_days")),
         "downtimeDays": _range(doc.get("downtime_days")),
         "preparation": [
-            {"code": s["code"], "instruction": localize(s["instruction"], lang),
-             "daysBefore": s["days_before"], "daily": s.get("daily", False)}
+            {
+                "code": s["code"],
+                "instruction": localize(s["instruction"], lang),
+                "daysBefore": s["days_before"],
+                "daily": s.get("daily", False),
+            }
             for s in doc.get("preparation", [])
         ],
         "recovery": [
-            {"phase": r["phase"], "fromDay": r["from_day"], "toDay": r["to_day"],
-             "expectation": localize(r["expectation"], lang)}
+            {
+                "phase": r["phase"],
+                "fromDay": r["from_day"],
+                "toDay": r["to_day"],
+                "expectation": localize(r["expectation"], lang),
+            }
             for r in doc.get("recovery", [])
         ],
         "risks": {

@@ -3,12 +3,12 @@
 Loading is insert-if-absent keyed by code or slug: running it again writes nothing, and
 never overwrites a profile a clinic admin has since edited.
 """
+
 from __future__ import annotations
 
 import json
 import random
 from pathlib import Path
-
 
 from services.common.validation import validate
 from services.common.wire import model_fields
@@ -54,9 +54,28 @@ def load_seed() -> dict[str, int]:
     }
 
 
-SYNTHETIC_DISTRICTS = ["GANGNAM", "APGUJEONG", "SINSA", "CHEONGDAM", "MYEONGDONG", "JUNG", "SEOCHO", "JONGNO", "SONGPA", "MAPO", "YONGSAN"]
+SYNTHETIC_DISTRICTS = [
+    "GANGNAM",
+    "APGUJEONG",
+    "SINSA",
+    "CHEONGDAM",
+    "MYEONGDONG",
+    "JUNG",
+    "SEOCHO",
+    "JONGNO",
+    "SONGPA",
+    "MAPO",
+    "YONGSAN",
+]
 SYNTHETIC_LANGUAGES = ["en", "zh", "ja", "ru", "vi", "th", "mn", "ar", "id", "es"]
-SYNTHETIC_SERVICES = ["INTERPRETER", "AIRPORT_PICKUP", "SKINCARE_KIT", "KBEAUTY_AFTERCARE", "REMOTE_FOLLOW_UP", "VISA_INVITATION_LETTER"]
+SYNTHETIC_SERVICES = [
+    "INTERPRETER",
+    "AIRPORT_PICKUP",
+    "SKINCARE_KIT",
+    "KBEAUTY_AFTERCARE",
+    "REMOTE_FOLLOW_UP",
+    "VISA_INVITATION_LETTER",
+]
 
 
 def synthetic_clinic(index: int, procedure_codes: list[str], rng: random.Random) -> Clinic:
@@ -75,8 +94,16 @@ def synthetic_clinic(index: int, procedure_codes: list[str], rng: random.Random)
         procedures=[{"code": code, "devices": []} for code in procedures],
         languages={"booking": langs, "in_room": langs[: max(2, len(langs) - 1)], "aftercare": langs[:2]},
         international_services=rng.sample(SYNTHETIC_SERVICES, rng.randint(0, len(SYNTHETIC_SERVICES))),
-        accreditations=[{"issuer": "Synthetic issuer", "name": "Synthetic badge",
-                         "registry_number": f"SYN-{number}", "expires_on": expires}] if rng.random() < 0.6 else [],
+        accreditations=[
+            {
+                "issuer": "Synthetic issuer",
+                "name": "Synthetic badge",
+                "registry_number": f"SYN-{number}",
+                "expires_on": expires,
+            }
+        ]
+        if rng.random() < 0.6
+        else [],
         source="synthetic",
     )
 
@@ -84,7 +111,10 @@ def synthetic_clinic(index: int, procedure_codes: list[str], rng: random.Random)
 def load_synthetic(count: int, seed: int = 7) -> int:
     ensure_indexes()
     rng = random.Random(seed)
-    codes = [p["code"] for p in store.procedure_documents() if p["category"] not in ("TOPICAL", "ORAL")] or ["MICRONEEDLING", "TCA_CROSS"]
+    codes = [p["code"] for p in store.procedure_documents() if p["category"] not in ("TOPICAL", "ORAL")] or [
+        "MICRONEEDLING",
+        "TCA_CROSS",
+    ]
     inserted = 0
     for start in range(1, count + 1, 1000):
         batch = [synthetic_clinic(i, codes, rng) for i in range(start, min(start + 1000, count + 1))]

@@ -1,5 +1,6 @@
 """Every query and update of the catalogue service, each beside the index that serves it, and the
 read model of clinics that clinic listings are answered from."""
+
 from __future__ import annotations
 
 from pymongo import UpdateOne
@@ -12,7 +13,7 @@ from .models import Clinic, Procedure, ScarType
 registry = Registry("catalogue")
 # Stored for filters and sorts, never served.
 CLINIC_DERIVED = ("search_terms", "language_keys", "name_key", "district_key", "updated_key")
-CLINIC_PROJECTION = {field: 0 for field in CLINIC_DERIVED}
+CLINIC_PROJECTION = dict.fromkeys(CLINIC_DERIVED, 0)
 CLINIC_SORT_FIELDS = ("name_key", "district_key", "updated_key")
 
 
@@ -29,6 +30,7 @@ def scar_types():
 
 
 # -- clinics -------------------------------------------------------------------------------------
+
 
 @registry.read("slug_1")
 def clinic_by_slug(slug: str) -> dict | None:
@@ -75,11 +77,19 @@ def describe_clinic(doc: dict) -> tuple[list, str]:
 
 def clinics_model() -> ReadModel:
     """Every clinic, for listings (see ``services.common.readmodel``)."""
-    return ReadModel("clinics", clinics, hold={}, include=lambda doc: True, describe=describe_clinic,
-                     sort_fields=CLINIC_SORT_FIELDS, strip=CLINIC_DERIVED)
+    return ReadModel(
+        "clinics",
+        clinics,
+        hold={},
+        include=lambda doc: True,
+        describe=describe_clinic,
+        sort_fields=CLINIC_SORT_FIELDS,
+        strip=CLINIC_DERIVED,
+    )
 
 
 # -- procedures and scar types -------------------------------------------------------------------
+
 
 def describe_procedure(doc: dict) -> tuple[list, None]:
     return [("category", doc["category"])] + [("scarType", code) for code in doc.get("indications", [])], None
@@ -87,8 +97,15 @@ def describe_procedure(doc: dict) -> tuple[list, None]:
 
 def procedures_model() -> ReadModel:
     """The knowledge base's procedures (about twenty; only the seed writes them), looked up by code."""
-    return ReadModel("procedures", procedures, hold={}, include=lambda doc: True, describe=describe_procedure,
-                     sort_fields=("code",), lookup="code")
+    return ReadModel(
+        "procedures",
+        procedures,
+        hold={},
+        include=lambda doc: True,
+        describe=describe_procedure,
+        sort_fields=("code",),
+        lookup="code",
+    )
 
 
 def procedure_documents() -> list[dict]:

@@ -1,4 +1,5 @@
 """gunicorn entry point: ``gunicorn services.catalogue.wsgi:app``."""
+
 from services.common.app import start_read_models
 
 from .app import create_app

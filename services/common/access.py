@@ -1,6 +1,7 @@
 """Who may call what, declared once per operation: the services enforce it (``@contract(roles=...)``),
 the gateway quotes it in each mutation's description. Which clinic's or agency's data a caller
 reaches is each service's ``visible_to``; this is only about roles."""
+
 from __future__ import annotations
 
 ANYONE: tuple[str, ...] = ()  # anonymous callers included

@@ -1,7 +1,8 @@
 """The app factory every service uses: settings, logs, request ids, errors, database, health, OpenAPI."""
+
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from flask import Blueprint, Flask, current_app, jsonify
 
@@ -29,8 +30,9 @@ def _health_blueprint(title: str, description: str) -> Blueprint:
         try:
             ping(current_app.config["SETTINGS"].service)
         except Exception:
-            raise Problem(503, "DATABASE_UNAVAILABLE", "The service's database is unavailable.",
-                          headers={"Retry-After": "2"}) from None
+            raise Problem(
+                503, "DATABASE_UNAVAILABLE", "The service's database is unavailable.", headers={"Retry-After": "2"}
+            ) from None
         return jsonify(status="ready")
 
     @bp.get("/openapi.json")
@@ -66,8 +68,8 @@ def create_service_app(
     app = Flask(settings.service)
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.json.ensure_ascii = False  # Korean, Chinese and Japanese names stay readable
-    app.json.sort_keys = False
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Korean, Chinese and Japanese names stay readable
+    app.json.sort_keys = False  # type: ignore[attr-defined]
     configure_logging(settings.service, settings.log_level)
     init_request_ids(app)
     register_error_handlers(app)

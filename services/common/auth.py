@@ -1,4 +1,5 @@
 """Who is calling: the principal from the gateway's service token, checked per request."""
+
 from __future__ import annotations
 
 from flask import current_app, g, request
@@ -18,13 +19,13 @@ def current_principal() -> Principal | None:
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Problem(401, "INVALID_TOKEN", "Use 'Authorization: Bearer <service token>'.",
-                          headers=_CHALLENGE)
+            raise Problem(401, "INVALID_TOKEN", "Use 'Authorization: Bearer <service token>'.", headers=_CHALLENGE)
         try:
             principal = verify(token.strip(), current_app.config["SETTINGS"].token_secret)
         except InvalidToken:
-            raise Problem(401, "INVALID_TOKEN", "The service token is invalid or expired.",
-                          headers=_CHALLENGE) from None
+            raise Problem(
+                401, "INVALID_TOKEN", "The service token is invalid or expired.", headers=_CHALLENGE
+            ) from None
     g.principal = principal
     return principal
 

@@ -1,4 +1,5 @@
 """One :class:`ServiceClient` per target service and process, created on first use."""
+
 from __future__ import annotations
 
 import threading

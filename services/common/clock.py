@@ -1,26 +1,27 @@
 """Time as the services keep it: UTC in MongoDB, to the millisecond, so what is written reads back
 equal; Seoul time for clinics' calendars; ISO 8601 on the wire."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 SEOUL = ZoneInfo("Asia/Seoul")
 
 
 def utcnow() -> datetime:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def aware(moment: datetime) -> datetime:
     """A moment read from MongoDB (naive UTC unless the client is tz-aware) as an aware one."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def iso(moment: datetime) -> str:
     """UTC, ISO 8601 with a Z."""
-    return aware(moment).astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return aware(moment).astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def seoul_iso(moment: datetime) -> str:

@@ -4,6 +4,7 @@ A service raises only codes of its own list or of ``SHARED`` (a test reads every
 the code and holds it to this); the gateway types its mutations' errors with enums generated
 from the same lists, so a partner can switch over every code a mutation may return.
 """
+
 from __future__ import annotations
 
 # Codes any service may answer with: malformed or refused requests, and outages.

@@ -3,6 +3,7 @@
 A service's seed module provides ``ensure_indexes()``, ``load_seed()`` and ``load_synthetic(n)``;
 each service loads only its own part of ``seed/``, through its own models.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,7 @@ def run(service: str, seed: ModuleType, synthetic_help: str, argv=None, extra: d
     args = parser.parse_args(argv)
     settings = from_env(service)
     connect_database(settings)
-    if args.command in (extra or {}):
+    if extra and args.command in extra:
         extra[args.command][2](args, settings)
         return
     if args.command == "init":

@@ -1,4 +1,5 @@
 """Configuration, read from the environment only. Every knob has a default."""
+
 from __future__ import annotations
 
 import os
@@ -33,7 +34,7 @@ class Settings:
     http_timeout_seconds: float = 3.0
     quote_ttl_minutes: int = 24 * 60
     min_notice_hours: int = 24
-    seat_hold_seconds: int = 120        # a booking in progress holds its seat this long; past it the sweeper reclaims it
+    seat_hold_seconds: int = 120  # a booking in progress holds its seat this long; past it the sweeper reclaims it
     read_model_wait_seconds: float = 10.0  # how long a listing waits for its read model to load before a 503
     service_urls: dict[str, str] = field(default_factory=dict)
 
@@ -41,7 +42,7 @@ class Settings:
     def is_production(self) -> bool:
         return self.environment == "production"
 
-    def with_overrides(self, **changes) -> "Settings":
+    def with_overrides(self, **changes) -> Settings:
         return replace(self, **changes)
 
 
@@ -69,10 +70,7 @@ def from_env(service: str) -> Settings:
         min_notice_hours=_int("MIN_NOTICE_HOURS", 24),
         seat_hold_seconds=_int("SEAT_HOLD_SECONDS", 120),
         read_model_wait_seconds=float(env("READ_MODEL_WAIT_SECONDS", "10")),
-        service_urls={
-            name: env(f"{name.upper()}_URL", default)
-            for name, default in SERVICE_URL_DEFAULTS.items()
-        },
+        service_urls={name: env(f"{name.upper()}_URL", default) for name, default in SERVICE_URL_DEFAULTS.items()},
     )
     if settings.is_production and (settings.token_secret == DEV_TOKEN_SECRET or len(settings.token_secret) < 32):
         # Fail fast: a production service must never accept tokens signed with a public or short secret.

@@ -1,4 +1,5 @@
 """One mongoengine connection per service database, registered under the service's alias."""
+
 from __future__ import annotations
 
 import time
@@ -41,7 +42,7 @@ def wait_for_database(uri: str, timeout: float = 30) -> None:
     """Block until a MongoDB server at ``uri`` answers a ping; raise TimeoutError after ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:
-        client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=300)
+        client: pymongo.MongoClient = pymongo.MongoClient(uri, serverSelectionTimeoutMS=300)
         try:
             client.admin.command("ping")
             return

@@ -3,6 +3,7 @@
 Every error path answers with a stable ``code``; validation errors list every failing
 field. Nothing internal (stack trace, host, port, URL) ever reaches the client.
 """
+
 from __future__ import annotations
 
 import logging
@@ -104,6 +105,13 @@ def _from_http_exception(exc: HTTPException) -> Problem:
     return Problem(status, code, detail, title=title, headers=headers)
 
 
+class Refusal(Exception):
+    """An exception that knows the problem it answers with (a service this one called failed, say)."""
+
+    def problem(self) -> Problem:
+        raise NotImplementedError
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Problem)
     def _problem(exc: Problem):
@@ -118,15 +126,17 @@ def register_error_handlers(app: Flask) -> None:
     def _database_down(exc):
         log.warning("database unavailable: %s", type(exc).__name__)
         return problem_response(
-            Problem(503, "DATABASE_UNAVAILABLE", "The service's database is unavailable; try again shortly.",
-                    headers={"Retry-After": "2"})
+            Problem(
+                503,
+                "DATABASE_UNAVAILABLE",
+                "The service's database is unavailable; try again shortly.",
+                headers={"Retry-After": "2"},
+            )
         )
 
-    from .http import UpstreamFailure
-
-    @app.errorhandler(UpstreamFailure)
-    def _upstream_failed(exc: UpstreamFailure):
-        log.warning("upstream %s: %s", type(exc).__name__, exc.service)
+    @app.errorhandler(Refusal)
+    def _refused(exc: Refusal):
+        log.warning("%s: %s", type(exc).__name__, exc)
         return problem_response(exc.problem())
 
     @app.errorhandler(Exception)

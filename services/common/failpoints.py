@@ -4,6 +4,7 @@ itself (SIGKILL, as the kernel's OOM killer or a lost machine would) when it rea
 
 Never active in production: :func:`services.common.config.from_env` refuses to start with them.
 """
+
 from __future__ import annotations
 
 import os

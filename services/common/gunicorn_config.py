@@ -2,6 +2,7 @@
 
 The bind address is given per service on the command line; the rest comes from the environment.
 """
+
 import os
 
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))

@@ -8,11 +8,13 @@ never its address. With ``cache_entries``, responses the service marks cacheable
 (``Cache-Control: public, max-age=N``, ``Vary``) are kept in a bounded in-process cache and
 reused while fresh (CacheControl); the gateway uses this for public reads.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
 from collections import OrderedDict
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -21,13 +23,13 @@ from cachecontrol.cache import BaseCache
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from .errors import Problem
+from .errors import Problem, Refusal
 from .observability import REQUEST_ID_HEADER, current_request_id
 
 log = logging.getLogger("clinicbridge.http")
 
 
-class UpstreamFailure(Exception):
+class UpstreamFailure(Refusal):
     """A call to another service got no answer to use; the subclasses say whether it was down."""
 
     def __init__(self, service: str):
@@ -39,8 +41,12 @@ class UpstreamUnavailable(UpstreamFailure):
     """The service could not be reached, or said it is unavailable (502, 503, 504)."""
 
     def problem(self) -> Problem:
-        return Problem(503, "UPSTREAM_UNAVAILABLE", f"The {self.service} service is unavailable; try again shortly.",
-                       headers={"Retry-After": "2"})
+        return Problem(
+            503,
+            "UPSTREAM_UNAVAILABLE",
+            f"The {self.service} service is unavailable; try again shortly.",
+            headers={"Retry-After": "2"},
+        )
 
 
 class UpstreamError(UpstreamFailure):
@@ -65,7 +71,7 @@ class BoundedCache(BaseCache):
                 self.data.move_to_end(key)
             return value
 
-    def set(self, key: str, value: bytes, expires: int | None = None) -> None:
+    def set(self, key: str, value: bytes, expires: int | datetime | None = None) -> None:
         with self.lock:
             self.data[key] = value
             self.data.move_to_end(key)
@@ -90,20 +96,28 @@ class ServiceClient:
         # Calls between our own services: no proxy settings or .netrc credentials from the environment
         # (reading them cost every call a file lookup).
         self.session.trust_env = False
-        retry = Retry(total=retries, connect=retries, read=retries, backoff_factor=0.05,
-                      status_forcelist=(502, 503, 504), allowed_methods=Retry.DEFAULT_ALLOWED_METHODS,
-                      raise_on_status=False)
+        retry = Retry(
+            total=retries,
+            connect=retries,
+            read=retries,
+            backoff_factor=0.05,
+            status_forcelist=(502, 503, 504),
+            allowed_methods=Retry.DEFAULT_ALLOWED_METHODS,
+            raise_on_status=False,
+        )
         self.cache = BoundedCache(cache_entries) if cache_entries > 0 else None
         if self.cache is not None:
-            adapter: HTTPAdapter = CacheControlAdapter(cache=self.cache, cache_etags=False, max_retries=retry,
-                                                       pool_connections=4, pool_maxsize=32)
+            adapter: HTTPAdapter = CacheControlAdapter(
+                cache=self.cache, cache_etags=False, max_retries=retry, pool_connections=4, pool_maxsize=32
+            )
         else:
             adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=32)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
-    def request(self, method: str, path: str, *, token: str | None = None, headers: dict | None = None,
-                **kwargs: Any) -> requests.Response:
+    def request(
+        self, method: str, path: str, *, token: str | None = None, headers: dict | None = None, **kwargs: Any
+    ) -> requests.Response:
         """The response for any status below 500; 502-504 and transport failures raise UpstreamUnavailable,
         any other 5xx UpstreamError."""
         sent = dict(headers or {})

@@ -1,4 +1,5 @@
 """Ids in paths: a malformed one is just an unknown one (404), never a 400 that tells them apart."""
+
 from __future__ import annotations
 
 from bson import ObjectId

@@ -4,6 +4,7 @@ The bookings service applies it (its routes, the guarded update, the refusals); 
 derives its ``BookingStatus`` enum, one mutation per step and their descriptions from it; the
 tests walk it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,10 +33,33 @@ class Step:
 
 
 STEPS = (
-    Step("CANCELLED", ("PENDING", "BOOKED"), ("AGENCY", *CLINIC), "cancel", "cancelBooking", "cancel",
-         "Cancel: the seat is given back and the refund follows the booking's own copy of the policy."),
-    Step("BOOKED", ("PENDING",), CLINIC, "confirm", "confirmBooking", "confirm", "The clinic confirms a requested booking."),
-    Step("ARRIVED", ("BOOKED",), CLINIC, "arrive", "markArrived", "mark the arrival of", "The patient has arrived at the clinic."),
+    Step(
+        "CANCELLED",
+        ("PENDING", "BOOKED"),
+        ("AGENCY", *CLINIC),
+        "cancel",
+        "cancelBooking",
+        "cancel",
+        "Cancel: the seat is given back and the refund follows the booking's own copy of the policy.",
+    ),
+    Step(
+        "BOOKED",
+        ("PENDING",),
+        CLINIC,
+        "confirm",
+        "confirmBooking",
+        "confirm",
+        "The clinic confirms a requested booking.",
+    ),
+    Step(
+        "ARRIVED",
+        ("BOOKED",),
+        CLINIC,
+        "arrive",
+        "markArrived",
+        "mark the arrival of",
+        "The patient has arrived at the clinic.",
+    ),
     Step("FULFILLED", ("ARRIVED",), CLINIC, "fulfill", "markFulfilled", "mark as fulfilled", "The visit took place."),
     Step("NOSHOW", ("BOOKED",), CLINIC, "no-show", "markNoShow", "mark as a no-show", "The patient did not come."),
 )

@@ -1,4 +1,5 @@
 """Localized text: stored as ``{"en": …, "ko": …, "zh": …, "ja": …, …}``, served in one language."""
+
 from __future__ import annotations
 
 import json
@@ -45,10 +46,12 @@ class Wording:
     FOLDER = Path(__file__).resolve().parents[2] / "seed" / "texts"
 
     def __init__(self, name: str):
-        self.texts: dict[str, dict[str, str]] = json.loads((self.FOLDER / f"{name}.json").read_text(encoding="utf-8"))["texts"]
+        self.texts: dict[str, dict[str, str]] = json.loads((self.FOLDER / f"{name}.json").read_text(encoding="utf-8"))[
+            "texts"
+        ]
 
     def __call__(self, code: str, lang: str, **values) -> str:
-        return localize(self.texts[code], lang).format_map(values)
+        return (localize(self.texts[code], lang) or "").format_map(values)
 
     def join(self, items, lang: str) -> str:
         """``items`` as one list in ``lang`` (``, `` in English, ``、`` in Chinese and Japanese)."""

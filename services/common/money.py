@@ -1,4 +1,5 @@
 """Won to other currencies: Decimal only, rounded to each currency's minor unit (babel knows them)."""
+
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal

@@ -4,6 +4,7 @@ Every request carries an ``X-Request-ID``: the caller's if it is well formed, a 
 otherwise. It is echoed in the response, put in every log line and passed on to any
 service this one calls.
 """
+
 from __future__ import annotations
 
 import logging
@@ -43,8 +44,11 @@ def configure_logging(service: str, level: str) -> None:
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        JsonFormatter("{asctime}{levelname}{name}{message}", style="{",
-                      rename_fields={"asctime": "time", "levelname": "level", "name": "logger"})
+        JsonFormatter(
+            "{asctime}{levelname}{name}{message}",
+            style="{",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        )
     )
     handler.addFilter(_RequestContextFilter(service))
     root.handlers = [handler]

@@ -1,4 +1,5 @@
 """``/openapi.json``: an OpenAPI 3.1 document assembled from the views' contracts and ``schemas/``."""
+
 from __future__ import annotations
 
 import copy
@@ -69,9 +70,14 @@ def build_openapi(app: Flask, title: str, description: str) -> dict:
         if spec is None:
             continue
         path = _RULE_ARG.sub(r"{\1}", rule.rule)
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            operation: dict = {"summary": spec.summary, "operationId": rule.endpoint.replace(".", "_") + "_" + method.lower(),
-                               "tags": list(spec.tags), "parameters": [], "responses": {}}
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            operation: dict = {
+                "summary": spec.summary,
+                "operationId": rule.endpoint.replace(".", "_") + "_" + method.lower(),
+                "tags": list(spec.tags),
+                "parameters": [],
+                "responses": {},
+            }
             for converter, arg in re.findall(r"<(?:([a-z_]+):)?([a-z_]+)>", rule.rule):
                 kind = "integer" if converter == "int" else "string"
                 operation["parameters"].append({"name": arg, "in": "path", "required": True, "schema": {"type": kind}})
@@ -79,8 +85,12 @@ def build_openapi(app: Flask, title: str, description: str) -> dict:
                 _add_component(components, spec.query)
                 query_schema = SCHEMAS[spec.query]
                 for name, prop in query_schema.get("properties", {}).items():
-                    param = {"name": name, "in": "query", "required": name in query_schema.get("required", []),
-                             "schema": _rewrite_refs(copy.deepcopy(prop), set(), spec.query)}
+                    param = {
+                        "name": name,
+                        "in": "query",
+                        "required": name in query_schema.get("required", []),
+                        "schema": _rewrite_refs(copy.deepcopy(prop), set(), spec.query),
+                    }
                     if prop.get("type") == "array":
                         param.update(style="form", explode=False)
                     if "description" in prop:
@@ -88,7 +98,10 @@ def build_openapi(app: Flask, title: str, description: str) -> dict:
                     operation["parameters"].append(param)
             if spec.body:
                 _add_component(components, spec.body)
-                operation["requestBody"] = {"required": not spec.optional_body, "content": {"application/json": {"schema": _ref(spec.body)}}}
+                operation["requestBody"] = {
+                    "required": not spec.optional_body,
+                    "content": {"application/json": {"schema": _ref(spec.body)}},
+                }
             if spec.auth != "public":
                 operation["security"] = [{"serviceToken": []}] if spec.auth == "token" else [{}, {"serviceToken": []}]
             success: dict = {"description": "Success"}

@@ -5,10 +5,12 @@ a client can neither forge it nor reuse it with another sort. Because the tie-br
 unique, paging returns every matching item exactly once, in a stable order, even while
 other items are inserted.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from bson import json_util
 from flask import current_app
@@ -112,8 +114,12 @@ def batch_ids(query: dict) -> list:
         raise validation_problem([{"field": name, "message": "cannot be combined with ids"} for name in others])
     ids = list(query["ids"])
     if len(ids) > MAX_BATCH:
-        raise Problem(400, "VALIDATION_FAILED", f"At most {MAX_BATCH} ids per lookup.",
-                      errors=[{"field": "ids", "message": f"at most {MAX_BATCH} ids"}])
+        raise Problem(
+            400,
+            "VALIDATION_FAILED",
+            f"At most {MAX_BATCH} ids per lookup.",
+            errors=[{"field": "ids", "message": f"at most {MAX_BATCH} ids"}],
+        )
     return ids
 
 

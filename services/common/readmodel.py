@@ -8,32 +8,39 @@ keys in sorted lists. A page is then a walk from the cursor's position, and a co
 of a set intersection: neither reads the database.
 
 How current it is: a process's :class:`Follower` opens one change stream on the service's
-database (filtered to its models' collections) *before* reading the snapshots, so no write is missed, and applies each change as it arrives (a few milliseconds
-after the write on one machine). If the stream breaks, the model says it is not ready until it
-has reloaded, and listings wait for it (or answer 503 DATABASE_UNAVAILABLE while the database is
-down). On MongoDB this needs a replica set, for change streams.
+database (filtered to its models' collections) *before* reading the snapshots, so no write is
+missed, and applies each change as it arrives (a few milliseconds after the write on one
+machine). If the stream breaks, the model says it is not ready until it has reloaded, and
+listings wait for it (or answer 503 DATABASE_UNAVAILABLE while the database is down). On
+MongoDB this needs a replica set, for change streams.
 """
+
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from bisect import bisect_left, bisect_right, insort
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Hashable, Iterable
+from typing import Any
 
 import bson
 from bson.codec_options import CodecOptions
+from flask import current_app
 from pymongo.collection import Collection
 from pymongo.errors import ConnectionFailure, PyMongoError
-
-from flask import current_app
 
 from .errors import Problem
 from .pagination import MAX_LIMIT, Page, Sort, decode_cursor, encode_cursor
 
 log = logging.getLogger("clinicbridge.readmodel")
 RETRY_SECONDS = 1.0
+
+
+def _no_collection() -> Collection:
+    raise RuntimeError("a snapshot model follows no collection")
 
 
 @dataclass
@@ -72,9 +79,11 @@ class ReadModel:
     last_error: Exception | None = None
 
     @classmethod
-    def of(cls, documents: Iterable[dict], describe, sort_fields: tuple[str, ...], strip: tuple[str, ...] = ()) -> "ReadModel":
+    def of(
+        cls, documents: Iterable[dict], describe, sort_fields: tuple[str, ...], strip: tuple[str, ...] = ()
+    ) -> ReadModel:
         """The same paging over a few documents just read (a clinic's own drafts)."""
-        model = cls("snapshot", lambda: None, {}, lambda doc: True, describe, sort_fields, strip)
+        model = cls("snapshot", _no_collection, {}, lambda doc: True, describe, sort_fields, strip)
         for document in documents:
             model._put(document, in_order=False)
         for keys in model.orders.values():
@@ -85,8 +94,16 @@ class ReadModel:
     # -- keeping it current (by a Follower) -----------------------------------------------------
 
     def _reload(self) -> None:
-        fresh = ReadModel(self.name, self.collection, self.hold, self.include, self.describe, self.sort_fields, self.strip,
-                          self.lookup)
+        fresh = ReadModel(
+            self.name,
+            self.collection,
+            self.hold,
+            self.include,
+            self.describe,
+            self.sort_fields,
+            self.strip,
+            self.lookup,
+        )
         collection = self.collection()
         for document in collection.find(self.hold):
             fresh._put(document, in_order=False)
@@ -95,7 +112,12 @@ class ReadModel:
         with self.lock:
             self.codec = collection.codec_options
             self.last_error = None
-            self.entries, self.postings, self.orders, self.by_key = fresh.entries, fresh.postings, fresh.orders, fresh.by_key
+            self.entries, self.postings, self.orders, self.by_key = (
+                fresh.entries,
+                fresh.postings,
+                fresh.orders,
+                fresh.by_key,
+            )
             self.aliases, self.interned = fresh.aliases, fresh.interned
         self.ready.set()
         log.info("read model %s loaded %d documents", self.name, len(self.entries))
@@ -163,7 +185,7 @@ class ReadModel:
 
     # -- answering ---------------------------------------------------------------------------
 
-    def require(self, seconds: float) -> "ReadModel":
+    def require(self, seconds: float) -> ReadModel:
         """The model once loaded, waiting up to ``seconds``. Without a database to load from this is
         the database's error (a 503 DATABASE_UNAVAILABLE); still loading after ``seconds``, a 503 too."""
         deadline = time.monotonic() + seconds
@@ -171,7 +193,9 @@ class ReadModel:
             if isinstance(self.last_error, ConnectionFailure):
                 raise self.last_error
             if time.monotonic() > deadline:
-                raise Problem(503, "LISTING_UNAVAILABLE", "Listings are loading; retry shortly.", headers={"Retry-After": "1"})
+                raise Problem(
+                    503, "LISTING_UNAVAILABLE", "Listings are loading; retry shortly.", headers={"Retry-After": "1"}
+                )
         return self
 
     def get_many(self, values: list) -> list[dict | None]:
@@ -180,8 +204,16 @@ class ReadModel:
             raws = [self.entries[self.aliases[v]].raw if v in self.aliases else None for v in values]
         return [bson.decode(raw, codec_options=self.codec) if raw is not None else None for raw in raws]
 
-    def page(self, where: list[set], test: Callable[[Any], bool] | None, sort: Sort, *, limit: int, cursor: str | None,
-             with_total: bool) -> Page:
+    def page(
+        self,
+        where: list[set],
+        test: Callable[[Any], bool] | None,
+        sort: Sort,
+        *,
+        limit: int,
+        cursor: str | None,
+        with_total: bool,
+    ) -> Page:
         """Documents holding a token of every set in ``where`` and passing ``test`` (on their
         values), in ``sort`` order after ``cursor``: the same page the database would give."""
         limit = max(1, min(limit, MAX_LIMIT))
@@ -203,7 +235,9 @@ class ReadModel:
                 at += step
                 if walking_all:
                     ident = owners[key]
-                    if (candidates is not None and ident not in candidates) or (test and not test(self.entries[ident].values)):
+                    if (candidates is not None and ident not in candidates) or (
+                        test and not test(self.entries[ident].values)
+                    ):
                         continue
                 found.append(key)
             items = []
@@ -235,8 +269,11 @@ class ReadModel:
         everything = self.orders.get(field_name, [])
         if candidates is None or len(candidates) * 8 >= len(everything):
             return everything
-        return sorted(self.entries[ident].keys[field_name] for ident in candidates
-                      if test is None or test(self.entries[ident].values))
+        return sorted(
+            self.entries[ident].keys[field_name]
+            for ident in candidates
+            if test is None or test(self.entries[ident].values)
+        )
 
     def _count(self, candidates: set | None, test) -> int:
         if test is None:
@@ -256,7 +293,7 @@ class Follower:
         self._stream: Any = None
         self._stopping = False
 
-    def start(self) -> "Follower":
+    def start(self) -> Follower:
         """Start the watcher thread once (after a fork: gunicorn workers start their own)."""
         with self.lock:
             if self.models and (self._thread is None or not self._thread.is_alive()):
@@ -269,10 +306,8 @@ class Follower:
         self._stopping = True
         stream = self._stream
         if stream is not None:
-            try:
+            with contextlib.suppress(PyMongoError):
                 stream.close()
-            except PyMongoError:
-                pass
 
     def _run(self) -> None:
         database = next(iter(self.models.values())).collection().database
@@ -292,8 +327,10 @@ class Follower:
                     break
                 if isinstance(error, PyMongoError):
                     if any(model.ready.is_set() for model in self.models.values()):
-                        log.warning("read models lost their change stream (%s); listings wait until they have reloaded",
-                                    type(error).__name__)
+                        log.warning(
+                            "read models lost their change stream (%s); listings wait until they have reloaded",
+                            type(error).__name__,
+                        )
                 else:
                     log.exception("read models failed; reloading")
                 for model in self.models.values():

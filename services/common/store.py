@@ -8,10 +8,11 @@ On the embedded server a query is fast only when its filter's fields are exactly
 fields (equalities, then at most one range or ``$in``); anything else reads the collection.
 The stores keep to that shape, and test the rest of a condition in Python where needed.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 BATCH_WRITE_SIZE = 2000  # a bulk write of 100,000 runs past the driver's socket timeout on the embedded server
 
@@ -19,8 +20,8 @@ BATCH_WRITE_SIZE = 2000  # a bulk write of 100,000 runs past the driver's socket
 @dataclass(frozen=True)
 class Operation:
     name: str
-    kind: str        # "read" or "write"
-    index: str       # the index that serves it ("_id_" for the primary key)
+    kind: str  # "read" or "write"
+    index: str  # the index that serves it ("_id_" for the primary key)
     function: Callable
 
 
@@ -35,6 +36,7 @@ class Registry:
         def decorate(function: Callable) -> Callable:
             self.operations[function.__name__] = Operation(function.__name__, kind, index, function)
             return function
+
         return decorate
 
     def read(self, index: str):
@@ -54,4 +56,4 @@ class Registry:
 
 def batches(items: list, size: int = BATCH_WRITE_SIZE):
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]

@@ -3,6 +3,7 @@
 Minting and verifying live together so the format is defined exactly once. The token
 carries the principal: ``role`` and, for scoped roles, the ``clinic`` or ``agency``.
 """
+
 from __future__ import annotations
 
 import time
@@ -72,7 +73,8 @@ def verify(token: str, secret: str) -> Principal:
             leeway=LEEWAY_SECONDS,
             options={"require": ["exp", "iat", "sub", "role", "iss", "aud"]},
         )
-        return Principal(role=claims["role"], subject=claims["sub"],
-                         clinic=claims.get("clinic"), agency=claims.get("agency"))
+        return Principal(
+            role=claims["role"], subject=claims["sub"], clinic=claims.get("clinic"), agency=claims.get("agency")
+        )
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise InvalidToken(str(exc)) from exc

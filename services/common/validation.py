@@ -5,15 +5,17 @@ type, parses the body, refuses operator-shaped keys, validates body and query st
 against their schemas (reporting every failing field), and passes the clean values to
 the view as ``body=`` and ``query=``. The same declarations build ``/openapi.json``.
 """
+
 from __future__ import annotations
 
 import functools
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from flask import make_response, request
 from jsonschema import Draft202012Validator
@@ -51,8 +53,9 @@ def validator(name: str) -> Draft202012Validator:
             raise KeyError(f"no schema named {name!r} in schemas/")
         schema = SCHEMAS[name]
         Draft202012Validator.check_schema(schema)
-        _validators[name] = Draft202012Validator(schema, registry=REGISTRY,
-                                                 format_checker=Draft202012Validator.FORMAT_CHECKER)
+        _validators[name] = Draft202012Validator(
+            schema, registry=REGISTRY, format_checker=Draft202012Validator.FORMAT_CHECKER
+        )
     return _validators[name]
 
 
@@ -69,8 +72,7 @@ def forbidden_keys(value: Any, path: tuple = ()) -> list[dict]:
     if isinstance(value, dict):
         for key, item in value.items():
             if key.startswith("$") or "." in key or "\x00" in key:
-                found.append({"field": _field(path + (key,)),
-                              "message": "keys may not start with '$' or contain '.'"})
+                found.append({"field": _field(path + (key,)), "message": "keys may not start with '$' or contain '.'"})
             else:
                 found.extend(forbidden_keys(item, path + (key,)))
     elif isinstance(value, list):
@@ -135,7 +137,7 @@ def parse_query(name: str) -> dict:
     props = schema.get("properties", {})
     values: dict[str, Any] = {}
     errors = []
-    for key in request.args.keys():
+    for key in request.args:
         items = request.args.getlist(key)
         if len(items) > 1:
             errors.append({"field": key, "message": "given more than once"})
@@ -165,14 +167,14 @@ def _no_constant(name: str):
 def parse_body(name: str) -> Any:
     mimetype = request.mimetype or ""
     if mimetype not in JSON_MEDIA_TYPES:
-        raise Problem(415, "UNSUPPORTED_MEDIA_TYPE",
-                      f"Send the body as application/json (got {mimetype or 'no content type'}).")
+        raise Problem(
+            415, "UNSUPPORTED_MEDIA_TYPE", f"Send the body as application/json (got {mimetype or 'no content type'})."
+        )
     raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
     try:
         payload = json.loads(raw, parse_float=_json_number, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise Problem(400, "MALFORMED_JSON", "The request body is not valid JSON.",
-                      title="Malformed JSON") from exc
+        raise Problem(400, "MALFORMED_JSON", "The request body is not valid JSON.", title="Malformed JSON") from exc
     return validate(name, payload)
 
 
@@ -206,9 +208,7 @@ def contract(**kwargs) -> Callable:
             if spec.query:
                 kw["query"] = parse_query(spec.query)
             elif request.args:
-                raise validation_problem(
-                    [{"field": key, "message": "unknown query parameter"} for key in request.args]
-                )
+                raise validation_problem([{"field": key, "message": "unknown query parameter"} for key in request.args])
             if spec.body:
                 empty = spec.optional_body and not request.get_data(cache=True)
                 kw["body"] = {} if empty else parse_body(spec.body)
@@ -243,4 +243,6 @@ def if_match_version() -> int | None:
     try:
         return int(raw.strip().removeprefix("W/").strip('"'))
     except ValueError:
-        raise validation_problem([{"field": "If-Match", "message": 'must be an ETag this API gave out, e.g. "3"'}]) from None
+        raise validation_problem(
+            [{"field": "If-Match", "message": 'must be an ETag this API gave out, e.g. "3"'}]
+        ) from None

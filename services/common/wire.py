@@ -1,4 +1,5 @@
 """Between the wire (camelCase JSON) and mongoengine documents (snake_case fields)."""
+
 from __future__ import annotations
 
 from typing import Any

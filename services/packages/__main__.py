@@ -1,4 +1,5 @@
 """Packages commands: ``python -m services.packages {init,seed} [--synthetic N]``."""
+
 from services.common.commands import run
 
 from . import seed

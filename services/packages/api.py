@@ -1,15 +1,16 @@
 """Packages HTTP API: packages and their versions, search, exchange rates, quotes."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
+from services.common.access import ROLES
 from services.common.auth import current_principal
 from services.common.ids import object_id
 from services.common.localization import negotiate_language
 from services.common.pagination import batch_ids, batch_response
 from services.common.readmodel import read_model
 from services.common.validation import PUBLIC_READ_SECONDS, cacheable, contract, if_match_version
-from services.common.access import ROLES
 
 from . import packages, quotes, rates, render, search, store
 from .models import utcnow
@@ -35,15 +36,27 @@ def _search(query: dict):
     principal = current_principal()
     if "ids" in query:
         found = store.packages_by_id(batch_ids(query))
-        answer = jsonify(batch_response(found, lambda doc: render.package(doc, lang) if packages.visible_to(doc, principal) else None))
+        answer = jsonify(
+            batch_response(
+                found, lambda doc: render.package(doc, lang) if packages.visible_to(doc, principal) else None
+            )
+        )
         return cacheable(answer, PUBLIC_READ_SECONDS)
-    page = search.search(query, principal, read_model("packages"), current_app.config["SETTINGS"].read_model_wait_seconds)
+    page = search.search(
+        query, principal, read_model("packages"), current_app.config["SETTINGS"].read_model_wait_seconds
+    )
     return jsonify(page.to_json(lambda doc: render.package(doc, lang)))
 
 
 @bp.get("/packages")
-@contract(summary="Search packages (published ones unless you administer the clinics asked for), or look them up by id (ids=).",
-          query="packages/package-search", response="packages/package-page", errors=(403,), tags=("packages",))
+@contract(
+    summary="Search packages (published ones unless you administer the clinics asked for), "
+    "or look them up by id (ids=).",
+    query="packages/package-search",
+    response="packages/package-page",
+    errors=(403,),
+    tags=("packages",),
+)
 def list_packages(query):
     if "ids" in query:
         query = {**query, "ids": [object_id(raw, "package") for raw in query["ids"]]}
@@ -51,8 +64,13 @@ def list_packages(query):
 
 
 @bp.post("/packages/search")
-@contract(summary="The same search with the filters in a JSON body, for long clinic lists.",
-          body="packages/package-search", response="packages/package-page", errors=(403,), tags=("packages",))
+@contract(
+    summary="The same search with the filters in a JSON body, for long clinic lists.",
+    body="packages/package-search",
+    response="packages/package-page",
+    errors=(403,),
+    tags=("packages",),
+)
 def search_packages(body):
     if "ids" in body:
         body = {**body, "ids": [object_id(raw, "package") for raw in body["ids"]]}
@@ -60,9 +78,14 @@ def search_packages(body):
 
 
 @bp.post("/packages/compare")
-@contract(summary="Packages side by side: each one's total with the chosen options (the quote's price rule) and its price "
-                  "per visit, in a currency at today's rate.", query="packages/item-query", body="packages/compare-request",
-          response="packages/comparison", tags=("packages",))
+@contract(
+    summary="Packages side by side: each one's total with the chosen options (the quote's price rule) and its price "
+    "per visit, in a currency at today's rate.",
+    query="packages/item-query",
+    body="packages/compare-request",
+    response="packages/comparison",
+    tags=("packages",),
+)
 def compare_packages(body, query):
     lang = negotiate_language(query.get("lang"))
     compared, rate = quotes.compare(body["ids"], body, current_principal())
@@ -71,9 +94,17 @@ def compare_packages(body, query):
 
 
 @bp.post("/packages")
-@contract(query="packages/item-query", summary="Create a package as a draft (the clinic's admins).", body="packages/package-create",
-          response="packages/package", status=201, auth="token", roles=ROLES["packages.write"],
-          errors=(422,), tags=("packages",))
+@contract(
+    query="packages/item-query",
+    summary="Create a package as a draft (the clinic's admins).",
+    body="packages/package-create",
+    response="packages/package",
+    status=201,
+    auth="token",
+    roles=ROLES["packages.write"],
+    errors=(422,),
+    tags=("packages",),
+)
 def create_package(body, principal, query):
     doc = _observed(packages.create_package(body, principal))
     response = _package_response(doc, 201)
@@ -82,58 +113,104 @@ def create_package(body, principal, query):
 
 
 @bp.get("/packages/<package_id>")
-@contract(summary="One package, at its current version.", query="packages/item-query", response="packages/package",
-          errors=(404,), tags=("packages",), max_age=PUBLIC_READ_SECONDS)
+@contract(
+    summary="One package, at its current version.",
+    query="packages/item-query",
+    response="packages/package",
+    errors=(404,),
+    tags=("packages",),
+    max_age=PUBLIC_READ_SECONDS,
+)
 def get_package(package_id, query):
-    return _package_response(packages.find_package(package_id, current_principal(), projection=store.PACKAGE_PROJECTION))
+    return _package_response(
+        packages.find_package(package_id, current_principal(), projection=store.PACKAGE_PROJECTION)
+    )
 
 
 @bp.patch("/packages/<package_id>")
-@contract(query="packages/item-query", summary="Change a package's price or content; its version rises. Send If-Match to avoid lost updates.",
-          body="packages/package-update", response="packages/package", auth="token",
-          roles=ROLES["packages.write"], errors=(404, 409, 412, 422), tags=("packages",))
+@contract(
+    query="packages/item-query",
+    summary="Change a package's price or content; its version rises. Send If-Match to avoid lost updates.",
+    body="packages/package-update",
+    response="packages/package",
+    auth="token",
+    roles=ROLES["packages.write"],
+    errors=(404, 409, 412, 422),
+    tags=("packages",),
+)
 def update_package(package_id, body, principal, query):
     return _package_response(_observed(packages.update_package(package_id, body, principal, if_match_version())))
 
 
 @bp.post("/packages/<package_id>/publish")
-@contract(query="packages/item-query", summary="Publish a draft.", response="packages/package", auth="token",
-          roles=ROLES["packages.write"], errors=(404, 409), tags=("packages",))
+@contract(
+    query="packages/item-query",
+    summary="Publish a draft.",
+    response="packages/package",
+    auth="token",
+    roles=ROLES["packages.write"],
+    errors=(404, 409),
+    tags=("packages",),
+)
 def publish_package(package_id, principal, query):
     return _package_response(_observed(packages.change_status(package_id, "PUBLISHED", principal)))
 
 
 @bp.post("/packages/<package_id>/archive")
-@contract(query="packages/item-query", summary="Archive a package: no new quotes or bookings; its versions stay readable.", response="packages/package",
-          auth="token", roles=ROLES["packages.write"], errors=(404, 409), tags=("packages",))
+@contract(
+    query="packages/item-query",
+    summary="Archive a package: no new quotes or bookings; its versions stay readable.",
+    response="packages/package",
+    auth="token",
+    roles=ROLES["packages.write"],
+    errors=(404, 409),
+    tags=("packages",),
+)
 def archive_package(package_id, principal, query):
     return _package_response(_observed(packages.change_status(package_id, "ARCHIVED", principal)))
 
 
 @bp.get("/packages/<package_id>/versions/<int:version>")
-@contract(summary="A package as it was at a version (bookings point at the version the patient saw).",
-          query="packages/item-query", response="packages/package", errors=(404,), tags=("packages",))
+@contract(
+    summary="A package as it was at a version (bookings point at the version the patient saw).",
+    query="packages/item-query",
+    response="packages/package",
+    errors=(404,),
+    tags=("packages",),
+)
 def get_package_version(package_id, version, query):
     return _package_response(packages.find_version(package_id, version, current_principal()))
 
 
 # -- exchange rates -----------------------------------------------------------------------------
 
+
 @bp.get("/exchange-rates")
-@contract(summary="The current exchange rates against KRW.", response="packages/exchange-rates", tags=("exchange rates",),
-          max_age=PUBLIC_READ_SECONDS)
+@contract(
+    summary="The current exchange rates against KRW.",
+    response="packages/exchange-rates",
+    tags=("exchange rates",),
+    max_age=PUBLIC_READ_SECONDS,
+)
 def get_rates():
     return jsonify(render.rates(rates.current_rates()))
 
 
 @bp.put("/exchange-rates")
-@contract(summary="Replace the exchange rates (platform admins).", body="packages/exchange-rates-update",
-          response="packages/exchange-rates", auth="token", roles=ROLES["rates.replace"], tags=("exchange rates",))
+@contract(
+    summary="Replace the exchange rates (platform admins).",
+    body="packages/exchange-rates-update",
+    response="packages/exchange-rates",
+    auth="token",
+    roles=ROLES["rates.replace"],
+    tags=("exchange rates",),
+)
 def put_rates(body, principal):
     return jsonify(render.rates(rates.replace_rates(body)))
 
 
 # -- quotes -------------------------------------------------------------------------------------
+
 
 def _quote_response(doc: dict, status: int = 200, version: dict | None = None, texts: bool = False):
     """``version``: the package as quoted, when the caller has it in hand (a new quote of the current version).
@@ -148,32 +225,63 @@ def _quote_response(doc: dict, status: int = 200, version: dict | None = None, t
 
 
 @bp.post("/packages/<package_id>/quotes")
-@contract(query="packages/item-query", summary="An itemized quote for a published package with the chosen options, in KRW and a display currency.",
-          body="packages/quote-request", response="packages/quote", status=201, errors=(404, 409, 422), tags=("quotes",))
+@contract(
+    query="packages/item-query",
+    summary="An itemized quote for a published package with the chosen options, in KRW and a display currency.",
+    body="packages/quote-request",
+    response="packages/quote",
+    status=201,
+    errors=(404, 409, 422),
+    tags=("quotes",),
+)
 def create_quote(package_id, body, query):
-    doc, package = quotes.create_quote(package_id, body, current_principal(), current_app.config["SETTINGS"].quote_ttl_minutes)
+    doc, package = quotes.create_quote(
+        package_id, body, current_principal(), current_app.config["SETTINGS"].quote_ttl_minutes
+    )
     response = _quote_response(doc, 201, version=package)
     response.headers["Location"] = f"/quotes/{doc['_id']}"
     return response
 
 
 @bp.get("/quotes/<quote_id>")
-@contract(summary="A quote, for the caller that made it (an anonymous caller's: for whoever holds its id); expired is true once it can no longer be booked.", query="packages/item-query",
-          response="packages/quote", errors=(404,), tags=("quotes",))
+@contract(
+    summary="A quote, for the caller that made it (an anonymous caller's: for whoever holds its id); "
+    "expired is true once it can no longer be booked.",
+    query="packages/item-query",
+    response="packages/quote",
+    errors=(404,),
+    tags=("quotes",),
+)
 def get_quote(quote_id, query):
     return _quote_response(quotes.find_quote(quote_id, current_principal()))
 
 
 @bp.post("/quotes/<quote_id>/lock")
-@contract(query="packages/item-query", summary="Lock a quote for a booking, so the price the patient saw is the price recorded; the answer carries the package's texts in every language.",
-          body="packages/quote-lock", response="packages/quote", auth="token", roles=ROLES["quotes.lock"],
-          errors=(404, 409), tags=("quotes",))
+@contract(
+    query="packages/item-query",
+    summary="Lock a quote for a booking, so the price the patient saw is the price recorded; "
+    "the answer carries the package's texts in every language.",
+    body="packages/quote-lock",
+    response="packages/quote",
+    auth="token",
+    roles=ROLES["quotes.lock"],
+    errors=(404, 409),
+    tags=("quotes",),
+)
 def lock_quote(quote_id, body, principal, query):
     return _quote_response(quotes.lock_quote(quote_id, body["bookingReference"], principal), texts=True)
 
 
 @bp.post("/quotes/<quote_id>/unlock")
-@contract(query="packages/item-query", summary="Give back a quote a booking locked but did not complete.", body="packages/quote-lock",
-          response="packages/quote", auth="token", roles=ROLES["quotes.lock"], errors=(404,), tags=("quotes",))
+@contract(
+    query="packages/item-query",
+    summary="Give back a quote a booking locked but did not complete.",
+    body="packages/quote-lock",
+    response="packages/quote",
+    auth="token",
+    roles=ROLES["quotes.lock"],
+    errors=(404,),
+    tags=("quotes",),
+)
 def unlock_quote(quote_id, body, principal, query):
     return _quote_response(quotes.unlock_quote(quote_id, body["bookingReference"]))

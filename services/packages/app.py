@@ -1,4 +1,5 @@
 """The packages service: treatment packages, exchange rates and quotes."""
+
 from __future__ import annotations
 
 from services.common.app import create_service_app
@@ -12,7 +13,8 @@ def create_app(settings: Settings | None = None):
     return create_service_app(
         settings or from_env("packages"),
         title="ClinicBridge packages",
-        description="Clinics' treatment packages with prices, interpreter and follow-up options, exchange rates and quotes.",
+        description="Clinics' treatment packages with prices, interpreter and follow-up options, "
+        "exchange rates and quotes.",
         blueprints=[bp],
         read_models={"packages": store.published_model},
     )

@@ -1,5 +1,6 @@
 """What a package keeps of its procedures: the catalogue's facts, in every language, and the
 screening rules, preparation and recovery its care plan is dated from."""
+
 from __future__ import annotations
 
 from services.common.clients import client_for
@@ -10,10 +11,18 @@ from .models import Package
 
 # Cautions every procedure-less rule falls back to (the catalogue's own texts win).
 DEFAULT_CAUTIONS = {
-    "DARKER_SKIN_PIH": ({"fitzpatrickAtLeast": 4}, {"en": "Darker skin can develop hyperpigmentation after resurfacing."}),
-    "RECENT_ISOTRETINOIN": ({"isotretinoinWithinMonths": 6},
-                            {"en": "Oral isotretinoin in the last months: resurfacing and needling are usually postponed."}),
-    "ACTIVE_ACNE": ({"activeAcne": True}, {"en": "Active acne inflammation raises the risk of infection; it is treated first."}),
+    "DARKER_SKIN_PIH": (
+        {"fitzpatrickAtLeast": 4},
+        {"en": "Darker skin can develop hyperpigmentation after resurfacing."},
+    ),
+    "RECENT_ISOTRETINOIN": (
+        {"isotretinoinWithinMonths": 6},
+        {"en": "Oral isotretinoin in the last months: resurfacing and needling are usually postponed."},
+    ),
+    "ACTIVE_ACNE": (
+        {"activeAcne": True},
+        {"en": "Active acne inflammation raises the risk of infection; it is treated first."},
+    ),
 }
 
 
@@ -21,9 +30,13 @@ def schedule(visits: int, interval_days: int, minimum_stay_days: int) -> dict:
     """Visits are ``interval_days`` apart; a patient stays at least ``minimum_stay_days`` after
     each one, so visits closer than that share a trip."""
     trips = 0 if not visits else (1 if interval_days <= minimum_stay_days else visits)
-    return {"visits": visits, "intervalDays": interval_days, "tripsNeeded": trips,
-            "minimumStayDays": minimum_stay_days,
-            "totalDays": (visits - 1) * interval_days + minimum_stay_days if visits else 0}
+    return {
+        "visits": visits,
+        "intervalDays": interval_days,
+        "tripsNeeded": trips,
+        "minimumStayDays": minimum_stay_days,
+        "totalDays": (visits - 1) * interval_days + minimum_stay_days if visits else 0,
+    }
 
 
 def knowledge_from_procedures(procedures: list[dict]) -> dict:
@@ -38,15 +51,21 @@ def knowledge_from_procedures(procedures: list[dict]) -> dict:
         for caution in procedure.get("cautions", []):
             cautions.setdefault(caution["code"], (caution["appliesWhen"], caution["text"]))
         for step in procedure.get("preparation", []):
-            known = preparation.setdefault(step["code"], {"code": step["code"], "instruction": step["instruction"],
-                                                          "days_before": 0, "daily": False})
+            known = preparation.setdefault(
+                step["code"],
+                {"code": step["code"], "instruction": step["instruction"], "days_before": 0, "daily": False},
+            )
             known["days_before"] = max(known["days_before"], step["daysBefore"])
             known["daily"] = known["daily"] or step["daily"]
         for phase in procedure.get("recovery", []):
-            known = recovery.get(phase["phase"])
-            if known is None or phase["toDay"] > known["to_day"]:
-                recovery[phase["phase"]] = {"phase": phase["phase"], "from_day": phase["fromDay"], "to_day": phase["toDay"],
-                                            "expectation": phase["expectation"]}
+            kept = recovery.get(phase["phase"])
+            if kept is None or phase["toDay"] > kept["to_day"]:
+                recovery[phase["phase"]] = {
+                    "phase": phase["phase"],
+                    "from_day": phase["fromDay"],
+                    "to_day": phase["toDay"],
+                    "expectation": phase["expectation"],
+                }
     order = {"IMMEDIATE": 0, "SHORT_TERM": 1, "LONG_TERM": 2}
     return {
         "names": {p["code"]: p["name"] for p in procedures},
@@ -65,17 +84,27 @@ def in_every_language(answers: dict[str, list[dict | None]]) -> list[dict]:
         if procedure is None:
             continue
 
-        def texts(pick):
+        def texts(pick, index=index):
             return {lang: pick(items[index]) for lang, items in answers.items()}
 
-        merged.append({
-            **procedure, "name": texts(lambda p: p["name"]),
-            "cautions": [{**c, "text": texts(lambda p, j=j: p["cautions"][j]["text"])} for j, c in enumerate(procedure["cautions"])],
-            "preparation": [{**s, "instruction": texts(lambda p, j=j: p["preparation"][j]["instruction"])}
-                            for j, s in enumerate(procedure["preparation"])],
-            "recovery": [{**r, "expectation": texts(lambda p, j=j: p["recovery"][j]["expectation"])}
-                         for j, r in enumerate(procedure["recovery"])],
-        })
+        merged.append(
+            {
+                **procedure,
+                "name": texts(lambda p: p["name"]),
+                "cautions": [
+                    {**c, "text": texts(lambda p, j=j: p["cautions"][j]["text"])}
+                    for j, c in enumerate(procedure["cautions"])
+                ],
+                "preparation": [
+                    {**s, "instruction": texts(lambda p, j=j: p["preparation"][j]["instruction"])}
+                    for j, s in enumerate(procedure["preparation"])
+                ],
+                "recovery": [
+                    {**r, "expectation": texts(lambda p, j=j: p["recovery"][j]["expectation"])}
+                    for j, r in enumerate(procedure["recovery"])
+                ],
+            }
+        )
     return merged
 
 
@@ -90,9 +119,13 @@ def screening_rules(cautions: dict[str, tuple[dict, str]], blocking: list[str]) 
 
 def apply_knowledge(package: Package, knowledge: dict) -> None:
     blocking = package.screening.blocking if package.screening else []
-    values = {"procedure_names": knowledge["names"], "downtime_days": knowledge["downtime_days"],
-              "screening_rules": screening_rules(knowledge["cautions"], blocking),
-              "preparation": knowledge["preparation"], "recovery": knowledge["recovery"]}
+    values = {
+        "procedure_names": knowledge["names"],
+        "downtime_days": knowledge["downtime_days"],
+        "screening_rules": screening_rules(knowledge["cautions"], blocking),
+        "preparation": knowledge["preparation"],
+        "recovery": knowledge["recovery"],
+    }
     for field, value in values.items():
         setattr(package, field, Package._fields[field].to_python(value))
 
@@ -103,14 +136,23 @@ def check_with_catalogue(clinic: str, items: list[dict]) -> dict:
     catalogue = client_for("catalogue")
     answer = catalogue.get(f"/clinics/{clinic}", params={"lang": "en"})
     if answer.status_code == 404:
-        raise Problem(422, "UNKNOWN_CLINIC", f"The catalogue has no clinic {clinic!r}.",
-                      errors=[{"field": "clinic", "message": "unknown clinic"}])
+        raise Problem(
+            422,
+            "UNKNOWN_CLINIC",
+            f"The catalogue has no clinic {clinic!r}.",
+            errors=[{"field": "clinic", "message": "unknown clinic"}],
+        )
     answer.raise_for_status()
     offered = {p["code"] for p in answer.json()["procedures"]}
-    missing = [{"field": f"items[{i}].procedure", "message": f"{item['procedure']} is not offered by {clinic}"}
-               for i, item in enumerate(items) if item["procedure"] not in offered]
+    missing = [
+        {"field": f"items[{i}].procedure", "message": f"{item['procedure']} is not offered by {clinic}"}
+        for i, item in enumerate(items)
+        if item["procedure"] not in offered
+    ]
     if missing:
-        raise Problem(422, "PROCEDURE_NOT_OFFERED", "The clinic does not offer every procedure of the package.", errors=missing)
+        raise Problem(
+            422, "PROCEDURE_NOT_OFFERED", "The clinic does not offer every procedure of the package.", errors=missing
+        )
     codes = ",".join(sorted({item["procedure"] for item in items}))
     answers = {}
     for lang in LANGUAGES:  # every language a patient may read the package's texts in

@@ -4,9 +4,10 @@ Money is whole won (``IntField``) in the database and decimal text on the wire; 
 never holds money. Every package filter and sort has an index; the ``*_key`` fields are
 unique sort keys (value, zero-padded, then the id) so a page cursor is one range condition.
 """
+
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 from mongoengine import (
     BooleanField,
@@ -162,14 +163,18 @@ class Package(Document):
         self.price_per_session_key = f"{self.price_per_session_krw:015d}:{ident}"
         self.downtime_key = f"{self.downtime_days:05d}:{ident}"
         self.sessions_key = f"{self.visits:05d}:{ident}"
-        self.updated_key = f"{self.updated_at.astimezone(timezone.utc).isoformat()}:{ident}"
+        self.updated_key = f"{self.updated_at.astimezone(UTC).isoformat()}:{ident}"
 
 
 class PackageVersion(Document):
     """Every version of every package, as it was: bookings point at the version the patient saw."""
 
-    meta = {"db_alias": ALIAS, "collection": "package_versions", "auto_create_index": False,
-            "indexes": [{"fields": ["package_id", "version"], "unique": True, "name": "package_version"}]}
+    meta = {
+        "db_alias": ALIAS,
+        "collection": "package_versions",
+        "auto_create_index": False,
+        "indexes": [{"fields": ["package_id", "version"], "unique": True, "name": "package_version"}],
+    }
     package_id = StringField(required=True)
     version = IntField(required=True)
     document = DictField(required=True)
@@ -180,8 +185,12 @@ class PackageVersion(Document):
 class ExchangeRateTable(Document):
     """Won per one unit of each currency, as decimal text, with the date it holds for."""
 
-    meta = {"db_alias": ALIAS, "collection": "exchange_rates", "auto_create_index": False,
-            "indexes": [{"fields": ["-created_at"], "name": "newest"}]}
+    meta = {
+        "db_alias": ALIAS,
+        "collection": "exchange_rates",
+        "auto_create_index": False,
+        "indexes": [{"fields": ["-created_at"], "name": "newest"}],
+    }
     as_of = StringField(required=True, regex=r"^\d{4}-\d{2}-\d{2}$")
     rates = DictField(field=StringField(regex=r"^[0-9]+(\.[0-9]+)?$"), required=True)
     source = StringField(required=True, choices=("sample", "admin"))
@@ -211,7 +220,9 @@ class Quote(Document):
         ],
     }
     id = StringField(primary_key=True, regex=r"^[0-9a-f]{32}$")  # 128 random bits: a quote id cannot be guessed
-    owner = StringField()  # who may read and book it: "agency:<slug>", "clinic:<slug>", "platform"; None: whoever holds the id
+    owner = (
+        StringField()
+    )  # who may read and book it: "agency:<slug>", "clinic:<slug>", "platform"; None: whoever holds the id
     package_id = StringField(required=True)
     package_version = IntField(required=True)
     clinic = StringField(required=True)

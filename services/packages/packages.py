@@ -1,4 +1,5 @@
 """Writing packages and their versions, their status, and who may see them."""
+
 from __future__ import annotations
 
 from bson import ObjectId
@@ -36,7 +37,9 @@ def _check_options(body: dict) -> None:
             seen.add(option[key])
     for index, option in enumerate(body.get("interpreterOptions", [])):
         if not option["included"] and "pricePerSessionKrw" not in option:
-            errors.append({"field": f"interpreterOptions[{index}].pricePerSessionKrw", "message": "needed unless included"})
+            errors.append(
+                {"field": f"interpreterOptions[{index}].pricePerSessionKrw", "message": "needed unless included"}
+            )
     items = body.get("items", [])
     if len({item["procedure"] for item in items}) != len(items):
         errors.append({"field": "items", "message": "a procedure is listed twice"})
@@ -90,7 +93,9 @@ def update_package(package_id: str, patch: dict, principal: Principal, expected_
     if current["status"] == "ARCHIVED":
         raise Problem(409, "PACKAGE_ARCHIVED", "An archived package cannot change.")
     if expected_version is not None and current["version"] != expected_version:
-        raise Problem(412, "VERSION_MISMATCH", f"The package is at version {current['version']}, not {expected_version}.")
+        raise Problem(
+            412, "VERSION_MISMATCH", f"The package is at version {current['version']}, not {expected_version}."
+        )
     _check_options(patch)
     package = Package._from_son(current)
     for field, value in model_fields(patch).items():
@@ -121,8 +126,9 @@ def change_status(package_id: str, target: str, principal: Principal) -> dict:
     now = utcnow()
 
     def write(session):
-        updated = store.change_package_status(current["_id"], current["clinic"], list(TRANSITIONS[target]), target, now,
-                                              session=session)
+        updated = store.change_package_status(
+            current["_id"], current["clinic"], list(TRANSITIONS[target]), target, now, session=session
+        )
         if updated is None:
             latest = store.package_by_id(current["_id"], {"status": 1}, session=session)
             raise Problem(409, "INVALID_TRANSITION", f"A {latest['status']} package cannot become {target}.")
@@ -136,6 +142,8 @@ def change_status(package_id: str, target: str, principal: Principal) -> dict:
 def find_version(package_id: str, version: int, principal: Principal | None) -> dict:
     found = store.version(str(object_id(package_id, "package")), version)
     # A version once published stays readable by anyone, whatever the package's status now.
-    if found is None or not visible_to({**found["document"], "status": "PUBLISHED" if found["published"] else "DRAFT"}, principal):
+    if found is None or not visible_to(
+        {**found["document"], "status": "PUBLISHED" if found["published"] else "DRAFT"}, principal
+    ):
         raise not_found("package version", f"{package_id}/versions/{version}")
     return found["document"]

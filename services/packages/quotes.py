@@ -1,9 +1,11 @@
 """Quotes: the price of a package version with chosen options, owned by its caller, locked by a booking;
 and the same price rule for packages side by side."""
+
 from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from bson import ObjectId
 
@@ -31,13 +33,18 @@ def quote_owner(principal: Principal | None) -> str | None:
 
 # -- the price of a package with options: one rule for quotes and comparisons ---------------------
 
+
 def interpreter_option(package: dict, language: str | None) -> dict | None:
     return next((o for o in package.get("interpreter_options", []) if o["language"] == language), None)
 
 
 def option_prices(package: dict, interpreter: dict | None, plan: dict | None) -> dict[str, int]:
     """The won of each line: the base price, the interpreter for every visit unless included, the follow-up plan."""
-    interpreter_krw = 0 if interpreter is None or interpreter["included"] else interpreter.get("price_per_session_krw", 0) * package["visits"]
+    interpreter_krw = (
+        0
+        if interpreter is None or interpreter["included"]
+        else interpreter.get("price_per_session_krw", 0) * package["visits"]
+    )
     return {"base": package["price_krw"], "interpreter": interpreter_krw, "followUp": plan["price_krw"] if plan else 0}
 
 
@@ -47,7 +54,7 @@ def priced(lines: dict[str, int], krw_per_unit: str, currency: str) -> dict:
     converted = {name: money.from_krw(krw, krw_per_unit, currency) for name, krw in lines.items()}
     return {
         "lines": {name: {"krw": lines[name], "amount": money.as_text(converted[name])} for name in lines},
-        "total": {"krw": sum(lines.values()), "amount": money.as_text(sum(converted.values()))},
+        "total": {"krw": sum(lines.values()), "amount": money.as_text(sum(converted.values(), Decimal(0)))},
     }
 
 
@@ -66,21 +73,31 @@ def compare(ids: list[str], options: dict, principal: Principal | None) -> tuple
             compared.append(None)
             continue
         interpreter = interpreter_option(package, language) if language else None
-        plans = sorted((p for p in package.get("follow_up_plans", []) if p["kind"] == kind), key=lambda p: p["price_krw"])
+        plans = sorted(
+            (p for p in package.get("follow_up_plans", []) if p["kind"] == kind), key=lambda p: p["price_krw"]
+        )
         offered = (interpreter is not None or not language) and (plans or not kind)
         per_visit = package["price_per_session_krw"]
-        compared.append({
-            "package": package,
-            "total": priced(option_prices(package, interpreter, plans[0] if plans else None), rate, currency)["total"] if offered else None,
-            "pricePerSession": priced({"base": per_visit}, rate, currency)["total"],
-        })
+        compared.append(
+            {
+                "package": package,
+                "total": priced(option_prices(package, interpreter, plans[0] if plans else None), rate, currency)[
+                    "total"
+                ]
+                if offered
+                else None,
+                "pricePerSession": priced({"base": per_visit}, rate, currency)["total"],
+            }
+        )
     return compared, {"currency": currency, "exchangeRate": {"krwPerUnit": rate, "asOf": rates["asOf"]}}
 
 
 # -- quotes ------------------------------------------------------------------------------------------
 
-def create_quote(package_id: str, body: dict, principal: Principal | None, ttl_minutes: int,
-                 now: datetime | None = None) -> tuple[dict, dict]:
+
+def create_quote(
+    package_id: str, body: dict, principal: Principal | None, ttl_minutes: int, now: datetime | None = None
+) -> tuple[dict, dict]:
     """A new quote of the package's current version, owned by the caller, and that version (the package as quoted)."""
     now = now or utcnow()
     package = store.package_by_id(object_id(package_id, "package"))
@@ -103,11 +120,24 @@ def create_quote(package_id: str, body: dict, principal: Principal | None, ttl_m
     currency = body.get("currency", "KRW")
     rates = current_rates()
     ttl = timedelta(minutes=ttl_minutes)
-    quote = Quote(id=secrets.token_hex(16), owner=quote_owner(principal), package_id=package_id, package_version=package["version"],
-                  clinic=package["clinic"], interpreter_language=language, follow_up_plan=plan_code, currency=currency,
-                  krw_per_unit=rates["rates"][currency], rate_as_of=rates["asOf"], base_krw=lines["base"],
-                  interpreter_krw=lines["interpreter"], follow_up_krw=lines["followUp"], created_at=now,
-                  expires_at=now + ttl, purge_at=now + ttl + store.PURGE_AFTER)
+    quote = Quote(
+        id=secrets.token_hex(16),
+        owner=quote_owner(principal),
+        package_id=package_id,
+        package_version=package["version"],
+        clinic=package["clinic"],
+        interpreter_language=language,
+        follow_up_plan=plan_code,
+        currency=currency,
+        krw_per_unit=rates["rates"][currency],
+        rate_as_of=rates["asOf"],
+        base_krw=lines["base"],
+        interpreter_krw=lines["interpreter"],
+        follow_up_krw=lines["followUp"],
+        created_at=now,
+        expires_at=now + ttl,
+        purge_at=now + ttl + store.PURGE_AFTER,
+    )
     quote.validate()
     document = quote.to_mongo().to_dict()
     store.insert_quote(document)

@@ -1,4 +1,5 @@
 """Exchange rates: won per unit of each currency, replaced as a whole table."""
+
 from __future__ import annotations
 
 from services.common.errors import Problem, validation_problem
@@ -15,8 +16,11 @@ def current_rates() -> dict:
 
 
 def replace_rates(body: dict) -> dict:
-    errors = [{"field": f"rates.{code}", "message": "must be more than zero"}
-              for code, rate in body["rates"].items() if float(rate) == 0 or code == "KRW"]
+    errors = [
+        {"field": f"rates.{code}", "message": "must be more than zero"}
+        for code, rate in body["rates"].items()
+        if float(rate) == 0 or code == "KRW"
+    ]
     if errors:
         raise validation_problem(errors)
     ExchangeRateTable(as_of=body["asOf"], rates=body["rates"], source="admin").validate()

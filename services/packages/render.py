@@ -1,4 +1,5 @@
 """How packages and quotes look on the wire."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -23,37 +24,64 @@ def package(doc: dict, lang: str) -> dict:
         "title": localize(doc["title"], lang),
         "description": localize(doc.get("description"), lang),
         "scarTypes": doc["scar_types"],
-        "items": [{"procedure": i["procedure"], "name": localize(names.get(i["procedure"]), lang) or i["procedure"],
-                   "sessions": i["sessions"]} for i in doc["items"]],
+        "items": [
+            {
+                "procedure": i["procedure"],
+                "name": localize(names.get(i["procedure"]), lang) or i["procedure"],
+                "sessions": i["sessions"],
+            }
+            for i in doc["items"]
+        ],
         "sessionIntervalDays": doc["session_interval_days"],
         "includes": doc.get("includes", []),
         "priceKrw": doc["price_krw"],
         "pricePerSessionKrw": doc.get("price_per_session_krw", doc["price_krw"] // visits),
         "interpreterOptions": [
-            {"language": o["language"], "included": o["included"], "pricePerSessionKrw": 0 if o["included"] else o.get("price_per_session_krw", 0)}
+            {
+                "language": o["language"],
+                "included": o["included"],
+                "pricePerSessionKrw": 0 if o["included"] else o.get("price_per_session_krw", 0),
+            }
             for o in doc.get("interpreter_options", [])
         ],
         "followUpPlans": [
             {"code": p["code"], "kind": p["kind"], "count": p["count"], "priceKrw": p["price_krw"]}
             for p in doc.get("follow_up_plans", [])
         ],
-        "cancellationPolicy": {"tiers": [
-            {"daysBefore": t["days_before"], "refundPercent": t["refund_percent"]}
-            for t in sorted(doc["cancellation_policy"]["tiers"], key=lambda t: -t["days_before"])
-        ]},
+        "cancellationPolicy": {
+            "tiers": [
+                {"daysBefore": t["days_before"], "refundPercent": t["refund_percent"]}
+                for t in sorted(doc["cancellation_policy"]["tiers"], key=lambda t: -t["days_before"])
+            ]
+        },
         "minimumStayDays": doc["minimum_stay_days"],
         "schedule": schedule(visits, doc["session_interval_days"], doc["minimum_stay_days"]),
         "downtimeDays": doc.get("downtime_days", 0),
         "screeningRules": [
-            {"code": r["code"], "text": localize(r["text"], lang), "blocking": r["blocking"], "appliesWhen": r["applies_when"]}
+            {
+                "code": r["code"],
+                "text": localize(r["text"], lang),
+                "blocking": r["blocking"],
+                "appliesWhen": r["applies_when"],
+            }
             for r in doc.get("screening_rules", [])
         ],
         "preparation": [
-            {"code": step["code"], "instruction": localize(step["instruction"], lang), "daysBefore": step["days_before"], "daily": step["daily"]}
+            {
+                "code": step["code"],
+                "instruction": localize(step["instruction"], lang),
+                "daysBefore": step["days_before"],
+                "daily": step["daily"],
+            }
             for step in doc.get("preparation", [])
         ],
         "recovery": [
-            {"phase": r["phase"], "fromDay": r["from_day"], "toDay": r["to_day"], "expectation": localize(r["expectation"], lang)}
+            {
+                "phase": r["phase"],
+                "fromDay": r["from_day"],
+                "toDay": r["to_day"],
+                "expectation": localize(r["expectation"], lang),
+            }
             for r in doc.get("recovery", [])
         ],
         "sampleFields": doc.get("sample_fields", []),
@@ -94,5 +122,10 @@ def quote(doc: dict, package_doc: dict, lang: str, now: datetime) -> dict:
 
 
 def rates(table: dict) -> dict:
-    return {"asOf": table["asOf"], "base": "KRW", "rates": table["rates"],
-            "minorUnits": {code: minor_units(code) for code in table["rates"]}, "source": table["source"]}
+    return {
+        "asOf": table["asOf"],
+        "base": "KRW",
+        "rates": table["rates"],
+        "minorUnits": {code: minor_units(code) for code in table["rates"]},
+        "source": table["source"],
+    }

@@ -1,4 +1,5 @@
 """Searching packages: published ones from the read model, a clinic's others fresh from the database."""
+
 from __future__ import annotations
 
 from services.common import money
@@ -12,11 +13,16 @@ from .models import listing_key
 from .rates import current_rates
 
 SORTS = {
-    "price": Sort("price_key", 1), "-price": Sort("price_key", -1),
-    "pricePerSession": Sort("price_per_session_key", 1), "-pricePerSession": Sort("price_per_session_key", -1),
-    "downtime": Sort("downtime_key", 1), "-downtime": Sort("downtime_key", -1),
-    "sessions": Sort("sessions_key", 1), "-sessions": Sort("sessions_key", -1),
-    "updatedAt": Sort("updated_key", 1), "-updatedAt": Sort("updated_key", -1),
+    "price": Sort("price_key", 1),
+    "-price": Sort("price_key", -1),
+    "pricePerSession": Sort("price_per_session_key", 1),
+    "-pricePerSession": Sort("price_per_session_key", -1),
+    "downtime": Sort("downtime_key", 1),
+    "-downtime": Sort("downtime_key", -1),
+    "sessions": Sort("sessions_key", 1),
+    "-sessions": Sort("sessions_key", -1),
+    "updatedAt": Sort("updated_key", 1),
+    "-updatedAt": Sort("updated_key", -1),
 }
 
 
@@ -27,7 +33,9 @@ def visible_statuses(query: dict, principal: Principal | None) -> str:
         return status
     clinics = query.get("clinic", [])
     if principal is None or not clinics or not all(principal.administers(slug) for slug in clinics):
-        raise Problem(403, "FORBIDDEN", f"Only a clinic's admins see its {status} packages; name your clinic in 'clinic'.")
+        raise Problem(
+            403, "FORBIDDEN", f"Only a clinic's admins see its {status} packages; name your clinic in 'clinic'."
+        )
     return status
 
 
@@ -47,8 +55,13 @@ def _range_test(query: dict):
 
     def test(values: tuple) -> bool:
         price, visits, downtime = values
-        return (price >= low and (high is None or price <= high) and visits >= min_visits
-                and (max_visits is None or visits <= max_visits) and (max_downtime is None or downtime <= max_downtime))
+        return (
+            price >= low
+            and (high is None or price <= high)
+            and visits >= min_visits
+            and (max_visits is None or visits <= max_visits)
+            and (max_downtime is None or downtime <= max_downtime)
+        )
 
     return test
 
@@ -66,8 +79,14 @@ def search(query: dict, principal: Principal | None, published: ReadModel, wait_
         model = published.require(wait_seconds)
     else:
         model = store.listing_model(store.packages_in_listings([listing_key(slug, status) for slug in query["clinic"]]))
-    return model.page(where, _range_test(query), package_sort(query), limit=query.get("limit", DEFAULT_LIMIT),
-                      cursor=query.get("cursor"), with_total=query.get("total", False))
+    return model.page(
+        where,
+        _range_test(query),
+        package_sort(query),
+        limit=query.get("limit", DEFAULT_LIMIT),
+        cursor=query.get("cursor"),
+        with_total=query.get("total", False),
+    )
 
 
 def package_sort(query: dict) -> Sort:

@@ -5,12 +5,14 @@ restart writes nothing. What a package keeps of its procedures (longest downtime
 cautions) is read from the catalogue's seed file here, because at seed time no service
 is running yet; the API asks the catalogue service.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 from bson import ObjectId
 
@@ -18,8 +20,8 @@ from services.common.validation import validate
 
 from . import store
 from .knowledge import apply_knowledge, knowledge_from_procedures
-from .packages import model_fields
 from .models import ExchangeRateTable, Package, PackageVersion, Quote, utcnow
+from .packages import model_fields
 
 SEED = Path(__file__).resolve().parents[2] / "seed"
 
@@ -40,12 +42,25 @@ def catalogue_knowledge() -> dict[str, dict]:
     procedures = json.loads((SEED / "catalogue" / "procedures.json").read_text(encoding="utf-8"))
     return {
         p["code"]: {
-            "code": p["code"], "name": p["name"], "downtimeDays": p.get("downtime_days"),
-            "cautions": [{"code": c["code"], "appliesWhen": c["applies_when"], "text": c["text"]} for c in p["cautions"]],
-            "preparation": [{"code": s["code"], "instruction": s["instruction"], "daysBefore": s["days_before"],
-                             "daily": s.get("daily", False)} for s in p["preparation"]],
-            "recovery": [{"phase": r["phase"], "fromDay": r["from_day"], "toDay": r["to_day"],
-                          "expectation": r["expectation"]} for r in p["recovery"]],
+            "code": p["code"],
+            "name": p["name"],
+            "downtimeDays": p.get("downtime_days"),
+            "cautions": [
+                {"code": c["code"], "appliesWhen": c["applies_when"], "text": c["text"]} for c in p["cautions"]
+            ],
+            "preparation": [
+                {
+                    "code": s["code"],
+                    "instruction": s["instruction"],
+                    "daysBefore": s["days_before"],
+                    "daily": s.get("daily", False),
+                }
+                for s in p["preparation"]
+            ],
+            "recovery": [
+                {"phase": r["phase"], "fromDay": r["from_day"], "toDay": r["to_day"], "expectation": r["expectation"]}
+                for r in p["recovery"]
+            ],
         }
         for p in procedures
     }
@@ -71,8 +86,16 @@ def load_seed() -> dict[str, int]:
     packages = []
     for entry in json.loads((SEED / "packages" / "packages.json").read_text(encoding="utf-8")):
         body = validate("packages/package-create", entry["package"])  # the same contract the API enforces
-        packages.append(build_package(seed_id(entry["key"]), body, knowledge, status="PUBLISHED", source="seed",
-                                      sample_fields=entry["sampleFields"]))
+        packages.append(
+            build_package(
+                seed_id(entry["key"]),
+                body,
+                knowledge,
+                status="PUBLISHED",
+                source="seed",
+                sample_fields=entry["sampleFields"],
+            )
+        )
     rates = 0
     if store.current_rates() is None:
         table = json.loads((SEED / "packages" / "exchange_rates.json").read_text(encoding="utf-8"))
@@ -88,7 +111,7 @@ def synthetic_package(index: int, clinics: int, knowledge: dict, rng: random.Ran
     codes = rng.sample(procedural, rng.randint(1, 3))
     sessions = rng.randint(1, 6)
     languages = ["en"] + rng.sample(["zh", "ja", "ru", "vi", "th", "mn", "ar"], rng.randint(0, 3))
-    body = {
+    body: dict[str, Any] = {
         "clinic": f"synthetic-clinic-{(index % clinics) + 1:05d}",
         "title": {"en": f"Synthetic package {index:06d}"},
         "scarTypes": rng.sample(["ICE_PICK", "BOXCAR", "ROLLING", "HYPERTROPHIC", "PIH", "PIE"], rng.randint(1, 3)),
@@ -96,11 +119,21 @@ def synthetic_package(index: int, clinics: int, knowledge: dict, rng: random.Ran
         "sessionIntervalDays": rng.choice([14, 21, 28, 35, 42]),
         "includes": ["CONSULTATION"],
         "priceKrw": rng.randint(30, 600) * 10_000,
-        "interpreterOptions": [{"language": lang, "included": rng.random() < 0.5, "pricePerSessionKrw": rng.randint(3, 9) * 10_000}
-                               for lang in languages],
-        "followUpPlans": [{"code": "VIDEO", "kind": rng.choice(["REMOTE_VIDEO", "IN_PERSON", "MESSAGING"]),
-                           "count": rng.randint(1, 4), "priceKrw": rng.randint(0, 20) * 10_000}],
-        "cancellationPolicy": {"tiers": [{"daysBefore": 14, "refundPercent": 100}, {"daysBefore": 0, "refundPercent": 0}]},
+        "interpreterOptions": [
+            {"language": lang, "included": rng.random() < 0.5, "pricePerSessionKrw": rng.randint(3, 9) * 10_000}
+            for lang in languages
+        ],
+        "followUpPlans": [
+            {
+                "code": "VIDEO",
+                "kind": rng.choice(["REMOTE_VIDEO", "IN_PERSON", "MESSAGING"]),
+                "count": rng.randint(1, 4),
+                "priceKrw": rng.randint(0, 20) * 10_000,
+            }
+        ],
+        "cancellationPolicy": {
+            "tiers": [{"daysBefore": 14, "refundPercent": 100}, {"daysBefore": 0, "refundPercent": 0}]
+        },
         "minimumStayDays": rng.randint(2, 10),
     }
     body["items"][0]["sessions"] = sessions

@@ -1,5 +1,6 @@
 """Every query and update of the packages service, each beside the index that serves it, and the
 read model of published packages that listings are answered from."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -14,9 +15,18 @@ from .models import CurrentExchangeRates, ExchangeRateTable, Package, PackageVer
 
 registry = Registry("packages")
 # Stored for filters and sorts, never served.
-DERIVED = ("listing", "price_key", "price_per_session_key", "downtime_key", "sessions_key", "updated_key",
-           "procedure_codes", "interpreter_languages", "follow_up_kinds")
-PACKAGE_PROJECTION = {field: 0 for field in DERIVED}
+DERIVED = (
+    "listing",
+    "price_key",
+    "price_per_session_key",
+    "downtime_key",
+    "sessions_key",
+    "updated_key",
+    "procedure_codes",
+    "interpreter_languages",
+    "follow_up_kinds",
+)
+PACKAGE_PROJECTION = dict.fromkeys(DERIVED, 0)
 PURGE_AFTER = timedelta(days=7)  # an unlocked quote is purged this long after it expires
 SORT_FIELDS = ("price_key", "price_per_session_key", "downtime_key", "sessions_key", "updated_key")
 
@@ -34,6 +44,7 @@ def quotes():
 
 
 # -- packages ------------------------------------------------------------------------------------
+
 
 @registry.write("_id_")
 def insert_package(document: dict, session=None) -> None:
@@ -60,29 +71,52 @@ def packages_in_listings(listings: list[str]) -> list[dict]:
 @registry.write("_id_")
 def replace_package(document: dict, read_version: int, session=None) -> bool:
     """Replace a package if it is still at the version read: no lost update."""
-    return packages().replace_one({"_id": document["_id"], "version": read_version}, document,
-                                  session=session).matched_count == 1
+    return (
+        packages()
+        .replace_one({"_id": document["_id"], "version": read_version}, document, session=session)
+        .matched_count
+        == 1
+    )
 
 
 @registry.write("_id_")
-def change_package_status(package_id: ObjectId, clinic: str, allowed: list[str], target: str, now: datetime,
-                          session=None) -> dict | None:
+def change_package_status(
+    package_id: ObjectId, clinic: str, allowed: list[str], target: str, now: datetime, session=None
+) -> dict | None:
     return packages().find_one_and_update(
         {"_id": package_id, "status": {"$in": allowed}},
-        {"$set": {"status": target, "listing": listing_key(clinic, target), "updated_at": now,
-                  "updated_key": f"{now.isoformat()}:{package_id}"}},
-        return_document=ReturnDocument.AFTER, session=session)
+        {
+            "$set": {
+                "status": target,
+                "listing": listing_key(clinic, target),
+                "updated_at": now,
+                "updated_key": f"{now.isoformat()}:{package_id}",
+            }
+        },
+        return_document=ReturnDocument.AFTER,
+        session=session,
+    )
 
 
 @registry.write("package_version")
 def insert_version(package_id: str, document: dict, published: bool, now: datetime, session=None) -> None:
-    versions().insert_one({"package_id": package_id, "version": document["version"], "document": document,
-                           "published": published, "created_at": now}, session=session)
+    versions().insert_one(
+        {
+            "package_id": package_id,
+            "version": document["version"],
+            "document": document,
+            "published": published,
+            "created_at": now,
+        },
+        session=session,
+    )
 
 
 @registry.write("package_version")
 def mark_version_published(package_id: str, version: int, session=None) -> None:
-    versions().update_one({"package_id": package_id, "version": version}, {"$set": {"published": True}}, session=session)
+    versions().update_one(
+        {"package_id": package_id, "version": version}, {"$set": {"published": True}}, session=session
+    )
 
 
 @registry.read("package_version")
@@ -95,13 +129,30 @@ def insert_missing_packages(documents: list[dict]) -> int:
     """Insert-if-absent by id, with their first version, in batches the driver's timeout allows."""
     inserted = 0
     for batch in batches(documents):
-        inserted += packages().bulk_write(
-            [UpdateOne({"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True) for doc in batch], ordered=False).upserted_count
+        inserted += (
+            packages()
+            .bulk_write(
+                [UpdateOne({"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True) for doc in batch], ordered=False
+            )
+            .upserted_count
+        )
         versions().bulk_write(
-            [UpdateOne({"package_id": str(doc["_id"]), "version": doc["version"]},
-                       {"$setOnInsert": {"document": doc, "published": doc["status"] == "PUBLISHED",
-                                         "created_at": doc["created_at"]}}, upsert=True) for doc in batch],
-            ordered=False)
+            [
+                UpdateOne(
+                    {"package_id": str(doc["_id"]), "version": doc["version"]},
+                    {
+                        "$setOnInsert": {
+                            "document": doc,
+                            "published": doc["status"] == "PUBLISHED",
+                            "created_at": doc["created_at"],
+                        }
+                    },
+                    upsert=True,
+                )
+                for doc in batch
+            ],
+            ordered=False,
+        )
     return inserted
 
 
@@ -117,9 +168,15 @@ def describe(doc: dict) -> tuple[list, tuple]:
 
 def published_model() -> ReadModel:
     """Every published package, for listings (see ``services.common.readmodel``)."""
-    return ReadModel("published-packages", packages, hold={"status": "PUBLISHED"},
-                     include=lambda doc: doc.get("status") == "PUBLISHED", describe=describe,
-                     sort_fields=SORT_FIELDS, strip=DERIVED)
+    return ReadModel(
+        "published-packages",
+        packages,
+        hold={"status": "PUBLISHED"},
+        include=lambda doc: doc.get("status") == "PUBLISHED",
+        describe=describe,
+        sort_fields=SORT_FIELDS,
+        strip=DERIVED,
+    )
 
 
 def listing_model(documents: list[dict]) -> ReadModel:
@@ -129,6 +186,7 @@ def listing_model(documents: list[dict]) -> ReadModel:
 
 # -- exchange rates ------------------------------------------------------------------------------
 
+
 @registry.read("_id_")
 def current_rates() -> dict | None:
     return CurrentExchangeRates._get_collection().find_one({"_id": "current"})
@@ -137,9 +195,12 @@ def current_rates() -> dict | None:
 @registry.write("_id_")
 def replace_rates(as_of: str, rates: dict, source: str, now: datetime) -> None:
     """Keep the table in the history, then make it the current one."""
-    ExchangeRateTable._get_collection().insert_one({"as_of": as_of, "rates": rates, "source": source, "created_at": now})
+    ExchangeRateTable._get_collection().insert_one(
+        {"as_of": as_of, "rates": rates, "source": source, "created_at": now}
+    )
     CurrentExchangeRates._get_collection().replace_one(
-        {"_id": "current"}, {"as_of": as_of, "rates": rates, "source": source, "created_at": now}, upsert=True)
+        {"_id": "current"}, {"as_of": as_of, "rates": rates, "source": source, "created_at": now}, upsert=True
+    )
 
 
 def migrate_rates() -> None:
@@ -148,11 +209,14 @@ def migrate_rates() -> None:
         newest = ExchangeRateTable._get_collection().find_one({}, sort=[("created_at", -1)])
         if newest is not None:
             CurrentExchangeRates._get_collection().update_one(
-                {"_id": "current"}, {"$setOnInsert": {k: newest[k] for k in ("as_of", "rates", "source", "created_at")}},
-                upsert=True)
+                {"_id": "current"},
+                {"$setOnInsert": {k: newest[k] for k in ("as_of", "rates", "source", "created_at")}},
+                upsert=True,
+            )
 
 
 # -- quotes --------------------------------------------------------------------------------------
+
 
 @registry.write("_id_")
 def insert_quote(document: dict) -> None:
@@ -168,9 +232,15 @@ def quote_by_id(quote_id: str) -> dict | None:
 def lock_quote(quote_id: str, reference: str, owner: str | None, now: datetime) -> dict | None:
     """Lock an unexpired quote of ``owner`` (or of no one: it becomes ``owner``'s) for one booking;
     locking again for the same booking answers the same."""
-    locked = quotes().update_one({"_id": quote_id, "expires_at": {"$gt": now}, "locked_by": {"$in": [None, reference]},
-                                  "owner": {"$in": [None, owner]}},
-                                 {"$set": {"locked_by": reference, "locked_at": now, "owner": owner}, "$unset": {"purge_at": ""}})
+    locked = quotes().update_one(
+        {
+            "_id": quote_id,
+            "expires_at": {"$gt": now},
+            "locked_by": {"$in": [None, reference]},
+            "owner": {"$in": [None, owner]},
+        },
+        {"$set": {"locked_by": reference, "locked_at": now, "owner": owner}, "$unset": {"purge_at": ""}},
+    )
     # Read back by id: on the embedded server, update-then-read costs a third of a findAndModify.
     return quote_by_id(quote_id) if locked.matched_count == 1 else None
 
@@ -179,10 +249,12 @@ def lock_quote(quote_id: str, reference: str, owner: str | None, now: datetime) 
 def unlock_quote(quote_id: str, reference: str) -> dict | None:
     """Give back a quote ``reference`` locked: the quote after, or None if ``reference`` did not hold it.
     Unlocked, it is purged again a week after it expires."""
-    unlocked = quotes().find_one_and_update({"_id": quote_id, "locked_by": reference},
-                                            {"$set": {"locked_by": None, "locked_at": None}}, return_document=ReturnDocument.AFTER)
+    unlocked = quotes().find_one_and_update(
+        {"_id": quote_id, "locked_by": reference},
+        {"$set": {"locked_by": None, "locked_at": None}},
+        return_document=ReturnDocument.AFTER,
+    )
     if unlocked is not None:
         unlocked["purge_at"] = unlocked["expires_at"] + PURGE_AFTER
         quotes().update_one({"_id": quote_id, "locked_by": None}, {"$set": {"purge_at": unlocked["purge_at"]}})
     return unlocked
-

@@ -2,25 +2,14 @@ from __future__ import annotations
 
 import uuid
 from contextlib import ExitStack
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 import pytest
 import requests
 
 from services.bookings import seed
 from services.bookings.app import create_app
-from services.common.clock import SEOUL
-from services.bookings.models import Booking, Slot
-from services.packages.seed import seed_id
-from tests.support import running_service
-
-ORACLE = "oracle-skin-clinic"
-ICEPICK = str(seed_id("oracle-icepick-tca-co2"))  # 3 visits, 28 days apart; blocks recent isotretinoin
-AGENCY = "seoul-trips"
-PATIENT = {
-    "name": "Maya Chen", "email": "maya@example.com", "nationality": "US", "preferredLanguage": "en",
-    "homeTimeZone": "America/New_York", "fitzpatrickSkinType": "III", "isotretinoinLast6Months": False, "activeAcne": False,
-}
+from tests.support import AGENCY, ICEPICK, ORACLE, PATIENT, running_service
 
 
 @pytest.fixture
@@ -30,8 +19,14 @@ def bookings_settings(settings_for, packages_url):
 
 @pytest.fixture
 def bookings(make_app, bookings_settings):
-    return make_app("bookings", create_app, seed.ensure_indexes, database=bookings_settings.database,
-                    service_urls=bookings_settings.service_urls, min_notice_hours=24)
+    return make_app(
+        "bookings",
+        create_app,
+        seed.ensure_indexes,
+        database=bookings_settings.database,
+        service_urls=bookings_settings.service_urls,
+        min_notice_hours=24,
+    )
 
 
 @pytest.fixture
@@ -45,16 +40,8 @@ def new_quote(packages_url):
         answer = requests.post(f"{packages_url}/packages/{package}/quotes", json=options, timeout=10)
         assert answer.status_code == 201, answer.text
         return answer.json()
+
     return make
-
-
-def seoul(day: datetime | str, at: str = "10:00") -> datetime:
-    base = datetime.fromisoformat(day).date() if isinstance(day, str) else day.date()
-    return datetime.combine(base, time.fromisoformat(at), SEOUL)
-
-
-def in_days(days: int, at: str = "10:00") -> datetime:
-    return seoul(datetime.now(SEOUL) + timedelta(days=days), at)
 
 
 @pytest.fixture
@@ -64,6 +51,7 @@ def open_slot(client, bearer):
         answer = client.post("/slots", json=body, headers=bearer("CLINIC_ADMIN", clinic=clinic))
         assert answer.status_code == 201, answer.json
         return answer.json
+
     return make
 
 
@@ -76,24 +64,21 @@ def agency(bearer):
 def book(client, agency, new_quote):
     def make(slot: dict, quote: dict | None = None, patient: dict | None = None, key: str | None = None, headers=None):
         body = {"quoteId": (quote or new_quote())["id"], "slotId": slot["id"], "patient": patient or PATIENT}
-        return client.post("/bookings", json=body, headers={**(headers or agency), "Idempotency-Key": key or uuid.uuid4().hex})
+        return client.post(
+            "/bookings", json=body, headers={**(headers or agency), "Idempotency-Key": key or uuid.uuid4().hex}
+        )
+
     return make
-
-
-def seat_count(app, slot_id: str) -> int:
-    with app.app_context():
-        return Slot.objects.get(id=slot_id).booked
-
-
-def booking_count(app) -> int:
-    with app.app_context():
-        return Booking.objects.count()
 
 
 @pytest.fixture
 def bookings_processes(bookings_settings, mongo_uri, packages_url):
     """Three bookings-service processes on one database, as `--scale bookings=3` runs them."""
-    env = {"MONGO_URI": mongo_uri, "BOOKINGS_DB_NAME": bookings_settings.database, "PACKAGES_URL": packages_url,
-           "MIN_NOTICE_HOURS": "24"}
+    env = {
+        "MONGO_URI": mongo_uri,
+        "BOOKINGS_DB_NAME": bookings_settings.database,
+        "PACKAGES_URL": packages_url,
+        "MIN_NOTICE_HOURS": "24",
+    }
     with ExitStack() as stack:
         yield [stack.enter_context(running_service("bookings", env)) for _ in range(3)]

@@ -1,4 +1,5 @@
 """Booking a locked quote into a slot: seats, screening, idempotency, failures."""
+
 from __future__ import annotations
 
 import re
@@ -7,13 +8,12 @@ import uuid
 import requests
 
 from services.bookings.app import create_app
-from tests.support import free_port
-
-from .conftest import AGENCY, ICEPICK, ORACLE, PATIENT, booking_count, in_days, seat_count
+from tests.support import AGENCY, ICEPICK, ORACLE, PATIENT, booking_count, free_port, in_days, seat_count
 
 
-def test_a_booking_locks_the_quote_takes_a_seat_and_waits_for_the_clinic(bookings, open_slot, book, new_quote, packages_url,
-                                                                          agency):
+def test_a_booking_locks_the_quote_takes_a_seat_and_waits_for_the_clinic(
+    bookings, open_slot, book, new_quote, packages_url, agency
+):
     slot = open_slot(in_days(12))
     quote = new_quote(interpreterLanguage="ja", followUpPlan="VIDEO_3", currency="USD")
     answer = book(slot, quote)
@@ -30,7 +30,9 @@ def test_a_booking_locks_the_quote_takes_a_seat_and_waits_for_the_clinic(booking
     assert booking["history"][0]["to"] == "PENDING" and booking["history"][0]["from"] is None
     assert seat_count(bookings, slot["id"]) == 1
     # The anonymous quote is now the booking agency's: it reads it, and no one else can.
-    assert requests.get(f"{packages_url}/quotes/{quote['id']}", headers=agency).json()["lockedBy"] == booking["reference"]
+    assert (
+        requests.get(f"{packages_url}/quotes/{quote['id']}", headers=agency).json()["lockedBy"] == booking["reference"]
+    )
     assert requests.get(f"{packages_url}/quotes/{quote['id']}").status_code == 404
 
 
@@ -93,12 +95,16 @@ def test_the_same_key_and_body_replays_the_first_answer(bookings, client, agency
     assert second.json == first.json
     assert second.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
     assert booking_count(bookings) == 1 and seat_count(bookings, slot["id"]) == 1
-    other_body = client.post("/bookings", json={**body, "patient": {**PATIENT, "name": "Someone Else"}},
-                             headers={**agency, "Idempotency-Key": "trip-42"})
+    other_body = client.post(
+        "/bookings",
+        json={**body, "patient": {**PATIENT, "name": "Someone Else"}},
+        headers={**agency, "Idempotency-Key": "trip-42"},
+    )
     assert other_body.status_code == 422 and other_body.json["code"] == "IDEMPOTENCY_KEY_REUSED"
     # Keys belong to the caller: another agency's same key is a new request, and the quote is not that agency's.
-    other_agency = client.post("/bookings", json=body, headers={"Idempotency-Key": "trip-42",
-                               **_agency_headers(client, "busan-travel")})
+    other_agency = client.post(
+        "/bookings", json=body, headers={"Idempotency-Key": "trip-42", **_agency_headers(client, "busan-travel")}
+    )
     assert other_agency.status_code == 422 and other_agency.json["code"] == "UNKNOWN_QUOTE"
 
 
@@ -111,8 +117,11 @@ def _agency_headers(client, agency):
 
 def test_a_refusal_is_replayed_too(bookings, client, agency, open_slot, new_quote):
     slot = open_slot(in_days(12), capacity=1)
-    client.post("/bookings", json={"quoteId": new_quote()["id"], "slotId": slot["id"], "patient": PATIENT},
-                headers={**agency, "Idempotency-Key": "a"})
+    client.post(
+        "/bookings",
+        json={"quoteId": new_quote()["id"], "slotId": slot["id"], "patient": PATIENT},
+        headers={**agency, "Idempotency-Key": "a"},
+    )
     body = {"quoteId": new_quote()["id"], "slotId": slot["id"], "patient": PATIENT}
     full = client.post("/bookings", json=body, headers={**agency, "Idempotency-Key": "b"})
     replay = client.post("/bookings", json=body, headers={**agency, "Idempotency-Key": "b"})
@@ -128,11 +137,17 @@ def test_an_idempotency_key_is_required(client, agency, open_slot, new_quote):
 
 
 def test_packages_down_is_503_with_no_seat_taken(bookings_settings, mongo_client, bearer, new_quote):
-    down = create_app(bookings_settings.with_overrides(service_urls={"packages": f"http://127.0.0.1:{free_port()}"},
-                                                       http_timeout_seconds=0.5))
+    down = create_app(
+        bookings_settings.with_overrides(
+            service_urls={"packages": f"http://127.0.0.1:{free_port()}"}, http_timeout_seconds=0.5
+        )
+    )
     client = down.test_client()
-    slot = client.post("/slots", json={"clinic": ORACLE, "start": in_days(12).isoformat(), "capacity": 2},
-                       headers=bearer("CLINIC_ADMIN", clinic=ORACLE)).json
+    slot = client.post(
+        "/slots",
+        json={"clinic": ORACLE, "start": in_days(12).isoformat(), "capacity": 2},
+        headers=bearer("CLINIC_ADMIN", clinic=ORACLE),
+    ).json
     body = {"quoteId": new_quote()["id"], "slotId": slot["id"], "patient": PATIENT}
     headers = {**bearer("AGENCY", agency=AGENCY), "Idempotency-Key": "k1"}
     answer = client.post("/bookings", json=body, headers=headers)
@@ -147,18 +162,33 @@ def test_packages_down_is_503_with_no_seat_taken(bookings_settings, mongo_client
 
 def test_bad_patients_are_refused_with_every_field_and_nothing_written(bookings, client, agency, open_slot, new_quote):
     slot = open_slot(in_days(12))
-    patient = {**PATIENT, "email": "nope", "nationality": "XX", "preferredLanguage": "zz", "homeTimeZone": "Mars/Olympus",
-               "fitzpatrickSkinType": "VII"}
+    patient = {
+        **PATIENT,
+        "email": "nope",
+        "nationality": "XX",
+        "preferredLanguage": "zz",
+        "homeTimeZone": "Mars/Olympus",
+        "fitzpatrickSkinType": "VII",
+    }
     body = {"quoteId": new_quote()["id"], "slotId": slot["id"], "patient": patient}
     first = client.post("/bookings", json=body, headers={**agency, "Idempotency-Key": uuid.uuid4().hex})
     assert first.status_code == 400
     assert {e["field"] for e in first.json["errors"]} == {"patient.email", "patient.fitzpatrickSkinType"}
     codes = {**patient, "email": "maya@example.com", "fitzpatrickSkinType": "IV"}
-    second = client.post("/bookings", json={**body, "patient": codes}, headers={**agency, "Idempotency-Key": uuid.uuid4().hex})
+    second = client.post(
+        "/bookings", json={**body, "patient": codes}, headers={**agency, "Idempotency-Key": uuid.uuid4().hex}
+    )
     assert second.status_code == 400
-    assert {e["field"] for e in second.json["errors"]} == {"patient.nationality", "patient.preferredLanguage", "patient.homeTimeZone"}
-    injected = client.post("/bookings", json={**body, "patient": {**PATIENT, "$where": "1"}},
-                           headers={**agency, "Idempotency-Key": uuid.uuid4().hex})
+    assert {e["field"] for e in second.json["errors"]} == {
+        "patient.nationality",
+        "patient.preferredLanguage",
+        "patient.homeTimeZone",
+    }
+    injected = client.post(
+        "/bookings",
+        json={**body, "patient": {**PATIENT, "$where": "1"}},
+        headers={**agency, "Idempotency-Key": uuid.uuid4().hex},
+    )
     assert injected.status_code == 400 and injected.json["errors"][0]["field"] == "patient.$where"
     assert booking_count(bookings) == 0 and seat_count(bookings, slot["id"]) == 0
 
@@ -167,5 +197,7 @@ def test_only_agencies_book(client, bearer, open_slot, new_quote):
     slot = open_slot(in_days(12))
     body = {"quoteId": new_quote()["id"], "slotId": slot["id"], "patient": PATIENT}
     assert client.post("/bookings", json=body, headers={"Idempotency-Key": "x"}).status_code == 401
-    as_clinic = client.post("/bookings", json=body, headers={**bearer("CLINIC_ADMIN", clinic=ORACLE), "Idempotency-Key": "x"})
+    as_clinic = client.post(
+        "/bookings", json=body, headers={**bearer("CLINIC_ADMIN", clinic=ORACLE), "Idempotency-Key": "x"}
+    )
     assert as_clinic.status_code == 403

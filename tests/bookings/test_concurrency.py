@@ -1,4 +1,5 @@
 """Correct under concurrency across processes: the database decides, never Python."""
+
 from __future__ import annotations
 
 import uuid
@@ -7,19 +8,27 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from .conftest import ORACLE, PATIENT, booking_count, in_days, seat_count
+from tests.support import ORACLE, PATIENT, booking_count, in_days, seat_count
 
 
 def test_three_processes_and_sixty_concurrent_requests_never_overbook(bookings, bookings_processes, new_quote, bearer):
-    slot = requests.post(f"{bookings_processes[0]}/slots", json={"clinic": ORACLE, "start": in_days(15).isoformat(), "capacity": 5},
-                         headers=bearer("CLINIC_ADMIN", clinic=ORACLE), timeout=10).json()
+    slot = requests.post(
+        f"{bookings_processes[0]}/slots",
+        json={"clinic": ORACLE, "start": in_days(15).isoformat(), "capacity": 5},
+        headers=bearer("CLINIC_ADMIN", clinic=ORACLE),
+        timeout=10,
+    ).json()
     quotes = [new_quote()["id"] for _ in range(60)]
     agency = bearer("AGENCY", agency="seoul-trips", ttl=300)
 
     def attempt(index: int) -> requests.Response:
         base = bookings_processes[index % len(bookings_processes)]
-        return requests.post(f"{base}/bookings", json={"quoteId": quotes[index], "slotId": slot["id"], "patient": PATIENT},
-                             headers={**agency, "Idempotency-Key": uuid.uuid4().hex}, timeout=60)
+        return requests.post(
+            f"{base}/bookings",
+            json={"quoteId": quotes[index], "slotId": slot["id"], "patient": PATIENT},
+            headers={**agency, "Idempotency-Key": uuid.uuid4().hex},
+            timeout=60,
+        )
 
     with ThreadPoolExecutor(max_workers=60) as pool:
         answers = list(pool.map(attempt, range(60)))
@@ -29,8 +38,12 @@ def test_three_processes_and_sixty_concurrent_requests_never_overbook(bookings, 
 
 
 def test_concurrent_requests_with_one_key_make_one_booking(bookings, bookings_processes, new_quote, bearer):
-    slot = requests.post(f"{bookings_processes[0]}/slots", json={"clinic": ORACLE, "start": in_days(15).isoformat(), "capacity": 5},
-                         headers=bearer("CLINIC_ADMIN", clinic=ORACLE), timeout=10).json()
+    slot = requests.post(
+        f"{bookings_processes[0]}/slots",
+        json={"clinic": ORACLE, "start": in_days(15).isoformat(), "capacity": 5},
+        headers=bearer("CLINIC_ADMIN", clinic=ORACLE),
+        timeout=10,
+    ).json()
     body = {"quoteId": new_quote()["id"], "slotId": slot["id"], "patient": PATIENT}
     headers = {**bearer("AGENCY", agency="seoul-trips", ttl=300), "Idempotency-Key": "one-trip"}
 

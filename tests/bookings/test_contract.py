@@ -1,13 +1,12 @@
 """The bookings service answers as its published contract says; keys and slots behave as documented."""
+
 from __future__ import annotations
 
 from datetime import timedelta
 
 from services.bookings.models import IdempotencyKey
 from services.common.validation import validator
-from tests.support import assert_openapi_refs_resolve
-
-from .conftest import ICEPICK, ORACLE, in_days
+from tests.support import ICEPICK, ORACLE, assert_openapi_refs_resolve, in_days
 
 
 def test_responses_match_the_published_schemas(client, open_slot, book, agency):
@@ -15,9 +14,13 @@ def test_responses_match_the_published_schemas(client, open_slot, book, agency):
     assert not list(validator("bookings/slot").iter_errors(slot))
     booking = book(slot).json
     assert not list(validator("bookings/booking").iter_errors(booking))
-    assert not list(validator("bookings/booking-page").iter_errors(client.get("/bookings?total=true", headers=agency).json))
+    assert not list(
+        validator("bookings/booking-page").iter_errors(client.get("/bookings?total=true", headers=agency).json)
+    )
     window = f"from={in_days(1).date()}&to={in_days(20).date()}"
-    assert not list(validator("bookings/slot-list").iter_errors(client.get(f"/availability?clinic={ORACLE}&{window}").json))
+    assert not list(
+        validator("bookings/slot-list").iter_errors(client.get(f"/availability?clinic={ORACLE}&{window}").json)
+    )
 
 
 def test_availability_by_package_alone_finds_its_clinic(client, open_slot):
@@ -40,8 +43,17 @@ def test_idempotency_keys_expire_after_a_day(bookings, open_slot, book):
 
 def test_openapi_lists_every_route_and_every_reference_resolves(client):
     document = client.get("/openapi.json").json
-    assert {"/slots", "/slots/bulk", "/slots/{slot_id}/close", "/availability", "/bookings", "/bookings/{reference}",
-            "/bookings/{reference}/cancel", "/bookings/{reference}/care-plan", "/bookings/{reference}/care-plan.ics"} <= set(document["paths"])
+    assert {
+        "/slots",
+        "/slots/bulk",
+        "/slots/{slot_id}/close",
+        "/availability",
+        "/bookings",
+        "/bookings/{reference}",
+        "/bookings/{reference}/cancel",
+        "/bookings/{reference}/care-plan",
+        "/bookings/{reference}/care-plan.ics",
+    } <= set(document["paths"])
     assert document["paths"]["/bookings/{reference}/confirm"]["post"]["requestBody"]["required"] is False
     assert_openapi_refs_resolve(document)
 
@@ -49,18 +61,30 @@ def test_openapi_lists_every_route_and_every_reference_resolves(client):
 def test_next_free_slot_of_many_packages_in_one_call(client, open_slot):
     later = open_slot(in_days(20))
     sooner = open_slot(in_days(12), package_id=ICEPICK)
-    answer = client.post("/availability/next", json={"packages": [
-        {"packageId": ICEPICK, "clinic": ORACLE},
-        {"packageId": "0123456789abcdef01234567", "clinic": "asan-medical-center"},
-        {"packageId": "0123456789abcdef01234567", "clinic": ORACLE}]})
+    answer = client.post(
+        "/availability/next",
+        json={
+            "packages": [
+                {"packageId": ICEPICK, "clinic": ORACLE},
+                {"packageId": "0123456789abcdef01234567", "clinic": "asan-medical-center"},
+                {"packageId": "0123456789abcdef01234567", "clinic": ORACLE},
+            ]
+        },
+    )
     assert [s and s["id"] for s in answer.json["items"]] == [sooner["id"], None, later["id"]]
 
 
 def test_a_date_range_past_400_days_is_refused_by_name_never_a_500(client, open_slot):
     slot = open_slot(in_days(12))
-    for first, last in (("2026-01-01", "9999-12-31"), ("9999-12-01", "9999-12-31"), (in_days(1).date(), in_days(402).date())):
+    for first, last in (
+        ("2026-01-01", "9999-12-31"),
+        ("9999-12-01", "9999-12-31"),
+        (in_days(1).date(), in_days(402).date()),
+    ):
         answer = client.get(f"/availability?clinic={ORACLE}&from={first}&to={last}")
         assert answer.status_code == 400, (first, last, answer.status_code)
         assert answer.json["errors"][0]["field"] == "to"
-    within = client.get(f"/availability?clinic={ORACLE}&from={in_days(1).date()}&to={in_days(395).date()}").json["items"]
+    within = client.get(f"/availability?clinic={ORACLE}&from={in_days(1).date()}&to={in_days(395).date()}").json[
+        "items"
+    ]
     assert slot["id"] in [s["id"] for s in within]

@@ -3,6 +3,7 @@
 The processes here kill themselves (SIGKILL) at a named point (FAILPOINTS): right after taking
 a seat, before the booking is recorded; right after cancelling, before the seat is given back.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,23 +19,32 @@ import requests
 
 from services.bookings.models import IdempotencyKey, SeatHold
 from services.common.clock import utcnow
-from tests.support import running_service
-
-from .conftest import AGENCY, PATIENT, booking_count, in_days, seat_count
+from tests.support import AGENCY, PATIENT, booking_count, in_days, running_service, seat_count
 
 HOLD_SECONDS = 1
 
 
 @pytest.fixture
 def env(bookings_settings, mongo_uri, packages_url):
-    return {"MONGO_URI": mongo_uri, "BOOKINGS_DB_NAME": bookings_settings.database, "PACKAGES_URL": packages_url,
-            "MIN_NOTICE_HOURS": "24", "SEAT_HOLD_SECONDS": str(HOLD_SECONDS)}
+    return {
+        "MONGO_URI": mongo_uri,
+        "BOOKINGS_DB_NAME": bookings_settings.database,
+        "PACKAGES_URL": packages_url,
+        "MIN_NOTICE_HOURS": "24",
+        "SEAT_HOLD_SECONDS": str(HOLD_SECONDS),
+    }
 
 
 def sweep(env: dict) -> dict:
     """The sweeper command, once, as it runs beside the services (`python -m services.bookings sweep`)."""
-    done = subprocess.run([sys.executable, "-m", "services.bookings", "sweep"], env={**os.environ, **env},
-                          capture_output=True, text=True, check=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "services.bookings", "sweep"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -43,9 +53,11 @@ def book_on(base: str, headers: dict, body: dict, key: str) -> requests.Response
 
 
 def crash_after_seat(env, body, headers, key) -> None:
-    with running_service("bookings", {**env, "FAILPOINTS": "bookings.after_seat"}) as crashing:
-        with pytest.raises(requests.ConnectionError):
-            book_on(crashing, headers, body, key)
+    with (
+        running_service("bookings", {**env, "FAILPOINTS": "bookings.after_seat"}) as crashing,
+        pytest.raises(requests.ConnectionError),
+    ):
+        book_on(crashing, headers, body, key)
 
 
 def lease_lapses(bookings, key: str) -> None:
@@ -95,9 +107,11 @@ def test_the_sweeper_finishes_a_cancellation_whose_process_died(bookings, client
     booked = book(slot)
     assert booked.status_code == 201
     reference = booked.json["reference"]
-    with running_service("bookings", {**env, "FAILPOINTS": "bookings.after_cancel"}) as crashing:
-        with pytest.raises(requests.ConnectionError):
-            requests.post(f"{crashing}/bookings/{reference}/cancel", json={}, headers=agency, timeout=30)
+    with (
+        running_service("bookings", {**env, "FAILPOINTS": "bookings.after_cancel"}) as crashing,
+        pytest.raises(requests.ConnectionError),
+    ):
+        requests.post(f"{crashing}/bookings/{reference}/cancel", json={}, headers=agency, timeout=30)
     assert client.get(f"/bookings/{reference}", headers=agency).json["status"] == "CANCELLED"
     assert seat_count(bookings, slot["id"]) == 1  # killed before giving it back
 

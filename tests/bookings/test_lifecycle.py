@@ -1,9 +1,10 @@
 """The FHIR-like lifecycle, refunds from the booking's own policy, and who sees what."""
+
 from __future__ import annotations
 
 import pytest
 
-from .conftest import AGENCY, ORACLE, booking_count, in_days, seat_count
+from tests.support import AGENCY, ORACLE, booking_count, in_days, seat_count
 
 PATHS = {  # how to reach each state from PENDING
     "PENDING": [],
@@ -14,8 +15,14 @@ PATHS = {  # how to reach each state from PENDING
     "CANCELLED": ["cancel"],
 }
 ACTIONS = {"confirm": "BOOKED", "arrive": "ARRIVED", "fulfill": "FULFILLED", "no-show": "NOSHOW", "cancel": "CANCELLED"}
-ALLOWED = {("PENDING", "confirm"), ("PENDING", "cancel"), ("BOOKED", "arrive"), ("BOOKED", "no-show"),
-           ("BOOKED", "cancel"), ("ARRIVED", "fulfill")}
+ALLOWED = {
+    ("PENDING", "confirm"),
+    ("PENDING", "cancel"),
+    ("BOOKED", "arrive"),
+    ("BOOKED", "no-show"),
+    ("BOOKED", "cancel"),
+    ("ARRIVED", "fulfill"),
+}
 
 
 @pytest.fixture
@@ -41,14 +48,21 @@ def test_every_allowed_transition_works_and_every_other_is_409(bookings, client,
             assert answer.status_code == 200, (state, action, answer.json)
             assert answer.json["status"] == ACTIONS[action]
             last = answer.json["history"][-1]
-            assert (last["from"], last["to"], last["by"], last["reason"]) == (state, ACTIONS[action], "test-clinic_admin", "checked")
+            assert (last["from"], last["to"], last["by"], last["reason"]) == (
+                state,
+                ACTIONS[action],
+                "test-clinic_admin",
+                "checked",
+            )
         else:
             assert answer.status_code == 409, (state, action)
             assert answer.json["code"] == "INVALID_TRANSITION"
 
 
 @pytest.mark.parametrize("days,percent", [(40, 100), (20, 50), (10, 20), (2, 0)])
-def test_cancelling_refunds_by_the_policy_tiers_and_frees_the_seat(bookings, client, open_slot, book, agency, days, percent):
+def test_cancelling_refunds_by_the_policy_tiers_and_frees_the_seat(
+    bookings, client, open_slot, book, agency, days, percent
+):
     # The seed policy: 30+ days before the first visit 100%, 14+ 50%, 3+ 20%, less 0%.
     slot = open_slot(in_days(days), capacity=1)
     created = book(slot).json
@@ -81,11 +95,16 @@ def test_an_agency_never_sees_another_agencys_bookings(bookings, client, open_sl
     assert [b["reference"] for b in listed] == [mine]
     batch = client.get(f"/bookings?ids={mine},{theirs}", headers=bearer("AGENCY", agency=AGENCY)).json["items"]
     assert [b and b["reference"] for b in batch] == [mine, None]
-    assert "Maya Chen" not in client.get(f"/bookings?ids={theirs}", headers=bearer("AGENCY", agency=AGENCY)).get_data(as_text=True)
+    assert "Maya Chen" not in client.get(f"/bookings?ids={theirs}", headers=bearer("AGENCY", agency=AGENCY)).get_data(
+        as_text=True
+    )
     # The treating clinic sees both; another clinic sees neither; a platform admin sees all.
     assert len(client.get("/bookings", headers=bearer("CLINIC_ADMIN", clinic=ORACLE)).json["items"]) == 2
     assert client.get("/bookings", headers=bearer("CLINIC_ADMIN", clinic="id-dermatology")).json["items"] == []
-    assert client.get(f"/bookings?clinic={ORACLE}", headers=bearer("CLINIC_ADMIN", clinic="id-dermatology")).status_code == 403
+    assert (
+        client.get(f"/bookings?clinic={ORACLE}", headers=bearer("CLINIC_ADMIN", clinic="id-dermatology")).status_code
+        == 403
+    )
     assert client.get("/bookings?total=true", headers=bearer("PLATFORM_ADMIN")).json["totalCount"] == 2
     assert client.get(f"/bookings/{mine}").status_code == 401
     assert booking_count(bookings) == 2

@@ -1,4 +1,5 @@
 """Slots and availability in Seoul time; the care plan across a daylight-saving change at home."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -6,15 +7,20 @@ from datetime import datetime, timedelta
 from icalendar import Calendar
 
 from services.common.validation import validator
-
-from .conftest import ICEPICK, ORACLE, PATIENT, in_days, seoul
+from tests.support import ICEPICK, ORACLE, PATIENT, in_days, seoul
 
 
 def test_slots_open_in_bulk_from_a_rule_and_never_twice(client, bearer):
     admin = bearer("CLINIC_ADMIN", clinic=ORACLE)
     monday = (datetime.now() + timedelta(days=14 - datetime.now().weekday())).date()
-    rule = {"clinic": ORACLE, "from": monday.isoformat(), "to": (monday + timedelta(days=13)).isoformat(),
-            "weekdays": ["MON", "WED"], "times": ["10:00", "15:30"], "capacity": 4}
+    rule = {
+        "clinic": ORACLE,
+        "from": monday.isoformat(),
+        "to": (monday + timedelta(days=13)).isoformat(),
+        "weekdays": ["MON", "WED"],
+        "times": ["10:00", "15:30"],
+        "capacity": 4,
+    }
     first = client.post("/slots/bulk", json=rule, headers=admin)
     assert first.status_code == 201 and first.json["created"] == 8
     assert {s["start"][11:] for s in first.json["items"]} == {"10:00:00+09:00", "15:30:00+09:00"}
@@ -22,8 +28,15 @@ def test_slots_open_in_bulk_from_a_rule_and_never_twice(client, bearer):
     assert (again.json["created"], again.json["skipped"]) == (0, 8)
     other = client.post("/slots/bulk", json=rule, headers=bearer("CLINIC_ADMIN", clinic="id-dermatology"))
     assert other.status_code == 403
-    too_many = client.post("/slots/bulk", json={**rule, "to": (monday + timedelta(days=3000)).isoformat(),
-                                                 "weekdays": ["MON", "TUE", "WED", "THU", "FRI"]}, headers=admin)
+    too_many = client.post(
+        "/slots/bulk",
+        json={
+            **rule,
+            "to": (monday + timedelta(days=3000)).isoformat(),
+            "weekdays": ["MON", "TUE", "WED", "THU", "FRI"],
+        },
+        headers=admin,
+    )
     assert too_many.status_code == 400
 
 
@@ -40,23 +53,35 @@ def test_availability_lists_future_free_slots_for_the_package_and_the_clinic(cli
     found = client.get(f"/availability?clinic={ORACLE}&packageId={ICEPICK}&{window}").json["items"]
     assert [s["id"] for s in found] == [clinic_wide["id"], for_package["id"]]
     assert all(s["status"] == "FREE" and s["start"].endswith("+09:00") for s in found)
-    assert other_package["id"] not in {s["id"] for s in client.get(f"/availability?clinic={ORACLE}&{window}").json["items"]}
+    assert other_package["id"] not in {
+        s["id"] for s in client.get(f"/availability?clinic={ORACLE}&{window}").json["items"]
+    }
     assert too_soon["id"] not in {s["id"] for s in found}
 
 
-def test_care_plan_dates_cross_a_daylight_saving_change_at_home(bookings, client, bearer, agency, open_slot, book, new_quote):
+def test_care_plan_dates_cross_a_daylight_saving_change_at_home(
+    bookings, client, bearer, agency, open_slot, book, new_quote
+):
     # Three visits 28 days apart from 1 March 2027: New York moves to daylight time on 14 March.
     first = seoul("2027-03-01", "10:00")
     slot = open_slot(first)
-    booking = book(slot, new_quote(followUpPlan="VIDEO_3"), patient={**PATIENT, "homeTimeZone": "America/New_York"}).json
+    booking = book(
+        slot, new_quote(followUpPlan="VIDEO_3"), patient={**PATIENT, "homeTimeZone": "America/New_York"}
+    ).json
     plan = client.get(f"/bookings/{booking['reference']}/care-plan", headers=agency)
     assert plan.status_code == 200
     assert not list(validator("bookings/care-plan").iter_errors(plan.json))
     visits = [e for e in plan.json["events"] if e["kind"] == "VISIT"]
     assert [v["start"]["seoul"] for v in visits] == [
-        "2027-03-01T10:00:00+09:00", "2027-03-29T10:00:00+09:00", "2027-04-26T10:00:00+09:00"]
+        "2027-03-01T10:00:00+09:00",
+        "2027-03-29T10:00:00+09:00",
+        "2027-04-26T10:00:00+09:00",
+    ]
     assert [v["start"]["home"] for v in visits] == [
-        "2027-02-28T20:00:00-05:00", "2027-03-28T21:00:00-04:00", "2027-04-25T21:00:00-04:00"]
+        "2027-02-28T20:00:00-05:00",
+        "2027-03-28T21:00:00-04:00",
+        "2027-04-25T21:00:00-04:00",
+    ]
     assert visits[0]["title"] == "Visit 1 of 3: TCA CROSS (chemical reconstruction), Fractional CO₂ laser"
     stop_retinoids = [e["start"]["seoul"] for e in plan.json["events"] if e["code"] == "STOP_RETINOIDS"]
     assert stop_retinoids == ["2027-02-24T09:00:00+09:00", "2027-03-24T09:00:00+09:00", "2027-04-21T09:00:00+09:00"]
@@ -78,4 +103,7 @@ def test_care_plan_dates_cross_a_daylight_saving_change_at_home(bookings, client
     assert first_visit.decoded("dtstart").isoformat() == "2027-03-01T01:00:00+00:00"
     by_accept = client.get(f"/bookings/{booking['reference']}/care-plan", headers={**agency, "Accept": "text/calendar"})
     assert by_accept.mimetype == "text/calendar"
-    assert client.get(f"/bookings/{booking['reference']}/care-plan", headers=bearer("AGENCY", agency="other")).status_code == 404
+    assert (
+        client.get(f"/bookings/{booking['reference']}/care-plan", headers=bearer("AGENCY", agency="other")).status_code
+        == 404
+    )

@@ -4,7 +4,6 @@ import pytest
 
 from services.catalogue import seed
 from services.catalogue.app import create_app
-from services.catalogue.models import Clinic
 
 
 @pytest.fixture
@@ -23,9 +22,5 @@ def with_synthetic(catalogue):
     def add(count: int) -> int:
         with catalogue.app_context():
             return seed.load_synthetic(count)
+
     return add
-
-
-def snapshot(app) -> list[dict]:
-    """Every clinic as stored, to prove a refused request wrote nothing."""
-    return list(Clinic._get_collection().find({}, {"_id": 0}).sort("slug", 1))

@@ -1,11 +1,12 @@
 """Bad input gets a precise problem response and changes nothing."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from .conftest import snapshot
+from tests.support import stored_clinics
 
 PATCH_URL = "/clinics/oracle-skin-clinic"
 
@@ -31,54 +32,67 @@ def assert_problem(answer, status: int, code: str) -> dict:
 
 @pytest.mark.parametrize("raw", ['{"name": ', "not json", '{"name": {"en": "x"}} trailing', "\xff\xfe"])
 def test_malformed_json_is_400_and_writes_nothing(catalogue, client, admin, raw):
-    before = snapshot(catalogue)
+    before = stored_clinics(catalogue)
     assert_problem(send(client, raw, admin), 400, "MALFORMED_JSON")
-    assert snapshot(catalogue) == before
+    assert stored_clinics(catalogue) == before
 
 
 def test_every_failing_field_is_reported(catalogue, client, admin):
-    before = snapshot(catalogue)
+    before = stored_clinics(catalogue)
     body = {
-        "name": {"fr": "Clinique"},                        # English required, fr is fine
-        "district": "ATLANTIS",                            # not a district
-        "languages": {"booking": ["english"]},             # not an ISO code
+        "name": {"fr": "Clinique"},  # English required, fr is fine
+        "district": "ATLANTIS",  # not a district
+        "languages": {"booking": ["english"]},  # not an ISO code
         "contact": {"email": "not-an-email", "fax": "1"},  # bad format, unknown field
-        "location": {"lat": 123, "lng": 0},                # out of range
-        "colour": "blue",                                  # unknown field
+        "location": {"lat": 123, "lng": 0},  # out of range
+        "colour": "blue",  # unknown field
     }
     problem = assert_problem(client.patch(PATCH_URL, json=body, headers=admin), 400, "VALIDATION_FAILED")
     fields = {error["field"] for error in problem["errors"]}
-    assert fields == {"name", "district", "languages.booking[0]", "contact.email", "contact.fax", "location.lat", "colour"}
-    assert snapshot(catalogue) == before
+    assert fields == {
+        "name",
+        "district",
+        "languages.booking[0]",
+        "contact.email",
+        "contact.fax",
+        "location.lat",
+        "colour",
+    }
+    assert stored_clinics(catalogue) == before
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"$set": {"name": {"en": "x"}}}, "$set"),
-    ({"name": {"en": "x", "$where": "1"}}, "name.$where"),
-    ({"contact": {"phone.number": "1"}}, "contact.phone.number"),
-    ({"procedures": [{"code": "TCA_CROSS", "$inc": {"x": 1}}]}, "procedures[0].$inc"),
-    ({"doctors": [{"name": {"en": "Dr"}, "specialties": [{"$ne": None}]}]}, None),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"$set": {"name": {"en": "x"}}}, "$set"),
+        ({"name": {"en": "x", "$where": "1"}}, "name.$where"),
+        ({"contact": {"phone.number": "1"}}, "contact.phone.number"),
+        ({"procedures": [{"code": "TCA_CROSS", "$inc": {"x": 1}}]}, "procedures[0].$inc"),
+        ({"doctors": [{"name": {"en": "Dr"}, "specialties": [{"$ne": None}]}]}, None),
+    ],
+)
 def test_operator_and_dotted_keys_are_refused(catalogue, client, admin, body, field):
-    before = snapshot(catalogue)
+    before = stored_clinics(catalogue)
     problem = assert_problem(client.patch(PATCH_URL, json=body, headers=admin), 400, "VALIDATION_FAILED")
     if field:
         assert field in {error["field"] for error in problem["errors"]}
-    assert snapshot(catalogue) == before
+    assert stored_clinics(catalogue) == before
 
 
 def test_a_body_over_the_limit_is_413(catalogue, client, admin):
-    before = snapshot(catalogue)
+    before = stored_clinics(catalogue)
     huge = json.dumps({"description": {"en": "x" * (catalogue.config["MAX_CONTENT_LENGTH"] + 10)}})
     assert_problem(send(client, huge, admin), 413, "PAYLOAD_TOO_LARGE")
-    assert snapshot(catalogue) == before
+    assert stored_clinics(catalogue) == before
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"])
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]
+)
 def test_a_body_that_is_not_json_is_415(catalogue, client, admin, content_type):
-    before = snapshot(catalogue)
+    before = stored_clinics(catalogue)
     assert_problem(send(client, '{"knownFor": {"en": "x"}}', admin, content_type), 415, "UNSUPPORTED_MEDIA_TYPE")
-    assert snapshot(catalogue) == before
+    assert stored_clinics(catalogue) == before
 
 
 def test_an_empty_patch_is_refused(client, admin):
@@ -96,7 +110,9 @@ def test_unknown_routes_methods_and_query_parameters_are_problems(client):
 
 
 def test_request_ids_are_echoed_or_generated(client):
-    assert client.get("/healthz", headers={"X-Request-ID": "agency-42.req-1"}).headers["X-Request-ID"] == "agency-42.req-1"
+    assert (
+        client.get("/healthz", headers={"X-Request-ID": "agency-42.req-1"}).headers["X-Request-ID"] == "agency-42.req-1"
+    )
     generated = client.get("/healthz", headers={"X-Request-ID": "bad id <script>" + "x" * 200}).headers["X-Request-ID"]
     assert generated != "" and " " not in generated and len(generated) == 32
 

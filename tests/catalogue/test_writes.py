@@ -1,11 +1,12 @@
 """Who may change the catalogue, and how: platform admins create, clinic admins edit their own."""
+
 from __future__ import annotations
 
 import time
 
 import jwt
 
-from .conftest import snapshot
+from tests.support import stored_clinics
 
 NEW_CLINIC = {
     "slug": "myeongdong-scar-clinic",
@@ -36,12 +37,12 @@ def test_creating_a_clinic_twice_is_a_conflict(client, bearer):
 
 
 def test_a_clinic_with_unknown_or_repeated_procedures_is_refused_and_not_written(catalogue, client, bearer):
-    before = snapshot(catalogue)
+    before = stored_clinics(catalogue)
     body = {**NEW_CLINIC, "procedures": [{"code": "TCA_CROSS"}, {"code": "TCA_CROSS"}, {"code": "MAGIC_WAND"}]}
     answer = client.post("/clinics", json=body, headers=bearer("PLATFORM_ADMIN"))
     assert answer.status_code == 400
     assert {e["field"] for e in answer.json["errors"]} == {"procedures[1].code", "procedures[2].code"}
-    assert snapshot(catalogue) == before
+    assert stored_clinics(catalogue) == before
 
 
 def test_only_platform_admins_create_clinics(client, bearer):
@@ -54,75 +55,123 @@ def test_only_platform_admins_create_clinics(client, bearer):
 
 def test_a_clinic_admin_updates_its_own_clinic(client, bearer):
     oracle_admin = bearer("CLINIC_ADMIN", clinic="oracle-skin-clinic")
-    answer = client.patch("/clinics/oracle-skin-clinic", headers=oracle_admin,
-                          json={"languages": {"booking": ["en", "ko", "vi"], "inRoom": ["en", "vi"], "aftercare": ["en"]},
-                                "description": {"en": "Acne-scar specialists.", "vi": "Chuyên gia sẹo mụn."}})
+    answer = client.patch(
+        "/clinics/oracle-skin-clinic",
+        headers=oracle_admin,
+        json={
+            "languages": {"booking": ["en", "ko", "vi"], "inRoom": ["en", "vi"], "aftercare": ["en"]},
+            "description": {"en": "Acne-scar specialists.", "vi": "Chuyên gia sẹo mụn."},
+        },
+    )
     assert answer.status_code == 200, answer.json
     assert answer.json["version"] == 2
     assert answer.headers["ETag"] == '"2"'
     again = client.get("/clinics/oracle-skin-clinic?lang=vi").json
     assert again["description"] == "Chuyên gia sẹo mụn."
-    assert "oracle-skin-clinic" in {c["slug"] for c in client.get("/clinics?language=vi&languageLevel=inRoom").json["items"]}
+    assert "oracle-skin-clinic" in {
+        c["slug"] for c in client.get("/clinics?language=vi&languageLevel=inRoom").json["items"]
+    }
     # Fields not in the patch are unchanged.
     assert again["name"] == "Oracle Skin Clinic"
     assert [p["code"] for p in again["procedures"]][:2] == ["FRACTIONAL_CO2_LASER", "MICRONEEDLING"]
 
 
 def test_a_clinic_admin_cannot_touch_another_clinic(catalogue, client, bearer):
-    before = snapshot(catalogue)
-    answer = client.patch("/clinics/asan-medical-center", json={"name": {"en": "Not Asan"}},
-                          headers=bearer("CLINIC_ADMIN", clinic="oracle-skin-clinic"))
+    before = stored_clinics(catalogue)
+    answer = client.patch(
+        "/clinics/asan-medical-center",
+        json={"name": {"en": "Not Asan"}},
+        headers=bearer("CLINIC_ADMIN", clinic="oracle-skin-clinic"),
+    )
     assert answer.status_code == 403
-    assert snapshot(catalogue) == before
+    assert stored_clinics(catalogue) == before
 
 
 def test_without_a_token_an_update_is_401_and_changes_nothing(catalogue, client):
-    before = snapshot(catalogue)
+    before = stored_clinics(catalogue)
     answer = client.patch("/clinics/oracle-skin-clinic", json={"name": {"en": "Hijacked"}})
     assert answer.status_code == 401
     assert answer.headers["WWW-Authenticate"].startswith("Bearer")
-    assert snapshot(catalogue) == before
+    assert stored_clinics(catalogue) == before
 
 
 def test_expired_forged_and_unsigned_tokens_are_rejected(catalogue, client, bearer):
-    before = snapshot(catalogue)
+    before = stored_clinics(catalogue)
     patch = {"name": {"en": "Hijacked"}}
     expired = bearer("CLINIC_ADMIN", clinic="oracle-skin-clinic", ttl=30, now=time.time() - 120)
     forged = bearer("CLINIC_ADMIN", clinic="oracle-skin-clinic", secret="not-the-shared-secret-but-just-as-long-as-one")
-    unsigned = jwt.encode({"iss": "clinicbridge-gateway", "aud": "clinicbridge-services", "sub": "x", "role": "PLATFORM_ADMIN",
-                           "iat": int(time.time()), "exp": int(time.time()) + 60}, key=None, algorithm="none")
-    for headers in (expired, forged, {"Authorization": f"Bearer {unsigned}"}, {"Authorization": "Basic abc"},
-                    {"Authorization": "Bearer not.a.jwt"}):
+    unsigned = jwt.encode(
+        {
+            "iss": "clinicbridge-gateway",
+            "aud": "clinicbridge-services",
+            "sub": "x",
+            "role": "PLATFORM_ADMIN",
+            "iat": int(time.time()),
+            "exp": int(time.time()) + 60,
+        },
+        key=None,
+        algorithm="none",
+    )
+    for headers in (
+        expired,
+        forged,
+        {"Authorization": f"Bearer {unsigned}"},
+        {"Authorization": "Basic abc"},
+        {"Authorization": "Bearer not.a.jwt"},
+    ):
         answer = client.patch("/clinics/oracle-skin-clinic", json=patch, headers=headers)
         assert answer.status_code == 401, headers
         assert answer.json["code"] == "INVALID_TOKEN"
-    assert snapshot(catalogue) == before
+    assert stored_clinics(catalogue) == before
 
 
 def test_kind_and_accreditations_are_for_platform_admins(catalogue, client, bearer):
-    before = snapshot(catalogue)
-    answer = client.patch("/clinics/banobagi-dermatology", headers=bearer("CLINIC_ADMIN", clinic="banobagi-dermatology"),
-                          json={"accreditations": [{"issuer": "Self", "name": "Best clinic", "registryNumber": "1",
-                                                    "expiresOn": "2099-01-01"}]})
+    before = stored_clinics(catalogue)
+    answer = client.patch(
+        "/clinics/banobagi-dermatology",
+        headers=bearer("CLINIC_ADMIN", clinic="banobagi-dermatology"),
+        json={
+            "accreditations": [
+                {"issuer": "Self", "name": "Best clinic", "registryNumber": "1", "expiresOn": "2099-01-01"}
+            ]
+        },
+    )
     assert answer.status_code == 403
     assert answer.json["errors"] == [{"field": "accreditations", "message": "platform admins only"}]
-    assert snapshot(catalogue) == before
-    renewed = client.patch("/clinics/banobagi-dermatology", headers=bearer("PLATFORM_ADMIN"),
-                           json={"accreditations": [{"issuer": "Ministry of Health and Welfare / KHIDI",
-                                                     "name": "Registered institution for attracting foreign patients",
-                                                     "registryNumber": "FP-SAMPLE-0004", "expiresOn": "2099-06-30"}]})
+    assert stored_clinics(catalogue) == before
+    renewed = client.patch(
+        "/clinics/banobagi-dermatology",
+        headers=bearer("PLATFORM_ADMIN"),
+        json={
+            "accreditations": [
+                {
+                    "issuer": "Ministry of Health and Welfare / KHIDI",
+                    "name": "Registered institution for attracting foreign patients",
+                    "registryNumber": "FP-SAMPLE-0004",
+                    "expiresOn": "2099-06-30",
+                }
+            ]
+        },
+    )
     assert renewed.status_code == 200
     assert renewed.json["accreditations"][0]["valid"] is True
 
 
 def test_if_match_with_a_stale_version_is_refused(catalogue, client, bearer):
     admin = bearer("CLINIC_ADMIN", clinic="id-dermatology")
-    assert client.patch("/clinics/id-dermatology", json={"knownFor": {"en": "v2"}}, headers={**admin, "If-Match": '"1"'}).status_code == 200
-    before = snapshot(catalogue)
-    stale = client.patch("/clinics/id-dermatology", json={"knownFor": {"en": "v3"}}, headers={**admin, "If-Match": '"1"'})
+    assert (
+        client.patch(
+            "/clinics/id-dermatology", json={"knownFor": {"en": "v2"}}, headers={**admin, "If-Match": '"1"'}
+        ).status_code
+        == 200
+    )
+    before = stored_clinics(catalogue)
+    stale = client.patch(
+        "/clinics/id-dermatology", json={"knownFor": {"en": "v3"}}, headers={**admin, "If-Match": '"1"'}
+    )
     assert stale.status_code == 412
     assert stale.json["code"] == "VERSION_MISMATCH"
-    assert snapshot(catalogue) == before
+    assert stored_clinics(catalogue) == before
 
 
 def test_unknown_clinic_is_404(client, bearer):

@@ -1,4 +1,5 @@
 """Configuration comes from the environment, with defaults, and fails fast where it must."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,9 +1,10 @@
 """The partner's flow and the clinic admin's flow, end to end over the real services."""
+
 from __future__ import annotations
 
 import uuid
 
-from .conftest import AGENCY_KEY, ASAN_KEY, ORACLE_KEY, OTHER_AGENCY_KEY, gql, seoul_day
+from tests.support import AGENCY_KEY, ASAN_KEY, ORACLE_KEY, OTHER_AGENCY_KEY, PACKAGE_INPUT, gql, seoul_day
 
 COMPARE = """
 query Compare($scar: ScarTypeCode!) {
@@ -35,6 +36,7 @@ AVAILABILITY = """query Slots($id: ID!, $from: Date!, $to: Date!) { availability
 def slots_of(answer) -> list[dict]:
     return [edge["node"] for edge in answer.json["data"]["availability"]["edges"]]
 
+
 BOOK = """
 mutation Book($input: CreateBookingInput!) {
   createBooking(input: $input) {
@@ -44,8 +46,16 @@ mutation Book($input: CreateBookingInput!) {
   }
 }"""
 
-PATIENT = {"name": "Ana Silva", "email": "ana@example.com", "nationality": "BR", "preferredLanguage": "pt",
-           "homeTimeZone": "America/Sao_Paulo", "fitzpatrickSkinType": "IV", "isotretinoinLast6Months": False, "activeAcne": False}
+PATIENT = {
+    "name": "Ana Silva",
+    "email": "ana@example.com",
+    "nationality": "BR",
+    "preferredLanguage": "pt",
+    "homeTimeZone": "America/Sao_Paulo",
+    "fitzpatrickSkinType": "IV",
+    "isotretinoinLast6Months": False,
+    "activeAcne": False,
+}
 
 
 def test_a_partner_compares_quotes_books_and_gets_the_care_plan(gateway):
@@ -55,26 +65,57 @@ def test_a_partner_compares_quotes_books_and_gets_the_care_plan(gateway):
     assert len(ids) >= 2
     compared = gql(gateway, SIDE_BY_SIDE, {"ids": ids[:3]}).json["data"]["comparePackages"]
     rows = {row["fact"]: row for row in compared["rows"]}
-    assert {"PRICE_PER_SESSION", "TOTAL_WITH_OPTIONS", "DOWNTIME_DAYS", "TRIPS_NEEDED", "LANGUAGES_IN_ROOM",
-            "VALID_ACCREDITATIONS", "DEVICES"} <= set(rows)
+    assert {
+        "PRICE_PER_SESSION",
+        "TOTAL_WITH_OPTIONS",
+        "DOWNTIME_DAYS",
+        "TRIPS_NEEDED",
+        "LANGUAGES_IN_ROOM",
+        "VALID_ACCREDITATIONS",
+        "DEVICES",
+    } <= set(rows)
     assert sum(v["best"] for v in rows["PRICE_PER_SESSION"]["values"]) >= 1
     assert all(v["text"].endswith(" USD") for v in rows["PRICE_PER_SESSION"]["values"])
 
-    oracle = next(i for i in ids if "Ice-pick" in next(e["node"]["title"] for e in found["data"]["packages"]["edges"] if e["node"]["id"] == i))
-    quote = gql(gateway, QUOTE, {"input": {"packageId": oracle, "interpreterLanguage": "ja", "followUpPlan": "VIDEO_3",
-                                           "currency": "USD"}}).json["data"]["createQuote"]
+    oracle = next(
+        i
+        for i in ids
+        if "Ice-pick" in next(e["node"]["title"] for e in found["data"]["packages"]["edges"] if e["node"]["id"] == i)
+    )
+    quote = gql(
+        gateway,
+        QUOTE,
+        {"input": {"packageId": oracle, "interpreterLanguage": "ja", "followUpPlan": "VIDEO_3", "currency": "USD"}},
+    ).json["data"]["createQuote"]
     assert quote["errors"] == []
     assert (quote["quote"]["interpreter"]["krw"], quote["quote"]["followUp"]["krw"]) == (150_000, 90_000)
     assert quote["quote"]["total"]["krw"] == 2_640_000 and quote["quote"]["total"]["currency"] == "USD"
 
     slots = slots_of(gql(gateway, AVAILABILITY, {"id": oracle, "from": seoul_day(3), "to": seoul_day(60)}))
     if not slots:  # the session's bookings service has no seed slots: open one as the clinic
-        opened = gql(gateway, OPEN_SLOTS, {"input": {"clinic": "oracle-skin-clinic", "from": seoul_day(20), "to": seoul_day(26),
-                                                      "weekdays": ["MON", "TUE", "WED", "THU", "FRI"], "times": ["10:00"],
-                                                      "capacity": 2}}, key=ORACLE_KEY).json
+        opened = gql(
+            gateway,
+            OPEN_SLOTS,
+            {
+                "input": {
+                    "clinic": "oracle-skin-clinic",
+                    "from": seoul_day(20),
+                    "to": seoul_day(26),
+                    "weekdays": ["MON", "TUE", "WED", "THU", "FRI"],
+                    "times": ["10:00"],
+                    "capacity": 2,
+                }
+            },
+            key=ORACLE_KEY,
+        ).json
         assert opened["data"]["openSlots"]["created"] >= 1, opened
         slots = slots_of(gql(gateway, AVAILABILITY, {"id": oracle, "from": seoul_day(3), "to": seoul_day(60)}))
-    booking_input = {"quoteId": quote["quote"]["id"], "slotId": slots[0]["id"], "patient": PATIENT, "idempotencyKey": uuid.uuid4().hex}
+    booking_input = {
+        "quoteId": quote["quote"]["id"],
+        "slotId": slots[0]["id"],
+        "patient": PATIENT,
+        "idempotencyKey": uuid.uuid4().hex,
+    }
     booked = gql(gateway, BOOK, {"input": booking_input}, key=AGENCY_KEY).json
     assert "errors" not in booked, booked
     booking = booked["data"]["createBooking"]["booking"]
@@ -97,18 +138,9 @@ OPEN_SLOTS = """mutation Open($input: OpenSlotsInput!) { openSlots(input: $input
 CONFIRM = """mutation Confirm($ref: String!) { confirmBooking(reference: $ref, reason: "Seat confirmed") {
   booking { status history { from to reason } } errors { code } } }"""
 
-NEW_PACKAGE = {
-    "clinic": "oracle-skin-clinic", "title": {"en": "Boxcar express: TCA CROSS x2", "ko": "박스카 익스프레스"},
-    "scarTypes": ["BOXCAR"], "items": [{"procedure": "TCA_CROSS", "sessions": 2}], "sessionIntervalDays": 4,
-    "includes": ["CONSULTATION"], "priceKrw": 800_000, "interpreterOptions": [{"language": "en", "included": True}],
-    "followUpPlans": [{"code": "CHAT_2", "kind": "MESSAGING", "count": 2, "priceKrw": 0}],
-    "cancellationPolicy": {"tiers": [{"daysBefore": 7, "refundPercent": 100}, {"daysBefore": 0, "refundPercent": 0}]},
-    "minimumStayDays": 6,
-}
-
 
 def test_a_clinic_admin_publishes_a_package_opens_slots_and_confirms_a_booking(gateway):
-    created = gql(gateway, CREATE_PACKAGE, {"input": NEW_PACKAGE}, key=ORACLE_KEY).json["data"]["createPackage"]
+    created = gql(gateway, CREATE_PACKAGE, {"input": PACKAGE_INPUT}, key=ORACLE_KEY).json["data"]["createPackage"]
     assert created["errors"] == [] and created["package"]["status"] == "DRAFT"
     package_id = created["package"]["id"]
     published = gql(gateway, PUBLISH, {"id": package_id}, key=ORACLE_KEY).json["data"]["publishPackage"]
@@ -116,22 +148,58 @@ def test_a_clinic_admin_publishes_a_package_opens_slots_and_confirms_a_booking(g
     # It now appears in a patient's search.
     found = gql(gateway, COMPARE, {"scar": "BOXCAR"}).json["data"]["packages"]["edges"]
     assert package_id in {e["node"]["id"] for e in found}
-    opened = gql(gateway, OPEN_SLOTS, {"input": {"clinic": "oracle-skin-clinic", "packageId": package_id, "from": seoul_day(10),
-                                                  "to": seoul_day(16), "weekdays": ["MON", "WED", "FRI"], "times": ["11:30"],
-                                                  "capacity": 1}}, key=ORACLE_KEY).json["data"]["openSlots"]
+    opened = gql(
+        gateway,
+        OPEN_SLOTS,
+        {
+            "input": {
+                "clinic": "oracle-skin-clinic",
+                "packageId": package_id,
+                "from": seoul_day(10),
+                "to": seoul_day(16),
+                "weekdays": ["MON", "WED", "FRI"],
+                "times": ["11:30"],
+                "capacity": 1,
+            }
+        },
+        key=ORACLE_KEY,
+    ).json["data"]["openSlots"]
     assert opened["created"] == 3 and opened["errors"] == []
     quote = gql(gateway, QUOTE, {"input": {"packageId": package_id}}).json["data"]["createQuote"]["quote"]
-    booking = gql(gateway, BOOK, {"input": {"quoteId": quote["id"], "slotId": opened["slots"][0]["id"], "patient": PATIENT,
-                                            "idempotencyKey": uuid.uuid4().hex}}, key=AGENCY_KEY).json["data"]["createBooking"]
+    booking = gql(
+        gateway,
+        BOOK,
+        {
+            "input": {
+                "quoteId": quote["id"],
+                "slotId": opened["slots"][0]["id"],
+                "patient": PATIENT,
+                "idempotencyKey": uuid.uuid4().hex,
+            }
+        },
+        key=AGENCY_KEY,
+    ).json["data"]["createBooking"]
     reference = booking["booking"]["reference"]
     # 4 days apart with a 6-day stay: one trip.
     assert booking["booking"]["carePlan"]["tripsNeeded"] == 1
     confirmed = gql(gateway, CONFIRM, {"ref": reference}, key=ORACLE_KEY).json["data"]["confirmBooking"]
     assert confirmed["booking"]["status"] == "BOOKED"
     assert confirmed["booking"]["history"][-1] == {"from": "PENDING", "to": "BOOKED", "reason": "Seat confirmed"}
-    full = gql(gateway, BOOK, {"input": {"quoteId": gql(gateway, QUOTE, {"input": {"packageId": package_id}}).json["data"]["createQuote"]["quote"]["id"],
-                                         "slotId": opened["slots"][0]["id"], "patient": PATIENT, "idempotencyKey": uuid.uuid4().hex}},
-               key=AGENCY_KEY).json["data"]["createBooking"]
+    full = gql(
+        gateway,
+        BOOK,
+        {
+            "input": {
+                "quoteId": gql(gateway, QUOTE, {"input": {"packageId": package_id}}).json["data"]["createQuote"][
+                    "quote"
+                ]["id"],
+                "slotId": opened["slots"][0]["id"],
+                "patient": PATIENT,
+                "idempotencyKey": uuid.uuid4().hex,
+            }
+        },
+        key=AGENCY_KEY,
+    ).json["data"]["createBooking"]
     assert full["booking"] is None and full["errors"][0]["code"] == "SLOT_FULL"
 
 
@@ -140,16 +208,48 @@ CANCEL = """mutation Cancel($ref: String!) { cancelBooking(reference: $ref) { bo
 
 
 def test_authorization_per_object_and_per_mutation(gateway):
-    quote = gql(gateway, QUOTE, {"input": {"packageId": _package(gateway, "BOXCAR")}}).json["data"]["createQuote"]["quote"]
-    opened = gql(gateway, OPEN_SLOTS, {"input": {"clinic": "oracle-skin-clinic", "from": seoul_day(30), "to": seoul_day(31),
-                                                  "weekdays": ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"], "times": ["09:00"],
-                                                  "capacity": 3}}, key=ORACLE_KEY).json["data"]["openSlots"]
-    slot = (opened["slots"] or slots_of(gql(gateway, AVAILABILITY, {"id": quote["package"]["id"], "from": seoul_day(30),
-                                                           "to": seoul_day(31)})))[0]
-    made = gql(gateway, BOOK, {"input": {"quoteId": quote["id"], "slotId": slot["id"], "patient": PATIENT,
-                                         "idempotencyKey": uuid.uuid4().hex}}, key=AGENCY_KEY).json["data"]["createBooking"]
+    quote = gql(gateway, QUOTE, {"input": {"packageId": _package(gateway, "BOXCAR")}}).json["data"]["createQuote"][
+        "quote"
+    ]
+    opened = gql(
+        gateway,
+        OPEN_SLOTS,
+        {
+            "input": {
+                "clinic": "oracle-skin-clinic",
+                "from": seoul_day(30),
+                "to": seoul_day(31),
+                "weekdays": ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"],
+                "times": ["09:00"],
+                "capacity": 3,
+            }
+        },
+        key=ORACLE_KEY,
+    ).json["data"]["openSlots"]
+    slot = (
+        opened["slots"]
+        or slots_of(
+            gql(gateway, AVAILABILITY, {"id": quote["package"]["id"], "from": seoul_day(30), "to": seoul_day(31)})
+        )
+    )[0]
+    made = gql(
+        gateway,
+        BOOK,
+        {
+            "input": {
+                "quoteId": quote["id"],
+                "slotId": slot["id"],
+                "patient": PATIENT,
+                "idempotencyKey": uuid.uuid4().hex,
+            }
+        },
+        key=AGENCY_KEY,
+    ).json["data"]["createBooking"]
     reference = made["booking"]["reference"]
-    assert gql(gateway, BOOKING, {"ref": reference}, key=AGENCY_KEY).json["data"]["booking"]["patient"]["name"] == "Ana Silva"
+    assert (
+        gql(gateway, BOOKING, {"ref": reference}, key=AGENCY_KEY).json["data"]["booking"]["patient"]["name"]
+        == "Ana Silva"
+    )
     # Another agency sees nothing and cancels nothing; another clinic neither.
     assert gql(gateway, BOOKING, {"ref": reference}, key=OTHER_AGENCY_KEY).json["data"]["booking"] is None
     assert gql(gateway, BOOKING, {"ref": reference}, key=ASAN_KEY).json["data"]["booking"] is None
@@ -158,8 +258,11 @@ def test_authorization_per_object_and_per_mutation(gateway):
     # An agency may not confirm; anonymous callers may not book.
     forbidden = gql(gateway, CONFIRM, {"ref": reference}, key=AGENCY_KEY).json
     assert forbidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    anonymous = gql(gateway, BOOK, {"input": {"quoteId": quote["id"], "slotId": slot["id"], "patient": PATIENT,
-                                              "idempotencyKey": "x"}}).json
+    anonymous = gql(
+        gateway,
+        BOOK,
+        {"input": {"quoteId": quote["id"], "slotId": slot["id"], "patient": PATIENT, "idempotencyKey": "x"}},
+    ).json
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     # A clinic admin cannot publish or change another clinic's package.
     other = gql(gateway, PUBLISH, {"id": quote["package"]["id"]}, key=ASAN_KEY).json

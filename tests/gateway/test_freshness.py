@@ -1,20 +1,25 @@
 """Listings answer from the services' read models: a clinic admin's change shows in them within
 a second, and a quote always prices the package's current version (read fresh)."""
+
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
 import time
 import uuid
+from pathlib import Path
 
-from .conftest import ORACLE_KEY, gql
+from tests.support import ORACLE_KEY, gql
 
 NEW_PACKAGE = {
-    "clinic": "oracle-skin-clinic", "title": {"en": "Listing freshness probe: TCA CROSS x3"}, "scarTypes": ["BOXCAR"],
-    "items": [{"procedure": "TCA_CROSS", "sessions": 3}], "sessionIntervalDays": 28,
+    "clinic": "oracle-skin-clinic",
+    "title": {"en": "Listing freshness probe: TCA CROSS x3"},
+    "scarTypes": ["BOXCAR"],
+    "items": [{"procedure": "TCA_CROSS", "sessions": 3}],
+    "sessionIntervalDays": 28,
     "interpreterOptions": [{"language": "en", "included": True}],
-    "priceKrw": 1_300_000, "cancellationPolicy": {"tiers": [{"daysBefore": 0, "refundPercent": 50}]}, "minimumStayDays": 3,
+    "priceKrw": 1_300_000,
+    "cancellationPolicy": {"tiers": [{"daysBefore": 0, "refundPercent": 50}]},
+    "minimumStayDays": 3,
 }
 CREATE = """mutation C($input: PackageInput!) { createPackage(input: $input) { package { id } errors { code } } }"""
 PUBLISH = """mutation P($id: ID!) { publishPackage(id: $id) { package { id } errors { code } } }"""
@@ -64,11 +69,21 @@ def test_a_package_change_shows_in_listings_within_a_second_and_quotes_use_it(ga
 
 def test_a_clinic_rename_is_searchable_within_a_second(gateway):
     word = "Zelkova" + uuid.uuid4().hex[:6]
-    search = """query S($q: String!) { clinics(first: 5, filter: {search: $q}) { totalCount edges { node { slug } } } }"""
-    seeded = json.loads((Path(__file__).resolve().parents[2] / "seed" / "catalogue" / "clinics.json").read_text(encoding="utf-8"))
-    original = next(c["clinic"]["name"] for c in seeded if c["clinic"]["slug"] == "oracle-skin-clinic")  # every language
-    renamed = gql(gateway, UPDATE_CLINIC, {"slug": "oracle-skin-clinic", "input": {"name": {"en": f"Oracle {word} Clinic"}}},
-                  key=ORACLE_KEY).json
+    search = (
+        """query S($q: String!) { clinics(first: 5, filter: {search: $q}) { totalCount edges { node { slug } } } }"""
+    )
+    seeded = json.loads(
+        (Path(__file__).resolve().parents[2] / "seed" / "catalogue" / "clinics.json").read_text(encoding="utf-8")
+    )
+    original = next(
+        c["clinic"]["name"] for c in seeded if c["clinic"]["slug"] == "oracle-skin-clinic"
+    )  # every language
+    renamed = gql(
+        gateway,
+        UPDATE_CLINIC,
+        {"slug": "oracle-skin-clinic", "input": {"name": {"en": f"Oracle {word} Clinic"}}},
+        key=ORACLE_KEY,
+    ).json
     try:
         assert renamed["data"]["updateClinic"]["errors"] == []
         found = lambda: gql(gateway, search, {"q": word.lower()}).json["data"]["clinics"]  # noqa: E731
@@ -77,4 +92,7 @@ def test_a_clinic_rename_is_searchable_within_a_second(gateway):
         assert found()["edges"] == [{"node": {"slug": "oracle-skin-clinic"}}]
     finally:
         gql(gateway, UPDATE_CLINIC, {"slug": "oracle-skin-clinic", "input": {"name": original}}, key=ORACLE_KEY)
-    assert seconds_until(lambda: gql(gateway, search, {"q": word.lower()}).json["data"]["clinics"]["totalCount"] == 0) < 1.0
+    assert (
+        seconds_until(lambda: gql(gateway, search, {"q": word.lower()}).json["data"]["clinics"]["totalCount"] == 0)
+        < 1.0
+    )

@@ -5,6 +5,7 @@ clinics and packages, 60 s for the knowledge base); everything else is ``no-stor
 HTTP client keeps what it may, sends public reads without the caller's token when the answer is
 the same for every caller who is not a clinic's admin, and forgets everything after a mutation.
 """
+
 from __future__ import annotations
 
 import time
@@ -15,8 +16,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from services.packages.seed import seed_id
-
-from .conftest import AGENCY_KEY, ORACLE_KEY, gql
+from tests.support import AGENCY_KEY, ORACLE_KEY, gql
 
 CLINIC = '{ clinic(slug: "oracle-skin-clinic") { name doctors { name } } }'
 DRAFTABLE = str(seed_id("oracle-icepick-tca-co2"))
@@ -41,12 +41,14 @@ def test_services_mark_only_anonymous_public_reads_cacheable(catalogue_url, pack
     assert public.headers["Cache-Control"] == "public, max-age=1"
     assert public.headers["Vary"] == "Authorization, Accept-Language"
     assert requests.get(f"{catalogue_url}/procedures", timeout=5).headers["Cache-Control"] == "public, max-age=60"
-    assert requests.get(f"{packages_url}/packages/{DRAFTABLE}", timeout=5).headers["Cache-Control"] == "public, max-age=1"
+    assert (
+        requests.get(f"{packages_url}/packages/{DRAFTABLE}", timeout=5).headers["Cache-Control"] == "public, max-age=1"
+    )
     admin = bearer("CLINIC_ADMIN", clinic="oracle-skin-clinic")
     for answer in (
         requests.get(f"{catalogue_url}/clinics/oracle-skin-clinic", headers=admin, timeout=5),  # behind a token
-        requests.get(f"{catalogue_url}/clinics", timeout=5),                                    # a listing: fresh
-        requests.get(f"{packages_url}/packages/{'0' * 24}", timeout=5),                         # a 404
+        requests.get(f"{catalogue_url}/clinics", timeout=5),  # a listing: fresh
+        requests.get(f"{packages_url}/packages/{'0' * 24}", timeout=5),  # a 404
         requests.get(f"{bookings_url}/bookings", headers=bearer("AGENCY", agency="seoul-trips"), timeout=5),
     ):
         assert answer.headers["Cache-Control"] == "no-store", answer.url
@@ -70,7 +72,10 @@ def test_a_mutation_through_the_gateway_is_read_back_at_once(gateway, network):
     before = gql(gateway, CLINIC).json["data"]["clinic"]["doctors"]
     doctors = [{"name": {"en": "Dr. Cache Test"}}]
     try:
-        assert gql(gateway, update, {"input": {"doctors": doctors}}, key=ORACLE_KEY).json["data"]["updateClinic"]["errors"] == []
+        assert (
+            gql(gateway, update, {"input": {"doctors": doctors}}, key=ORACLE_KEY).json["data"]["updateClinic"]["errors"]
+            == []
+        )
         assert gql(gateway, CLINIC).json["data"]["clinic"]["doctors"] == [{"name": "Dr. Cache Test"}]
     finally:
         gql(gateway, update, {"input": {"doctors": [{"name": {"en": d["name"]}} for d in before]}}, key=ORACLE_KEY)

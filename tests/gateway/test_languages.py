@@ -1,15 +1,18 @@
 """A ``lang`` argument holds for its field and what is beneath it, and for nothing else in the request."""
+
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
 from services.packages.seed import seed_id
-
-from .conftest import gql
+from tests.support import gql
 
 SEED = Path(__file__).resolve().parents[2] / "seed"
-CLINICS = {c["clinic"]["slug"]: c["clinic"] for c in json.loads((SEED / "catalogue" / "clinics.json").read_text(encoding="utf-8"))}
+CLINICS = {
+    c["clinic"]["slug"]: c["clinic"]
+    for c in json.loads((SEED / "catalogue" / "clinics.json").read_text(encoding="utf-8"))
+}
 ICEPICK = str(seed_id("oracle-icepick-tca-co2"))
 
 

@@ -1,9 +1,10 @@
 """Abusive queries are refused; production hides the schema and every internal detail."""
+
 from __future__ import annotations
 
 import time
 
-from .conftest import AGENCY_KEY, gql
+from tests.support import AGENCY_KEY, gql
 
 
 def codes(answer) -> set[str]:
@@ -11,7 +12,9 @@ def codes(answer) -> set[str]:
 
 
 def test_ordinary_nesting_stays_within_the_depth_limit(gateway):
-    nested = "{ packages(first: 1) { edges { node { clinic { procedures { procedure { downtimeDays { max } } } } } } } }"
+    nested = (
+        "{ packages(first: 1) { edges { node { clinic { procedures { procedure { downtimeDays { max } } } } } } } }"
+    )
     answer = gql(gateway, nested)
     assert "errors" not in answer.json, answer.json
 
@@ -48,7 +51,9 @@ def test_malformed_requests_get_json_errors(gateway):
     assert answer.status_code == 400 and answer.json["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
     syntax = gql(gateway, "{ scarTypes { code }")
     assert codes(syntax) == {"GRAPHQL_PARSE_FAILED"}
-    mutation_by_get = gateway.get("/graphql", query_string={"query": 'mutation { cancelBooking(reference: "CB-AAAAAAAA") { errors { code } } }'})
+    mutation_by_get = gateway.get(
+        "/graphql", query_string={"query": 'mutation { cancelBooking(reference: "CB-AAAAAAAA") { errors { code } } }'}
+    )
     assert mutation_by_get.status_code in (400, 405) or codes(mutation_by_get) == {"BAD_REQUEST"}
 
 
@@ -73,8 +78,12 @@ def test_unexpected_errors_are_masked(gateway, monkeypatch):
     monkeypatch.setattr(Upstream, "call", explode)
     answer = gql(gateway, "{ scarTypes { code } }")
     text = answer.get_data(as_text=True)
-    assert answer.json["errors"][0] == {"message": "Internal error.", "locations": [{"line": 1, "column": 3}],
-                                        "path": ["scarTypes"], "extensions": {"code": "INTERNAL_ERROR"}}
+    assert answer.json["errors"][0] == {
+        "message": "Internal error.",
+        "locations": [{"line": 1, "column": 3}],
+        "path": ["scarTypes"],
+        "extensions": {"code": "INTERNAL_ERROR"},
+    }
     assert "10.1.2.3" not in text and "mongodb" not in text and "Traceback" not in text
 
 
@@ -86,8 +95,12 @@ def test_the_rate_limit_is_shared_by_every_worker(make_gateway):
     second = create_app(first.config["GATEWAY_SETTINGS"]).test_client()
     first = first.test_client()
     query = "{ scarTypes { code } }"
-    answers = [gql(first, query, key=AGENCY_KEY), gql(second, query, key=AGENCY_KEY), gql(first, query, key=AGENCY_KEY),
-               gql(second, query, key=AGENCY_KEY)]
+    answers = [
+        gql(first, query, key=AGENCY_KEY),
+        gql(second, query, key=AGENCY_KEY),
+        gql(first, query, key=AGENCY_KEY),
+        gql(second, query, key=AGENCY_KEY),
+    ]
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert answers[-1].json["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
     assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
@@ -114,7 +127,9 @@ def test_workers_lease_from_one_budget_and_never_admit_past_it(make_gateway, mon
     app = make_gateway()
     reservations = []
     original = RateLimiter._reserve
-    monkeypatch.setattr(RateLimiter, "_reserve", lambda self, key, now: reservations.append(key) or original(self, key, now))
+    monkeypatch.setattr(
+        RateLimiter, "_reserve", lambda self, key, now: reservations.append(key) or original(self, key, now)
+    )
     first, second = (RateLimiter("gateway", Rate(10, 60), lease=4) for _ in range(2))
     key = f"key:lease-{time.time_ns()}"
     verdicts = [(first if i % 2 == 0 else second).hit(key) for i in range(16)]
@@ -213,10 +228,13 @@ def test_the_depth_limit_counts_introspection_and_fits_the_schema(make_gateway):
     assert codes(gql(gateway, deep)) == {"QUERY_TOO_COMPLEX"}
     # GraphiQL's own introspection query still fits in development, and so does the schema's deepest real path.
     from graphql import get_introspection_query
+
     assert "errors" not in gql(gateway, get_introspection_query()).json
     depth = deepest_path(schema.graphql_schema)
     assert 6 <= depth <= 15
-    nested = "{ packages(first: 1) { edges { node { clinic { procedures { procedure { downtimeDays { max } } } } } } } }"
+    nested = (
+        "{ packages(first: 1) { edges { node { clinic { procedures { procedure { downtimeDays { max } } } } } } } }"
+    )
     assert "errors" not in gql(gateway, nested).json
 
 

@@ -1,10 +1,9 @@
 """The gateway's own query (API keys by hash) is index-served, like every service's."""
+
 from __future__ import annotations
 
 from gateway import keys
-from tests.support import run_examples
-
-from .conftest import AGENCY_KEY
+from tests.support import AGENCY_KEY, run_examples
 
 
 def test_the_api_key_lookup_is_index_served_and_a_revoked_key_is_refused(make_gateway, mongo_client):

@@ -1,4 +1,5 @@
 """The schema is the contract: committed as SDL, and described everywhere."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,7 +12,9 @@ SDL = Path(__file__).resolve().parents[2] / "schemas" / "gateway.graphql"
 
 
 def test_the_committed_sdl_is_current():
-    assert SDL.read_text() == sdl(), "schemas/gateway.graphql is stale: run `python -m gateway sdl > schemas/gateway.graphql`"
+    assert SDL.read_text() == sdl(), (
+        "schemas/gateway.graphql is stale: run `python -m gateway sdl > schemas/gateway.graphql`"
+    )
 
 
 def test_every_type_field_and_argument_has_a_description():

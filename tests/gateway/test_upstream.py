@@ -1,17 +1,12 @@
 """A query costs a constant number of upstream calls; a service that is down costs only its fields."""
+
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
-from contextlib import ExitStack
 
 import pytest
 
-from tests.support import free_port, running_service
-
-from .conftest import gql
+from tests.support import drop_databases, free_port, gql, running_service, seed, stack, stack_env
 
 COMPARE_PAGE = """
 query ComparePage($first: Int!) {
@@ -30,19 +25,11 @@ query ComparePage($first: Int!) {
 @pytest.fixture(scope="module")
 def scaled_stack(mongo_uri, mongo_client):
     """Catalogue, packages and bookings over HTTP with 60 synthetic clinics, each with a package and slots."""
-    suffix = uuid.uuid4().hex[:8]
-    env = {"MONGO_URI": mongo_uri, "CATALOGUE_DB_NAME": f"test_scale_catalogue_{suffix}",
-           "PACKAGES_DB_NAME": f"test_scale_packages_{suffix}", "BOOKINGS_DB_NAME": f"test_scale_bookings_{suffix}"}
-    for name, count in (("catalogue", 60), ("packages", 60), ("bookings", 120)):
-        subprocess.run([sys.executable, "-m", f"services.{name}", "seed", "--synthetic", str(count)],
-                       env={**os.environ, **env}, check=True, stdout=subprocess.DEVNULL)
-    with ExitStack() as stack:
-        catalogue = stack.enter_context(running_service("catalogue", env))
-        packages = stack.enter_context(running_service("packages", {**env, "CATALOGUE_URL": catalogue}))
-        bookings = stack.enter_context(running_service("bookings", {**env, "PACKAGES_URL": packages}))
-        yield {"catalogue": catalogue, "packages": packages, "bookings": bookings}
-    for database in (env["CATALOGUE_DB_NAME"], env["PACKAGES_DB_NAME"], env["BOOKINGS_DB_NAME"]):
-        mongo_client.drop_database(database)
+    env = stack_env(mongo_uri, f"test_scale_{uuid.uuid4().hex[:8]}")
+    seed(env, synthetic={"catalogue": 60, "packages": 60, "bookings": 120})
+    with stack(env) as urls:
+        yield urls
+    drop_databases(mongo_client, env)
 
 
 @pytest.mark.parametrize("first", [5, 20, 50])
@@ -52,7 +39,9 @@ def test_the_compare_page_costs_the_same_five_calls_for_any_page_size(make_gatew
     assert "errors" not in answer, answer
     edges = answer["data"]["packages"]["edges"]
     assert len(edges) == first
-    assert all(e["node"]["clinic"]["name"] for e in edges) and all(e["node"]["items"][0]["procedure"]["name"] for e in edges)
+    assert all(e["node"]["clinic"]["name"] for e in edges) and all(
+        e["node"]["items"][0]["procedure"]["name"] for e in edges
+    )
     assert sum(e["node"]["nextFreeSlot"] is not None for e in edges) > 0
     # packages: the search and the rates; catalogue: clinics and procedures, each once; bookings: next free slots once.
     assert count_calls == {"packages": 2, "catalogue": 2, "bookings": 1}
@@ -76,7 +65,10 @@ def test_a_stopped_service_leaves_the_rest_of_the_answer(make_gateway):
 
 def test_a_mutation_needing_a_stopped_service_fails_cleanly(make_gateway):
     gateway = make_gateway({"packages": f"http://127.0.0.1:{free_port()}"}).test_client()
-    answer = gql(gateway, 'mutation { createQuote(input: {packageId: "0123456789abcdef01234567"}) { quote { id } errors { code } } }')
+    answer = gql(
+        gateway,
+        'mutation { createQuote(input: {packageId: "0123456789abcdef01234567"}) { quote { id } errors { code } } }',
+    )
     assert answer.status_code == 200
     assert answer.json["data"]["createQuote"] is None
     assert answer.json["errors"][0]["extensions"] == {"code": "UPSTREAM_UNAVAILABLE", "service": "packages"}
@@ -84,12 +76,18 @@ def test_a_mutation_needing_a_stopped_service_fails_cleanly(make_gateway):
 
 def test_a_service_that_fails_is_not_reported_as_down(make_gateway, mongo_uri, packages_url):
     """A 500 is the service failing on this request (a bug), not an outage: UPSTREAM_ERROR, never UPSTREAM_UNAVAILABLE."""
-    env = {"MONGO_URI": mongo_uri, "BOOKINGS_DB_NAME": f"test_failing_{uuid.uuid4().hex[:8]}", "PACKAGES_URL": packages_url,
-           "FAILPOINTS": "bookings.next_free:raise"}
+    env = {
+        "MONGO_URI": mongo_uri,
+        "BOOKINGS_DB_NAME": f"test_failing_{uuid.uuid4().hex[:8]}",
+        "PACKAGES_URL": packages_url,
+        "FAILPOINTS": "bookings.next_free:raise",
+    }
     with running_service("bookings", env) as failing:
         answer = gql(make_gateway({"bookings": failing}).test_client(), COMPARE_PAGE, {"first": 2})
     assert answer.status_code == 200
     edges = answer.json["data"]["packages"]["edges"]
     assert len(edges) == 2 and all(e["node"]["nextFreeSlot"] is None for e in edges)
-    assert {(e["extensions"]["code"], e["extensions"]["service"]) for e in answer.json["errors"]} == {("UPSTREAM_ERROR", "bookings")}
+    assert {(e["extensions"]["code"], e["extensions"]["service"]) for e in answer.json["errors"]} == {
+        ("UPSTREAM_ERROR", "bookings")
+    }
     assert "Failpoint" not in answer.get_data(as_text=True) and "127.0.0.1" not in answer.get_data(as_text=True)

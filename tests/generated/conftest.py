@@ -1,4 +1,5 @@
 """The published contracts of the private stack's services, for generated tests."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,7 +9,10 @@ import schemathesis
 @pytest.fixture(scope="session")
 def openapi_schemas(private_stack):
     """Each service's schema, loaded from its own ``/openapi.json``."""
-    return {name: schemathesis.openapi.from_url(f"{private_stack[name]}/openapi.json") for name in ("catalogue", "packages", "bookings")}
+    return {
+        name: schemathesis.openapi.from_url(f"{private_stack[name]}/openapi.json")
+        for name in ("catalogue", "packages", "bookings")
+    }
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ type, headers, body schema). Examples per operation are bounded so the suite sta
 The operations are driven through Hypothesis directly (schemathesis's pytest plugin does not
 support this pytest version); each operation is its own test case.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,16 +24,27 @@ from services.common.config import Settings
 from services.common.tokens import Principal, mint
 
 # GENERATED_EXAMPLES=200 GENERATED_SEED=random make test PYTEST_ARGS=tests/generated digs deeper than CI does.
-EXAMPLES = settings(max_examples=int(os.environ.get("GENERATED_EXAMPLES", "15")), deadline=None,
-                    derandomize=os.environ.get("GENERATED_SEED") != "random", database=None,
-                    suppress_health_check=list(HealthCheck))
+EXAMPLES = settings(
+    max_examples=int(os.environ.get("GENERATED_EXAMPLES", "15")),
+    deadline=None,
+    derandomize=os.environ.get("GENERATED_SEED") != "random",
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 # No 5xx, and every answer as published. Not "any schema-valid request is accepted": the contracts
 # have rules across parameters OpenAPI cannot state (``ids`` excludes the filters), refused with a
 # precise 400 that the contract documents.
-OPENAPI_CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
-                  response_schema_conformance]
-PLATFORM = {"Authorization": "Bearer " + mint(Principal(role="PLATFORM_ADMIN", subject="generated"), Settings(service="x").token_secret,
-                                              3600)}
+OPENAPI_CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+PLATFORM = {
+    "Authorization": "Bearer "
+    + mint(Principal(role="PLATFORM_ADMIN", subject="generated"), Settings(service="x").token_secret, 3600)
+}
 
 
 def run_operations(schema, validate) -> None:
@@ -54,7 +66,9 @@ def run_operations(schema, validate) -> None:
 
 @pytest.mark.parametrize("service", ["catalogue", "packages", "bookings"])
 def test_every_service_keeps_its_openapi_contract(service, openapi_schemas):
-    run_operations(openapi_schemas[service], lambda case: case.call_and_validate(headers=PLATFORM, checks=OPENAPI_CHECKS))
+    run_operations(
+        openapi_schemas[service], lambda case: case.call_and_validate(headers=PLATFORM, checks=OPENAPI_CHECKS)
+    )
 
 
 def test_the_gateway_answers_any_valid_graphql_query_without_a_server_error(gateway_schema):

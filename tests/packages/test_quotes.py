@@ -1,4 +1,5 @@
 """Quotes: itemized, exact to each currency's minor unit, locked by one booking, refused once expired."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,8 +9,7 @@ import pytest
 
 from services.packages import seed
 from services.packages.models import Quote, utcnow
-
-from .conftest import ORACLE, SEED_ORACLE_PACKAGE
+from tests.support import ORACLE, SEED_ORACLE_PACKAGE
 
 RATES = {"USD": "1390.00", "JPY": "9.2000", "VND": "0.0548", "EUR": "1605.00"}
 
@@ -30,7 +30,11 @@ def test_quote_lines_follow_the_package_prices_and_round_to_the_minor_unit(clien
     assert answer.status_code == 201, answer.json
     q = answer.json
     # Package: 2,400,000 base; Japanese interpreter 50,000 per visit x 3 visits; VIDEO_3 90,000.
-    assert {name: line["krw"] for name, line in q["lines"].items()} == {"base": 2_400_000, "interpreter": 150_000, "followUp": 90_000}
+    assert {name: line["krw"] for name, line in q["lines"].items()} == {
+        "base": 2_400_000,
+        "interpreter": 150_000,
+        "followUp": 90_000,
+    }
     assert q["total"]["krw"] == 2_640_000
     for line in q["lines"].values():
         assert line["amount"] == expected(line["krw"], currency)
@@ -59,9 +63,9 @@ def test_options_the_package_does_not_offer_are_refused(client):
 
 
 def test_unpublished_packages_cannot_be_quoted(client, bearer):
-    from .conftest import NEW_PACKAGE
+    from tests.support import PACKAGE_BODY
 
-    draft = client.post("/packages", json=NEW_PACKAGE, headers=bearer("CLINIC_ADMIN", clinic=ORACLE)).json
+    draft = client.post("/packages", json=PACKAGE_BODY, headers=bearer("CLINIC_ADMIN", clinic=ORACLE)).json
     assert quote(client, package=draft["id"]).status_code == 404
     client.post(f"/packages/{SEED_ORACLE_PACKAGE}/archive", headers=bearer("CLINIC_ADMIN", clinic=ORACLE))
     archived = quote(client)
@@ -70,15 +74,18 @@ def test_unpublished_packages_cannot_be_quoted(client, bearer):
 
 def test_a_quote_keeps_its_price_after_the_package_changes(client, bearer):
     q = quote(client, currency="USD").json
-    client.patch(f"/packages/{SEED_ORACLE_PACKAGE}", json={"priceKrw": 9_000_000}, headers=bearer("CLINIC_ADMIN", clinic=ORACLE))
+    client.patch(
+        f"/packages/{SEED_ORACLE_PACKAGE}", json={"priceKrw": 9_000_000}, headers=bearer("CLINIC_ADMIN", clinic=ORACLE)
+    )
     again = client.get(f"/quotes/{q['id']}").json
     assert again["total"] == q["total"] and again["package"]["priceKrw"] == 2_400_000
     assert quote(client).json["packageVersion"] == 2
 
 
 def lock(client, bearer, quote_id, reference):
-    return client.post(f"/quotes/{quote_id}/lock", json={"bookingReference": reference},
-                       headers=bearer("AGENCY", agency="seoul-trips"))
+    return client.post(
+        f"/quotes/{quote_id}/lock", json={"bookingReference": reference}, headers=bearer("AGENCY", agency="seoul-trips")
+    )
 
 
 def test_one_booking_locks_a_quote(client, bearer):
@@ -88,8 +95,11 @@ def test_one_booking_locks_a_quote(client, bearer):
     assert lock(client, bearer, q["id"], "CB-7KQ2M9XD").status_code == 200  # the same booking again
     other = lock(client, bearer, q["id"], "CB-AAAAAAAA")
     assert other.status_code == 409 and other.json["code"] == "QUOTE_ALREADY_LOCKED"
-    released = client.post(f"/quotes/{q['id']}/unlock", json={"bookingReference": "CB-7KQ2M9XD"},
-                           headers=bearer("AGENCY", agency="seoul-trips"))
+    released = client.post(
+        f"/quotes/{q['id']}/unlock",
+        json={"bookingReference": "CB-7KQ2M9XD"},
+        headers=bearer("AGENCY", agency="seoul-trips"),
+    )
     assert released.json["lockedBy"] is None
     assert lock(client, bearer, q["id"], "CB-AAAAAAAA").status_code == 200
     assert client.post(f"/quotes/{q['id']}/lock", json={"bookingReference": "CB-AAAAAAAA"}).status_code == 401
@@ -108,8 +118,15 @@ def test_an_expired_quote_is_refused(packages, client, bearer):
 
 def test_a_platform_admin_replaces_the_rates_for_new_quotes_only(client, bearer):
     before = quote(client, currency="USD").json
-    table = {"asOf": "2026-11-25", "rates": {**{c: "100" for c in ["EUR", "JPY", "CNY", "GBP", "AUD", "CAD", "SGD", "HKD",
-                                                                     "TWD", "THB", "VND", "RUB", "AED"]}, "USD": "1500.00"}}
+    table = {
+        "asOf": "2026-11-25",
+        "rates": {
+            **dict.fromkeys(
+                ["EUR", "JPY", "CNY", "GBP", "AUD", "CAD", "SGD", "HKD", "TWD", "THB", "VND", "RUB", "AED"], "100"
+            ),
+            "USD": "1500.00",
+        },
+    }
     assert client.put("/exchange-rates", json=table, headers=bearer("CLINIC_ADMIN", clinic=ORACLE)).status_code == 403
     replaced = client.put("/exchange-rates", json=table, headers=bearer("PLATFORM_ADMIN"))
     assert replaced.status_code == 200 and replaced.json["rates"]["USD"] == "1500.00"
@@ -117,11 +134,19 @@ def test_a_platform_admin_replaces_the_rates_for_new_quotes_only(client, bearer)
     after = quote(client, currency="USD").json
     assert after["total"]["amount"] == "1600.00" and after["exchangeRate"]["asOf"] == "2026-11-25"
     assert client.get(f"/quotes/{before['id']}").json["total"] == before["total"]
-    incomplete = client.put("/exchange-rates", json={"asOf": "2026-11-26", "rates": {"USD": "1.0"}}, headers=bearer("PLATFORM_ADMIN"))
+    incomplete = client.put(
+        "/exchange-rates", json={"asOf": "2026-11-26", "rates": {"USD": "1.0"}}, headers=bearer("PLATFORM_ADMIN")
+    )
     assert incomplete.status_code == 400
-    zero = client.put("/exchange-rates", json={**table, "rates": {**table["rates"], "VND": "0.000"}}, headers=bearer("PLATFORM_ADMIN"))
-    assert zero.status_code == 400 and zero.json["errors"] == [{"field": "rates.VND", "message": "must be more than zero"}]
-    floaty = client.put("/exchange-rates", json={**table, "rates": {**table["rates"], "USD": 1390.5}}, headers=bearer("PLATFORM_ADMIN"))
+    zero = client.put(
+        "/exchange-rates", json={**table, "rates": {**table["rates"], "VND": "0.000"}}, headers=bearer("PLATFORM_ADMIN")
+    )
+    assert zero.status_code == 400 and zero.json["errors"] == [
+        {"field": "rates.VND", "message": "must be more than zero"}
+    ]
+    floaty = client.put(
+        "/exchange-rates", json={**table, "rates": {**table["rates"], "USD": 1390.5}}, headers=bearer("PLATFORM_ADMIN")
+    )
     assert floaty.status_code == 400
 
 

@@ -1,11 +1,11 @@
 """Package search: filters, sorts, paging and batch lookup (answered by the read model of published packages)."""
+
 from __future__ import annotations
 
 import pytest
 
 from services.packages import seed
-
-from .conftest import ORACLE
+from tests.support import ORACLE
 
 
 def ids(client, query: str) -> list[str]:
@@ -21,8 +21,13 @@ def key(name: str) -> str:
 def test_filters_by_clinic_scar_type_and_procedure(client):
     assert set(ids(client, f"clinic={ORACLE}")) == {key("oracle-icepick-tca-co2"), key("oracle-rf-prp")}
     assert set(ids(client, "clinic=asan-medical-center,id-dermatology&scarType=ROLLING")) == {
-        key("asan-subcision-filler"), key("id-rolling-subcision-filler")}
-    assert set(ids(client, "procedure=SUBCISION,HA_FILLER")) == {key("asan-subcision-filler"), key("id-rolling-subcision-filler")}
+        key("asan-subcision-filler"),
+        key("id-rolling-subcision-filler"),
+    }
+    assert set(ids(client, "procedure=SUBCISION,HA_FILLER")) == {
+        key("asan-subcision-filler"),
+        key("id-rolling-subcision-filler"),
+    }
     assert ids(client, "scarType=HYPERTROPHIC") == [key("snuh-hypertrophic-steroid")]
 
 
@@ -44,8 +49,15 @@ def test_filters_by_sessions_downtime_interpreter_and_follow_up(client):
     assert {p["id"] for p in in_person} == {key("asan-subcision-filler"), key("id-rolling-subcision-filler")}
 
 
-@pytest.mark.parametrize("sort,field", [("price", "priceKrw"), ("-price", "priceKrw"),
-                                         ("pricePerSession", "pricePerSessionKrw"), ("downtime", "downtimeDays")])
+@pytest.mark.parametrize(
+    "sort,field",
+    [
+        ("price", "priceKrw"),
+        ("-price", "priceKrw"),
+        ("pricePerSession", "pricePerSessionKrw"),
+        ("downtime", "downtimeDays"),
+    ],
+)
 def test_sorts_page_through_every_package_once(packages, client, sort, field):
     with packages.app_context():
         seed.load_synthetic(60, clinics=20)

@@ -1,13 +1,13 @@
 """Abusive GraphQL (batches, cycles, oversized lists and bodies) is refused before it costs anything,
 and no answer of any service or the gateway carries an internal host, port, URL or stack trace."""
+
 from __future__ import annotations
 
 import re
 
 import requests
 
-from tests.gateway.conftest import gql
-from tests.support import free_port, running_service
+from tests.support import free_port, gql, running_service
 
 LEAKS = re.compile(r"127\.0\.0\.1|localhost|https?://|mongodb|Traceback|File \"|\.py\b|:\d{4,5}\b")
 
@@ -20,7 +20,9 @@ def test_batched_cyclic_and_oversized_graphql_is_refused(gateway, monkeypatch):
     from services.common import http
 
     calls = []
-    monkeypatch.setattr(http.ServiceClient, "request", lambda *a, **k: calls.append(a) or (_ for _ in ()).throw(AssertionError))
+    monkeypatch.setattr(
+        http.ServiceClient, "request", lambda *a, **k: calls.append(a) or (_ for _ in ()).throw(AssertionError)
+    )
     batch = gateway.post("/graphql", json=[{"query": "{ scarTypes { code } }"}] * 50)
     assert batch.status_code == 400 and "errors" in batch.json
     cycle = gql(gateway, "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }")
@@ -36,7 +38,9 @@ def hostile_requests(base: str):
     yield requests.get(f"{base}/no/such/path", timeout=10)
     yield requests.delete(f"{base}/healthz", timeout=10)
     yield requests.post(f"{base}/clinics", data="{", headers={"Content-Type": "application/json"}, timeout=10)
-    yield requests.post(f"{base}/clinics", data="a=1", headers={"Content-Type": "application/x-www-form-urlencoded"}, timeout=10)
+    yield requests.post(
+        f"{base}/clinics", data="a=1", headers={"Content-Type": "application/x-www-form-urlencoded"}, timeout=10
+    )
     yield requests.post(f"{base}/clinics", data="x" * 300_000, headers={"Content-Type": "application/json"}, timeout=10)
     yield requests.get(f"{base}/clinics", headers={"Authorization": "Bearer forged.token.here"}, timeout=10)
 
@@ -52,9 +56,22 @@ def test_no_answer_reveals_an_internal_address_or_a_stack_trace(private_stack, m
         from services.common.config import Settings
         from services.common.tokens import Principal, mint
 
-        token = mint(Principal(role="CLINIC_ADMIN", subject="leak", clinic="oracle-skin-clinic"), Settings(service="x").token_secret, 60)
-        answer = requests.post(f"{packages}/packages", json={"clinic": "oracle-skin-clinic", "title": {"en": "x"}, "scarTypes": ["BOXCAR"],
-                                                              "items": [{"procedure": "TCA_CROSS", "sessions": 1}], "priceKrw": 1000},
-                               headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        token = mint(
+            Principal(role="CLINIC_ADMIN", subject="leak", clinic="oracle-skin-clinic"),
+            Settings(service="x").token_secret,
+            60,
+        )
+        answer = requests.post(
+            f"{packages}/packages",
+            json={
+                "clinic": "oracle-skin-clinic",
+                "title": {"en": "x"},
+                "scarTypes": ["BOXCAR"],
+                "items": [{"procedure": "TCA_CROSS", "sessions": 1}],
+                "priceKrw": 1000,
+            },
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
         assert answer.status_code in (400, 503)
         assert not LEAKS.search(answer.text), answer.text

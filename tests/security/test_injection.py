@@ -1,6 +1,7 @@
 """Operator injection through every write and every filter of every service, read from the
 published OpenAPI documents: a hostile value is refused with a 4xx and writes nothing, and a
 filter value never turns into a query operator."""
+
 from __future__ import annotations
 
 import pytest
@@ -49,8 +50,9 @@ def test_hostile_bodies_are_refused_by_every_write_and_change_nothing(service, p
     assert writes, "every service has writes"
     for path, method in writes:
         for body in HOSTILE_BODIES:
-            answer = requests.request(method, f"{base}{concrete(path)}", json=body, headers={**headers(), "Idempotency-Key": "k"},
-                                      timeout=10)
+            answer = requests.request(
+                method, f"{base}{concrete(path)}", json=body, headers={**headers(), "Idempotency-Key": "k"}, timeout=10
+            )
             assert 400 <= answer.status_code < 500, (method, path, body, answer.status_code, answer.text)
             assert answer.headers["Content-Type"].startswith("application/problem+json"), (method, path)
     assert snapshot(mongo_client, database) == before

@@ -5,6 +5,7 @@ every page the journeys visit.
 
 With SCREENSHOTS=<dir> the journeys save the screenshots the README shows.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,7 @@ import pytest
 import requests
 from playwright.sync_api import expect, sync_playwright
 
-from tests.gateway.conftest import seoul_day
-from tests.support import running_service
+from tests.support import running_service, seoul_day
 
 AGENCY_KEY, ORACLE_KEY = "cbk_demo_agency_seoul_trips", "cbk_demo_oracle_clinic_admin"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -49,9 +49,20 @@ AUDIT = """() => {
 
 @pytest.fixture(scope="module")
 def site(mongo_uri, mongo_client, catalogue_url, packages_url, bookings_url):
-    env = {"MONGO_URI": mongo_uri, "GATEWAY_DB_NAME": f"test_web_gateway_{uuid.uuid4().hex[:8]}", "CATALOGUE_URL": catalogue_url,
-           "PACKAGES_URL": packages_url, "BOOKINGS_URL": bookings_url, "GATEWAY_RATE_LIMIT": "100000/minute"}
-    subprocess.run([sys.executable, "-m", "gateway", "keys", "demo"], env={**os.environ, **env}, check=True, stdout=subprocess.DEVNULL)
+    env = {
+        "MONGO_URI": mongo_uri,
+        "GATEWAY_DB_NAME": f"test_web_gateway_{uuid.uuid4().hex[:8]}",
+        "CATALOGUE_URL": catalogue_url,
+        "PACKAGES_URL": packages_url,
+        "BOOKINGS_URL": bookings_url,
+        "GATEWAY_RATE_LIMIT": "100000/minute",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "gateway", "keys", "demo"],
+        env={**os.environ, **env},
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     with running_service("gateway", env) as base:
         yield base
     mongo_client.drop_database(env["GATEWAY_DB_NAME"])
@@ -60,16 +71,27 @@ def site(mongo_uri, mongo_client, catalogue_url, packages_url, bookings_url):
 @pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield browser
         browser.close()
 
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="America/New_York", accept_downloads=True)
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, timezone_id="America/New_York", accept_downloads=True
+    )
     page = context.new_page()
     yield page
     context.close()
@@ -92,31 +114,64 @@ def use_key(page, key: str) -> None:
 
 def open_oracle_slots(site: str) -> None:
     """The clinic opens slots for the journey (the shared bookings service starts without any)."""
-    answer = requests.post(f"{site}/graphql", headers={"Authorization": f"Bearer {ORACLE_KEY}"}, timeout=30, json={
-        "query": "mutation($i: OpenSlotsInput!) { openSlots(input: $i) { created skipped } }",
-        "variables": {"i": {"clinic": "oracle-skin-clinic", "from": seoul_day(34), "to": seoul_day(45),
-                            "weekdays": ["MON", "TUE", "WED", "THU", "FRI"], "times": ["11:30"], "capacity": 4}}})
+    answer = requests.post(
+        f"{site}/graphql",
+        headers={"Authorization": f"Bearer {ORACLE_KEY}"},
+        timeout=30,
+        json={
+            "query": "mutation($i: OpenSlotsInput!) { openSlots(input: $i) { created skipped } }",
+            "variables": {
+                "i": {
+                    "clinic": "oracle-skin-clinic",
+                    "from": seoul_day(34),
+                    "to": seoul_day(45),
+                    "weekdays": ["MON", "TUE", "WED", "THU", "FRI"],
+                    "times": ["11:30"],
+                    "capacity": 4,
+                }
+            },
+        },
+    )
     assert "errors" not in answer.json(), answer.text
 
 
 def book_via_api(site: str) -> str:
     """A partner's booking at Oracle, made straight through the API."""
+
     def call(query: str, variables: dict, key: str | None = None) -> dict:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
-        answer = requests.post(f"{site}/graphql", json={"query": query, "variables": variables}, headers=headers, timeout=30).json()
+        answer = requests.post(
+            f"{site}/graphql", json={"query": query, "variables": variables}, headers=headers, timeout=30
+        ).json()
         assert "errors" not in answer, answer
         return answer["data"]
 
     from services.packages.seed import seed_id
 
     package = str(seed_id("oracle-icepick-tca-co2"))
-    quote = call("mutation($id: ID!) { createQuote(input: {packageId: $id}) { quote { id } } }", {"id": package})["createQuote"]["quote"]
-    slot = call("query($id: ID!, $from: Date!, $to: Date!) { availability(packageId: $id, from: $from, to: $to, first: 1) "
-                "{ edges { node { id } } } }", {"id": package, "from": seoul_day(34), "to": seoul_day(45)})["availability"]["edges"][0]["node"]
-    patient = {"name": "Console Patient", "email": "c@example.com", "nationality": "GB", "preferredLanguage": "en",
-               "homeTimeZone": "Europe/London", "fitzpatrickSkinType": "II", "isotretinoinLast6Months": False, "activeAcne": False}
-    made = call("mutation($i: CreateBookingInput!) { createBooking(input: $i) { booking { reference } } }",
-                {"i": {"quoteId": quote["id"], "slotId": slot["id"], "patient": patient, "idempotencyKey": uuid.uuid4().hex}}, AGENCY_KEY)
+    quote = call("mutation($id: ID!) { createQuote(input: {packageId: $id}) { quote { id } } }", {"id": package})[
+        "createQuote"
+    ]["quote"]
+    slot = call(
+        "query($id: ID!, $from: Date!, $to: Date!) { availability(packageId: $id, from: $from, to: $to, first: 1) "
+        "{ edges { node { id } } } }",
+        {"id": package, "from": seoul_day(34), "to": seoul_day(45)},
+    )["availability"]["edges"][0]["node"]
+    patient = {
+        "name": "Console Patient",
+        "email": "c@example.com",
+        "nationality": "GB",
+        "preferredLanguage": "en",
+        "homeTimeZone": "Europe/London",
+        "fitzpatrickSkinType": "II",
+        "isotretinoinLast6Months": False,
+        "activeAcne": False,
+    }
+    made = call(
+        "mutation($i: CreateBookingInput!) { createBooking(input: $i) { booking { reference } } }",
+        {"i": {"quoteId": quote["id"], "slotId": slot["id"], "patient": patient, "idempotencyKey": uuid.uuid4().hex}},
+        AGENCY_KEY,
+    )
     return made["createBooking"]["booking"]["reference"]
 
 

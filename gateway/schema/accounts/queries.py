@@ -1,4 +1,5 @@
 """Reading who the caller is."""
+
 from __future__ import annotations
 
 import graphene
@@ -12,4 +13,8 @@ class AccountQueries(graphene.ObjectType):
 
     def resolve_viewer(root, info):
         principal = ctx(info).principal
-        return None if principal is None else {"role": principal.role, "clinic": principal.clinic, "agency": principal.agency}
+        return (
+            None
+            if principal is None
+            else {"role": principal.role, "clinic": principal.clinic, "agency": principal.agency}
+        )

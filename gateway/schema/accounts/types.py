@@ -1,4 +1,5 @@
 """The caller."""
+
 from __future__ import annotations
 
 import graphene

@@ -1,4 +1,5 @@
 """What slot and booking queries and mutations take."""
+
 from __future__ import annotations
 
 import graphene
@@ -16,7 +17,9 @@ class PatientInput(graphene.InputObjectType):
     preferred_language = graphene.String(required=True, description="ISO 639-1, e.g. en.")
     home_time_zone = graphene.String(required=True, description="IANA time zone, e.g. America/New_York.")
     fitzpatrick_skin_type = Fitzpatrick(required=True, description="Skin type.")
-    isotretinoin_last6_months = graphene.Boolean(required=True, description="Took oral isotretinoin in the last 6 months.")
+    isotretinoin_last6_months = graphene.Boolean(
+        required=True, description="Took oral isotretinoin in the last 6 months."
+    )
     active_acne = graphene.Boolean(required=True, description="Has active acne.")
 
 
@@ -49,7 +52,9 @@ class CreateBookingInput(graphene.InputObjectType):
     quote_id = graphene.ID(required=True, description="A quote from createQuote, not expired.")
     slot_id = graphene.ID(required=True, description="A slot from availability.")
     patient = PatientInput(required=True, description="The patient and the screening answers.")
-    idempotency_key = graphene.String(required=True, description="Your key for this booking: retrying with it never books twice.")
+    idempotency_key = graphene.String(
+        required=True, description="Your key for this booking: retrying with it never books twice."
+    )
 
 
 class OpenSlotsInput(graphene.InputObjectType):

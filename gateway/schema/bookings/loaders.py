@@ -1,4 +1,5 @@
 """Bookings by reference: one bookings call per batch (visibility is the service's)."""
+
 from __future__ import annotations
 
 from ...clients import bookings

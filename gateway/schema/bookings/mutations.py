@@ -1,4 +1,5 @@
 """Booking a quote into a slot, each step of the lifecycle, and clinics' slots."""
+
 from __future__ import annotations
 
 import graphene
@@ -15,8 +16,15 @@ from .inputs import CreateBookingInput, OpenSlotsInput
 from .types import Booking, Slot
 
 BookingError = error_type("BookingError", "bookings", "booking")
-BookingPayload = payload_type("BookingPayload", "booking", Booking, "booking", "The booking, or why it was refused.", BookingError,
-                              "Business errors (e.g. SLOT_FULL).")
+BookingPayload = payload_type(
+    "BookingPayload",
+    "booking",
+    Booking,
+    "booking",
+    "The booking, or why it was refused.",
+    BookingError,
+    "Business errors (e.g. SLOT_FULL).",
+)
 SlotPayload = payload_type("SlotPayload", "slot", Slot, "slot", "The slot, or why not.", BookingError)
 
 
@@ -24,9 +32,14 @@ class CreateBookingPayload(graphene.ObjectType):
     """The booking made (or made before, for a retry with the same idempotencyKey), or why it was refused."""
 
     booking = graphene.Field(Booking, description="The booking as it is now.")
-    replayed = graphene.Boolean(required=True, description="True when this answer replays the booking made by an earlier "
-                                                           "request with the same idempotencyKey: nothing new was booked.")
-    errors = graphene.List(graphene.NonNull(BookingError), required=True, description="Business errors (e.g. SLOT_FULL).")
+    replayed = graphene.Boolean(
+        required=True,
+        description="True when this answer replays the booking made by an earlier "
+        "request with the same idempotencyKey: nothing new was booked.",
+    )
+    errors = graphene.List(
+        graphene.NonNull(BookingError), required=True, description="Business errors (e.g. SLOT_FULL)."
+    )
 
 
 class CreateBooking(graphene.Mutation):
@@ -39,8 +52,17 @@ class CreateBooking(graphene.Mutation):
 
     async def mutate(root, info, input):
         if not IDEMPOTENCY_KEY.match(input["idempotency_key"]):
-            return {"booking": None, "replayed": False, "errors": [
-                {"field": "idempotencyKey", "code": "VALIDATION_FAILED", "message": "1-255 visible ASCII characters"}]}
+            return {
+                "booking": None,
+                "replayed": False,
+                "errors": [
+                    {
+                        "field": "idempotencyKey",
+                        "code": "VALIDATION_FAILED",
+                        "message": "1-255 visible ASCII characters",
+                    }
+                ],
+            }
         body = {"quoteId": input["quote_id"], "slotId": input["slot_id"], "patient": to_wire(dict(input["patient"]))}
         try:
             booking, replayed = await bookings.create_booking(ctx(info), body, input["idempotency_key"])
@@ -60,8 +82,11 @@ def step_mutation(step: lifecycle.Step) -> type[graphene.Mutation]:
         return await outcome("booking", bookings.take_step(ctx(info), reference, step.action, reason))
 
     name = step.mutation[0].upper() + step.mutation[1:]
-    return type(name, (graphene.Mutation,), {"__doc__": step.summary, "Arguments": Arguments, "Output": BookingPayload,
-                                             "mutate": mutate})
+    return type(
+        name,
+        (graphene.Mutation,),
+        {"__doc__": step.summary, "Arguments": Arguments, "Output": BookingPayload, "mutate": mutate},
+    )
 
 
 class OpenSlotsPayload(graphene.ObjectType):
@@ -70,8 +95,11 @@ class OpenSlotsPayload(graphene.ObjectType):
     slots = graphene.List(graphene.NonNull(Slot), required=True, description="New slots.")
     created = graphene.Int(required=True, description="How many were opened.")
     skipped = graphene.Int(required=True, description="How many existed already.")
-    errors = graphene.List(graphene.NonNull(BookingError), required=True,
-                           description="Business errors; SLOT_IN_PAST for each time of the rule that has already passed.")
+    errors = graphene.List(
+        graphene.NonNull(BookingError),
+        required=True,
+        description="Business errors; SLOT_IN_PAST for each time of the rule that has already passed.",
+    )
 
 
 class OpenSlots(graphene.Mutation):
@@ -89,7 +117,9 @@ class OpenSlots(graphene.Mutation):
             answer = await bookings.open_slots(ctx(info), rule)
         except ServiceFailure as failure:
             return {"slots": [], "created": 0, "skipped": 0, "errors": business_errors(failure)}
-        passed = [{"field": e["field"], "message": e["message"], "code": "SLOT_IN_PAST"} for e in answer.get("errors", [])]
+        passed = [
+            {"field": e["field"], "message": e["message"], "code": "SLOT_IN_PAST"} for e in answer.get("errors", [])
+        ]
         return {"slots": answer["items"], "created": answer["created"], "skipped": answer["skipped"], "errors": passed}
 
 
@@ -107,10 +137,19 @@ class CloseSlot(graphene.Mutation):
 
 STEPS = {step.mutation: step_mutation(step) for step in lifecycle.STEPS}
 
-BookingMutations = type("BookingMutations", (graphene.ObjectType,), {
-    "create_booking": CreateBooking.Field(description=described("Book a quote into a slot.", ROLES["bookings.create"])),
-    **{step.mutation: STEPS[step.mutation].Field(description=described(step.summary, step.roles)) for step in lifecycle.STEPS},
-})
+BookingMutations = type(
+    "BookingMutations",
+    (graphene.ObjectType,),
+    {
+        "create_booking": CreateBooking.Field(
+            description=described("Book a quote into a slot.", ROLES["bookings.create"])
+        ),
+        **{
+            step.mutation: STEPS[step.mutation].Field(description=described(step.summary, step.roles))
+            for step in lifecycle.STEPS
+        },
+    },
+)
 
 
 class SlotMutations(graphene.ObjectType):

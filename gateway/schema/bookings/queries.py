@@ -1,4 +1,5 @@
 """Reading slots and bookings, and screening a patient before booking."""
+
 from __future__ import annotations
 
 import graphene
@@ -16,42 +17,68 @@ from .types import Booking, BookingConnection, Screening, SlotConnection
 
 
 class BookingQueries(graphene.ObjectType):
-    availability = graphene.Field(SlotConnection, required=True,
-                                  description="Bookable slots of a package between two Seoul dates (at most 400 days), by start.",
-                                  package_id=graphene.ID(required=True, description="The package."),
-                                  from_=Date(required=True, name="from", description="First Seoul date."),
-                                  to=Date(required=True, description="Last Seoul date."),
-                                  first=graphene.Int(required=True, description="Page size, 1-100."),
-                                  after=graphene.String(description="Cursor to continue after."))
-    slots = graphene.Field(SlotConnection, required=True,
-                           description="A clinic's own slots, full and closed ones too, by start (its admins; platform admins "
-                                       "name the clinic).",
-                           clinic=graphene.String(description="The clinic; a clinic admin's own when omitted."),
-                           filter=SlotFilter(required=True, description="Dates and status."),
-                           first=graphene.Int(required=True, description="Page size, 1-100."),
-                           after=graphene.String(description="Cursor to continue after."))
-    booking = graphene.Field(Booking, description="One of your bookings.", reference=graphene.String(required=True, description="Reference."))
-    bookings = graphene.Field(BookingConnection, required=True, description="Your bookings, newest first.",
-                              filter=BookingFilter(description="Filters."), first=graphene.Int(required=True, description="Page size, 1-100."),
-                              after=graphene.String(description="Cursor to continue after."))
-    screening = graphene.Field(Screening, required=True,
-                               description="What the patient's answers trigger for a quoted package, without booking: a frontend "
-                                           "shows the warnings, and a refusal, before the booking is sent.",
-                               quote_id=graphene.ID(required=True, description="A quote from createQuote."),
-                               patient=PatientInput(required=True, description="The patient and the screening answers."))
+    availability = graphene.Field(
+        SlotConnection,
+        required=True,
+        description="Bookable slots of a package between two Seoul dates (at most 400 days), by start.",
+        package_id=graphene.ID(required=True, description="The package."),
+        from_=Date(required=True, name="from", description="First Seoul date."),
+        to=Date(required=True, description="Last Seoul date."),
+        first=graphene.Int(required=True, description="Page size, 1-100."),
+        after=graphene.String(description="Cursor to continue after."),
+    )
+    slots = graphene.Field(
+        SlotConnection,
+        required=True,
+        description="A clinic's own slots, full and closed ones too, by start (its admins; platform admins "
+        "name the clinic).",
+        clinic=graphene.String(description="The clinic; a clinic admin's own when omitted."),
+        filter=SlotFilter(required=True, description="Dates and status."),
+        first=graphene.Int(required=True, description="Page size, 1-100."),
+        after=graphene.String(description="Cursor to continue after."),
+    )
+    booking = graphene.Field(
+        Booking, description="One of your bookings.", reference=graphene.String(required=True, description="Reference.")
+    )
+    bookings = graphene.Field(
+        BookingConnection,
+        required=True,
+        description="Your bookings, newest first.",
+        filter=BookingFilter(description="Filters."),
+        first=graphene.Int(required=True, description="Page size, 1-100."),
+        after=graphene.String(description="Cursor to continue after."),
+    )
+    screening = graphene.Field(
+        Screening,
+        required=True,
+        description="What the patient's answers trigger for a quoted package, without booking: a frontend "
+        "shows the warnings, and a refusal, before the booking is sent.",
+        quote_id=graphene.ID(required=True, description="A quote from createQuote."),
+        patient=PatientInput(required=True, description="The patient and the screening answers."),
+    )
 
     async def resolve_availability(root, info, package_id, from_, to, first, after=None):
-        page = await bookings.availability(ctx(info), package_id, from_.isoformat(), to.isoformat(), limit=require_first(first),
-                                           cursor=after)
+        page = await bookings.availability(
+            ctx(info), package_id, from_.isoformat(), to.isoformat(), limit=require_first(first), cursor=after
+        )
         return connection(page)
 
     async def resolve_slots(root, info, filter, first, clinic=None, after=None):
         principal = ctx(info).principal
         clinic = clinic or (principal.clinic if principal else None)
         if not clinic:
-            raise GraphQLError("Name the clinic whose slots to list.", extensions={"code": "BAD_USER_INPUT", "argument": "clinic"})
-        page = await bookings.slots(ctx(info), clinic, filter["from_"].isoformat(), filter["to"].isoformat(),
-                                    plain(filter.get("status")), limit=require_first(first), cursor=after)
+            raise GraphQLError(
+                "Name the clinic whose slots to list.", extensions={"code": "BAD_USER_INPUT", "argument": "clinic"}
+            )
+        page = await bookings.slots(
+            ctx(info),
+            clinic,
+            filter["from_"].isoformat(),
+            filter["to"].isoformat(),
+            plain(filter.get("status")),
+            limit=require_first(first),
+            cursor=after,
+        )
         return connection(page)
 
     async def resolve_booking(root, info, reference):

@@ -1,4 +1,5 @@
 """The bookings' types: slots, bookings, their history, refunds and care plans."""
+
 from __future__ import annotations
 
 import graphene
@@ -13,9 +14,14 @@ from ..core.scalars import Date, DateTime
 from ..core.wire import WireObject, ctx
 from ..packages.types import CancellationPolicy
 
-BookingStatus = graphene.Enum("BookingStatus", [(s, s) for s in lifecycle.STATUSES], description="FHIR Appointment-like status.")
-Fitzpatrick = graphene.Enum("FitzpatrickSkinType", [(s, s) for s in ("I", "II", "III", "IV", "V", "VI")],
-                            description="Fitzpatrick skin type; IV-VI are darker skin.")
+BookingStatus = graphene.Enum(
+    "BookingStatus", [(s, s) for s in lifecycle.STATUSES], description="FHIR Appointment-like status."
+)
+Fitzpatrick = graphene.Enum(
+    "FitzpatrickSkinType",
+    [(s, s) for s in ("I", "II", "III", "IV", "V", "VI")],
+    description="Fitzpatrick skin type; IV-VI are darker skin.",
+)
 
 
 class Patient(WireObject):
@@ -27,7 +33,9 @@ class Patient(WireObject):
     preferred_language = graphene.String(required=True, description="ISO 639-1.")
     home_time_zone = graphene.String(required=True, description="IANA time zone.")
     fitzpatrick_skin_type = graphene.Field(Fitzpatrick, required=True, description="Skin type.")
-    isotretinoin_last6_months = graphene.Boolean(required=True, description="Took oral isotretinoin in the last 6 months.")
+    isotretinoin_last6_months = graphene.Boolean(
+        required=True, description="Took oral isotretinoin in the last 6 months."
+    )
     active_acne = graphene.Boolean(required=True, description="Has active acne.")
 
     def resolve_isotretinoin_last6_months(root, info):
@@ -125,11 +133,18 @@ class Booking(WireObject):
     interpreter_language = graphene.String(description="Interpreter, if chosen.")
     follow_up_plan = graphene.String(description="Follow-up plan, if chosen.")
     total = graphene.Field(Money, required=True, description="The locked price.")
-    cancellation_policy = graphene.Field(CancellationPolicy, required=True, description="The policy it was booked under.")
+    cancellation_policy = graphene.Field(
+        CancellationPolicy, required=True, description="The policy it was booked under."
+    )
     warnings = graphene.List(graphene.NonNull(Warning_), required=True, description="Screening warnings.")
     refund = graphene.Field(Refund, description="The refund, once cancelled.")
     history = graphene.List(graphene.NonNull(HistoryEntry), required=True, description="Every status change.")
-    care_plan = graphene.Field(CarePlan, required=True, lang=lang_arg(), description="The dated care plan, its texts in the language asked for.")
+    care_plan = graphene.Field(
+        CarePlan,
+        required=True,
+        lang=lang_arg(),
+        description="The dated care plan, its texts in the language asked for.",
+    )
 
     def resolve_slot_start(root, info):
         return root["slot"]["start"]
@@ -169,8 +184,11 @@ class Screening(graphene.ObjectType):
     """What a patient's answers trigger for a package, as createBooking would decide it."""
 
     warnings = graphene.List(graphene.NonNull(Warning_), required=True, description="Cautions the booking would carry.")
-    blocking = graphene.List(graphene.NonNull(Warning_), required=True,
-                             description="Cautions that refuse the booking (SCREENING_BLOCKED) until the clinic assesses the patient.")
+    blocking = graphene.List(
+        graphene.NonNull(Warning_),
+        required=True,
+        description="Cautions that refuse the booking (SCREENING_BLOCKED) until the clinic assesses the patient.",
+    )
     bookable = graphene.Boolean(required=True, description="True when nothing blocks the booking.")
 
     def resolve_bookable(root, info):

@@ -1,4 +1,5 @@
 """What clinic queries and mutations take."""
+
 from __future__ import annotations
 
 import graphene
@@ -31,7 +32,9 @@ class ClinicFilter(graphene.InputObjectType):
     scar_type = ScarTypeCode(description="Offers a procedure indicated for this scar type.")
     language = graphene.String(description="Speaks this language (ISO 639-1) at languageLevel.")
     language_level = LanguageLevel(description="Level for language; any level when omitted.")
-    service = graphene.List(graphene.NonNull(graphene.String), description="Offers all of these international services.")
+    service = graphene.List(
+        graphene.NonNull(graphene.String), description="Offers all of these international services."
+    )
     accredited = graphene.Boolean(description="Has (true) or lacks (false) a valid accreditation.")
     search = graphene.String(description="Every word starts a word of the clinic's name, in any language.")
 
@@ -42,7 +45,9 @@ def clinic_params(filter_: dict | None) -> dict:
         if value is None:
             continue
         name = {"scar_type": "scarType", "language_level": "languageLevel", "search": "q"}.get(key, key)
-        params[name] = ",".join(value) if isinstance(value, list) else (str(value).lower() if isinstance(value, bool) else value)
+        params[name] = (
+            ",".join(value) if isinstance(value, list) else (str(value).lower() if isinstance(value, bool) else value)
+        )
     return params
 
 
@@ -111,17 +116,29 @@ def _clinic_fields(required: bool) -> dict:
         "location": graphene.InputField(LocationInput, description="Where it is on the map."),
         "procedures": graphene.List(graphene.NonNull(OfferedProcedureInput), description="Procedures offered."),
         "languages": graphene.InputField(LanguagesInput, description="Languages per level."),
-        "international_services": graphene.List(graphene.NonNull(graphene.String), description="International services."),
+        "international_services": graphene.List(
+            graphene.NonNull(graphene.String), description="International services."
+        ),
         "contact": graphene.InputField(ContactInput, description="Contact."),
         "known_for": graphene.InputField(LocalizedTextInput, description="What it is known for."),
         "doctors": graphene.List(graphene.NonNull(DoctorInput), description="Its doctors (replaces the list)."),
-        "accreditations": graphene.List(graphene.NonNull(AccreditationInput),
-                                        description="Accreditations (replaces the list; platform admins only)."),
+        "accreditations": graphene.List(
+            graphene.NonNull(AccreditationInput),
+            description="Accreditations (replaces the list; platform admins only).",
+        ),
     }
 
 
-ClinicInput = type("ClinicInput", (graphene.InputObjectType,), {
-    "__doc__": "A new clinic.", "slug": graphene.String(required=True, description="Public identifier."),
-    "kind": ClinicKind(required=True, description="Kind."), **_clinic_fields(True)})
-ClinicPatchInput = type("ClinicPatchInput", (graphene.InputObjectType,), {
-    "__doc__": "Profile fields to change.", **_clinic_fields(False)})
+ClinicInput = type(
+    "ClinicInput",
+    (graphene.InputObjectType,),
+    {
+        "__doc__": "A new clinic.",
+        "slug": graphene.String(required=True, description="Public identifier."),
+        "kind": ClinicKind(required=True, description="Kind."),
+        **_clinic_fields(True),
+    },
+)
+ClinicPatchInput = type(
+    "ClinicPatchInput", (graphene.InputObjectType,), {"__doc__": "Profile fields to change.", **_clinic_fields(False)}
+)

@@ -1,4 +1,5 @@
 """Clinics and procedures by key and language, one catalogue call per batch and language."""
+
 from __future__ import annotations
 
 from ...clients import catalogue
@@ -8,10 +9,10 @@ from ..core.loaders import ByLanguageLoader
 class ClinicBySlugLoader(ByLanguageLoader):
     """Keys: (slug, lang)."""
 
-    fetch = catalogue.clinics_by_slug
+    fetch = staticmethod(catalogue.clinics_by_slug)
 
 
 class ProcedureByCodeLoader(ByLanguageLoader):
     """Keys: (procedure code, lang)."""
 
-    fetch = catalogue.procedures_by_code
+    fetch = staticmethod(catalogue.procedures_by_code)

@@ -1,4 +1,5 @@
 """Clinic admins edit their clinic's profile; platform admins create clinics."""
+
 from __future__ import annotations
 
 import graphene

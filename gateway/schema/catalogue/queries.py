@@ -1,4 +1,5 @@
 """Reading the catalogue: clinics, scar types, procedures, clinics side by side."""
+
 from __future__ import annotations
 
 import graphene
@@ -16,19 +17,41 @@ from .types import Clinic, ClinicComparison, ClinicConnection, Procedure, ScarTy
 
 
 class CatalogueQueries(graphene.ObjectType):
-    clinics = graphene.Field(ClinicConnection, required=True, description="Clinics, filtered and sorted.",
-                             filter=ClinicFilter(description="Filters."), sort=ClinicSort(description="Order; by name when omitted."),
-                             first=graphene.Int(required=True, description="Page size, 1-100."),
-                             after=graphene.String(description="Cursor to continue after."), lang=lang_arg())
-    clinic = graphene.Field(Clinic, description="One clinic by slug.", slug=graphene.String(required=True, description="The clinic's slug."),
-                            lang=lang_arg())
-    scar_types = graphene.List(graphene.NonNull(ScarType), required=True, description="Every scar type.", lang=lang_arg())
-    procedures = graphene.List(graphene.NonNull(Procedure), required=True, description="Every procedure and treatment of the knowledge base.",
-                               lang=lang_arg())
+    clinics = graphene.Field(
+        ClinicConnection,
+        required=True,
+        description="Clinics, filtered and sorted.",
+        filter=ClinicFilter(description="Filters."),
+        sort=ClinicSort(description="Order; by name when omitted."),
+        first=graphene.Int(required=True, description="Page size, 1-100."),
+        after=graphene.String(description="Cursor to continue after."),
+        lang=lang_arg(),
+    )
+    clinic = graphene.Field(
+        Clinic,
+        description="One clinic by slug.",
+        slug=graphene.String(required=True, description="The clinic's slug."),
+        lang=lang_arg(),
+    )
+    scar_types = graphene.List(
+        graphene.NonNull(ScarType), required=True, description="Every scar type.", lang=lang_arg()
+    )
+    procedures = graphene.List(
+        graphene.NonNull(Procedure),
+        required=True,
+        description="Every procedure and treatment of the knowledge base.",
+        lang=lang_arg(),
+    )
 
     async def resolve_clinics(root, info, first, filter=None, sort=None, after=None, lang=None):
-        page = await catalogue.clinic_page(ctx(info), clinic_params(filter), language(info, lang), limit=require_first(first),
-                                           sort=sort_param(sort) if sort else None, cursor=after)
+        page = await catalogue.clinic_page(
+            ctx(info),
+            clinic_params(filter),
+            language(info, lang),
+            limit=require_first(first),
+            sort=sort_param(sort) if sort else None,
+            cursor=after,
+        )
         return connection(page)
 
     async def resolve_clinic(root, info, slug, lang=None):
@@ -42,17 +65,22 @@ class CatalogueQueries(graphene.ObjectType):
 
 
 class ClinicComparisonQueries(graphene.ObjectType):
-    compare_clinics = graphene.Field(ClinicComparison, required=True, description="Up to 5 clinics side by side.",
-                                     slugs=graphene.List(graphene.NonNull(graphene.String), required=True, description="1 to 5 clinic slugs."),
-                                     lang=lang_arg())
+    compare_clinics = graphene.Field(
+        ClinicComparison,
+        required=True,
+        description="Up to 5 clinics side by side.",
+        slugs=graphene.List(graphene.NonNull(graphene.String), required=True, description="1 to 5 clinic slugs."),
+        lang=lang_arg(),
+    )
 
     async def resolve_compare_clinics(root, info, slugs, lang=None):
         if not 1 <= len(slugs) <= 5:
             raise GraphQLError("Compare 1 to 5 clinics.", extensions={"code": "BAD_USER_INPUT"})
         lang = language(info, lang)
         clinics = [c for c in await ClinicBySlugLoader.of(info).load_many([(slug, lang) for slug in slugs]) if c]
-        cheapest_first = await packages.search(ctx(info), {"clinic": [c["slug"] for c in clinics]}, lang, limit=100,
-                                               sort="pricePerSession", total=False)
+        cheapest_first = await packages.search(
+            ctx(info), {"clinic": [c["slug"] for c in clinics]}, lang, limit=100, sort="pricePerSession", total=False
+        )
         cheapest: dict[str, int] = {}
         for package in cheapest_first["items"]:
             cheapest.setdefault(package["clinic"], package["pricePerSessionKrw"])
@@ -65,13 +93,21 @@ class ClinicComparisonQueries(graphene.ObjectType):
             row(labels, "KIND", [c["kind"] for c in clinics]),
             row(labels, "DISTRICT", [c["district"] for c in clinics]),
             row(labels, "PROCEDURES", [len(c["procedures"]) for c in clinics], best="max"),
-            row(labels, "DEVICES", [", ".join(sorted({d for p in c["procedures"] for d in p["devices"]})) or None for c in clinics]),
+            row(
+                labels,
+                "DEVICES",
+                [", ".join(sorted({d for p in c["procedures"] for d in p["devices"]})) or None for c in clinics],
+            ),
             row(labels, "LANGUAGES_BOOKING", languages("booking"), best="max"),
             row(labels, "LANGUAGES_IN_ROOM", languages("inRoom"), best="max"),
             row(labels, "LANGUAGES_AFTERCARE", languages("aftercare"), best="max"),
             row(labels, "INTERNATIONAL_SERVICES", [len(c["internationalServices"]) for c in clinics], best="max"),
-            row(labels, "VALID_ACCREDITATIONS", [sum(a["valid"] for a in c["accreditations"]) for c in clinics], best="max"),
+            row(
+                labels,
+                "VALID_ACCREDITATIONS",
+                [sum(a["valid"] for a in c["accreditations"]) for c in clinics],
+                best="max",
+            ),
             row(labels, "LOWEST_PRICE_PER_SESSION_KRW", [cheapest.get(c["slug"]) for c in clinics], best="min"),
         ]
         return {"columns": clinics, "rows": rows}
-

@@ -1,4 +1,5 @@
 """The catalogue's types: clinics, scar types and procedures."""
+
 from __future__ import annotations
 
 import graphene
@@ -15,7 +16,9 @@ class OfferedProcedure(WireObject):
     """A procedure a clinic offers, with the devices it uses."""
 
     code = graphene.String(required=True, description="Procedure code, e.g. TCA_CROSS.")
-    devices = graphene.List(graphene.NonNull(graphene.String), required=True, description="Devices used (sample data for seed clinics).")
+    devices = graphene.List(
+        graphene.NonNull(graphene.String), required=True, description="Devices used (sample data for seed clinics)."
+    )
     procedure = graphene.Field(lambda: Procedure, description="The procedure from the knowledge base.")
 
     async def resolve_procedure(root, info):
@@ -25,9 +28,15 @@ class OfferedProcedure(WireObject):
 class Languages(WireObject):
     """Languages a clinic serves patients in, per level."""
 
-    booking = graphene.List(graphene.NonNull(graphene.String), required=True, description="Languages for booking and coordination.")
-    in_room = graphene.List(graphene.NonNull(graphene.String), required=True, description="Languages in the treatment room (interpreter).")
-    aftercare = graphene.List(graphene.NonNull(graphene.String), required=True, description="Languages of written aftercare.")
+    booking = graphene.List(
+        graphene.NonNull(graphene.String), required=True, description="Languages for booking and coordination."
+    )
+    in_room = graphene.List(
+        graphene.NonNull(graphene.String), required=True, description="Languages in the treatment room (interpreter)."
+    )
+    aftercare = graphene.List(
+        graphene.NonNull(graphene.String), required=True, description="Languages of written aftercare."
+    )
 
 
 class Accreditation(WireObject):
@@ -82,16 +91,27 @@ class Clinic(WireObject):
     district = graphene.String(required=True, description="Seoul area, e.g. GANGNAM, JONGNO.")
     address = graphene.Field(Address, description="Address.")
     location = graphene.Field(Location, description="Coordinates.")
-    procedures = graphene.List(graphene.NonNull(OfferedProcedure), required=True, description="Procedures offered, with devices.")
+    procedures = graphene.List(
+        graphene.NonNull(OfferedProcedure), required=True, description="Procedures offered, with devices."
+    )
     languages = graphene.Field(Languages, required=True, description="Languages per level.")
-    international_services = graphene.List(graphene.NonNull(graphene.String), required=True,
-                                           description="INTERPRETER, AIRPORT_PICKUP, SKINCARE_KIT, KBEAUTY_AFTERCARE, REMOTE_FOLLOW_UP, VISA_INVITATION_LETTER.")
-    accreditations = graphene.List(graphene.NonNull(Accreditation), required=True, description="Accreditations, valid or not.")
+    international_services = graphene.List(
+        graphene.NonNull(graphene.String),
+        required=True,
+        description="INTERPRETER, AIRPORT_PICKUP, SKINCARE_KIT, KBEAUTY_AFTERCARE, REMOTE_FOLLOW_UP, "
+        "VISA_INVITATION_LETTER.",
+    )
+    accreditations = graphene.List(
+        graphene.NonNull(Accreditation), required=True, description="Accreditations, valid or not."
+    )
     doctors = graphene.List(graphene.NonNull(Doctor), required=True, description="Doctors.")
     contact = graphene.Field(Contact, description="Contact.")
     known_for = graphene.String(description="What the clinic is known for, localized.")
-    sample_fields = graphene.List(graphene.NonNull(graphene.String), required=True,
-                                  description="Fields whose values are sample data rather than facts from the source.")
+    sample_fields = graphene.List(
+        graphene.NonNull(graphene.String),
+        required=True,
+        description="Fields whose values are sample data rather than facts from the source.",
+    )
     version = graphene.Int(required=True, description="Rises with every change of the profile.")
 
     def resolve_procedures(root, info):
@@ -151,9 +171,14 @@ class Procedure(WireObject):
 
     code = graphene.String(required=True, description="Code, e.g. FRACTIONAL_CO2_LASER.")
     name = graphene.String(required=True, description="Name, localized.")
-    category = graphene.String(required=True, description="LASER, NEEDLING, INJECTABLE, SURGICAL, CHEMICAL, LIGHT, REGENERATIVE, TOPICAL or ORAL.")
+    category = graphene.String(
+        required=True,
+        description="LASER, NEEDLING, INJECTABLE, SURGICAL, CHEMICAL, LIGHT, REGENERATIVE, TOPICAL or ORAL.",
+    )
     summary = graphene.String(required=True, description="What it does, localized.")
-    indications = graphene.List(graphene.NonNull(ScarTypeCode), required=True, description="Scar types it is indicated for.")
+    indications = graphene.List(
+        graphene.NonNull(ScarTypeCode), required=True, description="Scar types it is indicated for."
+    )
     typical_sessions = graphene.Field(Range, description="Typical number of sessions.")
     session_interval_days = graphene.Field(Range, description="Days between sessions.")
     downtime_days = graphene.Field(Range, description="Days of downtime.")
@@ -161,8 +186,12 @@ class Procedure(WireObject):
     recovery = graphene.List(graphene.NonNull(RecoveryPhase), required=True, description="Recovery phases.")
     risks = graphene.Field(Risks, required=True, description="Risks.")
     cautions = graphene.List(graphene.NonNull(Caution), required=True, description="Cautions.")
-    combined_with = graphene.List(graphene.NonNull(graphene.String), required=True, description="Procedures it is often paired with.")
-    sample_fields = graphene.List(graphene.NonNull(graphene.String), required=True, description="Values that are sample data.")
+    combined_with = graphene.List(
+        graphene.NonNull(graphene.String), required=True, description="Procedures it is often paired with."
+    )
+    sample_fields = graphene.List(
+        graphene.NonNull(graphene.String), required=True, description="Values that are sample data."
+    )
 
 
 ClinicConnection = connection_type(Clinic, "clinic", "clinics")

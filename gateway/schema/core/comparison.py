@@ -1,4 +1,5 @@
 """Things side by side on the same facts, the best value in each row marked."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -21,7 +22,9 @@ class ComparisonRow(graphene.ObjectType):
 
     fact = graphene.String(required=True, description="Stable code of the fact, e.g. PRICE_PER_SESSION.")
     label = graphene.String(required=True, description="The fact's name, for people.")
-    values = graphene.List(graphene.NonNull(ComparisonValue), required=True, description="One value per column, in column order.")
+    values = graphene.List(
+        graphene.NonNull(ComparisonValue), required=True, description="One value per column, in column order."
+    )
 
 
 class Labels:
@@ -40,13 +43,25 @@ class Labels:
         return self.WORDING.join(items, self.lang)
 
 
-def row(labels: Labels, fact: str, values: list[Any], *, best: str | None = None,
-        show: Callable[[Any], str] = str, texts: list[str | None] | None = None) -> dict:
+def row(
+    labels: Labels,
+    fact: str,
+    values: list[Any],
+    *,
+    best: str | None = None,
+    show: Callable[[Any], str] = str,
+    texts: list[str | None] | None = None,
+) -> dict:
     """A comparison row; ``best`` is "min" or "max" over the values that are known. ``texts``
     shows the values otherwise than ``show`` does (money in a currency)."""
     known = [v for v in values if v is not None]
     target = (min(known) if best == "min" else max(known)) if best and known else None
     shown = texts if texts is not None else [None if v is None else show(v) for v in values]
-    return {"fact": fact, "label": labels(fact),
-            "values": [{"text": text, "best": target is not None and v == target and len(known) > 1}
-                       for v, text in zip(values, shown, strict=True)]}
+    return {
+        "fact": fact,
+        "label": labels(fact),
+        "values": [
+            {"text": text, "best": target is not None and v == target and len(known) > 1}
+            for v, text in zip(values, shown, strict=True)
+        ],
+    }

@@ -1,4 +1,5 @@
 """Which language a field answers in."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -9,7 +10,9 @@ from .wire import ctx
 
 
 def lang_arg() -> graphene.String:
-    return graphene.String(description="Language of localized fields (ISO 639-1); default: Accept-Language, then English.")
+    return graphene.String(
+        description="Language of localized fields (ISO 639-1); default: Accept-Language, then English."
+    )
 
 
 def language(info: Any, lang: str | None = None, root: Any = None) -> str:

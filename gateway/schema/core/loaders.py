@@ -1,8 +1,9 @@
 """Per-request DataLoaders, one class per kind of lookup, keyed by everything that changes the answer."""
+
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Hashable
 from typing import Any, Self
 
 from aiodataloader import DataLoader
@@ -43,7 +44,10 @@ class Loader(DataLoader):
 class ByLanguageLoader(Loader):
     """Keys are ``(id, lang)``: one batch lookup per language asked for."""
 
-    fetch: Callable[[RequestContext, list[Any], str], Awaitable[list[Any]]]
+    @staticmethod
+    async def fetch(context: RequestContext, idents: list[str], lang: str, /) -> list[Any]:
+        """One batch lookup in one language (a client function)."""
+        raise NotImplementedError
 
     async def load_batch(self, keys: list[tuple[Hashable, str]]) -> list[Any]:
         by_language: dict[str, list[Any]] = defaultdict(list)
@@ -52,5 +56,7 @@ class ByLanguageLoader(Loader):
                 by_language[lang].append(ident)
         found: dict[tuple[Any, str], Any] = {}
         for lang, idents in by_language.items():
-            found.update(zip(((ident, lang) for ident in idents), await type(self).fetch(self.context, idents, lang), strict=True))
+            found.update(
+                zip(((ident, lang) for ident in idents), await self.fetch(self.context, idents, lang), strict=True)
+            )
         return [found[key] for key in keys]

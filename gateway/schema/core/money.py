@@ -1,4 +1,5 @@
 """Amounts in a currency, converted from won at a dated rate."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,7 +16,9 @@ from .scalars import Currency, Date
 class Money(graphene.ObjectType):
     """An amount in a currency, converted from won at a dated rate."""
 
-    amount = graphene.String(required=True, description="Decimal text rounded to the currency's minor unit; never a float.")
+    amount = graphene.String(
+        required=True, description="Decimal text rounded to the currency's minor unit; never a float."
+    )
     currency = graphene.Field(Currency, required=True, description="The currency of amount.")
     krw = graphene.Int(required=True, description="The same amount in Korean won, as charged.")
     rate = graphene.String(required=True, description="Won per one unit of the currency.")
@@ -34,8 +37,13 @@ async def convert(info: Any, krw: int, currency: str) -> dict:
     """``krw`` in ``currency`` at the current rate."""
     rates = await RatesLoader.of(info).load("current")
     rate = rates["rates"][currency]
-    return {"amount": money.as_text(money.from_krw(krw, rate, currency)), "currency": currency, "krw": krw, "rate": rate,
-            "as_of": rates["asOf"]}
+    return {
+        "amount": money.as_text(money.from_krw(krw, rate, currency)),
+        "currency": currency,
+        "krw": krw,
+        "rate": rate,
+        "as_of": rates["asOf"],
+    }
 
 
 def money_from_lines(line: dict, currency: str, rate: str, as_of: str) -> dict:

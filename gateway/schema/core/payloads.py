@@ -3,6 +3,7 @@
 Each mutation group has its own error type whose ``code`` is an enum generated from the list of
 codes of the service behind it (``services/common/codes.py``), so a client can switch over them.
 """
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -21,15 +22,24 @@ TOP_LEVEL = {401, 403, 503}  # authorization and availability stay top-level err
 def error_type(name: str, service: str, group: str) -> type[graphene.ObjectType]:
     """``<name>`` with a ``<name>Code`` enum of every code the ``service`` may answer with."""
     codes = codes_of(service)
-    code = graphene.Enum(f"{name}Code", [(c, c) for c in codes],
-                         description=lambda v: f"Why a {group} mutation was refused." if v is None else codes[v.name])
-    return type(name, (graphene.ObjectType,), {
-        "__doc__": f"A business error of a {group} mutation: what was refused and why.",
-        "field": graphene.String(description="The input field at fault, as its path within the mutation's input "
-                                             "(patient.homeTimeZone, times[1]), when one is; else null."),
-        "message": graphene.String(required=True, description="What went wrong, for people."),
-        "code": graphene.Field(code, required=True, description="Stable machine-readable code."),
-    })
+    code = graphene.Enum(
+        f"{name}Code",
+        [(c, c) for c in codes],
+        description=lambda v: f"Why a {group} mutation was refused." if v is None else codes[v.name],
+    )
+    return type(
+        name,
+        (graphene.ObjectType,),
+        {
+            "__doc__": f"A business error of a {group} mutation: what was refused and why.",
+            "field": graphene.String(
+                description="The input field at fault, as its path within the mutation's input "
+                "(patient.homeTimeZone, times[1]), when one is; else null."
+            ),
+            "message": graphene.String(required=True, description="What went wrong, for people."),
+            "code": graphene.Field(code, required=True, description="Stable machine-readable code."),
+        },
+    )
 
 
 def business_errors(failure: ServiceFailure) -> list[dict]:
@@ -51,12 +61,19 @@ async def outcome(field: str, call: Awaitable[Any], shape: Callable[[Any], Any] 
     return {field: shape(answer) if shape else answer, "errors": []}
 
 
-def payload_type(name: str, field: str, of_type: Any, noun: str, doc: str, errors: type, errors_doc: str = "Business errors.") -> type:
+def payload_type(
+    name: str, field: str, of_type: Any, noun: str, doc: str, errors: type, errors_doc: str = "Business errors."
+) -> type:
     """A mutation's payload: the changed object, or why it was refused."""
-    return type(name, (graphene.ObjectType,), {
-        "__doc__": doc,
-        field: graphene.Field(of_type, description=f"The {noun} as it is now."),
-        "errors": graphene.List(graphene.NonNull(errors), required=True, description=errors_doc)})
+    return type(
+        name,
+        (graphene.ObjectType,),
+        {
+            "__doc__": doc,
+            field: graphene.Field(of_type, description=f"The {noun} as it is now."),
+            "errors": graphene.List(graphene.NonNull(errors), required=True, description=errors_doc),
+        },
+    )
 
 
 def described(text: str, roles: tuple[str, ...]) -> str:

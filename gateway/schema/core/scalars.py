@@ -1,4 +1,5 @@
 """Scalars and the enums every domain uses."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -17,7 +18,7 @@ class IsoScalar(graphene.Scalar):
     class Meta:
         abstract = True
 
-    kind: type = date
+    kind: type[date] = date
 
     @staticmethod
     def serialize(value: Any) -> str:
@@ -47,14 +48,24 @@ class DateTime(IsoScalar):
 
 
 Currency = graphene.Enum("Currency", [(code, code) for code in money.CURRENCIES], description="ISO 4217 currency code.")
-ScarTypeCode = graphene.Enum("ScarTypeCode", [(c, c) for c in ("ICE_PICK", "BOXCAR", "ROLLING", "HYPERTROPHIC", "PIH", "PIE")],
-                             description="Acne-scar types: atrophic ICE_PICK, BOXCAR, ROLLING; raised HYPERTROPHIC; pigment PIH, PIE.")
-ClinicKind = graphene.Enum("ClinicKind", [("HOSPITAL", "HOSPITAL"), ("PRIVATE_CLINIC", "PRIVATE_CLINIC")],
-                           description="A university or general hospital, or a private dermatology clinic.")
-LanguageLevel = graphene.Enum("LanguageLevel", [("BOOKING", "booking"), ("IN_ROOM", "inRoom"), ("AFTERCARE", "aftercare")],
-                              description="Where a language is spoken: booking, in the treatment room (interpreter), written aftercare.")
-FollowUpKind = graphene.Enum("FollowUpKind", [(c, c) for c in ("REMOTE_VIDEO", "IN_PERSON", "MESSAGING")],
-                             description="How follow-ups happen.")
+ScarTypeCode = graphene.Enum(
+    "ScarTypeCode",
+    [(c, c) for c in ("ICE_PICK", "BOXCAR", "ROLLING", "HYPERTROPHIC", "PIH", "PIE")],
+    description="Acne-scar types: atrophic ICE_PICK, BOXCAR, ROLLING; raised HYPERTROPHIC; pigment PIH, PIE.",
+)
+ClinicKind = graphene.Enum(
+    "ClinicKind",
+    [("HOSPITAL", "HOSPITAL"), ("PRIVATE_CLINIC", "PRIVATE_CLINIC")],
+    description="A university or general hospital, or a private dermatology clinic.",
+)
+LanguageLevel = graphene.Enum(
+    "LanguageLevel",
+    [("BOOKING", "booking"), ("IN_ROOM", "inRoom"), ("AFTERCARE", "aftercare")],
+    description="Where a language is spoken: booking, in the treatment room (interpreter), written aftercare.",
+)
+FollowUpKind = graphene.Enum(
+    "FollowUpKind", [(c, c) for c in ("REMOTE_VIDEO", "IN_PERSON", "MESSAGING")], description="How follow-ups happen."
+)
 
 
 class SortDirection(graphene.Enum):

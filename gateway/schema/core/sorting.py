@@ -1,4 +1,5 @@
 """Sort inputs as the services' sort parameter."""
+
 from __future__ import annotations
 
 from services.common.wire import plain

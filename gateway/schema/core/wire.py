@@ -1,4 +1,5 @@
 """Service answers as GraphQL objects: camelCase JSON read by snake_case fields, inputs written back."""
+
 from __future__ import annotations
 
 from datetime import date

@@ -1,4 +1,5 @@
 """What package queries and mutations take."""
+
 from __future__ import annotations
 
 import graphene
@@ -43,14 +44,32 @@ class PackageFilter(graphene.InputObjectType):
     kind = ClinicKind(description="Clinic kind.")
     language = graphene.String(description="Clinic speaks this language at languageLevel.")
     language_level = LanguageLevel(description="Level for language; any level when omitted.")
-    service = graphene.List(graphene.NonNull(graphene.String), description="Clinic offers all of these international services.")
+    service = graphene.List(
+        graphene.NonNull(graphene.String), description="Clinic offers all of these international services."
+    )
 
 
-CLINIC_SIDE = {"district": "district", "kind": "kind", "language": "language", "language_level": "languageLevel", "service": "service"}
-PACKAGE_SIDE = {"clinic": "clinic", "scar_type": "scarType", "procedure": "procedure", "min_price": "minPrice", "max_price": "maxPrice",
-                "currency": "currency", "min_sessions": "minSessions", "max_sessions": "maxSessions",
-                "max_downtime_days": "maxDowntimeDays", "interpreter_language": "interpreterLanguage",
-                "follow_up_kind": "followUpKind", "status": "status"}
+CLINIC_SIDE = {
+    "district": "district",
+    "kind": "kind",
+    "language": "language",
+    "language_level": "languageLevel",
+    "service": "service",
+}
+PACKAGE_SIDE = {
+    "clinic": "clinic",
+    "scar_type": "scarType",
+    "procedure": "procedure",
+    "min_price": "minPrice",
+    "max_price": "maxPrice",
+    "currency": "currency",
+    "min_sessions": "minSessions",
+    "max_sessions": "maxSessions",
+    "max_downtime_days": "maxDowntimeDays",
+    "interpreter_language": "interpreterLanguage",
+    "follow_up_kind": "followUpKind",
+    "status": "status",
+}
 
 
 class CompareOptions(graphene.InputObjectType):
@@ -101,31 +120,50 @@ class CancellationPolicyInput(graphene.InputObjectType):
 class ScreeningInput(graphene.InputObjectType):
     """Which cautions block a booking."""
 
-    blocking = graphene.List(graphene.NonNull(graphene.String), required=True, description="Caution codes that refuse a booking.")
+    blocking = graphene.List(
+        graphene.NonNull(graphene.String), required=True, description="Caution codes that refuse a booking."
+    )
 
 
 def _package_fields(required: bool) -> dict:
     return {
         "title": graphene.InputField(LocalizedTextInput, required=required, description="Title."),
         "description": graphene.InputField(LocalizedTextInput, description="Description."),
-        "scar_types": graphene.List(graphene.NonNull(ScarTypeCode), required=required, description="Scar types targeted."),
-        "items": graphene.List(graphene.NonNull(PackageItemInput), required=required, description="Procedures and sessions."),
+        "scar_types": graphene.List(
+            graphene.NonNull(ScarTypeCode), required=required, description="Scar types targeted."
+        ),
+        "items": graphene.List(
+            graphene.NonNull(PackageItemInput), required=required, description="Procedures and sessions."
+        ),
         "session_interval_days": graphene.Int(required=required, description="Days between visits."),
-        "includes": graphene.List(graphene.NonNull(graphene.String), description="CONSULTATION, SKINCARE_KIT, CALMING_MASK, LED."),
+        "includes": graphene.List(
+            graphene.NonNull(graphene.String), description="CONSULTATION, SKINCARE_KIT, CALMING_MASK, LED."
+        ),
         "price_krw": graphene.Int(required=required, description="Base price in won."),
         "interpreter_options": graphene.List(graphene.NonNull(InterpreterOptionInput), description="Interpreters."),
         "follow_up_plans": graphene.List(graphene.NonNull(FollowUpPlanInput), description="Follow-up plans."),
-        "cancellation_policy": graphene.InputField(CancellationPolicyInput, required=required, description="Refund tiers."),
+        "cancellation_policy": graphene.InputField(
+            CancellationPolicyInput, required=required, description="Refund tiers."
+        ),
         "minimum_stay_days": graphene.Int(required=required, description="Days to stay after a visit."),
         "screening": graphene.InputField(ScreeningInput, description="Blocking cautions."),
     }
 
 
-PackageInput = type("PackageInput", (graphene.InputObjectType,), {
-    "__doc__": "A new package (created as a draft).",
-    "clinic": graphene.String(required=True, description="Your clinic's slug."), **_package_fields(True)})
-PackagePatchInput = type("PackagePatchInput", (graphene.InputObjectType,), {
-    "__doc__": "Fields to change; the version rises.", **_package_fields(False)})
+PackageInput = type(
+    "PackageInput",
+    (graphene.InputObjectType,),
+    {
+        "__doc__": "A new package (created as a draft).",
+        "clinic": graphene.String(required=True, description="Your clinic's slug."),
+        **_package_fields(True),
+    },
+)
+PackagePatchInput = type(
+    "PackagePatchInput",
+    (graphene.InputObjectType,),
+    {"__doc__": "Fields to change; the version rises.", **_package_fields(False)},
+)
 
 
 class RateInput(graphene.InputObjectType):

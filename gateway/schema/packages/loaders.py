@@ -1,4 +1,5 @@
 """Packages by id and language, and their next free slots."""
+
 from __future__ import annotations
 
 from ...clients import bookings, packages
@@ -8,7 +9,7 @@ from ..core.loaders import ByLanguageLoader, Loader
 class PackageByIdLoader(ByLanguageLoader):
     """Keys: (package id, lang)."""
 
-    fetch = packages.packages_by_id
+    fetch = staticmethod(packages.packages_by_id)
 
 
 class NextFreeSlotLoader(Loader):

@@ -1,4 +1,5 @@
 """Clinic admins manage their packages; platform admins replace the exchange rates."""
+
 from __future__ import annotations
 
 import graphene
@@ -14,9 +15,12 @@ from .inputs import ExchangeRatesInput, PackageInput, PackagePatchInput
 from .types import ExchangeRates, Package, rates_view
 
 PackageError = error_type("PackageError", "packages", "package")
-PackagePayload = payload_type("PackagePayload", "package", Package, "package", "The package, or why it was refused.", PackageError)
-ExchangeRatesPayload = payload_type("ExchangeRatesPayload", "exchange_rates", ExchangeRates, "rate table",
-                                    "The rates now in force.", PackageError)
+PackagePayload = payload_type(
+    "PackagePayload", "package", Package, "package", "The package, or why it was refused.", PackageError
+)
+ExchangeRatesPayload = payload_type(
+    "ExchangeRatesPayload", "exchange_rates", ExchangeRates, "rate table", "The rates now in force.", PackageError
+)
 
 
 class CreatePackage(graphene.Mutation):
@@ -77,16 +81,23 @@ class UpdateExchangeRates(graphene.Mutation):
     Output = ExchangeRatesPayload
 
     async def mutate(root, info, input):
-        body = {"asOf": input["as_of"].isoformat(), "rates": {str(plain(r["currency"])): r["krw_per_unit"] for r in input["rates"]}}
+        body = {
+            "asOf": input["as_of"].isoformat(),
+            "rates": {str(plain(r["currency"])): r["krw_per_unit"] for r in input["rates"]},
+        }
         return await outcome("exchange_rates", packages.replace_rates(ctx(info), body), rates_view)
 
 
 class PackageMutations(graphene.ObjectType):
     create_package = CreatePackage.Field(description=described("Create a package as a draft.", ROLES["packages.write"]))
-    update_package = UpdatePackage.Field(description=described("Change a package; its version rises.", ROLES["packages.write"]))
+    update_package = UpdatePackage.Field(
+        description=described("Change a package; its version rises.", ROLES["packages.write"])
+    )
     publish_package = PublishPackage.Field(description=described("Publish a draft.", ROLES["packages.write"]))
     archive_package = ArchivePackage.Field(description=described("Archive a package.", ROLES["packages.write"]))
 
 
 class ExchangeRateMutations(graphene.ObjectType):
-    update_exchange_rates = UpdateExchangeRates.Field(description=described("Replace the exchange rates.", ROLES["rates.replace"]))
+    update_exchange_rates = UpdateExchangeRates.Field(
+        description=described("Replace the exchange rates.", ROLES["rates.replace"])
+    )

@@ -1,4 +1,5 @@
 """Reading packages: search, one package, packages side by side, treatment options, exchange rates."""
+
 from __future__ import annotations
 
 import graphene
@@ -35,16 +36,32 @@ async def clinics_matching(info, filter_: dict) -> list[str] | None:
 
 
 class PackageQueries(graphene.ObjectType):
-    packages = graphene.Field(PackageConnection, required=True, description="Packages, filtered and sorted; cheapest first by default.",
-                              filter=PackageFilter(description="Filters."), sort=PackageSort(description="Order."),
-                              first=graphene.Int(required=True, description="Page size, 1-100."),
-                              after=graphene.String(description="Cursor to continue after."), lang=lang_arg())
-    package = graphene.Field(Package, description="One package by id.", id=graphene.ID(required=True, description="Package id."),
-                             lang=lang_arg())
-    compare_packages = graphene.Field(PackageComparison, required=True, description="Up to 5 packages side by side.",
-                                      ids=graphene.List(graphene.NonNull(graphene.ID), required=True, description="1 to 5 package ids."),
-                                      options=CompareOptions(description="Options every total includes."), lang=lang_arg())
+    packages = graphene.Field(
+        PackageConnection,
+        required=True,
+        description="Packages, filtered and sorted; cheapest first by default.",
+        filter=PackageFilter(description="Filters."),
+        sort=PackageSort(description="Order."),
+        first=graphene.Int(required=True, description="Page size, 1-100."),
+        after=graphene.String(description="Cursor to continue after."),
+        lang=lang_arg(),
+    )
+    package = graphene.Field(
+        Package,
+        description="One package by id.",
+        id=graphene.ID(required=True, description="Package id."),
+        lang=lang_arg(),
+    )
+    compare_packages = graphene.Field(
+        PackageComparison,
+        required=True,
+        description="Up to 5 packages side by side.",
+        ids=graphene.List(graphene.NonNull(graphene.ID), required=True, description="1 to 5 package ids."),
+        options=CompareOptions(description="Options every total includes."),
+        lang=lang_arg(),
+    )
     exchange_rates = graphene.Field(ExchangeRates, required=True, description="The current exchange rates against KRW.")
+
     async def resolve_packages(root, info, first, filter=None, sort=None, after=None, lang=None):
         filter = dict(filter or {})
         filters = {PACKAGE_SIDE[k]: plain(v) for k, v in filter.items() if k in PACKAGE_SIDE and v is not None}
@@ -54,8 +71,14 @@ class PackageQueries(graphene.ObjectType):
             filters["clinic"] = [slug for slug in slugs if slug in wanted]
             if not filters["clinic"]:
                 return EMPTY
-        page = await packages.search(ctx(info), filters, language(info, lang), limit=require_first(first),
-                                     sort=sort_param(sort) if sort else None, cursor=after)
+        page = await packages.search(
+            ctx(info),
+            filters,
+            language(info, lang),
+            limit=require_first(first),
+            sort=sort_param(sort) if sort else None,
+            cursor=after,
+        )
         return connection(page)
 
     async def resolve_package(root, info, id, lang=None):
@@ -69,8 +92,11 @@ class PackageQueries(graphene.ObjectType):
             raise GraphQLError("Compare 1 to 5 packages.", extensions={"code": "BAD_USER_INPUT"})
         lang, options = language(info, lang), options or {}
         currency = currency_of(options.get("currency"))
-        chosen = {"interpreterLanguage": options.get("interpreter_language"), "followUpKind": plain(options.get("follow_up_kind")),
-                  "currency": currency}
+        chosen = {
+            "interpreterLanguage": options.get("interpreter_language"),
+            "followUpKind": plain(options.get("follow_up_kind")),
+            "currency": currency,
+        }
         compared = await packages.compare(ctx(info), ids, {k: v for k, v in chosen.items() if v is not None}, lang)
         columns = [item for item in compared["items"] if item]
         found = [item["package"] for item in columns]
@@ -79,7 +105,11 @@ class PackageQueries(graphene.ObjectType):
 
         def offered(p: dict, c: dict | None) -> str | None:
             codes = {i["procedure"] for i in p["items"]}
-            return ", ".join(sorted({d for o in c["procedures"] for d in o["devices"] if o["code"] in codes})) or None if c else None
+            return (
+                ", ".join(sorted({d for o in c["procedures"] for d in o["devices"] if o["code"] in codes})) or None
+                if c
+                else None
+            )
 
         def shown(money: dict | None) -> str | None:
             return None if money is None else f"{money['amount']} {currency}"
@@ -89,14 +119,41 @@ class PackageQueries(graphene.ObjectType):
             row(labels, "DISTRICT", [c["district"] if c else None for c in clinics]),
             row(labels, "PROCEDURES", [labels.join(i["name"] for i in p["items"]) for p in found]),
             row(labels, "DEVICES", [offered(p, c) for p, c in zip(found, clinics, strict=True)]),
-            row(labels, "LANGUAGES_IN_ROOM", [len(c["languages"]["inRoom"]) if c else None for c in clinics], best="max"),
-            row(labels, "LANGUAGES_AFTERCARE", [len(c["languages"]["aftercare"]) if c else None for c in clinics], best="max"),
-            row(labels, "INTERNATIONAL_SERVICES", [len(c["internationalServices"]) if c else None for c in clinics], best="max"),
-            row(labels, "VALID_ACCREDITATIONS", [sum(a["valid"] for a in c["accreditations"]) if c else None for c in clinics], best="max"),
-            row(labels, "PRICE_PER_SESSION", [item["pricePerSession"]["krw"] for item in columns], best="min",
-                texts=[shown(item["pricePerSession"]) for item in columns]),
-            row(labels, "TOTAL_WITH_OPTIONS", [item["total"]["krw"] if item["total"] else None for item in columns], best="min",
-                texts=[shown(item["total"]) for item in columns]),
+            row(
+                labels, "LANGUAGES_IN_ROOM", [len(c["languages"]["inRoom"]) if c else None for c in clinics], best="max"
+            ),
+            row(
+                labels,
+                "LANGUAGES_AFTERCARE",
+                [len(c["languages"]["aftercare"]) if c else None for c in clinics],
+                best="max",
+            ),
+            row(
+                labels,
+                "INTERNATIONAL_SERVICES",
+                [len(c["internationalServices"]) if c else None for c in clinics],
+                best="max",
+            ),
+            row(
+                labels,
+                "VALID_ACCREDITATIONS",
+                [sum(a["valid"] for a in c["accreditations"]) if c else None for c in clinics],
+                best="max",
+            ),
+            row(
+                labels,
+                "PRICE_PER_SESSION",
+                [item["pricePerSession"]["krw"] for item in columns],
+                best="min",
+                texts=[shown(item["pricePerSession"]) for item in columns],
+            ),
+            row(
+                labels,
+                "TOTAL_WITH_OPTIONS",
+                [item["total"]["krw"] if item["total"] else None for item in columns],
+                best="min",
+                texts=[shown(item["total"]) for item in columns],
+            ),
             row(labels, "DOWNTIME_DAYS", [p["downtimeDays"] for p in found], best="min"),
             row(labels, "SESSIONS", [p["schedule"]["visits"] for p in found], best="min"),
             row(labels, "TRIPS_NEEDED", [p["schedule"]["tripsNeeded"] for p in found], best="min"),
@@ -106,13 +163,20 @@ class PackageQueries(graphene.ObjectType):
 
 class TreatmentOptionQueries(graphene.ObjectType):
     treatment_options = graphene.List(
-        graphene.NonNull(TreatmentOption), required=True,
-        description="For the patient's scar types: the indicated procedures, the clinics that offer them and their packages.",
-        scar_types=graphene.List(graphene.NonNull(ScarTypeCode), required=True, description="The patient's scar types."),
-        lang=lang_arg())
+        graphene.NonNull(TreatmentOption),
+        required=True,
+        description="For the patient's scar types: the indicated procedures, the clinics that offer them "
+        "and their packages.",
+        scar_types=graphene.List(
+            graphene.NonNull(ScarTypeCode), required=True, description="The patient's scar types."
+        ),
+        lang=lang_arg(),
+    )
 
     async def resolve_treatment_options(root, info, scar_types, lang=None):
         wanted = [str(plain(code)) for code in scar_types]
         procedures = await catalogue.procedures(ctx(info), language(info, lang), scar_types=wanted)
-        return [{"procedure": procedure, "for_scar_types": [c for c in wanted if c in procedure["indications"]]}
-                for procedure in procedures]
+        return [
+            {"procedure": procedure, "for_scar_types": [c for c in wanted if c in procedure["indications"]]}
+            for procedure in procedures
+        ]

@@ -1,4 +1,5 @@
 """The packages' types: packages and what they offer, comparisons, treatment options, exchange rates."""
+
 from __future__ import annotations
 
 import graphene
@@ -73,8 +74,12 @@ class Schedule(WireObject):
 class ScreeningCondition(WireObject):
     """When a screening rule applies; one field is set. A frontend can warn before the booking is sent."""
 
-    fitzpatrick_at_least = graphene.Int(description="Applies to Fitzpatrick skin types of this number (I=1 ... VI=6) and above.")
-    isotretinoin_within_months = graphene.Int(description="Applies when isotretinoin was taken within this many months.")
+    fitzpatrick_at_least = graphene.Int(
+        description="Applies to Fitzpatrick skin types of this number (I=1 ... VI=6) and above."
+    )
+    isotretinoin_within_months = graphene.Int(
+        description="Applies when isotretinoin was taken within this many months."
+    )
     active_acne = graphene.Boolean(description="Applies when active acne is (true) or is not (false) present.")
 
 
@@ -92,31 +97,56 @@ class Package(WireObject):
 
     id = graphene.ID(required=True, description="Package id.")
     status = graphene.String(required=True, description="DRAFT, PUBLISHED or ARCHIVED.")
-    version = graphene.Int(required=True, description="Rises with every change to price or content; bookings keep the version.")
+    version = graphene.Int(
+        required=True, description="Rises with every change to price or content; bookings keep the version."
+    )
     title = graphene.String(required=True, description="Title, localized.")
     description = graphene.String(description="Description, localized.")
     scar_types = graphene.List(graphene.NonNull(ScarTypeCode), required=True, description="Scar types it targets.")
     items = graphene.List(graphene.NonNull(PackageItem), required=True, description="Procedures and sessions.")
     session_interval_days = graphene.Int(required=True, description="Days between visits.")
-    includes = graphene.List(graphene.NonNull(graphene.String), required=True, description="CONSULTATION, SKINCARE_KIT, CALMING_MASK, LED.")
+    includes = graphene.List(
+        graphene.NonNull(graphene.String), required=True, description="CONSULTATION, SKINCARE_KIT, CALMING_MASK, LED."
+    )
     price_krw = graphene.Int(required=True, description="Base price in won.")
-    price = graphene.Field(Money, required=True, description="Base price in a currency.",
-                           currency=Currency(description="Display currency; KRW when omitted."))
-    price_per_session = graphene.Field(Money, required=True, description="Base price per visit in a currency.",
-                                       currency=Currency(description="Display currency; KRW when omitted."))
-    interpreter_options = graphene.List(graphene.NonNull(InterpreterOption), required=True, description="Interpreters offered.")
-    follow_up_plans = graphene.List(graphene.NonNull(FollowUpPlan), required=True, description="Follow-up plans offered.")
+    price = graphene.Field(
+        Money,
+        required=True,
+        description="Base price in a currency.",
+        currency=Currency(description="Display currency; KRW when omitted."),
+    )
+    price_per_session = graphene.Field(
+        Money,
+        required=True,
+        description="Base price per visit in a currency.",
+        currency=Currency(description="Display currency; KRW when omitted."),
+    )
+    interpreter_options = graphene.List(
+        graphene.NonNull(InterpreterOption), required=True, description="Interpreters offered."
+    )
+    follow_up_plans = graphene.List(
+        graphene.NonNull(FollowUpPlan), required=True, description="Follow-up plans offered."
+    )
     cancellation_policy = graphene.Field(CancellationPolicy, required=True, description="Refund tiers.")
     minimum_stay_days = graphene.Int(required=True, description="Days to stay after a visit, at least.")
     schedule = graphene.Field(Schedule, required=True, description="Visits, trips and stays.")
     downtime_days = graphene.Int(required=True, description="The longest downtime of its procedures.")
-    screening_rules = graphene.List(graphene.NonNull(ScreeningRule), required=True, description="Answers it warns about or refuses.")
-    preparation = graphene.List(graphene.NonNull(PreparationStep), required=True, description="Preparation before each visit.")
+    screening_rules = graphene.List(
+        graphene.NonNull(ScreeningRule), required=True, description="Answers it warns about or refuses."
+    )
+    preparation = graphene.List(
+        graphene.NonNull(PreparationStep), required=True, description="Preparation before each visit."
+    )
     recovery = graphene.List(graphene.NonNull(RecoveryPhase), required=True, description="Recovery after each visit.")
-    sample_fields = graphene.List(graphene.NonNull(graphene.String), required=True, description="Values that are sample data.")
+    sample_fields = graphene.List(
+        graphene.NonNull(graphene.String), required=True, description="Values that are sample data."
+    )
     clinic = graphene.Field(Clinic, description="The clinic offering it.")
     # Slot is a bookings type: named, not imported, so packages never import bookings.
-    next_free_slot = graphene.Field("gateway.schema.bookings.types.Slot", description="Its earliest bookable slot in the next 16 weeks, if any (availability finds later ones).")
+    next_free_slot = graphene.Field(
+        "gateway.schema.bookings.types.Slot",
+        description="Its earliest bookable slot in the next 16 weeks, if any (availability finds later ones).",
+    )
 
     def resolve_items(root, info):
         return [{**item, "lang": root.get("lang")} for item in root["items"]]
@@ -160,18 +190,30 @@ class ExchangeRates(graphene.ObjectType):
 
 
 def rates_view(table: dict) -> dict:
-    return {"as_of": table["asOf"], "rates": [{"currency": code, "krw_per_unit": rate, "minor_units": table["minorUnits"][code]}
-                                              for code, rate in table["rates"].items()]}
+    return {
+        "as_of": table["asOf"],
+        "rates": [
+            {"currency": code, "krw_per_unit": rate, "minor_units": table["minorUnits"][code]}
+            for code, rate in table["rates"].items()
+        ],
+    }
 
 
 class TreatmentOption(graphene.ObjectType):
     """A procedure the knowledge base indicates for the patient's scar types, and who offers it."""
 
-    procedure = graphene.Field(Procedure, required=True, description="The procedure, with preparation, recovery and risks.")
-    for_scar_types = graphene.List(graphene.NonNull(ScarTypeCode), required=True, description="Which of the asked scar types it treats.")
+    procedure = graphene.Field(
+        Procedure, required=True, description="The procedure, with preparation, recovery and risks."
+    )
+    for_scar_types = graphene.List(
+        graphene.NonNull(ScarTypeCode), required=True, description="Which of the asked scar types it treats."
+    )
     clinics = graphene.List(graphene.NonNull(Clinic), required=True, description="Clinics offering it (up to 100).")
-    packages = graphene.List(graphene.NonNull(Package), required=True,
-                             description="Published packages including it (up to 100), cheapest first.")
+    packages = graphene.List(
+        graphene.NonNull(Package),
+        required=True,
+        description="Published packages including it (up to 100), cheapest first.",
+    )
 
     # Asked for only when selected: one call each per indicated procedure, all made concurrently
     # (the knowledge base indicates a handful of procedures for any set of scar types).
@@ -181,6 +223,12 @@ class TreatmentOption(graphene.ObjectType):
 
     async def resolve_packages(root, info):
         procedure = root["procedure"]
-        found = await packages.search(ctx(info), {"procedure": [procedure["code"]]}, language(info, root=procedure), limit=100,
-                                      sort="price", total=False)
+        found = await packages.search(
+            ctx(info),
+            {"procedure": [procedure["code"]]},
+            language(info, root=procedure),
+            limit=100,
+            sort="price",
+            total=False,
+        )
         return found["items"]

@@ -1,4 +1,5 @@
 """What a quote takes."""
+
 from __future__ import annotations
 
 import graphene

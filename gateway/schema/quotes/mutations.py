@@ -1,4 +1,5 @@
 """Quoting a package."""
+
 from __future__ import annotations
 
 import graphene
@@ -14,8 +15,15 @@ from .inputs import CreateQuoteInput
 from .types import Quote
 
 QuoteError = error_type("QuoteError", "packages", "quote")
-CreateQuotePayload = payload_type("CreateQuotePayload", "quote", Quote, "quote", "The quote, or why there is none.", QuoteError,
-                                  "Business errors (e.g. OPTION_NOT_OFFERED).")
+CreateQuotePayload = payload_type(
+    "CreateQuotePayload",
+    "quote",
+    Quote,
+    "quote",
+    "The quote, or why there is none.",
+    QuoteError,
+    "Business errors (e.g. OPTION_NOT_OFFERED).",
+)
 
 
 class CreateQuote(graphene.Mutation):
@@ -27,10 +35,15 @@ class CreateQuote(graphene.Mutation):
     Output = CreateQuotePayload
 
     async def mutate(root, info, input):
-        body = {"interpreterLanguage": input.get("interpreter_language"), "followUpPlan": input.get("follow_up_plan"),
-                "currency": currency_of(input.get("currency"))}
+        body = {
+            "interpreterLanguage": input.get("interpreter_language"),
+            "followUpPlan": input.get("follow_up_plan"),
+            "currency": currency_of(input.get("currency")),
+        }
         return await outcome("quote", packages.create_quote(ctx(info), input["package_id"], body, language(info)))
 
 
 class QuoteMutations(graphene.ObjectType):
-    create_quote = CreateQuote.Field(description=described("Quote a package with chosen options.", ROLES["quotes.create"]))
+    create_quote = CreateQuote.Field(
+        description=described("Quote a package with chosen options.", ROLES["quotes.create"])
+    )

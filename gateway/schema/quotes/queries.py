@@ -1,4 +1,5 @@
 """Reading a quote, for the caller that made it."""
+
 from __future__ import annotations
 
 import graphene

@@ -1,4 +1,5 @@
 """A quote and its priced lines."""
+
 from __future__ import annotations
 
 import graphene

@@ -1,0 +1,84 @@
+"""The care plan is dated from the booking's own copy of its package, in Seoul and home time, in any language."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from services.bookings import careplan
+from services.common.clock import SEOUL
+from tests.support import care_plan_booking
+
+
+def events(plan: dict, kind: str) -> list[dict]:
+    return [event for event in plan["events"] if event["kind"] == kind]
+
+
+def test_visits_keep_the_seoul_time_while_home_time_follows_daylight_saving():
+    booking = care_plan_booking(first=datetime(2027, 3, 1, 10, 0, tzinfo=SEOUL), home="America/New_York")
+    visits = events(careplan.build(booking, "en"), "VISIT")
+    assert [v["start"]["seoul"] for v in visits] == [
+        "2027-03-01T10:00:00+09:00",
+        "2027-03-29T10:00:00+09:00",
+        "2027-04-26T10:00:00+09:00",
+    ]
+    assert [v["start"]["home"] for v in visits] == [
+        "2027-02-28T20:00:00-05:00",
+        "2027-03-28T21:00:00-04:00",
+        "2027-04-25T21:00:00-04:00",
+    ]
+
+
+def test_visit_titles_name_the_procedures_of_that_visit():
+    booking = care_plan_booking(sessions={"TCA_CROSS": 1, "FRACTIONAL_CO2_LASER": 3})
+    titles = [v["title"] for v in events(careplan.build(booking, "en"), "VISIT")]
+    assert titles == [
+        "Visit 1 of 3: TCA CROSS (chemical reconstruction), Fractional CO₂ laser",
+        "Visit 2 of 3: Fractional CO₂ laser",
+        "Visit 3 of 3: Fractional CO₂ laser",
+    ]
+
+
+def test_texts_come_in_the_language_asked_for_and_in_english_where_there_is_none():
+    booking = care_plan_booking()
+    japanese = careplan.build(booking, "ja")
+    assert japanese["lang"] == "ja"
+    assert (
+        events(japanese, "VISIT")[0]["title"]
+        == "3回中1回目の来院：TCA CROSS（ケミカル・リコンストラクション）、フラクショナルCO2レーザー"
+    )
+    assert events(japanese, "RECOVERY")[0]["detail"] == "直後の赤み（日本語）"
+    french = careplan.build(booking, "fr")  # no translation at all: English throughout
+    assert events(french, "VISIT")[0]["title"].startswith("Visit 1 of 3: TCA CROSS")
+    assert events(french, "RECOVERY")[0]["detail"] == "Redness right after"
+
+
+def test_daily_preparation_runs_until_the_last_visit_and_long_term_recovery_follows_the_last_one():
+    plan = careplan.build(care_plan_booking(first=datetime(2027, 3, 1, 10, 0, tzinfo=SEOUL)), "en")
+    sunscreen = next(e for e in plan["events"] if e["code"] == "DAILY_SUNSCREEN")
+    assert sunscreen["title"] == "Every day: Sunscreen"
+    assert (sunscreen["start"]["seoul"], sunscreen["end"]["seoul"]) == (
+        "2027-02-15T09:00:00+09:00",
+        "2027-04-26T10:00:00+09:00",
+    )
+    long_term = [e for e in events(plan, "RECOVERY") if e["code"] == "LONG_TERM"]
+    assert [e["visit"] for e in long_term] == [3]
+
+
+def test_follow_ups_start_two_weeks_after_the_last_visit_then_monthly():
+    plan = careplan.build(care_plan_booking(first=datetime(2027, 3, 1, 10, 0, tzinfo=SEOUL), follow_up="VIDEO_3"), "en")
+    follow_ups = events(plan, "FOLLOW_UP")
+    assert [e["start"]["seoul"][:10] for e in follow_ups] == ["2027-05-10", "2027-06-09", "2027-07-09"]
+    assert follow_ups[0]["title"] == "Follow-up 1 of 3 (remote video)"
+
+
+def test_visits_further_apart_than_the_stay_are_one_trip_each():
+    plan = careplan.build(care_plan_booking(first=datetime(2027, 3, 1, 10, 0, tzinfo=SEOUL)), "en")
+    assert plan["tripsNeeded"] == 3
+    assert plan["trips"][0] == {"arriveBy": "2027-02-28", "departFrom": "2027-03-06", "visits": [1]}
+
+
+def test_the_calendar_holds_every_event_with_its_title():
+    plan = careplan.build(care_plan_booking(), "ko")
+    calendar = careplan.to_ical(plan).decode()
+    assert calendar.count("BEGIN:VEVENT") == len(plan["events"])
+    assert "X-WR-CALNAME:ClinicBridge 치료 일정" in calendar

@@ -1,0 +1,68 @@
+"""The lifecycle table, the error codes and the contracts agree: each is declared once and read everywhere."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+from gateway.schema import schema
+from services.common import codes, lifecycle
+from services.common.access import ROLES
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_status_but_pending_is_reached_by_one_step_from_an_earlier_one():
+    targets = [step.target for step in lifecycle.STEPS]
+    assert len(targets) == len(set(targets))
+    assert set(targets) == set(lifecycle.STATUSES) - {"PENDING"}
+    reachable, frontier = {"PENDING"}, {"PENDING"}
+    while frontier:
+        frontier = {s.target for s in lifecycle.STEPS if set(s.sources) & frontier} - reachable
+        reachable |= frontier
+    assert reachable == set(lifecycle.STATUSES)
+    assert lifecycle.BY_TARGET["BOOKED"].refusal("AGENCY") == (
+        "An agency may not confirm a booking; the clinic's admin or a platform admin may."
+    )
+
+
+def test_the_contract_the_schema_and_the_table_list_the_same_statuses_and_steps():
+    defs = json.loads((ROOT / "schemas/bookings/defs.json").read_text())
+    assert defs["$defs"]["status"]["enum"] == list(lifecycle.STATUSES)
+    gql = schema.graphql_schema
+    assert list(gql.get_type("BookingStatus").values) == list(lifecycle.STATUSES)
+    mutations = gql.mutation_type.fields
+    for step in lifecycle.STEPS:
+        assert step.mutation in mutations
+        assert step.summary in mutations[step.mutation].description
+
+
+def problem_codes(service: str) -> set[str]:
+    """Every code a service's source raises a ``Problem`` with."""
+    found = set()
+    for path in (ROOT / "services" / service).glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Problem" and len(node.args) >= 2:
+                code = node.args[1]
+                if isinstance(code, ast.Constant):
+                    found.add(code.value)
+    return found
+
+
+def test_every_code_a_service_raises_is_in_its_list_and_typed_in_the_schema():
+    assert problem_codes("common") <= set(codes.SHARED)
+    for service, enum in (
+        ("catalogue", "ClinicErrorCode"),
+        ("packages", "PackageErrorCode"),
+        ("bookings", "BookingErrorCode"),
+    ):
+        declared = codes.codes_of(service)
+        assert problem_codes(service) <= set(declared), service
+        assert set(schema.graphql_schema.get_type(enum).values) == set(declared)
+
+
+def test_each_mutation_says_who_may_call_it():
+    for name, field in schema.graphql_schema.mutation_type.fields.items():
+        assert "Who may: " in field.description, name
+    assert ROLES["bookings.create"] == ("AGENCY",)
