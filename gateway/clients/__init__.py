@@ -3,3 +3,18 @@
 Resolvers and loaders call these functions and never build a path or a query string themselves.
 Every function takes the request's context first (the caller's token, request id, language).
 """
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def page(limit: int, *, sort: str | None = None, cursor: str | None = None, total: Any = "true") -> dict[str, Any]:
+    """The paging the services' lists take: ``limit``, and ``sort``, ``cursor`` and ``total`` when
+    asked (``total`` is ``true`` in a query string, ``True`` in a JSON body; None: no total)."""
+    return {
+        "limit": limit,
+        **({"total": total} if total is not None else {}),
+        **({"sort": sort} if sort else {}),
+        **({"cursor": cursor} if cursor else {}),
+    }

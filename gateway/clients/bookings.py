@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from ..context import Json, RequestContext
+from . import page
 
 SERVICE = "bookings"
-
-
-def _page(params: Json, limit: int, cursor: str | None) -> Json:
-    return {**params, "limit": limit, "total": "true", **({"cursor": cursor} if cursor else {})}
 
 
 async def bookings_by_reference(ctx: RequestContext, references: list[str]) -> list[Json | None]:
@@ -16,7 +13,7 @@ async def bookings_by_reference(ctx: RequestContext, references: list[str]) -> l
 
 
 async def booking_page(ctx: RequestContext, filters: dict[str, str], *, limit: int, cursor: str | None = None) -> Json:
-    return await ctx.call(SERVICE, "GET", "/bookings", params=_page(filters, limit, cursor))
+    return await ctx.call(SERVICE, "GET", "/bookings", params={**filters, **page(limit, cursor=cursor)})
 
 
 async def next_free_slots(ctx: RequestContext, keys: list[tuple[str, str]]) -> list[Json | None]:
@@ -29,7 +26,7 @@ async def availability(
     ctx: RequestContext, package_id: str, first: str, last: str, *, limit: int, cursor: str | None = None
 ) -> Json:
     params = {"packageId": package_id, "from": first, "to": last}
-    return await ctx.call(SERVICE, "GET", "/availability", params=_page(params, limit, cursor))
+    return await ctx.call(SERVICE, "GET", "/availability", params={**params, **page(limit, cursor=cursor)})
 
 
 async def slots(
@@ -43,7 +40,7 @@ async def slots(
     cursor: str | None = None,
 ) -> Json:
     params = {"clinic": clinic, "from": first, "to": last, **({"status": status} if status else {})}
-    return await ctx.call(SERVICE, "GET", "/slots", params=_page(params, limit, cursor))
+    return await ctx.call(SERVICE, "GET", "/slots", params={**params, **page(limit, cursor=cursor)})
 
 
 async def open_slots(ctx: RequestContext, rule: Json) -> Json:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..context import Json, RequestContext
+from . import page
 
 SERVICE = "catalogue"
 PAGE = 100
@@ -25,14 +26,7 @@ async def clinic_page(
     total: bool = True,
 ) -> Json:
     """A page of clinics matching the catalogue's filters."""
-    params = {
-        **filters,
-        "limit": limit,
-        "lang": lang,
-        **({"total": "true"} if total else {}),
-        **({"sort": sort} if sort else {}),
-        **({"cursor": cursor} if cursor else {}),
-    }
+    params = {**filters, "lang": lang, **page(limit, sort=sort, cursor=cursor, total="true" if total else None)}
     return await ctx.call(SERVICE, "GET", "/clinics", params=params)
 
 
@@ -41,9 +35,9 @@ async def clinic_slugs(ctx: RequestContext, filters: Json, at_most: int) -> list
     slugs: list[str] = []
     cursor = None
     while len(slugs) < at_most:
-        page = await clinic_page(ctx, filters, "en", limit=PAGE, cursor=cursor, total=False)
-        slugs += [clinic["slug"] for clinic in page["items"]]
-        cursor = page["nextCursor"]
+        found = await clinic_page(ctx, filters, "en", limit=PAGE, cursor=cursor, total=False)
+        slugs += [clinic["slug"] for clinic in found["items"]]
+        cursor = found["nextCursor"]
         if not cursor:
             break
     return slugs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..context import Json, RequestContext
+from . import page
 
 SERVICE = "packages"
 
@@ -24,14 +25,7 @@ async def search(
     total: bool = True,
 ) -> Json:
     """A page of packages matching ``filters`` (the search contract's names)."""
-    body = {
-        **filters,
-        "limit": limit,
-        "lang": lang,
-        **({"total": True} if total else {}),
-        **({"sort": sort} if sort else {}),
-        **({"cursor": cursor} if cursor else {}),
-    }
+    body = {**filters, "lang": lang, **page(limit, sort=sort, cursor=cursor, total=True if total else None)}
     return await ctx.call(SERVICE, "POST", "/packages/search", json=body)
 
 

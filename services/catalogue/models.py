@@ -24,6 +24,7 @@ from mongoengine import (
     StringField,
 )
 
+from services.common.care import PreparationStep, RecoveryPhase
 from services.common.clock import utcnow
 from services.common.wire import localized
 
@@ -72,20 +73,6 @@ class ScarType(Document):
 class Range(EmbeddedDocument):
     min = IntField(required=True, min_value=0)
     max = IntField(required=True, min_value=0)
-
-
-class PreparationStep(EmbeddedDocument):
-    code = StringField(required=True)
-    instruction = localized(required=True)
-    days_before = IntField(required=True, min_value=0)
-    daily = BooleanField(default=False)
-
-
-class RecoveryPhase(EmbeddedDocument):
-    phase = StringField(required=True, choices=("IMMEDIATE", "SHORT_TERM", "LONG_TERM"))
-    from_day = IntField(required=True, min_value=0)
-    to_day = IntField(required=True, min_value=0)
-    expectation = localized(required=True)
 
 
 class Caution(EmbeddedDocument):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.common import care
 from services.common.localization import localize
 
 
@@ -74,24 +75,8 @@ def procedure(doc: dict, lang: str) -> dict:
         "typicalSessions": _range(doc.get("typical_sessions")),
         "sessionIntervalDays": _range(doc.get("session_interval_days")),
         "downtimeDays": _range(doc.get("downtime_days")),
-        "preparation": [
-            {
-                "code": s["code"],
-                "instruction": localize(s["instruction"], lang),
-                "daysBefore": s["days_before"],
-                "daily": s.get("daily", False),
-            }
-            for s in doc.get("preparation", [])
-        ],
-        "recovery": [
-            {
-                "phase": r["phase"],
-                "fromDay": r["from_day"],
-                "toDay": r["to_day"],
-                "expectation": localize(r["expectation"], lang),
-            }
-            for r in doc.get("recovery", [])
-        ],
+        "preparation": care.preparation(doc.get("preparation", []), lang),
+        "recovery": care.recovery(doc.get("recovery", []), lang),
         "risks": {
             "mild": [localize(r, lang) for r in doc.get("risks_mild", [])],
             "rare": [localize(r, lang) for r in doc.get("risks_rare", [])],

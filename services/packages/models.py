@@ -22,6 +22,7 @@ from mongoengine import (
     StringField,
 )
 
+from services.common.care import PreparationStep, RecoveryPhase
 from services.common.clock import utcnow
 from services.common.wire import localized
 
@@ -74,20 +75,6 @@ class ScreeningRule(EmbeddedDocument):
     blocking = BooleanField(required=True)
 
 
-class CareStep(EmbeddedDocument):
-    code = StringField(required=True)
-    instruction = localized(required=True)
-    days_before = IntField(required=True, min_value=0)
-    daily = BooleanField(default=False)
-
-
-class RecoveryPhase(EmbeddedDocument):
-    phase = StringField(required=True, choices=("IMMEDIATE", "SHORT_TERM", "LONG_TERM"))
-    from_day = IntField(required=True, min_value=0)
-    to_day = IntField(required=True, min_value=0)
-    expectation = localized(required=True)
-
-
 class Package(Document):
     meta = {
         "db_alias": ALIAS,
@@ -136,7 +123,7 @@ class Package(Document):
     procedure_names = DictField()  # code -> {lang: name}, from the catalogue
     downtime_days = IntField(required=True, default=0, min_value=0)
     screening_rules = EmbeddedDocumentListField(ScreeningRule)
-    preparation = EmbeddedDocumentListField(CareStep)
+    preparation = EmbeddedDocumentListField(PreparationStep)
     recovery = EmbeddedDocumentListField(RecoveryPhase)
     # Derived on save, for filters and sorts.
     listing = StringField()  # "<clinic>:<status>": one key for the gateway's list-of-clinics filter

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from services.common import care
 from services.common.clock import aware, iso
 from services.common.localization import localize, per_language
 from services.common.money import minor_units
@@ -66,24 +67,8 @@ def package(doc: dict, lang: str) -> dict:
             }
             for r in doc.get("screening_rules", [])
         ],
-        "preparation": [
-            {
-                "code": step["code"],
-                "instruction": localize(step["instruction"], lang),
-                "daysBefore": step["days_before"],
-                "daily": step["daily"],
-            }
-            for step in doc.get("preparation", [])
-        ],
-        "recovery": [
-            {
-                "phase": r["phase"],
-                "fromDay": r["from_day"],
-                "toDay": r["to_day"],
-                "expectation": localize(r["expectation"], lang),
-            }
-            for r in doc.get("recovery", [])
-        ],
+        "preparation": care.preparation(doc.get("preparation", []), lang),
+        "recovery": care.recovery(doc.get("recovery", []), lang),
         "sampleFields": doc.get("sample_fields", []),
         "updatedAt": iso(doc["updated_at"]),
     }
