@@ -51,9 +51,9 @@ async def close_slot(ctx: RequestContext, slot_id: str) -> Json:
     return await ctx.call(SERVICE, "POST", f"/slots/{slot_id}/close")
 
 
-async def screen(ctx: RequestContext, quote_id: str, patient: Json) -> Json:
-    """What the patient's answers would trigger for the quoted package, without booking."""
-    return await ctx.call(SERVICE, "POST", "/screening", json={"quoteId": quote_id, "patient": patient})
+async def screen(ctx: RequestContext, quote_id: str, answers: Json) -> Json:
+    """What the patient's screening answers would trigger for the quoted package, without booking."""
+    return await ctx.call(SERVICE, "POST", "/screening", json={"quoteId": quote_id, "answers": answers})
 
 
 async def create_booking(ctx: RequestContext, body: Json, idempotency_key: str) -> tuple[Json, bool]:

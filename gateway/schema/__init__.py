@@ -16,6 +16,7 @@ from .packages.mutations import ExchangeRateMutations, PackageMutations
 from .packages.queries import PackageQueries, TreatmentOptionQueries
 from .quotes.mutations import QuoteMutations
 from .quotes.queries import QuoteQueries
+from .vocabulary import VocabularyQueries
 
 
 # graphene lists the fields of the last base first.
@@ -27,6 +28,7 @@ class Query(
     QuoteQueries,
     BookingQueries,
     AccountQueries,
+    VocabularyQueries,
     graphene.ObjectType,
 ):
     """Read the catalogue, packages, quotes and your bookings."""

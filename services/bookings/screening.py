@@ -65,10 +65,9 @@ def screen(rules: list[dict], patient: dict) -> list[dict]:
 def dry_run(body: dict, token: str | None) -> dict:
     """What ``screen`` would decide for the quoted package, without booking (what a frontend shows
     before it sends the booking)."""
-    check_patient(body["patient"])
     answer = client_for("packages").request("GET", f"/quotes/{body['quoteId']}", token=token)
     if answer.status_code == 404:
         raise Problem(422, "UNKNOWN_QUOTE", "No such quote.", errors=[{"field": "quoteId", "message": "unknown quote"}])
     if answer.status_code != 200:
         raise UpstreamUnavailable("packages")
-    return assess(answer.json()["package"]["screeningRules"], body["patient"])
+    return assess(answer.json()["package"]["screeningRules"], body["answers"])

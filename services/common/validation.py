@@ -43,6 +43,14 @@ def _load_registry(root: Path) -> tuple[Registry, dict[str, dict]]:
 
 
 REGISTRY, SCHEMAS = _load_registry(SCHEMA_DIR)
+
+
+def contract_enum(name: str, definition: str) -> tuple[str, ...]:
+    """The values a contract allows for one of its definitions (``$defs/<definition>`` of
+    ``schemas/<name>.json``): what an enum elsewhere (the gateway's, say) is derived from."""
+    return tuple(SCHEMAS[name]["$defs"][definition]["enum"])
+
+
 _validators: dict[str, Draft202012Validator] = {}
 
 

@@ -23,6 +23,16 @@ class PatientInput(graphene.InputObjectType):
     active_acne = graphene.Boolean(required=True, description="Has active acne.")
 
 
+class ScreeningAnswersInput(graphene.InputObjectType):
+    """The patient's answers that screening reads."""
+
+    fitzpatrick_skin_type = Fitzpatrick(required=True, description="Skin type.")
+    isotretinoin_last6_months = graphene.Boolean(
+        required=True, description="Took oral isotretinoin in the last 6 months."
+    )
+    active_acne = graphene.Boolean(required=True, description="Has active acne.")
+
+
 class BookingFilter(graphene.InputObjectType):
     """Filters over the caller's own bookings."""
 

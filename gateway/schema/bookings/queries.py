@@ -11,7 +11,7 @@ from ...clients import bookings
 from ..core.connections import connection, require_first
 from ..core.scalars import Date
 from ..core.wire import ctx, to_wire
-from .inputs import BookingFilter, PatientInput, SlotFilter
+from .inputs import BookingFilter, ScreeningAnswersInput, SlotFilter
 from .loaders import BookingByReferenceLoader
 from .types import Booking, BookingConnection, Screening, SlotConnection
 
@@ -54,7 +54,7 @@ class BookingQueries(graphene.ObjectType):
         description="What the patient's answers trigger for a quoted package, without booking: a frontend "
         "shows the warnings, and a refusal, before the booking is sent.",
         quote_id=graphene.ID(required=True, description="A quote from createQuote."),
-        patient=PatientInput(required=True, description="The patient and the screening answers."),
+        answers=ScreeningAnswersInput(required=True, description="The patient's screening answers."),
     )
 
     async def resolve_availability(root, info, package_id, from_, to, first, after=None):
@@ -88,5 +88,5 @@ class BookingQueries(graphene.ObjectType):
         filters = {key: plain(value) for key, value in (filter or {}).items() if value is not None}
         return connection(await bookings.booking_page(ctx(info), filters, limit=require_first(first), cursor=after))
 
-    async def resolve_screening(root, info, quote_id, patient):
-        return await bookings.screen(ctx(info), quote_id, to_wire(dict(patient)))
+    async def resolve_screening(root, info, quote_id, answers):
+        return await bookings.screen(ctx(info), quote_id, to_wire(dict(answers)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import graphene
 
 from services.common import lifecycle
+from services.common.validation import contract_enum
 
 from ...clients import bookings
 from ..core.connections import connection_type
@@ -19,7 +20,7 @@ BookingStatus = graphene.Enum(
 )
 Fitzpatrick = graphene.Enum(
     "FitzpatrickSkinType",
-    [(s, s) for s in ("I", "II", "III", "IV", "V", "VI")],
+    [(s, s) for s in contract_enum("bookings/defs", "fitzpatrick")],
     description="Fitzpatrick skin type; IV-VI are darker skin.",
 )
 

@@ -10,6 +10,7 @@ from graphql import Undefined
 from graphql.language import StringValueNode
 
 from services.common import money
+from services.common.validation import contract_enum
 
 
 class IsoScalar(graphene.Scalar):
@@ -50,7 +51,7 @@ class DateTime(IsoScalar):
 Currency = graphene.Enum("Currency", [(code, code) for code in money.CURRENCIES], description="ISO 4217 currency code.")
 ScarTypeCode = graphene.Enum(
     "ScarTypeCode",
-    [(c, c) for c in ("ICE_PICK", "BOXCAR", "ROLLING", "HYPERTROPHIC", "PIH", "PIE")],
+    [(c, c) for c in contract_enum("common/defs", "scarTypeCode")],
     description="Acne-scar types: atrophic ICE_PICK, BOXCAR, ROLLING; raised HYPERTROPHIC; pigment PIH, PIE.",
 )
 ClinicKind = graphene.Enum(
@@ -64,7 +65,9 @@ LanguageLevel = graphene.Enum(
     description="Where a language is spoken: booking, in the treatment room (interpreter), written aftercare.",
 )
 FollowUpKind = graphene.Enum(
-    "FollowUpKind", [(c, c) for c in ("REMOTE_VIDEO", "IN_PERSON", "MESSAGING")], description="How follow-ups happen."
+    "FollowUpKind",
+    [(c, c) for c in contract_enum("packages/package-fields", "followUpKind")],
+    description="How follow-ups happen.",
 )
 
 

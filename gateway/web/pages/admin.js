@@ -1,0 +1,105 @@
+// The clinic's console: its packages, new slots, and its bookings through their lifecycle.
+import { gql, prefs, t, vocabulary } from "../api.js";
+import { field, h, isoDay, problem, render, when } from "../dom.js";
+
+// The words for the lifecycle steps the API lists (the steps themselves come from the API).
+const STEP_LABELS = { confirmBooking: "confirm", markArrived: "arrived", markFulfilled: "fulfilled", markNoShow: "noShow",
+  cancelBooking: "cancel" };
+
+export async function admin() {
+  if (!prefs.key) { render(h("h1", {}, t("navAdmin")), problem(t("needKey"))); return; }
+  const { packageStatuses, scarTypes, weekdays, bookingSteps } = await vocabulary();
+  const mine = await gql(`{ viewer { role clinic }
+    bookings(first: 50) { edges { node { reference status clinic packageTitle slotStart patient { name } } } } }`);
+  const clinic = mine.viewer?.clinic || sessionStorage.getItem("clinic") || "";
+  const clinicInput = h("input", { id: "clinic", type: "text", value: clinic, required: true });
+  const list = h("section", { id: "packages" });
+  const notice = h("p", { role: "status" });
+  const loadPackages = async () => {
+    if (!clinicInput.value) return;
+    sessionStorage.setItem("clinic", clinicInput.value);
+    const rows = [];
+    for (const status of packageStatuses) {
+      const data = await gql(`query($clinic: [String!], $status: String) { packages(first: 100, filter: {clinic: $clinic, status: $status}) {
+        edges { node { id title status version priceKrw sessionIntervalDays minimumStayDays } } } }`, { clinic: [clinicInput.value], status });
+      rows.push(...data.packages.edges.map((edge) => edge.node));
+    }
+    list.replaceChildren(h("h2", {}, t("yourPackages")), h("table", {}, h("thead", {}, h("tr", {},
+      [t("title"), t("status"), t("priceKrw"), t("intervalDays"), t("minimumStay"), ""].map((label) => h("th", { scope: "col" }, label)))),
+    h("tbody", {}, rows.map((pkg) => {
+      const number = (value, label) => h("input", { type: "number", min: 1, value, "aria-label": `${t(label)} — ${pkg.title}` });
+      const price = number(pkg.priceKrw, "priceKrw");
+      const interval = number(pkg.sessionIntervalDays, "intervalDays");
+      const stay = number(pkg.minimumStayDays, "minimumStay");
+      const act = (mutation, extra = "") => async () => {
+        const changes = { priceKrw: Number(price.value), sessionIntervalDays: Number(interval.value), minimumStayDays: Number(stay.value) };
+        const answer = await gql(`mutation($id: ID!${extra ? ", $input: PackagePatchInput!" : ""}) { ${mutation}(id: $id${extra}) { package { id status } errors { message } } }`,
+          extra ? { id: pkg.id, input: changes } : { id: pkg.id });
+        notice.textContent = answer[mutation].errors.map((e) => e.message).join(" ") || t("saved");
+        await loadPackages();
+      };
+      return h("tr", { "data-id": pkg.id }, h("td", {}, pkg.title), h("td", {}, pkg.status), h("td", {}, price), h("td", {}, interval),
+        h("td", {}, stay),
+        h("td", {}, h("button", { type: "button", class: "secondary", onclick: act("updatePackage", ", input: $input") }, t("save")), " ",
+          pkg.status === "DRAFT" ? h("button", { type: "button", onclick: act("publishPackage") }, t("publish")) : null, " ",
+          pkg.status !== "ARCHIVED" ? h("button", { type: "button", class: "secondary", onclick: act("archivePackage") }, t("archive")) : null));
+    }))));
+  };
+  const create = h("form", { id: "create-package", onsubmit: async (event) => {
+    event.preventDefault();
+    const f = create.elements;
+    const answer = await gql(`mutation($input: PackageInput!) { createPackage(input: $input) { package { id } errors { field message } } }`,
+      { input: { clinic: clinicInput.value, title: { en: f.title.value }, scarTypes: [f.scarType.value],
+        items: [{ procedure: f.procedure.value, sessions: Number(f.sessions.value) }], sessionIntervalDays: Number(f.interval.value),
+        priceKrw: Number(f.price.value), minimumStayDays: Number(f.stay.value), interpreterOptions: [{ language: "en", included: true }],
+        cancellationPolicy: { tiers: [{ daysBefore: 7, refundPercent: 100 }, { daysBefore: 0, refundPercent: 0 }] } } });
+    const result = answer.createPackage;
+    notice.textContent = result.errors.map((e) => `${e.field || ""} ${e.message}`).join(" ") || t("created");
+    await loadPackages();
+  } }, h("fieldset", {}, h("legend", {}, t("createPackage")),
+    field(t("title"), h("input", { name: "title", type: "text", required: true })),
+    field(t("scarTypes"), h("select", { name: "scarType" }, scarTypes.map((c) => h("option", {}, c)))),
+    field(t("procedure"), h("input", { name: "procedure", type: "text", value: "TCA_CROSS", required: true })),
+    field(t("sessions"), h("input", { name: "sessions", type: "number", value: 2, min: 1, required: true })),
+    field(t("intervalDays"), h("input", { name: "interval", type: "number", value: 28, min: 1, required: true })),
+    field(t("priceKrw"), h("input", { name: "price", type: "number", value: 900000, min: 0, required: true })),
+    field(t("minimumStay"), h("input", { name: "stay", type: "number", value: 5, min: 1, required: true })),
+    h("button", { type: "submit" }, t("create"))));
+  const slotsForm = h("form", { id: "open-slots", onsubmit: async (event) => {
+    event.preventDefault();
+    const f = slotsForm.elements;
+    const answer = await gql(`mutation($input: OpenSlotsInput!) { openSlots(input: $input) { created skipped slots { id start } errors { message } } }`,
+      { input: { clinic: clinicInput.value, from: f.from.value, to: f.to.value, capacity: Number(f.capacity.value),
+        weekdays: [...slotsForm.querySelectorAll("input[name=weekday]:checked")].map((box) => box.value),
+        times: f.times.value.split(",").map((s) => s.trim()).filter(Boolean) } });
+    const result = answer.openSlots;
+    notice.textContent = result.errors.map((e) => e.message).join(" ") || `${t("opened")}: ${result.created}`;
+    openedList.replaceChildren(...result.slots.map((slot) => h("li", {}, `${when(slot.start, "Asia/Seoul")} `, h("button", { type: "button", class: "secondary",
+      onclick: async () => {
+        const closed = await gql("mutation($id: ID!) { closeSlot(id: $id) { slot { status } errors { message } } }", { id: slot.id });
+        notice.textContent = closed.closeSlot.errors.map((e) => e.message).join(" ") || closed.closeSlot.slot.status;
+      } }, `${t("close")} ${when(slot.start, "Asia/Seoul")}`))));
+  } }, h("fieldset", {}, h("legend", {}, t("openSlots")),
+    field(t("from"), h("input", { name: "from", type: "date", value: isoDay(14), required: true })),
+    field(t("to"), h("input", { name: "to", type: "date", value: isoDay(20), required: true })),
+    h("fieldset", {}, h("legend", {}, t("weekdays")), weekdays.map((day, index) =>
+      h("label", {}, h("input", { type: "checkbox", name: "weekday", value: day, checked: index < 5 }), ` ${day}`))),
+    field(t("times"), h("input", { name: "times", type: "text", value: "10:00, 14:00", required: true })),
+    field(t("capacity"), h("input", { name: "capacity", type: "number", value: 2, min: 1, required: true })),
+    h("button", { type: "submit" }, t("open"))));
+  const openedList = h("ul", { id: "opened" });
+  // The steps this caller may take from each booking's status, as the lifecycle says.
+  const steps = (status) => bookingSteps.filter((step) => step.from.includes(status) && step.roles.includes(mine.viewer?.role));
+  const bookingsTable = h("table", { id: "bookings" }, h("thead", {}, h("tr", {}, [t("reference"), t("patient"), t("start"), t("status"), ""].map((label) =>
+    h("th", { scope: "col" }, label)))), h("tbody", {}, mine.bookings.edges.map(({ node }) => h("tr", { "data-reference": node.reference },
+    h("td", {}, node.reference), h("td", {}, node.patient.name), h("td", {}, when(node.slotStart, "Asia/Seoul")), h("td", { class: "status" }, node.status),
+    h("td", {}, steps(node.status).map(({ mutation }) => h("button", { type: "button", class: "secondary", onclick: async () => {
+      const answer = await gql(`mutation($ref: String!) { ${mutation}(reference: $ref) { booking { status } errors { message } } }`, { ref: node.reference });
+      notice.textContent = answer[mutation].errors.map((e) => e.message).join(" ") || answer[mutation].booking.status;
+      await admin();
+    } }, t(STEP_LABELS[mutation] || mutation))))))));
+  clinicInput.addEventListener("change", loadPackages);
+  render(h("h1", {}, t("navAdmin")), field(t("clinic"), clinicInput), notice, list, create, slotsForm, openedList,
+    h("h2", {}, t("bookings")), bookingsTable);
+  await loadPackages();
+}

@@ -1,0 +1,54 @@
+"""Screening before booking asks the bookings service, which decides exactly as createBooking will."""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.support import AGENCY_KEY, ICEPICK, ORACLE_KEY, PATIENT, gql, seoul_day
+
+SCREEN = """query S($quoteId: ID!, $answers: ScreeningAnswersInput!) { screening(quoteId: $quoteId, answers: $answers) {
+  bookable warnings { code text } blocking { code } } }"""
+QUOTE = """mutation Q { createQuote(input: {packageId: "%s"}) { quote { id } } }""" % ICEPICK
+OPEN = """mutation O($input: OpenSlotsInput!) { openSlots(input: $input) { slots { id } } }"""
+BOOK = """mutation B($input: CreateBookingInput!) { createBooking(input: $input) {
+  booking { warnings { code text } } errors { code } } }"""
+
+
+def answers(**given) -> dict:
+    return {"fitzpatrickSkinType": "III", "isotretinoinLast6Months": False, "activeAcne": False, **given}
+
+
+def test_screening_answers_what_the_booking_then_decides(gateway):
+    quote = gql(gateway, QUOTE).json["data"]["createQuote"]["quote"]["id"]
+    darker = gql(gateway, SCREEN, {"quoteId": quote, "answers": answers(fitzpatrickSkinType="V")}).json["data"][
+        "screening"
+    ]
+    assert darker["bookable"] and [w["code"] for w in darker["warnings"]] == ["DARKER_SKIN_PIH"]
+    blocked = gql(gateway, SCREEN, {"quoteId": quote, "answers": answers(isotretinoinLast6Months=True)}).json["data"]
+    assert blocked["screening"]["bookable"] is False
+    assert [b["code"] for b in blocked["screening"]["blocking"]] == ["RECENT_ISOTRETINOIN"]
+
+    day = seoul_day(47)
+    rule = {
+        "clinic": "oracle-skin-clinic",
+        "from": day,
+        "to": day,
+        "weekdays": ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"],
+        "times": ["17:35"],
+        "capacity": 2,
+    }
+    slot = gql(gateway, OPEN, {"input": rule}, key=ORACLE_KEY).json["data"]["openSlots"]["slots"][0]["id"]
+
+    def book(patient: dict) -> dict:
+        body = {"quoteId": quote, "slotId": slot, "patient": patient, "idempotencyKey": uuid.uuid4().hex}
+        return gql(gateway, BOOK, {"input": body}, key=AGENCY_KEY).json["data"]["createBooking"]
+
+    refused = book({**PATIENT, "isotretinoinLast6Months": True})
+    assert [e["code"] for e in refused["errors"]] == ["SCREENING_BLOCKED"]
+    made = book({**PATIENT, "fitzpatrickSkinType": "V"})
+    assert made["errors"] == [] and made["booking"]["warnings"] == darker["warnings"]
+
+
+def test_screening_an_unknown_quote_says_so(gateway):
+    answer = gql(gateway, SCREEN, {"quoteId": "0" * 32, "answers": answers()}).json
+    assert answer["errors"][0]["extensions"]["code"] == "UNKNOWN_QUOTE"
