@@ -1,6 +1,8 @@
 """The GraphQL gateway: one API over the catalogue, packages and bookings services.
 
-It holds no domain data; it owns API keys (hashed) and nothing else. From the services it
-imports only their generic kit (settings, request ids and logs, the service-token format,
-the outbound HTTP client, money rounding), never a service's domain code.
+It holds no domain data; it owns API keys (hashed) and rate-limit counters, nothing else.
+From the services it imports only ``services.common``: settings, the database connection,
+request ids and logs, service tokens, the outbound HTTP client, money, localization and the
+contracts, and the shared declarations (error codes, who may call what, the booking
+lifecycle). Never a service's domain code: ``lint-imports`` holds this.
 """

@@ -17,8 +17,8 @@ from graphql import GraphQLError
 from services.common.http import ServiceClient, UpstreamError, UpstreamUnavailable
 
 SERVICES = ("catalogue", "packages", "bookings")
-# Flask runs each async request on a new event loop; asyncio.to_thread would start (and stop) a
-# thread pool per request. One pool per process serves every request's upstream calls.
+# Each worker thread runs its requests on an event loop of its own (GatewayFlask), and asyncio.to_thread
+# would give every loop a thread pool of its own. One pool per process serves every upstream call instead.
 _EXECUTOR = ThreadPoolExecutor(max_workers=32, thread_name_prefix="upstream")
 
 

@@ -1,0 +1,311 @@
+"""The GraphQL examples of the docs, run against a fresh, seeded stack: what they show is what it answers.
+
+    python -m scripts.examples    start a stack of its own, run every example, write docs/flows.md
+                                  and the README's first example with the answers it got
+
+``tests/test_examples.py`` runs the same examples on every test run, so none of them can go stale
+without a test failing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import requests
+
+from tests.support import database_server, seed, stack, stack_env
+
+ROOT = Path(__file__).resolve().parents[1]
+KEYS = {"agency": "cbk_demo_agency_seoul_trips", "clinic": "cbk_demo_oracle_clinic_admin"}  # `make run`'s demo keys
+
+
+@dataclass
+class Example:
+    """One operation: ``variables`` are built from the answers of the examples before it (by name)."""
+
+    name: str
+    lead: str
+    query: str
+    variables: Callable[[dict], dict] | None = None
+    key: str | None = None
+
+
+def _day(days: int) -> str:
+    return (datetime.now(ZoneInfo("Asia/Seoul")) + timedelta(days=days)).date().isoformat()
+
+
+def _chosen(answers: dict) -> dict:
+    """The compared package the partner goes on with: Oracle Skin Clinic's."""
+    return next(
+        e["node"]
+        for e in answers["compare"]["packages"]["edges"]
+        if e["node"]["clinic"]["name"] == "Oracle Skin Clinic"
+    )
+
+
+PARTNER = [
+    Example(
+        "compare",
+        "**1. Compare** packages for ice-pick scars with a Japanese-speaking treatment room, prices in US dollars,"
+        " with the clinic and its next free slot:",
+        """query Compare {
+  packages(first: 2, filter: {scarType: ICE_PICK, language: "ja", languageLevel: IN_ROOM}, sort: {field: PRICE_PER_SESSION}) {
+    totalCount
+    edges { node {
+      id title
+      pricePerSession(currency: USD) { amount currency rate asOf }
+      schedule { visits intervalDays tripsNeeded }
+      clinic { name kind district }
+      nextFreeSlot { id start }
+    } }
+  }
+}""",
+    ),
+    Example(
+        "side_by_side",
+        "Side by side, with a Japanese interpreter and video follow-ups, in yen, row labels in Japanese"
+        " (the best value of each row marked):",
+        """query SideBySide($ids: [ID!]!) {
+  comparePackages(ids: $ids, options: {interpreterLanguage: "ja", followUpKind: REMOTE_VIDEO, currency: JPY}, lang: "ja") {
+    columns { title }
+    rows { fact label values { text best } }
+  }
+}""",
+        lambda a: {"ids": [e["node"]["id"] for e in a["compare"]["packages"]["edges"]]},
+    ),
+    Example(
+        "quote",
+        "**2. Quote** one:",
+        """mutation Quote($input: CreateQuoteInput!) {
+  createQuote(input: $input) {
+    quote { id base { amount } interpreter { amount } followUp { amount } total { amount currency krw rate asOf } expiresAt }
+    errors { field message code }
+  }
+}""",
+        lambda a: {
+            "input": {
+                "packageId": _chosen(a)["id"],
+                "interpreterLanguage": "ja",
+                "followUpPlan": "VIDEO_3",
+                "currency": "USD",
+            }
+        },
+        key="agency",
+    ),
+    Example(
+        "screening",
+        "**3. Screen** the patient's answers before booking (the booking decides the same way):",
+        """query Screen($quoteId: ID!, $answers: ScreeningAnswersInput!) {
+  screening(quoteId: $quoteId, answers: $answers) { bookable warnings { code text } blocking { code } }
+}""",
+        lambda a: {
+            "quoteId": a["quote"]["createQuote"]["quote"]["id"],
+            "answers": {"fitzpatrickSkinType": "IV", "isotretinoinLast6Months": False, "activeAcne": False},
+        },
+        key="agency",
+    ),
+    Example(
+        "book",
+        "**4. Book** it into the next free slot:",
+        """mutation Book($input: CreateBookingInput!) {
+  createBooking(input: $input) {
+    booking { reference status slotStart slotStartHome total { amount currency } warnings { code text } }
+    replayed
+    errors { field message code }
+  }
+}""",
+        lambda a: {
+            "input": {
+                "quoteId": a["quote"]["createQuote"]["quote"]["id"],
+                "slotId": _chosen(a)["nextFreeSlot"]["id"],
+                "idempotencyKey": f"trip-maya-{uuid.uuid4().hex[:6]}",
+                "patient": {
+                    "name": "Maya Chen",
+                    "email": "maya@example.com",
+                    "nationality": "US",
+                    "preferredLanguage": "en",
+                    "homeTimeZone": "America/New_York",
+                    "fitzpatrickSkinType": "IV",
+                    "isotretinoinLast6Months": False,
+                    "activeAcne": False,
+                },
+            }
+        },
+        key="agency",
+    ),
+    Example(
+        "plan",
+        "**5. The care plan**, here in Japanese (every time in Seoul and at home; `ical` gives the same as an .ics file):",
+        """query Plan($ref: String!) {
+  booking(reference: $ref) {
+    carePlan(lang: "ja") { lang tripsNeeded minimumStayDays trips { arriveBy departFrom visits }
+                           events { kind code title start { seoul home } } }
+  }
+}""",
+        lambda a: {"ref": a["book"]["createBooking"]["booking"]["reference"]},
+        key="agency",
+    ),
+]
+
+CLINIC = [
+    Example(
+        "create",
+        "**1. Create** a draft package:",
+        """mutation Create($input: PackageInput!) {
+  createPackage(input: $input) {
+    package { id status version downtimeDays schedule { visits tripsNeeded } items { name sessions } }
+    errors { field message code }
+  }
+}""",
+        lambda a: {
+            "input": {
+                "clinic": "oracle-skin-clinic",
+                "title": {"en": "Boxcar express: TCA CROSS x2", "ko": "박스카 익스프레스"},
+                "scarTypes": ["BOXCAR"],
+                "items": [{"procedure": "TCA_CROSS", "sessions": 2}],
+                "sessionIntervalDays": 4,
+                "priceKrw": 800000,
+                "interpreterOptions": [{"language": "en", "included": True}],
+                "cancellationPolicy": {
+                    "tiers": [{"daysBefore": 7, "refundPercent": 100}, {"daysBefore": 0, "refundPercent": 0}]
+                },
+                "minimumStayDays": 6,
+            }
+        },
+        key="clinic",
+    ),
+    Example(
+        "publish",
+        "**2. Publish** it:",
+        """mutation Publish($id: ID!) { publishPackage(id: $id) { package { id status version } errors { code message } } }""",
+        lambda a: {"id": a["create"]["createPackage"]["package"]["id"]},
+        key="clinic",
+    ),
+    Example(
+        "open",
+        "**3. Open slots** for it:",
+        """mutation Open($input: OpenSlotsInput!) {
+  openSlots(input: $input) { created skipped slots { id start capacity } errors { field code message } }
+}""",
+        lambda a: {
+            "input": {
+                "clinic": "oracle-skin-clinic",
+                "packageId": a["create"]["createPackage"]["package"]["id"],
+                "from": _day(14),
+                "to": _day(20),
+                "weekdays": ["MON", "WED"],
+                "times": ["11:30"],
+                "capacity": 2,
+            }
+        },
+        key="clinic",
+    ),
+    Example(
+        "confirm",
+        "**4. Confirm** the booking from the partner's flow:",
+        """mutation Confirm($ref: String!) {
+  confirmBooking(reference: $ref, reason: "Interpreter booked") {
+    booking { reference status history { from to by reason } }
+    errors { code }
+  }
+}""",
+        lambda a: {"ref": a["book"]["createBooking"]["booking"]["reference"]},
+        key="clinic",
+    ),
+]
+
+FLOWS = [
+    ("A partner's booking flow: compare, quote, screen, book, care plan", PARTNER),
+    ("A clinic admin's flow: create and publish a package, open slots, confirm a booking", CLINIC),
+]
+
+
+def run(gateway: str) -> list[tuple[Example, dict, dict]]:
+    """Every example in order against ``gateway``: (example, variables, answer)."""
+    answers: dict[str, dict] = {}
+    done = []
+    session = requests.Session()
+    for _, examples in FLOWS:
+        for example in examples:
+            variables = example.variables(answers) if example.variables else {}
+            headers = {"Authorization": f"Bearer {KEYS[example.key]}"} if example.key else {}
+            body = session.post(
+                f"{gateway}/graphql", json={"query": example.query, "variables": variables}, headers=headers, timeout=60
+            ).json()
+            if "errors" in body:
+                raise RuntimeError(f"{example.name} answered errors: {body['errors']}")
+            payload = next(iter(body["data"].values()))
+            if isinstance(payload, dict) and payload.get("errors"):
+                raise RuntimeError(f"{example.name} was refused: {payload['errors']}")
+            answers[example.name] = body["data"]
+            done.append((example, variables, body))
+    return done
+
+
+def markdown(done: list[tuple[Example, dict, dict]]) -> str:
+    by_name = {example.name: (variables, answer) for example, variables, answer in done}
+    parts = [
+        "# GraphQL flows, with real answers\n",
+        "Each operation below was sent to a freshly seeded stack by `python -m scripts.examples`, which wrote"
+        " this page with the answers it got (ids, dates and prices are that run's); `tests/test_examples.py`"
+        " sends them again on every test run. The keys are `make run`'s demo keys.\n",
+    ]
+    for title, examples in FLOWS:
+        parts.append(f"## {title}\n")
+        for example in examples:
+            variables, answer = by_name[example.name]
+            parts.append(f"{example.lead}\n\n```graphql\n{example.query}\n```\n")
+            if variables:
+                parts.append(f"variables:\n\n```json\n{json.dumps(variables, ensure_ascii=False)}\n```\n")
+            if example.key:
+                parts.append(f"as `Authorization: Bearer {KEYS[example.key]}`\n")
+            parts.append(f"```json\n{json.dumps(answer, ensure_ascii=False, indent=1)}\n```\n")
+    return "\n".join(parts)
+
+
+def readme_example(done: list[tuple[Example, dict, dict]]) -> str:
+    example, _, answer = done[0]
+    query = " ".join(example.query.split())
+    return (
+        "```sh\ncurl -s localhost:8000/graphql -H 'Content-Type: application/json' \\\n"
+        f"  -d '{json.dumps({'query': query})}'\n```\n\n"
+        f"```json\n{json.dumps(answer, ensure_ascii=False, indent=1)}\n```"
+    )
+
+
+def main() -> None:
+    with database_server() as uri:
+        env = stack_env(uri, "examples")
+        seed(env)
+        subprocess.run(
+            [sys.executable, "-m", "gateway", "keys", "demo"],
+            env={**os.environ, **env},
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        with stack(env, gateway={}) as urls:
+            done = run(urls["gateway"])
+    (ROOT / "docs" / "flows.md").write_text(markdown(done), encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = re.sub(
+        r"(<!-- example -->\n)(?:.*?\n)?(<!-- /example -->)",
+        lambda m: m.group(1) + readme_example(done) + "\n" + m.group(2),
+        readme,
+        flags=re.S,
+    )
+    (ROOT / "README.md").write_text(readme, encoding="utf-8")
+    print("wrote docs/flows.md and the README's example")
+
+
+if __name__ == "__main__":
+    main()
