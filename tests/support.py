@@ -10,6 +10,7 @@ import sys
 import tempfile
 import threading
 import time as clock
+import uuid
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -475,3 +476,17 @@ def seat_count(app, slot_id: str) -> int:
 def booking_count(app) -> int:
     with app.app_context():
         return Booking.objects.count()
+
+
+def book_through(
+    gateway, document: str, quote_id: str, slot_id: str, patient_answers: dict | None = None, key: str = AGENCY_KEY
+) -> dict:
+    """``createBooking`` of a quote into a slot through a gateway test client, with a fresh
+    idempotency key; the payload as ``document`` selects it."""
+    body = {
+        "quoteId": quote_id,
+        "slotId": slot_id,
+        "patient": patient_answers or PATIENT,
+        "idempotencyKey": uuid.uuid4().hex,
+    }
+    return gql(gateway, document, {"input": body}, key=key).json["data"]["createBooking"]

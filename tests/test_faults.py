@@ -16,7 +16,17 @@ import requests
 from services.common.config import Settings
 from services.common.tokens import Principal, mint
 from services.packages.seed import seed_id
-from tests.support import SERVICES, database_server, drop_databases, free_port, running_service, seed, stack, stack_env
+from tests.support import (
+    SERVICES,
+    database_server,
+    drop_databases,
+    free_port,
+    patient,
+    running_service,
+    seed,
+    stack,
+    stack_env,
+)
 
 COMPARE = (
     """{ packages(first: 5, sort: {field: PRICE}) { edges { node { id clinic { name } nextFreeSlot { start } } } } }"""
@@ -154,16 +164,7 @@ def test_every_service_recovers_by_itself_when_the_database_comes_back(tmp_path)
             body = {
                 "quoteId": quote.json().get("id", "0" * 32),
                 "slotId": slot["id"],
-                "patient": {
-                    "name": "Ana Silva",
-                    "email": "ana@example.com",
-                    "nationality": "BR",
-                    "preferredLanguage": "pt",
-                    "homeTimeZone": "America/Sao_Paulo",
-                    "fitzpatrickSkinType": "IV",
-                    "isotretinoinLast6Months": False,
-                    "activeAcne": False,
-                },
+                "patient": patient(fitzpatrickSkinType="IV"),
             }
             return requests.post(
                 f"{bookings}/bookings", json=body, headers={**agency, "Idempotency-Key": uuid.uuid4().hex}, timeout=30

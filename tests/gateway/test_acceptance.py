@@ -9,7 +9,7 @@ from pathlib import Path
 from icalendar import Calendar
 
 from services.packages.seed import seed_id
-from tests.support import AGENCY_KEY, ORACLE_KEY, gql, seoul_day
+from tests.support import AGENCY_KEY, ORACLE_KEY, book_through, gql, seoul_day
 
 ICEPICK = str(seed_id("oracle-icepick-tca-co2"))
 PATIENT = {
@@ -53,19 +53,7 @@ def book_in(gateway, currency: str, days: int = 40) -> dict:
         },
         key=ORACLE_KEY,
     ).json["data"]["openSlots"]["slots"][0]
-    made = gql(
-        gateway,
-        BOOK,
-        {
-            "input": {
-                "quoteId": quote["id"],
-                "slotId": slot["id"],
-                "patient": PATIENT,
-                "idempotencyKey": uuid.uuid4().hex,
-            }
-        },
-        key=AGENCY_KEY,
-    ).json["data"]["createBooking"]
+    made = book_through(gateway, BOOK, quote["id"], slot["id"], PATIENT)
     assert made["errors"] == [], made
     return made["booking"]
 

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import uuid
 
-from tests.support import AGENCY_KEY, ASAN_KEY, ORACLE_KEY, OTHER_AGENCY_KEY, PACKAGE_INPUT, gql, seoul_day
+from tests.support import (
+    AGENCY_KEY,
+    ASAN_KEY,
+    ORACLE_KEY,
+    OTHER_AGENCY_KEY,
+    PACKAGE_INPUT,
+    book_through,
+    gql,
+    patient,
+    seoul_day,
+)
 
 COMPARE = """
 query Compare($scar: ScarTypeCode!) {
@@ -46,16 +56,14 @@ mutation Book($input: CreateBookingInput!) {
   }
 }"""
 
-PATIENT = {
-    "name": "Ana Silva",
-    "email": "ana@example.com",
-    "nationality": "BR",
-    "preferredLanguage": "pt",
-    "homeTimeZone": "America/Sao_Paulo",
-    "fitzpatrickSkinType": "IV",
-    "isotretinoinLast6Months": False,
-    "activeAcne": False,
-}
+PATIENT = patient(
+    name="Ana Silva",
+    email="ana@example.com",
+    nationality="BR",
+    preferredLanguage="pt",
+    homeTimeZone="America/Sao_Paulo",
+    fitzpatrickSkinType="IV",
+)
 
 
 def test_a_partner_compares_quotes_books_and_gets_the_care_plan(gateway):
@@ -232,19 +240,7 @@ def test_authorization_per_object_and_per_mutation(gateway):
             gql(gateway, AVAILABILITY, {"id": quote["package"]["id"], "from": seoul_day(30), "to": seoul_day(31)})
         )
     )[0]
-    made = gql(
-        gateway,
-        BOOK,
-        {
-            "input": {
-                "quoteId": quote["id"],
-                "slotId": slot["id"],
-                "patient": PATIENT,
-                "idempotencyKey": uuid.uuid4().hex,
-            }
-        },
-        key=AGENCY_KEY,
-    ).json["data"]["createBooking"]
+    made = book_through(gateway, BOOK, quote["id"], slot["id"], PATIENT)
     reference = made["booking"]["reference"]
     assert (
         gql(gateway, BOOKING, {"ref": reference}, key=AGENCY_KEY).json["data"]["booking"]["patient"]["name"]
