@@ -61,9 +61,17 @@ async def procedures_by_code(ctx: RequestContext, codes: list[str], lang: str) -
     return answer["items"]
 
 
-async def procedures(ctx: RequestContext, lang: str, scar_types: list[str] | None = None) -> list[Json]:
-    """Every procedure of the knowledge base, or those indicated for any of ``scar_types``."""
-    params = {"limit": PAGE, "lang": lang, **({"scarType": ",".join(scar_types)} if scar_types else {})}
+async def procedures(
+    ctx: RequestContext, lang: str, scar_types: list[str] | None = None, active_acne: bool = False
+) -> list[Json]:
+    """Every procedure of the knowledge base, or those indicated for any of ``scar_types`` (and, with
+    ``active_acne``, the treatments of active acne first)."""
+    params = {
+        "limit": PAGE,
+        "lang": lang,
+        **({"scarType": ",".join(scar_types)} if scar_types else {}),
+        **({"activeAcne": "true"} if active_acne else {}),
+    }
     return (await ctx.call(SERVICE, "GET", "/procedures", params=params))["items"]
 
 

@@ -20,10 +20,10 @@ const PAGES = { options, package: packagePage, book: bookPage, booking: bookingP
 
 async function route() {
   translate();
-  const [, page, arg] = location.hash.split("/");
+  const [, page, ...args] = location.hash.split("/");
   render(h("p", {}, t("loading")));
   try {
-    await (PAGES[page] || home)(arg);
+    await (PAGES[page] || home)(...args);
   } catch (error) {
     render(problem(error.message));
   }

@@ -1,5 +1,5 @@
 // Building the page. Elements are built, never parsed from text: content from the API cannot become markup.
-import { prefs } from "./api.js";
+import { prefs, t } from "./api.js";
 
 export function h(tag, attrs = {}, ...children) {
   const element = document.createElement(tag);
@@ -15,6 +15,8 @@ export function h(tag, attrs = {}, ...children) {
 export const field = (label, control) => h("label", {}, h("span", {}, label), " ", control);
 export const money = (m) => (m ? `${m.amount} ${m.currency}` : "—");
 export const problem = (message) => h("p", { class: "error", role: "alert" }, message);
+// A rule or fact that is sample data of ours, not the seed's, says so.
+export const sampleMark = (fact) => (fact.source?.kind === "SAMPLE" ? h("span", { class: "sample" }, ` (${t("sampleRule")})`) : null);
 export const when = (iso, timeZone) => new Intl.DateTimeFormat(prefs.lang, { timeZone, weekday: "short", year: "numeric",
   month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
 

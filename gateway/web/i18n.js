@@ -17,7 +17,7 @@ export const TEXT = {
     status: "Status", openSlots: "Open slots", from: "From", to: "To", weekdays: "Weekdays", times: "Times (HH:MM, comma separated)",
     capacity: "Seats per slot", open: "Open slots", close: "Close", bookings: "Bookings", confirm: "Confirm", arrived: "Arrived",
     fulfilled: "Fulfilled", noShow: "No-show", clinic: "Clinic", opened: "Opened", created: "Created", saved: "Saved", loading: "Loading…",
-    price: "Price", perSession: "per session", warnings: "Please note", start: "Start", cancel: "Cancel",
+    price: "Price", perSession: "per session", warnings: "Please note", start: "Start", cancel: "Cancel", activeAcneNow: "I have active acne now", forActiveAcne: "For active acne, treated first", sampleRule: "sample rule, not from the seed", recommendedBecause: "Treatment is recommended because",
   },
   ko: {
     brand: "클리닉브리지", navPatients: "치료 찾기", navAdmin: "클리닉 콘솔", language: "언어", currency: "통화", apiKey: "API 키",
@@ -35,7 +35,7 @@ export const TEXT = {
     openSlots: "예약 슬롯 열기", from: "시작일", to: "종료일", weekdays: "요일", times: "시간 (HH:MM, 쉼표 구분)", capacity: "슬롯당 인원",
     open: "슬롯 열기", close: "닫기", bookings: "예약", confirm: "확정", arrived: "도착", fulfilled: "완료", noShow: "노쇼",
     clinic: "병원", opened: "열림", created: "생성됨", saved: "저장됨", loading: "불러오는 중…", price: "가격", perSession: "회당",
-    warnings: "참고하세요", start: "시작", cancel: "취소",
+    warnings: "참고하세요", start: "시작", cancel: "취소", activeAcneNow: "현재 활동성 여드름이 있어요", forActiveAcne: "활동성 여드름 치료(먼저 시행)", sampleRule: "샘플 규칙, 원문에 없음", recommendedBecause: "치료를 권하는 이유",
   },
   zh: {
     brand: "ClinicBridge", navPatients: "寻找治疗", navAdmin: "诊所控制台", language: "语言", currency: "货币", apiKey: "API 密钥",
@@ -51,7 +51,7 @@ export const TEXT = {
     minimumStay: "最短停留（天）", create: "创建", publish: "发布", archive: "归档", save: "保存", status: "状态", openSlots: "开放时段",
     from: "开始", to: "结束", weekdays: "星期", times: "时间（HH:MM，逗号分隔）", capacity: "每时段名额", open: "开放时段", close: "关闭",
     bookings: "预约", confirm: "确认", arrived: "已到达", fulfilled: "已完成", noShow: "未到", clinic: "诊所", opened: "已开放",
-    created: "已创建", saved: "已保存", loading: "加载中…", price: "价格", perSession: "每次", warnings: "请注意", start: "开始", cancel: "取消",
+    created: "已创建", saved: "已保存", loading: "加载中…", price: "价格", perSession: "每次", warnings: "请注意", start: "开始", cancel: "取消", activeAcneNow: "我目前有活动性痤疮", forActiveAcne: "治疗活动性痤疮（优先）", sampleRule: "示例规则，非原始资料", recommendedBecause: "建议治疗的原因",
   },
   ja: {
     brand: "ClinicBridge", navPatients: "治療を探す", navAdmin: "クリニック管理", language: "言語", currency: "通貨", apiKey: "APIキー",
@@ -69,7 +69,7 @@ export const TEXT = {
     openSlots: "予約枠を開く", from: "開始日", to: "終了日", weekdays: "曜日", times: "時刻（HH:MM、カンマ区切り）", capacity: "枠あたりの人数",
     open: "枠を開く", close: "閉じる", bookings: "予約", confirm: "確定", arrived: "来院", fulfilled: "完了", noShow: "無断キャンセル",
     clinic: "クリニック", opened: "開きました", created: "作成しました", saved: "保存しました", loading: "読み込み中…", price: "価格",
-    perSession: "1回あたり", warnings: "ご注意", start: "開始", cancel: "キャンセル",
+    perSession: "1回あたり", warnings: "ご注意", start: "開始", cancel: "キャンセル", activeAcneNow: "今ニキビがある", forActiveAcne: "活動性ニキビの治療（先に行う）", sampleRule: "サンプルの規則（原文にはない）", recommendedBecause: "治療を勧める理由",
   },
 };
 

@@ -164,15 +164,17 @@ def create_booking(body, principal):
 @bp.post("/screening")
 @contract(
     summary="What the patient's answers trigger for a quoted package, without booking: the warnings a booking "
-    "would carry and the blocking ones that would refuse it.",
+    "would carry, the blocking ones that would refuse it, guidance for every patient, and why treatment is "
+    "recommended, in the language asked for.",
     body="bookings/screening-request",
+    query="bookings/item-query",
     response="bookings/screening",
     errors=(422,),
     tags=("bookings",),
 )
-def screen(body):
+def screen(body, query):
     current_principal()  # a token, when sent, must be valid; the quote is read as its caller
-    return jsonify(screening.dry_run(body, current_token()))
+    return jsonify(screening.dry_run(body, current_token(), negotiate_language(query.get("lang"))))
 
 
 @bp.get("/bookings")
@@ -240,7 +242,7 @@ for step in lifecycle.STEPS:
 @bp.get("/bookings/<reference>/care-plan")
 @contract(
     summary="The dated care plan in Seoul and home time; text/calendar (iCalendar) when the Accept header asks for it.",
-    query="bookings/care-plan-query",
+    query="bookings/item-query",
     response="bookings/care-plan",
     auth="token",
     errors=(404,),
@@ -256,7 +258,7 @@ def care_plan(reference, principal, query):
 @bp.get("/bookings/<reference>/care-plan.ics")
 @contract(
     summary="The care plan as an iCalendar file.",
-    query="bookings/care-plan-query",
+    query="bookings/item-query",
     auth="token",
     errors=(404,),
     tags=("care plans",),

@@ -71,7 +71,7 @@ def create_booking(
     seat = False
     try:
         package = quote["package"]
-        warnings = screen(package["screeningRules"], body["patient"])
+        warnings = screen(package["screeningRules"], body["patient"], package["scarTypes"])
         if slot["clinic"] != quote["clinic"] or slot["package_id"] not in (None, quote["packageId"]):
             raise Problem(
                 422,

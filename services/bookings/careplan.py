@@ -105,6 +105,16 @@ def build(booking: dict, lang: str) -> dict:
             visit,
             visit + duration,
         )
+        for step in package.get("aftercare", []):  # from the end of the visit, for some hours
+            add(
+                "AFTERCARE",
+                step["code"],
+                text("aftercare", step["code"], step["instruction"]),
+                None,
+                number,
+                visit + duration,
+                visit + timedelta(hours=step["hours"]),
+            )
         for phase in package["recovery"]:
             if phase["phase"] == "LONG_TERM" and number != total:
                 continue

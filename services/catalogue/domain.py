@@ -26,6 +26,7 @@ SORTS = {
     "-updatedAt": Sort("updated_key", -1),
 }
 PROCEDURE_SORT = Sort("code", 1)
+ACTIVE_ACNE_FIRST = Sort("active_acne_key", 1)
 
 
 def seoul_today() -> str:
@@ -66,16 +67,20 @@ def clinic_search(query: dict, clinics: ReadModel, wait_seconds: float) -> Page:
 
 
 def procedure_search(query: dict, procedures: ReadModel) -> Page:
-    """A page of the knowledge base's procedures, filtered by category and indication."""
+    """A page of the knowledge base's procedures, filtered by category and indication. With
+    ``activeAcne``, the treatments of active acne come too, and first: active acne is treated
+    before scars."""
     where = []
     if "category" in query:
         where.append({("category", code) for code in query["category"]})
-    if "scarType" in query:
-        where.append({("scarType", code) for code in query["scarType"]})
+    active_acne = query.get("activeAcne", False)
+    if "scarType" in query or active_acne:
+        indicated = {("scarType", code) for code in query.get("scarType", [])}
+        where.append(indicated | ({("activeAcne", True)} if active_acne else set()))
     return procedures.page(
         where,
         None,
-        PROCEDURE_SORT,
+        ACTIVE_ACNE_FIRST if active_acne else PROCEDURE_SORT,
         limit=query.get("limit", DEFAULT_LIMIT),
         cursor=query.get("cursor"),
         with_total=query.get("total", False),

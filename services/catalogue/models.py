@@ -24,8 +24,9 @@ from mongoengine import (
     StringField,
 )
 
-from services.common.care import PreparationStep, RecoveryPhase
+from services.common.care import SOURCES, AftercareStep, PreparationStep, RecoveryPhase
 from services.common.clock import utcnow
+from services.common.validation import contract_enum
 from services.common.wire import localized
 
 ALIAS = "catalogue"
@@ -76,9 +77,12 @@ class Range(EmbeddedDocument):
 
 
 class Caution(EmbeddedDocument):
-    code = StringField(required=True, choices=("DARKER_SKIN_PIH", "RECENT_ISOTRETINOIN", "ACTIVE_ACNE"))
+    code = StringField(required=True, choices=contract_enum("common/defs", "caution"))
     text = localized(required=True)
     applies_when = DictField(required=True)
+    source = StringField(choices=SOURCES)
+    quote = StringField()
+    note = StringField()
 
 
 class Procedure(Document):
@@ -101,9 +105,16 @@ class Procedure(Document):
     risks_mild = ListField(localized())
     risks_rare = ListField(localized())
     cautions = EmbeddedDocumentListField(Caution)
+    aftercare = EmbeddedDocumentListField(AftercareStep)
+    for_active_acne = BooleanField(default=False)
+    facts = ListField(DictField())  # {fact, source, quote, note}: where each fact comes from
+    active_acne_key = StringField()  # for active acne first: its treatments, then the rest, by code
     combined_with = ListField(StringField())
     source = StringField(required=True, choices=("seed", "sample"))
     sample_fields = ListField(StringField())
+
+    def clean(self):
+        self.active_acne_key = f"{0 if self.for_active_acne else 1}:{self.code}"
 
 
 class Address(EmbeddedDocument):

@@ -82,12 +82,20 @@ def procedure(doc: dict, lang: str) -> dict:
             "rare": [localize(r, lang) for r in doc.get("risks_rare", [])],
         },
         "cautions": [
-            {"code": c["code"], "text": localize(c["text"], lang), "appliesWhen": c["applies_when"]}
+            {
+                "code": c["code"],
+                "text": localize(c["text"], lang),
+                "appliesWhen": c["applies_when"],
+                "source": care.source(c),
+            }
             for c in doc.get("cautions", [])
         ],
+        "aftercare": care.aftercare(doc.get("aftercare", []), lang),
+        "forActiveAcne": doc.get("for_active_acne", False),
+        "facts": care.facts(doc.get("facts", [])),
         "combinedWith": doc.get("combined_with", []),
         "source": doc["source"],
-        "sampleFields": doc.get("sample_fields", []),
+        "sampleFields": care.sample_fields(doc),
     }
 
 

@@ -92,7 +92,8 @@ def clinics_model() -> ReadModel:
 
 
 def describe_procedure(doc: dict) -> tuple[list, None]:
-    return [("category", doc["category"])] + [("scarType", code) for code in doc.get("indications", [])], None
+    tokens = [("category", doc["category"])] + [("scarType", code) for code in doc.get("indications", [])]
+    return tokens + ([("activeAcne", True)] if doc.get("for_active_acne") else []), None
 
 
 def procedures_model() -> ReadModel:
@@ -103,7 +104,7 @@ def procedures_model() -> ReadModel:
         hold={},
         include=lambda doc: True,
         describe=describe_procedure,
-        sort_fields=("code",),
+        sort_fields=("code", "active_acne_key"),
         lookup="code",
     )
 

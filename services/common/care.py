@@ -1,5 +1,6 @@
-"""What a procedure asks before a session and what follows it: kept by the catalogue for each
-procedure and by the packages service for each package, stored and served the same way."""
+"""What a procedure asks before a session and what follows it, and where each of these facts
+comes from: kept by the catalogue for each procedure and by the packages service for each
+package, stored and served the same way."""
 
 from __future__ import annotations
 
@@ -9,6 +10,36 @@ from .localization import localize
 from .wire import localized
 
 PHASES = ("IMMEDIATE", "SHORT_TERM", "LONG_TERM")
+SOURCES = ("seed", "sample")
+
+
+def source(fact: dict) -> dict | None:
+    """Where a stored fact comes from, on the wire: the seed document (``quote`` is its sentence)
+    or sample data of ours (``note`` says why); None for a fact stored before sources were kept."""
+    if not fact.get("source"):
+        return None
+    return {"kind": fact["source"], "quote": fact.get("quote"), "note": fact.get("note")}
+
+
+def stored_source(wire: dict | None) -> dict:
+    """A source as the wire gives it, in the fields a stored fact keeps."""
+    if not wire:
+        return {}
+    return {"source": wire["kind"], "quote": wire.get("quote"), "note": wire.get("note")}
+
+
+def sample_fields(doc: dict) -> list[str]:
+    """The fields of a record whose values are sample data: those it lists, its facts marked
+    sample, and its cautions or screening rules marked sample."""
+    marked = {fact["fact"] for fact in doc.get("facts", []) if fact.get("source") == "sample"}
+    for field, name in (("cautions", "cautions"), ("screening_rules", "screeningRules")):
+        marked |= {f"{name}.{rule['code']}" for rule in doc.get(field, []) if rule.get("source") == "sample"}
+    return sorted(set(doc.get("sample_fields", [])) | marked)
+
+
+def facts(entries: list[dict]) -> list[dict]:
+    """A record's facts (``{fact, source, quote, note}``) on the wire."""
+    return [{"fact": entry["fact"], "source": source(entry)} for entry in entries]
 
 
 class PreparationStep(EmbeddedDocument):
@@ -16,6 +47,9 @@ class PreparationStep(EmbeddedDocument):
     instruction = localized(required=True)
     days_before = IntField(required=True, min_value=0)
     daily = BooleanField(default=False)
+    source = StringField(choices=SOURCES)
+    quote = StringField()
+    note = StringField()
 
 
 class RecoveryPhase(EmbeddedDocument):
@@ -23,6 +57,18 @@ class RecoveryPhase(EmbeddedDocument):
     from_day = IntField(required=True, min_value=0)
     to_day = IntField(required=True, min_value=0)
     expectation = localized(required=True)
+    source = StringField(choices=SOURCES)
+    quote = StringField()
+    note = StringField()
+
+
+class AftercareStep(EmbeddedDocument):
+    code = StringField(required=True)
+    instruction = localized(required=True)
+    hours = IntField(required=True, min_value=1)
+    source = StringField(choices=SOURCES)
+    quote = StringField()
+    note = StringField()
 
 
 def preparation(steps: list[dict], lang: str) -> list[dict]:
@@ -33,6 +79,7 @@ def preparation(steps: list[dict], lang: str) -> list[dict]:
             "instruction": localize(step["instruction"], lang),
             "daysBefore": step["days_before"],
             "daily": step.get("daily", False),
+            "source": source(step),
         }
         for step in steps
     ]
@@ -46,6 +93,20 @@ def recovery(phases: list[dict], lang: str) -> list[dict]:
             "fromDay": phase["from_day"],
             "toDay": phase["to_day"],
             "expectation": localize(phase["expectation"], lang),
+            "source": source(phase),
         }
         for phase in phases
+    ]
+
+
+def aftercare(steps: list[dict], lang: str) -> list[dict]:
+    """Stored aftercare steps on the wire, in ``lang``."""
+    return [
+        {
+            "code": step["code"],
+            "instruction": localize(step["instruction"], lang),
+            "hours": step["hours"],
+            "source": source(step),
+        }
+        for step in steps
     ]

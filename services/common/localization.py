@@ -46,9 +46,9 @@ class Wording:
     FOLDER = Path(__file__).resolve().parents[2] / "seed" / "texts"
 
     def __init__(self, name: str):
-        self.texts: dict[str, dict[str, str]] = json.loads((self.FOLDER / f"{name}.json").read_text(encoding="utf-8"))[
-            "texts"
-        ]
+        document = json.loads((self.FOLDER / f"{name}.json").read_text(encoding="utf-8"))
+        self.texts: dict[str, dict[str, str]] = document["texts"]
+        self.sources: dict[str, str] = document.get("sources", {})  # the seed sentence a text follows, by code
 
     def __call__(self, code: str, lang: str, **values) -> str:
         return (localize(self.texts[code], lang) or "").format_map(values)

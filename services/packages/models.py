@@ -22,15 +22,16 @@ from mongoengine import (
     StringField,
 )
 
-from services.common.care import PreparationStep, RecoveryPhase
+from services.common.care import SOURCES, AftercareStep, PreparationStep, RecoveryPhase
 from services.common.clock import utcnow
+from services.common.validation import contract_enum
 from services.common.wire import localized
 
 ALIAS = "packages"
 STATUSES = ("DRAFT", "PUBLISHED", "ARCHIVED")
-INCLUDES = ("CONSULTATION", "SKINCARE_KIT", "CALMING_MASK", "LED")
-FOLLOW_UP_KINDS = ("REMOTE_VIDEO", "IN_PERSON", "MESSAGING")
-CAUTIONS = ("DARKER_SKIN_PIH", "RECENT_ISOTRETINOIN", "ACTIVE_ACNE")
+INCLUDES = contract_enum("packages/package-fields", "include")
+FOLLOW_UP_KINDS = contract_enum("packages/package-fields", "followUpKind")
+CAUTIONS = contract_enum("common/defs", "caution")
 
 
 def listing_key(clinic: str, status: str) -> str:
@@ -73,6 +74,9 @@ class ScreeningRule(EmbeddedDocument):
     text = localized(required=True)
     applies_when = DictField(required=True)
     blocking = BooleanField(required=True)
+    source = StringField(choices=SOURCES)
+    quote = StringField()
+    note = StringField()
 
 
 class Package(Document):
@@ -124,6 +128,8 @@ class Package(Document):
     downtime_days = IntField(required=True, default=0, min_value=0)
     screening_rules = EmbeddedDocumentListField(ScreeningRule)
     preparation = EmbeddedDocumentListField(PreparationStep)
+    aftercare = EmbeddedDocumentListField(AftercareStep)
+    facts = ListField(DictField())  # {fact, source, quote, note}: where each fact comes from
     recovery = EmbeddedDocumentListField(RecoveryPhase)
     # Derived on save, for filters and sorts.
     listing = StringField()  # "<clinic>:<status>": one key for the gateway's list-of-clinics filter

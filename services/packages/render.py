@@ -64,12 +64,15 @@ def package(doc: dict, lang: str) -> dict:
                 "text": localize(r["text"], lang),
                 "blocking": r["blocking"],
                 "appliesWhen": r["applies_when"],
+                "source": care.source(r),
             }
             for r in doc.get("screening_rules", [])
         ],
         "preparation": care.preparation(doc.get("preparation", []), lang),
         "recovery": care.recovery(doc.get("recovery", []), lang),
-        "sampleFields": doc.get("sample_fields", []),
+        "aftercare": care.aftercare(doc.get("aftercare", []), lang),
+        "facts": care.facts(doc.get("facts", [])),
+        "sampleFields": care.sample_fields(doc),
         "updatedAt": iso(doc["updated_at"]),
     }
 
@@ -82,6 +85,7 @@ def package_texts(doc: dict) -> dict:
         "procedures": {code: per_language(name) for code, name in (doc.get("procedure_names") or {}).items()},
         "preparation": {step["code"]: per_language(step["instruction"]) for step in doc.get("preparation", [])},
         "recovery": {phase["phase"]: per_language(phase["expectation"]) for phase in doc.get("recovery", [])},
+        "aftercare": {step["code"]: per_language(step["instruction"]) for step in doc.get("aftercare", [])},
         "screeningRules": {rule["code"]: per_language(rule["text"]) for rule in doc.get("screening_rules", [])},
     }
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from bson import ObjectId
 
+from services.common import care
 from services.common.validation import validate
 
 from . import store
@@ -38,7 +39,8 @@ def ensure_indexes() -> None:
 
 
 def catalogue_knowledge() -> dict[str, dict]:
-    """The catalogue seed's procedures in the shape ``knowledge_from_procedures`` takes (texts per language)."""
+    """The catalogue seed's procedures in the shape ``knowledge_from_procedures`` takes (texts per
+    language, sources as the catalogue serves them)."""
     procedures = json.loads((SEED / "catalogue" / "procedures.json").read_text(encoding="utf-8"))
     return {
         p["code"]: {
@@ -46,7 +48,8 @@ def catalogue_knowledge() -> dict[str, dict]:
             "name": p["name"],
             "downtimeDays": p.get("downtime_days"),
             "cautions": [
-                {"code": c["code"], "appliesWhen": c["applies_when"], "text": c["text"]} for c in p["cautions"]
+                {"code": c["code"], "appliesWhen": c["applies_when"], "text": c["text"], "source": care.source(c)}
+                for c in p["cautions"]
             ],
             "preparation": [
                 {
@@ -54,12 +57,23 @@ def catalogue_knowledge() -> dict[str, dict]:
                     "instruction": s["instruction"],
                     "daysBefore": s["days_before"],
                     "daily": s.get("daily", False),
+                    "source": care.source(s),
                 }
                 for s in p["preparation"]
             ],
             "recovery": [
-                {"phase": r["phase"], "fromDay": r["from_day"], "toDay": r["to_day"], "expectation": r["expectation"]}
+                {
+                    "phase": r["phase"],
+                    "fromDay": r["from_day"],
+                    "toDay": r["to_day"],
+                    "expectation": r["expectation"],
+                    "source": care.source(r),
+                }
                 for r in p["recovery"]
+            ],
+            "aftercare": [
+                {"code": a["code"], "instruction": a["instruction"], "hours": a["hours"], "source": care.source(a)}
+                for a in p.get("aftercare", [])
             ],
         }
         for p in procedures
@@ -94,6 +108,7 @@ def load_seed() -> dict[str, int]:
                 status="PUBLISHED",
                 source="seed",
                 sample_fields=entry["sampleFields"],
+                facts=entry["facts"],
             )
         )
     rates = 0

@@ -52,3 +52,10 @@ def test_screening_answers_what_the_booking_then_decides(gateway):
 def test_screening_an_unknown_quote_says_so(gateway):
     answer = gql(gateway, SCREEN, {"quoteId": "0" * 32, "answers": answers()}).json
     assert answer["errors"][0]["extensions"]["code"] == "UNKNOWN_QUOTE"
+
+
+def test_an_isotretinoin_date_in_the_future_is_refused_by_name(gateway):
+    quote = gql(gateway, QUOTE).json["data"]["createQuote"]["quote"]["id"]
+    answer = gql(gateway, SCREEN, {"quoteId": quote, "answers": answers(isotretinoinLastTaken="9999-12-31")}).json
+    error = answer["errors"][0]["extensions"]
+    assert error["code"] == "VALIDATION_FAILED" and error["errors"][0]["field"] == "answers.isotretinoinLastTaken"

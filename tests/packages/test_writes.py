@@ -35,14 +35,22 @@ def test_a_clinic_admin_creates_a_draft_that_only_its_clinic_sees(client, bearer
     # From the catalogue: TCA CROSS has the longest downtime; its cautions become screening rules.
     assert draft["downtimeDays"] == 7
     rules = {rule["code"]: rule["blocking"] for rule in draft["screeningRules"]}
-    assert rules == {"DARKER_SKIN_PIH": False, "RECENT_ISOTRETINOIN": True, "ACTIVE_ACNE": False}
+    assert rules == {
+        "DARKER_SKIN_PIH": False,
+        "RECENT_ISOTRETINOIN": True,
+        "ACTIVE_ACNE": False,
+        "AFTERCARE_INFECTION": False,  # guidance, from the seed
+        "SCAR_TYPE_MISMATCH": False,  # every package's own rule
+    }
+    sources = {rule["code"]: rule["source"]["kind"] for rule in draft["screeningRules"]}
+    assert sources["RECENT_ISOTRETINOIN"] == "sample" and sources["DARKER_SKIN_PIH"] == "seed"
     # Preparation and recovery come from the knowledge base too, for the care plan.
     steps = {step["code"]: (step["daysBefore"], step["daily"]) for step in draft["preparation"]}
     assert steps["STOP_RETINOIDS"] == (5, False) and steps["DAILY_SUNSCREEN"] == (14, True)
     assert [(r["phase"], r["fromDay"], r["toDay"]) for r in draft["recovery"]] == [
         ("IMMEDIATE", 1, 3),
-        ("SHORT_TERM", 7, 14),
-        ("LONG_TERM", 90, 180),
+        ("SHORT_TERM", 4, 14),
+        ("LONG_TERM", 15, 180),
     ]
 
     assert client.get(f"/packages/{draft['id']}").status_code == 404

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+
+import pytest
 
 from services.bookings import careplan
+from services.common import care
 from services.common.clock import SEOUL
+from services.packages.knowledge import knowledge_from_procedures
+from services.packages.seed import catalogue_knowledge
 from tests.support import care_plan_booking
 
 
@@ -82,3 +87,32 @@ def test_the_calendar_holds_every_event_with_its_title():
     calendar = careplan.to_ical(plan).decode()
     assert calendar.count("BEGIN:VEVENT") == len(plan["events"])
     assert "X-WR-CALNAME:ClinicBridge 치료 일정" in calendar
+
+
+PROCEDURES = {code: knowledge for code, knowledge in catalogue_knowledge().items() if knowledge["recovery"]}
+
+
+@pytest.mark.parametrize("code", sorted(PROCEDURES))
+def test_recovery_phases_leave_no_day_out_and_no_makeup_is_dated(code):
+    known = knowledge_from_procedures([PROCEDURES[code]])
+    booking = care_plan_booking(first=datetime(2027, 3, 1, 10, 0, tzinfo=SEOUL))
+    booking["package"] |= {
+        "recovery": care.recovery(known["recovery"], "en"),
+        "aftercare": care.aftercare(known["aftercare"], "en"),
+    }
+    plan = careplan.build(booking, "en")
+    last = [e for e in events(plan, "RECOVERY") if e["visit"] == 3]
+    assert [e["code"] for e in last] == ["IMMEDIATE", "SHORT_TERM", "LONG_TERM"]
+    assert last[0]["start"]["seoul"].startswith("2027-04-27")  # the day after the last visit (26 April)
+    for earlier, later in zip(last, last[1:], strict=False):
+        gap = (
+            datetime.fromisoformat(later["start"]["seoul"]).date()
+            - datetime.fromisoformat(earlier["end"]["seoul"]).date()
+        )
+        assert gap == timedelta(days=1), (code, earlier, later)
+    no_makeup = [e for e in events(plan, "AFTERCARE") if e["code"] == "NO_MAKEUP"]
+    assert [(e["start"]["seoul"], e["end"]["seoul"]) for e in no_makeup][0] == (
+        "2027-03-01T11:00:00+09:00",  # from the end of the visit
+        "2027-03-03T10:00:00+09:00",  # for 48 hours
+    )
+    assert len(no_makeup) == 3

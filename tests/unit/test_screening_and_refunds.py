@@ -2,36 +2,99 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
 from services.bookings import screening, transitions
+from services.common import care
 from services.common.errors import Problem
-from tests.support import PATIENT
+from services.common.localization import localize
+from services.packages.knowledge import knowledge_from_procedures, screening_rules
+from services.packages.seed import catalogue_knowledge
+from tests.support import PATIENT, patient
 
-RULES = [
-    {"code": "DARKER_SKIN_PIH", "text": "Darker skin", "blocking": False, "appliesWhen": {"fitzpatrickAtLeast": 4}},
-    {
-        "code": "RECENT_ISOTRETINOIN",
-        "text": "Isotretinoin",
-        "blocking": True,
-        "appliesWhen": {"isotretinoinWithinMonths": 6},
-    },
-    {"code": "ACTIVE_ACNE", "text": "Active acne", "blocking": False, "appliesWhen": {"activeAcne": True}},
-]
+TODAY = date(2027, 3, 1)
 
 
-def test_answers_trigger_the_rules_they_meet_as_warnings_or_refusals():
-    assert screening.assess(RULES, PATIENT) == {"warnings": [], "blocking": []}
-    darker = {**PATIENT, "fitzpatrickSkinType": "V", "activeAcne": True}
-    assert [w["code"] for w in screening.assess(RULES, darker)["warnings"]] == ["DARKER_SKIN_PIH", "ACTIVE_ACNE"]
-    assert screening.assess(RULES, {**PATIENT, "fitzpatrickSkinType": "III"})["warnings"] == []
-    isotretinoin = {**PATIENT, "isotretinoinLast6Months": True}
-    assert [b["code"] for b in screening.assess(RULES, isotretinoin)["blocking"]] == ["RECENT_ISOTRETINOIN"]
+def package_rules(procedures: tuple[str, ...], blocking: tuple[str, ...] = ()) -> list[dict]:
+    """The screening rules of a package of the seed's procedures, as a quote shows them."""
+    known = knowledge_from_procedures([catalogue_knowledge()[code] for code in procedures])
+    return [
+        {
+            "code": rule["code"],
+            "text": localize(rule["text"], "en"),
+            "blocking": rule["blocking"],
+            "appliesWhen": rule["applies_when"],
+            "source": care.source(rule),
+        }
+        for rule in screening_rules(known["cautions"], list(blocking))
+    ]
+
+
+RESURFACING = package_rules(("FRACTIONAL_CO2_LASER", "TCA_CROSS"), blocking=("RECENT_ISOTRETINOIN",))
+NEEDLING = package_rules(("MICRONEEDLING",))
+ATROPHIC_PACKAGE = ["ICE_PICK", "BOXCAR"]
+
+
+def codes(found: dict, kind: str) -> list[str]:
+    return [rule["code"] for rule in found[kind]]
+
+
+@pytest.mark.parametrize(
+    "answers,warnings,blocking",
+    [
+        ({}, [], []),
+        ({"fitzpatrickSkinType": "V"}, ["DARKER_SKIN_PIH"], []),  # darker skin with resurfacing
+        ({"activeAcne": True}, ["ACTIVE_ACNE"], []),
+        ({"scarTypes": ["ROLLING", "PIH"]}, ["SCAR_TYPE_MISMATCH"], []),  # the package treats ice-pick and boxcar
+        ({"scarTypes": ["ICE_PICK"]}, [], []),
+        ({"isotretinoinLastTaken": "2026-12-01"}, [], ["RECENT_ISOTRETINOIN"]),  # 3 months ago: a date says more
+        ({"isotretinoinLast6Months": True, "isotretinoinLastTaken": "2026-08-31"}, [], []),  # 6 months ago today
+        (
+            {"fitzpatrickSkinType": "IV", "activeAcne": True, "scarTypes": ["HYPERTROPHIC"]},
+            ["ACTIVE_ACNE", "DARKER_SKIN_PIH", "SCAR_TYPE_MISMATCH"],
+            [],
+        ),
+    ],
+)
+def test_each_of_the_seeds_risk_factors_and_their_combinations(answers, warnings, blocking):
+    found = screening.assess(RESURFACING, patient(**answers), ATROPHIC_PACKAGE, today=TODAY)
+    assert (codes(found, "warnings"), codes(found, "blocking")) == (warnings, blocking)
+    # Guidance for every patient of a resurfacing laser: neglected aftercare, aggressive lasers.
+    assert codes(found, "guidance") == ["AFTERCARE_INFECTION", "AGGRESSIVE_LASER_REDNESS"]
+
+
+def test_guidance_and_sources_follow_the_procedures():
+    found = screening.assess(NEEDLING, patient(), ["BOXCAR"], today=TODAY)
+    assert codes(found, "guidance") == ["AFTERCARE_INFECTION"]  # no laser, no laser redness
+    guidance = found["guidance"][0]["source"]
+    assert guidance["kind"] == "seed" and guidance["quote"] == "Infection if aftercare is neglected"
+    isotretinoin = next(rule for rule in RESURFACING if rule["code"] == "RECENT_ISOTRETINOIN")
+    assert isotretinoin["source"]["kind"] == "sample"  # a rule of ours, and it says so
+
+
+def test_a_blocking_answer_refuses_the_booking():
     with pytest.raises(Problem) as refused:
-        screening.screen(RULES, isotretinoin)
+        screening.screen(RESURFACING, patient(isotretinoinLast6Months=True), ATROPHIC_PACKAGE)
     assert refused.value.code == "SCREENING_BLOCKED" and refused.value.status == 422
+
+
+def test_the_assessment_says_why_treatment_is_recommended():
+    found = screening.assess(
+        NEEDLING, patient(scarTypes=["BOXCAR", "PIH"], topicalCareTried=["TOPICAL_RETINOID"]), ["BOXCAR"], today=TODAY
+    )
+    assert codes(found, "recommendedBecause") == [
+        "SCARS_PERSIST_DESPITE_TOPICAL_CARE",
+        "DEEP_ATROPHIC_OR_RAISED",
+        "PIGMENTATION_REMAINS",
+    ]
+    assert screening.assess(NEEDLING, patient(), ["BOXCAR"], today=TODAY)["recommendedBecause"] == []
+
+
+def test_months_are_counted_by_the_calendar():
+    assert screening.months_later(date(2026, 8, 31), 6) == date(2027, 2, 28)
+    assert screening.months_later(date(2026, 1, 15), 12) == date(2027, 1, 15)
 
 
 def test_codes_a_schema_cannot_check_are_checked_by_name():

@@ -213,6 +213,11 @@ def test_a_patient_goes_from_scar_types_to_a_care_plan(site, page):
     expect(page.get_by_role("alert")).to_be_visible()
     expect(page.get_by_role("button", name="Book now")).to_be_disabled()
     page.get_by_label("Isotretinoin in the last 6 months").uncheck()
+    page.get_by_label("Active acne now").check()  # a rule of ours, not the seed's: it says so
+    expect(page.locator(".warning[data-code=ACTIVE_ACNE]")).to_contain_text("sample rule, not from the seed")
+    expect(page.locator(".guidance").first).to_contain_text("Infection if aftercare is neglected")
+    page.get_by_label("Active acne now").uncheck()
+    expect(page.locator(".warning")).to_have_count(1)
     audit(page)
     shot(page, "4-booking-form")
     page.get_by_role("button", name="Book now").click()

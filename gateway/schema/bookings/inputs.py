@@ -4,33 +4,52 @@ from __future__ import annotations
 
 import graphene
 
-from ..core.scalars import Date
+from ..core.scalars import Date, ScarTypeCode
 from .types import BookingStatus, Fitzpatrick
 
 
-class PatientInput(graphene.InputObjectType):
-    """The patient and the screening answers."""
+def screening_fields() -> dict:
+    """The answers screening reads: the three it needs, and the optional assessment."""
+    return {
+        "fitzpatrick_skin_type": Fitzpatrick(required=True, description="Skin type."),
+        "isotretinoin_last6_months": graphene.Boolean(
+            required=True, description="Took oral isotretinoin in the last 6 months."
+        ),
+        "active_acne": graphene.Boolean(required=True, description="Has active acne."),
+        "scar_types": graphene.List(
+            graphene.NonNull(ScarTypeCode),
+            description="The patient's scar types, if assessed: screening warns when the package treats others.",
+        ),
+        "acne_treated_before": graphene.Boolean(
+            description="Acne was treated before (antibiotics, isotretinoin, light)."
+        ),
+        "isotretinoin_last_taken": Date(description="When oral isotretinoin was last taken, if ever (more precise)."),
+        "topical_care_tried": graphene.List(
+            graphene.NonNull(graphene.String),
+            description="Topical care already tried, as procedure codes (e.g. TOPICAL_RETINOID, AZELAIC_ACID).",
+        ),
+    }
 
-    name = graphene.String(required=True, description="Full name.")
-    email = graphene.String(required=True, description="Email.")
-    nationality = graphene.String(required=True, description="ISO 3166-1 alpha-2, e.g. US.")
-    preferred_language = graphene.String(required=True, description="ISO 639-1, e.g. en.")
-    home_time_zone = graphene.String(required=True, description="IANA time zone, e.g. America/New_York.")
-    fitzpatrick_skin_type = Fitzpatrick(required=True, description="Skin type.")
-    isotretinoin_last6_months = graphene.Boolean(
-        required=True, description="Took oral isotretinoin in the last 6 months."
-    )
-    active_acne = graphene.Boolean(required=True, description="Has active acne.")
 
-
-class ScreeningAnswersInput(graphene.InputObjectType):
-    """The patient's answers that screening reads."""
-
-    fitzpatrick_skin_type = Fitzpatrick(required=True, description="Skin type.")
-    isotretinoin_last6_months = graphene.Boolean(
-        required=True, description="Took oral isotretinoin in the last 6 months."
-    )
-    active_acne = graphene.Boolean(required=True, description="Has active acne.")
+PatientInput = type(
+    "PatientInput",
+    (graphene.InputObjectType,),
+    {
+        "__doc__": "The patient and the screening answers; the assessment (scar types, acne history, topical care) "
+        "is optional.",
+        "name": graphene.String(required=True, description="Full name."),
+        "email": graphene.String(required=True, description="Email."),
+        "nationality": graphene.String(required=True, description="ISO 3166-1 alpha-2, e.g. US."),
+        "preferred_language": graphene.String(required=True, description="ISO 639-1, e.g. en."),
+        "home_time_zone": graphene.String(required=True, description="IANA time zone, e.g. America/New_York."),
+        **screening_fields(),
+    },
+)
+ScreeningAnswersInput = type(
+    "ScreeningAnswersInput",
+    (graphene.InputObjectType,),
+    {"__doc__": "The patient's answers that screening reads, and the optional assessment.", **screening_fields()},
+)
 
 
 class BookingFilter(graphene.InputObjectType):

@@ -11,7 +11,7 @@ from ...clients import bookings
 from ..core.connections import connection_type
 from ..core.language import lang_arg, language
 from ..core.money import Money, money_from_lines
-from ..core.scalars import Date, DateTime
+from ..core.scalars import CAUTION_CODES, Date, DateTime, ScarTypeCode, Source
 from ..core.wire import WireObject, ctx
 from ..packages.types import CancellationPolicy
 
@@ -38,6 +38,12 @@ class Patient(WireObject):
         required=True, description="Took oral isotretinoin in the last 6 months."
     )
     active_acne = graphene.Boolean(required=True, description="Has active acne.")
+    scar_types = graphene.List(graphene.NonNull(ScarTypeCode), description="Scar types, as assessed (optional).")
+    acne_treated_before = graphene.Boolean(description="Acne was treated before (optional).")
+    isotretinoin_last_taken = Date(description="When oral isotretinoin was last taken (optional).")
+    topical_care_tried = graphene.List(
+        graphene.NonNull(graphene.String), description="Topical care already tried, as procedure codes (optional)."
+    )
 
     def resolve_isotretinoin_last6_months(root, info):
         return root["isotretinoinLast6Months"]
@@ -46,10 +52,11 @@ class Patient(WireObject):
 class Warning_(graphene.ObjectType):
     class Meta:
         name = "ScreeningWarning"
-        description = "A caution the patient's answers trigger."
+        description = "A caution the patient's answers trigger, guidance, or a reason to treat."
 
-    code = graphene.String(required=True, description="DARKER_SKIN_PIH, RECENT_ISOTRETINOIN or ACTIVE_ACNE.")
-    text = graphene.String(required=True, description="Why.")
+    code = graphene.String(required=True, description=f"A caution ({CAUTION_CODES}) or a reason's code.")
+    text = graphene.String(required=True, description="Why, localized.")
+    source = graphene.Field(Source, description="Where it comes from: the seed (quoted), or a rule of ours (sample).")
 
 
 class Refund(WireObject):
@@ -189,6 +196,17 @@ class Screening(graphene.ObjectType):
         graphene.NonNull(Warning_),
         required=True,
         description="Cautions that refuse the booking (SCREENING_BLOCKED) until the clinic assesses the patient.",
+    )
+    guidance = graphene.List(
+        graphene.NonNull(Warning_),
+        required=True,
+        description="Guidance for every patient of the package's procedures (infection if aftercare is neglected).",
+    )
+    recommended_because = graphene.List(
+        graphene.NonNull(Warning_),
+        required=True,
+        description="Why the seed's dermatologists recommend treatment, from the assessment given (scar types, "
+        "topical care tried).",
     )
     bookable = graphene.Boolean(required=True, description="True when nothing blocks the booking.")
 

@@ -7,7 +7,7 @@ import graphene
 from ..core.comparison import ComparisonRow
 from ..core.connections import connection_type
 from ..core.language import language
-from ..core.scalars import ClinicKind, Date, ScarTypeCode
+from ..core.scalars import CAUTION_CODES, ClinicKind, Date, Fact, ScarTypeCode, Source
 from ..core.wire import WireObject
 from .loaders import ProcedureByCodeLoader
 
@@ -141,15 +141,26 @@ class PreparationStep(WireObject):
     instruction = graphene.String(required=True, description="What to do, localized.")
     days_before = graphene.Int(required=True, description="Start this many days before a session.")
     daily = graphene.Boolean(required=True, description="Repeat every day from then on.")
+    source = graphene.Field(Source, description="Where the step comes from (the days before: sample data).")
 
 
 class RecoveryPhase(WireObject):
-    """What to expect after a session."""
+    """What to expect after a session; the phases follow each other with no day left out."""
 
     phase = graphene.String(required=True, description="IMMEDIATE, SHORT_TERM or LONG_TERM.")
     from_day = graphene.Int(required=True, description="Days after the session it starts.")
     to_day = graphene.Int(required=True, description="Days after the session it ends.")
     expectation = graphene.String(required=True, description="What happens, localized.")
+    source = graphene.Field(Source, description="Where the phase comes from.")
+
+
+class AftercareStep(WireObject):
+    """Something to do for some hours after a session: a dated event of the care plan."""
+
+    code = graphene.String(required=True, description="Stable code, e.g. NO_MAKEUP.")
+    instruction = graphene.String(required=True, description="What to do, localized.")
+    hours = graphene.Int(required=True, description="For how many hours after the session.")
+    source = graphene.Field(Source, description="Where it comes from.")
 
 
 class Risks(WireObject):
@@ -160,10 +171,11 @@ class Risks(WireObject):
 
 
 class Caution(WireObject):
-    """Patient answers that make a procedure risky."""
+    """Patient answers that make a procedure risky, or guidance for every patient of it."""
 
-    code = graphene.String(required=True, description="DARKER_SKIN_PIH, RECENT_ISOTRETINOIN or ACTIVE_ACNE.")
+    code = graphene.String(required=True, description=f"One of {CAUTION_CODES}.")
     text = graphene.String(required=True, description="Why, localized.")
+    source = graphene.Field(Source, description="Where the caution comes from: the seed, or a rule of ours.")
 
 
 class Procedure(WireObject):
@@ -186,6 +198,18 @@ class Procedure(WireObject):
     recovery = graphene.List(graphene.NonNull(RecoveryPhase), required=True, description="Recovery phases.")
     risks = graphene.Field(Risks, required=True, description="Risks.")
     cautions = graphene.List(graphene.NonNull(Caution), required=True, description="Cautions.")
+    aftercare = graphene.List(
+        graphene.NonNull(AftercareStep), required=True, description="What to do for some hours after a session."
+    )
+    for_active_acne = graphene.Boolean(
+        required=True,
+        description="Treats active acne (which is treated before scars): antibiotics, light, isotretinoin.",
+    )
+    facts = graphene.List(
+        graphene.NonNull(Fact),
+        required=True,
+        description="Where each fact comes from: the seed (quoted) or sample data.",
+    )
     combined_with = graphene.List(
         graphene.NonNull(graphene.String), required=True, description="Procedures it is often paired with."
     )

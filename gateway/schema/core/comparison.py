@@ -42,6 +42,10 @@ class Labels:
     def join(self, items: Iterable[str]) -> str:
         return self.WORDING.join(items, self.lang)
 
+    def include(self, code: str) -> str:
+        """What a package includes (``includes`` code), for people."""
+        return self.WORDING(f"include.{code}", self.lang) if f"include.{code}" in self.WORDING.texts else code
+
 
 def row(
     labels: Labels,

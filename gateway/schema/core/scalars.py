@@ -76,3 +76,26 @@ class SortDirection(graphene.Enum):
 
     ASC = "ASC"
     DESC = "DESC"
+
+
+SourceKind = graphene.Enum(
+    "SourceKind",
+    [("SEED", "seed"), ("SAMPLE", "sample")],
+    description="SEED: the seed document says it (its sentence is quoted); SAMPLE: sample data of ours.",
+)
+CAUTION_CODES = ", ".join(contract_enum("common/defs", "caution"))
+
+
+class Source(graphene.ObjectType):
+    """Where a fact or rule comes from."""
+
+    kind = graphene.Field(SourceKind, required=True, description="The seed document, or sample data of ours.")
+    quote = graphene.String(description="The seed's sentence it comes from.")
+    note = graphene.String(description="How it follows from the quote, or why it is sample data.")
+
+
+class Fact(graphene.ObjectType):
+    """One fact of a record (e.g. indications.ICE_PICK, sessionIntervalDays) and where it comes from."""
+
+    fact = graphene.String(required=True, description="The fact, as a path in the record.")
+    source = graphene.Field(Source, required=True, description="Where it comes from.")

@@ -120,6 +120,13 @@ class PackageQueries(graphene.ObjectType):
             row(labels, "PROCEDURES", [labels.join(i["name"] for i in p["items"]) for p in found]),
             row(labels, "DEVICES", [offered(p, c) for p, c in zip(found, clinics, strict=True)]),
             row(
+                labels,
+                "INCLUDES",
+                [len(p["includes"]) for p in found],
+                best="max",
+                texts=[labels.join(labels.include(code) for code in p["includes"]) or None for p in found],
+            ),
+            row(
                 labels, "LANGUAGES_IN_ROOM", [len(c["languages"]["inRoom"]) if c else None for c in clinics], best="max"
             ),
             row(
@@ -166,17 +173,26 @@ class TreatmentOptionQueries(graphene.ObjectType):
         graphene.NonNull(TreatmentOption),
         required=True,
         description="For the patient's scar types: the indicated procedures, the clinics that offer them "
-        "and their packages.",
+        "and their packages; with active acne, its treatments first.",
         scar_types=graphene.List(
             graphene.NonNull(ScarTypeCode), required=True, description="The patient's scar types."
+        ),
+        active_acne=graphene.Boolean(
+            default_value=False, description="The patient has active acne: its treatments come first."
         ),
         lang=lang_arg(),
     )
 
-    async def resolve_treatment_options(root, info, scar_types, lang=None):
+    async def resolve_treatment_options(root, info, scar_types, active_acne=False, lang=None):
         wanted = [str(plain(code)) for code in scar_types]
-        procedures = await catalogue.procedures(ctx(info), language(info, lang), scar_types=wanted)
+        procedures = await catalogue.procedures(
+            ctx(info), language(info, lang), scar_types=wanted, active_acne=active_acne
+        )
         return [
-            {"procedure": procedure, "for_scar_types": [c for c in wanted if c in procedure["indications"]]}
+            {
+                "procedure": procedure,
+                "for_scar_types": [c for c in wanted if c in procedure["indications"]],
+                "for_active_acne": active_acne and procedure["forActiveAcne"],
+            }
             for procedure in procedures
         ]

@@ -6,12 +6,12 @@ import graphene
 
 from ...clients import catalogue, packages
 from ..catalogue.loaders import ClinicBySlugLoader, ProcedureByCodeLoader
-from ..catalogue.types import Clinic, PreparationStep, Procedure, RecoveryPhase
+from ..catalogue.types import AftercareStep, Clinic, PreparationStep, Procedure, RecoveryPhase
 from ..core.comparison import ComparisonRow
 from ..core.connections import connection_type
 from ..core.language import language
 from ..core.money import Money, convert, currency_of
-from ..core.scalars import Currency, Date, FollowUpKind, ScarTypeCode
+from ..core.scalars import CAUTION_CODES, Currency, Date, Fact, FollowUpKind, ScarTypeCode, Source
 from ..core.wire import WireObject, ctx
 from .loaders import NextFreeSlotLoader
 
@@ -72,7 +72,7 @@ class Schedule(WireObject):
 
 
 class ScreeningCondition(WireObject):
-    """When a screening rule applies; one field is set. A frontend can warn before the booking is sent."""
+    """When a screening rule applies; one field is set. The screening query tells before booking."""
 
     fitzpatrick_at_least = graphene.Int(
         description="Applies to Fitzpatrick skin types of this number (I=1 ... VI=6) and above."
@@ -81,15 +81,22 @@ class ScreeningCondition(WireObject):
         description="Applies when isotretinoin was taken within this many months."
     )
     active_acne = graphene.Boolean(description="Applies when active acne is (true) or is not (false) present.")
+    scar_types_outside_package = graphene.Boolean(
+        description="Applies when some of the patient's scar types (if given) are not among the package's."
+    )
+    always = graphene.Boolean(description="Guidance for every patient of these procedures.")
 
 
 class ScreeningRule(WireObject):
-    """Patient answers the package warns about or refuses."""
+    """Patient answers the package warns about or refuses, or guidance for every patient."""
 
-    code = graphene.String(required=True, description="DARKER_SKIN_PIH, RECENT_ISOTRETINOIN or ACTIVE_ACNE.")
+    code = graphene.String(required=True, description=f"One of {CAUTION_CODES}.")
     text = graphene.String(required=True, description="Why.")
     blocking = graphene.Boolean(required=True, description="True: a booking with this answer is refused.")
     applies_when = graphene.Field(ScreeningCondition, required=True, description="The answer that triggers it.")
+    source = graphene.Field(
+        Source, description="Where the rule comes from: the seed (quoted), or a rule of ours (sample)."
+    )
 
 
 class Package(WireObject):
@@ -138,6 +145,14 @@ class Package(WireObject):
         graphene.NonNull(PreparationStep), required=True, description="Preparation before each visit."
     )
     recovery = graphene.List(graphene.NonNull(RecoveryPhase), required=True, description="Recovery after each visit.")
+    aftercare = graphene.List(
+        graphene.NonNull(AftercareStep), required=True, description="What to do for some hours after each visit."
+    )
+    facts = graphene.List(
+        graphene.NonNull(Fact),
+        required=True,
+        description="Where each fact comes from: the seed (quoted) or sample data.",
+    )
     sample_fields = graphene.List(
         graphene.NonNull(graphene.String), required=True, description="Values that are sample data."
     )
@@ -200,13 +215,16 @@ def rates_view(table: dict) -> dict:
 
 
 class TreatmentOption(graphene.ObjectType):
-    """A procedure the knowledge base indicates for the patient's scar types, and who offers it."""
+    """A procedure the knowledge base indicates for the patient's scar types (or active acne), and who offers it."""
 
     procedure = graphene.Field(
         Procedure, required=True, description="The procedure, with preparation, recovery and risks."
     )
     for_scar_types = graphene.List(
         graphene.NonNull(ScarTypeCode), required=True, description="Which of the asked scar types it treats."
+    )
+    for_active_acne = graphene.Boolean(
+        required=True, description="It treats the patient's active acne, which comes before the scars."
     )
     clinics = graphene.List(graphene.NonNull(Clinic), required=True, description="Clinics offering it (up to 100).")
     packages = graphene.List(

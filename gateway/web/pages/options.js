@@ -1,16 +1,18 @@
 // Treatment options for the scar types, with packages and clinics side by side.
 import { gql, memory, prefs, t } from "../api.js";
-import { h, money, render } from "../dom.js";
+import { h, money, render, sampleMark } from "../dom.js";
 
-export async function options(scarCodes) {
+export async function options(scarCodes, acne) {
   memory.scars = scarCodes;
+  memory.activeAcne = acne === "active-acne";
   const scars = scarCodes.split(",");
-  const data = await gql(`query($scars: [ScarTypeCode!]!, $lang: String, $currency: Currency) {
-    treatmentOptions(scarTypes: $scars, lang: $lang) {
-      forScarTypes
-      procedure { code name summary preparation { instruction } recovery { phase expectation } risks { mild rare } }
+  const data = await gql(`query($scars: [ScarTypeCode!]!, $acne: Boolean, $lang: String, $currency: Currency) {
+    treatmentOptions(scarTypes: $scars, activeAcne: $acne, lang: $lang) {
+      forScarTypes forActiveAcne
+      procedure { code name summary preparation { instruction source { kind } } recovery { phase expectation source { kind } }
+                  risks { mild rare } }
       packages { id title pricePerSession(currency: $currency) { amount currency } clinic { slug name kind district } }
-    } }`, { scars, lang: prefs.lang, currency: prefs.currency });
+    } }`, { scars, acne: memory.activeAcne, lang: prefs.lang, currency: prefs.currency });
   const packages = new Map();
   for (const option of data.treatmentOptions) for (const pkg of option.packages) packages.set(pkg.id, pkg);
   const cheapest = [...packages.values()].sort((a, b) => Number(a.pricePerSession.amount) - Number(b.pricePerSession.amount)).slice(0, 5);
@@ -21,9 +23,10 @@ export async function options(scarCodes) {
   nodes.push(h("div", { class: "cards" }, data.treatmentOptions.map((option) => h("section", { class: "card" },
     h("h2", {}, option.procedure.name),
     h("p", {}, option.procedure.summary),
-    h("p", { class: "muted" }, option.forScarTypes.join(", ")),
-    h("h3", {}, t("preparation")), h("ul", {}, option.procedure.preparation.map((step) => h("li", {}, step.instruction))),
-    h("h3", {}, t("recovery")), h("ul", {}, option.procedure.recovery.map((phase) => h("li", {}, `${phase.phase}: ${phase.expectation}`))),
+    h("p", { class: "muted" }, option.forActiveAcne ? t("forActiveAcne") : option.forScarTypes.join(", ")),
+    h("h3", {}, t("preparation")), h("ul", {}, option.procedure.preparation.map((step) => h("li", {}, step.instruction, sampleMark(step)))),
+    h("h3", {}, t("recovery")), h("ul", {}, option.procedure.recovery.map((phase) => h("li", {}, `${phase.phase}: ${phase.expectation}`,
+      sampleMark(phase)))),
     h("h3", {}, t("risks")), h("p", {}, [...option.procedure.risks.mild, ...option.procedure.risks.rare].join(", ")),
     h("h3", {}, t("packages")),
     h("ul", {}, option.packages.map((pkg) => h("li", {}, h("a", { href: `#/package/${pkg.id}` }, pkg.title), ` — ${pkg.clinic.name}, `,
