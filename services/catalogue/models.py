@@ -194,6 +194,7 @@ class Clinic(Document):
     known_for = localized()
     source = StringField(required=True, choices=("seed", "listing", "synthetic"), default="listing")
     sample_fields = ListField(StringField())
+    facts = ListField(DictField())  # {fact, source, quote, note}: where each fact comes from
     version = IntField(required=True, default=1, min_value=1)
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)

@@ -58,7 +58,8 @@ def clinic(doc: dict, lang: str, today: str) -> dict:
         "contact": {k: contact.get(k) for k in ("phone", "email", "website")} if contact else None,
         "knownFor": localize(doc.get("known_for"), lang),
         "source": doc.get("source", "listing"),
-        "sampleFields": doc.get("sample_fields", []),
+        "facts": care.facts(doc.get("facts", [])),
+        "sampleFields": care.sample_fields(doc),
         "version": doc.get("version", 1),
         "updatedAt": doc["updated_at"].isoformat().replace("+00:00", "Z"),
     }

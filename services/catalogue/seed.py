@@ -46,7 +46,9 @@ def load_seed() -> dict[str, int]:
     clinics = []
     for item in _read("clinics.json"):
         body = validate("catalogue/clinic-create", item["clinic"])  # the same contract the API enforces
-        clinics.append(Clinic(**model_fields(Clinic, body), source="seed", sample_fields=item["sampleFields"]))
+        clinics.append(
+            Clinic(**model_fields(Clinic, body), source="seed", sample_fields=item["sampleFields"], facts=item["facts"])
+        )
     return {
         "scarTypes": _insert_missing(ScarType, "code", scar_types),
         "procedures": _insert_missing(Procedure, "code", procedures),

@@ -121,3 +121,19 @@ def test_the_seeds_add_ons_are_included_and_compared(gateway):
     oracle, hospital = included["values"]
     assert "Growth-factor serum" in oracle["text"] and "Soothing sheet mask" in oracle["text"] and oracle["best"]
     assert hospital["text"] == "Consultation" and not hospital["best"]
+
+
+def test_a_clinics_district_says_whether_the_seed_places_it(gateway):
+    query = '{ clinic(slug: "id-dermatology") { district sampleFields facts { fact source { kind quote note } } } }'
+    clinic = gql(gateway, query).json["data"]["clinic"]
+    assert clinic["district"] == "SINSA" and "district" in clinic["sampleFields"]
+    (district,) = clinic["facts"]
+    assert district["fact"] == "district" and district["source"]["kind"] == "SAMPLE"
+    assert "Apgujeong" in district["source"]["note"] and "SINSA itself is not in it" in district["source"]["note"]
+
+
+def test_active_acne_may_be_left_out_or_null(gateway):
+    query = "query T($a: Boolean) { treatmentOptions(scarTypes: [PIE], activeAcne: $a) { forActiveAcne } }"
+    for value in (None, False):
+        options = gql(gateway, query, {"a": value}).json["data"]["treatmentOptions"]
+        assert options and not any(option["forActiveAcne"] for option in options)

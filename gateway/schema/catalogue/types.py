@@ -107,6 +107,11 @@ class Clinic(WireObject):
     doctors = graphene.List(graphene.NonNull(Doctor), required=True, description="Doctors.")
     contact = graphene.Field(Contact, description="Contact.")
     known_for = graphene.String(description="What the clinic is known for, localized.")
+    facts = graphene.List(
+        graphene.NonNull(Fact),
+        required=True,
+        description="Where facts (the district) come from: the seed or sample data.",
+    )
     sample_fields = graphene.List(
         graphene.NonNull(graphene.String),
         required=True,

@@ -192,7 +192,7 @@ class TreatmentOptionQueries(graphene.ObjectType):
             {
                 "procedure": procedure,
                 "for_scar_types": [c for c in wanted if c in procedure["indications"]],
-                "for_active_acne": active_acne and procedure["forActiveAcne"],
+                "for_active_acne": bool(active_acne) and procedure["forActiveAcne"],
             }
             for procedure in procedures
         ]
