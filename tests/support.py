@@ -490,3 +490,17 @@ def book_through(
         "idempotencyKey": uuid.uuid4().hex,
     }
     return gql(gateway, document, {"input": body}, key=key).json["data"]["createBooking"]
+
+
+EVERY_DAY = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
+
+
+def open_slot_through(
+    gateway, days: int, at: str, capacity: int = 1, clinic: str = ORACLE, key: str = ORACLE_KEY
+) -> str:
+    """A new slot of ``clinic`` (for any of its packages) ``days`` from today at ``at``, Seoul time,
+    opened through a gateway test client by the clinic's admin; its id."""
+    day = seoul_day(days)
+    rule = {"clinic": clinic, "from": day, "to": day, "weekdays": EVERY_DAY, "times": [at], "capacity": capacity}
+    document = "mutation O($input: OpenSlotsInput!) { openSlots(input: $input) { slots { id } } }"
+    return gql(gateway, document, {"input": rule}, key=key).json["data"]["openSlots"]["slots"][0]["id"]

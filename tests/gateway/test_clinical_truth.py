@@ -3,7 +3,7 @@ screening, active acne first, continuous recovery with dated aftercare, and the 
 
 from __future__ import annotations
 
-from tests.support import AGENCY_KEY, ICEPICK, ORACLE_KEY, PATIENT, book_through, gql, seoul_day
+from tests.support import AGENCY_KEY, ICEPICK, PATIENT, book_through, gql, open_slot_through
 
 SOURCE = "source { kind quote note }"
 
@@ -75,21 +75,7 @@ def test_the_assessment_is_screened_kept_with_the_booking_and_dates_the_aftercar
         "DEEP_ATROPHIC_OR_RAISED",
     ]
 
-    day = seoul_day(52)
-    rule = {
-        "clinic": "oracle-skin-clinic",
-        "from": day,
-        "to": day,
-        "weekdays": ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"],
-        "times": ["17:05"],
-        "capacity": 1,
-    }
-    slot = gql(
-        gateway,
-        "mutation O($input: OpenSlotsInput!) { openSlots(input: $input) { slots { id } } }",
-        {"input": rule},
-        key=ORACLE_KEY,
-    ).json["data"]["openSlots"]["slots"][0]["id"]
+    slot = open_slot_through(gateway, 52, "17:05")
     document = """mutation B($input: CreateBookingInput!) { createBooking(input: $input) {
       booking { reference warnings { code source { kind } } patient { scarTypes topicalCareTried isotretinoinLastTaken } }
       errors { code } } }"""

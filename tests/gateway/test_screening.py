@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-
-from tests.support import AGENCY_KEY, ICEPICK, ORACLE_KEY, PATIENT, gql, seoul_day
+from tests.support import ICEPICK, PATIENT, book_through, gql, open_slot_through
 
 SCREEN = """query S($quoteId: ID!, $answers: ScreeningAnswersInput!) { screening(quoteId: $quoteId, answers: $answers) {
   bookable warnings { code text } blocking { code } } }"""
@@ -28,20 +26,10 @@ def test_screening_answers_what_the_booking_then_decides(gateway):
     assert blocked["screening"]["bookable"] is False
     assert [b["code"] for b in blocked["screening"]["blocking"]] == ["RECENT_ISOTRETINOIN"]
 
-    day = seoul_day(47)
-    rule = {
-        "clinic": "oracle-skin-clinic",
-        "from": day,
-        "to": day,
-        "weekdays": ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"],
-        "times": ["17:35"],
-        "capacity": 2,
-    }
-    slot = gql(gateway, OPEN, {"input": rule}, key=ORACLE_KEY).json["data"]["openSlots"]["slots"][0]["id"]
+    slot = open_slot_through(gateway, 47, "17:35", capacity=2)
 
     def book(patient: dict) -> dict:
-        body = {"quoteId": quote, "slotId": slot, "patient": patient, "idempotencyKey": uuid.uuid4().hex}
-        return gql(gateway, BOOK, {"input": body}, key=AGENCY_KEY).json["data"]["createBooking"]
+        return book_through(gateway, BOOK, quote, slot, patient)
 
     refused = book({**PATIENT, "isotretinoinLast6Months": True})
     assert [e["code"] for e in refused["errors"]] == ["SCREENING_BLOCKED"]
