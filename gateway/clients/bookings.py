@@ -51,6 +51,11 @@ async def close_slot(ctx: RequestContext, slot_id: str) -> Json:
     return await ctx.call(SERVICE, "POST", f"/slots/{slot_id}/close")
 
 
+async def visit_options(ctx: RequestContext, quote_id: str, first_slot_id: str) -> Json:
+    """Each later visit's earliest free slot inside the package's window, and the trips."""
+    return await ctx.call(SERVICE, "POST", "/visit-options", json={"quoteId": quote_id, "firstSlotId": first_slot_id})
+
+
 async def screen(ctx: RequestContext, quote_id: str, answers: Json) -> Json:
     """What the patient's screening answers would trigger for the quoted package, without booking."""
     return await ctx.call(SERVICE, "POST", "/screening", json={"quoteId": quote_id, "answers": answers})

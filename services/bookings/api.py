@@ -12,7 +12,7 @@ from services.common.localization import negotiate_language
 from services.common.pagination import DEFAULT_LIMIT, batch_ids, batch_response
 from services.common.validation import IDEMPOTENCY_KEY, contract
 
-from . import booking, careplan, idempotency, render, screening, seats, slots, store, transitions
+from . import booking, careplan, idempotency, render, screening, seats, slots, store, transitions, visits
 
 bp = Blueprint("bookings", __name__)
 AVAILABILITY_PAGE = 200  # availability's page when no limit is given (it was the whole answer before it was paged)
@@ -175,6 +175,23 @@ def create_booking(body, principal):
 def screen(body, query):
     current_principal()  # a token, when sent, must be valid; the quote is read as its caller
     return jsonify(screening.dry_run(body, current_token(), negotiate_language(query.get("lang"))))
+
+
+@bp.post("/visit-options")
+@contract(
+    summary="For a quote and the slot of its first visit: the earliest free slot of each later visit inside the "
+    "package's window after the visit before it, and the trips they make.",
+    body="bookings/visit-options-request",
+    response="bookings/visit-options",
+    errors=(409, 422),
+    tags=("bookings",),
+)
+def propose_visits(body):
+    current_principal()  # a token, when sent, must be valid; the quote is read as its caller
+    plan = visits.visit_options(body["quoteId"], body["firstSlotId"], current_token(), _cutoff())
+    return jsonify(
+        {**plan, "visits": [{**v, "slot": render.slot(v["slot"]) if v["slot"] else None} for v in plan["visits"]]}
+    )
 
 
 @bp.get("/bookings")

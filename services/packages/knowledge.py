@@ -110,7 +110,10 @@ def knowledge_from_procedures(procedures: list[dict]) -> dict:
                     **stored_source(step.get("source")),
                 }
     order = {"IMMEDIATE": 0, "SHORT_TERM": 1, "LONG_TERM": 2}
+    ranges = [p["sessionIntervalDays"] for p in procedures if p.get("sessionIntervalDays")]
     return {
+        # The days between visits that suit every procedure of the package (None when they disagree).
+        "interval_range": (max(r["min"] for r in ranges), min(r["max"] for r in ranges)) if ranges else None,
         "names": {p["code"]: p["name"] for p in procedures},
         "downtime_days": max(((p.get("downtimeDays") or {}).get("max", 0) for p in procedures), default=0),
         "cautions": cautions,
@@ -175,9 +178,20 @@ def screening_rules(cautions: dict[str, tuple[dict, dict, dict]], blocking: list
     return rules
 
 
+def visit_window(interval_days: int, interval_range: tuple[int, int] | None) -> dict:
+    """How many days after a visit the next may be: the range that suits every procedure, widened
+    to hold the package's own interval (the clinic's choice); just that interval when the
+    procedures give no range or disagree."""
+    low, high = (
+        interval_range if interval_range and interval_range[0] <= interval_range[1] else (interval_days, interval_days)
+    )
+    return {"min_days": min(low, interval_days), "max_days": max(high, interval_days)}
+
+
 def apply_knowledge(package: Package, knowledge: dict) -> None:
     blocking = package.screening.blocking if package.screening else []
     values = {
+        "visit_window": visit_window(package.session_interval_days, knowledge["interval_range"]),
         "procedure_names": knowledge["names"],
         "downtime_days": knowledge["downtime_days"],
         "screening_rules": screening_rules(knowledge["cautions"], blocking),

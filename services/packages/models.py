@@ -109,6 +109,7 @@ class Package(Document):
     scar_types = ListField(StringField(), required=True)
     items = EmbeddedDocumentListField(Item, required=True)
     session_interval_days = IntField(required=True, min_value=1)
+    visit_window = DictField()  # {min_days, max_days}: when the next visit may be, from the procedures
     includes = ListField(StringField(choices=INCLUDES))
     price_krw = IntField(required=True, min_value=0)
     interpreter_options = EmbeddedDocumentListField(InterpreterOption)

@@ -13,6 +13,24 @@ from .knowledge import schedule
 from .quotes import quote_totals
 
 
+def _window(doc: dict) -> dict:
+    """When the next visit may be; a package stored before it kept one has just its interval."""
+    window = doc.get("visit_window") or {
+        "min_days": doc["session_interval_days"],
+        "max_days": doc["session_interval_days"],
+    }
+    return {
+        "minDays": window["min_days"],
+        "maxDays": window["max_days"],
+        "source": {
+            "kind": "sample",
+            "quote": None,
+            "note": "The seed gives no interval between sessions: the window is the procedures' sample intervals, "
+            "holding the package's own.",
+        },
+    }
+
+
 def package(doc: dict, lang: str) -> dict:
     visits = doc.get("visits") or max(item["sessions"] for item in doc["items"])
     names = doc.get("procedure_names") or {}
@@ -34,6 +52,7 @@ def package(doc: dict, lang: str) -> dict:
             for i in doc["items"]
         ],
         "sessionIntervalDays": doc["session_interval_days"],
+        "visitWindow": _window(doc),
         "includes": doc.get("includes", []),
         "priceKrw": doc["price_krw"],
         "pricePerSessionKrw": doc.get("price_per_session_krw", doc["price_krw"] // visits),

@@ -47,6 +47,7 @@ def catalogue_knowledge() -> dict[str, dict]:
             "code": p["code"],
             "name": p["name"],
             "downtimeDays": p.get("downtime_days"),
+            "sessionIntervalDays": p.get("session_interval_days"),
             "cautions": [
                 {"code": c["code"], "appliesWhen": c["applies_when"], "text": c["text"], "source": care.source(c)}
                 for c in p["cautions"]

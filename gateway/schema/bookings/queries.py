@@ -13,7 +13,7 @@ from ..core.scalars import Date
 from ..core.wire import ctx, to_wire
 from .inputs import BookingFilter, ScreeningAnswersInput, SlotFilter
 from .loaders import BookingByReferenceLoader
-from .types import Booking, BookingConnection, Screening, SlotConnection
+from .types import Booking, BookingConnection, Screening, SlotConnection, VisitPlan
 
 
 class BookingQueries(graphene.ObjectType):
@@ -48,6 +48,14 @@ class BookingQueries(graphene.ObjectType):
         first=graphene.Int(required=True, description="Page size, 1-100."),
         after=graphene.String(description="Cursor to continue after."),
     )
+    visit_options = graphene.Field(
+        VisitPlan,
+        required=True,
+        description="For a quote and the slot of its first visit: the earliest free slot of each later visit inside "
+        "the package's visit window after the visit before it, and the trips they make.",
+        quote_id=graphene.ID(required=True, description="A quote from createQuote."),
+        first_slot_id=graphene.ID(required=True, description="The slot of the first visit, from availability."),
+    )
     screening = graphene.Field(
         Screening,
         required=True,
@@ -56,6 +64,9 @@ class BookingQueries(graphene.ObjectType):
         quote_id=graphene.ID(required=True, description="A quote from createQuote."),
         answers=ScreeningAnswersInput(required=True, description="The patient's screening answers."),
     )
+
+    async def resolve_visit_options(root, info, quote_id, first_slot_id):
+        return await bookings.visit_options(ctx(info), quote_id, first_slot_id)
 
     async def resolve_availability(root, info, package_id, from_, to, first, after=None):
         page = await bookings.availability(

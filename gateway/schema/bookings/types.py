@@ -13,7 +13,7 @@ from ..core.language import lang_arg, language
 from ..core.money import Money, money_from_lines
 from ..core.scalars import CAUTION_CODES, Date, DateTime, ScarTypeCode, Source
 from ..core.wire import WireObject, ctx
-from ..packages.types import CancellationPolicy
+from ..packages.types import CancellationPolicy, VisitWindow
 
 BookingStatus = graphene.Enum(
     "BookingStatus", [(s, s) for s in lifecycle.STATUSES], description="FHIR Appointment-like status."
@@ -212,3 +212,25 @@ class Screening(graphene.ObjectType):
 
     def resolve_bookable(root, info):
         return not root["blocking"]
+
+
+class VisitOption(WireObject):
+    """A visit of the treatment and the slot proposed for it."""
+
+    number = graphene.Int(required=True, description="Which visit, from 1.")
+    slot = graphene.Field(Slot, description="The earliest free slot inside its window; null when there is none.")
+    earliest = Date(description="The window's first Seoul date (null for the first visit).")
+    latest = Date(description="The window's last Seoul date (null for the first visit).")
+
+
+class VisitPlan(WireObject):
+    """Every visit of a package from a first slot, and the trips they make."""
+
+    visits = graphene.List(graphene.NonNull(VisitOption), required=True, description="Every visit, in order.")
+    trips = graphene.List(
+        graphene.NonNull(Trip),
+        required=True,
+        description="The trips the visits make (empty until every visit has a slot).",
+    )
+    complete = graphene.Boolean(required=True, description="Every visit has a slot.")
+    window = graphene.Field(VisitWindow, required=True, description="The window each next visit is looked for in.")

@@ -99,6 +99,14 @@ class ScreeningRule(WireObject):
     )
 
 
+class VisitWindow(WireObject):
+    """How many days after a visit the next may be."""
+
+    min_days = graphene.Int(required=True, description="At least this many days after the visit before.")
+    max_days = graphene.Int(required=True, description="At most this many days after it.")
+    source = graphene.Field(Source, description="Where the window comes from (the seed gives no interval: sample).")
+
+
 class Package(WireObject):
     """A clinic's treatment package."""
 
@@ -112,6 +120,9 @@ class Package(WireObject):
     scar_types = graphene.List(graphene.NonNull(ScarTypeCode), required=True, description="Scar types it targets.")
     items = graphene.List(graphene.NonNull(PackageItem), required=True, description="Procedures and sessions.")
     session_interval_days = graphene.Int(required=True, description="Days between visits.")
+    visit_window = graphene.Field(
+        VisitWindow, required=True, description="When each next visit may be: the window every procedure allows."
+    )
     includes = graphene.List(
         graphene.NonNull(graphene.String), required=True, description="CONSULTATION, SKINCARE_KIT, CALMING_MASK, LED."
     )

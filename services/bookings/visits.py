@@ -1,0 +1,94 @@
+"""The visits of a treatment: after the first, each next one inside the package's window, in as
+few trips as the minimum stay allows."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from services.common.clients import client_for
+from services.common.clock import SEOUL, aware
+from services.common.errors import Problem
+from services.common.http import UpstreamUnavailable
+from services.common.ids import object_id
+
+from . import store
+from .seats import seat_looks_free, why_no_seat
+
+
+def quoted_package(quote_id: str, token: str | None) -> dict:
+    """The package as quoted (its schedule, window and clinic), read as the caller."""
+    answer = client_for("packages").request("GET", f"/quotes/{quote_id}", token=token)
+    if answer.status_code == 404:
+        raise Problem(422, "UNKNOWN_QUOTE", "No such quote.", errors=[{"field": "quoteId", "message": "unknown quote"}])
+    if answer.status_code != 200:
+        raise UpstreamUnavailable("packages")
+    return answer.json()["package"]
+
+
+def trips(days: list[date], stay_days: int) -> list[dict]:
+    """Visits (their Seoul dates, in order) grouped into trips: a visit within the minimum stay of
+    the one before shares its trip. Each trip says when to arrive and the earliest day to leave."""
+    groups: list[list[int]] = []
+    for number, day in enumerate(days, start=1):
+        if groups and (day - days[groups[-1][-1] - 1]).days <= stay_days:
+            groups[-1].append(number)
+        else:
+            groups.append([number])
+    return [
+        {
+            "arriveBy": (days[group[0] - 1] - timedelta(days=1)).isoformat(),
+            "departFrom": (days[group[-1] - 1] + timedelta(days=stay_days)).isoformat(),
+            "visits": group,
+        }
+        for group in groups
+    ]
+
+
+def _earliest_free(offers: list[str], first: date, last: date, cutoff: datetime) -> dict | None:
+    """The earliest slot with a free seat of these offers between two Seoul dates: one query."""
+    start = datetime.combine(first, time(), SEOUL)
+    days = store.days_between(start, datetime.combine(last, time(), SEOUL))
+    found = store.bookable_slots_on([f"{offer}:{day}" for offer in offers for day in days])
+    free = [slot for slot in found if slot["free"] > 0 and aware(slot["start"]) > cutoff]
+    return min(free, key=lambda slot: (slot["start"], str(slot["_id"])), default=None)
+
+
+def visit_options(quote_id: str, first_slot_id: str, token: str | None, cutoff: datetime) -> dict:
+    """For a quoted package and the slot of its first visit: for each later visit, the earliest
+    slot with a free seat inside the window after the visit before it (the package's
+    ``visitWindow``), and the trips they make. A visit with no free slot in its window is
+    proposed as null, with the visits after it."""
+    package = quoted_package(quote_id, token)
+    first = store.slot_by_id(object_id(first_slot_id, "slot"))
+    if first is None or not seat_looks_free(first, cutoff):
+        raise why_no_seat(first, cutoff)
+    if first["clinic"] != package["clinic"] or first["package_id"] not in (None, package["id"]):
+        raise Problem(
+            422,
+            "SLOT_NOT_FOR_PACKAGE",
+            "The slot is not open for this package.",
+            errors=[{"field": "firstSlotId", "message": "belongs to another clinic or package"}],
+        )
+    window = package["visitWindow"]
+    offers = [store.offer(package["clinic"], None), store.offer(package["clinic"], package["id"])]
+    chosen: list[dict | None] = [first]
+    visits = [{"number": 1, "slot": first, "earliest": None, "latest": None}]
+    for number in range(2, package["schedule"]["visits"] + 1):
+        before = chosen[-1]
+        if before is None:
+            visits.append({"number": number, "slot": None, "earliest": None, "latest": None})
+            chosen.append(None)
+            continue
+        day = aware(before["start"]).astimezone(SEOUL).date()
+        earliest, latest = day + timedelta(days=window["minDays"]), day + timedelta(days=window["maxDays"])
+        slot = _earliest_free(offers, earliest, latest, cutoff)
+        visits.append({"number": number, "slot": slot, "earliest": earliest.isoformat(), "latest": latest.isoformat()})
+        chosen.append(slot)
+    days = [aware(slot["start"]).astimezone(SEOUL).date() for slot in chosen if slot is not None]
+    complete = all(slot is not None for slot in chosen)
+    return {
+        "visits": visits,
+        "trips": trips(days, package["schedule"]["minimumStayDays"]) if complete else [],
+        "complete": complete,
+        "window": window,
+    }

@@ -1,0 +1,48 @@
+"""Finding every visit of a treatment: each later visit's earliest free slot inside the package's window."""
+
+from __future__ import annotations
+
+from tests.support import in_days
+
+
+def test_each_later_visit_gets_the_earliest_free_slot_inside_its_window(client, open_slot, new_quote, bearer):
+    quote = new_quote()  # the ice-pick package: 3 visits, TCA CROSS and CO₂ laser, 28 to 42 days apart, 5-day stay
+    first = open_slot(in_days(40, "10:00"))
+    open_slot(in_days(40 + 20, "09:00"))  # too soon after the first
+    second = open_slot(in_days(40 + 30, "11:00"))
+    open_slot(in_days(40 + 33, "11:00"))  # later in the window: the earliest wins
+    third = open_slot(in_days(40 + 30 + 42, "15:00"))  # the window's last day
+    answer = client.post("/visit-options", json={"quoteId": quote["id"], "firstSlotId": first["id"]})
+    assert answer.status_code == 200, answer.json
+    plan = answer.json
+    assert [v["slot"]["id"] for v in plan["visits"]] == [first["id"], second["id"], third["id"]]
+    assert (plan["visits"][1]["earliest"], plan["visits"][1]["latest"]) == (
+        in_days(40 + 28).date().isoformat(),
+        in_days(40 + 42).date().isoformat(),
+    )
+    assert plan["complete"] and [trip["visits"] for trip in plan["trips"]] == [[1], [2], [3]]
+    assert plan["trips"][0] == {
+        "arriveBy": in_days(39).date().isoformat(),
+        "departFrom": in_days(45).date().isoformat(),
+        "visits": [1],
+    }
+    assert (plan["window"]["minDays"], plan["window"]["maxDays"]) == (28, 42)
+
+
+def test_a_window_with_no_free_slot_leaves_that_visit_and_the_next_open(client, open_slot, new_quote, bearer):
+    quote = new_quote()
+    first = open_slot(in_days(41, "10:00"))
+    full = open_slot(in_days(41 + 29, "10:00"), capacity=1)
+    clinic = bearer("CLINIC_ADMIN", clinic="oracle-skin-clinic")
+    assert client.post(f"/slots/{full['id']}/close", headers=clinic).status_code == 200
+    plan = client.post("/visit-options", json={"quoteId": quote["id"], "firstSlotId": first["id"]}).json
+    assert [v["slot"] for v in plan["visits"][1:]] == [None, None] and not plan["complete"] and plan["trips"] == []
+
+
+def test_the_first_slot_must_be_bookable_and_the_packages(client, open_slot, new_quote):
+    quote = new_quote()
+    other_clinic = open_slot(in_days(42, "10:00"), clinic="asan-medical-center")
+    refused = client.post("/visit-options", json={"quoteId": quote["id"], "firstSlotId": other_clinic["id"]})
+    assert refused.status_code == 422 and refused.json["code"] == "SLOT_NOT_FOR_PACKAGE"
+    unknown = client.post("/visit-options", json={"quoteId": "0" * 32, "firstSlotId": other_clinic["id"]})
+    assert unknown.status_code == 422 and unknown.json["code"] == "UNKNOWN_QUOTE"
