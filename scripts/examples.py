@@ -115,11 +115,28 @@ PARTNER = [
         key="agency",
     ),
     Example(
+        "visits",
+        "**4. Find every visit**: from the next free slot, the earliest free slot of each later visit inside the"
+        " package's window, and the trips they make:",
+        """query Visits($quoteId: ID!, $firstSlotId: ID!) {
+  visitOptions(quoteId: $quoteId, firstSlotId: $firstSlotId) {
+    complete window { minDays maxDays }
+    visits { number earliest latest slot { id start } }
+    trips { arriveBy departFrom visits }
+  }
+}""",
+        lambda a: {
+            "quoteId": a["quote"]["createQuote"]["quote"]["id"],
+            "firstSlotId": _chosen(a)["nextFreeSlot"]["id"],
+        },
+        key="agency",
+    ),
+    Example(
         "book",
-        "**4. Book** it into the next free slot:",
+        "**5. Book** the whole series: a seat of every visit is taken, or none:",
         """mutation Book($input: CreateBookingInput!) {
   createBooking(input: $input) {
-    booking { reference status slotStart slotStartHome total { amount currency } warnings { code text } }
+    booking { reference status visits { number start startHome } total { amount currency } warnings { code text } }
     replayed
     errors { field message code }
   }
@@ -128,6 +145,7 @@ PARTNER = [
             "input": {
                 "quoteId": a["quote"]["createQuote"]["quote"]["id"],
                 "slotId": _chosen(a)["nextFreeSlot"]["id"],
+                "laterSlotIds": [v["slot"]["id"] for v in a["visits"]["visitOptions"]["visits"][1:]],
                 "idempotencyKey": f"trip-maya-{uuid.uuid4().hex[:6]}",
                 "patient": {
                     "name": "Maya Chen",
@@ -145,7 +163,7 @@ PARTNER = [
     ),
     Example(
         "plan",
-        "**5. The care plan**, here in Japanese (every time in Seoul and at home; `ical` gives the same as an .ics file):",
+        "**6. The care plan**, dated from the reserved visits, here in Japanese (every time in Seoul and at home; `ical` gives the same as an .ics file):",
         """query Plan($ref: String!) {
   booking(reference: $ref) {
     carePlan(lang: "ja") { lang tripsNeeded minimumStayDays trips { arriveBy departFrom visits }
@@ -225,7 +243,7 @@ CLINIC = [
 ]
 
 FLOWS = [
-    ("A partner's booking flow: compare, quote, screen, book, care plan", PARTNER),
+    ("A partner's booking flow: compare, quote, screen, find every visit, book the series, care plan", PARTNER),
     ("A clinic admin's flow: create and publish a package, open slots, confirm a booking", CLINIC),
 ]
 

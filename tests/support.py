@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -21,8 +22,9 @@ import requests
 from pymongo import monitoring
 
 from scripts.devstack import stop as stop_process
-from services.bookings.models import Booking, Slot
+from services.bookings.models import Booking, IdempotencyKey, Slot
 from services.catalogue.models import Clinic
+from services.common.clock import utcnow
 from services.common.config import Settings
 from services.common.db import wait_for_database
 from services.common.tokens import Principal, mint
@@ -504,3 +506,31 @@ def open_slot_through(
     rule = {"clinic": clinic, "from": day, "to": day, "weekdays": EVERY_DAY, "times": [at], "capacity": capacity}
     document = "mutation O($input: OpenSlotsInput!) { openSlots(input: $input) { slots { id } } }"
     return gql(gateway, document, {"input": rule}, key=key).json["data"]["openSlots"]["slots"][0]["id"]
+
+
+# -- crashes and the sweeper ---------------------------------------------------------------------------
+
+HOLD_SECONDS = 1  # how long the crash tests' bookings processes hold a seat before the sweeper may take it back
+
+
+def sweep(env: dict) -> dict:
+    """The sweeper command, once, as it runs beside the services (`python -m services.bookings sweep`)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "services.bookings", "sweep"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def book_on(base: str, headers: dict, body: dict, key: str) -> requests.Response:
+    return requests.post(f"{base}/bookings", json=body, headers={**headers, "Idempotency-Key": key}, timeout=30)
+
+
+def lease_lapses(bookings, key: str) -> None:
+    """What 30 seconds would do: the dead request's claim on the key becomes free to take over."""
+    with bookings.app_context():
+        IdempotencyKey.objects(id=f"{AGENCY}:{key}").update_one(set__lease_until=utcnow() - timedelta(seconds=1))

@@ -6,10 +6,12 @@ import contextlib
 import secrets
 from datetime import datetime
 
+from bson import ObjectId
+
 from services.common import codes
 from services.common.clients import client_for
-from services.common.clock import utcnow
-from services.common.errors import Problem, not_found
+from services.common.clock import SEOUL, aware, utcnow
+from services.common.errors import Problem, not_found, validation_problem
 from services.common.failpoints import failpoint
 from services.common.http import UpstreamFailure, UpstreamUnavailable
 from services.common.ids import object_id
@@ -18,7 +20,7 @@ from services.common.tokens import Principal
 
 from . import store
 from .screening import check_patient, screen
-from .seats import give_seat_back, hold_seat, release_hold, seat_looks_free, take_seat, why_no_seat
+from .seats import give_seat_back, hold_seats, release_hold, seat_looks_free, take_seat, why_no_seat
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I to misread
 BOOKING_SORT = Sort("created_key", -1)
@@ -41,6 +43,40 @@ def _packages_call(method: str, path: str, token: str | None, body: dict) -> dic
     raise UpstreamUnavailable("packages")
 
 
+def _series(body: dict) -> list[tuple[str, ObjectId]]:
+    """The slots asked for, by input field: the first visit's, then each later visit's (if given)."""
+    later = body.get("laterSlotIds") or []
+    return [("slotId", object_id(body["slotId"], "slot"))] + [
+        (f"laterSlotIds[{index}]", object_id(raw, "slot")) for index, raw in enumerate(later)
+    ]
+
+
+def _check_series(slots: list[tuple[str, dict]], quote: dict, window: dict, visits: int) -> None:
+    """Every slot is the package's, and each later one inside the window after the one before it."""
+    later = len(slots) - 1
+    if later and later != visits - 1:
+        raise validation_problem(
+            [{"field": "laterSlotIds", "message": f"the package has {visits} visits: give {visits - 1} later slots"}]
+        )
+    errors = []
+    for field, slot in slots:
+        if slot["clinic"] != quote["clinic"] or slot["package_id"] not in (None, quote["packageId"]):
+            errors.append({"field": field, "message": "belongs to another clinic or package"})
+    if errors:
+        raise Problem(422, "SLOT_NOT_FOR_PACKAGE", "A slot is not open for this package.", errors=errors)
+    for (_, before), (field, slot) in zip(slots, slots[1:], strict=False):
+        gap = (aware(slot["start"]).astimezone(SEOUL).date() - aware(before["start"]).astimezone(SEOUL).date()).days
+        if not window["minDays"] <= gap <= window["maxDays"]:
+            errors.append(
+                {
+                    "field": field,
+                    "message": f"{gap} days after the visit before; {window['minDays']} to {window['maxDays']} allowed",
+                }
+            )
+    if errors:
+        raise Problem(422, "VISIT_OUTSIDE_WINDOW", "A visit is outside the package's window.", errors=errors)
+
+
 def create_booking(
     body: dict,
     principal: Principal,
@@ -51,50 +87,57 @@ def create_booking(
     hold_seconds: int,
     resumed: bool = True,
 ) -> dict:
-    """Lock the quote, screen the patient, hold and take a seat, record the booking. Anything
-    refused after the quote is locked unlocks it; anything failing after the seat is taken gives
-    it back. ``reference`` is the idempotency claim's, so a retry after a crash (``resumed``) is
-    the same booking."""
+    """Lock the quote, screen the patient, hold and take a seat of every slot asked for (the first
+    visit's, and each later visit's when given), record the booking: all or nothing. Anything
+    refused after the quote is locked unlocks it; anything failing after a seat is taken gives
+    every taken seat back. ``reference`` is the idempotency claim's, so a retry after a crash
+    (``resumed``) is the same booking, and the seats it already holds are its seats."""
     check_patient(body["patient"])
-    slot_id = object_id(body["slotId"], "slot")
+    series = _series(body)
     if resumed:
         recorded = store.booking_by_reference(reference)
         if recorded is not None and visible_to(recorded, principal):  # an earlier attempt recorded it, then died
             return recorded
     # A slot that is plainly full, closed or too soon is refused before anything is locked or held.
-    # This only saves work: the guarded update below still decides who gets a seat.
-    slot = store.slot_by_id(slot_id)
-    if slot is None or (reference not in slot["holders"] and not seat_looks_free(slot, cutoff)):
-        raise why_no_seat(slot, cutoff)
+    # This only saves work: the guarded updates below still decide who gets a seat.
+    found = store.slots_by_id([slot_id for _, slot_id in series])
+    for (field, _), slot in zip(series, found, strict=True):
+        if slot is None or (reference not in slot["holders"] and not seat_looks_free(slot, cutoff)):
+            raise why_no_seat(slot, cutoff, field)
+    slots = [(field, slot) for (field, _), slot in zip(series, found, strict=True) if slot is not None]
     lock = {"bookingReference": reference}
     quote = _packages_call("POST", f"/quotes/{body['quoteId']}/lock", token, lock)
-    seat = False
+    taken: list[ObjectId] = []
     try:
         package = quote["package"]
         warnings = screen(package["screeningRules"], body["patient"], package["scarTypes"])
-        if slot["clinic"] != quote["clinic"] or slot["package_id"] not in (None, quote["packageId"]):
-            raise Problem(
-                422,
-                "SLOT_NOT_FOR_PACKAGE",
-                "The slot is not open for this package.",
-                errors=[{"field": "slotId", "message": "belongs to another clinic or package"}],
-            )
-        hold_seat(slot_id, reference, hold_seconds)
-        seat = take_seat(slot, cutoff, reference)
-        failpoint("bookings.after_seat")
-        if not seat:
-            release_hold(reference)
-            raise why_no_seat(store.slot_by_id(slot_id), cutoff)
+        _check_series(slots, quote, package["visitWindow"], package["schedule"]["visits"])
+        hold_seats([slot["_id"] for _, slot in slots], reference, hold_seconds)
+        for number, (field, slot) in enumerate(slots, start=1):
+            if not take_seat(slot, cutoff, reference):
+                raise why_no_seat(store.slot_by_id(slot["_id"]), cutoff, field)
+            taken.append(slot["_id"])
+            failpoint("bookings.after_seat" if number == 1 else f"bookings.after_seat.{number}")
         now = utcnow()
+        first = slots[0][1]
         document = {
             "reference": reference,
             "agency": principal.agency or principal.subject,
             "clinic": quote["clinic"],
             "package_id": quote["packageId"],
             "package_version": quote["packageVersion"],
-            "slot_id": str(slot_id),
-            "slot_start": slot["start"],
-            "slot_duration_minutes": slot["duration_minutes"],
+            "slot_id": str(first["_id"]),
+            "slot_start": first["start"],
+            "slot_duration_minutes": first["duration_minutes"],
+            "visits": [
+                {
+                    "number": number,
+                    "slot_id": str(slot["_id"]),
+                    "start": slot["start"],
+                    "duration_minutes": slot["duration_minutes"],
+                }
+                for number, (_, slot) in enumerate(slots, start=1)
+            ],
             "quote_id": quote["id"],
             "price": {
                 "quoteId": quote["id"],
@@ -121,8 +164,9 @@ def create_booking(
         release_hold(reference)
         return document
     except BaseException:
-        if seat:
+        for slot_id in taken:
             give_seat_back(slot_id, reference)
+        if taken:
             release_hold(reference)
         with contextlib.suppress(Problem, UpstreamFailure):  # else the lock lapses with the quote's expiry
             _packages_call("POST", f"/quotes/{body['quoteId']}/unlock", token, lock)

@@ -44,7 +44,11 @@ def build(booking: dict, lang: str) -> dict:
     first = aware(first).astimezone(SEOUL)
     duration = timedelta(minutes=booking.get("slot_duration_minutes", 60))
     interval = package["sessionIntervalDays"]
-    visits = [first + timedelta(days=interval * i) for i in range(schedule["visits"])]
+    reserved = booking.get("visits") or []
+    if len(reserved) == schedule["visits"]:  # every visit has its seat: the plan follows the reserved slots
+        visits = [aware(visit["start"]).astimezone(SEOUL) for visit in reserved]
+    else:  # a booking of its first visit only: the later ones at the package's interval
+        visits = [first + timedelta(days=interval * i) for i in range(schedule["visits"])]
     procedures_by_visit = [
         [item["procedure"] for item in package["items"] if item["sessions"] > i] for i in range(len(visits))
     ]

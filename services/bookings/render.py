@@ -30,6 +30,20 @@ def _refund(doc: dict) -> dict | None:
     return {"krwPerUnit": doc["price"]["krwPerUnit"], "rateAsOf": doc["price"]["rateAsOf"], **refund}
 
 
+def _visits(doc: dict, home: ZoneInfo) -> list[dict]:
+    """The visits whose seats the booking holds (a booking of its first visit only: that one)."""
+    visits = doc.get("visits") or [{"number": 1, "slot_id": doc["slot_id"], "start": doc["slot_start"]}]
+    return [
+        {
+            "number": visit["number"],
+            "slotId": visit["slot_id"],
+            "start": seoul_iso(visit["start"]),
+            "startHome": aware(visit["start"]).astimezone(home).isoformat(),
+        }
+        for visit in visits
+    ]
+
+
 def booking(doc: dict) -> dict:
     start = aware(doc["slot_start"])
     return {
@@ -45,6 +59,7 @@ def booking(doc: dict) -> dict:
             "start": seoul_iso(start),
             "startHome": start.astimezone(ZoneInfo(doc["patient"]["homeTimeZone"])).isoformat(),
         },
+        "visits": _visits(doc, ZoneInfo(doc["patient"]["homeTimeZone"])),
         "patient": doc["patient"],
         "interpreterLanguage": doc.get("interpreter_language"),
         "followUpPlan": doc.get("follow_up_plan"),

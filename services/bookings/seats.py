@@ -28,10 +28,19 @@ def give_seat_back(slot_id: ObjectId | str, reference: str) -> None:
     store.give_seat_back(ObjectId(slot_id), reference)
 
 
-def hold_seat(slot_id: ObjectId, reference: str, hold_seconds: int) -> None:
-    """Record, before the seat is taken, that ``reference`` is taking one; the sweeper reclaims the
-    seat if no booking is recorded before the hold expires."""
-    store.put_hold(reference, slot_id, utcnow() + timedelta(seconds=hold_seconds))
+def hold_seats(slot_ids: list[ObjectId], reference: str, hold_seconds: int) -> None:
+    """Record, before any seat is taken, that ``reference`` is taking one of each slot; the sweeper
+    gives them back if no booking is recorded before the hold expires."""
+    store.put_hold(reference, slot_ids, utcnow() + timedelta(seconds=hold_seconds))
+
+
+def held_slots(record: dict) -> list[str]:
+    """The slots a hold, or a booking, has seats of (records written before series keep one)."""
+    if record.get("slot_ids"):
+        return record["slot_ids"]
+    if record.get("visits"):
+        return [visit["slot_id"] for visit in record["visits"]]
+    return [record["slot_id"]]
 
 
 def release_hold(reference: str) -> None:
@@ -47,11 +56,13 @@ def sweep(now: datetime | None = None, hold_seconds: int = 120, batch: int = 500
         if not store.claim_hold(hold, now + timedelta(seconds=hold_seconds)):
             continue
         if store.booking_by_reference(hold["_id"], {"_id": 1}) is None:
-            give_seat_back(hold["slot_id"], hold["_id"])
+            for slot_id in held_slots(hold):
+                give_seat_back(slot_id, hold["_id"])
             reclaimed += 1
         store.drop_hold(hold["_id"])
     for booking in store.pending_releases(batch):
-        give_seat_back(booking["slot_id"], booking["reference"])
+        for slot_id in held_slots(booking):
+            give_seat_back(slot_id, booking["reference"])
         store.seat_released(booking["_id"])
         released += 1
     return {"reclaimed": reclaimed, "released": released}
@@ -61,11 +72,19 @@ def seat_looks_free(slot: dict, cutoff: datetime) -> bool:
     return slot["status"] == "OPEN" and aware(slot["start"]) > cutoff and slot["free"] > 0
 
 
-def why_no_seat(slot: dict | None, cutoff: datetime) -> Problem:
+def why_no_seat(slot: dict | None, cutoff: datetime, field: str = "slotId") -> Problem:
+    """Why a slot gave no seat, naming the input ``field`` that asked for it (which visit)."""
     if slot is None:
-        return Problem(422, "UNKNOWN_SLOT", "No such slot.", errors=[{"field": "slotId", "message": "unknown slot"}])
+        return Problem(422, "UNKNOWN_SLOT", "No such slot.", errors=[{"field": field, "message": "unknown slot"}])
     if slot["status"] != "OPEN":
-        return Problem(409, "SLOT_CLOSED", "The clinic has closed this slot.")
+        return Problem(
+            409, "SLOT_CLOSED", "The clinic has closed this slot.", errors=[{"field": field, "message": "closed"}]
+        )
     if aware(slot["start"]) <= cutoff:
-        return Problem(409, "SLOT_TOO_SOON", "The slot starts too soon to be booked.")
-    return Problem(409, "SLOT_FULL", "Every seat of this slot is taken.")
+        return Problem(
+            409,
+            "SLOT_TOO_SOON",
+            "The slot starts too soon to be booked.",
+            errors=[{"field": field, "message": "too soon"}],
+        )
+    return Problem(409, "SLOT_FULL", "Every seat of this slot is taken.", errors=[{"field": field, "message": "full"}])

@@ -143,6 +143,13 @@ def insert_missing_slots(documents: list[dict]) -> int:
 
 
 @registry.read("_id_")
+def slots_by_id(slot_ids: list[ObjectId]) -> list[dict | None]:
+    """The slots in the order asked, None for unknown ones: one query."""
+    found = {doc["_id"]: doc for doc in slots().find({"_id": {"$in": slot_ids}})}
+    return [found.get(slot_id) for slot_id in slot_ids]
+
+
+@registry.read("_id_")
 def slot_by_id(slot_id: ObjectId) -> dict | None:
     return slots().find_one({"_id": slot_id})
 
@@ -258,8 +265,11 @@ def migrate_slots() -> int:
 
 
 @registry.write("_id_")
-def put_hold(reference: str, slot_id: ObjectId, expires_at: datetime) -> None:
-    holds().replace_one({"_id": reference}, {"slot_id": str(slot_id), "expires_at": expires_at}, upsert=True)
+def put_hold(reference: str, slot_ids: list[ObjectId], expires_at: datetime) -> None:
+    """Record that ``reference`` is taking a seat of each slot (its first one also as ``slot_id``, as
+    holds written before a booking had several visits have it)."""
+    ids = [str(slot_id) for slot_id in slot_ids]
+    holds().replace_one({"_id": reference}, {"slot_id": ids[0], "slot_ids": ids, "expires_at": expires_at}, upsert=True)
 
 
 @registry.write("_id_")
@@ -329,7 +339,9 @@ def seat_released(booking_id: ObjectId) -> None:
 
 @registry.read("seat_release")
 def pending_releases(limit: int) -> list[dict]:
-    return list(bookings().find({"seat_release_pending": True}, {"reference": 1, "slot_id": 1}).limit(limit))
+    return list(
+        bookings().find({"seat_release_pending": True}, {"reference": 1, "slot_id": 1, "visits": 1}).limit(limit)
+    )
 
 
 # -- idempotency keys ----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from services.common.tokens import Principal
 
 from . import store
 from .booking import find_booking
-from .seats import give_seat_back
+from .seats import give_seat_back, held_slots
 
 
 def refund_for(booking: dict, now: datetime) -> dict:
@@ -54,6 +54,7 @@ def transition(reference: str, target: str, principal: Principal, reason: str | 
         raise Problem(409, "INVALID_TRANSITION", f"A {latest['status']} booking cannot become {target}.")
     if target == "CANCELLED":
         failpoint("bookings.after_cancel")
-        give_seat_back(updated["slot_id"], updated["reference"])
+        for slot_id in held_slots(updated):
+            give_seat_back(slot_id, updated["reference"])
         store.seat_released(updated["_id"])
     return updated

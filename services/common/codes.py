@@ -55,6 +55,7 @@ BOOKINGS = {
     "SLOT_TOO_SOON": "The slot starts too soon to book.",
     "SLOT_EXISTS": "The clinic already has a slot for this package at this time.",
     "SLOT_IN_PAST": "The time has already passed.",
+    "VISIT_OUTSIDE_WINDOW": "A later visit is not inside the package's window after the visit before it.",
     "INVALID_TRANSITION": "The booking's status does not allow this change.",
     "IDEMPOTENCY_KEY_REUSED": "The idempotency key was used for a different request.",
     "IDEMPOTENCY_KEY_IN_FLIGHT": "A request with this idempotency key is still running.",

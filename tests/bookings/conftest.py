@@ -9,7 +9,7 @@ import requests
 
 from services.bookings import seed
 from services.bookings.app import create_app
-from tests.support import AGENCY, ICEPICK, ORACLE, PATIENT, running_service
+from tests.support import AGENCY, HOLD_SECONDS, ICEPICK, ORACLE, PATIENT, running_service
 
 
 @pytest.fixture
@@ -82,3 +82,14 @@ def bookings_processes(bookings_settings, mongo_uri, packages_url):
     }
     with ExitStack() as stack:
         yield [stack.enter_context(running_service("bookings", env)) for _ in range(3)]
+
+
+@pytest.fixture
+def env(bookings_settings, mongo_uri, packages_url):
+    return {
+        "MONGO_URI": mongo_uri,
+        "BOOKINGS_DB_NAME": bookings_settings.database,
+        "PACKAGES_URL": packages_url,
+        "MIN_NOTICE_HOURS": "24",
+        "SEAT_HOLD_SECONDS": str(HOLD_SECONDS),
+    }

@@ -6,50 +6,24 @@ a seat, before the booking is recorded; right after cancelling, before the seat 
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import time
 import uuid
-from datetime import timedelta
 
 import pytest
 import requests
 
-from services.bookings.models import IdempotencyKey, SeatHold
-from services.common.clock import utcnow
-from tests.support import AGENCY, PATIENT, booking_count, in_days, running_service, seat_count
-
-HOLD_SECONDS = 1
-
-
-@pytest.fixture
-def env(bookings_settings, mongo_uri, packages_url):
-    return {
-        "MONGO_URI": mongo_uri,
-        "BOOKINGS_DB_NAME": bookings_settings.database,
-        "PACKAGES_URL": packages_url,
-        "MIN_NOTICE_HOURS": "24",
-        "SEAT_HOLD_SECONDS": str(HOLD_SECONDS),
-    }
-
-
-def sweep(env: dict) -> dict:
-    """The sweeper command, once, as it runs beside the services (`python -m services.bookings sweep`)."""
-    done = subprocess.run(
-        [sys.executable, "-m", "services.bookings", "sweep"],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def book_on(base: str, headers: dict, body: dict, key: str) -> requests.Response:
-    return requests.post(f"{base}/bookings", json=body, headers={**headers, "Idempotency-Key": key}, timeout=30)
+from services.bookings.models import SeatHold
+from tests.support import (
+    HOLD_SECONDS,
+    PATIENT,
+    book_on,
+    booking_count,
+    in_days,
+    lease_lapses,
+    running_service,
+    seat_count,
+    sweep,
+)
 
 
 def crash_after_seat(env, body, headers, key) -> None:
@@ -58,12 +32,6 @@ def crash_after_seat(env, body, headers, key) -> None:
         pytest.raises(requests.ConnectionError),
     ):
         book_on(crashing, headers, body, key)
-
-
-def lease_lapses(bookings, key: str) -> None:
-    """What 30 seconds would do: the dead request's claim on the key becomes free to take over."""
-    with bookings.app_context():
-        IdempotencyKey.objects(id=f"{AGENCY}:{key}").update_one(set__lease_until=utcnow() - timedelta(seconds=1))
 
 
 def test_the_sweeper_gives_back_the_seat_of_a_booking_never_recorded(bookings, open_slot, new_quote, agency, env):

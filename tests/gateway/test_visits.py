@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.support import ICEPICK, gql, open_slot_through, seoul_day
+import uuid
+
+from tests.support import AGENCY_KEY, ICEPICK, PATIENT, gql, open_slot_through, seoul_day
 
 PLAN = """query V($q: ID!, $s: ID!) { visitOptions(quoteId: $q, firstSlotId: $s) {
   complete window { minDays maxDays source { kind } } visits { number earliest latest slot { id start } }
@@ -22,3 +24,35 @@ def test_visit_options_propose_the_whole_series_in_one_upstream_call(gateway, co
     assert plan["visits"][2]["earliest"] == seoul_day(231 + 28) and plan["visits"][2]["latest"] == seoul_day(231 + 42)
     assert plan["complete"] and len(plan["trips"]) == 3
     assert plan["window"] == {"minDays": 28, "maxDays": 42, "source": {"kind": "SAMPLE"}}
+
+
+def test_the_proposed_series_is_booked_whole_and_the_care_plan_follows_it(gateway):
+    quote = gql(gateway, 'mutation { createQuote(input: {packageId: "%s"}) { quote { id } } }' % ICEPICK).json
+    quote = quote["data"]["createQuote"]["quote"]["id"]
+    first = open_slot_through(gateway, 300, "06:35")
+    later = [open_slot_through(gateway, 300 + 29, "06:35"), open_slot_through(gateway, 300 + 29 + 40, "06:35")]
+    plan = gql(gateway, PLAN, {"q": quote, "s": first}).json["data"]["visitOptions"]
+    proposed = [v["slot"]["id"] for v in plan["visits"][1:]]
+    assert proposed == later
+    document = """mutation B($input: CreateBookingInput!) { createBooking(input: $input) {
+      booking { reference visits { number slotId start } carePlan { events { kind start { seoul } } } } errors { field code } } }"""
+    made = gql(
+        gateway,
+        document,
+        {
+            "input": {
+                "quoteId": quote,
+                "slotId": first,
+                "laterSlotIds": proposed,
+                "patient": PATIENT,
+                "idempotencyKey": uuid.uuid4().hex,
+            }
+        },
+        key=AGENCY_KEY,
+    ).json["data"]["createBooking"]
+    assert made["errors"] == [], made
+    visits = made["booking"]["visits"]
+    assert [v["slotId"] for v in visits] == [first, *later]
+    assert [e["start"]["seoul"] for e in made["booking"]["carePlan"]["events"] if e["kind"] == "VISIT"] == [
+        v["start"] for v in visits
+    ]

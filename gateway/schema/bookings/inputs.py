@@ -80,6 +80,11 @@ class CreateBookingInput(graphene.InputObjectType):
 
     quote_id = graphene.ID(required=True, description="A quote from createQuote, not expired.")
     slot_id = graphene.ID(required=True, description="A slot from availability.")
+    later_slot_ids = graphene.List(
+        graphene.NonNull(graphene.ID),
+        description="The slots of the later visits, in order (visitOptions proposes them): a seat of every one "
+        "is taken, or none.",
+    )
     patient = PatientInput(required=True, description="The patient and the screening answers.")
     idempotency_key = graphene.String(
         required=True, description="Your key for this booking: retrying with it never books twice."

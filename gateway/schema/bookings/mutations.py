@@ -64,6 +64,8 @@ class CreateBooking(graphene.Mutation):
                 ],
             }
         body = {"quoteId": input["quote_id"], "slotId": input["slot_id"], "patient": to_wire(dict(input["patient"]))}
+        if input.get("later_slot_ids"):
+            body["laterSlotIds"] = list(input["later_slot_ids"])
         try:
             booking, replayed = await bookings.create_booking(ctx(info), body, input["idempotency_key"])
         except ServiceFailure as failure:

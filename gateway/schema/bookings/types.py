@@ -125,6 +125,15 @@ class CarePlan(WireObject):
         return await bookings.care_plan_ical(ctx(info), root["reference"], root["lang"])
 
 
+class BookedVisit(WireObject):
+    """A visit whose seat the booking holds."""
+
+    number = graphene.Int(required=True, description="Which visit, from 1.")
+    slot_id = graphene.ID(required=True, description="Its slot.")
+    start = graphene.String(required=True, description="Seoul time with its offset.")
+    start_home = graphene.String(required=True, description="The patient's home time.")
+
+
 class Booking(WireObject):
     """A reservation of a package version into a slot for a patient."""
 
@@ -137,6 +146,12 @@ class Booking(WireObject):
     package_title = graphene.String(required=True, description="Its title.")
     slot_start = graphene.String(required=True, description="First visit, Seoul time.")
     slot_start_home = graphene.String(required=True, description="First visit, the patient's home time.")
+    visits = graphene.List(
+        graphene.NonNull(BookedVisit),
+        required=True,
+        description="The visits whose seats the booking holds: every visit when it was booked with laterSlotIds, "
+        "else the first.",
+    )
     patient = graphene.Field(Patient, required=True, description="The patient.")
     interpreter_language = graphene.String(description="Interpreter, if chosen.")
     follow_up_plan = graphene.String(description="Follow-up plan, if chosen.")

@@ -1,0 +1,117 @@
+"""A booking of every visit: a seat of each slot, all or nothing, under concurrency and crashes."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+from tests.support import (
+    HOLD_SECONDS,
+    PATIENT,
+    book_on,
+    booking_count,
+    in_days,
+    lease_lapses,
+    running_service,
+    seat_count,
+    sweep,
+)
+
+
+def series(open_slot, first_day: int, gaps=(30, 35), capacity=(3, 3, 3)) -> list[dict]:
+    """Slots for the three visits of the ice-pick package (28 to 42 days apart)."""
+    days = [first_day, first_day + gaps[0], first_day + gaps[0] + gaps[1]]
+    return [open_slot(in_days(day, "10:00"), capacity=seats) for day, seats in zip(days, capacity, strict=True)]
+
+
+def body_for(quote: dict, slots: list[dict], patient: dict | None = None) -> dict:
+    return {
+        "quoteId": quote["id"],
+        "slotId": slots[0]["id"],
+        "laterSlotIds": [s["id"] for s in slots[1:]],
+        "patient": patient or PATIENT,
+    }
+
+
+def post(client, agency, body: dict, key: str | None = None):
+    return client.post("/bookings", json=body, headers={**agency, "Idempotency-Key": key or uuid.uuid4().hex})
+
+
+def test_a_series_takes_a_seat_of_every_visit_and_the_care_plan_follows_them(
+    bookings, client, open_slot, new_quote, agency
+):
+    slots = series(open_slot, 60)
+    made = post(client, agency, body_for(new_quote(), slots, {**PATIENT, "homeTimeZone": "America/New_York"}))
+    assert made.status_code == 201, made.json
+    assert [v["slotId"] for v in made.json["visits"]] == [s["id"] for s in slots]
+    assert [seat_count(bookings, s["id"]) for s in slots] == [1, 1, 1]
+    plan = client.get(f"/bookings/{made.json['reference']}/care-plan", headers=agency).json
+    starts = [e["start"]["seoul"] for e in plan["events"] if e["kind"] == "VISIT"]
+    assert starts == [s["start"] for s in slots]  # the reserved dates (30 and 35 days apart), not computed ones
+    cancelled = client.post(f"/bookings/{made.json['reference']}/cancel", json={}, headers=agency)
+    assert cancelled.status_code == 200 and [seat_count(bookings, s["id"]) for s in slots] == [0, 0, 0]
+
+
+def test_a_series_is_booked_whole_or_not_at_all(bookings, client, open_slot, new_quote, agency, bearer):
+    slots = series(open_slot, 61, capacity=(3, 3, 1))
+    taken = post(client, agency, {"quoteId": new_quote()["id"], "slotId": slots[2]["id"], "patient": PATIENT})
+    assert taken.status_code == 201  # the third visit's only seat goes to another booking
+    refused = post(client, agency, body_for(new_quote(), slots))
+    assert refused.status_code == 409 and refused.json["code"] == "SLOT_FULL"
+    assert refused.json["errors"] == [{"field": "laterSlotIds[1]", "message": "full"}]
+    assert [seat_count(bookings, s["id"]) for s in slots] == [0, 0, 1] and booking_count(bookings) == 1
+
+
+def test_every_later_visit_must_lie_inside_the_window(bookings, client, open_slot, new_quote, agency):
+    slots = series(open_slot, 62, gaps=(20, 30))
+    refused = post(client, agency, body_for(new_quote(), slots))
+    assert refused.status_code == 422 and refused.json["code"] == "VISIT_OUTSIDE_WINDOW"
+    assert [e["field"] for e in refused.json["errors"]] == ["laterSlotIds[0]"]
+    short = post(client, agency, {**body_for(new_quote(), slots), "laterSlotIds": [slots[1]["id"]]})
+    assert short.status_code == 400 and short.json["errors"][0]["field"] == "laterSlotIds"
+    assert [seat_count(bookings, s["id"]) for s in slots] == [0, 0, 0] and booking_count(bookings) == 0
+
+
+def test_three_processes_racing_for_series_that_share_slots_leave_no_partial_set(
+    bookings, bookings_processes, open_slot, new_quote, bearer
+):
+    shared = series(open_slot, 70, capacity=(6, 2, 6))  # the second visit has two seats
+    agency = bearer("AGENCY", agency="seoul-trips", ttl=300)
+    quotes = [new_quote()["id"] for _ in range(12)]
+
+    def attempt(index: int) -> requests.Response:
+        body = {**body_for({"id": quotes[index]}, shared)}
+        base = bookings_processes[index % 3]
+        return requests.post(
+            f"{base}/bookings", json=body, headers={**agency, "Idempotency-Key": uuid.uuid4().hex}, timeout=60
+        )
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(attempt, range(12)))
+    outcomes = Counter(a.status_code if a.status_code == 201 else a.json()["code"] for a in answers)
+    assert outcomes == {201: 2, "SLOT_FULL": 10}
+    assert [seat_count(bookings, s["id"]) for s in shared] == [2, 2, 2] == [booking_count(bookings)] * 3
+
+
+def test_a_process_killed_after_the_second_seat_leaves_nothing_once_swept(bookings, open_slot, new_quote, agency, env):
+    slots = series(open_slot, 80)
+    body, key = body_for(new_quote(), slots), uuid.uuid4().hex
+    try:
+        with running_service("bookings", {**env, "FAILPOINTS": "bookings.after_seat.2"}) as crashing:
+            book_on(crashing, agency, body, key)
+        raise AssertionError("the process should have died")
+    except requests.ConnectionError:
+        pass
+    assert [seat_count(bookings, s["id"]) for s in slots] == [1, 1, 0] and booking_count(bookings) == 0
+    time.sleep(HOLD_SECONDS + 0.2)
+    assert sweep(env)["reclaimed"] == 1
+    assert [seat_count(bookings, s["id"]) for s in slots] == [0, 0, 0]
+    lease_lapses(bookings, key)  # the agency retries with the same key: the same booking, whole
+    with running_service("bookings", env) as healthy:
+        retry = book_on(healthy, agency, body, key)
+    assert retry.status_code == 201, retry.json()
+    assert [seat_count(bookings, s["id"]) for s in slots] == [1, 1, 1] and booking_count(bookings) == 1
