@@ -106,6 +106,7 @@ def test_every_bookings_query_is_index_served(make_app, mongo_client):
     page = {"sort": BOOKING_SORT, "limit": 20, "cursor": None, "with_total": True}
     examples = {
         "slot_by_id": [lambda f: f(slot["_id"])],
+        "slots_by_id": [lambda f: f([slot["_id"]])],
         "bookable_slots": [
             lambda f: f([f"{first}:{week}" for week in bookings_store.weeks_between(now, now + timedelta(days=30))])
         ],
