@@ -108,5 +108,8 @@ class Upstream:
             except ValueError:
                 problem = {}
             raise ServiceFailure(response.status_code, problem)
-        answer = response.text if accept == "text/calendar" else response.json()
+        if response.status_code == 204:
+            answer = None
+        else:
+            answer = response.text if accept == "text/calendar" else response.json()
         return (answer, response.headers) if with_headers else answer

@@ -115,6 +115,8 @@ def test_every_bookings_query_is_index_served(make_app, mongo_client):
         ],
         "clinic_slots": [lambda f: f(slot["clinic"], now, now + timedelta(days=30))],
         "expired_holds": [lambda f: f(now, 500)],
+        "hold_of": [lambda f: f("CB-EXAMPLE1")],
+        "hold_by_id": [lambda f: f("0" * 32)],
         "booking_by_reference": [lambda f: f("CB-EXAMPLE1"), lambda f: f("CB-EXAMPLE1", {"status": 1})],
         "bookings_by_reference": [lambda f: f(["CB-EXAMPLE1", "CB-NOTHING1"])],
         "booking_page": [

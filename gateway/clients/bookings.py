@@ -69,6 +69,14 @@ async def create_booking(ctx: RequestContext, body: Json, idempotency_key: str) 
     return booking, headers.get("Idempotent-Replayed") == "true"
 
 
+async def hold_visits(ctx: RequestContext, body: Json, idempotency_key: str) -> Json:
+    return await ctx.call(SERVICE, "POST", "/holds", json=body, headers={"Idempotency-Key": idempotency_key})
+
+
+async def release_hold(ctx: RequestContext, hold_id: str) -> None:
+    await ctx.call(SERVICE, "POST", f"/holds/{hold_id}/release")
+
+
 async def take_step(ctx: RequestContext, reference: str, action: str, reason: str | None) -> Json:
     """One step of the lifecycle (``action`` is the step's route)."""
     return await ctx.call(SERVICE, "POST", f"/bookings/{reference}/{action}", json={"reason": reason} if reason else {})

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from services.common import lifecycle
 from services.common.access import ROLES
 from services.common.auth import current_principal, current_token
+from services.common.clock import utcnow
 from services.common.errors import Problem, validation_problem
 from services.common.localization import negotiate_language
 from services.common.pagination import DEFAULT_LIMIT, batch_ids, batch_response
@@ -16,6 +19,13 @@ from . import booking, careplan, idempotency, render, screening, seats, slots, s
 
 bp = Blueprint("bookings", __name__)
 AVAILABILITY_PAGE = 200  # availability's page when no limit is given (it was the whole answer before it was paged)
+
+
+def _idempotency_key() -> str:
+    key = request.headers.get("Idempotency-Key", "")
+    if not IDEMPOTENCY_KEY.match(key):
+        raise validation_problem([{"field": "Idempotency-Key", "message": "required: 1-255 visible characters"}])
+    return key
 
 
 def _cutoff():
@@ -131,19 +141,11 @@ def next_free(body):
     tags=("bookings",),
 )
 def create_booking(body, principal):
-    key = request.headers.get("Idempotency-Key", "")
-    if not IDEMPOTENCY_KEY.match(key):
-        raise validation_problem([{"field": "Idempotency-Key", "message": "required: 1-255 visible characters"}])
+    key = _idempotency_key()
     settings = current_app.config["SETTINGS"]
     with idempotency.idempotent(f"{principal.agency}:{key}", body, booking.new_reference) as attempt:
         if attempt.replay:
-            status, answer = attempt.replay
-            response = jsonify(answer)
-            response.status_code = status
-            if status >= 400:
-                response.mimetype = "application/problem+json"
-            response.headers["Idempotent-Replayed"] = "true"
-            return response
+            return _replayed(attempt.replay)
         document = booking.create_booking(
             body,
             principal,
@@ -159,6 +161,58 @@ def create_booking(body, principal):
     response.status_code = 201
     response.headers["Location"] = f"/bookings/{document['reference']}"
     return response
+
+
+def _replayed(replay: tuple[int, dict]):
+    status, answer = replay
+    response = jsonify(answer)
+    response.status_code = status
+    if status >= 400:
+        response.mimetype = "application/problem+json"
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@bp.post("/holds")
+@contract(
+    summary="Hold a seat of every visit's slot for the booking to come, all or nothing, for CHECKOUT_HOLD_MINUTES; "
+    "createBooking with its id turns it into the booking. Idempotency-Key is required.",
+    body="bookings/hold-create",
+    response="bookings/hold",
+    status=201,
+    auth="token",
+    roles=ROLES["bookings.create"],
+    errors=(409, 422),
+    tags=("bookings",),
+)
+def hold_visits(body, principal):
+    key = _idempotency_key()
+    settings = current_app.config["SETTINGS"]
+    with idempotency.idempotent(f"hold:{principal.agency}:{key}", body, booking.new_reference) as attempt:
+        if attempt.replay:
+            return _replayed(attempt.replay)
+        expires = utcnow() + timedelta(minutes=settings.checkout_hold_minutes)
+        hold = booking.hold_visits(
+            body, principal, current_token(), attempt.reference, cutoff=_cutoff(), expires_at=expires
+        )
+        answer = render.hold(hold)
+        attempt.answered(201, answer)
+    response = jsonify(answer)
+    response.status_code = 201
+    return response
+
+
+@bp.post("/holds/<hold_id>/release")
+@contract(
+    summary="Give back every seat of a hold at once.",
+    auth="token",
+    roles=ROLES["bookings.create"],
+    errors=(422,),
+    tags=("bookings",),
+)
+def release_hold(hold_id, principal):
+    booking.release(hold_id, principal, current_token())
+    return Response(status=204)
 
 
 @bp.post("/screening")

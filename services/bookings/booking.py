@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bson import ObjectId
+from pymongo.errors import DuplicateKeyError
 
 from services.common import codes
 from services.common.clients import client_for
@@ -20,7 +21,7 @@ from services.common.tokens import Principal
 
 from . import store
 from .screening import check_patient, screen
-from .seats import give_seat_back, hold_seats, release_hold, seat_looks_free, take_seat, why_no_seat
+from .seats import give_seat_back, held_slots, hold_seats, release_hold, seat_looks_free, take_seat, why_no_seat
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I to misread
 BOOKING_SORT = Sort("created_key", -1)
@@ -51,10 +52,16 @@ def _series(body: dict) -> list[tuple[str, ObjectId]]:
     ]
 
 
-def _check_series(slots: list[tuple[str, dict]], quote: dict, window: dict, visits: int) -> None:
-    """Every slot is the package's, and each later one inside the window after the one before it."""
-    later = len(slots) - 1
-    if later and later != visits - 1:
+def _check_series(
+    slots: list[tuple[str, dict]], quote: dict, window: dict, visits: int, every_visit: str | None = None
+) -> None:
+    """Every slot is the package's, and each later one inside the window after the one before it;
+    ``every_visit`` names the input that must give a slot for every visit (else later ones are optional)."""
+    if every_visit and len(slots) != visits:
+        raise validation_problem(
+            [{"field": every_visit, "message": f"the package has {visits} visits: give {visits} slots"}]
+        )
+    if not every_visit and len(slots) > 1 and len(slots) != visits:
         raise validation_problem(
             [{"field": "laterSlotIds", "message": f"the package has {visits} visits: give {visits - 1} later slots"}]
         )
@@ -77,6 +84,56 @@ def _check_series(slots: list[tuple[str, dict]], quote: dict, window: dict, visi
         raise Problem(422, "VISIT_OUTSIDE_WINDOW", "A visit is outside the package's window.", errors=errors)
 
 
+def _record(
+    reference: str, principal: Principal, quote: dict, slots: list[dict], patient: dict, warnings: list
+) -> dict:
+    """Record the booking of the quote's package version, holding a seat of each slot (one per visit)."""
+    now = utcnow()
+    first = slots[0]
+    document = {
+        "reference": reference,
+        "agency": principal.agency or principal.subject,
+        "clinic": quote["clinic"],
+        "package_id": quote["packageId"],
+        "package_version": quote["packageVersion"],
+        "slot_id": str(first["_id"]),
+        "slot_start": first["start"],
+        "slot_duration_minutes": first["duration_minutes"],
+        "visits": [
+            {
+                "number": number,
+                "slot_id": str(slot["_id"]),
+                "start": slot["start"],
+                "duration_minutes": slot["duration_minutes"],
+            }
+            for number, slot in enumerate(slots, start=1)
+        ],
+        "quote_id": quote["id"],
+        "price": {
+            "quoteId": quote["id"],
+            "currency": quote["currency"],
+            "krwPerUnit": quote["exchangeRate"]["krwPerUnit"],
+            "rateAsOf": quote["exchangeRate"]["asOf"],
+            "lines": quote["lines"],
+            "total": quote["total"],
+        },
+        "package": quote["package"],
+        "package_texts": quote.get("packageTexts") or {},
+        "patient": patient,
+        "interpreter_language": quote["interpreterLanguage"],
+        "follow_up_plan": quote["followUpPlan"],
+        "warnings": warnings,
+        "status": "PENDING",
+        "history": [{"from": None, "to": "PENDING", "at": now, "by": principal.subject, "reason": None}],
+        "refund": None,
+        "created_at": now,
+        "updated_at": now,
+        "created_key": f"{now.isoformat()}:{reference}",
+    }
+    store.insert_booking(document)
+    return document
+
+
 def create_booking(
     body: dict,
     principal: Principal,
@@ -93,6 +150,10 @@ def create_booking(
     every taken seat back. ``reference`` is the idempotency claim's, so a retry after a crash
     (``resumed``) is the same booking, and the seats it already holds are its seats."""
     check_patient(body["patient"])
+    if "holdId" in body:
+        return _book_hold(body, principal, token, hold_seconds)
+    if "slotId" not in body:
+        raise validation_problem([{"field": "slotId", "message": "give slotId (and laterSlotIds), or holdId"}])
     series = _series(body)
     if resumed:
         recorded = store.booking_by_reference(reference)
@@ -118,49 +179,7 @@ def create_booking(
                 raise why_no_seat(store.slot_by_id(slot["_id"]), cutoff, field)
             taken.append(slot["_id"])
             failpoint("bookings.after_seat" if number == 1 else f"bookings.after_seat.{number}")
-        now = utcnow()
-        first = slots[0][1]
-        document = {
-            "reference": reference,
-            "agency": principal.agency or principal.subject,
-            "clinic": quote["clinic"],
-            "package_id": quote["packageId"],
-            "package_version": quote["packageVersion"],
-            "slot_id": str(first["_id"]),
-            "slot_start": first["start"],
-            "slot_duration_minutes": first["duration_minutes"],
-            "visits": [
-                {
-                    "number": number,
-                    "slot_id": str(slot["_id"]),
-                    "start": slot["start"],
-                    "duration_minutes": slot["duration_minutes"],
-                }
-                for number, (_, slot) in enumerate(slots, start=1)
-            ],
-            "quote_id": quote["id"],
-            "price": {
-                "quoteId": quote["id"],
-                "currency": quote["currency"],
-                "krwPerUnit": quote["exchangeRate"]["krwPerUnit"],
-                "rateAsOf": quote["exchangeRate"]["asOf"],
-                "lines": quote["lines"],
-                "total": quote["total"],
-            },
-            "package": package,
-            "package_texts": quote.get("packageTexts") or {},
-            "patient": body["patient"],
-            "interpreter_language": quote["interpreterLanguage"],
-            "follow_up_plan": quote["followUpPlan"],
-            "warnings": warnings,
-            "status": "PENDING",
-            "history": [{"from": None, "to": "PENDING", "at": now, "by": principal.subject, "reason": None}],
-            "refund": None,
-            "created_at": now,
-            "updated_at": now,
-            "created_key": f"{now.isoformat()}:{reference}",
-        }
-        store.insert_booking(document)
+        document = _record(reference, principal, quote, [slot for _, slot in slots], body["patient"], warnings)
         release_hold(reference)
         return document
     except BaseException:
@@ -171,6 +190,114 @@ def create_booking(
         with contextlib.suppress(Problem, UpstreamFailure):  # else the lock lapses with the quote's expiry
             _packages_call("POST", f"/quotes/{body['quoteId']}/unlock", token, lock)
         raise
+
+
+# -- checkout holds ----------------------------------------------------------------------------------
+
+
+def _owner(principal: Principal) -> str:
+    return principal.agency or principal.subject
+
+
+def hold_visits(
+    body: dict, principal: Principal, token: str | None, reference: str, *, cutoff: datetime, expires_at: datetime
+) -> dict:
+    """Take a seat of every visit's slot for the booking to come, all or nothing, until
+    ``expires_at``: the same checks as a booking, under the reference the booking will have.
+    Returns the hold. Expiry (the sweeper) or ``release`` gives the seats back."""
+    series = [(f"slotIds[{index}]", object_id(raw, "slot")) for index, raw in enumerate(body["slotIds"])]
+    kept = store.hold_of(reference)
+    if kept is not None and kept.get("hold_id"):  # an earlier attempt under this key got this far
+        hold_id = kept["hold_id"]
+    else:
+        hold_id = secrets.token_hex(16)
+    found = store.slots_by_id([slot_id for _, slot_id in series])
+    for (field, _), slot in zip(series, found, strict=True):
+        if slot is None or (reference not in slot["holders"] and not seat_looks_free(slot, cutoff)):
+            raise why_no_seat(slot, cutoff, field)
+    slots = [(field, slot) for (field, _), slot in zip(series, found, strict=True) if slot is not None]
+    lock = {"bookingReference": reference}
+    quote = _packages_call("POST", f"/quotes/{body['quoteId']}/lock", token, lock)
+    taken: list[ObjectId] = []
+    try:
+        package = quote["package"]
+        _check_series(slots, quote, package["visitWindow"], package["schedule"]["visits"], every_visit="slotIds")
+        store.put_checkout_hold(
+            reference, [slot["_id"] for _, slot in slots], expires_at, hold_id, _owner(principal), quote["id"]
+        )
+        for field, slot in slots:
+            if not take_seat(slot, cutoff, reference):
+                raise why_no_seat(store.slot_by_id(slot["_id"]), cutoff, field)
+            taken.append(slot["_id"])
+    except BaseException:
+        for slot_id in taken:
+            give_seat_back(slot_id, reference)
+        release_hold(reference)
+        with contextlib.suppress(Problem, UpstreamFailure):
+            _packages_call("POST", f"/quotes/{body['quoteId']}/unlock", token, lock)
+        raise
+    return {"id": hold_id, "quoteId": quote["id"], "expiresAt": expires_at, "slots": [slot for _, slot in slots]}
+
+
+def find_hold(hold_id: str, principal: Principal) -> dict:
+    """A checkout hold of the caller's; any other is unknown, so ids reveal nothing."""
+    hold = store.hold_by_id(hold_id)
+    if hold is None or hold.get("owner") != _owner(principal):
+        raise Problem(422, "UNKNOWN_HOLD", "No such hold.", errors=[{"field": "holdId", "message": "unknown hold"}])
+    return hold
+
+
+def release(hold_id: str, principal: Principal, token: str | None) -> None:
+    """Give back every seat of a checkout hold at once, and its quote."""
+    hold = find_hold(hold_id, principal)
+    for slot_id in held_slots(hold):
+        give_seat_back(slot_id, hold["_id"])
+    release_hold(hold["_id"])
+    with contextlib.suppress(Problem, UpstreamFailure):
+        _packages_call("POST", f"/quotes/{hold['quote_id']}/unlock", token, {"bookingReference": hold["_id"]})
+
+
+def _book_hold(body: dict, principal: Principal, token: str | None, hold_seconds: int) -> dict:
+    """Turn a live checkout hold into its booking: the seats are the hold's already. Taking the
+    hold first (a guarded update on its expiry) keeps the sweeper off it while the booking is
+    recorded; an expired hold is refused, and a hold turns into one booking at most."""
+    hold = find_hold(body["holdId"], principal)
+    reference = hold["_id"]
+    recorded = store.booking_by_reference(reference)
+    if recorded is not None:
+        raise Problem(
+            409,
+            "HOLD_ALREADY_BOOKED",
+            "This hold is already a booking.",
+            errors=[{"field": "holdId", "message": recorded["reference"]}],
+        )
+    now = utcnow()
+    if store.claim_live_hold(reference, now, now + timedelta(seconds=hold_seconds)) is None:
+        raise Problem(
+            409,
+            "HOLD_EXPIRED",
+            "The hold has expired and its seats are free again; hold them anew.",
+            errors=[{"field": "holdId", "message": "expired"}],
+        )
+    if body.get("quoteId") not in (None, hold["quote_id"]):
+        raise Problem(
+            422,
+            "UNKNOWN_QUOTE",
+            "The hold is of another quote.",
+            errors=[{"field": "quoteId", "message": "not the hold's"}],
+        )
+    quote = _packages_call("POST", f"/quotes/{hold['quote_id']}/lock", token, {"bookingReference": reference})
+    package = quote["package"]
+    warnings = screen(package["screeningRules"], body["patient"], package["scarTypes"])
+    slots = [
+        slot for slot in store.slots_by_id([ObjectId(slot_id) for slot_id in held_slots(hold)]) if slot is not None
+    ]
+    try:
+        document = _record(reference, principal, quote, slots, body["patient"], warnings)
+    except DuplicateKeyError:  # two requests raced for one hold: the other recorded it
+        raise Problem(409, "HOLD_ALREADY_BOOKED", "This hold is already a booking.") from None
+    release_hold(reference)
+    return document
 
 
 def scope(principal: Principal) -> dict:

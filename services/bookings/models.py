@@ -104,11 +104,19 @@ class SeatHold(Document):
         "db_alias": ALIAS,
         "collection": "seat_holds",
         "auto_create_index": False,
-        "indexes": [{"fields": ["expires_at"], "name": "expiry"}],
+        "indexes": [
+            {"fields": ["expires_at"], "name": "expiry"},
+            {"fields": ["hold_id"], "name": "hold_id", "unique": True, "sparse": True},
+        ],
     }
     id = StringField(primary_key=True)  # the booking reference
     slot_id = StringField(required=True)
+    slot_ids = ListField(StringField())  # every visit's slot
     expires_at = DateTimeField(required=True)
+    # A checkout hold (holdVisits) also has an unguessable id, its owner and its quote.
+    hold_id = StringField()
+    owner = StringField()
+    quote_id = StringField()
 
 
 class IdempotencyKey(Document):

@@ -74,3 +74,15 @@ def booking(doc: dict) -> dict:
         "createdAt": iso(doc["created_at"]),
         "updatedAt": iso(doc["updated_at"]),
     }
+
+
+def hold(doc: dict) -> dict:
+    return {
+        "id": doc["id"],
+        "quoteId": doc["quoteId"],
+        "expiresAt": iso(doc["expiresAt"]),
+        "visits": [
+            {"number": number, "slotId": str(slot["_id"]), "start": seoul_iso(slot["start"])}
+            for number, slot in enumerate(doc["slots"], start=1)
+        ],
+    }

@@ -273,6 +273,47 @@ def put_hold(reference: str, slot_ids: list[ObjectId], expires_at: datetime) -> 
 
 
 @registry.write("_id_")
+def put_checkout_hold(
+    reference: str, slot_ids: list[ObjectId], expires_at: datetime, hold_id: str, owner: str, quote_id: str
+) -> None:
+    """A hold the caller turns into a booking later (holdVisits): the seats' hold, with its id and owner."""
+    ids = [str(slot_id) for slot_id in slot_ids]
+    holds().replace_one(
+        {"_id": reference},
+        {
+            "slot_id": ids[0],
+            "slot_ids": ids,
+            "expires_at": expires_at,
+            "hold_id": hold_id,
+            "owner": owner,
+            "quote_id": quote_id,
+        },
+        upsert=True,
+    )
+
+
+@registry.read("_id_")
+def hold_of(reference: str) -> dict | None:
+    return holds().find_one({"_id": reference})
+
+
+@registry.read("hold_id")
+def hold_by_id(hold_id: str) -> dict | None:
+    return holds().find_one({"hold_id": hold_id})
+
+
+@registry.write("_id_")
+def claim_live_hold(reference: str, now: datetime, until: datetime) -> dict | None:
+    """Take a hold that has not expired for the booking being recorded: from now on the sweeper
+    leaves it alone until ``until`` (and then only if no booking was recorded)."""
+    return holds().find_one_and_update(
+        {"_id": reference, "expires_at": {"$gt": now}},
+        {"$set": {"expires_at": until}},
+        return_document=ReturnDocument.AFTER,
+    )
+
+
+@registry.write("_id_")
 def drop_hold(reference: str) -> None:
     holds().delete_one({"_id": reference})
 

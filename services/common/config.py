@@ -35,6 +35,7 @@ class Settings:
     quote_ttl_minutes: int = 24 * 60
     min_notice_hours: int = 24
     seat_hold_seconds: int = 120  # a booking in progress holds its seat this long; past it the sweeper reclaims it
+    checkout_hold_minutes: int = 15  # holdVisits keeps every seat this long for the booking to come
     read_model_wait_seconds: float = 10.0  # how long a listing waits for its read model to load before a 503
     service_urls: dict[str, str] = field(default_factory=dict)
 
@@ -69,6 +70,7 @@ def from_env(service: str) -> Settings:
         quote_ttl_minutes=_int("QUOTE_TTL_MINUTES", 24 * 60),
         min_notice_hours=_int("MIN_NOTICE_HOURS", 24),
         seat_hold_seconds=_int("SEAT_HOLD_SECONDS", 120),
+        checkout_hold_minutes=_int("CHECKOUT_HOLD_MINUTES", 15),
         read_model_wait_seconds=float(env("READ_MODEL_WAIT_SECONDS", "10")),
         service_urls={name: env(f"{name.upper()}_URL", default) for name, default in SERVICE_URL_DEFAULTS.items()},
     )

@@ -56,3 +56,34 @@ def test_the_proposed_series_is_booked_whole_and_the_care_plan_follows_it(gatewa
     assert [e["start"]["seoul"] for e in made["booking"]["carePlan"]["events"] if e["kind"] == "VISIT"] == [
         v["start"] for v in visits
     ]
+
+
+def test_a_series_held_at_checkout_becomes_the_booking(gateway):
+    quote = gql(gateway, 'mutation { createQuote(input: {packageId: "%s"}) { quote { id } } }' % ICEPICK).json
+    quote = quote["data"]["createQuote"]["quote"]["id"]
+    slots = [open_slot_through(gateway, 310 + day, "07:15") for day in (0, 30, 60)]
+    held = gql(
+        gateway,
+        """mutation H($input: HoldVisitsInput!) { holdVisits(input: $input) {
+      hold { id expiresAt visits { number slotId } } errors { field code } } }""",
+        {"input": {"quoteId": quote, "slotIds": slots, "idempotencyKey": uuid.uuid4().hex}},
+        key=AGENCY_KEY,
+    ).json
+    hold = held["data"]["holdVisits"]["hold"]
+    assert held["data"]["holdVisits"]["errors"] == [] and [v["slotId"] for v in hold["visits"]] == slots
+    document = """mutation B($input: CreateBookingInput!) { createBooking(input: $input) {
+      booking { visits { slotId } } errors { field code } } }"""
+    made = gql(
+        gateway,
+        document,
+        {"input": {"holdId": hold["id"], "patient": PATIENT, "idempotencyKey": uuid.uuid4().hex}},
+        key=AGENCY_KEY,
+    ).json["data"]["createBooking"]
+    assert made["errors"] == [] and [v["slotId"] for v in made["booking"]["visits"]] == slots
+    release = gql(
+        gateway, 'mutation { releaseHold(id: "%s") { released errors { code } } }' % hold["id"], key=AGENCY_KEY
+    ).json
+    assert release["data"]["releaseHold"] == {
+        "released": False,
+        "errors": [{"code": "UNKNOWN_HOLD"}],
+    }  # it is a booking now

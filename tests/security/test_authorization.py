@@ -161,6 +161,13 @@ CASES = {
         {"oracle admin", "platform"},
         'mutation { markNoShow(reference: "{booking}") { booking { status } %s } }',
     ),
+    # Agencies hold seats (the quote here is locked by the booking, or another agency's: business errors, not refusals).
+    "holdVisits": (
+        {"agency", "other agency"},
+        'mutation { holdVisits(input: {quoteId: "{quote}", slotIds: ["{free_slot}"], idempotencyKey: "authz-{suffix}"}) '
+        "{ hold { id } %s } }",
+    ),
+    "releaseHold": ({"agency", "other agency"}, 'mutation { releaseHold(id: "%s") { released %%s } }' % ("0" * 32)),
     # Anyone may quote, without a key too.
     "createQuote": (set(ROLES), 'mutation { createQuote(input: {packageId: "{package}"}) { quote { id } %s } }'),
 }

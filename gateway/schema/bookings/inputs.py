@@ -78,8 +78,11 @@ class SlotFilter(graphene.InputObjectType):
 class CreateBookingInput(graphene.InputObjectType):
     """What to book."""
 
-    quote_id = graphene.ID(required=True, description="A quote from createQuote, not expired.")
-    slot_id = graphene.ID(required=True, description="A slot from availability.")
+    quote_id = graphene.ID(description="A quote from createQuote, not expired (not needed with holdId).")
+    slot_id = graphene.ID(description="A slot from availability, for the first visit (or give holdId).")
+    hold_id = graphene.ID(
+        description="A hold from holdVisits: the booking takes its seats (instead of quoteId and slots)."
+    )
     later_slot_ids = graphene.List(
         graphene.NonNull(graphene.ID),
         description="The slots of the later visits, in order (visitOptions proposes them): a seat of every one "
@@ -102,3 +105,17 @@ class OpenSlotsInput(graphene.InputObjectType):
     times = graphene.List(graphene.NonNull(graphene.String), required=True, description="HH:MM, Seoul time.")
     capacity = graphene.Int(required=True, description="Seats per slot.")
     duration_minutes = graphene.Int(description="Length; 60 when omitted.")
+
+
+class HoldVisitsInput(graphene.InputObjectType):
+    """What to hold: a quote and the slot of every visit, in order."""
+
+    quote_id = graphene.ID(required=True, description="A quote from createQuote.")
+    slot_ids = graphene.List(
+        graphene.NonNull(graphene.ID),
+        required=True,
+        description="Every visit's slot, in order (visitOptions proposes them).",
+    )
+    idempotency_key = graphene.String(
+        required=True, description="Your key for this hold: retrying with it never holds twice."
+    )

@@ -11,9 +11,9 @@ from services.common.validation import IDEMPOTENCY_KEY
 from ...clients import bookings
 from ...upstream import ServiceFailure
 from ..core.payloads import business_errors, described, error_type, outcome, payload_type
-from ..core.wire import ctx, to_wire
-from .inputs import CreateBookingInput, OpenSlotsInput
-from .types import Booking, Slot
+from ..core.wire import WireObject, ctx, to_wire
+from .inputs import CreateBookingInput, HoldVisitsInput, OpenSlotsInput
+from .types import BookedVisit, Booking, Slot
 
 BookingError = error_type("BookingError", "bookings", "booking")
 BookingPayload = payload_type(
@@ -63,14 +63,80 @@ class CreateBooking(graphene.Mutation):
                     }
                 ],
             }
-        body = {"quoteId": input["quote_id"], "slotId": input["slot_id"], "patient": to_wire(dict(input["patient"]))}
-        if input.get("later_slot_ids"):
-            body["laterSlotIds"] = list(input["later_slot_ids"])
+        body = {"patient": to_wire(dict(input["patient"]))}
+        for field, name in (
+            ("quote_id", "quoteId"),
+            ("slot_id", "slotId"),
+            ("hold_id", "holdId"),
+            ("later_slot_ids", "laterSlotIds"),
+        ):
+            if input.get(field):
+                body[name] = input[field]
         try:
             booking, replayed = await bookings.create_booking(ctx(info), body, input["idempotency_key"])
         except ServiceFailure as failure:
             return {"booking": None, "replayed": False, "errors": business_errors(failure)}
         return {"booking": booking, "replayed": replayed, "errors": []}
+
+
+class Hold(WireObject):
+    """Seats of every visit held for the booking to come."""
+
+    id = graphene.ID(required=True, description="Pass as createBooking's holdId.")
+    expires_at = graphene.String(required=True, description="When the seats go back if no booking takes them.")
+    visits = graphene.List(graphene.NonNull(BookedVisit), required=True, description="The held visits, in order.")
+
+
+class HoldVisitsPayload(graphene.ObjectType):
+    """The hold, or why the seats could not all be held."""
+
+    hold = graphene.Field(Hold, description="The hold.")
+    errors = graphene.List(
+        graphene.NonNull(BookingError),
+        required=True,
+        description="Business errors (e.g. SLOT_FULL or VISIT_OUTSIDE_WINDOW, naming slotIds[k]).",
+    )
+
+
+class HoldVisits(graphene.Mutation):
+    """Hold a seat of every visit's slot (all or nothing) for the booking to come (agencies)."""
+
+    class Arguments:
+        input = HoldVisitsInput(required=True, description="What to hold.")
+
+    Output = HoldVisitsPayload
+
+    async def mutate(root, info, input):
+        body = {"quoteId": input["quote_id"], "slotIds": list(input["slot_ids"])}
+        return await outcome("hold", bookings.hold_visits(ctx(info), body, input["idempotency_key"]), _hold_view)
+
+
+def _hold_view(hold: dict) -> dict:
+    return {
+        "id": hold["id"],
+        "expires_at": hold["expiresAt"],
+        "visits": [{**visit, "startHome": visit["start"]} for visit in hold["visits"]],
+    }
+
+
+class ReleaseHoldPayload(graphene.ObjectType):
+    """Whether the hold's seats went back."""
+
+    released = graphene.Boolean(required=True, description="True once every seat is free again.")
+    errors = graphene.List(graphene.NonNull(BookingError), required=True, description="Business errors (UNKNOWN_HOLD).")
+
+
+class ReleaseHold(graphene.Mutation):
+    """Give back every seat of a hold at once."""
+
+    class Arguments:
+        id = graphene.ID(required=True, description="The hold's id.")
+
+    Output = ReleaseHoldPayload
+
+    async def mutate(root, info, id):
+        answer = await outcome("released", bookings.release_hold(ctx(info), id), lambda _: True)
+        return {**answer, "released": bool(answer["released"])}
 
 
 def step_mutation(step: lifecycle.Step) -> type[graphene.Mutation]:
@@ -146,6 +212,10 @@ BookingMutations = type(
         "create_booking": CreateBooking.Field(
             description=described("Book a quote into a slot.", ROLES["bookings.create"])
         ),
+        "hold_visits": HoldVisits.Field(
+            description=described("Hold every visit's seat for a while, all or nothing.", ROLES["bookings.create"])
+        ),
+        "release_hold": ReleaseHold.Field(description=described("Give back a hold's seats.", ROLES["bookings.create"])),
         **{
             step.mutation: STEPS[step.mutation].Field(description=described(step.summary, step.roles))
             for step in lifecycle.STEPS
