@@ -87,3 +87,17 @@ def test_a_series_held_at_checkout_becomes_the_booking(gateway):
         "released": False,
         "errors": [{"code": "UNKNOWN_HOLD"}],
     }  # it is a booking now
+
+
+def test_a_hold_with_an_idempotency_key_no_header_can_carry_is_refused_by_name(gateway):
+    answer = gql(
+        gateway,
+        "mutation H($input: HoldVisitsInput!) { holdVisits(input: $input) { hold { id } errors { field code } } }",
+        {"input": {"quoteId": "x", "slotIds": ["y"], "idempotencyKey": "Ā"}},
+        key=AGENCY_KEY,
+    ).json
+    assert "errors" not in answer
+    assert answer["data"]["holdVisits"] == {
+        "hold": None,
+        "errors": [{"field": "idempotencyKey", "code": "VALIDATION_FAILED"}],
+    }

@@ -28,6 +28,13 @@ BookingPayload = payload_type(
 SlotPayload = payload_type("SlotPayload", "slot", Slot, "slot", "The slot, or why not.", BookingError)
 
 
+def _bad_key(key: str) -> list[dict]:
+    """The error of an idempotency key the services would refuse (checked here: it travels as a header)."""
+    if IDEMPOTENCY_KEY.match(key):
+        return []
+    return [{"field": "idempotencyKey", "code": "VALIDATION_FAILED", "message": "1-255 visible ASCII characters"}]
+
+
 class CreateBookingPayload(graphene.ObjectType):
     """The booking made (or made before, for a retry with the same idempotencyKey), or why it was refused."""
 
@@ -51,18 +58,8 @@ class CreateBooking(graphene.Mutation):
     Output = CreateBookingPayload
 
     async def mutate(root, info, input):
-        if not IDEMPOTENCY_KEY.match(input["idempotency_key"]):
-            return {
-                "booking": None,
-                "replayed": False,
-                "errors": [
-                    {
-                        "field": "idempotencyKey",
-                        "code": "VALIDATION_FAILED",
-                        "message": "1-255 visible ASCII characters",
-                    }
-                ],
-            }
+        if refused := _bad_key(input["idempotency_key"]):
+            return {"booking": None, "replayed": False, "errors": refused}
         body = {"patient": to_wire(dict(input["patient"]))}
         for field, name in (
             ("quote_id", "quoteId"),
@@ -107,6 +104,8 @@ class HoldVisits(graphene.Mutation):
     Output = HoldVisitsPayload
 
     async def mutate(root, info, input):
+        if refused := _bad_key(input["idempotency_key"]):
+            return {"hold": None, "errors": refused}
         body = {"quoteId": input["quote_id"], "slotIds": list(input["slot_ids"])}
         return await outcome("hold", bookings.hold_visits(ctx(info), body, input["idempotency_key"]), _hold_view)
 
