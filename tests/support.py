@@ -508,6 +508,28 @@ def open_slot_through(
     return gql(gateway, document, {"input": rule}, key=key).json["data"]["openSlots"]["slots"][0]["id"]
 
 
+# -- series of visits (the ice-pick package: three visits, 28 to 42 days apart) -----------------------
+
+
+def series(open_slot, first_day: int, gaps=(30, 35), capacity=(3, 3, 3)) -> list[dict]:
+    """Slots for the three visits of the ice-pick package (28 to 42 days apart)."""
+    days = [first_day, first_day + gaps[0], first_day + gaps[0] + gaps[1]]
+    return [open_slot(in_days(day, "10:00"), capacity=seats) for day, seats in zip(days, capacity, strict=True)]
+
+
+def body_for(quote: dict, slots: list[dict], patient: dict | None = None) -> dict:
+    return {
+        "quoteId": quote["id"],
+        "slotId": slots[0]["id"],
+        "laterSlotIds": [s["id"] for s in slots[1:]],
+        "patient": patient or PATIENT,
+    }
+
+
+def post(client, agency, body: dict, key: str | None = None):
+    return client.post("/bookings", json=body, headers={**agency, "Idempotency-Key": key or uuid.uuid4().hex})
+
+
 # -- crashes and the sweeper ---------------------------------------------------------------------------
 
 HOLD_SECONDS = 1  # how long the crash tests' bookings processes hold a seat before the sweeper may take it back

@@ -77,9 +77,25 @@ async def release_hold(ctx: RequestContext, hold_id: str) -> None:
     await ctx.call(SERVICE, "POST", f"/holds/{hold_id}/release")
 
 
-async def take_step(ctx: RequestContext, reference: str, action: str, reason: str | None) -> Json:
-    """One step of the lifecycle (``action`` is the step's route)."""
-    return await ctx.call(SERVICE, "POST", f"/bookings/{reference}/{action}", json={"reason": reason} if reason else {})
+async def take_step(
+    ctx: RequestContext, reference: str, action: str, reason: str | None, visit: int | None = None
+) -> Json:
+    """One step of the lifecycle (``action`` is the step's route), of one visit when ``visit`` is given."""
+    body: Json = {"reason": reason} if reason else {}
+    if visit is not None:
+        body["visit"] = visit
+    return await ctx.call(SERVICE, "POST", f"/bookings/{reference}/{action}", json=body)
+
+
+async def reschedule_visit(ctx: RequestContext, reference: str, visit: int, body: Json, idempotency_key: str) -> Json:
+    """Move one visit of a booking to another slot."""
+    return await ctx.call(
+        SERVICE,
+        "POST",
+        f"/bookings/{reference}/visits/{visit}/reschedule",
+        json=body,
+        headers={"Idempotency-Key": idempotency_key},
+    )
 
 
 async def care_plan(ctx: RequestContext, reference: str, lang: str) -> Json:

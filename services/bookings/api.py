@@ -15,7 +15,7 @@ from services.common.localization import negotiate_language
 from services.common.pagination import DEFAULT_LIMIT, batch_ids, batch_response
 from services.common.validation import IDEMPOTENCY_KEY, contract
 
-from . import booking, careplan, idempotency, render, screening, seats, slots, store, transitions, visits
+from . import booking, careplan, idempotency, render, reschedule, screening, seats, slots, store, transitions, visits
 
 bp = Blueprint("bookings", __name__)
 AVAILABILITY_PAGE = 200  # availability's page when no limit is given (it was the whole answer before it was paged)
@@ -290,7 +290,8 @@ def get_booking(reference, principal):
 
 def _transition_view(target: str, summary: str):
     def view(reference, body, principal):
-        return jsonify(render.booking(transitions.transition(reference, target, principal, body.get("reason"))))
+        changed = transitions.transition(reference, target, principal, body.get("reason"), body.get("visit"))
+        return jsonify(render.booking(changed))
 
     view.__name__ = f"mark_{target.lower()}"
     return contract(
@@ -299,7 +300,7 @@ def _transition_view(target: str, summary: str):
         optional_body=True,
         response="bookings/booking",
         auth="token",
-        errors=(404, 409),
+        errors=(404, 409, 422),
         tags=("bookings",),
     )(view)
 
@@ -308,6 +309,40 @@ for step in lifecycle.STEPS:
     bp.add_url_rule(
         f"/bookings/<reference>/{step.action}", view_func=_transition_view(step.target, step.summary), methods=["POST"]
     )
+
+
+@bp.post("/bookings/<reference>/visits/<int:number>/reschedule")
+@contract(
+    summary="Move one visit to another slot: the new seat is taken before the old one is given back. Allowed until "
+    "RESCHEDULE_NOTICE_HOURS before the visit, inside the package's window from the visits before and after; the "
+    "care plan follows. Idempotency-Key is required; moving a visit to the slot it has is the move done.",
+    body="bookings/reschedule",
+    response="bookings/booking",
+    auth="token",
+    roles=ROLES["bookings.reschedule"],
+    errors=(404, 409, 422),
+    tags=("bookings",),
+)
+def reschedule_visit(reference, number, body, principal):
+    key = _idempotency_key()
+    settings = current_app.config["SETTINGS"]
+    caller = principal.agency or principal.clinic or principal.subject
+    with idempotency.idempotent(f"move:{caller}:{reference}:{number}:{key}", body, lambda: reference) as attempt:
+        if attempt.replay:
+            return _replayed(attempt.replay)
+        moved = reschedule.reschedule(
+            reference,
+            number,
+            body["slotId"],
+            principal,
+            body.get("reason"),
+            cutoff=_cutoff(),
+            notice_hours=settings.reschedule_notice_hours,
+            hold_seconds=settings.seat_hold_seconds,
+        )
+        answer = render.booking(moved)
+        attempt.answered(200, answer)
+    return jsonify(answer)
 
 
 @bp.get("/bookings/<reference>/care-plan")

@@ -105,6 +105,7 @@ def _record(
                 "slot_id": str(slot["_id"]),
                 "start": slot["start"],
                 "duration_minutes": slot["duration_minutes"],
+                "status": "BOOKED",
             }
             for number, slot in enumerate(slots, start=1)
         ],
@@ -124,6 +125,7 @@ def _record(
         "follow_up_plan": quote["followUpPlan"],
         "warnings": warnings,
         "status": "PENDING",
+        "revision": 0,  # every later change is guarded by it, and bumps it
         "history": [{"from": None, "to": "PENDING", "at": now, "by": principal.subject, "reason": None}],
         "refund": None,
         "created_at": now,

@@ -1,15 +1,17 @@
 """The care plan: the dated plan a patient travels by, from a booking's own copy of its package.
 
-Visits keep the first visit's Seoul wall-clock time, ``sessionIntervalDays`` apart. Every
-moment is given in Seoul time and in the patient's home time, so a daylight-saving change
-at home moves the home time, never the appointment. Every text is in the language asked
-for: the package's texts from the booking's copy of them, our wording from
+The visits are the booking's reserved visits, at their slots' times, grouped into trips by
+the package's minimum stay (a booking that reserved its first visit only: the later ones at
+the first visit's Seoul wall-clock time, ``sessionIntervalDays`` apart). Every moment is
+given in Seoul time and in the patient's home time, so a daylight-saving change at home
+moves the home time, never the appointment. Every text is in the language asked for: the
+package's texts from the booking's copy of them, our wording from
 ``seed/texts/care-plan.json``, English where a text has no translation.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
@@ -21,6 +23,33 @@ MORNING = time(9, 0)
 FOLLOW_UP_FIRST_DAY = 14
 FOLLOW_UP_EVERY_DAYS = 30
 WORDING = Wording("care-plan")
+
+
+def trips(days: list[date], stay_days: int) -> list[dict]:
+    """Visits (their Seoul dates, in order) grouped into trips: a visit within the minimum stay of
+    the one before shares its trip. Each trip says when to arrive and the earliest day to leave."""
+    groups: list[list[int]] = []
+    for number, day in enumerate(days, start=1):
+        if groups and (day - days[groups[-1][-1] - 1]).days <= stay_days:
+            groups[-1].append(number)
+        else:
+            groups.append([number])
+    return [
+        {
+            "arriveBy": (days[group[0] - 1] - timedelta(days=1)).isoformat(),
+            "departFrom": (days[group[-1] - 1] + timedelta(days=stay_days)).isoformat(),
+            "visits": group,
+        }
+        for group in groups
+    ]
+
+
+def visit_procedures(package: dict) -> list[list[str]]:
+    """The procedures of each visit, in order: visit k does those with at least k sessions."""
+    return [
+        [item["procedure"] for item in package["items"] if item["sessions"] > index]
+        for index in range(package["schedule"]["visits"])
+    ]
 
 
 def _moment(at: datetime, home: ZoneInfo) -> dict:
@@ -47,11 +76,11 @@ def build(booking: dict, lang: str) -> dict:
     reserved = booking.get("visits") or []
     if len(reserved) == schedule["visits"]:  # every visit has its seat: the plan follows the reserved slots
         visits = [aware(visit["start"]).astimezone(SEOUL) for visit in reserved]
+        durations = [timedelta(minutes=visit.get("duration_minutes", 60)) for visit in reserved]
     else:  # a booking of its first visit only: the later ones at the package's interval
         visits = [first + timedelta(days=interval * i) for i in range(schedule["visits"])]
-    procedures_by_visit = [
-        [item["procedure"] for item in package["items"] if item["sessions"] > i] for i in range(len(visits))
-    ]
+        durations = [duration] * len(visits)
+    procedures_by_visit = visit_procedures(package)[: len(visits)]
 
     events: list[dict] = []
 
@@ -98,7 +127,7 @@ def build(booking: dict, lang: str) -> dict:
                 )
     total = len(visits)
     package_title = localize(texts.get("title"), lang) or package["title"]
-    for number, (visit, codes) in enumerate(zip(visits, procedures_by_visit, strict=True), start=1):
+    for number, (visit, codes, duration) in enumerate(zip(visits, procedures_by_visit, durations, strict=True), 1):
         procedures = WORDING.join((names[code] for code in codes), lang)
         add(
             "VISIT",
@@ -157,22 +186,14 @@ def build(booking: dict, lang: str) -> dict:
     events.sort(key=lambda event: (event.pop("_at"), event["kind"] != "PREPARATION"))
 
     stay = schedule["minimumStayDays"]
-    groups = [list(range(1, total + 1))] if schedule["tripsNeeded"] == 1 else [[n] for n in range(1, total + 1)]
-    trips = [
-        {
-            "arriveBy": (visits[g[0] - 1].date() - timedelta(days=1)).isoformat(),
-            "departFrom": (visits[g[-1] - 1].date() + timedelta(days=stay)).isoformat(),
-            "visits": g,
-        }
-        for g in groups
-    ]
+    journeys = trips([visit.date() for visit in visits], stay)
     return {
         "reference": booking["reference"],
         "lang": lang,
         "homeTimeZone": booking["patient"]["homeTimeZone"],
-        "tripsNeeded": schedule["tripsNeeded"],
+        "tripsNeeded": len(journeys),
         "minimumStayDays": stay,
-        "trips": trips,
+        "trips": journeys,
         "events": events,
     }
 

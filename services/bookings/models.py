@@ -89,6 +89,8 @@ class Booking(Document):
     follow_up_plan = StringField(null=True)
     warnings = ListField(DictField())
     status = StringField(required=True, choices=STATUSES, default="PENDING")
+    visits = ListField(DictField())  # number, slot_id, start, duration_minutes, status: one per visit
+    revision = IntField()  # bumped by every change, which is guarded by it
     history = ListField(DictField())
     refund = DictField(null=True)
     created_at = DateTimeField(required=True)
@@ -109,7 +111,8 @@ class SeatHold(Document):
             {"fields": ["hold_id"], "name": "hold_id", "unique": True, "sparse": True},
         ],
     }
-    id = StringField(primary_key=True)  # the booking reference
+    id = StringField(primary_key=True)  # the booking reference (a visit's move: "<reference>/visit-<n>")
+    reference = StringField()  # a move's booking reference
     slot_id = StringField(required=True)
     slot_ids = ListField(StringField())  # every visit's slot
     expires_at = DateTimeField(required=True)

@@ -6,6 +6,9 @@ from zoneinfo import ZoneInfo
 
 from services.common.clock import aware, iso, seoul_iso
 
+from .careplan import visit_procedures
+from .seats import recorded
+
 
 def slot(doc: dict) -> dict:
     free = max(doc["capacity"] - doc["booked"], 0)  # free is kept on the slot too; this reads older slots alike
@@ -32,16 +35,35 @@ def _refund(doc: dict) -> dict | None:
 
 def _visits(doc: dict, home: ZoneInfo) -> list[dict]:
     """The visits whose seats the booking holds (a booking of its first visit only: that one)."""
-    visits = doc.get("visits") or [{"number": 1, "slot_id": doc["slot_id"], "start": doc["slot_start"]}]
+    procedures = visit_procedures(doc["package"])
     return [
         {
             "number": visit["number"],
             "slotId": visit["slot_id"],
             "start": seoul_iso(visit["start"]),
             "startHome": aware(visit["start"]).astimezone(home).isoformat(),
+            "durationMinutes": visit["duration_minutes"],
+            "procedures": procedures[visit["number"] - 1] if visit["number"] <= len(procedures) else [],
+            "status": visit["status"],
         }
-        for visit in visits
+        for visit in recorded(doc)
     ]
+
+
+def _history(entry: dict) -> dict:
+    """A change: of the booking's status, of one visit's status (``visit``), or a visit moved (``moved``)."""
+    moved = entry.get("moved")
+    return {
+        "from": entry["from"],
+        "to": entry["to"],
+        "at": iso(entry["at"]),
+        "by": entry["by"],
+        "reason": entry.get("reason"),
+        "visit": entry.get("visit"),
+        "moved": {"from": seoul_iso(moved["from"]), "to": seoul_iso(moved["to"]), "slotId": moved["slot_id"]}
+        if moved
+        else None,
+    }
 
 
 def booking(doc: dict) -> dict:
@@ -67,10 +89,7 @@ def booking(doc: dict) -> dict:
         "cancellationPolicy": doc["package"]["cancellationPolicy"],
         "warnings": doc.get("warnings", []),
         "refund": _refund(doc),
-        "history": [
-            {"from": h["from"], "to": h["to"], "at": iso(h["at"]), "by": h["by"], "reason": h.get("reason")}
-            for h in doc["history"]
-        ],
+        "history": [_history(entry) for entry in doc["history"]],
         "createdAt": iso(doc["created_at"]),
         "updatedAt": iso(doc["updated_at"]),
     }

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from bson import ObjectId
 
+from services.common import lifecycle
 from services.common.clock import aware, utcnow
 from services.common.errors import Problem
 
@@ -34,13 +35,36 @@ def hold_seats(slot_ids: list[ObjectId], reference: str, hold_seconds: int) -> N
     store.put_hold(reference, slot_ids, utcnow() + timedelta(seconds=hold_seconds))
 
 
-def held_slots(record: dict) -> list[str]:
-    """The slots a hold, or a booking, has seats of (records written before series keep one)."""
-    if record.get("slot_ids"):
-        return record["slot_ids"]
-    if record.get("visits"):
-        return [visit["slot_id"] for visit in record["visits"]]
-    return [record["slot_id"]]
+# A booking recorded before visits had their own status: each visit has the booking's.
+_VISIT_STATUS_OF = {"PENDING": "BOOKED", **{status: status for status in lifecycle.VISIT_STATUSES}}
+
+
+def recorded(booking: dict) -> list[dict]:
+    """The booking's visits, each with its number, slot, start, duration and status (a booking
+    recorded before it kept its visits: its one visit)."""
+    visits = booking.get("visits") or [
+        {
+            "number": 1,
+            "slot_id": booking["slot_id"],
+            "start": booking["slot_start"],
+            "duration_minutes": booking.get("slot_duration_minutes", 60),
+        }
+    ]
+    status = _VISIT_STATUS_OF[booking["status"]]
+    return [{"status": status, "duration_minutes": 60, **visit} for visit in visits]
+
+
+def held_slots(hold: dict) -> list[str]:
+    """The slots a hold has (or is taking) seats of (holds written before series keep one)."""
+    return hold.get("slot_ids") or [hold["slot_id"]]
+
+
+def kept_slots(booking: dict | None) -> set[str]:
+    """The slots whose seats a booking keeps: its visits' that are not cancelled."""
+    return {v["slot_id"] for v in recorded(booking) if v["status"] != "CANCELLED"} if booking else set()
+
+
+SEATS_OF_A_BOOKING = {"reference": 1, "status": 1, "visits": 1, "slot_id": 1, "slot_start": 1}
 
 
 def release_hold(reference: str) -> None:
@@ -55,14 +79,18 @@ def sweep(now: datetime | None = None, hold_seconds: int = 120, batch: int = 500
     for hold in store.expired_holds(now, batch):
         if not store.claim_hold(hold, now + timedelta(seconds=hold_seconds)):
             continue
-        if store.booking_by_reference(hold["_id"], {"_id": 1}) is None:
-            for slot_id in held_slots(hold):
-                give_seat_back(slot_id, hold["_id"])
-            reclaimed += 1
+        reference = hold.get("reference", hold["_id"])
+        booking = store.booking_by_reference(reference, SEATS_OF_A_BOOKING)
+        kept = kept_slots(booking)
+        for slot_id in held_slots(hold):  # a booking never recorded keeps none; a move keeps what it recorded
+            if slot_id not in kept:
+                give_seat_back(slot_id, reference)
+        reclaimed += booking is None
         store.drop_hold(hold["_id"])
-    for booking in store.pending_releases(batch):
-        for slot_id in held_slots(booking):
-            give_seat_back(slot_id, booking["reference"])
+    for booking in store.pending_releases(batch, SEATS_OF_A_BOOKING):
+        for visit in recorded(booking):
+            if visit["status"] == "CANCELLED":
+                give_seat_back(visit["slot_id"], booking["reference"])
         store.seat_released(booking["_id"])
         released += 1
     return {"reclaimed": reclaimed, "released": released}

@@ -292,6 +292,18 @@ def put_checkout_hold(
     )
 
 
+@registry.write("_id_")
+def put_move_hold(hold: str, reference: str, slot_ids: list[ObjectId], expires_at: datetime) -> None:
+    """A visit of ``reference`` moving: its new slot's seat and its old one, one of which the booking
+    will not keep (the sweeper gives that one back if the move's process dies)."""
+    ids = [str(slot_id) for slot_id in slot_ids]
+    holds().replace_one(
+        {"_id": hold},
+        {"reference": reference, "slot_id": ids[0], "slot_ids": ids, "expires_at": expires_at},
+        upsert=True,
+    )
+
+
 @registry.read("_id_")
 def hold_of(reference: str) -> dict | None:
     return holds().find_one({"_id": reference})
@@ -364,11 +376,12 @@ def booking_page(find: dict, sort: Sort, *, limit: int, cursor: str | None, with
 
 
 @registry.write("_id_")
-def change_booking(booking_id: ObjectId, allowed: list[str], changes: dict, entry: dict) -> dict | None:
-    """Apply ``changes`` and append a history entry if the status is still one of ``allowed``."""
+def change_booking(booking_id: ObjectId, revision: int | None, changes: dict, entry: dict) -> dict | None:
+    """Apply ``changes``, append a history entry and bump the revision if the booking is still at
+    ``revision`` (None: a booking recorded before it had one); None if another change came first."""
     return bookings().find_one_and_update(
-        {"_id": booking_id, "status": {"$in": allowed}},
-        {"$set": changes, "$push": {"history": entry}},
+        {"_id": booking_id, "revision": revision},
+        {"$set": changes, "$push": {"history": entry}, "$inc": {"revision": 1}},
         return_document=ReturnDocument.AFTER,
     )
 
@@ -379,10 +392,8 @@ def seat_released(booking_id: ObjectId) -> None:
 
 
 @registry.read("seat_release")
-def pending_releases(limit: int) -> list[dict]:
-    return list(
-        bookings().find({"seat_release_pending": True}, {"reference": 1, "slot_id": 1, "visits": 1}).limit(limit)
-    )
+def pending_releases(limit: int, projection: dict) -> list[dict]:
+    return list(bookings().find({"seat_release_pending": True}, projection).limit(limit))
 
 
 # -- idempotency keys ----------------------------------------------------------------------------

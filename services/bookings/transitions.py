@@ -1,4 +1,10 @@
-"""Changing a booking's status by the lifecycle table, and the refund a cancellation gives."""
+"""Changing a booking by the lifecycle table (the booking, or one of its visits), and the refund a
+cancellation gives.
+
+Every change of a booking is one update guarded by the booking's ``revision`` as it was read:
+two racing changes cannot both apply, and the one that loses reads the booking again and is
+decided anew against what the other did.
+"""
 
 from __future__ import annotations
 
@@ -13,48 +19,126 @@ from services.common.tokens import Principal
 
 from . import store
 from .booking import find_booking
-from .seats import give_seat_back, held_slots
+from .seats import give_seat_back, recorded
+
+ATTEMPTS = 5  # a change lost to a racing one is decided again this many times before 409 CONCURRENT_UPDATE
 
 
 def refund_for(booking: dict, now: datetime) -> dict:
-    """The refund the booking's own copy of the cancellation policy gives, counted in Seoul days
-    before the first visit."""
-    days_before = (aware(booking["slot_start"]).astimezone(SEOUL).date() - now.astimezone(SEOUL).date()).days
+    """The refund a cancellation now gives, by the booking's own copy of the cancellation policy.
+
+    Only the visits not yet delivered are refunded: the price is shared equally among the
+    package's visits, and a visit fulfilled or missed (no-show) keeps its share. The policy's
+    percent is the tier for the Seoul days left before the next visit still to come, applied to
+    the undelivered visits' share, rounded half up to the currency's minor unit."""
+    visits = recorded(booking)
+    total_visits = max(booking["package"].get("schedule", {}).get("visits", len(visits)), len(visits))
+    delivered = sum(1 for visit in visits if visit["status"] in lifecycle.DELIVERED)
+    undelivered = total_visits - delivered
+    upcoming = [aware(visit["start"]) for visit in visits if visit["status"] == "BOOKED"]
+    next_visit = min(upcoming, default=aware(booking["slot_start"]))
+    days_before = (next_visit.astimezone(SEOUL).date() - now.astimezone(SEOUL).date()).days
     tiers = sorted(booking["package"]["cancellationPolicy"]["tiers"], key=lambda tier: -tier["daysBefore"])
     percent = next((tier["refundPercent"] for tier in tiers if days_before >= tier["daysBefore"]), 0)
     price = booking["price"]
     digits = money.minor_units(price["currency"])
+    share = Decimal(undelivered) / Decimal(total_visits)
     return {
         "percent": percent,
         "daysBefore": days_before,
-        "krw": int(money.percent_of(price["total"]["krw"], percent)),
-        "amount": money.as_text(money.percent_of(Decimal(price["total"]["amount"]), percent, digits)),
+        "visitsRefunded": undelivered,
+        "visits": total_visits,
+        "krw": int(money.percent_of(Decimal(price["total"]["krw"]) * share, percent)),
+        "amount": money.as_text(money.percent_of(Decimal(price["total"]["amount"]) * share, percent, digits)),
         "currency": price["currency"],
         "krwPerUnit": price["krwPerUnit"],
         "rateAsOf": price["rateAsOf"],
     }
 
 
-def transition(reference: str, target: str, principal: Principal, reason: str | None) -> dict:
-    """Move a booking to ``target`` if its current state allows it: the allowed states are part of
-    the update itself, so two racing changes cannot both apply. Cancelling gives the seat back."""
+def _refused(current: dict, step: lifecycle.Step, number: int | None) -> Problem:
+    if number is None:
+        return Problem(409, "INVALID_TRANSITION", f"A {current['status']} booking cannot become {step.target}.")
+    visit = recorded(current)[number - 1]
+    return Problem(
+        409,
+        "INVALID_TRANSITION",
+        f"Visit {number} is {visit['status']} (the booking {current['status']}); it cannot become {step.target}.",
+        errors=[{"field": "visit", "message": f"visit {number} is {visit['status']}"}],
+    )
+
+
+def _visit_number(current: dict, step: lifecycle.Step, asked: int | None) -> int:
+    """The visit a step applies to: the one asked for, else the first in one of the step's sources."""
+    visits = recorded(current)
+    if asked is not None and not 1 <= asked <= len(visits):
+        raise Problem(
+            422,
+            "UNKNOWN_VISIT",
+            f"The booking has {len(visits)} visits.",
+            errors=[{"field": "visit", "message": f"1 to {len(visits)}"}],
+        )
+    number = asked or lifecycle.default_visit(step, [visit["status"] for visit in visits])
+    if number is None:
+        raise Problem(
+            409,
+            "INVALID_TRANSITION",
+            f"No visit of this {current['status']} booking can become {step.target}.",
+            errors=[{"field": "visit", "message": "none is " + " or ".join(step.visit_sources)}],
+        )
+    return number
+
+
+def _change(current: dict, step: lifecycle.Step, asked: int | None, now: datetime) -> tuple[dict, dict]:
+    """The changes and the history entry of ``step`` on the booking as read, or why not."""
+    visits = recorded(current)
+    if not step.per_visit:
+        if current["status"] not in step.sources:
+            raise _refused(current, step, None)
+        changes: dict = {"status": step.target}
+        if step.target == "CANCELLED":  # every seat still to be used goes back; the refund counts those visits
+            changes["visits"] = [
+                {**visit, "status": "CANCELLED"} if visit["status"] == "BOOKED" else visit for visit in visits
+            ]
+            changes["refund"] = refund_for(current, now)
+            changes["seat_release_pending"] = True
+        return changes, {"from": current["status"], "to": step.target, "visit": None}
+    number = _visit_number(current, step, asked)
+    visit = visits[number - 1]
+    if current["status"] not in step.sources or visit["status"] not in step.visit_sources:
+        raise _refused(current, step, number)
+    visits[number - 1] = {**visit, "status": step.target}
+    changes = {"visits": visits, "status": lifecycle.booking_status([v["status"] for v in visits])}
+    return changes, {"from": visit["status"], "to": step.target, "visit": number}
+
+
+def transition(reference: str, target: str, principal: Principal, reason: str | None, visit: int | None = None) -> dict:
+    """Take a lifecycle step on the booking, or on one of its visits, if its current state allows
+    it. Cancelling gives back the seat of every visit still to come."""
     step = lifecycle.BY_TARGET[target]
     current = find_booking(reference, principal)
     if principal.role not in step.roles:
         raise Problem(403, "FORBIDDEN", step.refusal(principal.role))
-    now = utcnow()
-    changes = {"status": target, "updated_at": now}
-    if target == "CANCELLED":
-        changes["refund"] = refund_for(current, now)
-        changes["seat_release_pending"] = True
-    entry = {"from": current["status"], "to": target, "at": now, "by": principal.subject, "reason": reason}
-    updated = store.change_booking(current["_id"], list(step.sources), changes, entry)
-    if updated is None:
-        latest = store.booking_by_reference(reference, {"status": 1})
-        raise Problem(409, "INVALID_TRANSITION", f"A {latest['status']} booking cannot become {target}.")
+    for _ in range(ATTEMPTS):
+        now = utcnow()
+        changes, entry = _change(current, step, visit, now)
+        changes["updated_at"] = now
+        entry.update(at=now, by=principal.subject, reason=reason)
+        updated = store.change_booking(current["_id"], current.get("revision"), changes, entry)
+        if updated is not None:
+            break
+        current = find_booking(reference, principal)
+    else:
+        raise Problem(409, "CONCURRENT_UPDATE", "The booking kept changing; read it again and retry.")
     if target == "CANCELLED":
         failpoint("bookings.after_cancel")
-        for slot_id in held_slots(updated):
-            give_seat_back(slot_id, updated["reference"])
-        store.seat_released(updated["_id"])
+        release_seats(updated)
     return updated
+
+
+def release_seats(booking: dict) -> None:
+    """Give back the seat of every cancelled visit (each give-back is guarded, so twice is once)."""
+    for visit in recorded(booking):
+        if visit["status"] == "CANCELLED":
+            give_seat_back(visit["slot_id"], booking["reference"])
+    store.seat_released(booking["_id"])

@@ -12,6 +12,7 @@ from services.common.http import UpstreamUnavailable
 from services.common.ids import object_id
 
 from . import store
+from .careplan import trips
 from .seats import seat_looks_free, why_no_seat
 
 
@@ -23,25 +24,6 @@ def quoted_package(quote_id: str, token: str | None) -> dict:
     if answer.status_code != 200:
         raise UpstreamUnavailable("packages")
     return answer.json()["package"]
-
-
-def trips(days: list[date], stay_days: int) -> list[dict]:
-    """Visits (their Seoul dates, in order) grouped into trips: a visit within the minimum stay of
-    the one before shares its trip. Each trip says when to arrive and the earliest day to leave."""
-    groups: list[list[int]] = []
-    for number, day in enumerate(days, start=1):
-        if groups and (day - days[groups[-1][-1] - 1]).days <= stay_days:
-            groups[-1].append(number)
-        else:
-            groups.append([number])
-    return [
-        {
-            "arriveBy": (days[group[0] - 1] - timedelta(days=1)).isoformat(),
-            "departFrom": (days[group[-1] - 1] + timedelta(days=stay_days)).isoformat(),
-            "visits": group,
-        }
-        for group in groups
-    ]
 
 
 def _earliest_free(offers: list[str], first: date, last: date, cutoff: datetime) -> dict | None:

@@ -17,6 +17,7 @@ ROLES: dict[str, tuple[str, ...]] = {
     "slots.write": CLINIC_STAFF,
     "slots.list": CLINIC_STAFF,
     "bookings.create": ("AGENCY",),
+    "bookings.reschedule": ("AGENCY", *CLINIC_STAFF),  # the agency that booked, the clinic that treats
 }
 
 ROLE_PLURALS = {"AGENCY": "agencies", "CLINIC_ADMIN": "the clinic's admins", "PLATFORM_ADMIN": "platform admins"}

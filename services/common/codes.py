@@ -59,7 +59,9 @@ BOOKINGS = {
     "HOLD_EXPIRED": "The hold has expired and its seats are free again.",
     "HOLD_ALREADY_BOOKED": "The hold is already a booking.",
     "VISIT_OUTSIDE_WINDOW": "A later visit is not inside the package's window after the visit before it.",
-    "INVALID_TRANSITION": "The booking's status does not allow this change.",
+    "INVALID_TRANSITION": "The booking's or the visit's status does not allow this change.",
+    "UNKNOWN_VISIT": "The booking has no visit of this number.",
+    "TOO_LATE_TO_RESCHEDULE": "The visit starts within the notice period; it can no longer be moved.",
     "IDEMPOTENCY_KEY_REUSED": "The idempotency key was used for a different request.",
     "IDEMPOTENCY_KEY_IN_FLIGHT": "A request with this idempotency key is still running.",
 }

@@ -36,6 +36,7 @@ class Settings:
     min_notice_hours: int = 24
     seat_hold_seconds: int = 120  # a booking in progress holds its seat this long; past it the sweeper reclaims it
     checkout_hold_minutes: int = 15  # holdVisits keeps every seat this long for the booking to come
+    reschedule_notice_hours: int = 72  # a visit may be moved until this long before it starts
     read_model_wait_seconds: float = 10.0  # how long a listing waits for its read model to load before a 503
     service_urls: dict[str, str] = field(default_factory=dict)
 
@@ -71,6 +72,7 @@ def from_env(service: str) -> Settings:
         min_notice_hours=_int("MIN_NOTICE_HOURS", 24),
         seat_hold_seconds=_int("SEAT_HOLD_SECONDS", 120),
         checkout_hold_minutes=_int("CHECKOUT_HOLD_MINUTES", 15),
+        reschedule_notice_hours=_int("RESCHEDULE_NOTICE_HOURS", 72),
         read_model_wait_seconds=float(env("READ_MODEL_WAIT_SECONDS", "10")),
         service_urls={name: env(f"{name.upper()}_URL", default) for name, default in SERVICE_URL_DEFAULTS.items()},
     )

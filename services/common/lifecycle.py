@@ -1,8 +1,14 @@
 """The booking lifecycle, FHIR Appointment-like, written once.
 
+A booking is requested (PENDING), confirmed once by the clinic (BOOKED) or cancelled. Each of
+its visits is then marked on its own: arrived, fulfilled or no-show. Once confirmed, the
+booking's status follows from its visits (``booking_status``): ARRIVED while a patient is at
+the clinic, BOOKED while a visit is still to come, FULFILLED once every visit took place or
+was missed (at least one took place), NOSHOW when every visit was missed.
+
 The bookings service applies it (its routes, the guarded update, the refusals); the gateway
-derives its ``BookingStatus`` enum, one mutation per step and their descriptions from it; the
-tests walk it.
+derives its ``BookingStatus`` and ``VisitStatus`` enums, one mutation per step and their
+descriptions from it; the tests walk it.
 """
 
 from __future__ import annotations
@@ -10,13 +16,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 STATUSES = ("PENDING", "BOOKED", "ARRIVED", "FULFILLED", "CANCELLED", "NOSHOW")
+VISIT_STATUSES = ("BOOKED", "ARRIVED", "FULFILLED", "NOSHOW", "CANCELLED")
+DELIVERED = ("FULFILLED", "NOSHOW")  # a visit the clinic kept its seat for: no longer refunded
 CLINIC = ("CLINIC_ADMIN", "PLATFORM_ADMIN")
 ROLE_NAMES = {"AGENCY": "An agency", "CLINIC_ADMIN": "The clinic's admin", "PLATFORM_ADMIN": "A platform admin"}
 
 
 @dataclass(frozen=True)
 class Step:
-    """A change of status: to ``target`` from any of ``sources``, by any of ``roles``."""
+    """A change of status: to ``target`` from any of ``sources``, by any of ``roles``. A step of one
+    visit (``visit_sources`` given) changes that visit, from any of those, while the booking is in
+    one of ``sources``; the booking's status then follows from its visits."""
 
     target: str
     sources: tuple[str, ...]
@@ -25,6 +35,11 @@ class Step:
     mutation: str  # the gateway's mutation
     verb: str  # "<role> may not <verb> a booking"
     summary: str
+    visit_sources: tuple[str, ...] = ()
+
+    @property
+    def per_visit(self) -> bool:
+        return bool(self.visit_sources)
 
     def refusal(self, role: str) -> str:
         """Why ``role`` may not take this step, and who may."""
@@ -58,9 +73,42 @@ STEPS = (
         "arrive",
         "markArrived",
         "mark the arrival of",
-        "The patient has arrived at the clinic.",
+        "The patient has arrived for a visit (by default the next one still to come).",
+        ("BOOKED",),
     ),
-    Step("FULFILLED", ("ARRIVED",), CLINIC, "fulfill", "markFulfilled", "mark as fulfilled", "The visit took place."),
-    Step("NOSHOW", ("BOOKED",), CLINIC, "no-show", "markNoShow", "mark as a no-show", "The patient did not come."),
+    Step(
+        "FULFILLED",
+        ("ARRIVED",),
+        CLINIC,
+        "fulfill",
+        "markFulfilled",
+        "mark as fulfilled",
+        "The visit took place (by default the one the patient arrived for).",
+        ("ARRIVED",),
+    ),
+    Step(
+        "NOSHOW",
+        ("BOOKED",),
+        CLINIC,
+        "no-show",
+        "markNoShow",
+        "mark as a no-show",
+        "The patient did not come to a visit (by default the next one still to come).",
+        ("BOOKED",),
+    ),
 )
 BY_TARGET = {step.target: step for step in STEPS}
+
+
+def booking_status(visits: list[str]) -> str:
+    """A confirmed booking's status from its visits' statuses."""
+    if "ARRIVED" in visits:
+        return "ARRIVED"
+    if "BOOKED" in visits:
+        return "BOOKED"
+    return "FULFILLED" if "FULFILLED" in visits else "NOSHOW"
+
+
+def default_visit(step: Step, visits: list[str]) -> int | None:
+    """The visit a step applies to when none is named: the first (from 1) in one of its sources."""
+    return next((number for number, status in enumerate(visits, start=1) if status in step.visit_sources), None)

@@ -12,33 +12,16 @@ import requests
 from tests.support import (
     HOLD_SECONDS,
     PATIENT,
+    body_for,
     book_on,
     booking_count,
-    in_days,
     lease_lapses,
+    post,
     running_service,
     seat_count,
+    series,
     sweep,
 )
-
-
-def series(open_slot, first_day: int, gaps=(30, 35), capacity=(3, 3, 3)) -> list[dict]:
-    """Slots for the three visits of the ice-pick package (28 to 42 days apart)."""
-    days = [first_day, first_day + gaps[0], first_day + gaps[0] + gaps[1]]
-    return [open_slot(in_days(day, "10:00"), capacity=seats) for day, seats in zip(days, capacity, strict=True)]
-
-
-def body_for(quote: dict, slots: list[dict], patient: dict | None = None) -> dict:
-    return {
-        "quoteId": quote["id"],
-        "slotId": slots[0]["id"],
-        "laterSlotIds": [s["id"] for s in slots[1:]],
-        "patient": patient or PATIENT,
-    }
-
-
-def post(client, agency, body: dict, key: str | None = None):
-    return client.post("/bookings", json=body, headers={**agency, "Idempotency-Key": key or uuid.uuid4().hex})
 
 
 def test_a_series_takes_a_seat_of_every_visit_and_the_care_plan_follows_them(

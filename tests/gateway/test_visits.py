@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.support import AGENCY_KEY, ICEPICK, PATIENT, gql, open_slot_through, seoul_day
+from tests.support import AGENCY_KEY, ICEPICK, ORACLE_KEY, PATIENT, gql, open_slot_through, seoul_day
 
 PLAN = """query V($q: ID!, $s: ID!) { visitOptions(quoteId: $q, firstSlotId: $s) {
   complete window { minDays maxDays source { kind } } visits { number earliest latest slot { id start } }
@@ -101,3 +101,70 @@ def test_a_hold_with_an_idempotency_key_no_header_can_carry_is_refused_by_name(g
         "hold": None,
         "errors": [{"field": "idempotencyKey", "code": "VALIDATION_FAILED"}],
     }
+
+
+SERIES = """{ reference status visits { number slotId start status procedures }
+  history { from to visit moved { from to slotId } by } refund { visitsRefunded visits percent }
+  carePlan { trips { visits } events { kind visit start { seoul } } } }"""
+
+
+def test_each_visit_is_marked_and_moved_on_its_own_through_the_gateway(gateway, count_calls):
+    quote = gql(gateway, 'mutation { createQuote(input: {packageId: "%s"}) { quote { id } } }' % ICEPICK).json
+    quote = quote["data"]["createQuote"]["quote"]["id"]
+    slots = [open_slot_through(gateway, 320 + day, "07:45") for day in (0, 30, 60)]
+    made = gql(
+        gateway,
+        "mutation B($input: CreateBookingInput!) { createBooking(input: $input) { booking %s errors { code } } }"
+        % SERIES,
+        {
+            "input": {
+                "quoteId": quote,
+                "slotId": slots[0],
+                "laterSlotIds": slots[1:],
+                "patient": PATIENT,
+                "idempotencyKey": uuid.uuid4().hex,
+            }
+        },
+        key=AGENCY_KEY,
+    ).json["data"]["createBooking"]
+    reference = made["booking"]["reference"]
+    for document in (
+        "confirmBooking(reference: $r)",
+        "markArrived(reference: $r, visit: 1)",
+        "markFulfilled(reference: $r)",
+    ):
+        step = gql(
+            gateway, "mutation S($r: String!) { %s { errors { code } } }" % document, {"r": reference}, key=ORACLE_KEY
+        )
+        assert step.json["data"], step.json
+    later = open_slot_through(gateway, 320 + 60 + 5, "09:15")
+    count_calls.clear()
+    moved = gql(
+        gateway,
+        "mutation M($input: RescheduleVisitInput!) { rescheduleVisit(input: $input) { booking %s errors { code } } }"
+        % SERIES,
+        {"input": {"reference": reference, "visit": 3, "slotId": later, "idempotencyKey": uuid.uuid4().hex}},
+        key=AGENCY_KEY,
+    ).json["data"]["rescheduleVisit"]
+    assert moved["errors"] == [] and dict(count_calls) == {"bookings": 2}  # the move, then the care plan
+    booking = moved["booking"]
+    assert [(v["slotId"], v["status"]) for v in booking["visits"]] == [
+        (slots[0], "FULFILLED"),
+        (slots[1], "BOOKED"),
+        (later, "BOOKED"),
+    ]
+    assert booking["status"] == "BOOKED" and booking["history"][-1]["moved"]["slotId"] == later
+    visits = [e["start"]["seoul"] for e in booking["carePlan"]["events"] if e["kind"] == "VISIT"]
+    assert visits == [v["start"] for v in booking["visits"]]
+    refused = gql(
+        gateway,
+        "mutation M($input: RescheduleVisitInput!) { rescheduleVisit(input: $input) { booking { reference } errors { field code } } }",
+        {"input": {"reference": reference, "visit": 1, "slotId": later, "idempotencyKey": uuid.uuid4().hex}},
+        key=AGENCY_KEY,
+    ).json["data"]["rescheduleVisit"]
+    assert refused == {"booking": None, "errors": [{"field": "visit", "code": "INVALID_TRANSITION"}]}  # it took place
+    cancelled = gql(
+        gateway, 'mutation { cancelBooking(reference: "%s") { booking %s } }' % (reference, SERIES), key=AGENCY_KEY
+    ).json["data"]["cancelBooking"]["booking"]
+    assert [v["status"] for v in cancelled["visits"]] == ["FULFILLED", "CANCELLED", "CANCELLED"]
+    assert cancelled["refund"]["visitsRefunded"] == 2 and cancelled["refund"]["visits"] == 3

@@ -161,6 +161,12 @@ CASES = {
         {"oracle admin", "platform"},
         'mutation { markNoShow(reference: "{booking}") { booking { status } %s } }',
     ),
+    # The agency that booked and the clinic that treats may move a visit; anyone else is told it does not exist.
+    "rescheduleVisit": (
+        {"agency", "oracle admin", "platform"},
+        'mutation { rescheduleVisit(input: {reference: "{booking}", visit: 1, slotId: "{slot}", idempotencyKey: '
+        '"authz-{suffix}"}) { booking { reference } %s } }',
+    ),
     # Agencies hold seats (the quote here is locked by the booking, or another agency's: business errors, not refusals).
     "holdVisits": (
         {"agency", "other agency"},

@@ -27,9 +27,25 @@ def test_every_status_but_pending_is_reached_by_one_step_from_an_earlier_one():
     )
 
 
+def test_a_confirmed_bookings_status_follows_from_its_visits():
+    derived = lifecycle.booking_status
+    assert derived(["FULFILLED", "ARRIVED", "BOOKED"]) == "ARRIVED"  # someone is at the clinic
+    assert derived(["FULFILLED", "NOSHOW", "BOOKED"]) == "BOOKED"  # a visit is still to come
+    assert derived(["NOSHOW", "FULFILLED", "NOSHOW"]) == "FULFILLED"  # done, and at least one took place
+    assert derived(["NOSHOW", "NOSHOW"]) == "NOSHOW"
+    step = lifecycle.BY_TARGET
+    assert lifecycle.default_visit(step["ARRIVED"], ["FULFILLED", "BOOKED", "BOOKED"]) == 2
+    assert lifecycle.default_visit(step["FULFILLED"], ["FULFILLED", "ARRIVED", "BOOKED"]) == 2
+    assert lifecycle.default_visit(step["NOSHOW"], ["FULFILLED", "FULFILLED"]) is None
+    per_visit = [s.target for s in lifecycle.STEPS if s.per_visit]
+    assert per_visit == ["ARRIVED", "FULFILLED", "NOSHOW"]
+    assert set(per_visit) | {"BOOKED", "CANCELLED"} == set(lifecycle.VISIT_STATUSES)
+
+
 def test_the_contract_the_schema_and_the_table_list_the_same_statuses_and_steps():
     defs = json.loads((ROOT / "schemas/bookings/defs.json").read_text())
     assert defs["$defs"]["status"]["enum"] == list(lifecycle.STATUSES)
+    assert defs["$defs"]["visitStatus"]["enum"] == list(lifecycle.VISIT_STATUSES)
     gql = schema.graphql_schema
     assert list(gql.get_type("BookingStatus").values) == list(lifecycle.STATUSES)
     mutations = gql.mutation_type.fields

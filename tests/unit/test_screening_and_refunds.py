@@ -103,15 +103,23 @@ def test_codes_a_schema_cannot_check_are_checked_by_name():
     assert [e["field"] for e in refused.value.errors] == ["patient.nationality", "patient.homeTimeZone"]
 
 
-def booking(total_krw: int, amount: str, currency: str) -> dict:
+def booking(total_krw: int, amount: str, currency: str, visits: list[tuple[datetime, str]] | None = None) -> dict:
+    """A booking of one visit at 10:00 in Seoul on 1 May 2027, or of ``visits`` (start, status)."""
     tiers = [
         {"daysBefore": 30, "refundPercent": 100},
         {"daysBefore": 14, "refundPercent": 50},
         {"daysBefore": 0, "refundPercent": 0},
     ]
+    visits = visits or [(datetime(2027, 5, 1, 1, 0, tzinfo=UTC), "BOOKED")]
     return {
-        "slot_start": datetime(2027, 5, 1, 1, 0, tzinfo=UTC),  # 10:00 in Seoul
-        "package": {"cancellationPolicy": {"tiers": tiers}},
+        "status": "BOOKED",
+        "slot_id": "slot-1",
+        "slot_start": visits[0][0],
+        "visits": [
+            {"number": n, "slot_id": f"slot-{n}", "start": start, "duration_minutes": 60, "status": status}
+            for n, (start, status) in enumerate(visits, start=1)
+        ],
+        "package": {"cancellationPolicy": {"tiers": tiers}, "schedule": {"visits": len(visits)}},
         "price": {
             "currency": currency,
             "krwPerUnit": "9.2",
@@ -140,3 +148,27 @@ def test_the_refund_follows_the_bookings_own_policy_in_seoul_days(now, percent, 
 def test_half_of_an_amount_with_cents_rounds_to_the_cent():
     refund = transitions.refund_for(booking(2_400_001, "1807.63", "USD"), datetime(2027, 4, 10, tzinfo=UTC))
     assert refund["amount"] == "903.82"
+
+
+def test_only_the_visits_not_yet_delivered_are_refunded_counted_before_the_next_one():
+    visits = [
+        (datetime(2027, 3, 1, 1, 0, tzinfo=UTC), "FULFILLED"),
+        (datetime(2027, 4, 1, 1, 0, tzinfo=UTC), "NOSHOW"),  # a missed visit kept its seat: not refunded
+        (datetime(2027, 5, 1, 1, 0, tzinfo=UTC), "BOOKED"),
+        (datetime(2027, 6, 1, 1, 0, tzinfo=UTC), "BOOKED"),
+    ]
+    refund = transitions.refund_for(booking(2_400_000, "2400.00", "USD", visits), datetime(2027, 4, 1, 3, tzinfo=UTC))
+    assert (refund["daysBefore"], refund["percent"]) == (30, 100)  # 30 Seoul days before visit 3, the next to come
+    assert (refund["visitsRefunded"], refund["visits"]) == (2, 4)
+    assert (refund["krw"], refund["amount"]) == (1_200_000, "1200.00")
+
+
+def test_a_share_of_a_third_rounds_half_up_to_the_minor_unit():
+    visits = [
+        (datetime(2027, 3, 1, 1, 0, tzinfo=UTC), "FULFILLED"),
+        (datetime(2027, 5, 1, 1, 0, tzinfo=UTC), "BOOKED"),
+        (datetime(2027, 6, 1, 1, 0, tzinfo=UTC), "BOOKED"),
+    ]
+    refund = transitions.refund_for(booking(1_000_000, "1000.00", "USD", visits), datetime(2027, 4, 10, tzinfo=UTC))
+    assert (refund["percent"], refund["visitsRefunded"]) == (50, 2)  # 21 days before visit 2
+    assert (refund["krw"], refund["amount"]) == (333_333, "333.33")  # half of two thirds

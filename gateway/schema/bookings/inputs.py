@@ -119,3 +119,17 @@ class HoldVisitsInput(graphene.InputObjectType):
     idempotency_key = graphene.String(
         required=True, description="Your key for this hold: retrying with it never holds twice."
     )
+
+
+class RescheduleVisitInput(graphene.InputObjectType):
+    """Which visit of a booking moves, and to which slot."""
+
+    reference = graphene.String(required=True, description="Booking reference.")
+    visit = graphene.Int(required=True, description="The visit to move, from 1.")
+    slot_id = graphene.ID(
+        required=True, description="The slot it moves to: the booking's clinic's, inside the package's window."
+    )
+    reason = graphene.String(description="Why, recorded in the history.")
+    idempotency_key = graphene.String(
+        required=True, description="Your key for this move: retrying with it replays the first answer."
+    )

@@ -12,7 +12,7 @@ from ...clients import bookings
 from ...upstream import ServiceFailure
 from ..core.payloads import business_errors, described, error_type, outcome, payload_type
 from ..core.wire import WireObject, ctx, to_wire
-from .inputs import CreateBookingInput, HoldVisitsInput, OpenSlotsInput
+from .inputs import CreateBookingInput, HoldVisitsInput, OpenSlotsInput, RescheduleVisitInput
 from .types import BookedVisit, Booking, Slot
 
 BookingError = error_type("BookingError", "bookings", "booking")
@@ -139,14 +139,20 @@ class ReleaseHold(graphene.Mutation):
 
 
 def step_mutation(step: lifecycle.Step) -> type[graphene.Mutation]:
-    """The mutation of one lifecycle step."""
+    """The mutation of one lifecycle step (with a ``visit`` argument when the step is of one visit)."""
 
-    class Arguments:
-        reference = graphene.String(required=True, description="Booking reference.")
-        reason = graphene.String(description="Why, recorded in the history.")
+    arguments = {
+        "reference": graphene.String(required=True, description="Booking reference."),
+        "reason": graphene.String(description="Why, recorded in the history."),
+    }
+    if step.per_visit:
+        arguments["visit"] = graphene.Int(
+            description="Which visit, from 1; by default the first that is " + " or ".join(step.visit_sources) + "."
+        )
+    Arguments = type("Arguments", (), arguments)
 
-    async def mutate(root, info, reference, reason=None):
-        return await outcome("booking", bookings.take_step(ctx(info), reference, step.action, reason))
+    async def mutate(root, info, reference, reason=None, visit=None):
+        return await outcome("booking", bookings.take_step(ctx(info), reference, step.action, reason, visit))
 
     name = step.mutation[0].upper() + step.mutation[1:]
     return type(
@@ -154,6 +160,24 @@ def step_mutation(step: lifecycle.Step) -> type[graphene.Mutation]:
         (graphene.Mutation,),
         {"__doc__": step.summary, "Arguments": Arguments, "Output": BookingPayload, "mutate": mutate},
     )
+
+
+class RescheduleVisit(graphene.Mutation):
+    """Move one visit to another slot: its new seat is taken before the old one is given back, the reference stays,
+    the history records the move and the care plan follows. Allowed until the notice period before the visit, and
+    only inside the package's window from the visits before and after it."""
+
+    class Arguments:
+        input = RescheduleVisitInput(required=True, description="The visit and its new slot.")
+
+    Output = BookingPayload
+
+    async def mutate(root, info, input):
+        if refused := _bad_key(input["idempotency_key"]):
+            return {"booking": None, "errors": refused}
+        body = {"slotId": input["slot_id"], **({"reason": input["reason"]} if input.get("reason") else {})}
+        moved = bookings.reschedule_visit(ctx(info), input["reference"], input["visit"], body, input["idempotency_key"])
+        return await outcome("booking", moved)
 
 
 class OpenSlotsPayload(graphene.ObjectType):
@@ -215,6 +239,13 @@ BookingMutations = type(
             description=described("Hold every visit's seat for a while, all or nothing.", ROLES["bookings.create"])
         ),
         "release_hold": ReleaseHold.Field(description=described("Give back a hold's seats.", ROLES["bookings.create"])),
+        "reschedule_visit": RescheduleVisit.Field(
+            description=described(
+                "Move one visit of a booking to another slot (TOO_LATE_TO_RESCHEDULE within the notice period, "
+                "VISIT_OUTSIDE_WINDOW when it would break the window).",
+                ROLES["bookings.reschedule"],
+            )
+        ),
         **{
             step.mutation: STEPS[step.mutation].Field(description=described(step.summary, step.roles))
             for step in lifecycle.STEPS

@@ -16,7 +16,16 @@ from ..core.wire import WireObject, ctx
 from ..packages.types import CancellationPolicy, VisitWindow
 
 BookingStatus = graphene.Enum(
-    "BookingStatus", [(s, s) for s in lifecycle.STATUSES], description="FHIR Appointment-like status."
+    "BookingStatus",
+    [(s, s) for s in lifecycle.STATUSES],
+    description="FHIR Appointment-like status. Once the clinic confirms, it follows from the visits: ARRIVED while "
+    "the patient is at the clinic, BOOKED while a visit is still to come, FULFILLED when every visit took place or "
+    "was missed (one at least took place), NOSHOW when every visit was missed.",
+)
+VisitStatus = graphene.Enum(
+    "VisitStatus",
+    [(s, s) for s in lifecycle.VISIT_STATUSES],
+    description="A visit's own status: BOOKED (to come), ARRIVED, FULFILLED, NOSHOW, or CANCELLED with its booking.",
 )
 Fitzpatrick = graphene.Enum(
     "FitzpatrickSkinType",
@@ -62,19 +71,39 @@ class Warning_(graphene.ObjectType):
 class Refund(WireObject):
     """What a cancellation refunds, from the booking's copy of the policy."""
 
-    percent = graphene.Int(required=True, description="Percent refunded.")
-    days_before = graphene.Int(required=True, description="Days before the first visit it was cancelled.")
+    percent = graphene.Int(required=True, description="The policy's percent, applied to the visits not yet delivered.")
+    days_before = graphene.Int(required=True, description="Seoul days before the next visit still to come.")
+    visits_refunded = graphene.Int(
+        description="The visits not yet delivered (neither fulfilled nor missed), whose equal share of the price is "
+        "refunded; null for refunds recorded before visits were counted."
+    )
+    visits = graphene.Int(description="The package's visits, among which the price is shared equally.")
     amount = graphene.Field(Money, required=True, description="The refund.")
 
     def resolve_amount(root, info):
         return money_from_lines(root, root["currency"], root["krwPerUnit"], root["rateAsOf"])
 
 
-class HistoryEntry(WireObject):
-    """A status change."""
+class VisitMove(WireObject):
+    """A visit moved to another slot."""
 
-    from_ = graphene.Field(BookingStatus, name="from", description="Status before (null at creation).")
-    to = graphene.Field(BookingStatus, required=True, description="Status after.")
+    from_ = graphene.String(name="from", required=True, description="Its start before, Seoul time.")
+    to = graphene.String(required=True, description="Its start after, Seoul time.")
+    slot_id = graphene.ID(required=True, description="Its new slot.")
+
+    def resolve_from_(root, info):
+        return root["from"]
+
+
+class HistoryEntry(WireObject):
+    """A change: of the booking's status, of one visit's status (visit set), or a visit moved (moved set)."""
+
+    from_ = graphene.Field(
+        BookingStatus, name="from", description="Status before, the booking's or the visit's (null at creation)."
+    )
+    to = graphene.Field(BookingStatus, required=True, description="Status after, the booking's or the visit's.")
+    visit = graphene.Int(description="The visit changed (from 1); null for a change of the whole booking.")
+    moved = graphene.Field(VisitMove, description="Where the visit moved, for a reschedule.")
     at = DateTime(required=True, description="When.")
     by = graphene.String(required=True, description="Who (an API key id).")
     reason = graphene.String(description="Why, when given.")
@@ -132,6 +161,11 @@ class BookedVisit(WireObject):
     slot_id = graphene.ID(required=True, description="Its slot.")
     start = graphene.String(required=True, description="Seoul time with its offset.")
     start_home = graphene.String(required=True, description="The patient's home time.")
+    duration_minutes = graphene.Int(description="How long it lasts (null for a held visit).")
+    procedures = graphene.List(
+        graphene.NonNull(graphene.String), description="The procedures done at it (codes; null for a held visit)."
+    )
+    status = graphene.Field(VisitStatus, description="Its own status (null for a held visit).")
 
 
 class Booking(WireObject):
@@ -149,8 +183,8 @@ class Booking(WireObject):
     visits = graphene.List(
         graphene.NonNull(BookedVisit),
         required=True,
-        description="The visits whose seats the booking holds: every visit when it was booked with laterSlotIds, "
-        "else the first.",
+        description="The visits whose seats the booking holds, each with its own status: every visit when it was "
+        "booked with laterSlotIds or a hold, else the first.",
     )
     patient = graphene.Field(Patient, required=True, description="The patient.")
     interpreter_language = graphene.String(description="Interpreter, if chosen.")
