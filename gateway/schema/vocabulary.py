@@ -9,7 +9,7 @@ from services.common import lifecycle, money
 from services.common.localization import LANGUAGES
 from services.common.validation import contract_enum
 
-from .bookings.types import BookingStatus, Fitzpatrick
+from .bookings.types import BookingStatus, Fitzpatrick, VisitStatus
 from .core.scalars import Currency, FollowUpKind, ScarTypeCode
 
 
@@ -22,6 +22,12 @@ class BookingStep(graphene.ObjectType):
     )
     to = graphene.Field(BookingStatus, required=True, description="The status it leads to.")
     roles = graphene.List(graphene.NonNull(graphene.String), required=True, description="Roles that may take it.")
+    visit_from = graphene.List(
+        graphene.NonNull(VisitStatus),
+        required=True,
+        description="For a step of one visit (it takes a visit argument): the visit's statuses it starts from; "
+        "empty for a step of the whole booking.",
+    )
 
 
 class Vocabulary(graphene.ObjectType):
@@ -54,7 +60,13 @@ VOCABULARY = {
     "package_statuses": list(contract_enum("packages/package-fields", "status")),
     "weekdays": list(contract_enum("bookings/defs", "weekday")),
     "booking_steps": [
-        {"mutation": step.mutation, "from_": list(step.sources), "to": step.target, "roles": list(step.roles)}
+        {
+            "mutation": step.mutation,
+            "from_": list(step.sources),
+            "to": step.target,
+            "roles": list(step.roles),
+            "visit_from": list(step.visit_sources),
+        }
         for step in lifecycle.STEPS
     ],
 }

@@ -26,6 +26,6 @@ export async function gql(query, variables = {}) {
 let vocabularyOnce = null;
 export function vocabulary() {
   vocabularyOnce ||= gql(`{ vocabulary { languages currencies scarTypes fitzpatrickSkinTypes packageStatuses weekdays
-    bookingSteps { mutation from to roles } } }`).then((data) => data.vocabulary);
+    bookingSteps { mutation from to roles visitFrom } } }`).then((data) => data.vocabulary);
   return vocabularyOnce;
 }

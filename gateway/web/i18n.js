@@ -1,6 +1,7 @@
 // Interface text in the four languages of the catalogue; content comes localized from the API.
 export const TEXT = {
   en: {
+    visit: "Visit", visits: "Visits", yourVisits: "Your visits", noSlotInWindow: "No free date for this visit in its window:", tripLine: "Trip",
     brand: "ClinicBridge", navPatients: "Find treatment", navAdmin: "Clinic console", language: "Language", currency: "Currency",
     apiKey: "API key", scarTitle: "Which acne scars do you have?", showOptions: "Show treatment options", options: "Treatment options",
     compare: "Packages side by side", compareClinics: "Clinics side by side", best: "best", fact: "Fact", offeredBy: "Offered by", packages: "Packages", view: "View package",
@@ -20,6 +21,7 @@ export const TEXT = {
     price: "Price", perSession: "per session", warnings: "Please note", start: "Start", cancel: "Cancel", activeAcneNow: "I have active acne now", forActiveAcne: "For active acne, treated first", sampleRule: "sample rule, not from the seed", recommendedBecause: "Treatment is recommended because",
   },
   ko: {
+    visit: "방문", visits: "방문 일정", yourVisits: "방문 일정", noSlotInWindow: "이 방문의 가능 기간에 빈 날짜가 없습니다:", tripLine: "여행",
     brand: "클리닉브리지", navPatients: "치료 찾기", navAdmin: "클리닉 콘솔", language: "언어", currency: "통화", apiKey: "API 키",
     scarTitle: "어떤 여드름 흉터가 있나요?", showOptions: "치료 옵션 보기", options: "치료 옵션", compare: "패키지 비교", compareClinics: "병원 비교", best: "최고",
     fact: "항목", offeredBy: "제공 병원", packages: "패키지", view: "패키지 보기", preparation: "준비", recovery: "회복", risks: "위험",
@@ -38,6 +40,7 @@ export const TEXT = {
     warnings: "참고하세요", start: "시작", cancel: "취소", activeAcneNow: "현재 활동성 여드름이 있어요", forActiveAcne: "활동성 여드름 치료(먼저 시행)", sampleRule: "샘플 규칙, 원문에 없음", recommendedBecause: "치료를 권하는 이유",
   },
   zh: {
+    visit: "就诊", visits: "就诊安排", yourVisits: "您的就诊安排", noSlotInWindow: "此次就诊的时间窗口内没有空位：", tripLine: "行程",
     brand: "ClinicBridge", navPatients: "寻找治疗", navAdmin: "诊所控制台", language: "语言", currency: "货币", apiKey: "API 密钥",
     scarTitle: "您有哪种痘疤？", showOptions: "查看治疗方案", options: "治疗方案", compare: "套餐对比", compareClinics: "诊所对比", best: "最佳", fact: "项目",
     offeredBy: "提供诊所", packages: "套餐", view: "查看套餐", preparation: "准备", recovery: "恢复", risks: "风险", quote: "您的报价",
@@ -54,6 +57,7 @@ export const TEXT = {
     created: "已创建", saved: "已保存", loading: "加载中…", price: "价格", perSession: "每次", warnings: "请注意", start: "开始", cancel: "取消", activeAcneNow: "我目前有活动性痤疮", forActiveAcne: "治疗活动性痤疮（优先）", sampleRule: "示例规则，非原始资料", recommendedBecause: "建议治疗的原因",
   },
   ja: {
+    visit: "来院", visits: "来院日程", yourVisits: "来院日程", noSlotInWindow: "この来院の期間内に空きがありません：", tripLine: "渡航",
     brand: "ClinicBridge", navPatients: "治療を探す", navAdmin: "クリニック管理", language: "言語", currency: "通貨", apiKey: "APIキー",
     scarTitle: "どのニキビ跡がありますか？", showOptions: "治療の選択肢を見る", options: "治療の選択肢", compare: "パッケージ比較", compareClinics: "クリニック比較",
     best: "最良", fact: "項目", offeredBy: "提供クリニック", packages: "パッケージ", view: "パッケージを見る", preparation: "準備",

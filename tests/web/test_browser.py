@@ -124,7 +124,7 @@ def open_oracle_slots(site: str) -> None:
                 "i": {
                     "clinic": "oracle-skin-clinic",
                     "from": seoul_day(34),
-                    "to": seoul_day(45),
+                    "to": seoul_day(130),  # the later visits too, 28 to 42 days apart
                     "weekdays": ["MON", "TUE", "WED", "THU", "FRI"],
                     "times": ["11:30"],
                     "capacity": 4,
@@ -204,6 +204,9 @@ def test_a_patient_goes_from_scar_types_to_a_care_plan(site, page):
     shot(page, "3-quote-and-slots")
     page.get_by_role("button", name="Continue to booking").click()
 
+    visits = page.locator("#visits select")  # visits 2 and 3, proposed inside the window, each changeable
+    expect(visits).to_have_count(2)
+    expect(page.locator("#visits .trip")).to_have_count(3)
     page.get_by_label("Full name").fill("Maya Chen")
     page.get_by_label("Email").fill("maya@example.com")
     page.get_by_label("Nationality (2 letters)").fill("US")
@@ -224,6 +227,7 @@ def test_a_patient_goes_from_scar_types_to_a_care_plan(site, page):
 
     expect(page.locator("#reference")).to_have_text(re.compile(r"^CB-[0-9A-Z]{8}$"))
     expect(page.locator("main .warning")).to_have_count(1)  # the screening warning, kept with the booking
+    expect(page.locator("#booked-visits li")).to_have_count(3)  # a seat of every visit
     expect(page.locator("main")).not_to_contain_text("[object")
     events = page.locator("#timeline li")
     expect(events.first).to_contain_text("Seoul")
@@ -273,7 +277,7 @@ def test_a_clinic_admin_publishes_a_package_the_patient_then_finds(site, page):
     booking = page.locator("#bookings tr", has_text=reference)
     booking.get_by_role("button", name="Confirm").click()
     expect(page.locator("#bookings tr", has_text=reference).locator(".status")).to_have_text("BOOKED")
-    page.locator("#bookings tr", has_text=reference).get_by_role("button", name="Arrived").click()
+    page.locator("#bookings tr", has_text=reference).get_by_role("button", name="Arrived — Visit 1").click()
     expect(page.locator("#bookings tr", has_text=reference).locator(".status")).to_have_text("ARRIVED")
     audit(page)
     shot(page, "6-clinic-console")

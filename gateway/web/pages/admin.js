@@ -1,4 +1,4 @@
-// The clinic's console: its packages, new slots, and its bookings through their lifecycle.
+// The clinic's console: its packages, new slots, and its bookings through their lifecycle, visit by visit.
 import { gql, prefs, t, vocabulary } from "../api.js";
 import { field, h, isoDay, problem, render, when } from "../dom.js";
 
@@ -10,7 +10,8 @@ export async function admin() {
   if (!prefs.key) { render(h("h1", {}, t("navAdmin")), problem(t("needKey"))); return; }
   const { packageStatuses, scarTypes, weekdays, bookingSteps } = await vocabulary();
   const mine = await gql(`{ viewer { role clinic }
-    bookings(first: 50) { edges { node { reference status clinic packageTitle slotStart patient { name } } } } }`);
+    bookings(first: 50) { edges { node { reference status clinic packageTitle slotStart patient { name }
+      visits { number start status } } } } }`);
   const clinic = mine.viewer?.clinic || sessionStorage.getItem("clinic") || "";
   const clinicInput = h("input", { id: "clinic", type: "text", value: clinic, required: true });
   const list = h("section", { id: "packages" });
@@ -88,16 +89,27 @@ export async function admin() {
     field(t("capacity"), h("input", { name: "capacity", type: "number", value: 2, min: 1, required: true })),
     h("button", { type: "submit" }, t("open"))));
   const openedList = h("ul", { id: "opened" });
-  // The steps this caller may take from each booking's status, as the lifecycle says.
-  const steps = (status) => bookingSteps.filter((step) => step.from.includes(status) && step.roles.includes(mine.viewer?.role));
-  const bookingsTable = h("table", { id: "bookings" }, h("thead", {}, h("tr", {}, [t("reference"), t("patient"), t("start"), t("status"), ""].map((label) =>
+  // The steps this caller may take, as the lifecycle says: of the whole booking from its status, and of each visit
+  // from the visit's status (the booking's status allowing).
+  const mayTake = (step, status) => step.from.includes(status) && step.roles.includes(mine.viewer?.role);
+  const wholeSteps = (status) => bookingSteps.filter((step) => !step.visitFrom.length && mayTake(step, status));
+  const visitSteps = (status, visit) => bookingSteps.filter((step) => step.visitFrom.includes(visit.status) && mayTake(step, status));
+  const take = (mutation, reference, visit) => async () => {
+    const answer = await gql(`mutation($ref: String!${visit ? ", $visit: Int" : ""}) { ${mutation}(reference: $ref${visit ? ", visit: $visit" : ""}) {
+      booking { status } errors { message } } }`, visit ? { ref: reference, visit } : { ref: reference });
+    notice.textContent = answer[mutation].errors.map((e) => e.message).join(" ") || answer[mutation].booking.status;
+    await admin();
+  };
+  const visitList = (node) => h("ol", { class: "visits" }, node.visits.map((visit) => h("li", { "data-visit": visit.number },
+    `${when(visit.start, "Asia/Seoul")} · `, h("span", { class: "visit-status" }, visit.status), " ",
+    visitSteps(node.status, visit).map(({ mutation }) => h("button", { type: "button", class: "secondary",
+      "aria-label": `${t(STEP_LABELS[mutation] || mutation)} — ${t("visit")} ${visit.number}`, onclick: take(mutation, node.reference, visit.number) },
+    t(STEP_LABELS[mutation] || mutation))))));
+  const bookingsTable = h("table", { id: "bookings" }, h("thead", {}, h("tr", {}, [t("reference"), t("patient"), t("visits"), t("status"), ""].map((label) =>
     h("th", { scope: "col" }, label)))), h("tbody", {}, mine.bookings.edges.map(({ node }) => h("tr", { "data-reference": node.reference },
-    h("td", {}, node.reference), h("td", {}, node.patient.name), h("td", {}, when(node.slotStart, "Asia/Seoul")), h("td", { class: "status" }, node.status),
-    h("td", {}, steps(node.status).map(({ mutation }) => h("button", { type: "button", class: "secondary", onclick: async () => {
-      const answer = await gql(`mutation($ref: String!) { ${mutation}(reference: $ref) { booking { status } errors { message } } }`, { ref: node.reference });
-      notice.textContent = answer[mutation].errors.map((e) => e.message).join(" ") || answer[mutation].booking.status;
-      await admin();
-    } }, t(STEP_LABELS[mutation] || mutation))))))));
+    h("td", {}, node.reference), h("td", {}, node.patient.name), h("td", {}, visitList(node)), h("td", { class: "status" }, node.status),
+    h("td", {}, wholeSteps(node.status).map(({ mutation }) => h("button", { type: "button", class: "secondary",
+      onclick: take(mutation, node.reference) }, t(STEP_LABELS[mutation] || mutation))))))));
   clinicInput.addEventListener("change", loadPackages);
   render(h("h1", {}, t("navAdmin")), field(t("clinic"), clinicInput), notice, list, create, slotsForm, openedList,
     h("h2", {}, t("bookings")), bookingsTable);

@@ -1,6 +1,7 @@
-// The booking form: the patient, the screening answers (screened by the API as they change), and booking.
+// The booking form: every visit (proposed by the API, each one changeable), the patient, the screening answers
+// (screened by the API as they change), and booking.
 import { gql, memory, prefs, t, vocabulary } from "../api.js";
-import { field, h, money, problem, render, sampleMark } from "../dom.js";
+import { field, h, money, problem, render, sampleMark, when } from "../dom.js";
 
 export async function bookPage(slotId) {
   const { quote, package: pkg } = memory;
@@ -13,6 +14,7 @@ export async function bookPage(slotId) {
   const activeAcne = h("input", { type: "checkbox", id: "active-acne", checked: Boolean(memory.activeAcne) });
   const warnings = h("div", { id: "warnings", "aria-live": "polite" });
   const submit = h("button", { type: "submit" }, t("confirmBooking"));
+  const visits = await visitPicker(quote, pkg, slotId);
   // The answers screening reads, with what the journey knows of the patient: the scar types chosen.
   const answers = () => ({ fitzpatrickSkinType: skin.value, isotretinoinLast6Months: isotretinoin.checked,
     activeAcne: activeAcne.checked, ...(memory.scars ? { scarTypes: memory.scars.split(",") } : {}) });
@@ -24,7 +26,7 @@ export async function bookPage(slotId) {
       bookable warnings { code text source { kind } } blocking { code text source { kind } } guidance { code text }
       recommendedBecause { code text } } }`, { quoteId: quote.id, answers: answers() });
     if (mine !== asked) return;  // a later change already asked again
-    submit.disabled = !screening.bookable;
+    submit.disabled = !screening.bookable || !visits.complete;
     warnings.replaceChildren(
       ...(screening.bookable ? [] : [problem(`${t("blocked")} ${screening.blocking.map((r) => r.text).join(" ")}`)]),
       ...screening.warnings.map((rule) => h("p", { class: "warning", "data-code": rule.code }, `${t("warnings")}: ${rule.text}`,
@@ -39,9 +41,14 @@ export async function bookPage(slotId) {
     const patient = { name: form.name.value, email: form.email.value, nationality: form.nationality.value.toUpperCase(),
       preferredLanguage: form.preferredLanguage.value.toLowerCase(), homeTimeZone: form.homeTimeZone.value, ...answers() };
     const answer = await gql(`mutation($input: CreateBookingInput!) { createBooking(input: $input) { booking { reference } errors { field message code } } }`,
-      { input: { quoteId: quote.id, slotId, patient, idempotencyKey: memory.idempotencyKey ||= crypto.randomUUID() } });
+      { input: { quoteId: quote.id, slotId, laterSlotIds: visits.later(), patient,
+        idempotencyKey: memory.idempotencyKey ||= crypto.randomUUID() } });
     const result = answer.createBooking;
-    if (result.errors.length) { warnings.replaceChildren(...result.errors.map((e) => problem(e.message))); return; }
+    if (result.errors.length) {
+      memory.idempotencyKey = null;  // a refusal is final for its key: a changed request needs a new one
+      warnings.replaceChildren(...result.errors.map((e) => problem(visits.explain(e))));
+      return;
+    }
     memory.idempotencyKey = null;
     location.hash = `#/booking/${result.booking.reference}`;
   } },
@@ -50,7 +57,39 @@ export async function bookPage(slotId) {
     field(t("homeTimeZone"), input("homeTimeZone", "text", timeZone))),
   h("fieldset", {}, h("legend", {}, t("screening")), field(t("fitzpatrick"), skin), field(t("isotretinoin"), isotretinoin),
     field(t("activeAcne"), activeAcne)),
-  warnings, submit);
+  visits.element, warnings, submit);
   render(h("h1", {}, pkg.title), h("p", {}, `${t("total")}: ${money(quote.total)}`), form);
   await review();
+}
+
+// Every visit of the package: the first is the slot chosen; each later one is the API's earliest proposal inside the
+// package's window, and may be changed to any other free slot of that window (the API checks the windows on booking).
+async function visitPicker(quote, pkg, firstSlotId) {
+  const { visitOptions: plan } = await gql(`query($q: ID!, $s: ID!) { visitOptions(quoteId: $q, firstSlotId: $s) {
+    complete visits { number earliest latest slot { id start } } trips { arriveBy departFrom visits } } }`, { q: quote.id, s: firstSlotId });
+  const later = plan.visits.filter((visit) => visit.number > 1);
+  const windows = later.filter((visit) => visit.earliest).map((visit) => `v${visit.number}: availability(packageId: $p, from: "${visit.earliest}",
+    to: "${visit.latest}", first: 20) { edges { node { id start } } }`);
+  const free = windows.length ? await gql(`query($p: ID!) { ${windows.join(" ")} }`, { p: pkg.id }) : {};
+  const selects = later.map((visit) => h("select", { id: `visit-${visit.number}`, name: `visit-${visit.number}` },
+    (free[`v${visit.number}`]?.edges || []).map(({ node }) => h("option", { value: node.id, selected: node.id === visit.slot?.id },
+      when(node.start, "Asia/Seoul")))));
+  const first = plan.visits[0];
+  const element = h("fieldset", { id: "visits" }, h("legend", {}, t("yourVisits")),
+    h("p", {}, `${t("visit")} 1: ${when(first.slot.start, "Asia/Seoul")}`),
+    later.map((visit, index) => visit.slot
+      ? field(`${t("visit")} ${visit.number}`, selects[index])
+      : problem(`${t("visit")} ${visit.number} — ${t("noSlotInWindow")} ${visit.earliest || ""} – ${visit.latest || ""}`)),
+    plan.trips.map((trip, index) => h("p", { class: "trip" },
+      `${t("tripLine")} ${index + 1}: ${trip.arriveBy} → ${trip.departFrom} (${t("visits")} ${trip.visits.join(", ")})`)));
+  return {
+    element,
+    complete: plan.complete,
+    later: () => selects.map((select) => select.value),
+    // A refusal naming laterSlotIds[k] is about visit k + 2.
+    explain: (error) => {
+      const which = /^laterSlotIds\[(\d+)\]$/.exec(error.field || "");
+      return which ? `${t("visit")} ${Number(which[1]) + 2}: ${error.message}` : error.message;
+    },
+  };
 }
