@@ -39,8 +39,17 @@ def database():
 
 def agency_key(env: dict, agency: str) -> str:
     """A new agency API key in the stack's gateway database (``python -m gateway keys create``)."""
+    return api_key(env, agency, "AGENCY", "--agency", agency)
+
+
+def clinic_key(env: dict, clinic: str) -> str:
+    """A new API key of a clinic's admin in the stack's gateway database."""
+    return api_key(env, f"{clinic}-admin", "CLINIC_ADMIN", "--clinic", clinic)
+
+
+def api_key(env: dict, name: str, role: str, *scope: str) -> str:
     created = subprocess.run(
-        [sys.executable, "-m", "gateway", "keys", "create", "--name", agency, "--role", "AGENCY", "--agency", agency],
+        [sys.executable, "-m", "gateway", "keys", "create", "--name", name, "--role", role, *scope],
         cwd=ROOT,
         env={**os.environ, **env},
         check=True,

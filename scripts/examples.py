@@ -173,7 +173,48 @@ PARTNER = [
         lambda a: {"ref": a["book"]["createBooking"]["booking"]["reference"]},
         key="agency",
     ),
+    Example(
+        "alternatives",
+        "**7. Other dates** for visit 2: the free slots inside its window:",
+        """query Alternatives($packageId: ID!, $from: Date!, $to: Date!) {
+  availability(packageId: $packageId, from: $from, to: $to, first: 3) { edges { node { id start free } } }
+}""",
+        lambda a: {
+            "packageId": _chosen(a)["id"],
+            "from": a["visits"]["visitOptions"]["visits"][1]["earliest"],
+            "to": a["visits"]["visitOptions"]["visits"][1]["latest"],
+        },
+        key="agency",
+    ),
+    Example(
+        "move",
+        "**8. Move visit 2** to another of them: the new seat is taken before the old one is given back, the"
+        " reference stays, the history records the move and the care plan follows:",
+        """mutation Move($input: RescheduleVisitInput!) {
+  rescheduleVisit(input: $input) {
+    booking { reference visits { number start status } history { from to visit moved { from to } by } }
+    errors { field message code }
+  }
+}""",
+        lambda a: {
+            "input": {
+                "reference": a["book"]["createBooking"]["booking"]["reference"],
+                "visit": 2,
+                "slotId": _other(a),
+                "idempotencyKey": f"move-maya-{uuid.uuid4().hex[:6]}",
+            }
+        },
+        key="agency",
+    ),
 ]
+
+
+def _other(a: dict) -> str:
+    """A free slot of visit 2's window other than the one it has."""
+    booked = a["book"]["createBooking"]["booking"]["visits"][1]["start"]
+    edges = a["alternatives"]["availability"]["edges"]
+    return next(edge["node"]["id"] for edge in edges if edge["node"]["start"] != booked)
+
 
 CLINIC = [
     Example(
@@ -240,11 +281,32 @@ CLINIC = [
         lambda a: {"ref": a["book"]["createBooking"]["booking"]["reference"]},
         key="clinic",
     ),
+    Example(
+        "arrived",
+        "**5. Mark each visit** as it happens: the patient arrived for visit 1, the booking's status follows its visits:",
+        """mutation Arrived($ref: String!) {
+  markArrived(reference: $ref, visit: 1) { booking { status visits { number status } } errors { field code } }
+}""",
+        lambda a: {"ref": a["book"]["createBooking"]["booking"]["reference"]},
+        key="clinic",
+    ),
+    Example(
+        "fulfilled",
+        "**6. Visit 1 took place**; the booking is BOOKED again while visits 2 and 3 are to come:",
+        """mutation Fulfilled($ref: String!) {
+  markFulfilled(reference: $ref, visit: 1) { booking { status visits { number status } } errors { field code } }
+}""",
+        lambda a: {"ref": a["book"]["createBooking"]["booking"]["reference"]},
+        key="clinic",
+    ),
 ]
 
 FLOWS = [
-    ("A partner's booking flow: compare, quote, screen, find every visit, book the series, care plan", PARTNER),
-    ("A clinic admin's flow: create and publish a package, open slots, confirm a booking", CLINIC),
+    (
+        "A partner's booking flow: compare, quote, screen, find every visit, book the series, care plan, move a visit",
+        PARTNER,
+    ),
+    ("A clinic admin's flow: create and publish a package, open slots, confirm a booking, mark each visit", CLINIC),
 ]
 
 

@@ -498,14 +498,36 @@ EVERY_DAY = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
 
 
 def open_slot_through(
-    gateway, days: int, at: str, capacity: int = 1, clinic: str = ORACLE, key: str = ORACLE_KEY
+    gateway,
+    days: int,
+    at: str,
+    capacity: int = 1,
+    clinic: str = ORACLE,
+    key: str = ORACLE_KEY,
+    later: tuple[int, ...] = (30, 65),
 ) -> str:
     """A new slot of ``clinic`` (for any of its packages) ``days`` from today at ``at``, Seoul time,
-    opened through a gateway test client by the clinic's admin; its id."""
+    opened through a gateway test client by the clinic's admin; its id. Slots for the later visits
+    are opened too (``later`` days after it, 20 seats each: visits 2 and 3 of the ice-pick package,
+    inside its 28-42-day window), so a booking given only this slot finds every visit."""
     day = seoul_day(days)
     rule = {"clinic": clinic, "from": day, "to": day, "weekdays": EVERY_DAY, "times": [at], "capacity": capacity}
-    document = "mutation O($input: OpenSlotsInput!) { openSlots(input: $input) { slots { id } } }"
-    return gql(gateway, document, {"input": rule}, key=key).json["data"]["openSlots"]["slots"][0]["id"]
+    opened = gql(gateway, OPEN_SLOTS, {"input": rule}, key=key).json["data"]["openSlots"]["slots"][0]["id"]
+    open_later_through(gateway, days, at, later, clinic, key)
+    return opened
+
+
+OPEN_SLOTS = "mutation O($input: OpenSlotsInput!) { openSlots(input: $input) { slots { id } } }"
+
+
+def open_later_through(
+    gateway, days: int, at: str, later: tuple[int, ...] = (30, 65), clinic: str = ORACLE, key: str = ORACLE_KEY
+) -> None:
+    """Slots of 20 seats ``later`` days after a first visit's day, at its time (any that exist stay)."""
+    for offset in later:
+        day = seoul_day(days + offset)
+        rule = {"clinic": clinic, "from": day, "to": day, "weekdays": EVERY_DAY, "times": [at], "capacity": 20}
+        assert "errors" not in gql(gateway, OPEN_SLOTS, {"input": rule}, key=key).json
 
 
 # -- series of visits (the ice-pick package: three visits, 28 to 42 days apart) -----------------------

@@ -22,6 +22,7 @@ from services.common.tokens import Principal
 from . import store
 from .screening import check_patient, screen
 from .seats import give_seat_back, held_slots, hold_seats, release_hold, seat_looks_free, take_seat, why_no_seat
+from .visits import no_slot_in_window, propose
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I to misread
 BOOKING_SORT = Sort("created_key", -1)
@@ -52,18 +53,13 @@ def _series(body: dict) -> list[tuple[str, ObjectId]]:
     ]
 
 
-def _check_series(
-    slots: list[tuple[str, dict]], quote: dict, window: dict, visits: int, every_visit: str | None = None
-) -> None:
-    """Every slot is the package's, and each later one inside the window after the one before it;
-    ``every_visit`` names the input that must give a slot for every visit (else later ones are optional)."""
-    if every_visit and len(slots) != visits:
+def _check_series(slots: list[tuple[str, dict]], quote: dict, window: dict, visits: int, every_visit: str) -> None:
+    """A slot for every visit, each the package's, and each later one inside the window after the
+    one before it; ``every_visit`` names the input that gives them (laterSlotIds or slotIds)."""
+    if len(slots) != visits:
+        given = visits - 1 if every_visit == "laterSlotIds" else visits
         raise validation_problem(
-            [{"field": every_visit, "message": f"the package has {visits} visits: give {visits} slots"}]
-        )
-    if not every_visit and len(slots) > 1 and len(slots) != visits:
-        raise validation_problem(
-            [{"field": "laterSlotIds", "message": f"the package has {visits} visits: give {visits - 1} later slots"}]
+            [{"field": every_visit, "message": f"the package has {visits} visits: give {given} slots"}]
         )
     errors = []
     for field, slot in slots:
@@ -146,8 +142,9 @@ def create_booking(
     hold_seconds: int,
     resumed: bool = True,
 ) -> dict:
-    """Lock the quote, screen the patient, hold and take a seat of every slot asked for (the first
-    visit's, and each later visit's when given), record the booking: all or nothing. Anything
+    """Lock the quote, screen the patient, hold and take a seat of every visit's slot (the first
+    visit's, and each later visit's: those given, else the earliest free one inside the window
+    after the visit before it), record the booking: all or nothing. Anything
     refused after the quote is locked unlocks it; anything failing after a seat is taken gives
     every taken seat back. ``reference`` is the idempotency claim's, so a retry after a crash
     (``resumed``) is the same booking, and the seats it already holds are its seats."""
@@ -174,7 +171,9 @@ def create_booking(
     try:
         package = quote["package"]
         warnings = screen(package["screeningRules"], body["patient"], package["scarTypes"])
-        _check_series(slots, quote, package["visitWindow"], package["schedule"]["visits"])
+        if "laterSlotIds" not in body:  # the earliest free slot of each later visit, as visitOptions proposes
+            slots += _proposed_later(slots[0][1], package, reference, cutoff)
+        _check_series(slots, quote, package["visitWindow"], package["schedule"]["visits"], "laterSlotIds")
         hold_seats([slot["_id"] for _, slot in slots], reference, hold_seconds)
         for number, (field, slot) in enumerate(slots, start=1):
             if not take_seat(slot, cutoff, reference):
@@ -192,6 +191,21 @@ def create_booking(
         with contextlib.suppress(Problem, UpstreamFailure):  # else the lock lapses with the quote's expiry
             _packages_call("POST", f"/quotes/{body['quoteId']}/unlock", token, lock)
         raise
+
+
+def _proposed_later(first: dict, package: dict, reference: str, cutoff: datetime) -> list[tuple[str, dict]]:
+    """The later visits' slots when the caller gave only the first: those an earlier attempt under
+    the same key holds seats of (it died), else the proposal; refused when a visit has none."""
+    visits = package["schedule"]["visits"]
+    kept = store.hold_of(reference)
+    if kept is not None and held_slots(kept)[0] == str(first["_id"]) and len(held_slots(kept)) == visits:
+        held = store.slots_by_id([ObjectId(slot_id) for slot_id in held_slots(kept)[1:]])
+        if all(slot is not None for slot in held):
+            return [(f"laterSlotIds[{index}]", slot) for index, slot in enumerate(held) if slot is not None]
+    proposed = propose(package, first, cutoff)
+    if missing := no_slot_in_window(proposed):
+        raise missing
+    return [(f"laterSlotIds[{index}]", visit["slot"]) for index, visit in enumerate(proposed)]
 
 
 # -- checkout holds ----------------------------------------------------------------------------------

@@ -35,11 +35,44 @@ def _earliest_free(offers: list[str], first: date, last: date, cutoff: datetime)
     return min(free, key=lambda slot: (slot["start"], str(slot["_id"])), default=None)
 
 
+def propose(package: dict, first: dict, cutoff: datetime) -> list[dict]:
+    """For each visit after ``first`` (a slot): the earliest slot with a free seat inside the
+    package's ``visitWindow`` after the visit before it, with that window's Seoul dates; a visit
+    with no free slot in its window is proposed as null, with the visits after it."""
+    window = package["visitWindow"]
+    offers = [store.offer(package["clinic"], None), store.offer(package["clinic"], package["id"])]
+    before: dict | None = first
+    proposed: list[dict] = []
+    for number in range(2, package["schedule"]["visits"] + 1):
+        if before is None:
+            proposed.append({"number": number, "slot": None, "earliest": None, "latest": None})
+            continue
+        day = aware(before["start"]).astimezone(SEOUL).date()
+        earliest, latest = day + timedelta(days=window["minDays"]), day + timedelta(days=window["maxDays"])
+        before = _earliest_free(offers, earliest, latest, cutoff)
+        proposed.append(
+            {"number": number, "slot": before, "earliest": earliest.isoformat(), "latest": latest.isoformat()}
+        )
+    return proposed
+
+
+def no_slot_in_window(proposed: list[dict]) -> Problem | None:
+    """Why a proposed series cannot be booked: the first visit with no free slot in its window."""
+    missing = next((visit for visit in proposed if visit["slot"] is None), None)
+    if missing is None:
+        return None
+    number, earliest, latest = missing["number"], missing["earliest"], missing["latest"]
+    return Problem(
+        409,
+        "NO_SLOT_IN_WINDOW",
+        f"Visit {number} has no free slot between {earliest} and {latest}: pick every visit's slot, or another first.",
+        errors=[{"field": f"laterSlotIds[{number - 2}]", "message": f"no free slot from {earliest} to {latest}"}],
+    )
+
+
 def visit_options(quote_id: str, first_slot_id: str, token: str | None, cutoff: datetime) -> dict:
-    """For a quoted package and the slot of its first visit: for each later visit, the earliest
-    slot with a free seat inside the window after the visit before it (the package's
-    ``visitWindow``), and the trips they make. A visit with no free slot in its window is
-    proposed as null, with the visits after it."""
+    """For a quoted package and the slot of its first visit: each later visit's proposal (see
+    ``propose``) and the trips they make."""
     package = quoted_package(quote_id, token)
     first = store.slot_by_id(object_id(first_slot_id, "slot"))
     if first is None or not seat_looks_free(first, cutoff):
@@ -51,26 +84,13 @@ def visit_options(quote_id: str, first_slot_id: str, token: str | None, cutoff: 
             "The slot is not open for this package.",
             errors=[{"field": "firstSlotId", "message": "belongs to another clinic or package"}],
         )
-    window = package["visitWindow"]
-    offers = [store.offer(package["clinic"], None), store.offer(package["clinic"], package["id"])]
-    chosen: list[dict | None] = [first]
-    visits = [{"number": 1, "slot": first, "earliest": None, "latest": None}]
-    for number in range(2, package["schedule"]["visits"] + 1):
-        before = chosen[-1]
-        if before is None:
-            visits.append({"number": number, "slot": None, "earliest": None, "latest": None})
-            chosen.append(None)
-            continue
-        day = aware(before["start"]).astimezone(SEOUL).date()
-        earliest, latest = day + timedelta(days=window["minDays"]), day + timedelta(days=window["maxDays"])
-        slot = _earliest_free(offers, earliest, latest, cutoff)
-        visits.append({"number": number, "slot": slot, "earliest": earliest.isoformat(), "latest": latest.isoformat()})
-        chosen.append(slot)
-    days = [aware(slot["start"]).astimezone(SEOUL).date() for slot in chosen if slot is not None]
+    visits = [{"number": 1, "slot": first, "earliest": None, "latest": None}, *propose(package, first, cutoff)]
+    chosen = [visit["slot"] for visit in visits]
     complete = all(slot is not None for slot in chosen)
+    days = [aware(slot["start"]).astimezone(SEOUL).date() for slot in chosen if slot is not None]
     return {
         "visits": visits,
         "trips": trips(days, package["schedule"]["minimumStayDays"]) if complete else [],
         "complete": complete,
-        "window": window,
+        "window": package["visitWindow"],
     }

@@ -59,6 +59,7 @@ BOOKINGS = {
     "HOLD_EXPIRED": "The hold has expired and its seats are free again.",
     "HOLD_ALREADY_BOOKED": "The hold is already a booking.",
     "VISIT_OUTSIDE_WINDOW": "A later visit is not inside the package's window after the visit before it.",
+    "NO_SLOT_IN_WINDOW": "A later visit has no free slot inside the package's window: pick every visit's slot.",
     "INVALID_TRANSITION": "The booking's or the visit's status does not allow this change.",
     "UNKNOWN_VISIT": "The booking has no visit of this number.",
     "TOO_LATE_TO_RESCHEDULE": "The visit starts within the notice period; it can no longer be moved.",

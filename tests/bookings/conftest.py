@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from contextlib import ExitStack
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 import requests
@@ -61,8 +61,31 @@ def agency(bearer):
 
 
 @pytest.fixture
-def book(client, agency, new_quote):
+def later_visits(client, bearer):
+    """Any-package slots for visits 2 and 3 of the ice-pick package (30 and 65 days after a first
+    visit's slot), so that a booking given only its first slot finds each later visit there."""
+
+    def make(slot: dict) -> list[dict]:
+        start = datetime.fromisoformat(slot["start"])
+        admin = bearer("CLINIC_ADMIN", clinic=slot["clinic"])
+        later = []
+        for days in (30, 65):
+            body = {"clinic": slot["clinic"], "start": (start + timedelta(days=days)).isoformat(), "capacity": 20}
+            answer = client.post("/slots", json=body, headers=admin)
+            assert answer.status_code in (201, 409), answer.json  # 409: opened for an earlier booking already
+            later.append(answer.json)
+        return later
+
+    return make
+
+
+@pytest.fixture
+def book(client, agency, new_quote, later_visits):
+    """Book a quote into a first visit's slot, the later visits taking the slots ``later_visits`` opens."""
+
     def make(slot: dict, quote: dict | None = None, patient: dict | None = None, key: str | None = None, headers=None):
+        if "start" in slot:
+            later_visits(slot)
         body = {"quoteId": (quote or new_quote())["id"], "slotId": slot["id"], "patient": patient or PATIENT}
         return client.post(
             "/bookings", json=body, headers={**(headers or agency), "Idempotency-Key": key or uuid.uuid4().hex}

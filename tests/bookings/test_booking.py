@@ -86,8 +86,9 @@ def test_a_quote_serves_one_booking(bookings, open_slot, book, new_quote):
     assert seat_count(bookings, slot["id"]) == 1
 
 
-def test_the_same_key_and_body_replays_the_first_answer(bookings, client, agency, open_slot, new_quote):
+def test_the_same_key_and_body_replays_the_first_answer(bookings, client, agency, open_slot, new_quote, later_visits):
     slot = open_slot(in_days(12))
+    later_visits(slot)
     body = {"quoteId": new_quote()["id"], "slotId": slot["id"], "patient": PATIENT}
     first = client.post("/bookings", json=body, headers={**agency, "Idempotency-Key": "trip-42"})
     second = client.post("/bookings", json=body, headers={**agency, "Idempotency-Key": "trip-42"})
@@ -115,8 +116,9 @@ def _agency_headers(client, agency):
     return {"Authorization": "Bearer " + mint(Principal("AGENCY", "test", agency=agency), DEV_TOKEN_SECRET)}
 
 
-def test_a_refusal_is_replayed_too(bookings, client, agency, open_slot, new_quote):
+def test_a_refusal_is_replayed_too(bookings, client, agency, open_slot, new_quote, later_visits):
     slot = open_slot(in_days(12), capacity=1)
+    later_visits(slot)
     client.post(
         "/bookings",
         json={"quoteId": new_quote()["id"], "slotId": slot["id"], "patient": PATIENT},

@@ -34,8 +34,11 @@ def crash_after_seat(env, body, headers, key) -> None:
         book_on(crashing, headers, body, key)
 
 
-def test_the_sweeper_gives_back_the_seat_of_a_booking_never_recorded(bookings, open_slot, new_quote, agency, env):
+def test_the_sweeper_gives_back_the_seat_of_a_booking_never_recorded(
+    bookings, open_slot, new_quote, agency, env, later_visits
+):
     slot = open_slot(in_days(20), capacity=2)
+    later_visits(slot)
     body = {"quoteId": new_quote()["id"], "slotId": slot["id"], "patient": PATIENT}
     key = uuid.uuid4().hex
     crash_after_seat(env, body, agency, key)
@@ -55,8 +58,11 @@ def test_the_sweeper_gives_back_the_seat_of_a_booking_never_recorded(bookings, o
     assert seat_count(bookings, slot["id"]) == 1 and booking_count(bookings) == 1
 
 
-def test_a_retry_after_the_crash_keeps_the_seat_the_first_attempt_took(bookings, open_slot, new_quote, agency, env):
+def test_a_retry_after_the_crash_keeps_the_seat_the_first_attempt_took(
+    bookings, open_slot, new_quote, agency, env, later_visits
+):
     slot = open_slot(in_days(21), capacity=1)
+    later_visits(slot)
     body = {"quoteId": new_quote()["id"], "slotId": slot["id"], "patient": PATIENT}
     key = uuid.uuid4().hex
     crash_after_seat(env, body, agency, key)

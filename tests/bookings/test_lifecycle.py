@@ -6,22 +6,22 @@ import pytest
 
 from tests.support import AGENCY, ORACLE, booking_count, in_days, seat_count
 
-PATHS = {  # how to reach each state from PENDING
+PATHS = {  # how to reach each state of a three-visit booking from PENDING
     "PENDING": [],
     "BOOKED": ["confirm"],
     "ARRIVED": ["confirm", "arrive"],
-    "FULFILLED": ["confirm", "arrive", "fulfill"],
-    "NOSHOW": ["confirm", "no-show"],
+    "FULFILLED": ["confirm", *["arrive", "fulfill"] * 3],
+    "NOSHOW": ["confirm", *["no-show"] * 3],
     "CANCELLED": ["cancel"],
 }
-ACTIONS = {"confirm": "BOOKED", "arrive": "ARRIVED", "fulfill": "FULFILLED", "no-show": "NOSHOW", "cancel": "CANCELLED"}
-ALLOWED = {
-    ("PENDING", "confirm"),
-    ("PENDING", "cancel"),
-    ("BOOKED", "arrive"),
-    ("BOOKED", "no-show"),
-    ("BOOKED", "cancel"),
-    ("ARRIVED", "fulfill"),
+ACTIONS = ("confirm", "arrive", "fulfill", "no-show", "cancel")
+ALLOWED = {  # (state, action): the booking's status after, and the history entry (from, to, visit)
+    ("PENDING", "confirm"): ("BOOKED", ("PENDING", "BOOKED", None)),
+    ("PENDING", "cancel"): ("CANCELLED", ("PENDING", "CANCELLED", None)),
+    ("BOOKED", "arrive"): ("ARRIVED", ("BOOKED", "ARRIVED", 1)),
+    ("BOOKED", "no-show"): ("BOOKED", ("BOOKED", "NOSHOW", 1)),  # two visits are still to come
+    ("BOOKED", "cancel"): ("CANCELLED", ("BOOKED", "CANCELLED", None)),
+    ("ARRIVED", "fulfill"): ("BOOKED", ("ARRIVED", "FULFILLED", 1)),
 }
 
 
@@ -45,12 +45,12 @@ def test_every_allowed_transition_works_and_every_other_is_409(bookings, client,
             assert act(client, reference, step, clinic_admin).status_code == 200
         answer = act(client, reference, action, clinic_admin, reason="checked")
         if (state, action) in ALLOWED:
+            status, entry = ALLOWED[(state, action)]
             assert answer.status_code == 200, (state, action, answer.json)
-            assert answer.json["status"] == ACTIONS[action]
+            assert answer.json["status"] == status
             last = answer.json["history"][-1]
-            assert (last["from"], last["to"], last["by"], last["reason"]) == (
-                state,
-                ACTIONS[action],
+            assert (last["from"], last["to"], last["visit"], last["by"], last["reason"]) == (
+                *entry,
                 "test-clinic_admin",
                 "checked",
             )

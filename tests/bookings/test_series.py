@@ -15,6 +15,7 @@ from tests.support import (
     body_for,
     book_on,
     booking_count,
+    in_days,
     lease_lapses,
     post,
     running_service,
@@ -41,7 +42,8 @@ def test_a_series_takes_a_seat_of_every_visit_and_the_care_plan_follows_them(
 
 def test_a_series_is_booked_whole_or_not_at_all(bookings, client, open_slot, new_quote, agency, bearer):
     slots = series(open_slot, 61, capacity=(3, 3, 1))
-    taken = post(client, agency, {"quoteId": new_quote()["id"], "slotId": slots[2]["id"], "patient": PATIENT})
+    others = [open_slot(in_days(day, "12:00")) for day in (61, 91)]  # another series, ending in our third slot
+    taken = post(client, agency, body_for(new_quote(), [*others, slots[2]]))
     assert taken.status_code == 201  # the third visit's only seat goes to another booking
     refused = post(client, agency, body_for(new_quote(), slots))
     assert refused.status_code == 409 and refused.json["code"] == "SLOT_FULL"

@@ -65,6 +65,8 @@ def test_care_plan_dates_cross_a_daylight_saving_change_at_home(
     # Three visits 28 days apart from 1 March 2027: New York moves to daylight time on 14 March.
     first = seoul("2027-03-01", "10:00")
     slot = open_slot(first)
+    for day in ("2027-03-29", "2027-04-26"):  # the earliest slots inside the window: the visits booked
+        open_slot(seoul(day, "10:00"))
     booking = book(
         slot, new_quote(followUpPlan="VIDEO_3"), patient={**PATIENT, "homeTimeZone": "America/New_York"}
     ).json

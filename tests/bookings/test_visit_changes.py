@@ -12,7 +12,6 @@ import requests
 from tests.support import (
     HOLD_SECONDS,
     ORACLE,
-    PATIENT,
     body_for,
     in_days,
     post,
@@ -156,8 +155,8 @@ def test_a_move_that_breaks_the_window_or_comes_too_late_is_refused_and_changes_
     refused = move(client, reference, 2, squeezed["id"], agency)
     assert refused.json["errors"] == [{"field": "slotId", "message": "25 days before visit 3; 28 to 42 allowed"}]
     assert [seat_count(bookings, s["id"]) for s in (*slots, early, squeezed)] == [1, 1, 1, 0, 0]
-    soon = open_slot(in_days(2, "10:00"))  # inside the 72 hours' notice a move needs
-    single = post(client, agency, {"quoteId": new_quote()["id"], "slotId": soon["id"], "patient": PATIENT}).json
+    soon = series(open_slot, 2)  # the first visit inside the 72 hours' notice a move needs
+    single = post(client, agency, body_for(new_quote(), soon)).json
     too_late = move(client, single["reference"], 1, open_slot(in_days(9, "10:00"))["id"], agency)
     assert too_late.status_code == 409 and too_late.json["code"] == "TOO_LATE_TO_RESCHEDULE"
     later = open_slot(in_days(94 + 31, "16:00"))

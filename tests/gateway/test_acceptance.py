@@ -9,7 +9,7 @@ from pathlib import Path
 from icalendar import Calendar
 
 from services.packages.seed import seed_id
-from tests.support import AGENCY_KEY, ORACLE_KEY, book_through, gql, seoul_day
+from tests.support import AGENCY_KEY, ORACLE_KEY, book_through, gql, open_later_through, seoul_day
 
 ICEPICK = str(seed_id("oracle-icepick-tca-co2"))
 PATIENT = {
@@ -53,6 +53,7 @@ def book_in(gateway, currency: str, days: int = 40) -> dict:
         },
         key=ORACLE_KEY,
     ).json["data"]["openSlots"]["slots"][0]
+    open_later_through(gateway, days, at)
     made = book_through(gateway, BOOK, quote["id"], slot["id"], PATIENT)
     assert made["errors"] == [], made
     return made["booking"]
@@ -153,6 +154,7 @@ def test_an_idempotent_replay_says_it_is_one(gateway):
         },
         key=ORACLE_KEY,
     ).json["data"]["openSlots"]["slots"]
+    open_later_through(gateway, 42, "18:45")
     slot_id = (
         slot[0]["id"]
         if slot
@@ -315,6 +317,7 @@ def test_two_agencies_racing_for_an_anonymous_quote_leave_it_with_one(gateway):
         },
         key=ORACLE_KEY,
     ).json["data"]["openSlots"]["slots"]
+    open_later_through(gateway, 45, "08:20")
 
     def attempt(key_and_slot):
         key, slot = key_and_slot

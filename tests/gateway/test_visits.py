@@ -14,9 +14,9 @@ PLAN = """query V($q: ID!, $s: ID!) { visitOptions(quoteId: $q, firstSlotId: $s)
 def test_visit_options_propose_the_whole_series_in_one_upstream_call(gateway, count_calls):
     quote = gql(gateway, 'mutation { createQuote(input: {packageId: "%s"}) { quote { id } } }' % ICEPICK).json
     quote = quote["data"]["createQuote"]["quote"]["id"]
-    first = open_slot_through(gateway, 200, "06:05")
-    second = open_slot_through(gateway, 231, "06:05")
-    third = open_slot_through(gateway, 262, "06:05")
+    first = open_slot_through(gateway, 200, "06:05", later=())
+    second = open_slot_through(gateway, 231, "06:05", later=())
+    third = open_slot_through(gateway, 262, "06:05", later=())
     count_calls.clear()
     plan = gql(gateway, PLAN, {"q": quote, "s": first}).json["data"]["visitOptions"]
     assert dict(count_calls) == {"bookings": 1}  # the service reads the quote and every window itself
@@ -29,8 +29,11 @@ def test_visit_options_propose_the_whole_series_in_one_upstream_call(gateway, co
 def test_the_proposed_series_is_booked_whole_and_the_care_plan_follows_it(gateway):
     quote = gql(gateway, 'mutation { createQuote(input: {packageId: "%s"}) { quote { id } } }' % ICEPICK).json
     quote = quote["data"]["createQuote"]["quote"]["id"]
-    first = open_slot_through(gateway, 300, "06:35")
-    later = [open_slot_through(gateway, 300 + 29, "06:35"), open_slot_through(gateway, 300 + 29 + 40, "06:35")]
+    first = open_slot_through(gateway, 300, "06:35", later=())
+    later = [
+        open_slot_through(gateway, 300 + 29, "06:35", later=()),
+        open_slot_through(gateway, 300 + 29 + 40, "06:35", later=()),
+    ]
     plan = gql(gateway, PLAN, {"q": quote, "s": first}).json["data"]["visitOptions"]
     proposed = [v["slot"]["id"] for v in plan["visits"][1:]]
     assert proposed == later
@@ -61,7 +64,7 @@ def test_the_proposed_series_is_booked_whole_and_the_care_plan_follows_it(gatewa
 def test_a_series_held_at_checkout_becomes_the_booking(gateway):
     quote = gql(gateway, 'mutation { createQuote(input: {packageId: "%s"}) { quote { id } } }' % ICEPICK).json
     quote = quote["data"]["createQuote"]["quote"]["id"]
-    slots = [open_slot_through(gateway, 310 + day, "07:15") for day in (0, 30, 60)]
+    slots = [open_slot_through(gateway, 310 + day, "07:15", later=()) for day in (0, 30, 60)]
     held = gql(
         gateway,
         """mutation H($input: HoldVisitsInput!) { holdVisits(input: $input) {
@@ -111,7 +114,7 @@ SERIES = """{ reference status visits { number slotId start status procedures }
 def test_each_visit_is_marked_and_moved_on_its_own_through_the_gateway(gateway, count_calls):
     quote = gql(gateway, 'mutation { createQuote(input: {packageId: "%s"}) { quote { id } } }' % ICEPICK).json
     quote = quote["data"]["createQuote"]["quote"]["id"]
-    slots = [open_slot_through(gateway, 320 + day, "07:45") for day in (0, 30, 60)]
+    slots = [open_slot_through(gateway, 320 + day, "07:45", later=()) for day in (0, 30, 60)]
     made = gql(
         gateway,
         "mutation B($input: CreateBookingInput!) { createBooking(input: $input) { booking %s errors { code } } }"
@@ -137,7 +140,7 @@ def test_each_visit_is_marked_and_moved_on_its_own_through_the_gateway(gateway, 
             gateway, "mutation S($r: String!) { %s { errors { code } } }" % document, {"r": reference}, key=ORACLE_KEY
         )
         assert step.json["data"], step.json
-    later = open_slot_through(gateway, 320 + 60 + 5, "09:15")
+    later = open_slot_through(gateway, 320 + 60 + 5, "09:15", later=())
     count_calls.clear()
     moved = gql(
         gateway,

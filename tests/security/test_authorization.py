@@ -19,6 +19,7 @@ from tests.support import (
     PATIENT,
     PLATFORM_KEY,
     gql,
+    open_later_through,
     seoul_day,
 )
 
@@ -57,7 +58,8 @@ def objects(gateway):
         {"input": PACKAGE_INPUT},
         key=ORACLE_KEY,
     ).json["data"]["createPackage"]["package"]["id"]
-    day = seoul_day(next(DAYS))
+    days = next(DAYS)
+    day = seoul_day(days)
     slots = gql(
         gateway,
         """mutation O($input: OpenSlotsInput!) { openSlots(input: $input) { slots { id } } }""",
@@ -73,6 +75,7 @@ def objects(gateway):
         },
         key=ORACLE_KEY,
     ).json["data"]["openSlots"]["slots"]
+    open_later_through(gateway, days, "08:15")  # visits 2 and 3 of the booking
     quote = gql(gateway, QUOTE, {"input": {"packageId": ICEPICK}}).json["data"]["createQuote"]["quote"]
     booking = gql(
         gateway,

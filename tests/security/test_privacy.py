@@ -58,6 +58,15 @@ def book(gateway) -> str:
         ).json["data"]["availability"]["edges"]
     ]
     assert opened.status_code == 200 and slots
+    later = {  # every day the later visits may fall on
+        "clinic": "oracle-skin-clinic",
+        "from": seoul_day(68),
+        "to": seoul_day(130),
+        "weekdays": ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"],
+        "times": ["15:45"],
+        "capacity": 20,
+    }
+    gql(gateway, "mutation O($i: OpenSlotsInput!) { openSlots(input: $i) { created } }", {"i": later}, key=ORACLE_KEY)
     booked = gql(
         gateway,
         """mutation B($input: CreateBookingInput!) { createBooking(input: $input) { booking { reference } errors { code } } }""",

@@ -86,7 +86,8 @@ class CreateBookingInput(graphene.InputObjectType):
     later_slot_ids = graphene.List(
         graphene.NonNull(graphene.ID),
         description="The slots of the later visits, in order (visitOptions proposes them): a seat of every one "
-        "is taken, or none.",
+        "is taken, or none. Left out, each later visit takes the earliest free slot inside the package's window "
+        "after the visit before it, or the booking is refused with NO_SLOT_IN_WINDOW.",
     )
     patient = PatientInput(required=True, description="The patient and the screening answers.")
     idempotency_key = graphene.String(
