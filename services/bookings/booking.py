@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
@@ -20,6 +20,7 @@ from services.common.pagination import Sort
 from services.common.tokens import Principal
 
 from . import store
+from .careplan import trip_breaks
 from .screening import check_patient, screen
 from .seats import give_seat_back, held_slots, hold_seats, release_hold, seat_looks_free, take_seat, why_no_seat
 from .visits import no_slot_in_window, propose
@@ -53,9 +54,25 @@ def _series(body: dict) -> list[tuple[str, ObjectId]]:
     ]
 
 
-def _check_series(slots: list[tuple[str, dict]], quote: dict, window: dict, visits: int, every_visit: str) -> None:
-    """A slot for every visit, each the package's, and each later one inside the window after the
-    one before it; ``every_visit`` names the input that gives them (laterSlotIds or slotIds)."""
+def _seoul_day(slot: dict) -> date:
+    return aware(slot["start"]).astimezone(SEOUL).date()
+
+
+def check_travel(slots: list[tuple[str, dict]], travel: list[dict] | None, stay_days: int) -> None:
+    """Every visit inside one of the patient's trips, with the minimum stay after it (when trips are given)."""
+    if not travel:
+        return
+    errors = trip_breaks([(field, _seoul_day(slot)) for field, slot in slots], travel, stay_days)
+    if errors:
+        raise Problem(422, "TRIP_TOO_SHORT", "A visit does not fit the patient's trips.", errors=errors)
+
+
+def _check_series(
+    slots: list[tuple[str, dict]], quote: dict, window: dict, visits: int, every_visit: str, travel: list | None
+) -> None:
+    """A slot for every visit, each the package's, each later one inside the window after the one
+    before it, and all inside the patient's trips when given; ``every_visit`` names the input that
+    gives them (laterSlotIds or slotIds)."""
     if len(slots) != visits:
         given = visits - 1 if every_visit == "laterSlotIds" else visits
         raise validation_problem(
@@ -78,10 +95,17 @@ def _check_series(slots: list[tuple[str, dict]], quote: dict, window: dict, visi
             )
     if errors:
         raise Problem(422, "VISIT_OUTSIDE_WINDOW", "A visit is outside the package's window.", errors=errors)
+    check_travel(slots, travel, quote["package"]["schedule"]["minimumStayDays"])
 
 
 def _record(
-    reference: str, principal: Principal, quote: dict, slots: list[dict], patient: dict, warnings: list
+    reference: str,
+    principal: Principal,
+    quote: dict,
+    slots: list[dict],
+    patient: dict,
+    warnings: list,
+    travel: list | None,
 ) -> dict:
     """Record the booking of the quote's package version, holding a seat of each slot (one per visit)."""
     now = utcnow()
@@ -117,6 +141,7 @@ def _record(
         "package": quote["package"],
         "package_texts": quote.get("packageTexts") or {},
         "patient": patient,
+        "travel": travel,
         "interpreter_language": quote["interpreterLanguage"],
         "follow_up_plan": quote["followUpPlan"],
         "warnings": warnings,
@@ -173,14 +198,18 @@ def create_booking(
         warnings = screen(package["screeningRules"], body["patient"], package["scarTypes"])
         if "laterSlotIds" not in body:  # the earliest free slot of each later visit, as visitOptions proposes
             slots += _proposed_later(slots[0][1], package, reference, cutoff)
-        _check_series(slots, quote, package["visitWindow"], package["schedule"]["visits"], "laterSlotIds")
+        _check_series(
+            slots, quote, package["visitWindow"], package["schedule"]["visits"], "laterSlotIds", body.get("travel")
+        )
         hold_seats([slot["_id"] for _, slot in slots], reference, hold_seconds)
         for number, (field, slot) in enumerate(slots, start=1):
             if not take_seat(slot, cutoff, reference):
                 raise why_no_seat(store.slot_by_id(slot["_id"]), cutoff, field)
             taken.append(slot["_id"])
             failpoint("bookings.after_seat" if number == 1 else f"bookings.after_seat.{number}")
-        document = _record(reference, principal, quote, [slot for _, slot in slots], body["patient"], warnings)
+        document = _record(
+            reference, principal, quote, [slot for _, slot in slots], body["patient"], warnings, body.get("travel")
+        )
         release_hold(reference)
         return document
     except BaseException:
@@ -237,9 +266,17 @@ def hold_visits(
     taken: list[ObjectId] = []
     try:
         package = quote["package"]
-        _check_series(slots, quote, package["visitWindow"], package["schedule"]["visits"], every_visit="slotIds")
+        _check_series(
+            slots, quote, package["visitWindow"], package["schedule"]["visits"], "slotIds", body.get("travel")
+        )
         store.put_checkout_hold(
-            reference, [slot["_id"] for _, slot in slots], expires_at, hold_id, _owner(principal), quote["id"]
+            reference,
+            [slot["_id"] for _, slot in slots],
+            expires_at,
+            hold_id,
+            _owner(principal),
+            quote["id"],
+            body.get("travel"),
         )
         for field, slot in slots:
             if not take_seat(slot, cutoff, reference):
@@ -308,8 +345,14 @@ def _book_hold(body: dict, principal: Principal, token: str | None, hold_seconds
     slots = [
         slot for slot in store.slots_by_id([ObjectId(slot_id) for slot_id in held_slots(hold)]) if slot is not None
     ]
+    travel = body.get("travel") or hold.get("travel")
+    check_travel(
+        [(f"hold visit {n}", slot) for n, slot in enumerate(slots, start=1)],
+        travel,
+        package["schedule"]["minimumStayDays"],
+    )
     try:
-        document = _record(reference, principal, quote, slots, body["patient"], warnings)
+        document = _record(reference, principal, quote, slots, body["patient"], warnings, travel)
     except DuplicateKeyError:  # two requests raced for one hold: the other recorded it
         raise Problem(409, "HOLD_ALREADY_BOOKED", "This hold is already a booking.") from None
     release_hold(reference)

@@ -44,6 +44,28 @@ def trips(days: list[date], stay_days: int) -> list[dict]:
     ]
 
 
+def trip_breaks(visits: list[tuple[str, date]], travel: list[dict], stay_days: int) -> list[dict]:
+    """Which visits (input field, Seoul date; numbered from 1 in order) the patient's trips do not
+    hold: a visit must fall inside a trip, after its arrival day, with ``stay_days`` after it before
+    the trip's departure. One error per visit that breaks the rule, naming its field."""
+    trips = [(date.fromisoformat(t["arrive"]), date.fromisoformat(t["depart"])) for t in travel]
+    errors = []
+    for number, (field, day) in enumerate(visits, start=1):
+        inside = [(arrive, depart) for arrive, depart in trips if arrive < day <= depart]
+        stay_until = day + timedelta(days=stay_days)
+        if not inside:
+            errors.append({"field": field, "message": f"visit {number} on {day} falls in no trip (after its arrival)"})
+        elif all(depart < stay_until for _, depart in inside):
+            depart = max(depart for _, depart in inside)
+            errors.append(
+                {
+                    "field": field,
+                    "message": f"visit {number} on {day} needs a stay until {stay_until}; its trip departs {depart}",
+                }
+            )
+    return errors
+
+
 def visit_procedures(package: dict) -> list[list[str]]:
     """The procedures of each visit, in order: visit k does those with at least k sessions."""
     return [

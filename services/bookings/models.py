@@ -85,6 +85,7 @@ class Booking(Document):
     package = DictField(required=True)  # the package as the patient saw it (its version)
     package_texts = DictField()  # its texts in every language (title, procedures, steps, phases, rules)
     patient = DictField(required=True)
+    travel = ListField(DictField(), null=True)  # the patient's trips, when given: the visits must fit them
     interpreter_language = StringField(null=True)
     follow_up_plan = StringField(null=True)
     warnings = ListField(DictField())
@@ -120,6 +121,7 @@ class SeatHold(Document):
     hold_id = StringField()
     owner = StringField()
     quote_id = StringField()
+    travel = ListField(DictField(), null=True)
 
 
 class IdempotencyKey(Document):

@@ -83,6 +83,7 @@ def booking(doc: dict) -> dict:
         },
         "visits": _visits(doc, ZoneInfo(doc["patient"]["homeTimeZone"])),
         "patient": doc["patient"],
+        "travel": doc.get("travel"),
         "interpreterLanguage": doc.get("interpreter_language"),
         "followUpPlan": doc.get("follow_up_plan"),
         "price": doc["price"],

@@ -9,7 +9,7 @@ done: a retry answers the booking as it is.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bson import ObjectId
 
@@ -21,10 +21,15 @@ from services.common.tokens import Principal
 
 from . import store
 from .booking import find_booking
+from .careplan import trip_breaks
 from .seats import give_seat_back, recorded, seat_looks_free, why_no_seat
 
 MOVABLE = ("PENDING", "BOOKED")  # the booking's statuses in which a visit may move
 ATTEMPTS = 5
+
+
+def _seoul_day(record: dict) -> date:
+    return aware(record["start"]).astimezone(SEOUL).date()
 
 
 def _days(earlier: datetime, later: datetime) -> int:
@@ -89,6 +94,15 @@ def _check(current: dict, number: int, slot: dict | None, cutoff: datetime, noti
             f"Visit {number} would be outside the package's window.",
             errors=[{"field": "slotId", "message": message} for message in broken],
         )
+    if current.get("travel"):
+        moved = [(f"visit {v['number']}", _seoul_day(slot if v["number"] == number else v)) for v in visits]
+        outside = [
+            {**error, "field": "slotId"}
+            for error in trip_breaks(moved, current["travel"], current["package"]["schedule"]["minimumStayDays"])
+            if error["field"] == f"visit {number}"
+        ]
+        if outside:
+            raise Problem(422, "TRIP_TOO_SHORT", f"Visit {number} would not fit the patient's trips.", errors=outside)
 
 
 def _moved(current: dict, number: int, slot: dict, principal: Principal, reason: str | None, now: datetime):

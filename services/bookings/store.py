@@ -274,7 +274,13 @@ def put_hold(reference: str, slot_ids: list[ObjectId], expires_at: datetime) -> 
 
 @registry.write("_id_")
 def put_checkout_hold(
-    reference: str, slot_ids: list[ObjectId], expires_at: datetime, hold_id: str, owner: str, quote_id: str
+    reference: str,
+    slot_ids: list[ObjectId],
+    expires_at: datetime,
+    hold_id: str,
+    owner: str,
+    quote_id: str,
+    travel: list | None,
 ) -> None:
     """A hold the caller turns into a booking later (holdVisits): the seats' hold, with its id and owner."""
     ids = [str(slot_id) for slot_id in slot_ids]
@@ -287,6 +293,7 @@ def put_checkout_hold(
             "hold_id": hold_id,
             "owner": owner,
             "quote_id": quote_id,
+            "travel": travel,
         },
         upsert=True,
     )

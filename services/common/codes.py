@@ -62,6 +62,7 @@ BOOKINGS = {
     "NO_SLOT_IN_WINDOW": "A later visit has no free slot inside the package's window: pick every visit's slot.",
     "INVALID_TRANSITION": "The booking's or the visit's status does not allow this change.",
     "UNKNOWN_VISIT": "The booking has no visit of this number.",
+    "TRIP_TOO_SHORT": "A visit falls in none of the patient's trips, or its trip ends before the stay it needs.",
     "TOO_LATE_TO_RESCHEDULE": "The visit starts within the notice period; it can no longer be moved.",
     "IDEMPOTENCY_KEY_REUSED": "The idempotency key was used for a different request.",
     "IDEMPOTENCY_KEY_IN_FLIGHT": "A request with this idempotency key is still running.",

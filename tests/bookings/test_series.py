@@ -20,6 +20,7 @@ from tests.support import (
     post,
     running_service,
     seat_count,
+    seoul_day,
     series,
     sweep,
 )
@@ -100,3 +101,39 @@ def test_a_process_killed_after_the_second_seat_leaves_nothing_once_swept(bookin
         retry = book_on(healthy, agency, body, key)
     assert retry.status_code == 201, retry.json()
     assert [seat_count(bookings, s["id"]) for s in slots] == [1, 1, 1] and booking_count(bookings) == 1
+
+
+def test_the_patients_trips_must_hold_every_visit_with_its_stay(bookings, client, open_slot, new_quote, agency):
+    slots = series(open_slot, 100)  # days 100, 130 and 165; the ice-pick package needs 5 days after each visit
+    short = [
+        {"arrive": seoul_day(99), "depart": seoul_day(110)},
+        {"arrive": seoul_day(129), "depart": seoul_day(133)},  # visit 2 needs until day 135
+    ]
+    refused = post(client, agency, {**body_for(new_quote(), slots), "travel": short})
+    assert refused.status_code == 422 and refused.json["code"] == "TRIP_TOO_SHORT"
+    assert refused.json["errors"] == [
+        {
+            "field": "laterSlotIds[0]",
+            "message": f"visit 2 on {seoul_day(130)} needs a stay until {seoul_day(135)}; its trip departs {seoul_day(133)}",
+        },
+        {"field": "laterSlotIds[1]", "message": f"visit 3 on {seoul_day(165)} falls in no trip (after its arrival)"},
+    ]
+    assert [seat_count(bookings, s["id"]) for s in slots] == [0, 0, 0] and booking_count(bookings) == 0
+    travel = [
+        {"arrive": seoul_day(99), "depart": seoul_day(110)},
+        {"arrive": seoul_day(129), "depart": seoul_day(140)},
+        {"arrive": seoul_day(164), "depart": seoul_day(175)},
+    ]
+    made = post(client, agency, {**body_for(new_quote(), slots), "travel": travel})
+    assert made.status_code == 201 and made.json["travel"] == travel
+    outside = open_slot(in_days(129, "09:00"))  # inside the window, but the day the second trip arrives
+    moved = client.post(
+        f"/bookings/{made.json['reference']}/visits/2/reschedule",
+        json={"slotId": outside["id"]},
+        headers={**agency, "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert moved.status_code == 422 and moved.json["code"] == "TRIP_TOO_SHORT"
+    assert moved.json["errors"] == [
+        {"field": "slotId", "message": f"visit 2 on {seoul_day(129)} falls in no trip (after its arrival)"}
+    ]
+    assert seat_count(bookings, outside["id"]) == 0

@@ -171,3 +171,33 @@ def test_each_visit_is_marked_and_moved_on_its_own_through_the_gateway(gateway, 
     ).json["data"]["cancelBooking"]["booking"]
     assert [v["status"] for v in cancelled["visits"]] == ["FULFILLED", "CANCELLED", "CANCELLED"]
     assert cancelled["refund"]["visitsRefunded"] == 2 and cancelled["refund"]["visits"] == 3
+
+
+def test_a_series_that_does_not_fit_the_patients_trips_names_each_visit(gateway):
+    quote = gql(gateway, 'mutation { createQuote(input: {packageId: "%s"}) { quote { id } } }' % ICEPICK).json
+    quote = quote["data"]["createQuote"]["quote"]["id"]
+    slots = [open_slot_through(gateway, 330 + day, "08:05", later=()) for day in (0, 30, 60)]
+    travel = [{"arrive": seoul_day(329), "depart": seoul_day(340)}]  # the first visit's trip only
+    made = gql(
+        gateway,
+        """mutation B($input: CreateBookingInput!) { createBooking(input: $input) {
+          booking { reference travel { arrive depart } } errors { field code } } }""",
+        {
+            "input": {
+                "quoteId": quote,
+                "slotId": slots[0],
+                "laterSlotIds": slots[1:],
+                "travel": travel,
+                "patient": PATIENT,
+                "idempotencyKey": uuid.uuid4().hex,
+            }
+        },
+        key=AGENCY_KEY,
+    ).json["data"]["createBooking"]
+    assert made == {
+        "booking": None,
+        "errors": [
+            {"field": "laterSlotIds[0]", "code": "TRIP_TOO_SHORT"},
+            {"field": "laterSlotIds[1]", "code": "TRIP_TOO_SHORT"},
+        ],
+    }

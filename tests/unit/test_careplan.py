@@ -116,3 +116,24 @@ def test_recovery_phases_leave_no_day_out_and_no_makeup_is_dated(code):
         "2027-03-03T10:00:00+09:00",  # for 48 hours
     )
     assert len(no_makeup) == 3
+
+
+def test_the_trips_must_hold_every_visit_and_the_stay_after_it():
+    from datetime import date
+
+    from services.bookings.careplan import trip_breaks
+
+    travel = [{"arrive": "2027-03-01", "depart": "2027-03-10"}, {"arrive": "2027-04-01", "depart": "2027-04-05"}]
+    visits = [
+        ("slotId", date(2027, 3, 2)),  # stays until 7 March: inside the first trip
+        ("laterSlotIds[0]", date(2027, 4, 1)),  # the arrival day itself: too soon
+        ("laterSlotIds[1]", date(2027, 4, 2)),  # needs until 7 April; the trip leaves on the 5th
+    ]
+    assert trip_breaks(visits, travel, 5) == [
+        {"field": "laterSlotIds[0]", "message": "visit 2 on 2027-04-01 falls in no trip (after its arrival)"},
+        {
+            "field": "laterSlotIds[1]",
+            "message": "visit 3 on 2027-04-02 needs a stay until 2027-04-07; its trip departs 2027-04-05",
+        },
+    ]
+    assert trip_breaks(visits[:1], travel, 8) == []  # 2 March + 8 days = 10 March, the day it departs

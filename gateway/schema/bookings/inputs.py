@@ -75,6 +75,26 @@ class SlotFilter(graphene.InputObjectType):
     status = SlotStatus(description="FREE (a seat left), BUSY (full) or CLOSED; all when omitted.")
 
 
+class TripInput(graphene.InputObjectType):
+    """One trip of the patient to Korea."""
+
+    arrive = Date(required=True, description="The Seoul date the patient arrives.")
+    depart = Date(required=True, description="The Seoul date the patient leaves.")
+
+
+TRAVEL = (
+    "The patient's trips, when known (at most 10): each visit must fall inside one, after its arrival day, with the "
+    "package's minimum stay after it before the departure; TRIP_TOO_SHORT names each visit that does not fit."
+)
+
+
+def travel_wire(input: dict) -> dict:
+    """The trips of an input as the bookings service takes them (nothing when none were given)."""
+    if not input.get("travel"):
+        return {}
+    return {"travel": [{"arrive": t["arrive"].isoformat(), "depart": t["depart"].isoformat()} for t in input["travel"]]}
+
+
 class CreateBookingInput(graphene.InputObjectType):
     """What to book."""
 
@@ -93,6 +113,7 @@ class CreateBookingInput(graphene.InputObjectType):
     idempotency_key = graphene.String(
         required=True, description="Your key for this booking: retrying with it never books twice."
     )
+    travel = graphene.List(graphene.NonNull(TripInput), description=TRAVEL)
 
 
 class OpenSlotsInput(graphene.InputObjectType):
@@ -120,6 +141,7 @@ class HoldVisitsInput(graphene.InputObjectType):
     idempotency_key = graphene.String(
         required=True, description="Your key for this hold: retrying with it never holds twice."
     )
+    travel = graphene.List(graphene.NonNull(TripInput), description=TRAVEL)
 
 
 class RescheduleVisitInput(graphene.InputObjectType):

@@ -12,7 +12,7 @@ from ...clients import bookings
 from ...upstream import ServiceFailure
 from ..core.payloads import business_errors, described, error_type, outcome, payload_type
 from ..core.wire import WireObject, ctx, to_wire
-from .inputs import CreateBookingInput, HoldVisitsInput, OpenSlotsInput, RescheduleVisitInput
+from .inputs import CreateBookingInput, HoldVisitsInput, OpenSlotsInput, RescheduleVisitInput, travel_wire
 from .types import BookedVisit, Booking, Slot
 
 BookingError = error_type("BookingError", "bookings", "booking")
@@ -60,7 +60,7 @@ class CreateBooking(graphene.Mutation):
     async def mutate(root, info, input):
         if refused := _bad_key(input["idempotency_key"]):
             return {"booking": None, "replayed": False, "errors": refused}
-        body = {"patient": to_wire(dict(input["patient"]))}
+        body = {"patient": to_wire(dict(input["patient"])), **travel_wire(input)}
         for field, name in (
             ("quote_id", "quoteId"),
             ("slot_id", "slotId"),
@@ -106,7 +106,7 @@ class HoldVisits(graphene.Mutation):
     async def mutate(root, info, input):
         if refused := _bad_key(input["idempotency_key"]):
             return {"hold": None, "errors": refused}
-        body = {"quoteId": input["quote_id"], "slotIds": list(input["slot_ids"])}
+        body = {"quoteId": input["quote_id"], "slotIds": list(input["slot_ids"]), **travel_wire(input)}
         return await outcome("hold", bookings.hold_visits(ctx(info), body, input["idempotency_key"]), _hold_view)
 
 

@@ -154,6 +154,13 @@ class CarePlan(WireObject):
         return await bookings.care_plan_ical(ctx(info), root["reference"], root["lang"])
 
 
+class PatientTrip(WireObject):
+    """One of the patient's trips to Korea, as given at booking."""
+
+    arrive = Date(required=True, description="The Seoul date the patient arrives.")
+    depart = Date(required=True, description="The Seoul date the patient leaves.")
+
+
 class BookedVisit(WireObject):
     """A visit whose seat the booking holds."""
 
@@ -187,6 +194,11 @@ class Booking(WireObject):
         "booked with laterSlotIds or a hold, else the first.",
     )
     patient = graphene.Field(Patient, required=True, description="The patient.")
+    travel = graphene.List(
+        graphene.NonNull(PatientTrip),
+        description="The patient's trips as given at booking (null when none were): every visit, moves included, "
+        "fits them.",
+    )
     interpreter_language = graphene.String(description="Interpreter, if chosen.")
     follow_up_plan = graphene.String(description="Follow-up plan, if chosen.")
     total = graphene.Field(Money, required=True, description="The locked price.")
