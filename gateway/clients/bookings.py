@@ -56,6 +56,13 @@ async def visit_options(ctx: RequestContext, quote_id: str, first_slot_id: str) 
     return await ctx.call(SERVICE, "POST", "/visit-options", json={"quoteId": quote_id, "firstSlotId": first_slot_id})
 
 
+async def trip_fit(ctx: RequestContext, package_ids: list[str], arrive: str, depart: str) -> list[Json | None]:
+    """For each package, in order: whether its first trip's visits can be booked inside the trip."""
+    body = {"packageIds": package_ids, "arrive": arrive, "depart": depart}
+    answer = await ctx.call(SERVICE, "POST", "/availability/trip", json=body)
+    return answer["items"]
+
+
 async def screen(ctx: RequestContext, quote_id: str, answers: Json) -> Json:
     """What the patient's screening answers would trigger for the quoted package, without booking."""
     return await ctx.call(SERVICE, "POST", "/screening", json={"quoteId": quote_id, "answers": answers})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
@@ -245,6 +245,32 @@ def propose_visits(body):
     plan = visits.visit_options(body["quoteId"], body["firstSlotId"], current_token(), _cutoff())
     return jsonify(
         {**plan, "visits": [{**v, "slot": render.slot(v["slot"]) if v["slot"] else None} for v in plan["visits"]]}
+    )
+
+
+@bp.post("/availability/trip")
+@contract(
+    summary="For packages (up to 100) and a trip (arrive, depart: at most 60 days): whether each one's first "
+    "trip's visits can be booked between those dates, each after the arrival day with the package's minimum stay "
+    "before departing, on which earliest slots, and how many trips the whole plan needs.",
+    body="bookings/trip-fit-request",
+    response="bookings/trip-fit",
+    errors=(422,),
+    tags=("slots",),
+)
+def trip_fit(body):
+    current_principal()  # a token, when sent, must be valid; drafts are read as its caller
+    arrive, depart = date.fromisoformat(body["arrive"]), date.fromisoformat(body["depart"])
+    if not 0 < (depart - arrive).days <= visits.MAX_TRIP_DAYS:
+        raise validation_problem(
+            [{"field": "depart", "message": f"after arrive, and at most {visits.MAX_TRIP_DAYS} days after it"}]
+        )
+    found = visits.trip_fit(body["packageIds"], arrive, depart, current_token(), _cutoff())
+    return jsonify(
+        items=[
+            {**item, "visits": [{**v, "slot": render.slot(v["slot"])} for v in item["visits"]]} if item else None
+            for item in found
+        ]
     )
 
 

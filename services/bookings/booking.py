@@ -22,7 +22,17 @@ from services.common.tokens import Principal
 from . import store
 from .careplan import trip_breaks
 from .screening import check_patient, screen
-from .seats import give_seat_back, held_slots, hold_seats, release_hold, seat_looks_free, take_seat, why_no_seat
+from .seats import (
+    give_seat_back,
+    held_slots,
+    hold_seats,
+    not_for_package,
+    release_hold,
+    seat_looks_free,
+    serves,
+    take_seat,
+    why_no_seat,
+)
 from .visits import no_slot_in_window, propose
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I to misread
@@ -78,12 +88,10 @@ def _check_series(
         raise validation_problem(
             [{"field": every_visit, "message": f"the package has {visits} visits: give {given} slots"}]
         )
+    strangers = [field for field, slot in slots if not serves(slot, quote["clinic"], quote["packageId"])]
+    if strangers:
+        raise not_for_package(strangers)
     errors = []
-    for field, slot in slots:
-        if slot["clinic"] != quote["clinic"] or slot["package_id"] not in (None, quote["packageId"]):
-            errors.append({"field": field, "message": "belongs to another clinic or package"})
-    if errors:
-        raise Problem(422, "SLOT_NOT_FOR_PACKAGE", "A slot is not open for this package.", errors=errors)
     for (_, before), (field, slot) in zip(slots, slots[1:], strict=False):
         gap = (aware(slot["start"]).astimezone(SEOUL).date() - aware(before["start"]).astimezone(SEOUL).date()).days
         if not window["minDays"] <= gap <= window["maxDays"]:

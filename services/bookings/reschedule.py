@@ -22,7 +22,7 @@ from services.common.tokens import Principal
 from . import store
 from .booking import find_booking
 from .careplan import trip_breaks
-from .seats import give_seat_back, recorded, seat_looks_free, why_no_seat
+from .seats import give_seat_back, not_for_package, recorded, seat_looks_free, serves, why_no_seat
 
 MOVABLE = ("PENDING", "BOOKED")  # the booking's statuses in which a visit may move
 ATTEMPTS = 5
@@ -79,13 +79,8 @@ def _check(current: dict, number: int, slot: dict | None, cutoff: datetime, noti
         )
     if slot is None or (current["reference"] not in slot["holders"] and not seat_looks_free(slot, cutoff)):
         raise why_no_seat(slot, cutoff)
-    if slot["clinic"] != current["clinic"] or slot["package_id"] not in (None, current["package_id"]):
-        raise Problem(
-            422,
-            "SLOT_NOT_FOR_PACKAGE",
-            "The slot is not open for this package.",
-            errors=[{"field": "slotId", "message": "belongs to another clinic or package"}],
-        )
+    if not serves(slot, current["clinic"], current["package_id"]):
+        raise not_for_package(["slotId"])
     broken = window_breaks(visits, number, slot["start"], _window(current))
     if broken:
         raise Problem(

@@ -100,6 +100,17 @@ def seat_looks_free(slot: dict, cutoff: datetime) -> bool:
     return slot["status"] == "OPEN" and aware(slot["start"]) > cutoff and slot["free"] > 0
 
 
+def serves(slot: dict, clinic: str, package_id: str) -> bool:
+    """Whether a slot is open for a package: its clinic's, for that package or for any."""
+    return slot["clinic"] == clinic and slot["package_id"] in (None, package_id)
+
+
+def not_for_package(fields: list[str]) -> Problem:
+    """The refusal of slots (by input field) that are not open for the package."""
+    errors = [{"field": field, "message": "belongs to another clinic or package"} for field in fields]
+    return Problem(422, "SLOT_NOT_FOR_PACKAGE", "A slot is not open for this package.", errors=errors)
+
+
 def why_no_seat(slot: dict | None, cutoff: datetime, field: str = "slotId") -> Problem:
     """Why a slot gave no seat, naming the input ``field`` that asked for it (which visit)."""
     if slot is None:

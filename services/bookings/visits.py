@@ -13,7 +13,7 @@ from services.common.ids import object_id
 
 from . import store
 from .careplan import trips
-from .seats import seat_looks_free, why_no_seat
+from .seats import not_for_package, seat_looks_free, serves, why_no_seat
 
 
 def quoted_package(quote_id: str, token: str | None) -> dict:
@@ -77,13 +77,8 @@ def visit_options(quote_id: str, first_slot_id: str, token: str | None, cutoff: 
     first = store.slot_by_id(object_id(first_slot_id, "slot"))
     if first is None or not seat_looks_free(first, cutoff):
         raise why_no_seat(first, cutoff)
-    if first["clinic"] != package["clinic"] or first["package_id"] not in (None, package["id"]):
-        raise Problem(
-            422,
-            "SLOT_NOT_FOR_PACKAGE",
-            "The slot is not open for this package.",
-            errors=[{"field": "firstSlotId", "message": "belongs to another clinic or package"}],
-        )
+    if not serves(first, package["clinic"], package["id"]):
+        raise not_for_package(["firstSlotId"])
     visits = [{"number": 1, "slot": first, "earliest": None, "latest": None}, *propose(package, first, cutoff)]
     chosen = [visit["slot"] for visit in visits]
     complete = all(slot is not None for slot in chosen)
@@ -94,3 +89,76 @@ def visit_options(quote_id: str, first_slot_id: str, token: str | None, cutoff: 
         "complete": complete,
         "window": package["visitWindow"],
     }
+
+
+MAX_TRIP_DAYS = 60  # the longest trip a fit is asked for: its cost is one index key per offer and day
+
+
+def _packages(ids: list[str], token: str | None) -> list[dict | None]:
+    """The packages as the caller sees them (None for unknown ones), in one call."""
+    answer = client_for("packages").request("GET", "/packages", token=token, params={"ids": ",".join(ids)})
+    if answer.status_code != 200:
+        raise UpstreamUnavailable("packages")
+    return answer.json()["items"]
+
+
+def _first_trip(package: dict, free: dict[str, list[dict]], first_day: date, last_day: date) -> list[dict] | None:
+    """The first trip's visits of ``package`` inside [first_day, last_day] (the days a visit may take
+    and still leave the minimum stay before departing), each on the earliest free slot: None if
+    there are none. ``free`` holds the free slots by Seoul date."""
+    window, stay = package["visitWindow"], package["schedule"]["minimumStayDays"]
+
+    def earliest(start: date, end: date) -> list[dict]:
+        days = [start + timedelta(days=n) for n in range((min(end, last_day) - start).days + 1)]
+        found = [slot for day in days for slot in free.get(day.isoformat(), [])]
+        return sorted(found, key=lambda slot: (slot["start"], str(slot["_id"])))
+
+    for first in earliest(first_day, last_day):
+        visits, before = [{"number": 1, "slot": first}], first
+        for number in range(2, package["schedule"]["visits"] + 1):
+            if window["minDays"] > stay:  # the next visit is a trip of its own
+                return visits
+            day = aware(before["start"]).astimezone(SEOUL).date()
+            following = earliest(day + timedelta(days=window["minDays"]), day + timedelta(days=window["maxDays"]))
+            if following:
+                before = following[0]
+                visits.append({"number": number, "slot": before})
+            elif window["maxDays"] <= stay:  # the next visit must fall in this trip, and cannot
+                break
+            else:
+                return visits
+        else:
+            return visits
+    return None
+
+
+def trip_fit(package_ids: list[str], arrive: date, depart: date, token: str | None, cutoff: datetime) -> list:
+    """For each package (in order; None for an unknown one): can the visits of its first trip be
+    booked between ``arrive`` and ``depart``, each after the arrival day with the package's
+    minimum stay after it before departing? One query for every package and day of the trip."""
+    packages = _packages(package_ids, token)
+    found = [p for p in packages if p is not None]
+    days = store.days_between(datetime.combine(arrive, time(), SEOUL), datetime.combine(depart, time(), SEOUL))[1:]
+    keys = [f"{store.offer(p['clinic'], package)}:{day}" for p in found for package in (None, p["id"]) for day in days]
+    slots = [s for s in store.bookable_slots_on(keys) if s["free"] > 0 and aware(s["start"]) > cutoff] if keys else []
+    results: list[dict | None] = []
+    for package in packages:
+        if package is None:
+            results.append(None)
+            continue
+        offers = {store.offer(package["clinic"], None), store.offer(package["clinic"], package["id"])}
+        free: dict[str, list[dict]] = {}
+        for slot in slots:
+            if slot["day_key"].rsplit(":", 1)[0] in offers:
+                free.setdefault(slot["day_key"].rsplit(":", 1)[1], []).append(slot)
+        last_day = depart - timedelta(days=package["schedule"]["minimumStayDays"])
+        visits = _first_trip(package, free, arrive + timedelta(days=1), last_day)
+        results.append(
+            {
+                "packageId": package["id"],
+                "fits": visits is not None,
+                "tripsNeeded": package["schedule"]["tripsNeeded"],
+                "visits": visits or [],
+            }
+        )
+    return results

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support import in_days
+from tests.support import ICEPICK, in_days, seoul_day
 
 
 def test_each_later_visit_gets_the_earliest_free_slot_inside_its_window(client, open_slot, new_quote, bearer):
@@ -46,3 +46,23 @@ def test_the_first_slot_must_be_bookable_and_the_packages(client, open_slot, new
     assert refused.status_code == 422 and refused.json["code"] == "SLOT_NOT_FOR_PACKAGE"
     unknown = client.post("/visit-options", json={"quoteId": "0" * 32, "firstSlotId": other_clinic["id"]})
     assert unknown.status_code == 422 and unknown.json["code"] == "UNKNOWN_QUOTE"
+
+
+def test_a_trip_fits_a_package_whose_first_visit_has_a_free_slot_with_the_stay_after_it(client, open_slot):
+    def fit(arrive: int, depart: int, ids=(ICEPICK,)):
+        body = {"packageIds": list(ids), "arrive": seoul_day(arrive), "depart": seoul_day(depart)}
+        return client.post("/availability/trip", json=body)
+
+    assert fit(140, 150).json["items"][0]["fits"] is False  # no slot at all in the trip
+    late = open_slot(in_days(147, "10:00"))  # 5 days' stay after it would end after day 150
+    assert fit(140, 150).json["items"][0]["fits"] is False
+    good = open_slot(in_days(143, "10:00"))
+    item = fit(140, 150).json["items"][0]
+    assert (item["fits"], item["tripsNeeded"]) == (True, 3)
+    assert [(v["number"], v["slot"]["id"]) for v in item["visits"]] == [(1, good["id"])]  # visit 2 is a trip later
+    assert fit(146, 160).json["items"][0]["visits"][0]["slot"]["id"] == late["id"]
+    assert fit(143, 150).json["items"][0]["fits"] is False  # not on the day of arrival
+    unknown = fit(140, 150, (ICEPICK, "0123456789abcdef01234567")).json["items"]
+    assert unknown[1] is None and unknown[0]["fits"] is True
+    too_long = fit(140, 240)
+    assert too_long.status_code == 400 and too_long.json["errors"][0]["field"] == "depart"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from tests.support import AGENCY_KEY, ICEPICK, ORACLE_KEY, PATIENT, gql, open_slot_through, seoul_day
+from services.packages.seed import seed_id
+from tests.support import AGENCY_KEY, ASAN_KEY, ICEPICK, ORACLE_KEY, PATIENT, gql, open_slot_through, seoul_day
 
 PLAN = """query V($q: ID!, $s: ID!) { visitOptions(quoteId: $q, firstSlotId: $s) {
   complete window { minDays maxDays source { kind } } visits { number earliest latest slot { id start } }
@@ -201,3 +202,23 @@ def test_a_series_that_does_not_fit_the_patients_trips_names_each_visit(gateway)
             {"field": "laterSlotIds[1]", "code": "TRIP_TOO_SHORT"},
         ],
     }
+
+
+FITS = """query F($trip: FitsTripInput!) { packages(first: 10, filter: {clinic: ["asan-medical-center"], fitsTrip: $trip}) {
+  totalCount pageInfo { hasNextPage } edges { node { id schedule { visits tripsNeeded } minimumStayDays } } } }"""
+
+
+def test_packages_that_fit_a_trip_are_found_in_a_bounded_number_of_calls(gateway, count_calls):
+    trip = {"arrive": seoul_day(380), "depart": seoul_day(390)}
+    count_calls.clear()
+    before = gql(gateway, FITS, {"trip": trip}).json["data"]["packages"]
+    assert before["edges"] == [] and not before["pageInfo"]["hasNextPage"] and before["totalCount"] >= 1
+    assert dict(count_calls) == {"packages": 1, "bookings": 1}  # one page of matches, asked in one call
+    open_slot_through(gateway, 382, "10:20", clinic="asan-medical-center", key=ASAN_KEY, later=())
+    found = gql(gateway, FITS, {"trip": trip}).json["data"]["packages"]["edges"]
+    subcision = str(seed_id("asan-subcision-filler"))
+    assert subcision in {edge["node"]["id"] for edge in found}  # the clinic's slot serves each of its packages
+    node = next(edge["node"] for edge in found if edge["node"]["id"] == subcision)
+    assert node["minimumStayDays"] == 7 and node["schedule"]["tripsNeeded"] == node["schedule"]["visits"] == 2
+    short = gql(gateway, FITS, {"trip": {"arrive": seoul_day(381), "depart": seoul_day(388)}}).json
+    assert short["data"]["packages"]["edges"] == []  # the week's stay after day 382 would end after departing

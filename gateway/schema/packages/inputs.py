@@ -25,6 +25,13 @@ class PackageSort(graphene.InputObjectType):
     direction = SortDirection(default_value="ASC", description="Ascending or descending.")
 
 
+class FitsTripInput(graphene.InputObjectType):
+    """A trip to Korea: only packages whose first trip's visits can be booked inside it."""
+
+    arrive = Date(required=True, description="The Seoul date the patient arrives.")
+    depart = Date(required=True, description="The Seoul date the patient leaves (at most 60 days later).")
+
+
 class PackageFilter(graphene.InputObjectType):
     """Package filters, and clinic-side ones resolved through the catalogue first."""
 
@@ -46,6 +53,13 @@ class PackageFilter(graphene.InputObjectType):
     language_level = LanguageLevel(description="Level for language; any level when omitted.")
     service = graphene.List(
         graphene.NonNull(graphene.String), description="Clinic offers all of these international services."
+    )
+    fits_trip = FitsTripInput(
+        description="Only packages whose first trip's visits can be booked inside this trip: each visit after the "
+        "arrival day, on a free slot, with the package's minimum stay after it before departing (schedule.tripsNeeded "
+        "says how many trips the whole plan needs). The page is filled from at most 5 pages of the other filters' "
+        "matches, so it may hold fewer than first with hasNextPage true: continue from endCursor. totalCount counts "
+        "the matches of the other filters.",
     )
 
 

@@ -7,7 +7,7 @@ from graphql import GraphQLError
 
 from services.common.wire import plain
 
-from ...clients import catalogue, packages
+from ...clients import bookings, catalogue, packages
 from ..catalogue.loaders import ClinicBySlugLoader
 from ..core.comparison import Labels, row
 from ..core.connections import EMPTY, connection, require_first
@@ -21,6 +21,7 @@ from .loaders import PackageByIdLoader
 from .types import ExchangeRates, Package, PackageComparison, PackageConnection, TreatmentOption, rates_view
 
 MAX_CLINICS_FROM_FILTER = 1000
+TRIP_SCAN_PAGES = 5  # pages of the other filters' matches a fitsTrip page is filled from, at most
 
 
 def _filter_value(value):
@@ -33,6 +34,39 @@ async def clinics_matching(info, filter_: dict) -> list[str] | None:
     if not filters:
         return None
     return await catalogue.clinic_slugs(ctx(info), filters, MAX_CLINICS_FROM_FILTER)
+
+
+async def fitting(info, filters: dict, lang: str, limit: int, order: str | None, after: str | None, trip: dict) -> dict:
+    """A page of the packages matching ``filters`` whose first trip fits ``trip``: pages of matches are
+    read in order and each one's packages asked of the bookings service in one call, until the page
+    is full or TRIP_SCAN_PAGES were read (then the page may be short, and continues after them)."""
+    arrive, depart = trip["arrive"].isoformat(), trip["depart"].isoformat()
+    if not 0 < (trip["depart"] - trip["arrive"]).days <= 60:
+        raise GraphQLError(
+            "fitsTrip: depart must be after arrive, and at most 60 days after it.",
+            extensions={"code": "BAD_USER_INPUT", "argument": "filter.fitsTrip.depart"},
+        )
+    edges: list[dict] = []
+    cursor, total = after, 0
+    for _ in range(TRIP_SCAN_PAGES):
+        page = await packages.search(ctx(info), filters, lang, limit=limit, sort=order, cursor=cursor)
+        total = page.get("totalCount", 0)
+        ids = [item["id"] for item in page["items"]]
+        fits = await bookings.trip_fit(ctx(info), ids, arrive, depart) if ids else []
+        cursor = page["nextCursor"]
+        for index, (item, at, fit) in enumerate(zip(page["items"], page["cursors"], fits, strict=True)):
+            if fit and fit["fits"]:
+                edges.append({"cursor": at, "node": item})
+            if len(edges) == limit:
+                more = index + 1 < len(ids) or cursor is not None
+                return {"edges": edges, "page_info": {"has_next_page": more, "end_cursor": at}, "total_count": total}
+        if cursor is None:
+            break
+    return {
+        "edges": edges,
+        "page_info": {"has_next_page": cursor is not None, "end_cursor": cursor},
+        "total_count": total,
+    }
 
 
 class PackageQueries(graphene.ObjectType):
@@ -64,6 +98,7 @@ class PackageQueries(graphene.ObjectType):
 
     async def resolve_packages(root, info, first, filter=None, sort=None, after=None, lang=None):
         filter = dict(filter or {})
+        trip = filter.pop("fits_trip", None)
         filters = {PACKAGE_SIDE[k]: plain(v) for k, v in filter.items() if k in PACKAGE_SIDE and v is not None}
         slugs = await clinics_matching(info, filter)
         if slugs is not None:
@@ -71,14 +106,10 @@ class PackageQueries(graphene.ObjectType):
             filters["clinic"] = [slug for slug in slugs if slug in wanted]
             if not filters["clinic"]:
                 return EMPTY
-        page = await packages.search(
-            ctx(info),
-            filters,
-            language(info, lang),
-            limit=require_first(first),
-            sort=sort_param(sort) if sort else None,
-            cursor=after,
-        )
+        limit, order = require_first(first), sort_param(sort) if sort else None
+        if trip:
+            return await fitting(info, filters, language(info, lang), limit, order, after, trip)
+        page = await packages.search(ctx(info), filters, language(info, lang), limit=limit, sort=order, cursor=after)
         return connection(page)
 
     async def resolve_package(root, info, id, lang=None):
