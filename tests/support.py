@@ -475,6 +475,27 @@ def seat_count(app, slot_id: str) -> int:
         return Slot.objects.get(id=slot_id).booked
 
 
+def seats_are_owned(app) -> None:
+    """Every slot's taken seats are exactly those that bookings (their visits not cancelled) and live
+    seat holds own, one per holder; and no booking holds a partial series."""
+    with app.app_context():
+        slots = list(Slot._get_collection().find({}, {"booked": 1, "holders": 1}))
+        bookings = list(Booking._get_collection().find({}, {"reference": 1, "visits": 1, "package": 1}))
+        holds = list(Slot._get_collection().database["seat_holds"].find({"expires_at": {"$gt": utcnow()}}))
+    owners: dict[str, set[str]] = {}
+    for booking in bookings:
+        assert len(booking["visits"]) == booking["package"]["schedule"]["visits"], booking["reference"]
+        for visit in booking["visits"]:
+            if visit.get("status") != "CANCELLED":
+                owners.setdefault(visit["slot_id"], set()).add(booking["reference"])
+    for hold in holds:
+        for slot_id in hold.get("slot_ids") or [hold["slot_id"]]:
+            owners.setdefault(slot_id, set()).add(hold.get("reference", hold["_id"]))
+    for slot in slots:
+        assert slot["booked"] == len(slot["holders"]) == len(set(slot["holders"])), slot
+        assert set(slot["holders"]) == owners.get(str(slot["_id"]), set()), (slot, owners)
+
+
 def booking_count(app) -> int:
     with app.app_context():
         return Booking.objects.count()

@@ -200,7 +200,7 @@ def create_booking(
     slots = [(field, slot) for (field, _), slot in zip(series, found, strict=True) if slot is not None]
     lock = {"bookingReference": reference}
     quote = _packages_call("POST", f"/quotes/{body['quoteId']}/lock", token, lock)
-    taken: list[ObjectId] = []
+    held = False
     try:
         package = quote["package"]
         warnings = screen(package["screeningRules"], body["patient"], package["scarTypes"])
@@ -210,10 +210,10 @@ def create_booking(
             slots, quote, package["visitWindow"], package["schedule"]["visits"], "laterSlotIds", body.get("travel")
         )
         hold_seats([slot["_id"] for _, slot in slots], reference, hold_seconds)
+        held = True
         for number, (field, slot) in enumerate(slots, start=1):
             if not take_seat(slot, cutoff, reference):
                 raise why_no_seat(store.slot_by_id(slot["_id"]), cutoff, field)
-            taken.append(slot["_id"])
             failpoint("bookings.after_seat" if number == 1 else f"bookings.after_seat.{number}")
         document = _record(
             reference, principal, quote, [slot for _, slot in slots], body["patient"], warnings, body.get("travel")
@@ -221,9 +221,9 @@ def create_booking(
         release_hold(reference)
         return document
     except BaseException:
-        for slot_id in taken:
-            give_seat_back(slot_id, reference)
-        if taken:
+        if held:  # every seat of the series this reference holds goes back (each give-back is guarded), then the hold
+            for _, slot in slots:
+                give_seat_back(slot["_id"], reference)
             release_hold(reference)
         with contextlib.suppress(Problem, UpstreamFailure):  # else the lock lapses with the quote's expiry
             _packages_call("POST", f"/quotes/{body['quoteId']}/unlock", token, lock)
@@ -271,7 +271,7 @@ def hold_visits(
     slots = [(field, slot) for (field, _), slot in zip(series, found, strict=True) if slot is not None]
     lock = {"bookingReference": reference}
     quote = _packages_call("POST", f"/quotes/{body['quoteId']}/lock", token, lock)
-    taken: list[ObjectId] = []
+    held = False
     try:
         package = quote["package"]
         _check_series(
@@ -286,14 +286,15 @@ def hold_visits(
             quote["id"],
             body.get("travel"),
         )
+        held = True
         for field, slot in slots:
             if not take_seat(slot, cutoff, reference):
                 raise why_no_seat(store.slot_by_id(slot["_id"]), cutoff, field)
-            taken.append(slot["_id"])
     except BaseException:
-        for slot_id in taken:
-            give_seat_back(slot_id, reference)
-        release_hold(reference)
+        if held:  # as for a booking: every seat of the hold goes back, then the hold
+            for _, slot in slots:
+                give_seat_back(slot["_id"], reference)
+            release_hold(reference)
         with contextlib.suppress(Problem, UpstreamFailure):
             _packages_call("POST", f"/quotes/{body['quoteId']}/unlock", token, lock)
         raise
