@@ -190,8 +190,8 @@ class Booking(WireObject):
     visits = graphene.List(
         graphene.NonNull(BookedVisit),
         required=True,
-        description="The visits whose seats the booking holds, each with its own status: every visit when it was "
-        "booked with laterSlotIds or a hold, else the first.",
+        description="The visits whose seats the booking holds, each with its own status: every visit of the package "
+        "(a booking recorded before series were reserved: its first).",
     )
     patient = graphene.Field(Patient, required=True, description="The patient.")
     travel = graphene.List(
