@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
 from services.common import codes
 from services.common.clients import client_for
-from services.common.clock import SEOUL, aware, utcnow
+from services.common.clock import seoul_date, seoul_days_between, utcnow
 from services.common.errors import Problem, not_found, validation_problem
 from services.common.failpoints import failpoint
 from services.common.http import UpstreamFailure, UpstreamUnavailable
@@ -64,15 +64,11 @@ def _series(body: dict) -> list[tuple[str, ObjectId]]:
     ]
 
 
-def _seoul_day(slot: dict) -> date:
-    return aware(slot["start"]).astimezone(SEOUL).date()
-
-
 def check_travel(slots: list[tuple[str, dict]], travel: list[dict] | None, stay_days: int) -> None:
     """Every visit inside one of the patient's trips, with the minimum stay after it (when trips are given)."""
     if not travel:
         return
-    errors = trip_breaks([(field, _seoul_day(slot)) for field, slot in slots], travel, stay_days)
+    errors = trip_breaks([(field, seoul_date(slot["start"])) for field, slot in slots], travel, stay_days)
     if errors:
         raise Problem(422, "TRIP_TOO_SHORT", "A visit does not fit the patient's trips.", errors=errors)
 
@@ -93,7 +89,7 @@ def _check_series(
         raise not_for_package(strangers)
     errors = []
     for (_, before), (field, slot) in zip(slots, slots[1:], strict=False):
-        gap = (aware(slot["start"]).astimezone(SEOUL).date() - aware(before["start"]).astimezone(SEOUL).date()).days
+        gap = seoul_days_between(before["start"], slot["start"])
         if not window["minDays"] <= gap <= window["maxDays"]:
             errors.append(
                 {

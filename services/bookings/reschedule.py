@@ -9,11 +9,11 @@ done: a retry answers the booking as it is.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from bson import ObjectId
 
-from services.common.clock import SEOUL, aware, utcnow
+from services.common.clock import aware, seoul_date, seoul_days_between, utcnow
 from services.common.errors import Problem
 from services.common.failpoints import failpoint
 from services.common.ids import object_id
@@ -28,24 +28,16 @@ MOVABLE = ("PENDING", "BOOKED")  # the booking's statuses in which a visit may m
 ATTEMPTS = 5
 
 
-def _seoul_day(record: dict) -> date:
-    return aware(record["start"]).astimezone(SEOUL).date()
-
-
-def _days(earlier: datetime, later: datetime) -> int:
-    return (aware(later).astimezone(SEOUL).date() - aware(earlier).astimezone(SEOUL).date()).days
-
-
 def window_breaks(visits: list[dict], number: int, start: datetime, window: dict) -> list[str]:
     """What moving visit ``number`` to ``start`` would break: its distance from the visit before
     and from the visit after must stay inside the package's window."""
     broken = []
     if number > 1:
-        gap = _days(visits[number - 2]["start"], start)
+        gap = seoul_days_between(visits[number - 2]["start"], start)
         if not window["minDays"] <= gap <= window["maxDays"]:
             broken.append(f"{gap} days after visit {number - 1}; {window['minDays']} to {window['maxDays']} allowed")
     if number < len(visits):
-        gap = _days(start, visits[number]["start"])
+        gap = seoul_days_between(start, visits[number]["start"])
         if not window["minDays"] <= gap <= window["maxDays"]:
             broken.append(f"{gap} days before visit {number + 1}; {window['minDays']} to {window['maxDays']} allowed")
     return broken
@@ -90,7 +82,7 @@ def _check(current: dict, number: int, slot: dict | None, cutoff: datetime, noti
             errors=[{"field": "slotId", "message": message} for message in broken],
         )
     if current.get("travel"):
-        moved = [(f"visit {v['number']}", _seoul_day(slot if v["number"] == number else v)) for v in visits]
+        moved = [(f"visit {v['number']}", seoul_date((slot if v["number"] == number else v)["start"])) for v in visits]
         outside = [
             {**error, "field": "slotId"}
             for error in trip_breaks(moved, current["travel"], current["package"]["schedule"]["minimumStayDays"])

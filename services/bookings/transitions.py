@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from services.common import lifecycle, money
-from services.common.clock import SEOUL, aware, utcnow
+from services.common.clock import aware, seoul_days_between, utcnow
 from services.common.errors import Problem
 from services.common.failpoints import failpoint
 from services.common.tokens import Principal
@@ -37,7 +37,7 @@ def refund_for(booking: dict, now: datetime) -> dict:
     undelivered = total_visits - delivered
     upcoming = [aware(visit["start"]) for visit in visits if visit["status"] == "BOOKED"]
     next_visit = min(upcoming, default=aware(booking["slot_start"]))
-    days_before = (next_visit.astimezone(SEOUL).date() - now.astimezone(SEOUL).date()).days
+    days_before = seoul_days_between(now, next_visit)
     tiers = sorted(booking["package"]["cancellationPolicy"]["tiers"], key=lambda tier: -tier["daysBefore"])
     percent = next((tier["refundPercent"] for tier in tiers if days_before >= tier["daysBefore"]), 0)
     price = booking["price"]

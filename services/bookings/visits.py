@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from services.common.clients import client_for
-from services.common.clock import SEOUL, aware
+from services.common.clock import SEOUL, aware, seoul_date
 from services.common.errors import Problem
 from services.common.http import UpstreamUnavailable
 from services.common.ids import object_id
@@ -47,7 +47,7 @@ def propose(package: dict, first: dict, cutoff: datetime) -> list[dict]:
         if before is None:
             proposed.append({"number": number, "slot": None, "earliest": None, "latest": None})
             continue
-        day = aware(before["start"]).astimezone(SEOUL).date()
+        day = seoul_date(before["start"])
         earliest, latest = day + timedelta(days=window["minDays"]), day + timedelta(days=window["maxDays"])
         before = _earliest_free(offers, earliest, latest, cutoff)
         proposed.append(
@@ -82,7 +82,7 @@ def visit_options(quote_id: str, first_slot_id: str, token: str | None, cutoff: 
     visits = [{"number": 1, "slot": first, "earliest": None, "latest": None}, *propose(package, first, cutoff)]
     chosen = [visit["slot"] for visit in visits]
     complete = all(slot is not None for slot in chosen)
-    days = [aware(slot["start"]).astimezone(SEOUL).date() for slot in chosen if slot is not None]
+    days = [seoul_date(slot["start"]) for slot in chosen if slot is not None]
     return {
         "visits": visits,
         "trips": trips(days, package["schedule"]["minimumStayDays"]) if complete else [],
@@ -118,7 +118,7 @@ def _first_trip(package: dict, free: dict[str, list[dict]], first_day: date, las
         for number in range(2, package["schedule"]["visits"] + 1):
             if window["minDays"] > stay:  # the next visit is a trip of its own
                 return visits
-            day = aware(before["start"]).astimezone(SEOUL).date()
+            day = seoul_date(before["start"])
             following = earliest(day + timedelta(days=window["minDays"]), day + timedelta(days=window["maxDays"]))
             if following:
                 before = following[0]

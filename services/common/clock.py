@@ -3,7 +3,7 @@ equal; Seoul time for clinics' calendars; ISO 8601 on the wire."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -27,3 +27,13 @@ def iso(moment: datetime) -> str:
 def seoul_iso(moment: datetime) -> str:
     """Seoul time, ISO 8601 with its offset."""
     return aware(moment).astimezone(SEOUL).isoformat()
+
+
+def seoul_date(moment: datetime) -> date:
+    """The Seoul calendar date of a moment (naive ones are UTC, as the database returns them)."""
+    return aware(moment).astimezone(SEOUL).date()
+
+
+def seoul_days_between(earlier: datetime, later: datetime) -> int:
+    """Seoul calendar days from one moment to another: the unit of windows, notices and refunds."""
+    return (seoul_date(later) - seoul_date(earlier)).days
