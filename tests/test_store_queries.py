@@ -134,6 +134,15 @@ def test_every_bookings_query_is_index_served(make_app, mongo_client):
         + [lambda f: f({}, BOOKING_SORT, limit=20, cursor=None, with_total=False)],
         "pending_releases": [lambda f: f(500, {"reference": 1})],
         "key_by_id": [lambda f: f("seoul-trips:key-1")],
+        "pending_outboxes": [lambda f: f(100)],
+        "outbox_events": [lambda f: f(100)],
+        "event_logged": [lambda f: f("0" * 32)],
+        "last_seq": [lambda f: f()],
+        "events_between": [
+            lambda f: f({"agency": "seoul-trips"}, 0, 500),
+            lambda f: f({"clinic": "oracle-skin-clinic"}, 0, 500),
+            lambda f: f({}, 0, 500),
+        ],
     }
     run_examples(app, bookings_store.registry, examples, mongo_client, app.config["SETTINGS"].database)
 

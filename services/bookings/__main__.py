@@ -2,7 +2,8 @@
 
 init                  create the indexes
 seed [--synthetic N]  load seed/bookings (only what is missing); N: also open slots for synthetic clinics
-sweep [--every S]     give back seats of bookings never recorded or cancelled halfway; once, or every S seconds
+sweep [--every S]     give back seats of bookings never recorded or cancelled halfway, and move events into the
+                      event log; once, or every S seconds
 """
 
 import json
@@ -12,7 +13,7 @@ import time
 from services.common.commands import run
 from services.common.observability import configure_logging
 
-from . import seats, seed
+from . import events, seed, sweeper
 
 
 def _sweep_arguments(parser) -> None:
@@ -24,11 +25,12 @@ def _sweep(args, settings) -> None:
     log = logging.getLogger("clinicbridge.bookings.sweeper")
     while True:
         try:
-            swept = seats.sweep(hold_seconds=settings.seat_hold_seconds)
+            swept = sweeper.sweep(hold_seconds=settings.seat_hold_seconds)
+            relayed = events.relay()
             if not args.every:
                 print(json.dumps(swept))
-            elif any(swept.values()):
-                log.info("swept", extra=swept)
+            elif any(swept.values()) or relayed:
+                log.info("swept", extra={**swept, "relayed": relayed})
         except Exception:  # the database may be down for a while; keep going
             if not args.every:
                 raise

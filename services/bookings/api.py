@@ -15,7 +15,20 @@ from services.common.localization import negotiate_language
 from services.common.pagination import DEFAULT_LIMIT, batch_ids, batch_response
 from services.common.validation import IDEMPOTENCY_KEY, contract
 
-from . import booking, careplan, idempotency, render, reschedule, screening, seats, slots, store, transitions, visits
+from . import (
+    booking,
+    careplan,
+    events,
+    idempotency,
+    render,
+    reschedule,
+    screening,
+    seats,
+    slots,
+    store,
+    transitions,
+    visits,
+)
 
 bp = Blueprint("bookings", __name__)
 AVAILABILITY_PAGE = 200  # availability's page when no limit is given (it was the whole answer before it was paged)
@@ -369,6 +382,27 @@ def reschedule_visit(reference, number, body, principal):
         answer = render.booking(moved)
         attempt.answered(200, answer)
     return jsonify(answer)
+
+
+@bp.get("/events")
+@contract(
+    summary="The caller's events after a cursor, in order, each once: an agency's bookings' and holds', a clinic's "
+    "bookings', or all for a platform admin; of the types asked for. A page reads at most a bounded part of the log: "
+    "continue from its cursor while more is true.",
+    query="bookings/events-query",
+    response="bookings/event-page",
+    auth="token",
+    tags=("events",),
+)
+def event_feed(query, principal):
+    scope = booking.scope(principal)
+    found = events.page(
+        store.event_scope(scope.get("agency"), scope.get("clinic")),
+        query.get("after", 0),
+        set(query["types"]) if "types" in query else None,
+        query.get("limit", DEFAULT_LIMIT),
+    )
+    return jsonify(found)
 
 
 @bp.get("/bookings/<reference>/care-plan")

@@ -19,7 +19,7 @@ from services.common.ids import object_id
 from services.common.pagination import Sort
 from services.common.tokens import Principal
 
-from . import store
+from . import events, store
 from .careplan import trip_breaks
 from .screening import check_patient, screen
 from .seats import (
@@ -157,6 +157,7 @@ def _record(
         "updated_at": now,
         "created_key": f"{now.isoformat()}:{reference}",
     }
+    document.update(outbox=[events.event("booking.created", document, principal.subject, now)], outbox_pending=True)
     store.insert_booking(document)
     return document
 

@@ -70,6 +70,7 @@ class Booking(Document):
             {"fields": ["status", "created_key"], "name": "status"},
             {"fields": ["created_key"], "name": "by_created"},
             {"fields": ["seat_release_pending"], "name": "seat_release", "sparse": True},
+            {"fields": ["outbox_pending"], "name": "outbox", "sparse": True},
         ],
     }
     reference = StringField(required=True, regex=r"^CB-[0-9A-Z]{8}$")
@@ -98,6 +99,8 @@ class Booking(Document):
     updated_at = DateTimeField(required=True)
     created_key = StringField(required=True)  # creation time then reference: a unique sort key
     seat_release_pending = BooleanField()  # cancelled, seat not yet given back (the sweeper finishes it)
+    outbox = ListField(DictField())  # events written with the changes they report, not yet in the event log
+    outbox_pending = BooleanField()  # the outbox has events (the relay moves them to the log)
 
 
 class SeatHold(Document):
@@ -122,6 +125,44 @@ class SeatHold(Document):
     owner = StringField()
     quote_id = StringField()
     travel = ListField(DictField(), null=True)
+
+
+class OutboxEvent(Document):
+    """An event not written with a booking (a hold that expired unbooked), waiting for the relay."""
+
+    meta = {
+        "db_alias": ALIAS,
+        "collection": "event_outbox",
+        "auto_create_index": False,
+        "indexes": [{"fields": ["waiting"], "name": "waiting"}],
+    }
+    id = StringField(primary_key=True)  # the event id
+    event = DictField(required=True)
+    waiting = BooleanField(required=True)  # always true: what the relay finds them by
+
+
+class Event(Document):
+    """The event log: every event once, numbered densely in the order the relay logged them."""
+
+    meta = {
+        "db_alias": ALIAS,
+        "collection": "events",
+        "auto_create_index": False,
+        "indexes": [
+            {"fields": ["seq"], "unique": True, "name": "seq"},
+            {"fields": ["agency", "seq"], "name": "agency_seq"},
+            {"fields": ["clinic", "seq"], "name": "clinic_seq"},
+        ],
+    }
+    id = StringField(primary_key=True)  # the event id
+    seq = IntField(required=True)
+    type = StringField(required=True)
+    at = DateTimeField(required=True)
+    agency = StringField()
+    clinic = StringField()
+    resource = DictField(required=True)
+    by = StringField()
+    data = DictField(required=True)
 
 
 class IdempotencyKey(Document):

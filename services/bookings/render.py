@@ -25,7 +25,7 @@ def slot(doc: dict) -> dict:
     }
 
 
-def _refund(doc: dict) -> dict | None:
+def refund_of(doc: dict) -> dict | None:
     """The refund with the booking's locked rate (refunds recorded before they kept it take it from the price)."""
     refund = doc.get("refund")
     if refund is None:
@@ -89,7 +89,7 @@ def booking(doc: dict) -> dict:
         "price": doc["price"],
         "cancellationPolicy": doc["package"]["cancellationPolicy"],
         "warnings": doc.get("warnings", []),
-        "refund": _refund(doc),
+        "refund": refund_of(doc),
         "history": [_history(entry) for entry in doc["history"]],
         "createdAt": iso(doc["created_at"]),
         "updatedAt": iso(doc["updated_at"]),

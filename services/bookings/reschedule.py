@@ -13,13 +13,13 @@ from datetime import datetime, timedelta
 
 from bson import ObjectId
 
-from services.common.clock import aware, seoul_date, seoul_days_between, utcnow
+from services.common.clock import aware, seoul_date, seoul_days_between, seoul_iso, utcnow
 from services.common.errors import Problem
 from services.common.failpoints import failpoint
 from services.common.ids import object_id
 from services.common.tokens import Principal
 
-from . import store
+from . import events, store
 from .booking import find_booking
 from .careplan import trip_breaks
 from .seats import give_seat_back, not_for_package, recorded, seat_looks_free, serves, why_no_seat
@@ -190,7 +190,9 @@ def _record_move(
         now = utcnow()
         _check(current, number, store.slot_by_id(slot["_id"]), cutoff, notice, now)
         changes, entry = _moved(current, number, slot, principal, reason, now)
-        updated = store.change_booking(current["_id"], current.get("revision"), changes, entry)
+        moved = {"from": seoul_iso(entry["moved"]["from"]), "to": seoul_iso(slot["start"])}
+        told = events.event("visit.rescheduled", {**current, **changes}, principal.subject, now, visit=number, **moved)
+        updated = store.change_booking(current["_id"], current.get("revision"), changes, entry, [told])
         if updated is not None:
             return updated
     raise Problem(409, "CONCURRENT_UPDATE", "The booking kept changing; read it again and retry.")

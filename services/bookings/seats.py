@@ -71,31 +71,6 @@ def release_hold(reference: str) -> None:
     store.drop_hold(reference)
 
 
-def sweep(now: datetime | None = None, hold_seconds: int = 120, batch: int = 500) -> dict:
-    """Give back the seats of bookings that were never recorded or were cancelled by a process that
-    died before giving the seat back. Every step is guarded, so sweepers may run anywhere, at once."""
-    now = now or utcnow()
-    reclaimed = released = 0
-    for hold in store.expired_holds(now, batch):
-        if not store.claim_hold(hold, now + timedelta(seconds=hold_seconds)):
-            continue
-        reference = hold.get("reference", hold["_id"])
-        booking = store.booking_by_reference(reference, SEATS_OF_A_BOOKING)
-        kept = kept_slots(booking)
-        for slot_id in held_slots(hold):  # a booking never recorded keeps none; a move keeps what it recorded
-            if slot_id not in kept:
-                give_seat_back(slot_id, reference)
-        reclaimed += booking is None
-        store.drop_hold(hold["_id"])
-    for booking in store.pending_releases(batch, SEATS_OF_A_BOOKING):
-        for visit in recorded(booking):
-            if visit["status"] == "CANCELLED":
-                give_seat_back(visit["slot_id"], booking["reference"])
-        store.seat_released(booking["_id"])
-        released += 1
-    return {"reclaimed": reclaimed, "released": released}
-
-
 def seat_looks_free(slot: dict, cutoff: datetime) -> bool:
     return slot["status"] == "OPEN" and aware(slot["start"]) > cutoff and slot["free"] > 0
 

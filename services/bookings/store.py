@@ -22,7 +22,7 @@ from services.common.clock import SEOUL
 from services.common.pagination import Page, Sort, paginate
 from services.common.store import Registry, batches
 
-from .models import Booking, IdempotencyKey, SeatHold, Slot
+from .models import Booking, Event, IdempotencyKey, OutboxEvent, SeatHold, Slot
 
 registry = Registry("bookings")
 ANY_PACKAGE = "*"
@@ -92,6 +92,14 @@ def holds():
 
 def keys():
     return IdempotencyKey._get_collection()
+
+
+def events():
+    return Event._get_collection()
+
+
+def outbox():
+    return OutboxEvent._get_collection()
 
 
 # -- slots ---------------------------------------------------------------------------------------
@@ -383,12 +391,19 @@ def booking_page(find: dict, sort: Sort, *, limit: int, cursor: str | None, with
 
 
 @registry.write("_id_")
-def change_booking(booking_id: ObjectId, revision: int | None, changes: dict, entry: dict) -> dict | None:
-    """Apply ``changes``, append a history entry and bump the revision if the booking is still at
-    ``revision`` (None: a booking recorded before it had one); None if another change came first."""
+def change_booking(
+    booking_id: ObjectId, revision: int | None, changes: dict, entry: dict, reported: list[dict]
+) -> dict | None:
+    """Apply ``changes``, append a history entry and the events that report them, and bump the
+    revision, if the booking is still at ``revision`` (None: a booking recorded before it had one);
+    None if another change came first."""
     return bookings().find_one_and_update(
         {"_id": booking_id, "revision": revision},
-        {"$set": changes, "$push": {"history": entry}, "$inc": {"revision": 1}},
+        {
+            "$set": {**changes, "outbox_pending": True},
+            "$push": {"history": entry, "outbox": {"$each": reported}},
+            "$inc": {"revision": 1},
+        },
         return_document=ReturnDocument.AFTER,
     )
 
@@ -401,6 +416,70 @@ def seat_released(booking_id: ObjectId) -> None:
 @registry.read("seat_release")
 def pending_releases(limit: int, projection: dict) -> list[dict]:
     return list(bookings().find({"seat_release_pending": True}, projection).limit(limit))
+
+
+# -- events ----------------------------------------------------------------------------------------
+
+
+@registry.read("outbox")
+def pending_outboxes(limit: int) -> list[dict]:
+    """Bookings whose outbox holds events not yet logged."""
+    return list(bookings().find({"outbox_pending": True}, {"outbox": 1}).limit(limit))
+
+
+@registry.write("_id_")
+def clear_outbox(booking_id: ObjectId, event_ids: list[str]) -> None:
+    """Take logged events out of a booking's outbox; the flag goes once it is empty (an event pushed
+    meanwhile keeps it)."""
+    bookings().update_one({"_id": booking_id}, {"$pull": {"outbox": {"id": {"$in": event_ids}}}})
+    bookings().update_one({"_id": booking_id, "outbox": {"$size": 0}}, {"$unset": {"outbox_pending": ""}})
+
+
+@registry.write("_id_")
+def put_outbox_event(event: dict) -> None:
+    """An event not written with a booking; writing it twice writes it once."""
+    outbox().update_one({"_id": event["id"]}, {"$setOnInsert": {"event": event, "waiting": True}}, upsert=True)
+
+
+@registry.read("waiting")
+def outbox_events(limit: int) -> list[dict]:
+    """Events waiting outside bookings."""
+    return list(outbox().find({"waiting": True}).limit(limit))
+
+
+@registry.write("_id_")
+def drop_outbox_event(event_id: str) -> None:
+    outbox().delete_one({"_id": event_id})
+
+
+@registry.read("_id_")
+def event_logged(event_id: str) -> bool:
+    return events().find_one({"_id": event_id}, {"_id": 1}) is not None
+
+
+@registry.read("_id_")
+def last_seq() -> int:
+    """The highest number logged so far, or one a little below it (it is noted after each insert)."""
+    counter = events().database["counters"].find_one({"_id": "events"})
+    return counter["seq"] if counter else 0
+
+
+@registry.write("_id_")
+def log_event(document: dict) -> None:
+    """Raises DuplicateKeyError when the event, or its number, is logged already."""
+    events().insert_one(document)
+    events().database["counters"].update_one({"_id": "events"}, {"$max": {"seq": document["seq"]}}, upsert=True)
+
+
+def event_scope(agency: str | None, clinic: str | None) -> dict:
+    return {"agency": agency} if agency else {"clinic": clinic} if clinic else {}
+
+
+@registry.read("agency_seq, clinic_seq or seq")
+def events_between(scope: dict, after: int, through: int) -> list[dict]:
+    """The events of a scope numbered in (after, through], in order: a window of numbers, so a page
+    reads at most the window whatever the log's length."""
+    return sorted(events().find({**scope, "seq": {"$gt": after, "$lte": through}}), key=lambda e: e["seq"])
 
 
 # -- idempotency keys ----------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from services.common.errors import Problem
 from services.common.failpoints import failpoint
 from services.common.tokens import Principal
 
-from . import store
+from . import events, store
 from .booking import find_booking
 from .seats import give_seat_back, recorded
 
@@ -124,7 +124,9 @@ def transition(reference: str, target: str, principal: Principal, reason: str | 
         changes, entry = _change(current, step, visit, now)
         changes["updated_at"] = now
         entry.update(at=now, by=principal.subject, reason=reason)
-        updated = store.change_booking(current["_id"], current.get("revision"), changes, entry)
+        details = {"visit": entry["visit"]} if entry["visit"] else {}
+        told = events.event(events.BY_STEP[target], {**current, **changes}, principal.subject, now, **details)
+        updated = store.change_booking(current["_id"], current.get("revision"), changes, entry, [told])
         if updated is not None:
             break
         current = find_booking(reference, principal)

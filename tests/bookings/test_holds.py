@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from services.bookings import seats, seed
+from services.bookings import seed, sweeper
 from services.bookings.app import create_app
 from tests.support import PATIENT, booking_count, in_days, seat_count
 
@@ -91,8 +91,12 @@ def test_an_expired_hold_is_refused_and_the_sweeper_gives_its_seats_back(
     refused = book_hold(client, agency, held["id"])
     assert refused.status_code == 409 and refused.json["code"] == "HOLD_EXPIRED"
     with app.app_context():
-        assert seats.sweep()["reclaimed"] == 1
+        assert sweeper.sweep()["reclaimed"] == 1
     assert [seat_count(app, s["id"]) for s in slots] == [0, 0, 0] and booking_count(app) == 0
+    feed = client.get("/events?types=hold.expired", headers=agency).json["items"]  # the agency is told
+    assert [(e["type"], e["resource"], e["data"]["slotIds"]) for e in feed] == [
+        ("hold.expired", {"type": "hold", "id": held["id"]}, [s["id"] for s in slots])
+    ]
 
 
 def test_a_hold_needs_a_slot_for_every_visit_inside_the_window(client, open_slot, new_quote, agency):

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from gateway.schema import schema
+from services.bookings import events
 from services.common import codes, lifecycle
 from services.common.access import ROLES
 
@@ -46,6 +47,8 @@ def test_the_contract_the_schema_and_the_table_list_the_same_statuses_and_steps(
     defs = json.loads((ROOT / "schemas/bookings/defs.json").read_text())
     assert defs["$defs"]["status"]["enum"] == list(lifecycle.STATUSES)
     assert defs["$defs"]["visitStatus"]["enum"] == list(lifecycle.VISIT_STATUSES)
+    assert defs["$defs"]["eventType"]["enum"] == list(events.TYPES)
+    assert set(events.BY_STEP) == {step.target for step in lifecycle.STEPS}  # every step is told
     gql = schema.graphql_schema
     assert list(gql.get_type("BookingStatus").values) == list(lifecycle.STATUSES)
     mutations = gql.mutation_type.fields
