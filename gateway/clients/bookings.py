@@ -63,6 +63,14 @@ async def trip_fit(ctx: RequestContext, package_ids: list[str], arrive: str, dep
     return answer["items"]
 
 
+async def event_page(ctx: RequestContext, after: int, types: list[str] | None, limit: int) -> Json:
+    """The caller's events after ``after``, in order."""
+    params: dict[str, str | int] = {"after": after, "limit": limit}
+    if types:
+        params["types"] = ",".join(types)
+    return await ctx.call(SERVICE, "GET", "/events", params=params)
+
+
 async def screen(ctx: RequestContext, quote_id: str, answers: Json) -> Json:
     """What the patient's screening answers would trigger for the quoted package, without booking."""
     return await ctx.call(SERVICE, "POST", "/screening", json={"quoteId": quote_id, "answers": answers})

@@ -295,3 +295,41 @@ class VisitPlan(WireObject):
     )
     complete = graphene.Boolean(required=True, description="Every visit has a slot.")
     window = graphene.Field(VisitWindow, required=True, description="The window each next visit is looked for in.")
+
+
+EventType = graphene.Enum(
+    "EventType",
+    [(t.upper().replace(".", "_"), t) for t in contract_enum("bookings/defs", "eventType")],
+    description="What happened: booking.created, booking.confirmed, booking.cancelled, visit.rescheduled, "
+    "visit.arrived, visit.fulfilled, visit.no_show, hold.expired.",
+)
+
+
+class EventResource(WireObject):
+    """What an event is about."""
+
+    type = graphene.String(required=True, description="booking or hold.")
+    id = graphene.String(required=True, description="Its reference (a booking) or id (a hold).")
+
+
+class Event(WireObject):
+    """One change, told once, with the resource's state after it."""
+
+    id = graphene.ID(required=True, description="The event's id: deduplicate on it.")
+    seq = graphene.Int(required=True, description="Its place in the log, increasing.")
+    type = graphene.Field(EventType, required=True, description="What happened.")
+    at = graphene.String(required=True, description="When (UTC, ISO 8601).")
+    resource = graphene.Field(EventResource, required=True, description="What it is about.")
+    data = graphene.JSONString(
+        required=True,
+        description="The resource's state after the change (a booking: reference, status, visits, refund) and the "
+        "change's details (visit; from and to for a move).",
+    )
+
+
+class EventPage(graphene.ObjectType):
+    """A page of the event feed."""
+
+    events = graphene.List(graphene.NonNull(Event), required=True, description="The events, in order.")
+    cursor = graphene.String(required=True, description="Pass as after for the next page (or the next poll).")
+    more = graphene.Boolean(required=True, description="The feed goes on past the cursor: ask again at once.")
