@@ -390,14 +390,14 @@ def reschedule_visit(reference, number, body, principal):
     "bookings', or all for a platform admin; of the types asked for. A page reads at most a bounded part of the log: "
     "continue from its cursor while more is true.",
     query="bookings/events-query",
-    response="bookings/event-page",
+    response="common/event-page",
     auth="token",
     tags=("events",),
 )
 def event_feed(query, principal):
     scope = booking.scope(principal)
     found = events.page(
-        store.event_scope(scope.get("agency"), scope.get("clinic")),
+        events.scope(scope.get("agency"), scope.get("clinic")),
         query.get("after", 0),
         set(query["types"]) if "types" in query else None,
         query.get("limit", DEFAULT_LIMIT),

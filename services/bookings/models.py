@@ -127,44 +127,6 @@ class SeatHold(Document):
     travel = ListField(DictField(), null=True)
 
 
-class OutboxEvent(Document):
-    """An event not written with a booking (a hold that expired unbooked), waiting for the relay."""
-
-    meta = {
-        "db_alias": ALIAS,
-        "collection": "event_outbox",
-        "auto_create_index": False,
-        "indexes": [{"fields": ["waiting"], "name": "waiting"}],
-    }
-    id = StringField(primary_key=True)  # the event id
-    event = DictField(required=True)
-    waiting = BooleanField(required=True)  # always true: what the relay finds them by
-
-
-class Event(Document):
-    """The event log: every event once, numbered densely in the order the relay logged them."""
-
-    meta = {
-        "db_alias": ALIAS,
-        "collection": "events",
-        "auto_create_index": False,
-        "indexes": [
-            {"fields": ["seq"], "unique": True, "name": "seq"},
-            {"fields": ["agency", "seq"], "name": "agency_seq"},
-            {"fields": ["clinic", "seq"], "name": "clinic_seq"},
-        ],
-    }
-    id = StringField(primary_key=True)  # the event id
-    seq = IntField(required=True)
-    type = StringField(required=True)
-    at = DateTimeField(required=True)
-    agency = StringField()
-    clinic = StringField()
-    resource = DictField(required=True)
-    by = StringField()
-    data = DictField(required=True)
-
-
 class IdempotencyKey(Document):
     """The first answer to a ``POST /bookings`` per caller and key, replayed for retries."""
 

@@ -13,15 +13,16 @@ from pathlib import Path
 from services.common.clock import SEOUL, utcnow
 
 from . import store
-from .models import Booking, Event, IdempotencyKey, OutboxEvent, SeatHold, Slot
+from .models import Booking, IdempotencyKey, SeatHold, Slot
 
 SEED = Path(__file__).resolve().parents[2] / "seed" / "bookings"
 
 
 def ensure_indexes() -> None:
     """The indexes, and slots written before seats were counted in ``free`` brought up to date."""
-    for model in (Slot, Booking, SeatHold, IdempotencyKey, OutboxEvent, Event):
+    for model in (Slot, Booking, SeatHold, IdempotencyKey):
         model.ensure_indexes()
+    store.event_log.ensure_indexes()
     store.migrate_slots()
 
 

@@ -16,15 +16,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bson import ObjectId
+from mongoengine.connection import get_db
 from pymongo import ReturnDocument, UpdateOne
 
 from services.common.clock import SEOUL
+from services.common.eventlog import EventLog
 from services.common.pagination import Page, Sort, paginate
 from services.common.store import Registry, batches
 
-from .models import Booking, Event, IdempotencyKey, OutboxEvent, SeatHold, Slot
+from .models import ALIAS, Booking, IdempotencyKey, SeatHold, Slot
 
 registry = Registry("bookings")
+event_log = EventLog(lambda: get_db(ALIAS), registry, scopes=("agency", "clinic"))
 ANY_PACKAGE = "*"
 
 
@@ -95,11 +98,7 @@ def keys():
 
 
 def events():
-    return Event._get_collection()
-
-
-def outbox():
-    return OutboxEvent._get_collection()
+    return event_log.events()
 
 
 # -- slots ---------------------------------------------------------------------------------------
@@ -433,53 +432,6 @@ def clear_outbox(booking_id: ObjectId, event_ids: list[str]) -> None:
     meanwhile keeps it)."""
     bookings().update_one({"_id": booking_id}, {"$pull": {"outbox": {"id": {"$in": event_ids}}}})
     bookings().update_one({"_id": booking_id, "outbox": {"$size": 0}}, {"$unset": {"outbox_pending": ""}})
-
-
-@registry.write("_id_")
-def put_outbox_event(event: dict) -> None:
-    """An event not written with a booking; writing it twice writes it once."""
-    outbox().update_one({"_id": event["id"]}, {"$setOnInsert": {"event": event, "waiting": True}}, upsert=True)
-
-
-@registry.read("waiting")
-def outbox_events(limit: int) -> list[dict]:
-    """Events waiting outside bookings."""
-    return list(outbox().find({"waiting": True}).limit(limit))
-
-
-@registry.write("_id_")
-def drop_outbox_event(event_id: str) -> None:
-    outbox().delete_one({"_id": event_id})
-
-
-@registry.read("_id_")
-def event_logged(event_id: str) -> bool:
-    return events().find_one({"_id": event_id}, {"_id": 1}) is not None
-
-
-@registry.read("_id_")
-def last_seq() -> int:
-    """The highest number logged so far, or one a little below it (it is noted after each insert)."""
-    counter = events().database["counters"].find_one({"_id": "events"})
-    return counter["seq"] if counter else 0
-
-
-@registry.write("_id_")
-def log_event(document: dict) -> None:
-    """Raises DuplicateKeyError when the event, or its number, is logged already."""
-    events().insert_one(document)
-    events().database["counters"].update_one({"_id": "events"}, {"$max": {"seq": document["seq"]}}, upsert=True)
-
-
-def event_scope(agency: str | None, clinic: str | None) -> dict:
-    return {"agency": agency} if agency else {"clinic": clinic} if clinic else {}
-
-
-@registry.read("agency_seq, clinic_seq or seq")
-def events_between(scope: dict, after: int, through: int) -> list[dict]:
-    """The events of a scope numbered in (after, through], in order: a window of numbers, so a page
-    reads at most the window whatever the log's length."""
-    return sorted(events().find({**scope, "seq": {"$gt": after, "$lte": through}}), key=lambda e: e["seq"])
 
 
 # -- idempotency keys ----------------------------------------------------------------------------
