@@ -84,6 +84,14 @@ def test_every_packages_query_is_index_served(make_app, mongo_client):
         "version": [lambda f: f(str(icepick), 1)],
         "current_rates": [lambda f: f()],
         "quote_by_id": [lambda f: f(ObjectId())],
+        "outbox_events": [lambda f: f(100)],
+        "event_logged": [lambda f: f("0" * 32)],
+        "last_seq": [lambda f: f()],
+        "events_between": [
+            lambda f: f({"clinic": "oracle-skin-clinic"}, 0, 500),
+            lambda f: f({"public": True}, 0, 500),
+            lambda f: f({}, 0, 500),
+        ],
     }
     run_examples(app, packages_store.registry, examples, mongo_client, app.config["SETTINGS"].database)
 

@@ -395,9 +395,8 @@ def reschedule_visit(reference, number, body, principal):
     tags=("events",),
 )
 def event_feed(query, principal):
-    scope = booking.scope(principal)
     found = events.page(
-        events.scope(scope.get("agency"), scope.get("clinic")),
+        booking.scope(principal),
         query.get("after", 0),
         set(query["types"]) if "types" in query else None,
         query.get("limit", DEFAULT_LIMIT),

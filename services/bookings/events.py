@@ -82,11 +82,6 @@ def hold_expired(hold: dict, at: datetime) -> None:
     )
 
 
-def scope(agency: str | None, clinic: str | None) -> dict:
-    """Who reads which events: an agency its own, a clinic its own, a platform admin all."""
-    return {"agency": agency} if agency else {"clinic": clinic} if clinic else {}
-
-
 def relay(batch: int = 200) -> int:
     """Move events from the bookings' outboxes and ``event_outbox`` into the log; how many were moved.
     A booking's events are logged in the order they were written."""

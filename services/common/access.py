@@ -18,6 +18,9 @@ ROLES: dict[str, tuple[str, ...]] = {
     "slots.list": CLINIC_STAFF,
     "bookings.create": ("AGENCY",),
     "bookings.reschedule": ("AGENCY", *CLINIC_STAFF),  # the agency that booked, the clinic that treats
+    "webhooks.manage": ("AGENCY", "CLINIC_ADMIN"),  # an endpoint belongs to an agency or a clinic
+    "webhooks.read": ("AGENCY", "CLINIC_ADMIN", "PLATFORM_ADMIN"),  # platform admins see every endpoint
+    "webhooks.redeliver": ("AGENCY", "CLINIC_ADMIN", "PLATFORM_ADMIN"),
 }
 
 ROLE_PLURALS = {"AGENCY": "agencies", "CLINIC_ADMIN": "the clinic's admins", "PLATFORM_ADMIN": "platform admins"}

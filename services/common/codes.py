@@ -68,7 +68,12 @@ BOOKINGS = {
     "IDEMPOTENCY_KEY_IN_FLIGHT": "A request with this idempotency key is still running.",
 }
 
-BY_SERVICE = {"catalogue": CATALOGUE, "packages": PACKAGES, "bookings": BOOKINGS}
+WEBHOOKS = {
+    "URL_NOT_ALLOWED": "The URL is not https, or its host resolves to an address that is not public.",
+    "DELIVERY_IN_FLIGHT": "A dispatcher is sending the delivery at this moment.",
+}
+
+BY_SERVICE = {"catalogue": CATALOGUE, "packages": PACKAGES, "bookings": BOOKINGS, "webhooks": WEBHOOKS}
 
 
 def codes_of(service: str) -> dict[str, str]:

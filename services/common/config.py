@@ -38,6 +38,11 @@ class Settings:
     checkout_hold_minutes: int = 15  # holdVisits keeps every seat this long for the booking to come
     reschedule_notice_hours: int = 72  # a visit may be moved until this long before it starts
     read_model_wait_seconds: float = 10.0  # how long a listing waits for its read model to load before a 503
+    webhook_timeout_seconds: float = 5.0  # a partner's endpoint must answer within this
+    webhook_retry_base_seconds: float = 10.0  # the first retry's delay; each next one doubles it
+    webhook_retry_max_seconds: float = 3600.0  # no retry waits longer than this
+    webhook_retry_for_seconds: int = 24 * 3600  # retries stop this long after the event; the endpoint is then failing
+    webhook_poll_seconds: float = 0.5  # an idle dispatcher looks for new events this often
     service_urls: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -52,6 +57,7 @@ SERVICE_URL_DEFAULTS = {
     "catalogue": "http://127.0.0.1:8001",
     "packages": "http://127.0.0.1:8002",
     "bookings": "http://127.0.0.1:8003",
+    "webhooks": "http://127.0.0.1:8004",
 }
 
 
@@ -74,6 +80,11 @@ def from_env(service: str) -> Settings:
         checkout_hold_minutes=_int("CHECKOUT_HOLD_MINUTES", 15),
         reschedule_notice_hours=_int("RESCHEDULE_NOTICE_HOURS", 72),
         read_model_wait_seconds=float(env("READ_MODEL_WAIT_SECONDS", "10")),
+        webhook_timeout_seconds=float(env("WEBHOOK_TIMEOUT_SECONDS", "5")),
+        webhook_retry_base_seconds=float(env("WEBHOOK_RETRY_BASE_SECONDS", "10")),
+        webhook_retry_max_seconds=float(env("WEBHOOK_RETRY_MAX_SECONDS", "3600")),
+        webhook_retry_for_seconds=_int("WEBHOOK_RETRY_FOR_SECONDS", 24 * 3600),
+        webhook_poll_seconds=float(env("WEBHOOK_POLL_SECONDS", "0.5")),
         service_urls={name: env(f"{name.upper()}_URL", default) for name, default in SERVICE_URL_DEFAULTS.items()},
     )
     if settings.is_production and (settings.token_secret == DEV_TOKEN_SECRET or len(settings.token_secret) < 32):

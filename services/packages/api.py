@@ -8,11 +8,11 @@ from services.common.access import ROLES
 from services.common.auth import current_principal
 from services.common.ids import object_id
 from services.common.localization import negotiate_language
-from services.common.pagination import batch_ids, batch_response
+from services.common.pagination import DEFAULT_LIMIT, batch_ids, batch_response
 from services.common.readmodel import read_model
 from services.common.validation import PUBLIC_READ_SECONDS, cacheable, contract, if_match_version
 
-from . import packages, quotes, rates, render, search, store
+from . import events, packages, quotes, rates, render, search, store
 from .models import utcnow
 
 bp = Blueprint("packages", __name__)
@@ -168,6 +168,26 @@ def publish_package(package_id, principal, query):
 )
 def archive_package(package_id, principal, query):
     return _package_response(_observed(packages.change_status(package_id, "ARCHIVED", principal)))
+
+
+@bp.get("/events")
+@contract(
+    summary="The caller's package events after a cursor, in order, each once: a clinic's own packages', those of "
+    "packages agencies may see (all but drafts), or all for a platform admin; of the types asked for. A page reads at "
+    "most a bounded part of the log: continue from its cursor while more is true.",
+    query="packages/events-query",
+    response="common/event-page",
+    auth="token",
+    tags=("events",),
+)
+def event_feed(query, principal):
+    found = events.page(
+        events.scope(principal),
+        query.get("after", 0),
+        set(query["types"]) if "types" in query else None,
+        query.get("limit", DEFAULT_LIMIT),
+    )
+    return jsonify(found)
 
 
 @bp.get("/packages/<package_id>/versions/<int:version>")

@@ -11,7 +11,7 @@ from services.common.errors import Problem, not_found, validation_problem
 from services.common.ids import object_id
 from services.common.tokens import Principal
 
-from . import store
+from . import events, store
 from .knowledge import apply_knowledge, check_with_catalogue
 from .models import ALIAS, Package, utcnow
 
@@ -112,6 +112,7 @@ def update_package(package_id: str, patch: dict, principal: Principal, expected_
         if not store.replace_package(document, read_version, session=session):
             raise Problem(409, "CONCURRENT_UPDATE", "The package changed while this update was applied; read it again.")
         store.insert_version(package_id, document, document["status"] == "PUBLISHED", utcnow(), session=session)
+        events.write("package.updated", document, principal.subject, document["updated_at"], session)
 
     in_transaction(ALIAS, write)
     return document
@@ -134,6 +135,7 @@ def change_status(package_id: str, target: str, principal: Principal) -> dict:
             raise Problem(409, "INVALID_TRANSITION", f"A {latest['status']} package cannot become {target}.")
         if target == "PUBLISHED":
             store.mark_version_published(package_id, updated["version"], session=session)
+        events.write(f"package.{target.lower()}", updated, principal.subject, now, session)
         return updated
 
     return in_transaction(ALIAS, write)

@@ -35,6 +35,7 @@ def ensure_indexes() -> None:
     """The indexes, and a rates table written before the current one was kept apart named current."""
     for model in (Package, PackageVersion, ExchangeRateTable, Quote):
         model.ensure_indexes()
+    store.event_log.ensure_indexes()
     store.migrate_rates()
 
 

@@ -6,14 +6,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bson import ObjectId
+from mongoengine.connection import get_db
 from pymongo import ReturnDocument, UpdateOne
 
+from services.common.eventlog import EventLog
 from services.common.readmodel import ReadModel
 from services.common.store import Registry, batches
 
-from .models import CurrentExchangeRates, ExchangeRateTable, Package, PackageVersion, Quote, listing_key
+from .models import ALIAS, CurrentExchangeRates, ExchangeRateTable, Package, PackageVersion, Quote, listing_key
 
 registry = Registry("packages")
+event_log = EventLog(lambda: get_db(ALIAS), registry, scopes=("clinic", "public"))
 # Stored for filters and sorts, never served.
 DERIVED = (
     "listing",

@@ -1,0 +1,38 @@
+"""Webhooks commands: ``python -m services.webhooks {init,seed,dispatch}``.
+
+init                      create the indexes
+seed                      the indexes (there is no seed data)
+dispatch [--once]         deliver events to partners' endpoints; keeps going unless --once
+"""
+
+import logging
+
+from services.common.commands import run
+from services.common.observability import configure_logging
+
+from . import seed
+from .dispatcher import Dispatcher
+
+
+def _dispatch_arguments(parser) -> None:
+    parser.add_argument("--once", action="store_true", help="fan out and send what is due once, then stop")
+
+
+def _dispatch(args, settings) -> None:
+    configure_logging("webhooks-dispatcher", settings.log_level)
+    seed.ensure_indexes()
+    dispatcher = Dispatcher(settings)
+    if args.once:
+        dispatcher.run_once()
+        return
+    logging.getLogger("clinicbridge.webhooks.dispatcher").info("dispatching", extra={"dispatcher": dispatcher.name})
+    dispatcher.run(settings.webhook_poll_seconds)
+
+
+if __name__ == "__main__":
+    run(
+        "webhooks",
+        seed,
+        "(no synthetic data)",
+        extra={"dispatch": ("deliver events to partners' webhook endpoints", _dispatch_arguments, _dispatch)},
+    )
