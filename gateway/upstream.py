@@ -16,7 +16,7 @@ from graphql import GraphQLError
 
 from services.common.http import ServiceClient, UpstreamError, UpstreamUnavailable
 
-SERVICES = ("catalogue", "packages", "bookings")
+SERVICES = ("catalogue", "packages", "bookings", "webhooks")
 # Each worker thread runs its requests on an event loop of its own (GatewayFlask), and asyncio.to_thread
 # would give every loop a thread pool of its own. One pool per process serves every upstream call instead.
 _EXECUTOR = ThreadPoolExecutor(max_workers=32, thread_name_prefix="upstream")

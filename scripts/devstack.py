@@ -16,8 +16,8 @@ from services.common.db import wait_for_database
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-SERVICES = ("catalogue", "packages", "bookings")  # each service seeds its own database with its own command
-PORTS = {"catalogue": 8001, "packages": 8002, "bookings": 8003}
+SERVICES = ("catalogue", "packages", "bookings", "webhooks")  # each service seeds its own database with its own command
+PORTS = {"catalogue": 8001, "packages": 8002, "bookings": 8003, "webhooks": 8004}
 
 
 def log(message: str) -> None:

@@ -121,6 +121,14 @@ def bookings_url(mongo_uri, packages_url, mongo_client):
 
 
 @pytest.fixture(scope="session")
+def webhooks_service(mongo_uri, mongo_client):
+    """A real webhooks service over HTTP on a database of its own: ``{url, database}``."""
+    database = f"test_webhooks_http_{uuid.uuid4().hex[:8]}"
+    with one_service("webhooks", mongo_uri, mongo_client, {"WEBHOOKS_DB_NAME": database}, command="init") as url:
+        yield {"url": url, "database": database}
+
+
+@pytest.fixture(scope="session")
 def private_stack(mongo_uri, mongo_client):
     """Every service and the gateway over HTTP on databases of their own (named in ``env``), seeded:
     for tests that hammer them with generated or hostile input, away from other tests' data."""
@@ -150,7 +158,7 @@ def gateway_settings(settings_for, mongo_uri, urls: dict, **changes) -> GatewayS
 
 
 @pytest.fixture
-def make_gateway(settings_for, mongo_uri, mongo_client, catalogue_url, packages_url, bookings_url):
+def make_gateway(settings_for, mongo_uri, mongo_client, catalogue_url, packages_url, bookings_url, webhooks_service):
     """A gateway app over the real services, with test API keys in its own database."""
     made = []
 
@@ -158,7 +166,13 @@ def make_gateway(settings_for, mongo_uri, mongo_client, catalogue_url, packages_
         settings = gateway_settings(
             settings_for,
             mongo_uri,
-            {"catalogue": catalogue_url, "packages": packages_url, "bookings": bookings_url, **(urls or {})},
+            {
+                "catalogue": catalogue_url,
+                "packages": packages_url,
+                "bookings": bookings_url,
+                "webhooks": webhooks_service["url"],
+                **(urls or {}),
+            },
             **changes,
         )
         app = create_gateway(settings)

@@ -122,7 +122,7 @@ def running_service(name: str, env: dict, workers: int = 1, port: int | None = N
         stop_process(process, 15)
 
 
-SERVICES = ("catalogue", "packages", "bookings")  # in the order they call each other
+SERVICES = ("catalogue", "packages", "bookings", "webhooks")  # in the order they call each other
 CALLS = {"packages": ("CATALOGUE_URL", "catalogue"), "bookings": ("PACKAGES_URL", "packages")}
 
 

@@ -78,13 +78,14 @@ def port_closed(port: int) -> bool:
 
 
 def test_make_run_serves_stops_cleanly_and_keeps_its_data(tmp_path, bearer):
-    db_port, catalogue_port, packages_port, bookings_port, gateway_port = (free_port() for _ in range(5))
+    db_port, catalogue_port, packages_port, bookings_port, webhooks_port, gateway_port = (free_port() for _ in range(6))
     env = {k: v for k, v in os.environ.items() if k != "MONGO_URI"}
     env.update(
         DB_PORT=str(db_port),
         CATALOGUE_PORT=str(catalogue_port),
         PACKAGES_PORT=str(packages_port),
         BOOKINGS_PORT=str(bookings_port),
+        WEBHOOKS_PORT=str(webhooks_port),
         GATEWAY_PORT=str(gateway_port),
         DATA_DIR=str(tmp_path),
         WEB_CONCURRENCY="1",
@@ -97,6 +98,7 @@ def test_make_run_serves_stops_cleanly_and_keeps_its_data(tmp_path, bearer):
         wait_ready(f"{base}/readyz", first)
         wait_ready(f"http://127.0.0.1:{packages_port}/readyz", first)
         wait_ready(f"http://127.0.0.1:{bookings_port}/readyz", first)
+        wait_ready(f"http://127.0.0.1:{webhooks_port}/readyz", first)
         wait_ready(f"http://127.0.0.1:{gateway_port}/readyz", first)
         # The printed demo agency key works, and the gateway reaches every service.
         answer = requests.post(
@@ -156,7 +158,9 @@ def test_make_run_serves_stops_cleanly_and_keeps_its_data(tmp_path, bearer):
     finally:
         output = interrupt(second)
     assert '"clinics": 0' in output and '"packages": 0' in output  # nothing loaded twice
-    assert all(port_closed(port) for port in (catalogue_port, packages_port, bookings_port, gateway_port))
+    assert all(
+        port_closed(port) for port in (catalogue_port, packages_port, bookings_port, webhooks_port, gateway_port)
+    )
 
 
 def test_compose_file_follows_the_compose_specification():

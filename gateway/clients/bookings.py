@@ -64,7 +64,7 @@ async def trip_fit(ctx: RequestContext, package_ids: list[str], arrive: str, dep
 
 
 async def event_page(ctx: RequestContext, after: int, types: list[str] | None, limit: int) -> Json:
-    """The caller's events after ``after``, in order."""
+    """The caller's booking events after ``after``, in order."""
     params: dict[str, str | int] = {"after": after, "limit": limit}
     if types:
         params["types"] = ",".join(types)

@@ -34,6 +34,14 @@ async def compare(ctx: RequestContext, ids: list[str], options: Json, lang: str)
     return await ctx.call(SERVICE, "POST", "/packages/compare", json={"ids": ids, **options}, params={"lang": lang})
 
 
+async def event_page(ctx: RequestContext, after: int, types: list[str] | None, limit: int) -> Json:
+    """The caller's package events after ``after``, in order."""
+    params: dict[str, str | int] = {"after": after, "limit": limit}
+    if types:
+        params["types"] = ",".join(types)
+    return await ctx.call(SERVICE, "GET", "/events", params=params)
+
+
 async def exchange_rates(ctx: RequestContext) -> Json:
     return await ctx.call(SERVICE, "GET", "/exchange-rates", public=True)
 

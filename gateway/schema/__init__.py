@@ -1,5 +1,5 @@
 """The schema, assembled from one package per domain (``catalogue``, ``packages``, ``quotes``,
-``bookings``, ``accounts``) over the shared ``core``. A domain imports ``core`` and the domains
+``bookings``, ``events``, ``accounts``) over the shared ``core``. A domain imports ``core`` and the domains
 it builds on (catalogue, then packages, quotes, bookings), never one that builds on it."""
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from .bookings.mutations import BookingMutations, SlotMutations
 from .bookings.queries import BookingQueries
 from .catalogue.mutations import CatalogueMutations
 from .catalogue.queries import CatalogueQueries, ClinicComparisonQueries
+from .events.mutations import WebhookMutations
+from .events.queries import EventQueries
 from .packages.mutations import ExchangeRateMutations, PackageMutations
 from .packages.queries import PackageQueries, TreatmentOptionQueries
 from .quotes.mutations import QuoteMutations
@@ -27,6 +29,7 @@ class Query(
     PackageQueries,
     QuoteQueries,
     BookingQueries,
+    EventQueries,
     AccountQueries,
     VocabularyQueries,
     graphene.ObjectType,
@@ -41,6 +44,7 @@ class Mutation(
     CatalogueMutations,
     SlotMutations,
     PackageMutations,
+    WebhookMutations,
     graphene.ObjectType,
 ):
     """Quote and book; clinic and platform admins manage listings, slots and rates."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 
@@ -50,8 +51,9 @@ def refusal(answer, name: str) -> str | None:
 
 
 @pytest.fixture
-def objects(gateway):
-    """An Oracle draft package, an Oracle slot, and a booking of the agency at Oracle."""
+def objects(gateway, mongo_client, webhooks_service):
+    """An Oracle draft package, an Oracle slot, a booking of the agency at Oracle, and a webhook endpoint of the
+    agency with one delivery."""
     draft = gql(
         gateway,
         "mutation C($input: PackageInput!) { createPackage(input: $input) { package { id } } }",
@@ -90,7 +92,31 @@ def objects(gateway):
         },
         key=AGENCY_KEY,
     ).json["data"]["createBooking"]
+    webhook = gql(
+        gateway,
+        'mutation { createWebhook(input: {url: "http://127.0.0.1:9/hook", events: [BOOKING_CREATED]}) '
+        "{ created { webhook { id } } } }",
+        key=AGENCY_KEY,
+    ).json["data"]["createWebhook"]["created"]["webhook"]["id"]
+    delivery = f"{webhook}:{uuid.uuid4().hex}"
+    now = datetime.now(UTC)
+    mongo_client[webhooks_service["database"]].deliveries.insert_one(
+        {
+            "_id": delivery,
+            "endpoint": webhook,
+            "owner": "agency:seoul-trips",
+            "event": {"id": delivery.split(":")[1], "type": "booking.created", "at": "", "resource": {}, "data": {}},
+            "state": "FAILED",
+            "attempts": 9,
+            "retry_until": now,
+            "created_at": now,
+            "created_key": f"{now.isoformat()}:{delivery}",
+            "day": now.date().isoformat(),
+        }
+    )
     return {
+        "webhook": webhook,
+        "delivery": delivery,
         "draft": draft,
         "slot": slots[1]["id"],
         "booking": booking["booking"]["reference"],
@@ -177,6 +203,22 @@ CASES = {
         "{ hold { id } %s } }",
     ),
     "releaseHold": ({"agency", "other agency"}, 'mutation { releaseHold(id: "%s") { released %%s } }' % ("0" * 32)),
+    # An endpoint belongs to an agency or a clinic, and is its owner's alone; platform admins may send one again.
+    "createWebhook": (
+        {"agency", "other agency", "oracle admin", "asan admin"},
+        'mutation { createWebhook(input: {url: "http://127.0.0.1:9/h", events: [PACKAGE_UPDATED]}) '
+        "{ created { secret } %s } }",
+    ),
+    "updateWebhook": (
+        {"agency"},
+        'mutation { updateWebhook(id: "{webhook}", input: {enabled: true}) { webhook { id } %s } }',
+    ),
+    "rotateWebhookSecret": ({"agency"}, 'mutation { rotateWebhookSecret(id: "{webhook}") { created { secret } %s } }'),
+    "deleteWebhook": ({"agency"}, 'mutation { deleteWebhook(id: "{webhook}") { deletedId %s } }'),
+    "redeliverWebhook": (
+        {"agency", "platform"},
+        'mutation { redeliverWebhook(deliveryId: "{delivery}") { delivery { state } %s } }',
+    ),
     # Anyone may quote, without a key too.
     "createQuote": (set(ROLES), 'mutation { createQuote(input: {packageId: "{package}"}) { quote { id } %s } }'),
 }

@@ -75,6 +75,7 @@ def test_every_code_a_service_raises_is_in_its_list_and_typed_in_the_schema():
         ("catalogue", "ClinicErrorCode"),
         ("packages", "PackageErrorCode"),
         ("bookings", "BookingErrorCode"),
+        ("webhooks", "WebhookErrorCode"),
     ):
         declared = codes.codes_of(service)
         assert problem_codes(service) <= set(declared), service

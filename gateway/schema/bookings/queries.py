@@ -13,7 +13,7 @@ from ..core.scalars import Date
 from ..core.wire import ctx, to_wire
 from .inputs import BookingFilter, ScreeningAnswersInput, SlotFilter
 from .loaders import BookingByReferenceLoader
-from .types import Booking, BookingConnection, EventPage, EventType, Screening, SlotConnection, VisitPlan
+from .types import Booking, BookingConnection, Screening, SlotConnection, VisitPlan
 
 
 class BookingQueries(graphene.ObjectType):
@@ -39,16 +39,6 @@ class BookingQueries(graphene.ObjectType):
     )
     booking = graphene.Field(
         Booking, description="One of your bookings.", reference=graphene.String(required=True, description="Reference.")
-    )
-    events = graphene.Field(
-        EventPage,
-        required=True,
-        description="Your events after a cursor, in order, each once: an agency's bookings' and holds', a clinic's "
-        "bookings', or all for a platform admin. A partner who was away catches up from its last cursor without gaps "
-        "or duplicates; a page reads a bounded part of the log, so continue while more is true.",
-        after=graphene.String(description="The cursor of the last page; from the start when omitted."),
-        types=graphene.List(graphene.NonNull(EventType), description="Only these types."),
-        first=graphene.Int(required=True, description="Page size, 1-100."),
     )
     bookings = graphene.Field(
         BookingConnection,
@@ -108,14 +98,6 @@ class BookingQueries(graphene.ObjectType):
     async def resolve_bookings(root, info, first, filter=None, after=None):
         filters = {key: plain(value) for key, value in (filter or {}).items() if value is not None}
         return connection(await bookings.booking_page(ctx(info), filters, limit=require_first(first), cursor=after))
-
-    async def resolve_events(root, info, first, after=None, types=None):
-        if after is not None and not after.isdigit():
-            raise GraphQLError("after is a cursor from an earlier page.", extensions={"code": "BAD_USER_INPUT"})
-        page = await bookings.event_page(
-            ctx(info), int(after or 0), [plain(t) for t in types] if types else None, require_first(first)
-        )
-        return {"events": page["items"], "cursor": page["cursor"], "more": page["more"]}
 
     async def resolve_screening(root, info, quote_id, answers):
         return await bookings.screen(ctx(info), quote_id, to_wire(dict(answers)))

@@ -1,0 +1,1 @@
+"""What happened, told to partners: the event feed, and the webhook endpoints that push it."""
