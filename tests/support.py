@@ -190,6 +190,100 @@ def stack(
         yield urls
 
 
+@contextmanager
+def dispatchers(env: dict, urls: dict, count: int = 1, log_dir: str | None = None, **extra: str):
+    """``count`` webhook dispatcher processes (``python -m services.webhooks dispatch``) reading the
+    feeds of the stack at ``urls``; yields their processes (a test may kill one)."""
+    environment = {
+        **os.environ,
+        **env,
+        "BOOKINGS_URL": urls["bookings"],
+        "PACKAGES_URL": urls["packages"],
+        **extra,
+    }
+    processes: list[subprocess.Popen] = []
+    with ExitStack() as logs:
+        for index in range(count):
+            output = logs.enter_context(open(Path(log_dir) / f"dispatcher-{index}.log", "a")) if log_dir else None
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "services.webhooks", "dispatch"],
+                    cwd=ROOT,
+                    env=environment,
+                    stdout=output or subprocess.DEVNULL,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        try:
+            yield processes
+        finally:
+            for process in processes:
+                stop_process(process, timeout=5)
+
+
+class Receiver:
+    """A partner's webhook endpoint: a real HTTP server on a free loopback port that keeps every
+    request it gets (``received``: headers, body, when). ``answer(n)`` gives the status of the n-th
+    request (0-based, default 200); ``delay`` holds each request that long before answering.
+    ``overlaps`` counts requests for a ``webhook-id`` that arrived while another for it was open."""
+
+    def __init__(self, answer=None, delay: float = 0.0):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.answer = answer or (lambda n: 200)
+        self.delay = delay
+        self.received: list[dict] = []
+        self.overlaps = 0
+        self._open: dict[str, int] = {}
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                event_id = self.headers.get("webhook-id", "")
+                with receiver._lock:
+                    n = len(receiver.received)
+                    receiver.received.append({"headers": dict(self.headers), "body": body, "at": clock.monotonic()})
+                    receiver.overlaps += receiver._open.get(event_id, 0) > 0
+                    receiver._open[event_id] = receiver._open.get(event_id, 0) + 1
+                try:
+                    clock.sleep(receiver.delay)
+                    status = receiver.answer(n)
+                    self.send_response(status)
+                    if 300 <= status < 400:
+                        self.send_header("Location", receiver.redirect_to)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                finally:
+                    with receiver._lock:
+                        receiver._open[event_id] -= 1
+
+            def log_message(self, *args):
+                pass
+
+        self.redirect_to = "http://127.0.0.1:9/"
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def events(self) -> list[dict]:
+        with self._lock:
+            return [json.loads(r["body"]) for r in self.received]
+
+    def wait_for(self, check, timeout: float = 30.0) -> None:
+        """Until ``check(self)`` holds; fails the test after ``timeout``."""
+        deadline = clock.monotonic() + timeout
+        while not check(self):
+            assert clock.monotonic() < deadline, f"the receiver got {len(self.received)} requests"
+            clock.sleep(0.05)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def assert_openapi_refs_resolve(document: dict) -> None:
     """Every ``$ref`` of an OpenAPI document points at a schema the document holds."""
     import json
@@ -202,7 +296,7 @@ def assert_openapi_refs_resolve(document: dict) -> None:
 
 # -- what a request asks of the database ----------------------------------------------------------
 
-EXPLAINED = ("find", "aggregate", "count", "distinct")
+EXPLAINED = ("find", "aggregate", "count", "distinct", "findAndModify")
 
 
 class Recorder(monitoring.CommandListener):

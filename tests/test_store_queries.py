@@ -28,11 +28,17 @@ from services.packages import seed as packages_seed
 from services.packages import store as packages_store
 from services.packages.app import create_app as packages_app
 from services.packages.seed import seed_id
+from services.webhooks import endpoints as webhook_endpoints
+from services.webhooks import seed as webhooks_seed
+from services.webhooks import store as webhooks_store
+from services.webhooks.app import create_app as webhooks_app
+from services.webhooks.dispatcher import delivery_for
 from tests.support import RECORDER, assert_index_served, operations, run_examples
 
 
 def test_every_write_is_led_by_a_unique_key():
-    for registry in (catalogue_store.registry, packages_store.registry, bookings_store.registry):
+    registries = (catalogue_store.registry, packages_store.registry, bookings_store.registry, webhooks_store.registry)
+    for registry in registries:
         for operation in registry.writes().values():
             assert operation.index in ("_id_", "slug_1", "reference_1", "clinic_package_start", "package_version"), (
                 operation
@@ -153,6 +159,39 @@ def test_every_bookings_query_is_index_served(make_app, mongo_client):
         ],
     }
     run_examples(app, bookings_store.registry, examples, mongo_client, app.config["SETTINGS"].database)
+
+
+def test_every_webhooks_query_is_index_served(make_app, mongo_client):
+    agency = Principal(role="AGENCY", subject="t", agency="seoul-trips")
+    event = {"id": "e" * 32, "type": "booking.created", "at": "2026-11-24T10:00:00Z", "resource": {}, "data": {}}
+
+    def prepare():
+        webhooks_seed.ensure_indexes()
+        for n in range(30):
+            endpoint, _ = webhook_endpoints.create(
+                {"url": f"http://127.0.0.1:9/{n}", "events": ["booking.created"]}, agency, production=False
+            )
+            webhooks_store.insert_deliveries([delivery_for(endpoint, event, utcnow(), timedelta(hours=1))])
+
+    app = make_app("webhooks", webhooks_app, prepare)
+    with app.app_context():
+        some = webhooks_store.endpoints().find_one()
+    now = utcnow()
+    examples = {
+        "endpoint_by_id": [lambda f: f(some["_id"])],
+        "endpoint_page": [
+            lambda f: f({"owner": "agency:seoul-trips"}, limit=20, cursor=None),
+            lambda f: f({"state": "FAILING"}, limit=20, cursor=None),
+            lambda f: f({}, limit=20, cursor=None),
+        ],
+        "endpoints_of": [lambda f: f("agency:seoul-trips", "booking.created")],
+        "endpoints_of_kind": [lambda f: f("agency", "booking.created")],
+        "claim_due": [lambda f: f(now - timedelta(days=1), now, "test")],
+        "delivery_by_id": [lambda f: f(f"{some['_id']}:{'e' * 32}")],
+        "deliveries_on": [lambda f: f(some["_id"], now.date().isoformat())],
+        "feed_position": [lambda f: f("bookings")],
+    }
+    run_examples(app, webhooks_store.registry, examples, mongo_client, app.config["SETTINGS"].database)
 
 
 def test_a_query_that_would_scan_fails_the_check(make_app, mongo_client):

@@ -1,0 +1,84 @@
+"""The dispatcher's checks at delivery: no redirect is followed, and no request reaches an address
+that is not public in production, whatever the URL resolved to when the endpoint was made."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from services.common.clock import utcnow
+from services.common.tokens import Principal
+from services.webhooks import endpoints, store
+from services.webhooks.dispatcher import Dispatcher, backoff, delivery_for
+from tests.support import Receiver
+
+AGENCY = Principal(role="AGENCY", subject="test", agency="seoul-trips")
+EVENT = {
+    "id": "e" * 32,
+    "type": "booking.created",
+    "at": "2026-11-24T10:00:00Z",
+    "resource": {"type": "booking", "id": "CB-ABCDEFGH"},
+    "data": {"status": "PENDING"},
+    "scope": {"agency": "seoul-trips", "clinic": "oracle-skin-clinic"},
+}
+
+
+@pytest.fixture
+def receiver():
+    made = Receiver()
+    yield made
+    made.close()
+
+
+def queued(url: str) -> dict:
+    """An endpoint made in development (loopback allowed) with one delivery due now."""
+    endpoint, _ = endpoints.create({"url": url, "events": ["booking.created"]}, AGENCY, production=False)
+    delivery = delivery_for(endpoint, EVENT, utcnow(), timedelta(hours=24))
+    store.insert_deliveries([delivery])
+    return delivery
+
+
+def test_a_redirect_is_never_followed(webhooks, receiver):
+    target = Receiver()
+    try:
+        receiver.answer = lambda n: 302
+        receiver.redirect_to = target.url
+        with webhooks.app_context():
+            delivery = queued(receiver.url)
+            assert Dispatcher(webhooks.config["SETTINGS"]).send_due() == 1
+            after = store.delivery_by_id(delivery["_id"])
+        assert len(receiver.received) == 1 and target.received == []
+        assert (after["state"], after["last_status"]) == ("PENDING", 302)
+        assert after["last_error"] == "Answered 302: redirects are not followed."
+        assert after["due"] > utcnow()  # retried later
+    finally:
+        target.close()
+
+
+def test_production_sends_nothing_to_an_address_that_is_not_public(webhooks, receiver):
+    port = receiver.url.split(":")[2].split("/")[0]
+    with webhooks.app_context():
+        delivery = queued(f"https://localhost:{port}/hooks")
+        production = webhooks.config["SETTINGS"].with_overrides(environment="production")
+        assert Dispatcher(production).send_due() == 1
+        after = store.delivery_by_id(delivery["_id"])
+    assert receiver.received == []
+    assert after["last_error"] == "The host localhost resolves to an address that is not public."
+    assert after["last_status"] is None and after["state"] == "PENDING"
+
+
+def test_the_same_event_fanned_out_twice_is_one_delivery(webhooks):
+    with webhooks.app_context():
+        endpoint, _ = endpoints.create({"url": "http://127.0.0.1:9/", "events": ["booking.created"]}, AGENCY, False)
+        now = utcnow()
+        first = store.insert_deliveries([delivery_for(endpoint, EVENT, now, timedelta(hours=24))])
+        again = store.insert_deliveries([delivery_for(endpoint, EVENT, now, timedelta(hours=24))])
+        assert (first, again) == (1, 0)
+
+
+def test_waits_double_up_to_the_most_and_honour_retry_after():
+    waits = [backoff(attempt, 10, 3600) for attempt in range(1, 12)]
+    assert 10 <= waits[0] <= 12.5 and 20 <= waits[1] <= 25 and 80 <= waits[3] <= 100
+    assert all(3600 <= wait <= 4500 for wait in waits[9:])
+    assert backoff(1, 10, 3600, retry_after=120) == 120
