@@ -1,7 +1,8 @@
 """The GraphQL examples of the docs, run against a fresh, seeded stack: what they show is what it answers.
 
-    python -m scripts.examples    start a stack of its own, run every example, write docs/flows.md
-                                  and the README's first example with the answers it got
+    python -m scripts.examples    start a stack of its own (and a webhook dispatcher and receiver), run
+                                  every example, write docs/flows.md, the README's first example and
+                                  its webhook samples with what it got
 
 ``tests/test_examples.py`` runs the same examples on every test run, so none of them can go stale
 without a test failing.
@@ -14,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from tests.support import database_server, seed, stack, stack_env
+from tests.support import Receiver, database_server, dispatchers, seed, stack, stack_env
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = {"agency": "cbk_demo_agency_seoul_trips", "clinic": "cbk_demo_oracle_clinic_admin"}  # `make run`'s demo keys
@@ -301,21 +303,87 @@ CLINIC = [
     ),
 ]
 
+RECEIVER = {"url": "http://127.0.0.1:9/hooks"}  # where the partner's endpoint points (main() runs a real one)
+
+WEBHOOKS = [
+    Example(
+        "create_webhook",
+        "**1. Create an endpoint** for the agency's booking events and published packages. The signing secret is"
+        " shown this once:",
+        """mutation Hook($input: CreateWebhookInput!) {
+  createWebhook(input: $input) {
+    created { secret webhook { id url events state createdAt } }
+    errors { field code message }
+  }
+}""",
+        lambda a: {
+            "input": {
+                "url": RECEIVER["url"],
+                "events": [
+                    "BOOKING_CREATED",
+                    "BOOKING_CONFIRMED",
+                    "BOOKING_CANCELLED",
+                    "VISIT_RESCHEDULED",
+                    "VISIT_ARRIVED",
+                    "VISIT_FULFILLED",
+                    "VISIT_NO_SHOW",
+                    "HOLD_EXPIRED",
+                    "PACKAGE_PUBLISHED",
+                ],
+                "description": "booking desk",
+            }
+        },
+        key="agency",
+    ),
+]
+
+WEBHOOK_LOG = [
+    Example(
+        "deliveries",
+        "**2. The delivery log** of the endpoint: each event's attempts and the last answer:",
+        """query Deliveries($id: ID!) {
+  webhookDeliveries(webhookId: $id, first: 3) {
+    deliveries { eventType state attempts lastStatus lastAttemptAt deliveredAt }
+    nextCursor
+  }
+}""",
+        lambda a: {"id": a["create_webhook"]["createWebhook"]["created"]["webhook"]["id"]},
+        key="agency",
+    ),
+    Example(
+        "feed",
+        "**3. The event feed**: the same events with the same ids, from a cursor (none: from the start). Keep the"
+        " cursor, and ask again from it while `more` is true:",
+        """query Feed {
+  events(first: 3, types: [BOOKING_CONFIRMED, VISIT_RESCHEDULED]) {
+    events { id type at resource { type id } data }
+    cursor more
+  }
+}""",
+        key="agency",
+    ),
+]
+
 FLOWS = [
+    ("A partner's webhook endpoint (made first, so it hears the flows below)", WEBHOOKS),
     (
         "A partner's booking flow: compare, quote, screen, find every visit, book the series, care plan, move a visit",
         PARTNER,
     ),
     ("A clinic admin's flow: create and publish a package, open slots, confirm a booking, mark each visit", CLINIC),
+    ("What the partner's endpoint heard: its delivery log, and the event feed", WEBHOOK_LOG),
 ]
 
 
-def run(gateway: str) -> list[tuple[Example, dict, dict]]:
-    """Every example in order against ``gateway``: (example, variables, answer)."""
+def run(gateway: str, settle: Callable[[], None] | None = None) -> list[tuple[Example, dict, dict]]:
+    """Every example in order against ``gateway``: (example, variables, answer). ``settle`` is called
+    before the delivery log is read (to let the deliveries be made)."""
     answers: dict[str, dict] = {}
     done = []
     session = requests.Session()
     for _, examples in FLOWS:
+        if examples is WEBHOOK_LOG and settle:
+            settle()
         for example in examples:
             variables = example.variables(answers) if example.variables else {}
             headers = {"Authorization": f"Bearer {KEYS[example.key]}"} if example.key else {}
@@ -354,7 +422,7 @@ def markdown(done: list[tuple[Example, dict, dict]]) -> str:
 
 
 def readme_example(done: list[tuple[Example, dict, dict]]) -> str:
-    example, _, answer = done[0]
+    example, _, answer = next(entry for entry in done if entry[0] is PARTNER[0])
     query = " ".join(example.query.split())
     return (
         "```sh\ncurl -s localhost:8000/graphql -H 'Content-Type: application/json' \\\n"
@@ -363,9 +431,48 @@ def readme_example(done: list[tuple[Example, dict, dict]]) -> str:
     )
 
 
+SAMPLE_TYPES = ("booking.created", "visit.rescheduled", "booking.cancelled", "package.published")
+
+
+def webhook_samples(received: list[dict]) -> str:
+    """The first request the endpoint got, headers and body, then one body of each other type it got."""
+    first = received[0]
+    headers = {name: first["headers"][name] for name in ("webhook-id", "webhook-timestamp", "webhook-signature")}
+    parts = [
+        "```http\nPOST /hooks HTTP/1.1\nContent-Type: application/json\n"
+        + "".join(f"{name}: {value}\n" for name, value in headers.items())
+        + f"\n{json.dumps(json.loads(first['body']), ensure_ascii=False, indent=1)}\n```"
+    ]
+    shown = {json.loads(first["body"])["type"]}
+    for request in received:
+        body = json.loads(request["body"])
+        if body["type"] in SAMPLE_TYPES and body["type"] not in shown:
+            shown.add(body["type"])
+            parts.append(f"`{body['type']}`:\n\n```json\n{json.dumps(body, ensure_ascii=False, indent=1)}\n```")
+    return "\n\n".join(parts)
+
+
+def _between(text: str, marker: str, content: str) -> str:
+    return re.sub(
+        rf"(<!-- {marker} -->\n)(?:.*?\n)?(<!-- /{marker} -->)",
+        lambda m: m.group(1) + content + "\n" + m.group(2),
+        text,
+        flags=re.S,
+    )
+
+
 def main() -> None:
+    receiver = Receiver()
+    RECEIVER["url"] = receiver.url
+
+    def settle() -> None:  # until the endpoint has heard nothing new for two seconds
+        heard = -1
+        while heard != len(receiver.received):
+            heard = len(receiver.received)
+            time.sleep(2)
+
     with database_server() as uri:
-        env = stack_env(uri, "examples")
+        env = stack_env(uri, "examples", WEBHOOK_POLL_SECONDS="0.2")
         seed(env)
         subprocess.run(
             [sys.executable, "-m", "gateway", "keys", "demo"],
@@ -373,18 +480,15 @@ def main() -> None:
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        with stack(env, gateway={}) as urls:
-            done = run(urls["gateway"])
+        with stack(env, gateway={}) as urls, dispatchers(env, urls):
+            done = run(urls["gateway"], settle)
+    receiver.close()
     (ROOT / "docs" / "flows.md").write_text(markdown(done), encoding="utf-8")
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    readme = re.sub(
-        r"(<!-- example -->\n)(?:.*?\n)?(<!-- /example -->)",
-        lambda m: m.group(1) + readme_example(done) + "\n" + m.group(2),
-        readme,
-        flags=re.S,
-    )
+    readme = _between(readme, "example", readme_example(done))
+    readme = _between(readme, "webhook-samples", webhook_samples(receiver.received))
     (ROOT / "README.md").write_text(readme, encoding="utf-8")
-    print("wrote docs/flows.md and the README's example")
+    print("wrote docs/flows.md, the README's example and its webhook samples")
 
 
 if __name__ == "__main__":
