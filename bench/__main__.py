@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from . import bookings, catalogue, gateway, hive, load, packages, scale
+from . import bookings, catalogue, gateway, hive, load, packages, scale, webhooks
 
 BENCHES = {
     "catalogue": catalogue.run,
@@ -14,6 +14,7 @@ BENCHES = {
     "load": load.run,
     "scale": scale.run,
     "hive": hive.run,
+    "webhooks": webhooks.run,
 }
 
 

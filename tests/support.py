@@ -223,7 +223,7 @@ def dispatchers(env: dict, urls: dict, count: int = 1, log_dir: str | None = Non
 
 class Receiver:
     """A partner's webhook endpoint: a real HTTP server on a free loopback port that keeps every
-    request it gets (``received``: headers, body, when). ``answer(n)`` gives the status of the n-th
+    request it gets (``received``: headers, body, when: ``at`` monotonic, ``wall`` epoch). ``answer(n)`` gives the status of the n-th
     request (0-based, default 200); ``delay`` holds each request that long before answering.
     ``overlaps`` counts requests for a ``webhook-id`` that arrived while another for it was open."""
 
@@ -244,7 +244,9 @@ class Receiver:
                 event_id = self.headers.get("webhook-id", "")
                 with receiver._lock:
                     n = len(receiver.received)
-                    receiver.received.append({"headers": dict(self.headers), "body": body, "at": clock.monotonic()})
+                    receiver.received.append(
+                        {"headers": dict(self.headers), "body": body, "at": clock.monotonic(), "wall": clock.time()}
+                    )
                     receiver.overlaps += receiver._open.get(event_id, 0) > 0
                     receiver._open[event_id] = receiver._open.get(event_id, 0) + 1
                 try:

@@ -11,7 +11,7 @@ def openapi_schemas(private_stack):
     """Each service's schema, loaded from its own ``/openapi.json``."""
     return {
         name: schemathesis.openapi.from_url(f"{private_stack[name]}/openapi.json")
-        for name in ("catalogue", "packages", "bookings")
+        for name in ("catalogue", "packages", "bookings", "webhooks")
     }
 
 

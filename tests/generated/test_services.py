@@ -64,7 +64,7 @@ def run_operations(schema, validate) -> None:
     assert not failures, "\n\n".join(failures)
 
 
-@pytest.mark.parametrize("service", ["catalogue", "packages", "bookings"])
+@pytest.mark.parametrize("service", ["catalogue", "packages", "bookings", "webhooks"])
 def test_every_service_keeps_its_openapi_contract(service, openapi_schemas):
     run_operations(
         openapi_schemas[service], lambda case: case.call_and_validate(headers=PLATFORM, checks=OPENAPI_CHECKS)

@@ -46,7 +46,7 @@ def hostile_requests(base: str):
 
 
 def test_no_answer_reveals_an_internal_address_or_a_stack_trace(private_stack, mongo_uri):
-    for name in ("catalogue", "packages", "bookings", "gateway"):
+    for name in ("catalogue", "packages", "bookings", "webhooks", "gateway"):
         for answer in hostile_requests(private_stack[name]):
             assert answer.status_code >= 400, (name, answer.request.method, answer.request.url)
             assert not LEAKS.search(answer.text), (name, answer.status_code, answer.text)

@@ -1,0 +1,124 @@
+"""Webhooks under load: how long a change takes to reach a partner's endpoint, and what delivering
+costs the booking flow.
+
+The load bench's flow (compare -> quote -> book, through the gateway) runs with several agencies,
+each with its own API key. The run alternates phases of equal length, side by side: webhooks off
+(no endpoint, no dispatcher) and on (one endpoint per agency, a real HTTP receiver, and the
+dispatcher processes). For every event an endpoint receives, the time from the change (the event's
+``at``) to its arrival is measured; each "on" phase ends by waiting for what is still queued. Prints
+p50/p99/max of that latency, deliveries per second, and the flow's throughput with webhooks on and
+off, and their ratio.
+
+    make bench BENCH_ARGS=webhooks      (BENCH_WEBHOOK_SECONDS, BENCH_WEBHOOK_AGENCIES,
+                                         BENCH_WEBHOOK_DISPATCHERS, BENCH_LOAD_CLIENTS, BENCH_LOAD_WORKERS)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from contextlib import ExitStack, closing
+from datetime import datetime
+
+import requests
+
+from tests.support import Receiver, dispatchers, seed, stack_env
+
+from .harness import agency_key, clinic_key, database, stack
+from .load import CLIENTS, SERIES, WORKERS, Flow, single_visit_package
+
+SECONDS = int(os.environ.get("BENCH_WEBHOOK_SECONDS", "60"))  # in all, split into four phases: off, on, off, on
+AGENCIES = int(os.environ.get("BENCH_WEBHOOK_AGENCIES", "4"))
+DISPATCHERS = int(os.environ.get("BENCH_WEBHOOK_DISPATCHERS", "1"))
+EVERY_TYPE = [
+    "BOOKING_CREATED",
+    "BOOKING_CONFIRMED",
+    "BOOKING_CANCELLED",
+    "VISIT_RESCHEDULED",
+    "VISIT_ARRIVED",
+    "VISIT_FULFILLED",
+    "VISIT_NO_SHOW",
+    "HOLD_EXPIRED",
+    "PACKAGE_PUBLISHED",
+    "PACKAGE_UPDATED",
+    "PACKAGE_ARCHIVED",
+]
+CREATE = """mutation W($input: CreateWebhookInput!) { createWebhook(input: $input) { created { webhook { id } } } }"""
+
+
+def phase(gateway: str, keys: list[str], packages: dict, seconds: float) -> int:
+    """The flow for ``seconds`` with CLIENTS clients spread over the agencies; bookings made."""
+    flows = [Flow(gateway, key, packages) for key in keys]
+    deadline = time.perf_counter() + seconds
+    threads = [threading.Thread(target=flows[n % len(flows)].client, args=(deadline,)) for n in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(n for flow in flows for (_, outcome), n in flow.outcomes.items() if outcome == "BOOKED")
+
+
+def settle(receivers: list[Receiver], quiet: float = 2.0) -> None:
+    """Until no endpoint has heard anything new for ``quiet`` seconds."""
+    heard = -1
+    while heard != sum(len(r.received) for r in receivers):
+        heard = sum(len(r.received) for r in receivers)
+        time.sleep(quiet)
+
+
+def run() -> None:
+    part = SECONDS / 4
+    with database() as uri, ExitStack() as running:
+        env = stack_env(uri, "bench_w", MIN_NOTICE_HOURS="24", WEBHOOK_POLL_SECONDS="0.1")
+        seed(env, synthetic={"catalogue": 100, "packages": 100, "bookings": 400})
+        keys = [agency_key(env, f"hook-travel-{n}") for n in range(AGENCIES)]
+        admin = clinic_key(env, "oracle-skin-clinic")
+        urls = running.enter_context(stack(env, gateway={}, workers=WORKERS))
+        gateway = urls["gateway"]
+        packages = {"single": single_visit_package(gateway, admin), "series": SERIES}
+        Flow(gateway, keys[0], packages).client(time.perf_counter() + 3)  # warm-up, untimed
+        receivers = [running.enter_context(closing(Receiver())) for _ in keys]
+        for key, receiver in zip(keys, receivers, strict=True):
+            made = requests.post(
+                f"{gateway}/graphql",
+                json={"query": CREATE, "variables": {"input": {"url": receiver.url, "events": EVERY_TYPE}}},
+                headers={"Authorization": f"Bearer {key}"},
+                timeout=30,
+            ).json()
+            assert made["data"]["createWebhook"]["created"], made
+        booked = {"off": 0, "on": 0}
+        windows = []  # when the "on" phases ran: only their changes count for the latency
+        for name in ("off", "on", "off", "on"):
+            if name == "off":
+                booked["off"] += phase(gateway, keys, packages, part)
+                continue
+            with dispatchers(env, urls, count=DISPATCHERS, log_dir=os.environ.get("BENCH_LOGS")):
+                started = time.time()
+                booked["on"] += phase(gateway, keys, packages, part)
+                windows.append((started, time.time()))
+                settle(receivers)
+        latencies, deliveries = [], 0
+        for receiver in receivers:
+            for request in receiver.received:
+                deliveries += 1
+                changed = datetime.fromisoformat(json.loads(request["body"])["at"]).timestamp()
+                if any(start <= changed <= end for start, end in windows):
+                    latencies.append((request["wall"] - changed) * 1000)
+        on_phase = sorted(latencies)
+    print(
+        f"\nwebhooks under the booking flow: {CLIENTS} clients over {AGENCIES} agencies (one endpoint each), "
+        f"{DISPATCHERS} dispatcher(s), {WORKERS} gunicorn workers per service, phases of {part:.0f} s: off, on, off, on"
+    )
+    print(
+        f"deliveries {deliveries} in all, {len(on_phase)} of changes made while on ({len(on_phase) / (2 * part):.1f}/s); "
+        f"change -> delivery: p50 {_at(on_phase, 0.5):.0f} ms, p99 {_at(on_phase, 0.99):.0f} ms, "
+        f"max {_at(on_phase, 1.0):.0f} ms"
+    )
+    off, on = booked["off"] / (2 * part), booked["on"] / (2 * part)
+    print(f"bookings/s: webhooks off {off:.2f}, on {on:.2f}; on/off {on / off:.2f}x ({(1 - on / off) * 100:.0f}% drop)")
+
+
+def _at(values: list[float], quantile: float) -> float:
+    return values[int(quantile * (len(values) - 1))] if values else float("nan")
