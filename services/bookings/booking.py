@@ -159,6 +159,7 @@ def _record(
     }
     document.update(outbox=[events.event("booking.created", document, principal.subject, now)], outbox_pending=True)
     store.insert_booking(document)
+    events.publish(document)
     return document
 
 

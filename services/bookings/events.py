@@ -6,13 +6,18 @@ booking's ``outbox`` in the guarded update that changes the booking and appends 
 that expires unbooked has no booking: its event goes to ``event_outbox`` before its seats go
 back, under an id made from the hold's, so writing it twice writes it once.
 
-``relay`` moves them into the log (``services.common.eventlog``), which numbers them densely.
+``publish`` moves a change's events into the log (``services.common.eventlog``, which numbers
+them densely) right after the change; ``relay`` does it for any left behind by a process that
+died or failed in between.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime
+
+from pymongo.errors import PyMongoError
 
 from services.common.clock import seoul_iso
 
@@ -20,6 +25,7 @@ from . import store
 from .render import refund_of
 from .seats import recorded
 
+log = logging.getLogger("clinicbridge.bookings.events")
 TYPES = (
     "booking.created",
     "booking.confirmed",
@@ -82,17 +88,28 @@ def hold_expired(hold: dict, at: datetime) -> None:
     )
 
 
+def publish(booking: dict) -> None:
+    """Log a booking's new events at once, after the update that wrote them, so partners hear of a
+    change within moments. If this fails, or the process dies first, the relay logs them later."""
+    written = booking.get("outbox") or []
+    if not written:
+        return
+    try:
+        store.event_log.log(written)
+        store.clear_outbox(booking["_id"], [event["id"] for event in written])
+    except PyMongoError:
+        log.warning("events left for the relay", extra={"reference": booking.get("reference")})
+
+
 def relay(batch: int = 200) -> int:
     """Move events from the bookings' outboxes and ``event_outbox`` into the log; how many were moved.
     A booking's events are logged in the order they were written."""
-    moved = 0
-    for booking in store.pending_outboxes(batch):
-        written = booking.get("outbox") or []
-        for pending in written:
-            store.event_log.log(pending)
-        store.clear_outbox(booking["_id"], [pending["id"] for pending in written])
-        moved += len(written)
-    return moved + store.event_log.relay_outbox(batch)
+    pending = store.pending_outboxes(batch)
+    written = [event for booking in pending for event in booking.get("outbox") or []]
+    store.event_log.log(written)
+    for booking in pending:
+        store.clear_outbox(booking["_id"], [event["id"] for event in booking.get("outbox") or []])
+    return len(written) + store.event_log.relay_outbox(batch)
 
 
 def page(scope: dict, after: int, types: set[str] | None, limit: int) -> dict:

@@ -194,5 +194,6 @@ def _record_move(
         told = events.event("visit.rescheduled", {**current, **changes}, principal.subject, now, visit=number, **moved)
         updated = store.change_booking(current["_id"], current.get("revision"), changes, entry, [told])
         if updated is not None:
+            events.publish(updated)
             return updated
     raise Problem(409, "CONCURRENT_UPDATE", "The booking kept changing; read it again and retry.")

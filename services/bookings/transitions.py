@@ -135,6 +135,7 @@ def transition(reference: str, target: str, principal: Principal, reason: str | 
     if target == "CANCELLED":
         failpoint("bookings.after_cancel")
         release_seats(updated)
+    events.publish(updated)
     return updated
 
 

@@ -40,7 +40,7 @@ class EventLog:
             "outbox_events": "waiting",
             "events_between": " or ".join(f"{scope}_seq" for scope in scopes) + " or seq",
         }
-        writes = {"log_event": "_id_", "put_outbox_event": "_id_", "drop_outbox_event": "_id_"}
+        writes = {"log_event": "_id_", "note_seq": "_id_", "put_outbox_event": "_id_", "drop_outbox_event": "_id_"}
         for name, index in reads.items():
             registry.read(index)(getattr(self, name))
         for name, index in writes.items():
@@ -76,14 +76,17 @@ class EventLog:
         return self.events().find_one({"_id": event_id}, {"_id": 1}) is not None
 
     def last_seq(self) -> int:
-        """The highest number logged so far, or one a little below it (it is noted after each insert)."""
+        """The highest number logged so far, or one a little below it (it is noted after each batch)."""
         counter = self._database()["counters"].find_one({"_id": "events"})
         return counter["seq"] if counter else 0
 
     def log_event(self, document: dict) -> None:
         """Raises DuplicateKeyError when the event, or its number, is logged already."""
         self.events().insert_one(document)
-        self._database()["counters"].update_one({"_id": "events"}, {"$max": {"seq": document["seq"]}}, upsert=True)
+
+    def note_seq(self, seq: int) -> None:
+        """Note that every number up to ``seq`` is logged."""
+        self._database()["counters"].update_one({"_id": "events"}, {"$max": {"seq": seq}}, upsert=True)
 
     def events_between(self, scope: dict, after: int, through: int) -> list[dict]:
         """The events of a scope numbered in (after, through], in order: a window of numbers, so a
@@ -92,28 +95,32 @@ class EventLog:
 
     # -- logging and reading -----------------------------------------------------------------
 
-    def log(self, event: dict) -> None:
-        """Log an event under the next free number, once."""
-        if self.event_logged(event["id"]):
-            return
-        seq = self.last_seq() + 1
-        while True:
-            try:
-                self.log_event({**{k: v for k, v in event.items() if k != "id"}, "_id": event["id"], "seq": seq})
-                return
-            except DuplicateKeyError:  # its number was taken (try the next), or another relay logged it
-                if self.event_logged(event["id"]):
-                    return
-                seq += 1
+    def log(self, events: list[dict]) -> None:
+        """Log events in order, each once, each under the next free number. The counter of the
+        highest number is noted once, after the batch: it may lag, never lead (every number at or
+        below it exists), so a relay starts from it and steps over numbers taken meanwhile."""
+        seq = self.last_seq()
+        for event in events:
+            document = {**{k: v for k, v in event.items() if k != "id"}, "_id": event["id"]}
+            while True:
+                try:
+                    self.log_event({**document, "seq": seq + 1})
+                    seq += 1
+                    break
+                except DuplicateKeyError:  # its number was taken (try the next), or it is logged already
+                    if self.event_logged(event["id"]):
+                        break
+                    seq += 1
+        if events:
+            self.note_seq(seq)
 
     def relay_outbox(self, batch: int) -> int:
         """Log the events waiting in ``event_outbox``; how many."""
-        moved = 0
-        for waiting in self.outbox_events(batch):
-            self.log(waiting["event"])
-            self.drop_outbox_event(waiting["_id"])
-            moved += 1
-        return moved
+        waiting = self.outbox_events(batch)
+        self.log([entry["event"] for entry in waiting])
+        for entry in waiting:
+            self.drop_outbox_event(entry["_id"])
+        return len(waiting)
 
     def page(self, scope: dict, after: int, types: set[str] | None, limit: int) -> dict:
         """Events of a scope after number ``after``, in order, of ``types`` if given: up to ``limit``

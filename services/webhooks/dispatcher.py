@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import random
-import time
+import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -51,17 +51,20 @@ def payload(event: dict) -> dict:
     return {key: event[key] for key in ("id", "type", "at", "resource", "data")}
 
 
-def recipients(event: dict) -> list[dict]:
-    """The endpoints that take this event and whose owner may see it."""
+def recipients(event: dict, known: dict[tuple[str, str], list[dict]]) -> list[dict]:
+    """The endpoints that take this event and whose owner may see it. ``known`` keeps the answers
+    for a page of events: one query per owner and type, not per event."""
     scope, type_ = event["scope"], event["type"]
-    found: list[dict] = []
-    if scope.get("agency"):
-        found += store.endpoints_of(f"agency:{scope['agency']}", type_)
-    if scope.get("clinic"):
-        found += store.endpoints_of(f"clinic:{scope['clinic']}", type_)
-    if scope.get("public"):
-        found += store.endpoints_of_kind("agency", type_)
-    return list({endpoint["_id"]: endpoint for endpoint in found}.values())
+    wanted = [("owner", f"agency:{scope['agency']}")] if scope.get("agency") else []
+    wanted += [("owner", f"clinic:{scope['clinic']}")] if scope.get("clinic") else []
+    wanted += [("kind", "agency")] if scope.get("public") else []
+    found: dict[str, dict] = {}
+    for field, value in wanted:
+        if (value, type_) not in known:
+            lookup = store.endpoints_of if field == "owner" else store.endpoints_of_kind
+            known[(value, type_)] = lookup(value, type_)
+        found.update((endpoint["_id"], endpoint) for endpoint in known[(value, type_)])
+    return list(found.values())
 
 
 def delivery_for(endpoint: dict, event: dict, now: datetime, retry_for: timedelta) -> dict:
@@ -95,10 +98,12 @@ class Dispatcher:
         self.retry_for = timedelta(seconds=settings.webhook_retry_for_seconds)
         # A claim outlives any request it covers: a live dispatcher always records its attempt first.
         self.lease = timedelta(seconds=settings.webhook_timeout_seconds * 2 + 1)
+        # A feed page may relay events first: give it time, and never ask twice at once (the next poll asks again).
         self.feeds = {
-            source: ServiceClient(source, settings.service_urls[source], settings.http_timeout_seconds)
+            source: ServiceClient(source, settings.service_urls[source], max(settings.http_timeout_seconds, 10), 0)
             for source in SOURCES
         }
+        self.wake = threading.Event()  # set when new deliveries are written, so the senders need not wait
         self.http = requests.Session()
         self.http.trust_env = False  # no proxy or .netrc from the environment reaches a partner's URL
 
@@ -115,36 +120,59 @@ class Dispatcher:
             self.feeds[source].get("/events", params={"after": after, "limit": FEED_PAGE}, token=self._token()).json()
         )
         now = utcnow()
+        known: dict[tuple[str, str], list[dict]] = {}
         deliveries = [
             delivery_for(endpoint, event, now, self.retry_for)
             for event in answer["items"]
-            for endpoint in recipients(event)
+            for endpoint in recipients(event, known)
             # an endpoint is told of what happens from its creation on (the feed has what came before)
             if endpoint["state"] == "ACTIVE" and endpoint["created_at"] <= datetime.fromisoformat(event["at"])
         ]
-        store.insert_deliveries(deliveries)
+        if store.insert_deliveries(deliveries):
+            self.wake.set()
         store.advance_feed(source, after, int(answer["cursor"]))
         return bool(answer["more"])
 
     # -- sending -----------------------------------------------------------------------------
 
-    def send_due(self, most: int = 200) -> int:
-        """Send deliveries that are due, up to ``most``, SENDERS at a time; how many were sent."""
-        sent = [0] * SENDERS
+    def send_due(self, lanes: int = SENDERS, stop: threading.Event | None = None) -> int:
+        """Send the deliveries that are due, ``lanes`` requests at a time, until none is (or, with
+        ``stop``, keep waiting for more, woken by the fan-out, until it is set); how many were sent.
+        Claims are made one at a time in this thread, so an idle dispatcher asks the database once
+        per poll, whatever the number of lanes."""
+        sent = 0
+        free = threading.BoundedSemaphore(lanes)
 
-        def drain(lane: int) -> None:
-            while sum(sent) < most:
-                now = utcnow()
-                claimed = store.claim_due(now, now + self.lease, f"{self.name}:{lane}")
-                if claimed is None:
-                    return
-                self.attempt(claimed, f"{self.name}:{lane}")
-                sent[lane] += 1
+        def send(delivery: dict, claim: str) -> None:
+            try:
+                self.attempt(delivery, claim)
+            except Exception:  # the claim comes due again when its lease ends
+                log.exception("delivery failed; it will be sent again")
+            finally:
+                free.release()
 
-        with ThreadPoolExecutor(SENDERS, thread_name_prefix="webhook") as pool:
-            for failure in [pool.submit(drain, lane) for lane in range(SENDERS)]:
-                failure.result()
-        return sum(sent)
+        with ThreadPoolExecutor(lanes, thread_name_prefix="webhook") as pool:
+            while stop is None or not stop.is_set():
+                free.acquire()
+                now, claim = utcnow(), f"{self.name}:{uuid.uuid4().hex[:8]}"
+                try:
+                    claimed = store.claim_due(now, now + self.lease, claim)
+                except Exception:  # the database may be down for a while
+                    free.release()
+                    if stop is None:
+                        raise
+                    log.exception("claiming failed; retrying")
+                    claimed = None
+                if claimed is not None:
+                    pool.submit(send, claimed, claim)
+                    sent += 1
+                    continue
+                free.release()
+                if stop is None:
+                    break
+                self.wake.wait(self.settings.webhook_poll_seconds)
+                self.wake.clear()
+        return sent
 
     def attempt(self, delivery: dict, claim: str) -> None:
         endpoint = store.endpoint_by_id(delivery["endpoint"])
@@ -223,22 +251,35 @@ class Dispatcher:
 
     # -- the loop ----------------------------------------------------------------------------
 
-    def run_once(self) -> bool:
-        """Fan out and send once; whether there is more to do at once."""
+    def fan_out_all(self) -> bool:
+        """Fan out the next page of every feed; whether any goes on."""
         more = False
         for source in SOURCES:
             try:
                 more = self.fan_out(source) or more
             except UpstreamFailure:
                 log.warning("event feed unavailable", extra={"source": source})
-        return self.send_due() > 0 or more
+        return more
 
-    def run(self, every: float) -> None:
-        while True:
+    def run_once(self) -> None:
+        """Fan out what the feeds have, then send what is due."""
+        while self.fan_out_all():
+            pass
+        self.send_due()
+
+    def run(self, every: float, stop: threading.Event | None = None) -> None:
+        """Fan out and send until ``stop`` is set: the feeds are read in this thread, and SENDERS
+        lanes send beside it, so a slow endpoint never holds the next events back."""
+        stop = stop or threading.Event()
+        sender = threading.Thread(target=self.send_due, kwargs={"stop": stop}, name="webhook-senders", daemon=True)
+        sender.start()
+        while not stop.is_set():
             try:
-                busy = self.run_once()
+                busy = self.fan_out_all()
             except Exception:  # the database may be down for a while; keep going
-                log.exception("dispatch failed; retrying")
+                log.exception("fan-out failed; retrying")
                 busy = False
             if not busy:
-                time.sleep(every)
+                stop.wait(every)
+        self.wake.set()
+        sender.join()
