@@ -27,7 +27,7 @@ from datetime import datetime
 import pymongo
 import requests
 
-from tests.support import Receiver, dispatchers, seed, stack_env
+from tests.support import EVENT_TYPES, Receiver, dispatchers, seed, stack_env
 
 from .harness import agency_key, clinic_key, database, stack
 from .load import CLIENTS, SERIES, WORKERS, Flow, single_visit_package
@@ -35,19 +35,6 @@ from .load import CLIENTS, SERIES, WORKERS, Flow, single_visit_package
 SECONDS = int(os.environ.get("BENCH_WEBHOOK_SECONDS", "60"))  # in all, split into four phases: off, on, off, on
 AGENCIES = int(os.environ.get("BENCH_WEBHOOK_AGENCIES", "4"))
 DISPATCHERS = int(os.environ.get("BENCH_WEBHOOK_DISPATCHERS", "1"))
-EVERY_TYPE = [
-    "BOOKING_CREATED",
-    "BOOKING_CONFIRMED",
-    "BOOKING_CANCELLED",
-    "VISIT_RESCHEDULED",
-    "VISIT_ARRIVED",
-    "VISIT_FULFILLED",
-    "VISIT_NO_SHOW",
-    "HOLD_EXPIRED",
-    "PACKAGE_PUBLISHED",
-    "PACKAGE_UPDATED",
-    "PACKAGE_ARCHIVED",
-]
 CREATE = """mutation W($input: CreateWebhookInput!) { createWebhook(input: $input) { created { webhook { id } } } }"""
 DELETE = """mutation D($id: ID!) { deleteWebhook(id: $id) { deletedId } }"""
 
@@ -65,7 +52,7 @@ def graphql(gateway: str, key: str, query: str, variables: dict) -> dict:
 
 def endpoint(gateway: str, key: str, receiver: Receiver) -> str:
     """A new endpoint of the agency, for every event type, at ``receiver``; its id."""
-    made = graphql(gateway, key, CREATE, {"input": {"url": receiver.url, "events": EVERY_TYPE}})
+    made = graphql(gateway, key, CREATE, {"input": {"url": receiver.url, "events": EVENT_TYPES}})
     return made["createWebhook"]["created"]["webhook"]["id"]
 
 

@@ -28,6 +28,7 @@ from services.common.clock import utcnow
 from services.common.config import Settings
 from services.common.db import wait_for_database
 from services.common.tokens import Principal, mint
+from services.common.validation import contract_enum
 from services.packages.models import Package, PackageVersion
 from services.packages.seed import seed_id
 
@@ -219,6 +220,13 @@ def dispatchers(env: dict, urls: dict, count: int = 1, log_dir: str | None = Non
         finally:
             for process in processes:
                 stop_process(process, timeout=5)
+
+
+# Every event type, as the GraphQL enum names them (BOOKING_CREATED), from the contracts.
+EVENT_TYPES = [
+    name.upper().replace(".", "_")
+    for name in (*contract_enum("bookings/defs", "eventType"), *contract_enum("packages/defs", "eventType"))
+]
 
 
 class Receiver:

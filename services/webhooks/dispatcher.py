@@ -15,7 +15,7 @@ a 2xx is retried, each wait twice the one before (from ``WEBHOOK_RETRY_BASE_SECO
 ``WEBHOOK_RETRY_MAX_SECONDS``, or longer if the endpoint's ``Retry-After`` asks), until
 ``WEBHOOK_RETRY_FOR_SECONDS`` after the event; then the delivery failed and its endpoint is
 marked failing, with why. A redirect is never followed, and the address is checked again
-before every request (``addresses``).
+before every request (``addresses``) and the request goes to the address checked (``pinned``).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from services.common.config import Settings
 from services.common.http import ServiceClient, UpstreamFailure
 from services.common.tokens import Principal, mint
 
-from . import addresses, store
+from . import addresses, pinned, store
 from .endpoints import signing_secrets
 
 SOURCES = ("bookings", "packages")  # the services whose event feeds are delivered
@@ -104,8 +104,6 @@ class Dispatcher:
             for source in SOURCES
         }
         self.wake = threading.Event()  # set when new deliveries are written, so the senders need not wait
-        self.http = requests.Session()
-        self.http.trust_env = False  # no proxy or .netrc from the environment reaches a partner's URL
 
     # -- fanning out -------------------------------------------------------------------------
 
@@ -184,7 +182,7 @@ class Dispatcher:
             self._failed(delivery, endpoint, claim, now, f"The endpoint is {endpoint['state'].lower()}.", None, None)
             return
         try:
-            addresses.check(endpoint["url"], self.production)
+            allowed = addresses.check(endpoint["url"], self.production)
         except addresses.Refused as refused:
             self._failed(delivery, endpoint, claim, now, str(refused), None, None)
             return
@@ -199,8 +197,9 @@ class Dispatcher:
             "user-agent": USER_AGENT,
         }
         try:
-            with self.http.post(
+            with pinned.post(
                 endpoint["url"],
+                allowed[0],  # the address just checked, whatever the name resolves to by now
                 data=body.encode(),
                 headers=headers,
                 timeout=self.settings.webhook_timeout_seconds,

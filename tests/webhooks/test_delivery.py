@@ -18,9 +18,9 @@ from tests.support import (
     ICEPICK,
     ORACLE_KEY,
     OTHER_AGENCY_KEY,
-    PATIENT,
     PLATFORM_KEY,
     Receiver,
+    book_through,
     dispatchers,
     drop_databases,
     gql,
@@ -49,6 +49,9 @@ CREATE = """mutation W($input: CreateWebhookInput!) { createWebhook(input: $inpu
   created { secret webhook { id state } } errors { code field message } } }"""
 DELIVERIES = """query D($id: ID!) { webhookDeliveries(webhookId: $id, first: 100) { deliveries {
   id eventId eventType state attempts lastStatus lastError lastAttemptAt nextAttemptAt deliveredAt } } }"""
+BOOK = (
+    "mutation B($input: CreateBookingInput!) { createBooking(input: $input) { booking { reference } errors { code } } }"
+)
 FEED = (
     """query E($after: String) { events(first: 7, after: $after) { cursor more events { id type resource { id } } } }"""
 )
@@ -96,19 +99,7 @@ def book(gateway, first_day: int | None = None) -> str:
     """A booking of the agency for the ice-pick package: visits on ``first_day``, 30 and 65 days after."""
     quote = gql(gateway, 'mutation { createQuote(input: {packageId: "%s"}) { quote { id } } }' % ICEPICK).json
     slot = open_slot_through(gateway, first_day or next(DAYS), "09:35", capacity=3)
-    made = gql(
-        gateway,
-        "mutation B($input: CreateBookingInput!) { createBooking(input: $input) { booking { reference } errors { code } } }",
-        {
-            "input": {
-                "quoteId": quote["data"]["createQuote"]["quote"]["id"],
-                "slotId": slot,
-                "patient": PATIENT,
-                "idempotencyKey": uuid.uuid4().hex,
-            }
-        },
-        key=AGENCY_KEY,
-    ).json["data"]["createBooking"]
+    made = book_through(gateway, BOOK, quote["data"]["createQuote"]["quote"]["id"], slot)
     assert made["errors"] == [], made
     return made["booking"]["reference"]
 

@@ -3,6 +3,7 @@ that is not public in production, whatever the URL resolved to when the endpoint
 
 from __future__ import annotations
 
+import socket
 from datetime import timedelta
 
 import pytest
@@ -82,3 +83,25 @@ def test_waits_double_up_to_the_most_and_honour_retry_after():
     assert 10 <= waits[0] <= 12.5 and 20 <= waits[1] <= 25 and 80 <= waits[3] <= 100
     assert all(3600 <= wait <= 4500 for wait in waits[9:])
     assert backoff(1, 10, 3600, retry_after=120) == 120
+
+
+def test_a_request_goes_to_the_address_checked_not_to_a_later_answer(webhooks, receiver, monkeypatch):
+    """DNS rebinding: the name answers a loopback address for the checks, then a private one. The request
+    still goes to the address checked, carrying the URL's own host name."""
+    real = socket.getaddrinfo
+    asked: list[str] = []
+
+    def rebinding(host, *args, **kwargs):
+        if host != "rebind.test":
+            return real(host, *args, **kwargs)
+        asked.append(host)
+        return real("127.0.0.1" if len(asked) <= 2 else "10.0.0.7", *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    port = receiver.url.split(":")[2].split("/")[0]
+    with webhooks.app_context():
+        delivery = queued(f"http://rebind.test:{port}/hooks")  # the first answer: at creation
+        assert Dispatcher(webhooks.config["SETTINGS"]).send_due() == 1  # the second: before the request
+        after = store.delivery_by_id(delivery["_id"])
+    assert after["state"] == "DELIVERED" and len(asked) == 2
+    assert receiver.received[0]["headers"]["Host"] == f"rebind.test:{port}"
