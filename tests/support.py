@@ -504,6 +504,12 @@ def in_days(days: int, at: str = "10:00") -> datetime:
     return seoul(datetime.now(SEOUL) + timedelta(days=days), at)
 
 
+def within_notice(hours: int = 2) -> datetime:
+    """A moment in the future but inside the minimum notice (24 hours), on the minute, whatever the
+    time of day the tests run at."""
+    return (datetime.now(SEOUL) + timedelta(hours=hours)).replace(second=0, microsecond=0)
+
+
 # -- seed data and new data -------------------------------------------------------------------------
 
 ORACLE = "oracle-skin-clinic"

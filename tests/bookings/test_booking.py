@@ -8,7 +8,7 @@ import uuid
 import requests
 
 from services.bookings.app import create_app
-from tests.support import AGENCY, ICEPICK, ORACLE, PATIENT, booking_count, free_port, in_days, seat_count
+from tests.support import AGENCY, ICEPICK, ORACLE, PATIENT, booking_count, free_port, in_days, seat_count, within_notice
 
 
 def test_a_booking_locks_the_quote_takes_a_seat_and_waits_for_the_clinic(
@@ -62,7 +62,7 @@ def test_a_full_slot_is_refused_and_the_quote_released(bookings, open_slot, book
 
 
 def test_slots_that_cannot_be_booked_are_refused(bookings, client, bearer, open_slot, book):
-    soon = open_slot(in_days(0, "23:59"))  # inside the minimum notice
+    soon = open_slot(within_notice())
     assert book(soon).json["code"] == "SLOT_TOO_SOON"
     closed = open_slot(in_days(12))
     client.post(f"/slots/{closed['id']}/close", headers=bearer("CLINIC_ADMIN", clinic=ORACLE))

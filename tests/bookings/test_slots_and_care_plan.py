@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from icalendar import Calendar
 
 from services.common.validation import validator
-from tests.support import ICEPICK, ORACLE, PATIENT, in_days, seoul
+from tests.support import ICEPICK, ORACLE, PATIENT, in_days, seoul, within_notice
 
 
 def test_slots_open_in_bulk_from_a_rule_and_never_twice(client, bearer):
@@ -46,7 +46,7 @@ def test_availability_lists_future_free_slots_for_the_package_and_the_clinic(cli
     other_package = open_slot(in_days(10, "16:00"), package_id="0123456789abcdef01234567")
     full = open_slot(in_days(11), capacity=1)
     book(full)
-    too_soon = open_slot(in_days(0, "23:30"))
+    too_soon = open_slot(within_notice())
     closed = open_slot(in_days(12))
     client.post(f"/slots/{closed['id']}/close", headers=bearer("CLINIC_ADMIN", clinic=ORACLE))
     window = f"from={in_days(-1).date()}&to={in_days(30).date()}"
