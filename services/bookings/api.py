@@ -395,13 +395,7 @@ def reschedule_visit(reference, number, body, principal):
     tags=("events",),
 )
 def event_feed(query, principal):
-    found = events.page(
-        booking.scope(principal),
-        query.get("after", 0),
-        set(query["types"]) if "types" in query else None,
-        query.get("limit", DEFAULT_LIMIT),
-    )
-    return jsonify(found)
+    return jsonify(events.page(booking.scope(principal), query))
 
 
 @bp.get("/bookings/<reference>/care-plan")

@@ -112,7 +112,7 @@ def relay(batch: int = 200) -> int:
     return len(written) + store.event_log.relay_outbox(batch)
 
 
-def page(scope: dict, after: int, types: set[str] | None, limit: int) -> dict:
+def page(scope: dict, query: dict) -> dict:
     """A page of the feed (:meth:`EventLog.page`), with what happened just before in it."""
     relay()
-    return store.event_log.page(scope, after, types, limit)
+    return store.event_log.page(scope, query)

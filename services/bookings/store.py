@@ -97,10 +97,6 @@ def keys():
     return IdempotencyKey._get_collection()
 
 
-def events():
-    return event_log.events()
-
-
 # -- slots ---------------------------------------------------------------------------------------
 
 

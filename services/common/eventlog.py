@@ -21,6 +21,7 @@ from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from .clock import iso
+from .pagination import DEFAULT_LIMIT
 from .store import Registry
 
 WINDOW = 500  # numbers of the log a page reads at a time
@@ -122,10 +123,13 @@ class EventLog:
             self.drop_outbox_event(entry["_id"])
         return len(waiting)
 
-    def page(self, scope: dict, after: int, types: set[str] | None, limit: int) -> dict:
+    def page(self, scope: dict, query: dict) -> dict:
         """Events of a scope after number ``after``, in order, of ``types`` if given: up to ``limit``
-        of them, reading at most WINDOWS windows of the log. ``cursor`` is where to continue from
-        (the last number read); ``more`` says the log goes on past it (else poll again from it)."""
+        of them, reading at most WINDOWS windows of the log (``query``: a feed's validated query).
+        ``cursor`` is where to continue from (the last number read); ``more`` says the log goes on
+        past it (else poll again from it)."""
+        after, limit = query.get("after", 0), query.get("limit", DEFAULT_LIMIT)
+        types = set(query["types"]) if "types" in query else None
         last = self.last_seq()
         items: list[dict] = []
         cursor = after

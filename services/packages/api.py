@@ -8,7 +8,7 @@ from services.common.access import ROLES
 from services.common.auth import current_principal
 from services.common.ids import object_id
 from services.common.localization import negotiate_language
-from services.common.pagination import DEFAULT_LIMIT, batch_ids, batch_response
+from services.common.pagination import batch_ids, batch_response
 from services.common.readmodel import read_model
 from services.common.validation import PUBLIC_READ_SECONDS, cacheable, contract, if_match_version
 
@@ -181,13 +181,7 @@ def archive_package(package_id, principal, query):
     tags=("events",),
 )
 def event_feed(query, principal):
-    found = events.page(
-        events.scope(principal),
-        query.get("after", 0),
-        set(query["types"]) if "types" in query else None,
-        query.get("limit", DEFAULT_LIMIT),
-    )
-    return jsonify(found)
+    return jsonify(events.page(events.scope(principal), query))
 
 
 @bp.get("/packages/<package_id>/versions/<int:version>")
