@@ -5,9 +5,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 # The browser tests drive Debian's Chromium (no browser is ever downloaded by a test tool).
 CHROMIUM ?= /usr/bin/chromium
+# `make test-clock` runs the date-sensitive tests under Debian's libfaketime.
+FAKETIME ?= /usr/bin/faketime
 SUDO   := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo)
 
-.PHONY: run test check bench install clean
+.PHONY: run test test-clock check bench install clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +21,9 @@ install: $(STAMP)
 $(CHROMIUM):
 	$(SUDO) apt-get install -y -q chromium || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium)
 
+$(FAKETIME):
+	$(SUDO) apt-get install -y -q faketime || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q faketime)
+
 run: $(STAMP)
 	$(BIN)/python -m scripts.devstack
 
@@ -28,9 +33,15 @@ check: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python -m scripts.check_dates tests bench scripts
 
 test: check $(CHROMIUM)
 	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The date-sensitive tests at the edges of the Seoul day, every process under one fake clock
+# (docs/testing.md); CLOCK_ARGS="--at after-seoul-midnight" runs one instant.
+test-clock: $(STAMP) $(FAKETIME)
+	$(BIN)/python -m scripts.test_clock $(CLOCK_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -13,10 +13,11 @@ import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import requests
 
+from services.common.clock import seoul_today
 from services.common.config import DEV_TOKEN_SECRET
 from services.common.tokens import Principal, mint
 from tests.support import seed, stack_env
@@ -64,7 +65,7 @@ def run() -> None:
         with stack(env, workers={"catalogue": 1, "packages": 2, "bookings": 3}) as urls:
             packages, bookings = urls["packages"], urls["bookings"]
             admin = token(Principal("CLINIC_ADMIN", "bench", clinic="oracle-skin-clinic"))
-            day = datetime.now() + timedelta(days=20)
+            day = seoul_today() + timedelta(days=20)
             slots = [
                 _created(
                     requests.post(
@@ -73,7 +74,7 @@ def run() -> None:
                         json={
                             "clinic": "oracle-skin-clinic",
                             "capacity": CAPACITY,
-                            "start": f"{(day + timedelta(days=i)).date()}T10:00:00+09:00",
+                            "start": f"{day + timedelta(days=i)}T10:00:00+09:00",
                         },
                     )
                 )["id"]

@@ -19,12 +19,12 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import requests
 
+from services.common.clock import seoul_today
 from tests.support import Receiver, database_server, dispatchers, seed, stack, stack_env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +43,7 @@ class Example:
 
 
 def _day(days: int) -> str:
-    return (datetime.now(ZoneInfo("Asia/Seoul")) + timedelta(days=days)).date().isoformat()
+    return (seoul_today() + timedelta(days=days)).isoformat()
 
 
 def _chosen(answers: dict) -> dict:

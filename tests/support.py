@@ -13,9 +13,8 @@ import threading
 import time as clock
 import uuid
 from contextlib import ExitStack, contextmanager
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pymongo
 import requests
@@ -24,7 +23,7 @@ from pymongo import monitoring
 from scripts.devstack import stop as stop_process
 from services.bookings.models import Booking, IdempotencyKey, Slot
 from services.catalogue.models import Clinic
-from services.common.clock import utcnow
+from services.common.clock import SEOUL, seoul_date, seoul_now, seoul_today, utcnow
 from services.common.config import Settings
 from services.common.db import wait_for_database
 from services.common.tokens import Principal, mint
@@ -440,7 +439,7 @@ def care_plan_booking(
     }
     return {
         "reference": "CB-TESTPLAN",
-        "slot_start": first or datetime(2027, 3, 1, 10, 0, tzinfo=ZoneInfo("Asia/Seoul")),
+        "slot_start": first or datetime(2027, 3, 1, 10, 0, tzinfo=SEOUL),
         "slot_duration_minutes": 60,
         "package": package,
         "package_texts": texts,
@@ -487,27 +486,27 @@ def bearer_headers(
 
 # -- days and times in Seoul ---------------------------------------------------------------------------
 
-SEOUL = ZoneInfo("Asia/Seoul")
-
 
 def seoul_day(days: int) -> str:
-    """The Seoul date ``days`` from today."""
-    return (datetime.now(SEOUL) + timedelta(days=days)).date().isoformat()
+    """The Seoul date ``days`` from today, as the services read a ``from``/``to`` day."""
+    return (seoul_today() + timedelta(days=days)).isoformat()
 
 
 def seoul(day: datetime | str, at: str = "10:00") -> datetime:
-    base = datetime.fromisoformat(day).date() if isinstance(day, str) else day.date()
+    """``at`` o'clock in Seoul on a day (an ISO date, or the Seoul day of a moment)."""
+    base = date.fromisoformat(day[:10]) if isinstance(day, str) else seoul_date(day)
     return datetime.combine(base, time.fromisoformat(at), SEOUL)
 
 
 def in_days(days: int, at: str = "10:00") -> datetime:
-    return seoul(datetime.now(SEOUL) + timedelta(days=days), at)
+    """``at`` o'clock in Seoul, ``days`` Seoul days from today."""
+    return datetime.combine(seoul_today() + timedelta(days=days), time.fromisoformat(at), SEOUL)
 
 
 def within_notice(hours: int = 2) -> datetime:
     """A moment in the future but inside the minimum notice (24 hours), on the minute, whatever the
     time of day the tests run at."""
-    return (datetime.now(SEOUL) + timedelta(hours=hours)).replace(second=0, microsecond=0)
+    return (seoul_now() + timedelta(hours=hours)).replace(second=0, microsecond=0)
 
 
 # -- seed data and new data -------------------------------------------------------------------------
@@ -649,6 +648,19 @@ def open_slot_through(
 
 
 OPEN_SLOTS = "mutation O($input: OpenSlotsInput!) { openSlots(input: $input) { slots { id } } }"
+
+WINDOW = "query W($id: ID!) { package(id: $id) { visitWindow { minDays } schedule { visits } } }"
+
+
+def open_series_through(gateway, package_id: str, days: int, at: str, capacity: int = 1) -> str:
+    """A new first-visit slot ``days`` from today at ``at`` (Seoul), and a slot for each later visit
+    of the package at the earliest day of its window, opened through the gateway by Oracle's admin
+    (a booking given only the first slot then finds every visit, whatever other tests booked); the
+    first slot's id."""
+    package = gql(gateway, WINDOW, {"id": package_id}).json["data"]["package"]
+    gap, visits = package["visitWindow"]["minDays"], package["schedule"]["visits"]
+    later = tuple(gap * number for number in range(1, visits))
+    return open_slot_through(gateway, days, at, capacity=capacity, later=later)
 
 
 def open_later_through(

@@ -7,8 +7,6 @@ import time
 import uuid
 from collections import defaultdict
 from contextlib import ExitStack
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pymongo
 import requests
@@ -21,6 +19,7 @@ from tests.support import (
     database_server,
     drop_databases,
     free_port,
+    in_days,
     patient,
     running_service,
     seed,
@@ -117,11 +116,7 @@ def test_a_stopped_service_costs_only_its_fields_and_they_come_back_with_it(mong
 
 
 def seoul_in(days: int) -> str:
-    return (
-        (datetime.now(ZoneInfo("Asia/Seoul")) + timedelta(days=days))
-        .replace(hour=13, minute=37, second=0, microsecond=0)
-        .isoformat()
-    )
+    return in_days(days, "13:37").isoformat()
 
 
 def wait_for(check, seconds: float = 30) -> bool:

@@ -22,7 +22,7 @@ from services.bookings.booking import BOOKING_SORT
 from services.catalogue import seed as catalogue_seed
 from services.catalogue import store as catalogue_store
 from services.catalogue.app import create_app as catalogue_app
-from services.common.clock import utcnow
+from services.common.clock import utc_date, utcnow
 from services.common.tokens import Principal, mint
 from services.packages import seed as packages_seed
 from services.packages import store as packages_store
@@ -188,7 +188,7 @@ def test_every_webhooks_query_is_index_served(make_app, mongo_client):
         "endpoints_of_kind": [lambda f: f("agency", "booking.created")],
         "claim_due": [lambda f: f(now - timedelta(days=1), now, "test")],
         "delivery_by_id": [lambda f: f(f"{some['_id']}:{'e' * 32}")],
-        "deliveries_on": [lambda f: f(some["_id"], now.date().isoformat())],
+        "deliveries_on": [lambda f: f(some["_id"], utc_date(now).isoformat())],
         "feed_position": [lambda f: f("bookings")],
     }
     run_examples(app, webhooks_store.registry, examples, mongo_client, app.config["SETTINGS"].database)

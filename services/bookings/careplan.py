@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
-from services.common.clock import SEOUL, aware
+from services.common.clock import SEOUL, aware, utcnow
 from services.common.localization import Wording, localize
 
 MORNING = time(9, 0)
@@ -225,7 +225,7 @@ def to_ical(plan: dict) -> bytes:
     calendar.add("prodid", "-//ClinicBridge//Care plan//EN")
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", WORDING("CALENDAR", plan["lang"], reference=plan["reference"]))
-    stamp = datetime.now(UTC)
+    stamp = utcnow()
     for index, item in enumerate(plan["events"]):
         event = Event()
         event.add("uid", f"{plan['reference']}-{index}@clinicbridge")

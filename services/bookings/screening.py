@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import available_timezones
 
 from babel import Locale
 
 from services.common.clients import client_for
-from services.common.clock import SEOUL
+from services.common.clock import seoul_today
 from services.common.errors import Problem, validation_problem
 from services.common.http import UpstreamUnavailable
 from services.common.localization import Wording
@@ -20,7 +20,7 @@ _TIME_ZONES = available_timezones()
 
 def _answer_errors(answers: dict, prefix: str) -> list[dict]:
     taken = answers.get("isotretinoinLastTaken")
-    if taken and date.fromisoformat(taken) > datetime.now(SEOUL).date():
+    if taken and date.fromisoformat(taken) > seoul_today():
         return [{"field": f"{prefix}.isotretinoinLastTaken", "message": "must not be in the future"}]
     return []
 
@@ -107,7 +107,7 @@ def assess(
     """The package's rules that the patient's answers trigger: ``warnings`` the booking carries,
     ``blocking`` ones that refuse it, ``guidance`` for every patient of these procedures, and
     why treatment is recommended."""
-    today = today or datetime.now(SEOUL).date()
+    today = today or seoul_today()
     triggered = [rule for rule in rules if applies(rule, answers, package_scar_types, today)]
     guidance = [rule for rule in triggered if rule["appliesWhen"].get("always")]
     answered = [rule for rule in triggered if not rule["appliesWhen"].get("always")]

@@ -10,7 +10,7 @@ import json
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from services.common.clock import SEOUL, utcnow
+from services.common.clock import SEOUL, seoul_today, utcnow
 
 from . import store
 from .models import Booking, IdempotencyKey, SeatHold, Slot
@@ -48,7 +48,7 @@ def slots_from_rule(rule: dict, clinic: str, first: date, package_id: str | None
 def load_seed() -> dict[str, int]:
     ensure_indexes()
     rules = json.loads((SEED / "slots.json").read_text(encoding="utf-8"))
-    today = datetime.now(SEOUL).date()
+    today = seoul_today()
     slots = [slot for clinic, rule in rules["clinics"].items() for slot in slots_from_rule(rule, clinic, today)]
     return {"slots": store.insert_missing_slots(slots)}
 
@@ -63,7 +63,7 @@ def load_synthetic(count: int) -> int:
         "durationMinutes": 60,
         "capacity": 4,
     }
-    first = datetime.now(SEOUL).date() + timedelta(days=2)
+    first = seoul_today() + timedelta(days=2)
     slots: list[dict] = []
     clinic = 1
     while len(slots) < count:

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pymongo.errors import DuplicateKeyError
 
 from services.common.clients import client_for
-from services.common.clock import SEOUL, aware, utcnow
+from services.common.clock import SEOUL, aware, seoul_today, utcnow
 from services.common.errors import Problem, not_found, validation_problem
 from services.common.failpoints import failpoint
 from services.common.http import UpstreamUnavailable
@@ -46,7 +46,7 @@ def date_range(query: dict, first_field: str = "from", last_field: str = "to") -
     """The Seoul dates ``from`` to ``to`` of a query or rule: in order, at most ``MAX_RANGE_DAYS``
     apart, and ending at most ``MAX_RANGE_DAYS`` after today (so no date arithmetic overflows)."""
     first, last = date.fromisoformat(query[first_field]), date.fromisoformat(query[last_field])
-    horizon = datetime.now(SEOUL).date() + timedelta(days=MAX_RANGE_DAYS)
+    horizon = seoul_today() + timedelta(days=MAX_RANGE_DAYS)
     if last < first:
         raise validation_problem([{"field": last_field, "message": f"must not be before '{first_field}'"}])
     if (last - first).days > MAX_RANGE_DAYS or last > horizon:

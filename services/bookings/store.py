@@ -19,7 +19,7 @@ from bson import ObjectId
 from mongoengine.connection import get_db
 from pymongo import ReturnDocument, UpdateOne
 
-from services.common.clock import SEOUL
+from services.common.clock import SEOUL, seoul_date
 from services.common.eventlog import EventLog
 from services.common.pagination import Page, Sort, paginate
 from services.common.store import Registry, batches
@@ -42,7 +42,7 @@ def week_of(moment: datetime) -> str:
 
 def weeks_between(first: datetime, last: datetime) -> list[str]:
     """The Seoul weeks from ``first``'s to ``last``'s, in order."""
-    day, end = first.astimezone(SEOUL).date(), last.astimezone(SEOUL).date()
+    day, end = seoul_date(first), seoul_date(last)
     monday = day - timedelta(days=day.weekday())
     weeks = []
     while monday <= end:
@@ -53,12 +53,12 @@ def weeks_between(first: datetime, last: datetime) -> list[str]:
 
 
 def day_of(moment: datetime) -> str:
-    return moment.astimezone(SEOUL).date().isoformat()
+    return seoul_date(moment).isoformat()
 
 
 def days_between(first: datetime, last: datetime) -> list[str]:
     """The Seoul dates from ``first``'s to ``last``'s, in order."""
-    day, end = first.astimezone(SEOUL).date(), last.astimezone(SEOUL).date()
+    day, end = seoul_date(first), seoul_date(last)
     return [(day + timedelta(days=n)).isoformat() for n in range((end - day).days + 1)]
 
 

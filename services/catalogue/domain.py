@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from mongoengine import ValidationError as ModelValidationError
 from pymongo.errors import DuplicateKeyError
 
-from services.common.clock import SEOUL
+from services.common import clock
 from services.common.errors import Problem, not_found, validation_problem
 from services.common.pagination import DEFAULT_LIMIT, Page, Sort
 from services.common.readmodel import ReadModel
@@ -30,7 +28,7 @@ ACTIVE_ACNE_FIRST = Sort("active_acne_key", 1)
 
 
 def seoul_today() -> str:
-    return datetime.now(SEOUL).date().isoformat()
+    return clock.seoul_today().isoformat()
 
 
 def clinic_search(query: dict, clinics: ReadModel, wait_seconds: float) -> Page:

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 import requests
 from standardwebhooks import Webhook
 
-from services.common.clock import utcnow
+from services.common.clock import utc_date, utcnow
 from services.common.config import Settings
 from services.common.http import ServiceClient, UpstreamFailure
 from services.common.tokens import Principal, mint
@@ -79,7 +79,7 @@ def delivery_for(endpoint: dict, event: dict, now: datetime, retry_for: timedelt
         "retry_until": now + retry_for,
         "created_at": now,
         "created_key": f"{now.isoformat()}:{endpoint['_id']}:{event['id']}",
-        "day": now.date().isoformat(),
+        "day": utc_date(now).isoformat(),
     }
 
 

@@ -12,7 +12,7 @@ import base64
 import secrets
 from datetime import datetime, timedelta
 
-from services.common.clock import iso, utcnow
+from services.common.clock import iso, utc_date, utcnow
 from services.common.errors import Problem, not_found, validation_problem
 from services.common.tokens import Principal
 
@@ -135,7 +135,7 @@ def deliveries(endpoint_id: str, principal: Principal, limit: int, cursor: str |
     start, so a page's cost is bounded by the days it reads, not by the endpoint's history.
     The cursor is ``<day>|<created_key of the last item>``."""
     endpoint = find(endpoint_id, principal)
-    today = utcnow().date()
+    today = utc_date(utcnow())
     day, after_key = today, None
     if cursor:
         raw_day, _, after_key = cursor.partition("|")

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from services.bookings.models import IdempotencyKey
 from services.common.validation import validator
-from tests.support import ICEPICK, ORACLE, assert_openapi_refs_resolve, in_days
+from tests.support import ICEPICK, ORACLE, assert_openapi_refs_resolve, in_days, seoul_day
 
 
 def test_responses_match_the_published_schemas(client, open_slot, book, agency):
@@ -17,7 +17,7 @@ def test_responses_match_the_published_schemas(client, open_slot, book, agency):
     assert not list(
         validator("bookings/booking-page").iter_errors(client.get("/bookings?total=true", headers=agency).json)
     )
-    window = f"from={in_days(1).date()}&to={in_days(20).date()}"
+    window = f"from={seoul_day(1)}&to={seoul_day(20)}"
     assert not list(
         validator("bookings/slot-list").iter_errors(client.get(f"/availability?clinic={ORACLE}&{window}").json)
     )
@@ -25,7 +25,7 @@ def test_responses_match_the_published_schemas(client, open_slot, book, agency):
 
 def test_availability_by_package_alone_finds_its_clinic(client, open_slot):
     slot = open_slot(in_days(12))
-    window = f"from={in_days(1).date()}&to={in_days(20).date()}"
+    window = f"from={seoul_day(1)}&to={seoul_day(20)}"
     found = client.get(f"/availability?packageId={ICEPICK}&{window}").json["items"]
     assert [s["id"] for s in found] == [slot["id"]]
     assert client.get(f"/availability?{window}").status_code == 400
@@ -79,12 +79,10 @@ def test_a_date_range_past_400_days_is_refused_by_name_never_a_500(client, open_
     for first, last in (
         ("2026-01-01", "9999-12-31"),
         ("9999-12-01", "9999-12-31"),
-        (in_days(1).date(), in_days(402).date()),
+        (seoul_day(1), seoul_day(402)),
     ):
         answer = client.get(f"/availability?clinic={ORACLE}&from={first}&to={last}")
         assert answer.status_code == 400, (first, last, answer.status_code)
         assert answer.json["errors"][0]["field"] == "to"
-    within = client.get(f"/availability?clinic={ORACLE}&from={in_days(1).date()}&to={in_days(395).date()}").json[
-        "items"
-    ]
+    within = client.get(f"/availability?clinic={ORACLE}&from={seoul_day(1)}&to={seoul_day(395)}").json["items"]
     assert slot["id"] in [s["id"] for s in within]

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from services.bookings import seed, sweeper
 from services.bookings.app import create_app
-from tests.support import PATIENT, booking_count, in_days, seat_count
+from tests.support import PATIENT, booking_count, in_days, seat_count, seoul_day
 
 
 def three_visits(open_slot, first_day: int) -> list[dict]:
@@ -40,8 +40,8 @@ def test_a_hold_takes_every_seat_and_turns_into_one_booking(bookings, client, op
         "/availability",
         query_string={
             "clinic": "oracle-skin-clinic",
-            "from": in_days(90).date().isoformat(),
-            "to": in_days(90).date().isoformat(),
+            "from": seoul_day(90),
+            "to": seoul_day(90),
         },
     ).json["items"]
     assert [s["free"] for s in free if s["id"] == slots[0]["id"]] == [1]

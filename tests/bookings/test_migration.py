@@ -7,7 +7,7 @@ from datetime import timedelta
 from bson import ObjectId
 
 from services.bookings import seed, store
-from services.common.clock import utcnow
+from services.common.clock import seoul_date, utcnow
 from tests.support import ORACLE
 
 
@@ -49,6 +49,6 @@ def test_old_slots_get_their_free_seats_and_keys_once_at_start(bookings, client)
         assert migrated[old[1]["_id"]]["free"] == 0 and "bookable" not in migrated[old[1]["_id"]]
         assert store.migrate_slots() == 0  # a second start finds it done
     found = client.get(
-        f"/availability?clinic={ORACLE}&from={(start - timedelta(days=1)).date()}&to={start.date()}"
+        f"/availability?clinic={ORACLE}&from={seoul_date(start) - timedelta(days=1)}&to={seoul_date(start)}"
     ).json
     assert [slot["id"] for slot in found["items"]] == [str(old[0]["_id"])]  # the full one is not offered

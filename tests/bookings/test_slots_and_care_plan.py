@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from icalendar import Calendar
 
+from services.common.clock import seoul_today
 from services.common.validation import validator
-from tests.support import ICEPICK, ORACLE, PATIENT, in_days, seoul, within_notice
+from tests.support import ICEPICK, ORACLE, PATIENT, in_days, seoul, seoul_day, within_notice
 
 
 def test_slots_open_in_bulk_from_a_rule_and_never_twice(client, bearer):
     admin = bearer("CLINIC_ADMIN", clinic=ORACLE)
-    monday = (datetime.now() + timedelta(days=14 - datetime.now().weekday())).date()
+    today = seoul_today()
+    monday = today + timedelta(days=14 - today.weekday())
     rule = {
         "clinic": ORACLE,
         "from": monday.isoformat(),
@@ -49,7 +51,7 @@ def test_availability_lists_future_free_slots_for_the_package_and_the_clinic(cli
     too_soon = open_slot(within_notice())
     closed = open_slot(in_days(12))
     client.post(f"/slots/{closed['id']}/close", headers=bearer("CLINIC_ADMIN", clinic=ORACLE))
-    window = f"from={in_days(-1).date()}&to={in_days(30).date()}"
+    window = f"from={seoul_day(-1)}&to={seoul_day(30)}"
     found = client.get(f"/availability?clinic={ORACLE}&packageId={ICEPICK}&{window}").json["items"]
     assert [s["id"] for s in found] == [clinic_wide["id"], for_package["id"]]
     assert all(s["status"] == "FREE" and s["start"].endswith("+09:00") for s in found)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
 
-from tests.support import AGENCY_KEY, ORACLE_KEY, PLATFORM_KEY, gql
+from tests.support import AGENCY_KEY, ORACLE_KEY, PLATFORM_KEY, gql, seoul_day
 
 UPDATE = """
 mutation Update($slug: String!, $input: ClinicPatchInput!) {
@@ -53,7 +52,7 @@ def test_a_clinic_admin_cannot_accredit_itself_or_edit_another_clinic(gateway):
         "issuer": "KHIDI",
         "name": "Foreign patient attraction",
         "registryNumber": "X-1",
-        "expiresOn": (date.today() + timedelta(days=365)).isoformat(),
+        "expiresOn": seoul_day(365),
     }
     own = gql(
         gateway, UPDATE, {"slug": "oracle-skin-clinic", "input": {"accreditations": [accreditation]}}, key=ORACLE_KEY
@@ -94,13 +93,13 @@ def test_a_platform_admin_creates_and_accredits_a_clinic(gateway):
             "issuer": "KHIDI",
             "name": "Foreign patient attraction",
             "registryNumber": "K-100",
-            "expiresOn": (date.today() + timedelta(days=365)).isoformat(),
+            "expiresOn": seoul_day(365),
         },
         {
             "issuer": "KOIHA",
             "name": "Healthcare accreditation",
             "registryNumber": "K-200",
-            "expiresOn": (date.today() - timedelta(days=1)).isoformat(),
+            "expiresOn": seoul_day(-1),
         },
     ]
     answer = gql(gateway, UPDATE, {"slug": slug, "input": {"accreditations": accreditations}}, key=PLATFORM_KEY).json

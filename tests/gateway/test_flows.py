@@ -12,6 +12,7 @@ from tests.support import (
     PACKAGE_INPUT,
     book_through,
     gql,
+    open_series_through,
     patient,
     seoul_day,
 )
@@ -99,25 +100,10 @@ def test_a_partner_compares_quotes_books_and_gets_the_care_plan(gateway):
     assert (quote["quote"]["interpreter"]["krw"], quote["quote"]["followUp"]["krw"]) == (150_000, 90_000)
     assert quote["quote"]["total"]["krw"] == 2_640_000 and quote["quote"]["total"]["currency"] == "USD"
 
-    slots = slots_of(gql(gateway, AVAILABILITY, {"id": oracle, "from": seoul_day(3), "to": seoul_day(60)}))
-    if not slots:  # the session's bookings service has no seed slots: open one as the clinic
-        opened = gql(
-            gateway,
-            OPEN_SLOTS,
-            {
-                "input": {
-                    "clinic": "oracle-skin-clinic",
-                    "from": seoul_day(20),
-                    "to": seoul_day(26),
-                    "weekdays": ["MON", "TUE", "WED", "THU", "FRI"],
-                    "times": ["10:00"],
-                    "capacity": 2,
-                }
-            },
-            key=ORACLE_KEY,
-        ).json
-        assert opened["data"]["openSlots"]["created"] >= 1, opened
-        slots = slots_of(gql(gateway, AVAILABILITY, {"id": oracle, "from": seoul_day(3), "to": seoul_day(60)}))
+    first = open_series_through(gateway, oracle, 20, "10:10", capacity=2)  # and every later visit's slot
+    slots = slots_of(gql(gateway, AVAILABILITY, {"id": oracle, "from": seoul_day(20), "to": seoul_day(20)}))
+    assert first in [slot["id"] for slot in slots]
+    slots = [slot for slot in slots if slot["id"] == first]
     booking_input = {
         "quoteId": quote["quote"]["id"],
         "slotId": slots[0]["id"],
@@ -219,27 +205,7 @@ def test_authorization_per_object_and_per_mutation(gateway):
     quote = gql(gateway, QUOTE, {"input": {"packageId": _package(gateway, "BOXCAR")}}).json["data"]["createQuote"][
         "quote"
     ]
-    opened = gql(
-        gateway,
-        OPEN_SLOTS,
-        {
-            "input": {
-                "clinic": "oracle-skin-clinic",
-                "from": seoul_day(30),
-                "to": seoul_day(31),
-                "weekdays": ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"],
-                "times": ["09:00"],
-                "capacity": 3,
-            }
-        },
-        key=ORACLE_KEY,
-    ).json["data"]["openSlots"]
-    slot = (
-        opened["slots"]
-        or slots_of(
-            gql(gateway, AVAILABILITY, {"id": quote["package"]["id"], "from": seoul_day(30), "to": seoul_day(31)})
-        )
-    )[0]
+    slot = {"id": open_series_through(gateway, quote["package"]["id"], 30, "09:05", capacity=3)}
     made = book_through(gateway, BOOK, quote["id"], slot["id"], PATIENT)
     reference = made["booking"]["reference"]
     assert (

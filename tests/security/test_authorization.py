@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import UTC, datetime
 
 import pytest
 
 from gateway.schema import schema
+from services.common.clock import utc_date, utcnow
 from tests.support import (
     AGENCY_KEY,
     ASAN_KEY,
@@ -77,7 +77,7 @@ def objects(gateway, mongo_client, webhooks_service):
         },
         key=ORACLE_KEY,
     ).json["data"]["openSlots"]["slots"]
-    open_later_through(gateway, days, "08:15")  # visits 2 and 3 of the booking
+    open_later_through(gateway, days, "08:20")  # visits 2 and 3, at a time no first visit has
     quote = gql(gateway, QUOTE, {"input": {"packageId": ICEPICK}}).json["data"]["createQuote"]["quote"]
     booking = gql(
         gateway,
@@ -99,7 +99,7 @@ def objects(gateway, mongo_client, webhooks_service):
         key=AGENCY_KEY,
     ).json["data"]["createWebhook"]["created"]["webhook"]["id"]
     delivery = f"{webhook}:{uuid.uuid4().hex}"
-    now = datetime.now(UTC)
+    now = utcnow()
     mongo_client[webhooks_service["database"]].deliveries.insert_one(
         {
             "_id": delivery,
@@ -111,7 +111,7 @@ def objects(gateway, mongo_client, webhooks_service):
             "retry_until": now,
             "created_at": now,
             "created_key": f"{now.isoformat()}:{delivery}",
-            "day": now.date().isoformat(),
+            "day": utc_date(now).isoformat(),
         }
     )
     return {

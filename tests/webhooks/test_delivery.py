@@ -8,11 +8,12 @@ import json
 import os
 import signal
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from services.common.clock import utcnow
 from tests.support import (
     AGENCY_KEY,
     ICEPICK,
@@ -172,7 +173,7 @@ def test_a_real_receiver_gets_every_change_of_a_flow_signed_and_only_its_own(gat
     request = mine.received[0]
     with pytest.raises(WebhookVerificationError):
         hook.verify(request["body"].replace(b'"type"', b'"typo"'), request["headers"])  # a tampered body
-    old = datetime.now(UTC) - timedelta(minutes=10)
+    old = utcnow() - timedelta(minutes=10)
     stale = {
         **request["headers"],
         "webhook-timestamp": str(int(old.timestamp())),
