@@ -220,11 +220,11 @@ def hold_visits(body, principal):
     summary="Give back every seat of a hold at once.",
     auth="token",
     roles=ROLES["bookings.create"],
-    errors=(422,),
+    errors=(409, 422),
     tags=("bookings",),
 )
 def release_hold(hold_id, principal):
-    booking.release(hold_id, principal, current_token())
+    booking.release(hold_id, principal, current_token(), current_app.config["SETTINGS"].seat_hold_seconds)
     return Response(status=204)
 
 

@@ -7,11 +7,10 @@ import secrets
 from datetime import datetime, timedelta
 
 from bson import ObjectId
-from pymongo.errors import DuplicateKeyError
 
 from services.common import codes
 from services.common.clients import client_for
-from services.common.clock import seoul_date, seoul_days_between, utcnow
+from services.common.clock import aware, seoul_date, seoul_days_between, utcnow
 from services.common.errors import Problem, not_found, validation_problem
 from services.common.failpoints import failpoint
 from services.common.http import UpstreamFailure, UpstreamUnavailable
@@ -23,6 +22,7 @@ from . import events, store
 from .careplan import trip_breaks
 from .screening import check_patient, screen
 from .seats import (
+    booked_hold,
     give_seat_back,
     held_slots,
     hold_seats,
@@ -216,16 +216,26 @@ def create_booking(
         document = _record(
             reference, principal, quote, [slot for _, slot in slots], body["patient"], warnings, body.get("travel")
         )
-        release_hold(reference)
-        return document
-    except BaseException:
-        if held:  # every seat of the series this reference holds goes back (each give-back is guarded), then the hold
-            for _, slot in slots:
-                give_seat_back(slot["_id"], reference)
-            release_hold(reference)
-        with contextlib.suppress(Problem, UpstreamFailure):  # else the lock lapses with the quote's expiry
-            _packages_call("POST", f"/quotes/{body['quoteId']}/unlock", token, lock)
+    except Problem:  # refused, so nothing was recorded: every seat goes back, then the hold, then the quote
+        _undo(reference, [slot for _, slot in slots] if held else [], body["quoteId"], token)
         raise
+    # Any other failure (the database, a crash) leaves the hold as it is: the booking may have been
+    # recorded even if its reply was lost. A retry under the same key continues it, and the sweeper
+    # settles the hold once it expires, keeping the seats of a booking it finds.
+    failpoint("bookings.after_record")
+    booked_hold(reference)
+    return document
+
+
+def _undo(reference: str, slots: list[dict], quote_id: str, token: str | None) -> None:
+    """Give back the seats ``reference`` took of these slots (each give-back is guarded), its hold,
+    and its lock on the quote (else the lock lapses with the quote's expiry)."""
+    for slot in slots:
+        give_seat_back(slot["_id"], reference)
+    if slots:
+        release_hold(reference)
+    with contextlib.suppress(Problem, UpstreamFailure):
+        _packages_call("POST", f"/quotes/{quote_id}/unlock", token, {"bookingReference": reference})
 
 
 def _proposed_later(first: dict, package: dict, reference: str, cutoff: datetime) -> list[tuple[str, dict]]:
@@ -288,57 +298,87 @@ def hold_visits(
         for field, slot in slots:
             if not take_seat(slot, cutoff, reference):
                 raise why_no_seat(store.slot_by_id(slot["_id"]), cutoff, field)
-    except BaseException:
-        if held:  # as for a booking: every seat of the hold goes back, then the hold
-            for _, slot in slots:
-                give_seat_back(slot["_id"], reference)
-            release_hold(reference)
-        with contextlib.suppress(Problem, UpstreamFailure):
-            _packages_call("POST", f"/quotes/{body['quoteId']}/unlock", token, lock)
+    except Problem:  # as for a booking; any other failure leaves the hold to its expiry and the sweeper
+        _undo(reference, [slot for _, slot in slots] if held else [], body["quoteId"], token)
         raise
     return {"id": hold_id, "quoteId": quote["id"], "expiresAt": expires_at, "slots": [slot for _, slot in slots]}
 
 
 def find_hold(hold_id: str, principal: Principal) -> dict:
-    """A checkout hold of the caller's; any other is unknown, so ids reveal nothing."""
+    """A checkout hold of the caller's, in whatever state; any other is unknown, so ids reveal nothing."""
     hold = store.hold_by_id(hold_id)
     if hold is None or hold.get("owner") != _owner(principal):
         raise Problem(422, "UNKNOWN_HOLD", "No such hold.", errors=[{"field": "holdId", "message": "unknown hold"}])
     return hold
 
 
-def release(hold_id: str, principal: Principal, token: str | None) -> None:
-    """Give back every seat of a checkout hold at once, and its quote."""
-    hold = find_hold(hold_id, principal)
-    for slot_id in held_slots(hold):
-        give_seat_back(slot_id, hold["_id"])
-    release_hold(hold["_id"])
-    with contextlib.suppress(Problem, UpstreamFailure):
-        _packages_call("POST", f"/quotes/{hold['quote_id']}/unlock", token, {"bookingReference": hold["_id"]})
+def _already_booked(reference: str) -> Problem:
+    return Problem(
+        409,
+        "HOLD_ALREADY_BOOKED",
+        "This hold is already a booking.",
+        errors=[{"field": "holdId", "message": reference}],
+    )
 
 
-def _book_hold(body: dict, principal: Principal, token: str | None, hold_seconds: int) -> dict:
-    """Turn a live checkout hold into its booking: the seats are the hold's already. Taking the
-    hold first (a guarded update on its expiry) keeps the sweeper off it while the booking is
-    recorded; an expired hold is refused, and a hold turns into one booking at most."""
-    hold = find_hold(body["holdId"], principal)
-    reference = hold["_id"]
-    recorded = store.booking_by_reference(reference)
-    if recorded is not None:
-        raise Problem(
-            409,
-            "HOLD_ALREADY_BOOKED",
-            "This hold is already a booking.",
-            errors=[{"field": "holdId", "message": recorded["reference"]}],
-        )
-    now = utcnow()
-    if store.claim_live_hold(reference, now, now + timedelta(seconds=hold_seconds)) is None:
-        raise Problem(
+def _being_booked() -> Problem:
+    return Problem(
+        409,
+        "HOLD_ALREADY_BOOKED",
+        "This hold is being turned into a booking by another request.",
+        errors=[{"field": "holdId", "message": "being booked"}],
+    )
+
+
+def _not_bookable(hold: dict | None, now: datetime) -> Problem | None:
+    """Why a hold, as it is now, cannot become a booking; None if it can."""
+    if hold is None or hold["state"] == "BOOKED":
+        return _already_booked(hold["_id"] if hold else "")
+    if hold["state"] == "BOOKING":
+        return _being_booked()
+    if hold["state"] != "HELD" or aware(hold["expires_at"]) <= now:
+        return Problem(
             409,
             "HOLD_EXPIRED",
             "The hold has expired and its seats are free again; hold them anew.",
             errors=[{"field": "holdId", "message": "expired"}],
         )
+    return None
+
+
+def release(hold_id: str, principal: Principal, token: str | None, hold_seconds: int) -> None:
+    """Give back every seat of a checkout hold at once, and its quote; a hold already given back
+    (by the partner or its expiry) is released already. A booked hold is refused."""
+    hold = find_hold(hold_id, principal)
+    if hold["state"] == "BOOKED":
+        raise _already_booked(hold["_id"])
+    if hold["state"] == "BOOKING":
+        raise _being_booked()
+    if hold["state"] != "HELD":  # RELEASED, or EXPIRING: a sweeper is giving it back
+        return
+    claimed = store.start_releasing_hold(hold["_id"], utcnow() + timedelta(seconds=hold_seconds))
+    if claimed is None:  # booked, being booked or expired meanwhile: decide again on what it is now
+        release(hold_id, principal, token, hold_seconds)
+        return
+    for slot_id in held_slots(claimed):
+        give_seat_back(slot_id, claimed["_id"])
+    store.settle_hold(claimed["_id"], "RELEASED", utcnow(), ("EXPIRING",))
+    with contextlib.suppress(Problem, UpstreamFailure):
+        _packages_call("POST", f"/quotes/{claimed['quote_id']}/unlock", token, {"bookingReference": claimed["_id"]})
+
+
+def _book_hold(body: dict, principal: Principal, token: str | None, hold_seconds: int) -> dict:
+    """Turn a live checkout hold into its booking: the seats are the hold's already. The hold is
+    taken first (HELD → BOOKING, a guarded update) with a lease no shorter than the hold itself, so
+    no sweeper settles it while the booking is recorded; a call that is refused leaves the hold as
+    it was, and a hold turns into one booking at most."""
+    hold = find_hold(body["holdId"], principal)
+    reference = hold["_id"]
+    if store.booking_by_reference(reference) is not None:
+        raise _already_booked(reference)
+    now = utcnow()
+    if refused := _not_bookable(hold, now):
+        raise refused
     if body.get("quoteId") not in (None, hold["quote_id"]):
         raise Problem(
             422,
@@ -346,23 +386,29 @@ def _book_hold(body: dict, principal: Principal, token: str | None, hold_seconds
             "The hold is of another quote.",
             errors=[{"field": "quoteId", "message": "not the hold's"}],
         )
-    quote = _packages_call("POST", f"/quotes/{hold['quote_id']}/lock", token, {"bookingReference": reference})
-    package = quote["package"]
-    warnings = screen(package["screeningRules"], body["patient"], package["scarTypes"])
-    slots = [
-        slot for slot in store.slots_by_id([ObjectId(slot_id) for slot_id in held_slots(hold)]) if slot is not None
-    ]
-    travel = body.get("travel") or hold.get("travel")
-    check_travel(
-        [(f"hold visit {n}", slot) for n, slot in enumerate(slots, start=1)],
-        travel,
-        package["schedule"]["minimumStayDays"],
-    )
+    claim = secrets.token_hex(8)
+    lease = max(aware(hold["expires_at"]), now) + timedelta(seconds=hold_seconds)
+    if store.start_booking_hold(hold, now, lease, claim) is None:  # another request or a sweeper came first
+        raise _not_bookable(store.hold_by_id(body["holdId"]), now) or _already_booked(reference)
     try:
+        quote = _packages_call("POST", f"/quotes/{hold['quote_id']}/lock", token, {"bookingReference": reference})
+        package = quote["package"]
+        warnings = screen(package["screeningRules"], body["patient"], package["scarTypes"])
+        slots = [
+            slot for slot in store.slots_by_id([ObjectId(slot_id) for slot_id in held_slots(hold)]) if slot is not None
+        ]
+        travel = body.get("travel") or hold.get("travel")
+        check_travel(
+            [(f"hold visit {n}", slot) for n, slot in enumerate(slots, start=1)],
+            travel,
+            package["schedule"]["minimumStayDays"],
+        )
         document = _record(reference, principal, quote, slots, body["patient"], warnings, travel)
-    except DuplicateKeyError:  # two requests raced for one hold: the other recorded it
-        raise Problem(409, "HOLD_ALREADY_BOOKED", "This hold is already a booking.") from None
-    release_hold(reference)
+    except Problem:  # refused: the hold is HELD again, with its own expiry
+        store.resume_hold(reference, claim)
+        raise
+    failpoint("bookings.after_record")
+    booked_hold(reference)
     return document
 
 

@@ -86,7 +86,7 @@ class Attempt:
 def idempotent(key: str, body: dict, new_reference: Callable[[], str]) -> Iterator[Attempt]:
     """Run a request once per ``key``: the block runs only for a new (or taken-over) claim and
     records its answer; a refusal (4xx) is kept and replayed like an answer; a failure a retry may
-    not meet (5xx, an outage, a crash) releases the key."""
+    not meet (5xx, an outage, a crash) frees the key for a retry, under the same reference."""
     claim = begin(key, request_hash(body), new_reference)
     if claim["state"] == "DONE":
         yield Attempt(claim["reference"], False, (claim["response_status"], claim["response_body"]))
@@ -114,5 +114,7 @@ def finish(key: str, status: int, body: dict) -> None:
 
 
 def abandon(key: str) -> None:
-    """Release a claim whose request failed for a reason a retry may not meet (5xx)."""
-    store.abandon_key(key)
+    """Free a claim whose request failed for a reason a retry may not meet (5xx, an outage): its
+    lease ends now, and it keeps its reference, so the retry continues the same booking (whatever
+    of it was recorded before the failure) instead of starting a second one."""
+    store.lapse_key(key, utcnow())

@@ -103,6 +103,9 @@ class Booking(Document):
     outbox_pending = BooleanField()  # the outbox has events (the relay moves them to the log)
 
 
+SETTLED_KEPT_DAYS = 7  # how long a booked or released hold still answers HOLD_ALREADY_BOOKED or HOLD_EXPIRED
+
+
 class SeatHold(Document):
     """A seat taken (or about to be) for a booking not yet recorded; the sweeper reclaims it after ``expires_at``."""
 
@@ -113,13 +116,18 @@ class SeatHold(Document):
         "indexes": [
             {"fields": ["expires_at"], "name": "expiry"},
             {"fields": ["hold_id"], "name": "hold_id", "unique": True, "sparse": True},
+            {"fields": ["settled_at"], "name": "settled", "expireAfterSeconds": SETTLED_KEPT_DAYS * 86400},
         ],
     }
     id = StringField(primary_key=True)  # the booking reference (a visit's move: "<reference>/visit-<n>")
+    state = StringField(choices=("HELD", "BOOKING", "EXPIRING", "BOOKED", "RELEASED"), default="HELD")
     reference = StringField()  # a move's booking reference
     slot_id = StringField(required=True)
     slot_ids = ListField(StringField())  # every visit's slot
-    expires_at = DateTimeField(required=True)
+    expires_at = DateTimeField()  # while live (see store.py): when a sweeper may settle it
+    held_until = DateTimeField()  # while BOOKING: the hold's own expiry, should the booking be refused
+    claim = StringField()  # while BOOKING: the token of the request recording the booking
+    settled_at = DateTimeField()  # once BOOKED or RELEASED; purged SETTLED_KEPT_DAYS later
     # A checkout hold (holdVisits) also has an unguessable id, its owner and its quote.
     hold_id = StringField()
     owner = StringField()
@@ -144,4 +152,7 @@ class IdempotencyKey(Document):
     response_status = IntField()
     response_body = DictField()
     created_at = DateTimeField(required=True)
-    expires_at = DateTimeField(required=True)
+    expires_at = DateTimeField()  # while live (see store.py): when a sweeper may settle it
+    held_until = DateTimeField()  # while BOOKING: the hold's own expiry, should the booking be refused
+    claim = StringField()  # while BOOKING: the token of the request recording the booking
+    settled_at = DateTimeField()  # once BOOKED or RELEASED; purged SETTLED_KEPT_DAYS later

@@ -154,7 +154,7 @@ def reschedule(
     if not store.take_seat(new_id, cutoff, reference):
         fresh = store.slot_by_id(new_id)
         if fresh is None or reference not in fresh["holders"]:  # not a racing retry of this very move
-            store.drop_hold(hold)
+            store.settle_hold(hold, "RELEASED", utcnow())
             raise why_no_seat(fresh, cutoff)
     failpoint("bookings.after_move_seat")
     try:
@@ -163,12 +163,12 @@ def reschedule(
         current = store.booking_by_reference(reference)
         if current is None or str(new_id) not in {v["slot_id"] for v in recorded(current)}:
             give_seat_back(new_id, reference)
-        store.drop_hold(hold)
+        store.settle_hold(hold, "RELEASED", utcnow())
         raise
     failpoint("bookings.after_move_record")
     if str(old_id) not in {v["slot_id"] for v in recorded(updated)}:
         give_seat_back(old_id, reference)
-    store.drop_hold(hold)
+    store.settle_hold(hold, "BOOKED", utcnow())
     return updated
 
 

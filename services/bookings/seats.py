@@ -68,7 +68,13 @@ SEATS_OF_A_BOOKING = {"reference": 1, "status": 1, "visits": 1, "slot_id": 1, "s
 
 
 def release_hold(reference: str) -> None:
-    store.drop_hold(reference)
+    """The hold's seats went back: it is RELEASED (kept a while to say so)."""
+    store.settle_hold(reference, "RELEASED", utcnow())
+
+
+def booked_hold(reference: str) -> None:
+    """The hold's booking is recorded and owns its seats: it is BOOKED (kept a while to say so)."""
+    store.settle_hold(reference, "BOOKED", utcnow())
 
 
 def seat_looks_free(slot: dict, cutoff: datetime) -> bool:

@@ -24,6 +24,7 @@ def ensure_indexes() -> None:
         model.ensure_indexes()
     store.event_log.ensure_indexes()
     store.migrate_slots()
+    store.migrate_holds()
 
 
 def slots_from_rule(rule: dict, clinic: str, first: date, package_id: str | None = None) -> list[dict]:

@@ -19,7 +19,7 @@ from bson import ObjectId
 from mongoengine.connection import get_db
 from pymongo import ReturnDocument, UpdateOne
 
-from services.common.clock import SEOUL, seoul_date
+from services.common.clock import SEOUL, aware, seoul_date
 from services.common.eventlog import EventLog
 from services.common.pagination import Page, Sort, paginate
 from services.common.store import Registry, batches
@@ -265,6 +265,16 @@ def migrate_slots() -> int:
 
 
 # -- seat holds ----------------------------------------------------------------------------------
+# A hold is the durable record of seats being taken for a reservation, in one of these states, and
+# moves between them only by updates guarded on the state it was read in:
+#   HELD      its seats are being taken or are taken, until ``expires_at``;
+#   BOOKING   a booking is being recorded from it (a checkout hold), until ``expires_at`` (a lease at
+#             least as long as the hold had; ``held_until`` keeps the hold's own expiry);
+#   EXPIRING  a sweeper, or the partner's release, is giving its seats back, until ``expires_at``;
+#   BOOKED    its booking is recorded and owns the seats; RELEASED  its seats went back.
+# BOOKED and RELEASED holds have no ``expires_at`` (no sweeper looks at them again) and are purged
+# ``SETTLED_KEPT_DAYS`` after ``settled_at``, so a late call can still be told what became of them.
+LIVE_HOLD_STATES = ("HELD", "BOOKING", "EXPIRING")
 
 
 @registry.write("_id_")
@@ -272,7 +282,11 @@ def put_hold(reference: str, slot_ids: list[ObjectId], expires_at: datetime) -> 
     """Record that ``reference`` is taking a seat of each slot (its first one also as ``slot_id``, as
     holds written before a booking had several visits have it)."""
     ids = [str(slot_id) for slot_id in slot_ids]
-    holds().replace_one({"_id": reference}, {"slot_id": ids[0], "slot_ids": ids, "expires_at": expires_at}, upsert=True)
+    holds().replace_one(
+        {"_id": reference},
+        {"state": "HELD", "slot_id": ids[0], "slot_ids": ids, "expires_at": expires_at},
+        upsert=True,
+    )
 
 
 @registry.write("_id_")
@@ -290,6 +304,7 @@ def put_checkout_hold(
     holds().replace_one(
         {"_id": reference},
         {
+            "state": "HELD",
             "slot_id": ids[0],
             "slot_ids": ids,
             "expires_at": expires_at,
@@ -309,7 +324,7 @@ def put_move_hold(hold: str, reference: str, slot_ids: list[ObjectId], expires_a
     ids = [str(slot_id) for slot_id in slot_ids]
     holds().replace_one(
         {"_id": hold},
-        {"reference": reference, "slot_id": ids[0], "slot_ids": ids, "expires_at": expires_at},
+        {"state": "HELD", "reference": reference, "slot_id": ids[0], "slot_ids": ids, "expires_at": expires_at},
         upsert=True,
     )
 
@@ -325,19 +340,51 @@ def hold_by_id(hold_id: str) -> dict | None:
 
 
 @registry.write("_id_")
-def claim_live_hold(reference: str, now: datetime, until: datetime) -> dict | None:
-    """Take a hold that has not expired for the booking being recorded: from now on the sweeper
-    leaves it alone until ``until`` (and then only if no booking was recorded)."""
+def start_booking_hold(hold: dict, now: datetime, lease: datetime, token: str) -> dict | None:
+    """HELD → BOOKING for the booking being recorded from a live hold, as read: from now on no
+    sweeper touches it until ``lease`` (never sooner than the hold's own expiry). None when the hold
+    has expired, or another request or a sweeper took it first."""
+    if aware(hold["expires_at"]) <= now:
+        return None
     return holds().find_one_and_update(
-        {"_id": reference, "expires_at": {"$gt": now}},
-        {"$set": {"expires_at": until}},
+        {"_id": hold["_id"], "state": "HELD", "expires_at": hold["expires_at"]},
+        {"$set": {"state": "BOOKING", "expires_at": lease, "held_until": hold["expires_at"], "claim": token}},
         return_document=ReturnDocument.AFTER,
     )
 
 
 @registry.write("_id_")
-def drop_hold(reference: str) -> None:
-    holds().delete_one({"_id": reference})
+def resume_hold(hold_id: str, token: str) -> None:
+    """BOOKING → HELD with the hold's own expiry, when the booking ``token`` was recording was refused."""
+    holds().update_one(
+        {"_id": hold_id, "state": "BOOKING", "claim": token},
+        [{"$set": {"state": "HELD", "expires_at": "$held_until"}}, {"$unset": ["held_until", "claim"]}],
+    )
+
+
+@registry.write("_id_")
+def settle_hold(hold_id: str, state: str, now: datetime, from_states: tuple[str, ...] = LIVE_HOLD_STATES) -> bool:
+    """A live hold → BOOKED or RELEASED; False when it was not in one of ``from_states``."""
+    return (
+        holds()
+        .update_one(
+            {"_id": hold_id, "state": {"$in": list(from_states)}},
+            {"$set": {"state": state, "settled_at": now}, "$unset": {"expires_at": "", "held_until": "", "claim": ""}},
+        )
+        .modified_count
+        == 1
+    )
+
+
+@registry.write("_id_")
+def start_releasing_hold(hold_id: str, until: datetime) -> dict | None:
+    """HELD → EXPIRING when the partner gives a hold back; None when it is not HELD (booked, being
+    booked, or already going)."""
+    return holds().find_one_and_update(
+        {"_id": hold_id, "state": "HELD"},
+        {"$set": {"state": "EXPIRING", "expires_at": until}},
+        return_document=ReturnDocument.AFTER,
+    )
 
 
 @registry.read("expiry")
@@ -347,13 +394,20 @@ def expired_holds(now: datetime, limit: int) -> list[dict]:
 
 @registry.write("_id_")
 def claim_hold(hold: dict, until: datetime) -> bool:
-    """Extend an expired hold so only this sweeper settles it (a sweeper that dies leaves it to expire again)."""
+    """A live hold past its expiry, as read → EXPIRING, so only this sweeper settles it (one that dies
+    leaves it to expire again). The guard on the expiry read keeps it off a hold taken meanwhile."""
     return (
         holds().find_one_and_update(
-            {"_id": hold["_id"], "expires_at": hold["expires_at"]}, {"$set": {"expires_at": until}}
+            {"_id": hold["_id"], "state": hold.get("state", "HELD"), "expires_at": hold["expires_at"]},
+            {"$set": {"state": "EXPIRING", "expires_at": until}},
         )
         is not None
     )
+
+
+def migrate_holds() -> int:
+    """Holds written before they had a state are HELD: once, at start-up (``init``)."""
+    return holds().update_many({"state": {"$exists": False}}, {"$set": {"state": "HELD"}}).modified_count
 
 
 # -- bookings ------------------------------------------------------------------------------------
@@ -459,5 +513,6 @@ def finish_key(key: str, status: int, body: dict) -> None:
 
 
 @registry.write("_id_")
-def abandon_key(key: str) -> None:
-    keys().delete_one({"_id": key, "state": "IN_FLIGHT"})
+def lapse_key(key: str, now: datetime) -> None:
+    """End an in-flight claim's lease now; it keeps its reference for the retry that takes it over."""
+    keys().update_one({"_id": key, "state": "IN_FLIGHT"}, {"$set": {"lease_until": now - timedelta(milliseconds=1)}})

@@ -31,7 +31,7 @@ def sweep(now: datetime | None = None, hold_seconds: int = 120, batch: int = 500
             if slot_id not in kept:
                 give_seat_back(slot_id, reference)
         reclaimed += booking is None
-        store.drop_hold(hold["_id"])
+        store.settle_hold(hold["_id"], "RELEASED" if booking is None else "BOOKED", now, ("EXPIRING",))
     for booking in store.pending_releases(batch, SEATS_OF_A_BOOKING):
         for visit in recorded(booking):
             if visit["status"] == "CANCELLED":

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
 import requests
+from pymongo.errors import AutoReconnect
 
-from services.bookings.models import SeatHold
+from services.bookings import booking, sweeper
+from services.bookings.models import Booking, SeatHold
+from services.common.clock import utcnow
 from tests.support import (
     HOLD_SECONDS,
     PATIENT,
@@ -22,6 +26,7 @@ from tests.support import (
     lease_lapses,
     running_service,
     seat_count,
+    seats_are_owned,
     sweep,
 )
 
@@ -48,7 +53,7 @@ def test_the_sweeper_gives_back_the_seat_of_a_booking_never_recorded(
     assert sweep(env) == {"reclaimed": 1, "released": 0}
     assert seat_count(bookings, slot["id"]) == 0 and booking_count(bookings) == 0
     with bookings.app_context():
-        assert SeatHold.objects.count() == 0
+        assert [hold.state for hold in SeatHold.objects] == ["RELEASED"]  # no hold keeps a seat
     assert sweep(env) == {"reclaimed": 0, "released": 0}  # nothing twice
 
     # The agency's retry with the same key books it, under the reference its first attempt fixed.
@@ -97,3 +102,37 @@ def test_the_sweeper_finishes_a_cancellation_whose_process_died(bookings, client
 
 def book_on_app(bookings, headers: dict, body: dict, key: str):
     return bookings.test_client().post("/bookings", json=body, headers={**headers, "Idempotency-Key": key})
+
+
+def test_a_booking_recorded_before_the_database_failed_keeps_its_seats_and_its_reference(
+    bookings, client, open_slot, book, agency, monkeypatch
+):
+    slot = open_slot(in_days(23), capacity=2)
+    key = uuid.uuid4().hex
+    real = booking.failpoint
+
+    def database_lost(name: str) -> None:  # the database fails right after the booking is recorded
+        if name == "bookings.after_record":
+            raise AutoReconnect("connection reset")
+        real(name)
+
+    monkeypatch.setattr(booking, "failpoint", database_lost)
+    first = book(slot, key=key)
+    assert first.status_code == 503 and first.json["code"] == "DATABASE_UNAVAILABLE", first.json
+    monkeypatch.setattr(booking, "failpoint", real)
+    with bookings.app_context():
+        recorded = Booking.objects.get()
+    visits = [visit["slot_id"] for visit in recorded.visits]
+    assert [seat_count(bookings, slot_id) for slot_id in visits] == [1, 1, 1]  # nothing was given back
+
+    retry = client.post(
+        "/bookings",
+        json={"quoteId": recorded.quote_id, "slotId": slot["id"], "patient": PATIENT},
+        headers={**agency, "Idempotency-Key": key},
+    )
+    assert retry.status_code == 201 and retry.json["reference"] == recorded.reference, retry.json
+    assert booking_count(bookings) == 1
+    with bookings.app_context():
+        assert sweeper.sweep(now=utcnow() + timedelta(hours=2))["reclaimed"] == 0
+    assert [seat_count(bookings, slot_id) for slot_id in visits] == [1, 1, 1]
+    seats_are_owned(bookings)

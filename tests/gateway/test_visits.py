@@ -89,7 +89,7 @@ def test_a_series_held_at_checkout_becomes_the_booking(gateway):
     ).json
     assert release["data"]["releaseHold"] == {
         "released": False,
-        "errors": [{"code": "UNKNOWN_HOLD"}],
+        "errors": [{"code": "HOLD_ALREADY_BOOKED"}],
     }  # it is a booking now
 
 

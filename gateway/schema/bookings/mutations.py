@@ -122,7 +122,11 @@ class ReleaseHoldPayload(graphene.ObjectType):
     """Whether the hold's seats went back."""
 
     released = graphene.Boolean(required=True, description="True once every seat is free again.")
-    errors = graphene.List(graphene.NonNull(BookingError), required=True, description="Business errors (UNKNOWN_HOLD).")
+    errors = graphene.List(
+        graphene.NonNull(BookingError),
+        required=True,
+        description="Business errors (UNKNOWN_HOLD, HOLD_ALREADY_BOOKED).",
+    )
 
 
 class ReleaseHold(graphene.Mutation):
