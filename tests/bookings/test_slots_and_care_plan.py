@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
@@ -61,14 +62,31 @@ def test_availability_lists_future_free_slots_for_the_package_and_the_clinic(cli
     assert too_soon["id"] not in {s["id"] for s in found}
 
 
+def next_clock_change_at_home(zone: ZoneInfo, not_before: date) -> date:
+    """The first Seoul day from ``not_before`` on whose 10:00 ``zone`` keeps another offset than on
+    the day before's: New York's spring forward or fall back, whichever comes first."""
+
+    def offset(day: date) -> timedelta | None:
+        return seoul(day.isoformat()).astimezone(zone).utcoffset()
+
+    day = not_before
+    while offset(day) == offset(day - timedelta(days=1)):
+        day += timedelta(days=1)
+    return day
+
+
 def test_care_plan_dates_cross_a_daylight_saving_change_at_home(
     bookings, client, bearer, agency, open_slot, book, new_quote
 ):
-    # Three visits 28 days apart from 1 March 2027: New York moves to daylight time on 14 March.
-    first = seoul("2027-03-01", "10:00")
+    # Three visits 28 days apart, the first two weeks before New York's clocks next change (in March
+    # or November, whichever comes first from the day the suite runs): the home times change offset.
+    new_york = ZoneInfo("America/New_York")
+    change = next_clock_change_at_home(new_york, seoul_today() + timedelta(days=16))
+    days = [change - timedelta(days=14) + timedelta(days=28 * n) for n in range(3)]
+    first, *later = (seoul(day.isoformat(), "10:00") for day in days)
     slot = open_slot(first)
-    for day in ("2027-03-29", "2027-04-26"):  # the earliest slots inside the window: the visits booked
-        open_slot(seoul(day, "10:00"))
+    for start in later:  # the earliest slots inside the window: the visits booked
+        open_slot(start)
     booking = book(
         slot, new_quote(followUpPlan="VIDEO_3"), patient={**PATIENT, "homeTimeZone": "America/New_York"}
     ).json
@@ -76,27 +94,26 @@ def test_care_plan_dates_cross_a_daylight_saving_change_at_home(
     assert plan.status_code == 200
     assert not list(validator("bookings/care-plan").iter_errors(plan.json))
     visits = [e for e in plan.json["events"] if e["kind"] == "VISIT"]
-    assert [v["start"]["seoul"] for v in visits] == [
-        "2027-03-01T10:00:00+09:00",
-        "2027-03-29T10:00:00+09:00",
-        "2027-04-26T10:00:00+09:00",
-    ]
-    assert [v["start"]["home"] for v in visits] == [
-        "2027-02-28T20:00:00-05:00",
-        "2027-03-28T21:00:00-04:00",
-        "2027-04-25T21:00:00-04:00",
-    ]
+    assert [v["start"]["seoul"] for v in visits] == [seoul(day.isoformat(), "10:00").isoformat() for day in days]
+    home = [datetime.fromisoformat(v["start"]["home"]) for v in visits]
+    assert home == [first, *later]  # the same moments...
+    assert [h.utcoffset() for h in home] == [new_york.utcoffset(h.replace(tzinfo=None)) for h in home]
+    assert home[0].utcoffset() != home[1].utcoffset() == home[2].utcoffset()  # ...in New York's time of each day
     assert visits[0]["title"] == "Visit 1 of 3: TCA CROSS (chemical reconstruction), Fractional CO₂ laser"
     stop_retinoids = [e["start"]["seoul"] for e in plan.json["events"] if e["code"] == "STOP_RETINOIDS"]
-    assert stop_retinoids == ["2027-02-24T09:00:00+09:00", "2027-03-24T09:00:00+09:00", "2027-04-21T09:00:00+09:00"]
+    assert stop_retinoids == [seoul((day - timedelta(days=5)).isoformat(), "09:00").isoformat() for day in days]
     sunscreen = next(e for e in plan.json["events"] if e["code"] == "DAILY_SUNSCREEN")
-    assert sunscreen["start"]["seoul"] == "2027-02-15T09:00:00+09:00"
+    assert sunscreen["start"]["seoul"] == seoul((days[0] - timedelta(days=14)).isoformat(), "09:00").isoformat()
     assert [e["code"] for e in plan.json["events"] if e["kind"] == "RECOVERY"].count("LONG_TERM") == 1
     follow_ups = [e["start"]["seoul"][:10] for e in plan.json["events"] if e["kind"] == "FOLLOW_UP"]
-    assert follow_ups == ["2027-05-10", "2027-06-09", "2027-07-09"]
+    assert follow_ups == [(days[-1] + timedelta(days=n)).isoformat() for n in (14, 44, 74)]
     # 28 days apart with a 5-day minimum stay: a trip per visit.
     assert plan.json["tripsNeeded"] == 3 and plan.json["minimumStayDays"] == 5
-    assert plan.json["trips"][0] == {"arriveBy": "2027-02-28", "departFrom": "2027-03-06", "visits": [1]}
+    assert plan.json["trips"][0] == {
+        "arriveBy": (days[0] - timedelta(days=1)).isoformat(),
+        "departFrom": (days[0] + timedelta(days=5)).isoformat(),
+        "visits": [1],
+    }
 
     ics = client.get(f"/bookings/{booking['reference']}/care-plan.ics", headers=agency)
     assert ics.mimetype == "text/calendar"
@@ -104,7 +121,7 @@ def test_care_plan_dates_cross_a_daylight_saving_change_at_home(
     events = calendar.walk("VEVENT")
     assert len(events) == len(plan.json["events"])
     first_visit = next(e for e in events if str(e["summary"]).startswith("Visit 1"))
-    assert first_visit.decoded("dtstart").isoformat() == "2027-03-01T01:00:00+00:00"
+    assert first_visit.decoded("dtstart").isoformat() == first.astimezone(UTC).isoformat()
     by_accept = client.get(f"/bookings/{booking['reference']}/care-plan", headers={**agency, "Accept": "text/calendar"})
     assert by_accept.mimetype == "text/calendar"
     assert (
