@@ -14,7 +14,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from services.common.http import ServiceClient, UpstreamError, UpstreamUnavailable
+from services.common.http import ServiceClient, UpstreamFailure, UpstreamUnavailable
 
 SERVICES = ("catalogue", "packages", "bookings", "webhooks")
 # Each worker thread runs its requests on an event loop of its own (GatewayFlask), and asyncio.to_thread
@@ -26,6 +26,16 @@ def unavailable(service: str) -> GraphQLError:
     """A service is down: the affected fields are null with this error, naming the service only."""
     return GraphQLError(
         f"The {service} service is unavailable.", extensions={"code": "UPSTREAM_UNAVAILABLE", "service": service}
+    )
+
+
+def outcome_unknown(service: str) -> GraphQLError:
+    """A write with an idempotency key reached a service that did not answer it: it may or may not have
+    been done, and the same call with the same key is safe and says which."""
+    return GraphQLError(
+        f"The {service} service did not answer in time, so whether this was done is unknown. Send the same "
+        "mutation with the same idempotencyKey: that is safe, and its answer tells the outcome.",
+        extensions={"code": "OUTCOME_UNKNOWN", "service": service, "retry": "same idempotencyKey"},
     )
 
 
@@ -87,7 +97,8 @@ class Upstream:
         with_headers: bool = False,
     ) -> Any:
         """The JSON answer of a 2xx (with the response's headers when ``with_headers``); a ServiceFailure for
-        a refusal; UPSTREAM_UNAVAILABLE when the service is down, UPSTREAM_ERROR when it failed."""
+        a refusal; UPSTREAM_UNAVAILABLE when the service is down, UPSTREAM_ERROR when it failed, and
+        OUTCOME_UNKNOWN when a write with an idempotency key reached it but got no answer."""
         headers = dict(headers or {})
         if request_id:
             headers["X-Request-ID"] = request_id
@@ -98,10 +109,10 @@ class Upstream:
                 self.clients[service].request, method, path, token=token, headers=headers, params=params, json=json
             )
             response = await asyncio.get_running_loop().run_in_executor(_EXECUTOR, call)
-        except UpstreamUnavailable:
-            raise unavailable(service) from None
-        except UpstreamError:
-            raise failed(service) from None
+        except UpstreamFailure as failure:
+            if failure.sent and "Idempotency-Key" in headers:
+                raise outcome_unknown(service) from None
+            raise (unavailable if isinstance(failure, UpstreamUnavailable) else failed)(service) from None
         if response.status_code >= 400:
             try:
                 problem = response.json()

@@ -90,6 +90,7 @@ def test_every_packages_query_is_index_served(make_app, mongo_client):
         "version": [lambda f: f(str(icepick), 1)],
         "current_rates": [lambda f: f()],
         "quote_by_id": [lambda f: f(ObjectId())],
+        "locked_quotes": [lambda f: f("", 500), lambda f: f("CB-00000000", 500)],
         "outbox_events": [lambda f: f(100)],
         "event_logged": [lambda f: f("0" * 32)],
         "last_seq": [lambda f: f()],
@@ -128,9 +129,9 @@ def test_every_bookings_query_is_index_served(make_app, mongo_client):
             lambda f: f([f"{first}:{day}" for day in bookings_store.days_between(now, now + timedelta(days=3))])
         ],
         "clinic_slots": [lambda f: f(slot["clinic"], now, now + timedelta(days=30))],
-        "expired_holds": [lambda f: f(now, 500)],
-        "hold_of": [lambda f: f("CB-EXAMPLE1")],
-        "hold_by_id": [lambda f: f("0" * 32)],
+        "expired_claims": [lambda f: f(now, 500)],
+        "claim_of": [lambda f: f("CB-EXAMPLE1")],
+        "claim_by_hold": [lambda f: f("0" * 32)],
         "booking_by_reference": [lambda f: f("CB-EXAMPLE1"), lambda f: f("CB-EXAMPLE1", {"status": 1})],
         "bookings_by_reference": [lambda f: f(["CB-EXAMPLE1", "CB-NOTHING1"])],
         "booking_page": [
@@ -146,7 +147,6 @@ def test_every_bookings_query_is_index_served(make_app, mongo_client):
             )
         ]
         + [lambda f: f({}, BOOKING_SORT, limit=20, cursor=None, with_total=False)],
-        "pending_releases": [lambda f: f(500, {"reference": 1})],
         "key_by_id": [lambda f: f("seoul-trips:key-1")],
         "pending_outboxes": [lambda f: f(100)],
         "outbox_events": [lambda f: f(100)],

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from services.common import lifecycle
+from services.common import lifecycle, series
 from services.common.access import ROLES
 from services.common.auth import current_principal, current_token
 from services.common.clock import utcnow
@@ -20,10 +20,10 @@ from . import (
     careplan,
     events,
     idempotency,
+    ledger,
     render,
     reschedule,
     screening,
-    seats,
     slots,
     store,
     transitions,
@@ -43,7 +43,7 @@ def _idempotency_key() -> str:
 
 def _cutoff():
     """The earliest start a booking may take now (the configured minimum notice)."""
-    return seats.booking_cutoff(current_app.config["SETTINGS"].min_notice_hours)
+    return ledger.booking_cutoff(current_app.config["SETTINGS"].min_notice_hours)
 
 
 # -- slots -----------------------------------------------------------------------------------
@@ -160,13 +160,7 @@ def create_booking(body, principal):
         if attempt.replay:
             return _replayed(attempt.replay)
         document = booking.create_booking(
-            body,
-            principal,
-            current_token(),
-            attempt.reference,
-            cutoff=_cutoff(),
-            hold_seconds=settings.seat_hold_seconds,
-            resumed=attempt.resumed,
+            body, principal, current_token(), attempt, cutoff=_cutoff(), hold_seconds=settings.seat_hold_seconds
         )
         answer = render.booking(document)
         attempt.answered(201, answer)
@@ -206,7 +200,13 @@ def hold_visits(body, principal):
             return _replayed(attempt.replay)
         expires = utcnow() + timedelta(minutes=settings.checkout_hold_minutes)
         hold = booking.hold_visits(
-            body, principal, current_token(), attempt.reference, cutoff=_cutoff(), expires_at=expires
+            body,
+            principal,
+            current_token(),
+            attempt,
+            cutoff=_cutoff(),
+            expires_at=expires,
+            hold_seconds=settings.seat_hold_seconds,
         )
         answer = render.hold(hold)
         attempt.answered(201, answer)
@@ -224,7 +224,7 @@ def hold_visits(body, principal):
     tags=("bookings",),
 )
 def release_hold(hold_id, principal):
-    booking.release(hold_id, principal, current_token(), current_app.config["SETTINGS"].seat_hold_seconds)
+    booking.release(hold_id, principal, current_app.config["SETTINGS"].seat_hold_seconds)
     return Response(status=204)
 
 
@@ -274,10 +274,8 @@ def propose_visits(body):
 def trip_fit(body):
     current_principal()  # a token, when sent, must be valid; drafts are read as its caller
     arrive, depart = date.fromisoformat(body["arrive"]), date.fromisoformat(body["depart"])
-    if not 0 < (depart - arrive).days <= visits.MAX_TRIP_DAYS:
-        raise validation_problem(
-            [{"field": "depart", "message": f"after arrive, and at most {visits.MAX_TRIP_DAYS} days after it"}]
-        )
+    if refused := series.trip_length_error(arrive, depart):
+        raise validation_problem([{"field": "depart", "message": refused}])
     found = visits.trip_fit(body["packageIds"], arrive, depart, current_token(), _cutoff())
     return jsonify(
         items=[
@@ -329,7 +327,14 @@ def get_booking(reference, principal):
 
 def _transition_view(target: str, summary: str):
     def view(reference, body, principal):
-        changed = transitions.transition(reference, target, principal, body.get("reason"), body.get("visit"))
+        changed = transitions.transition(
+            reference,
+            target,
+            principal,
+            body.get("reason"),
+            body.get("visit"),
+            hold_seconds=current_app.config["SETTINGS"].seat_hold_seconds,
+        )
         return jsonify(render.booking(changed))
 
     view.__name__ = f"mark_{target.lower()}"
@@ -375,6 +380,7 @@ def reschedule_visit(reference, number, body, principal):
             body["slotId"],
             principal,
             body.get("reason"),
+            attempt.key,
             cutoff=_cutoff(),
             notice_hours=settings.reschedule_notice_hours,
             hold_seconds=settings.seat_hold_seconds,

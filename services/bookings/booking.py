@@ -1,40 +1,27 @@
-"""Making a booking (quote lock, screening, seat, record: all or nothing) and who may read it."""
+"""Making a booking (reserve, quote lock, screening, seats, commit: all or nothing), checkout holds, and who
+may read a booking."""
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 from datetime import datetime, timedelta
 
 from bson import ObjectId
 
-from services.common import codes
-from services.common.clients import client_for
-from services.common.clock import aware, seoul_date, seoul_days_between, utcnow
+from services.common import series
+from services.common.clock import aware, seoul_date, utcnow
 from services.common.errors import Problem, not_found, validation_problem
 from services.common.failpoints import failpoint
-from services.common.http import UpstreamFailure, UpstreamUnavailable
 from services.common.ids import object_id
 from services.common.pagination import Sort
 from services.common.tokens import Principal
 
-from . import events, store
-from .careplan import trip_breaks
+from . import events, ledger, packages, store
+from .idempotency import Attempt, in_flight
 from .screening import check_patient, screen
-from .seats import (
-    booked_hold,
-    give_seat_back,
-    held_slots,
-    hold_seats,
-    not_for_package,
-    release_hold,
-    seat_looks_free,
-    serves,
-    take_seat,
-    why_no_seat,
-)
 from .visits import no_slot_in_window, propose
 
+ATTEMPTS = 5
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I to misread
 BOOKING_SORT = Sort("created_key", -1)
 
@@ -43,20 +30,7 @@ def new_reference() -> str:
     return "CB-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
 
 
-def _packages_call(method: str, path: str, token: str | None, body: dict) -> dict:
-    answer = client_for("packages").request(method, path, token=token, json=body)
-    if answer.status_code == 200:
-        return answer.json()
-    problem = answer.json() if answer.headers.get("Content-Type", "").endswith("json") else {}
-    if answer.status_code == 404:
-        raise Problem(422, "UNKNOWN_QUOTE", "No such quote.", errors=[{"field": "quoteId", "message": "unknown quote"}])
-    if answer.status_code == 409:
-        code = problem.get("code") if problem.get("code") in codes.BOOKINGS else "QUOTE_UNAVAILABLE"
-        raise Problem(409, code, problem.get("detail", "The quote cannot be booked."))
-    raise UpstreamUnavailable("packages")
-
-
-def _series(body: dict) -> list[tuple[str, ObjectId]]:
+def _asked(body: dict) -> list[tuple[str, ObjectId]]:
     """The slots asked for, by input field: the first visit's, then each later visit's (if given)."""
     later = body.get("laterSlotIds") or []
     return [("slotId", object_id(body["slotId"], "slot"))] + [
@@ -68,7 +42,7 @@ def check_travel(slots: list[tuple[str, dict]], travel: list[dict] | None, stay_
     """Every visit inside one of the patient's trips, with the minimum stay after it (when trips are given)."""
     if not travel:
         return
-    errors = trip_breaks([(field, seoul_date(slot["start"])) for field, slot in slots], travel, stay_days)
+    errors = series.trip_breaks([(field, seoul_date(slot["start"])) for field, slot in slots], travel, stay_days)
     if errors:
         raise Problem(422, "TRIP_TOO_SHORT", "A visit does not fit the patient's trips.", errors=errors)
 
@@ -84,34 +58,25 @@ def _check_series(
         raise validation_problem(
             [{"field": every_visit, "message": f"the package has {visits} visits: give {given} slots"}]
         )
-    strangers = [field for field, slot in slots if not serves(slot, quote["clinic"], quote["packageId"])]
+    strangers = [field for field, slot in slots if not ledger.serves(slot, quote["clinic"], quote["packageId"])]
     if strangers:
-        raise not_for_package(strangers)
-    errors = []
-    for (_, before), (field, slot) in zip(slots, slots[1:], strict=False):
-        gap = seoul_days_between(before["start"], slot["start"])
-        if not window["minDays"] <= gap <= window["maxDays"]:
-            errors.append(
-                {
-                    "field": field,
-                    "message": f"{gap} days after the visit before; {window['minDays']} to {window['maxDays']} allowed",
-                }
-            )
-    if errors:
+        raise ledger.not_for_package(strangers)
+    days = [(field, seoul_date(slot["start"])) for field, slot in slots]
+    if errors := series.gap_breaks(days, series.Window.of(window)):
         raise Problem(422, "VISIT_OUTSIDE_WINDOW", "A visit is outside the package's window.", errors=errors)
     check_travel(slots, travel, quote["package"]["schedule"]["minimumStayDays"])
 
 
-def _record(
+def _document(
     reference: str,
     principal: Principal,
     quote: dict,
     slots: list[dict],
-    patient: dict,
+    body: dict,
     warnings: list,
     travel: list | None,
 ) -> dict:
-    """Record the booking of the quote's package version, holding a seat of each slot (one per visit)."""
+    """The booking of the quote's package version, one visit per slot, with its booking.created event."""
     now = utcnow()
     first = slots[0]
     document = {
@@ -144,7 +109,7 @@ def _record(
         },
         "package": quote["package"],
         "package_texts": quote.get("packageTexts") or {},
-        "patient": patient,
+        "patient": body["patient"],
         "travel": travel,
         "interpreter_language": quote["interpreterLanguage"],
         "follow_up_plan": quote["followUpPlan"],
@@ -158,95 +123,88 @@ def _record(
         "created_key": f"{now.isoformat()}:{reference}",
     }
     document.update(outbox=[events.event("booking.created", document, principal.subject, now)], outbox_pending=True)
-    store.insert_booking(document)
-    events.publish(document)
     return document
+
+
+def _slots_of(claim: dict, first_field: str, later_field: str) -> list[tuple[str, dict]]:
+    """The slots a claim names, by visit, with the input field each one answers to."""
+    found = store.slots_by_id([ObjectId(item["resource"]) for item in claim["items"]])
+    fields = [first_field] + [f"{later_field}[{index}]" for index in range(len(found) - 1)]
+    return [(field, slot) for field, slot in zip(fields, found, strict=True) if slot is not None]
+
+
+def _refuse_early(series: list[tuple[str, ObjectId]], reference: str, cutoff: datetime) -> list[tuple[str, dict]]:
+    """The slots asked for, read once: one that plainly gives no seat (full, closed, too soon) is refused
+    before anything is written or locked. This only saves work: the guarded updates decide."""
+    found = store.slots_by_id([slot_id for _, slot_id in series])
+    for (field, _), slot in zip(series, found, strict=True):
+        if slot is None or (not ledger.holds_seat(slot, reference) and not ledger.seat_looks_free(slot, cutoff)):
+            raise ledger.why_no_seat(slot, cutoff, field)
+    return [(field, slot) for (field, _), slot in zip(series, found, strict=True) if slot is not None]
+
+
+def _recorded(claim: dict, principal: Principal) -> dict:
+    """The booking a committed claim stands for, as stored (written now if its request died first)."""
+    booking = ledger.materialize(claim) if claim.get("booking") else store.booking_by_reference(claim["_id"])
+    if booking is None or not visible_to(booking, principal):
+        raise in_flight()
+    events.publish(booking)
+    return booking
 
 
 def create_booking(
-    body: dict,
-    principal: Principal,
-    token: str | None,
-    reference: str,
-    *,
-    cutoff: datetime,
-    hold_seconds: int,
-    resumed: bool = True,
+    body: dict, principal: Principal, token: str | None, attempt: Attempt, *, cutoff: datetime, hold_seconds: int
 ) -> dict:
-    """Lock the quote, screen the patient, hold and take a seat of every visit's slot (the first
-    visit's, and each later visit's: those given, else the earliest free one inside the window
-    after the visit before it), record the booking: all or nothing. Anything
-    refused after the quote is locked unlocks it; anything failing after a seat is taken gives
-    every taken seat back. ``reference`` is the idempotency claim's, so a retry after a crash
-    (``resumed``) is the same booking, and the seats it already holds are its seats."""
+    """Reserve (a claim naming the quote), lock the quote, screen the patient, place and take a seat
+    of every visit's slot (the first visit's, and each later visit's: those given, else the earliest
+    free one inside the window after the visit before it), then commit the booking: all or nothing.
+    A refusal gives back every seat taken and the quote; any other failure leaves the claim to its
+    retry (the same idempotency key: the same reference, the same seats) or to the sweeper."""
     check_patient(body["patient"])
     if "holdId" in body:
-        return _book_hold(body, principal, token, hold_seconds)
+        return _book_hold(body, principal, token, attempt, hold_seconds)
     if "slotId" not in body:
         raise validation_problem([{"field": "slotId", "message": "give slotId (and laterSlotIds), or holdId"}])
-    series = _series(body)
-    if resumed:
-        recorded = store.booking_by_reference(reference)
-        if recorded is not None and visible_to(recorded, principal):  # an earlier attempt recorded it, then died
-            return recorded
-    # A slot that is plainly full, closed or too soon is refused before anything is locked or held.
-    # This only saves work: the guarded updates below still decide who gets a seat.
-    found = store.slots_by_id([slot_id for _, slot_id in series])
-    for (field, _), slot in zip(series, found, strict=True):
-        if slot is None or (reference not in slot["holders"] and not seat_looks_free(slot, cutoff)):
-            raise why_no_seat(slot, cutoff, field)
-    slots = [(field, slot) for (field, _), slot in zip(series, found, strict=True) if slot is not None]
-    lock = {"bookingReference": reference}
-    quote = _packages_call("POST", f"/quotes/{body['quoteId']}/lock", token, lock)
-    held = False
+    reference = attempt.reference
+    slots = _refuse_early(_asked(body), reference, cutoff)
+    try:
+        claim = ledger.reserve(reference, body["quoteId"], attempt.key, utcnow() + timedelta(seconds=hold_seconds))
+    except ledger.Booked as done:
+        return _recorded(done.claim, principal)
+    try:
+        quote = packages.lock(body["quoteId"], reference, token)
+    except Problem:
+        ledger.refuse(claim, unlock=False)
+        raise
+    failpoint("bookings.after_lock")
     try:
         package = quote["package"]
         warnings = screen(package["screeningRules"], body["patient"], package["scarTypes"])
-        if "laterSlotIds" not in body:  # the earliest free slot of each later visit, as visitOptions proposes
-            slots += _proposed_later(slots[0][1], package, reference, cutoff)
+        if claim["items"]:  # an earlier attempt under this reference chose them
+            slots = _slots_of(claim, "slotId", "laterSlotIds")
+        elif "laterSlotIds" not in body:  # the earliest free slot of each later visit, as visitOptions proposes
+            slots += _proposed_later(slots[0][1], package, cutoff)
         _check_series(
             slots, quote, package["visitWindow"], package["schedule"]["visits"], "laterSlotIds", body.get("travel")
         )
-        hold_seats([slot["_id"] for _, slot in slots], reference, hold_seconds)
-        held = True
-        for number, (field, slot) in enumerate(slots, start=1):
-            if not take_seat(slot, cutoff, reference):
-                raise why_no_seat(store.slot_by_id(slot["_id"]), cutoff, field)
-            failpoint("bookings.after_seat" if number == 1 else f"bookings.after_seat.{number}")
-        document = _record(
-            reference, principal, quote, [slot for _, slot in slots], body["patient"], warnings, body.get("travel")
+        claim = ledger.place(claim, [(n, str(slot["_id"])) for n, (_, slot) in enumerate(slots, start=1)])
+        ledger.take(claim, cutoff, {n: field for n, (field, _) in enumerate(slots, start=1)})
+        document = _document(
+            reference, principal, quote, [slot for _, slot in slots], body, warnings, body.get("travel")
         )
-    except Problem:  # refused, so nothing was recorded: every seat goes back, then the hold, then the quote
-        _undo(reference, [slot for _, slot in slots] if held else [], body["quoteId"], token)
+        claim = ledger.commit(claim, document, hold_seconds)
+    except Problem:  # refused: every seat goes back, then the quote
+        ledger.refuse(claim)
         raise
-    # Any other failure (the database, a crash) leaves the hold as it is: the booking may have been
-    # recorded even if its reply was lost. A retry under the same key continues it, and the sweeper
-    # settles the hold once it expires, keeping the seats of a booking it finds.
-    failpoint("bookings.after_record")
-    booked_hold(reference)
-    return document
+    except ledger.LeaseLost as lost:  # a retry under the same key carries on from here
+        ledger.give_back_stray(claim, lost.claim)
+        raise in_flight() from None
+    return _recorded(claim, principal)
 
 
-def _undo(reference: str, slots: list[dict], quote_id: str, token: str | None) -> None:
-    """Give back the seats ``reference`` took of these slots (each give-back is guarded), its hold,
-    and its lock on the quote (else the lock lapses with the quote's expiry)."""
-    for slot in slots:
-        give_seat_back(slot["_id"], reference)
-    if slots:
-        release_hold(reference)
-    with contextlib.suppress(Problem, UpstreamFailure):
-        _packages_call("POST", f"/quotes/{quote_id}/unlock", token, {"bookingReference": reference})
-
-
-def _proposed_later(first: dict, package: dict, reference: str, cutoff: datetime) -> list[tuple[str, dict]]:
-    """The later visits' slots when the caller gave only the first: those an earlier attempt under
-    the same key holds seats of (it died), else the proposal; refused when a visit has none."""
-    visits = package["schedule"]["visits"]
-    kept = store.hold_of(reference)
-    if kept is not None and held_slots(kept)[0] == str(first["_id"]) and len(held_slots(kept)) == visits:
-        held = store.slots_by_id([ObjectId(slot_id) for slot_id in held_slots(kept)[1:]])
-        if all(slot is not None for slot in held):
-            return [(f"laterSlotIds[{index}]", slot) for index, slot in enumerate(held) if slot is not None]
+def _proposed_later(first: dict, package: dict, cutoff: datetime) -> list[tuple[str, dict]]:
+    """The later visits' slots when the caller gave only the first: the proposal; refused when a visit
+    has none (naming no field: the partner sent none)."""
     proposed = propose(package, first, cutoff)
     if missing := no_slot_in_window(proposed):
         raise missing
@@ -261,52 +219,63 @@ def _owner(principal: Principal) -> str:
 
 
 def hold_visits(
-    body: dict, principal: Principal, token: str | None, reference: str, *, cutoff: datetime, expires_at: datetime
+    body: dict,
+    principal: Principal,
+    token: str | None,
+    attempt: Attempt,
+    *,
+    cutoff: datetime,
+    expires_at: datetime,
+    hold_seconds: int,
 ) -> dict:
-    """Take a seat of every visit's slot for the booking to come, all or nothing, until
-    ``expires_at``: the same checks as a booking, under the reference the booking will have.
-    Returns the hold. Expiry (the sweeper) or ``release`` gives the seats back."""
-    series = [(f"slotIds[{index}]", object_id(raw, "slot")) for index, raw in enumerate(body["slotIds"])]
-    kept = store.hold_of(reference)
-    if kept is not None and kept.get("hold_id"):  # an earlier attempt under this key got this far
-        hold_id = kept["hold_id"]
-    else:
-        hold_id = secrets.token_hex(16)
-    found = store.slots_by_id([slot_id for _, slot_id in series])
-    for (field, _), slot in zip(series, found, strict=True):
-        if slot is None or (reference not in slot["holders"] and not seat_looks_free(slot, cutoff)):
-            raise why_no_seat(slot, cutoff, field)
-    slots = [(field, slot) for (field, _), slot in zip(series, found, strict=True) if slot is not None]
-    lock = {"bookingReference": reference}
-    quote = _packages_call("POST", f"/quotes/{body['quoteId']}/lock", token, lock)
-    held = False
+    """Take a seat of every visit's slot for the booking to come, all or nothing, until ``expires_at``:
+    the same checks as a booking, under the reference the booking will have. Returns the hold. Its
+    expiry (the sweeper) or ``release`` gives the seats and the quote back."""
+    reference = attempt.reference
+    asked = [(f"slotIds[{index}]", object_id(raw, "slot")) for index, raw in enumerate(body["slotIds"])]
+    slots = _refuse_early(asked, reference, cutoff)
+    try:
+        claim = ledger.reserve(reference, body["quoteId"], attempt.key, utcnow() + timedelta(seconds=hold_seconds))
+    except ledger.Booked as done:
+        raise _already_booked(done.claim["_id"]) from None
+    if claim.get("hold_id"):  # an earlier attempt under this key finished it
+        return _hold(claim, _slots_of(claim, "slotIds[0]", "slotIds"))
+    try:
+        quote = packages.lock(body["quoteId"], reference, token)
+    except Problem:
+        ledger.refuse(claim, unlock=False)
+        raise
     try:
         package = quote["package"]
+        if claim["items"]:
+            slots = _slots_of(claim, "slotIds[0]", "slotIds")
         _check_series(
             slots, quote, package["visitWindow"], package["schedule"]["visits"], "slotIds", body.get("travel")
         )
-        store.put_checkout_hold(
-            reference,
-            [slot["_id"] for _, slot in slots],
-            expires_at,
-            hold_id,
-            _owner(principal),
-            quote["id"],
-            body.get("travel"),
-        )
-        held = True
-        for field, slot in slots:
-            if not take_seat(slot, cutoff, reference):
-                raise why_no_seat(store.slot_by_id(slot["_id"]), cutoff, field)
-    except Problem:  # as for a booking; any other failure leaves the hold to its expiry and the sweeper
-        _undo(reference, [slot for _, slot in slots] if held else [], body["quoteId"], token)
+        claim = ledger.place(claim, [(n, str(slot["_id"])) for n, (_, slot) in enumerate(slots, start=1)])
+        ledger.take(claim, cutoff, {n: field for n, (field, _) in enumerate(slots, start=1)})
+        claim = ledger.confirm_hold(claim, secrets.token_hex(16), _owner(principal), body.get("travel"), expires_at)
+    except Problem:
+        ledger.refuse(claim)
         raise
-    return {"id": hold_id, "quoteId": quote["id"], "expiresAt": expires_at, "slots": [slot for _, slot in slots]}
+    except ledger.LeaseLost as lost:
+        ledger.give_back_stray(claim, lost.claim)
+        raise in_flight() from None
+    return _hold(claim, slots)
+
+
+def _hold(claim: dict, slots: list[tuple[str, dict]]) -> dict:
+    return {
+        "id": claim["hold_id"],
+        "quoteId": claim["quote_id"],
+        "expiresAt": claim["expires_at"],
+        "slots": [slot for _, slot in slots],
+    }
 
 
 def find_hold(hold_id: str, principal: Principal) -> dict:
     """A checkout hold of the caller's, in whatever state; any other is unknown, so ids reveal nothing."""
-    hold = store.hold_by_id(hold_id)
+    hold = ledger.hold_by_id(hold_id)
     if hold is None or hold.get("owner") != _owner(principal):
         raise Problem(422, "UNKNOWN_HOLD", "No such hold.", errors=[{"field": "holdId", "message": "unknown hold"}])
     return hold
@@ -332,7 +301,7 @@ def _being_booked() -> Problem:
 
 def _not_bookable(hold: dict | None, now: datetime) -> Problem | None:
     """Why a hold, as it is now, cannot become a booking; None if it can."""
-    if hold is None or hold["state"] == "BOOKED":
+    if hold is None or hold["state"] in ("BOOKED", "MOVING", "RELEASING"):
         return _already_booked(hold["_id"] if hold else "")
     if hold["state"] == "BOOKING":
         return _being_booked()
@@ -346,39 +315,29 @@ def _not_bookable(hold: dict | None, now: datetime) -> Problem | None:
     return None
 
 
-def release(hold_id: str, principal: Principal, token: str | None, hold_seconds: int) -> None:
-    """Give back every seat of a checkout hold at once, and its quote; a hold already given back
-    (by the partner or its expiry) is released already. A booked hold is refused."""
-    hold = find_hold(hold_id, principal)
-    if hold["state"] == "BOOKED":
-        raise _already_booked(hold["_id"])
-    if hold["state"] == "BOOKING":
-        raise _being_booked()
-    if hold["state"] != "HELD":  # RELEASED, or EXPIRING: a sweeper is giving it back
-        return
-    claimed = store.start_releasing_hold(hold["_id"], utcnow() + timedelta(seconds=hold_seconds))
-    if claimed is None:  # booked, being booked or expired meanwhile: decide again on what it is now
-        release(hold_id, principal, token, hold_seconds)
-        return
-    for slot_id in held_slots(claimed):
-        give_seat_back(slot_id, claimed["_id"])
-    store.settle_hold(claimed["_id"], "RELEASED", utcnow(), ("EXPIRING",))
-    with contextlib.suppress(Problem, UpstreamFailure):
-        _packages_call("POST", f"/quotes/{claimed['quote_id']}/unlock", token, {"bookingReference": claimed["_id"]})
+def release(hold_id: str, principal: Principal, grace_seconds: int) -> None:
+    """Give back every seat of a checkout hold at once, and its quote; a hold already given back (by
+    the partner or its expiry) is released already. A booked hold is refused."""
+    for _ in range(ATTEMPTS):
+        hold = find_hold(hold_id, principal)
+        if hold["state"] in ("BOOKED", "MOVING", "RELEASING"):
+            raise _already_booked(hold["_id"])
+        if hold["state"] == "BOOKING":
+            raise _being_booked()
+        if hold["state"] != "HELD" or ledger.release_hold(hold, grace_seconds):
+            return  # RELEASED, or EXPIRING: on its way back
+    raise ledger.busy()
 
 
-def _book_hold(body: dict, principal: Principal, token: str | None, hold_seconds: int) -> dict:
-    """Turn a live checkout hold into its booking: the seats are the hold's already. The hold is
-    taken first (HELD → BOOKING, a guarded update) with a lease no shorter than the hold itself, so
-    no sweeper settles it while the booking is recorded; a call that is refused leaves the hold as
-    it was, and a hold turns into one booking at most."""
+def _book_hold(body: dict, principal: Principal, token: str | None, attempt: Attempt, hold_seconds: int) -> dict:
+    """Turn a live checkout hold into its booking: the seats are the hold's already. The hold is taken
+    first (HELD → BOOKING, a guarded update) with a lease no shorter than the hold itself, so no
+    sweeper settles it while the booking is made; a call that is refused leaves the hold as it was,
+    and a hold turns into one booking at most (its retry under the same key answers that booking)."""
     hold = find_hold(body["holdId"], principal)
-    reference = hold["_id"]
-    if store.booking_by_reference(reference) is not None:
-        raise _already_booked(reference)
-    now = utcnow()
-    if refused := _not_bookable(hold, now):
-        raise refused
+    reference, now = hold["_id"], utcnow()
+    if hold["state"] == "BOOKED" and hold.get("by") == attempt.key:
+        return _recorded(hold, principal)
     if body.get("quoteId") not in (None, hold["quote_id"]):
         raise Problem(
             422,
@@ -386,30 +345,32 @@ def _book_hold(body: dict, principal: Principal, token: str | None, hold_seconds
             "The hold is of another quote.",
             errors=[{"field": "quoteId", "message": "not the hold's"}],
         )
-    claim = secrets.token_hex(8)
-    lease = max(aware(hold["expires_at"]), now) + timedelta(seconds=hold_seconds)
-    if store.start_booking_hold(hold, now, lease, claim) is None:  # another request or a sweeper came first
-        raise _not_bookable(store.hold_by_id(body["holdId"]), now) or _already_booked(reference)
+    claim = ledger.take_over_booking_hold(hold, attempt.key, now, hold_seconds)
+    if claim is None:
+        if refused := _not_bookable(hold, now):
+            raise refused
+        claim = ledger.start_booking_hold(hold, attempt.key, now, hold_seconds)
+    if claim is None:  # another request or a sweeper came first
+        raise _not_bookable(ledger.hold_by_id(body["holdId"]), now) or _already_booked(reference)
     try:
-        quote = _packages_call("POST", f"/quotes/{hold['quote_id']}/lock", token, {"bookingReference": reference})
+        quote = packages.lock(hold["quote_id"], reference, token)
         package = quote["package"]
         warnings = screen(package["screeningRules"], body["patient"], package["scarTypes"])
-        slots = [
-            slot for slot in store.slots_by_id([ObjectId(slot_id) for slot_id in held_slots(hold)]) if slot is not None
-        ]
+        slots = [slot for _, slot in _slots_of(claim, "slotIds[0]", "slotIds")]
         travel = body.get("travel") or hold.get("travel")
         check_travel(
             [(f"hold visit {n}", slot) for n, slot in enumerate(slots, start=1)],
             travel,
             package["schedule"]["minimumStayDays"],
         )
-        document = _record(reference, principal, quote, slots, body["patient"], warnings, travel)
+        document = _document(reference, principal, quote, slots, body, warnings, travel)
+        claim = ledger.commit(claim, document, hold_seconds)
     except Problem:  # refused: the hold is HELD again, with its own expiry
-        store.resume_hold(reference, claim)
+        ledger.resume_hold(claim)
         raise
-    failpoint("bookings.after_record")
-    booked_hold(reference)
-    return document
+    except ledger.LeaseLost as lost:  # the sweeper settled it meanwhile: it had expired
+        raise _not_bookable(lost.claim, utcnow()) or _already_booked(reference) from None
+    return _recorded(claim, principal)
 
 
 def scope(principal: Principal) -> dict:

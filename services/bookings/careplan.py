@@ -11,11 +11,12 @@ package's texts from the booking's copy of them, our wording from
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
+from services.common import series
 from services.common.clock import SEOUL, aware, utcnow
 from services.common.localization import Wording, localize
 
@@ -23,47 +24,6 @@ MORNING = time(9, 0)
 FOLLOW_UP_FIRST_DAY = 14
 FOLLOW_UP_EVERY_DAYS = 30
 WORDING = Wording("care-plan")
-
-
-def trips(days: list[date], stay_days: int) -> list[dict]:
-    """Visits (their Seoul dates, in order) grouped into trips: a visit within the minimum stay of
-    the one before shares its trip. Each trip says when to arrive and the earliest day to leave."""
-    groups: list[list[int]] = []
-    for number, day in enumerate(days, start=1):
-        if groups and (day - days[groups[-1][-1] - 1]).days <= stay_days:
-            groups[-1].append(number)
-        else:
-            groups.append([number])
-    return [
-        {
-            "arriveBy": (days[group[0] - 1] - timedelta(days=1)).isoformat(),
-            "departFrom": (days[group[-1] - 1] + timedelta(days=stay_days)).isoformat(),
-            "visits": group,
-        }
-        for group in groups
-    ]
-
-
-def trip_breaks(visits: list[tuple[str, date]], travel: list[dict], stay_days: int) -> list[dict]:
-    """Which visits (input field, Seoul date; numbered from 1 in order) the patient's trips do not
-    hold: a visit must fall inside a trip, after its arrival day, with ``stay_days`` after it before
-    the trip's departure. One error per visit that breaks the rule, naming its field."""
-    trips = [(date.fromisoformat(t["arrive"]), date.fromisoformat(t["depart"])) for t in travel]
-    errors = []
-    for number, (field, day) in enumerate(visits, start=1):
-        inside = [(arrive, depart) for arrive, depart in trips if arrive < day <= depart]
-        stay_until = day + timedelta(days=stay_days)
-        if not inside:
-            errors.append({"field": field, "message": f"visit {number} on {day} falls in no trip (after its arrival)"})
-        elif all(depart < stay_until for _, depart in inside):
-            depart = max(depart for _, depart in inside)
-            errors.append(
-                {
-                    "field": field,
-                    "message": f"visit {number} on {day} needs a stay until {stay_until}; its trip departs {depart}",
-                }
-            )
-    return errors
 
 
 def visit_procedures(package: dict) -> list[list[str]]:
@@ -94,13 +54,13 @@ def build(booking: dict, lang: str) -> dict:
     first = booking["slot_start"]
     first = aware(first).astimezone(SEOUL)
     duration = timedelta(minutes=booking.get("slot_duration_minutes", 60))
-    interval = package["sessionIntervalDays"]
-    reserved = booking.get("visits") or []
+    reserved = booking["visits"]
     if len(reserved) == schedule["visits"]:  # every visit has its seat: the plan follows the reserved slots
         visits = [aware(visit["start"]).astimezone(SEOUL) for visit in reserved]
-        durations = [timedelta(minutes=visit.get("duration_minutes", 60)) for visit in reserved]
-    else:  # a booking of its first visit only: the later ones at the package's interval
-        visits = [first + timedelta(days=interval * i) for i in range(schedule["visits"])]
+        durations = [timedelta(minutes=visit["duration_minutes"]) for visit in reserved]
+    else:  # a booking of its first visit only: the later ones at the package's interval, at its time of day
+        days = series.at_interval(first.date(), schedule["visits"], package["sessionIntervalDays"])
+        visits = [datetime.combine(day, first.timetz()) for day in days]
         durations = [duration] * len(visits)
     procedures_by_visit = visit_procedures(package)[: len(visits)]
 
@@ -208,7 +168,7 @@ def build(booking: dict, lang: str) -> dict:
     events.sort(key=lambda event: (event.pop("_at"), event["kind"] != "PREPARATION"))
 
     stay = schedule["minimumStayDays"]
-    journeys = trips([visit.date() for visit in visits], stay)
+    journeys = series.trips([visit.date() for visit in visits], stay)
     return {
         "reference": booking["reference"],
         "lang": lang,

@@ -23,7 +23,6 @@ from services.common.clock import seoul_iso
 
 from . import store
 from .render import refund_of
-from .seats import recorded
 
 log = logging.getLogger("clinicbridge.bookings.events")
 TYPES = (
@@ -52,7 +51,7 @@ def state_of(booking: dict) -> dict:
         "status": booking["status"],
         "visits": [
             {"number": v["number"], "slotId": v["slot_id"], "start": seoul_iso(v["start"]), "status": v["status"]}
-            for v in recorded(booking)
+            for v in booking["visits"]
         ],
         "refund": refund_of(booking),
     }
@@ -72,18 +71,22 @@ def event(type_: str, booking: dict, by: str | None, at: datetime, **details) ->
     }
 
 
-def hold_expired(hold: dict, at: datetime) -> None:
+def hold_expired(claim: dict, at: datetime) -> None:
     """Record that a checkout hold expired unbooked (before its seats go back)."""
     store.event_log.put_outbox_event(
         {
-            "id": f"hold-{hold['hold_id']}",
+            "id": f"hold-{claim['hold_id']}",
             "type": "hold.expired",
             "at": at,
-            "agency": hold.get("owner"),
+            "agency": claim.get("owner"),
             "clinic": None,
-            "resource": {"type": "hold", "id": hold["hold_id"]},
+            "resource": {"type": "hold", "id": claim["hold_id"]},
             "by": None,
-            "data": {"holdId": hold["hold_id"], "quoteId": hold.get("quote_id"), "slotIds": hold.get("slot_ids", [])},
+            "data": {
+                "holdId": claim["hold_id"],
+                "quoteId": claim.get("quote_id"),
+                "slotIds": [item["resource"] for item in claim["items"]],
+            },
         }
     )
 

@@ -1,15 +1,13 @@
-"""Slots, bookings, seat holds and idempotency keys.
+"""Slots, bookings, the seat ledger's claims and idempotency keys.
 
-A slot's ``booked`` count only ever changes through guarded atomic updates in MongoDB, each
-together with the slot's ``holders`` (the references holding its seats): a seat is taken with
-``booked < capacity`` and the reference not yet a holder, and given back only while the
-reference is one. So any number of bookings processes stay exact, and giving a seat back twice
-gives it back once.
+A slot's seats are counted by ``booked`` and ``free`` and named by ``holders`` (one holder token
+per seat taken), changed only together by guarded atomic updates in MongoDB: a seat is taken
+with ``free > 0`` and the token not yet a holder, and given back only while it is one. So any
+number of bookings processes stay exact, and giving a seat back twice gives it back once.
 
-A booking in progress first records a seat hold (its reference, its slot, an expiry). If its
-process dies before the booking is recorded, the sweeper finds the expired hold and gives the
-seat back; a cancelled booking whose seat is not yet given back is marked, and the sweeper
-finishes that too (``python -m services.bookings sweep``).
+Which holder tokens are right is the seat ledger's to say (``ledger.py``): a claim records every
+seat a reservation takes before it takes it, and moves through its states by guarded updates, so
+a process that dies at any step leaves a claim the sweeper finishes or undoes.
 """
 
 from __future__ import annotations
@@ -69,7 +67,6 @@ class Booking(Document):
             {"fields": ["clinic", "status", "created_key"], "name": "clinic_status"},
             {"fields": ["status", "created_key"], "name": "status"},
             {"fields": ["created_key"], "name": "by_created"},
-            {"fields": ["seat_release_pending"], "name": "seat_release", "sparse": True},
             {"fields": ["outbox_pending"], "name": "outbox", "sparse": True},
         ],
     }
@@ -98,20 +95,23 @@ class Booking(Document):
     created_at = DateTimeField(required=True)
     updated_at = DateTimeField(required=True)
     created_key = StringField(required=True)  # creation time then reference: a unique sort key
-    seat_release_pending = BooleanField()  # cancelled, seat not yet given back (the sweeper finishes it)
     outbox = ListField(DictField())  # events written with the changes they report, not yet in the event log
     outbox_pending = BooleanField()  # the outbox has events (the relay moves them to the log)
 
 
-SETTLED_KEPT_DAYS = 7  # how long a booked or released hold still answers HOLD_ALREADY_BOOKED or HOLD_EXPIRED
+SETTLED_KEPT_DAYS = 7  # how long a released claim still answers HOLD_EXPIRED (a booked one lives with its booking)
+CLAIM_STATES = ("HELD", "BOOKING", "BOOKED", "MOVING", "RELEASING", "EXPIRING", "RELEASED")
 
 
-class SeatHold(Document):
-    """A seat taken (or about to be) for a booking not yet recorded; the sweeper reclaims it after ``expires_at``."""
+class Claim(Document):
+    """The seat ledger's record of one reservation: every resource it claims, its state and expiry.
+
+    See ``services/bookings/ledger.py``, the only module that writes it.
+    """
 
     meta = {
         "db_alias": ALIAS,
-        "collection": "seat_holds",
+        "collection": "claims",
         "auto_create_index": False,
         "indexes": [
             {"fields": ["expires_at"], "name": "expiry"},
@@ -119,20 +119,22 @@ class SeatHold(Document):
             {"fields": ["settled_at"], "name": "settled", "expireAfterSeconds": SETTLED_KEPT_DAYS * 86400},
         ],
     }
-    id = StringField(primary_key=True)  # the booking reference (a visit's move: "<reference>/visit-<n>")
-    state = StringField(choices=("HELD", "BOOKING", "EXPIRING", "BOOKED", "RELEASED"), default="HELD")
-    reference = StringField()  # a move's booking reference
-    slot_id = StringField(required=True)
-    slot_ids = ListField(StringField())  # every visit's slot
-    expires_at = DateTimeField()  # while live (see store.py): when a sweeper may settle it
+    id = StringField(primary_key=True)  # the booking reference the reservation is for
+    state = StringField(required=True, choices=CLAIM_STATES)
+    lease = StringField(required=True)  # the token of whoever last moved it: every move is guarded by it
+    by = StringField()  # the request (its idempotency reference) booking it from a hold, or moving or releasing it
+    items = ListField(DictField())  # {kind: SEAT, resource: slot id, visit: n, holder: the slot's holder token}
+    move = DictField(null=True)  # while MOVING: {visit, resource, holder} taken, the item it replaces
+    quote_id = StringField()  # the quote it locks, or is locking: given back when it is released
+    expires_at = DateTimeField()  # while not settled: when the sweeper may finish or undo it
     held_until = DateTimeField()  # while BOOKING: the hold's own expiry, should the booking be refused
-    claim = StringField()  # while BOOKING: the token of the request recording the booking
-    settled_at = DateTimeField()  # once BOOKED or RELEASED; purged SETTLED_KEPT_DAYS later
-    # A checkout hold (holdVisits) also has an unguessable id, its owner and its quote.
-    hold_id = StringField()
-    owner = StringField()
-    quote_id = StringField()
-    travel = ListField(DictField(), null=True)
+    ending = StringField()  # while EXPIRING: why (EXPIRED, RELEASED, REFUSED)
+    booking = DictField(null=True)  # BOOKED, not yet in the bookings collection: the booking to record
+    hold_id = StringField()  # a checkout hold's unguessable id, once every seat is held
+    owner = StringField()  # a checkout hold's agency
+    travel = ListField(DictField(), null=True)  # a checkout hold's trips
+    created_at = DateTimeField(required=True)
+    settled_at = DateTimeField()  # once RELEASED: purged SETTLED_KEPT_DAYS later
 
 
 class IdempotencyKey(Document):
@@ -147,12 +149,10 @@ class IdempotencyKey(Document):
     id = StringField(primary_key=True)  # "<caller>:<key>"
     request_hash = StringField(required=True)
     state = StringField(required=True, choices=("IN_FLIGHT", "DONE"))
+    lease = StringField()  # the token of the request holding it: renewing, finishing and abandoning are guarded by it
     reference = StringField()  # the booking's reference, fixed by the first claim
     lease_until = DateTimeField(required=True)  # an in-flight key whose process died can be taken over after this
     response_status = IntField()
     response_body = DictField()
     created_at = DateTimeField(required=True)
-    expires_at = DateTimeField()  # while live (see store.py): when a sweeper may settle it
-    held_until = DateTimeField()  # while BOOKING: the hold's own expiry, should the booking be refused
-    claim = StringField()  # while BOOKING: the token of the request recording the booking
-    settled_at = DateTimeField()  # once BOOKED or RELEASED; purged SETTLED_KEPT_DAYS later
+    expires_at = DateTimeField()  # purged then (TTL)

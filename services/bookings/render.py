@@ -7,11 +7,10 @@ from zoneinfo import ZoneInfo
 from services.common.clock import aware, iso, seoul_iso
 
 from .careplan import visit_procedures
-from .seats import recorded
 
 
 def slot(doc: dict) -> dict:
-    free = max(doc["capacity"] - doc["booked"], 0)  # free is kept on the slot too; this reads older slots alike
+    free = doc["free"]
     return {
         "id": str(doc["_id"]),
         "clinic": doc["clinic"],
@@ -46,7 +45,7 @@ def _visits(doc: dict, home: ZoneInfo) -> list[dict]:
             "procedures": procedures[visit["number"] - 1] if visit["number"] <= len(procedures) else [],
             "status": visit["status"],
         }
-        for visit in recorded(doc)
+        for visit in doc["visits"]
     ]
 
 

@@ -1,60 +1,35 @@
 """Moving one visit of a booking to another slot.
 
-The new seat is taken before the old one is given back, so the patient is never left without
-one. A move first records a seat hold naming both slots; if its process dies at any point, the
-sweeper gives back whichever of the two the booking does not keep (the new seat if the move was
-never recorded, the old one if it was). A move to the slot the visit already has is the move
-done: a retry answers the booking as it is.
+The new seat is taken before the old one is given back, so the patient is never left without one,
+and through the seat ledger: the booking's claim first records the seat the move takes (MOVING),
+so two moves of one booking never run at once (the second waits for the first, then is decided
+against what it did), and a process that dies at any step leaves a claim the sweeper settles by
+what the booking records. A move to the slot the visit already has is the move done: a retry
+answers the booking as it is.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bson import ObjectId
-
-from services.common.clock import aware, seoul_date, seoul_days_between, seoul_iso, utcnow
+from services.common import lifecycle, series
+from services.common.clock import aware, seoul_date, seoul_iso, utcnow
 from services.common.errors import Problem
 from services.common.failpoints import failpoint
 from services.common.ids import object_id
 from services.common.tokens import Principal
 
-from . import events, store
+from . import events, ledger, store
 from .booking import find_booking
-from .careplan import trip_breaks
-from .seats import give_seat_back, not_for_package, recorded, seat_looks_free, serves, why_no_seat
 
-MOVABLE = ("PENDING", "BOOKED")  # the booking's statuses in which a visit may move
 ATTEMPTS = 5
-
-
-def window_breaks(visits: list[dict], number: int, start: datetime, window: dict) -> list[str]:
-    """What moving visit ``number`` to ``start`` would break: its distance from the visit before
-    and from the visit after must stay inside the package's window."""
-    broken = []
-    if number > 1:
-        gap = seoul_days_between(visits[number - 2]["start"], start)
-        if not window["minDays"] <= gap <= window["maxDays"]:
-            broken.append(f"{gap} days after visit {number - 1}; {window['minDays']} to {window['maxDays']} allowed")
-    if number < len(visits):
-        gap = seoul_days_between(start, visits[number]["start"])
-        if not window["minDays"] <= gap <= window["maxDays"]:
-            broken.append(f"{gap} days before visit {number + 1}; {window['minDays']} to {window['maxDays']} allowed")
-    return broken
-
-
-def _window(booking: dict) -> dict:
-    """The booking's copy of its package's window (bookings recorded before it: the interval)."""
-    package = booking["package"]
-    interval = package["sessionIntervalDays"]
-    return package.get("visitWindow") or {"minDays": interval, "maxDays": interval}
 
 
 def _check(current: dict, number: int, slot: dict | None, cutoff: datetime, notice: timedelta, now: datetime) -> None:
     """Why visit ``number`` of the booking may not move to ``slot`` now, if it may not."""
-    visits = recorded(current)
+    visits = current["visits"]
     visit = visits[number - 1]
-    if current["status"] not in MOVABLE or visit["status"] != "BOOKED":
+    if current["status"] not in lifecycle.MOVABLE or visit["status"] != "BOOKED":
         raise Problem(
             409,
             "INVALID_TRANSITION",
@@ -69,11 +44,14 @@ def _check(current: dict, number: int, slot: dict | None, cutoff: datetime, noti
             f"Visit {number} starts within {hours} hours; it can no longer be moved.",
             errors=[{"field": "visit", "message": f"moves close {hours} hours before the visit"}],
         )
-    if slot is None or (current["reference"] not in slot["holders"] and not seat_looks_free(slot, cutoff)):
-        raise why_no_seat(slot, cutoff)
-    if not serves(slot, current["clinic"], current["package_id"]):
-        raise not_for_package(["slotId"])
-    broken = window_breaks(visits, number, slot["start"], _window(current))
+    if slot is None or (not ledger.holds_seat(slot, current["reference"]) and not ledger.seat_looks_free(slot, cutoff)):
+        raise ledger.why_no_seat(slot, cutoff)
+    if not ledger.serves(slot, current["clinic"], current["package_id"]):
+        raise ledger.not_for_package(["slotId"])
+    days = [seoul_date(v["start"]) for v in visits]
+    broken = series.move_breaks(
+        days, number, seoul_date(slot["start"]), series.Window.of(current["package"]["visitWindow"])
+    )
     if broken:
         raise Problem(
             422,
@@ -85,7 +63,7 @@ def _check(current: dict, number: int, slot: dict | None, cutoff: datetime, noti
         moved = [(f"visit {v['number']}", seoul_date((slot if v["number"] == number else v)["start"])) for v in visits]
         outside = [
             {**error, "field": "slotId"}
-            for error in trip_breaks(moved, current["travel"], current["package"]["schedule"]["minimumStayDays"])
+            for error in series.trip_breaks(moved, current["travel"], current["package"]["schedule"]["minimumStayDays"])
             if error["field"] == f"visit {number}"
         ]
         if outside:
@@ -94,7 +72,7 @@ def _check(current: dict, number: int, slot: dict | None, cutoff: datetime, noti
 
 def _moved(current: dict, number: int, slot: dict, principal: Principal, reason: str | None, now: datetime):
     """The changes and history entry that move visit ``number`` of the booking as read to ``slot``."""
-    visits = recorded(current)
+    visits = [dict(visit) for visit in current["visits"]]
     old = visits[number - 1]
     visits[number - 1] = {
         **old,
@@ -119,61 +97,63 @@ def _moved(current: dict, number: int, slot: dict, principal: Principal, reason:
     return changes, entry
 
 
+def _unknown_visit(booking: dict, number: int) -> Problem | None:
+    count = len(booking["visits"])
+    if 1 <= number <= count:
+        return None
+    return Problem(
+        422,
+        "UNKNOWN_VISIT",
+        f"The booking has {count} visits.",
+        errors=[{"field": "visit", "message": f"1 to {count}"}],
+    )
+
+
 def reschedule(
     reference: str,
     number: int,
     slot_id: str,
     principal: Principal,
     reason: str | None,
+    by: str,
     *,
     cutoff: datetime,
     notice_hours: int,
     hold_seconds: int,
 ) -> dict:
-    """Move visit ``number`` to ``slot_id``: take its seat, record the move, give the old seat back."""
+    """Move visit ``number`` to ``slot_id``: record the seat it takes, take it, record the move, give
+    the old seat back. ``by`` names the request across its retries."""
     current = find_booking(reference, principal)
-    visits = recorded(current)
-    if not 1 <= number <= len(visits):
-        raise Problem(
-            422,
-            "UNKNOWN_VISIT",
-            f"The booking has {len(visits)} visits.",
-            errors=[{"field": "visit", "message": f"1 to {len(visits)}"}],
-        )
+    if refused := _unknown_visit(current, number):
+        raise refused
     new_id = object_id(slot_id, "slot")
-    if visits[number - 1]["slot_id"] == str(new_id):  # moved there already (a retry)
+    if current["visits"][number - 1]["slot_id"] == str(new_id):  # moved there already (a retry)
         return current
-    now = utcnow()
     notice = timedelta(hours=notice_hours)
     slot = store.slot_by_id(new_id)
-    _check(current, number, slot, cutoff, notice, now)
+    _check(current, number, slot, cutoff, notice, utcnow())
     assert slot is not None  # _check refuses an unknown slot
-    old_id = ObjectId(visits[number - 1]["slot_id"])
-    hold = f"{reference}/visit-{number}"
-    store.put_move_hold(hold, reference, [new_id, old_id], now + timedelta(seconds=hold_seconds))
-    if not store.take_seat(new_id, cutoff, reference):
-        fresh = store.slot_by_id(new_id)
-        if fresh is None or reference not in fresh["holders"]:  # not a racing retry of this very move
-            store.settle_hold(hold, "RELEASED", utcnow())
-            raise why_no_seat(fresh, cutoff)
-    failpoint("bookings.after_move_seat")
+    claim = ledger.start_move(reference, number, str(new_id), by, hold_seconds)
     try:
-        updated = _record_move(reference, number, slot, principal, reason, cutoff, notice)
-    except BaseException:
-        current = store.booking_by_reference(reference)
-        if current is None or str(new_id) not in {v["slot_id"] for v in recorded(current)}:
-            give_seat_back(new_id, reference)
-        store.settle_hold(hold, "RELEASED", utcnow())
+        current = find_booking(reference, principal)
+        if current["visits"][number - 1]["slot_id"] == str(new_id):  # another request moved it there meanwhile
+            ledger.abort_move(claim)
+            return current
+        ledger.take_move_seat(claim, cutoff)
+        updated = _record_move(claim, number, slot, principal, reason, cutoff, notice)
+        failpoint("bookings.after_move_record")
+    except Problem:
+        ledger.abort_move(claim)
         raise
-    failpoint("bookings.after_move_record")
-    if str(old_id) not in {v["slot_id"] for v in recorded(updated)}:
-        give_seat_back(old_id, reference)
-    store.settle_hold(hold, "BOOKED", utcnow())
+    except ledger.LeaseLost as lost:  # the sweeper settled the move while this request stalled
+        ledger.give_back_stray(claim, lost.claim)
+        raise ledger.busy() from None
+    ledger.finish_move(claim, updated)
     return updated
 
 
 def _record_move(
-    reference: str,
+    claim: dict,
     number: int,
     slot: dict,
     principal: Principal,
@@ -181,19 +161,21 @@ def _record_move(
     cutoff: datetime,
     notice: timedelta,
 ) -> dict:
-    """Record the move by an update guarded by the booking's revision; a change that came first is
-    read and the move decided again against it (a racing retry of the same move: done)."""
+    """Record the move by an update guarded by the booking's revision; a change that came first is read
+    and the move decided again against it. The booking is read before the claim is checked, so an
+    update decided on a booking the sweeper has fenced since cannot apply (see ledger.py)."""
+    reference = claim["_id"]
     for _ in range(ATTEMPTS):
         current = find_booking(reference, principal)
-        if recorded(current)[number - 1]["slot_id"] == str(slot["_id"]):
-            return current
+        if not ledger.still_mine(claim):
+            raise ledger.LeaseLost(store.claim_of(reference) or claim)
         now = utcnow()
         _check(current, number, store.slot_by_id(slot["_id"]), cutoff, notice, now)
         changes, entry = _moved(current, number, slot, principal, reason, now)
         moved = {"from": seoul_iso(entry["moved"]["from"]), "to": seoul_iso(slot["start"])}
         told = events.event("visit.rescheduled", {**current, **changes}, principal.subject, now, visit=number, **moved)
-        updated = store.change_booking(current["_id"], current.get("revision"), changes, entry, [told])
+        updated = store.change_booking(current["_id"], current["revision"], changes, entry, [told])
         if updated is not None:
             events.publish(updated)
             return updated
-    raise Problem(409, "CONCURRENT_UPDATE", "The booking kept changing; read it again and retry.")
+    raise ledger.busy()

@@ -7,11 +7,11 @@ from zoneinfo import available_timezones
 
 from babel import Locale
 
-from services.common.clients import client_for
 from services.common.clock import seoul_today
 from services.common.errors import Problem, validation_problem
-from services.common.http import UpstreamUnavailable
 from services.common.localization import Wording
+
+from . import packages
 
 ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6}
 _ENGLISH = Locale("en")
@@ -136,10 +136,5 @@ def dry_run(body: dict, token: str | None, lang: str) -> dict:
     """What ``screen`` would decide for the quoted package, without booking (what a frontend shows
     before it sends the booking)."""
     check_answers(body["answers"])
-    answer = client_for("packages").request("GET", f"/quotes/{body['quoteId']}", token=token, params={"lang": lang})
-    if answer.status_code == 404:
-        raise Problem(422, "UNKNOWN_QUOTE", "No such quote.", errors=[{"field": "quoteId", "message": "unknown quote"}])
-    if answer.status_code != 200:
-        raise UpstreamUnavailable("packages")
-    package = answer.json()["package"]
+    package = packages.quote(body["quoteId"], token, lang)["package"]
     return assess(package["screeningRules"], body["answers"], package["scarTypes"], lang)

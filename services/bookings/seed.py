@@ -13,18 +13,21 @@ from pathlib import Path
 from services.common.clock import SEOUL, seoul_today, utcnow
 
 from . import store
-from .models import Booking, IdempotencyKey, SeatHold, Slot
+from .models import Booking, Claim, IdempotencyKey, Slot
 
 SEED = Path(__file__).resolve().parents[2] / "seed" / "bookings"
 
 
 def ensure_indexes() -> None:
-    """The indexes, and slots written before seats were counted in ``free`` brought up to date."""
-    for model in (Slot, Booking, SeatHold, IdempotencyKey):
+    """The indexes, and what was stored before the current shapes brought up to date, once: slots before
+    seats were counted in ``free``, bookings before they kept their visits, and seat holds and bookings
+    before the seat ledger's claims."""
+    for model in (Slot, Booking, Claim, IdempotencyKey):
         model.ensure_indexes()
     store.event_log.ensure_indexes()
     store.migrate_slots()
-    store.migrate_holds()
+    store.migrate_bookings()
+    store.migrate_claims(utcnow())
 
 
 def slots_from_rule(rule: dict, clinic: str, first: date, package_id: str | None = None) -> list[dict]:

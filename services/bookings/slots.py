@@ -6,17 +6,15 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from pymongo.errors import DuplicateKeyError
 
-from services.common.clients import client_for
 from services.common.clock import SEOUL, aware, seoul_today, utcnow
 from services.common.errors import Problem, not_found, validation_problem
 from services.common.failpoints import failpoint
-from services.common.http import UpstreamUnavailable
 from services.common.ids import object_id
 from services.common.pagination import DEFAULT_LIMIT, Page, Sort
 from services.common.readmodel import ReadModel
 from services.common.tokens import Principal
 
-from . import store
+from . import packages, store
 
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 MAX_BULK_SLOTS = 1000
@@ -175,12 +173,10 @@ def availability(query: dict, cutoff: datetime) -> list[dict]:
 
 
 def clinic_of_package(package_id: str) -> str:
-    answer = client_for("packages").get(f"/packages/{package_id}")
-    if answer.status_code == 404:
+    clinic = packages.clinic_of(package_id)
+    if clinic is None:
         raise not_found("package", package_id)
-    if answer.status_code != 200:
-        raise UpstreamUnavailable("packages")
-    return answer.json()["clinic"]
+    return clinic
 
 
 def next_free(packages: list[dict], cutoff: datetime) -> list[dict | None]:

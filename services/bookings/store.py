@@ -19,12 +19,12 @@ from bson import ObjectId
 from mongoengine.connection import get_db
 from pymongo import ReturnDocument, UpdateOne
 
-from services.common.clock import SEOUL, aware, seoul_date
+from services.common.clock import SEOUL, seoul_date
 from services.common.eventlog import EventLog
 from services.common.pagination import Page, Sort, paginate
-from services.common.store import Registry, batches
+from services.common.store import Registry, batches, once
 
-from .models import ALIAS, Booking, IdempotencyKey, SeatHold, Slot
+from .models import ALIAS, Booking, Claim, IdempotencyKey, Slot
 
 registry = Registry("bookings")
 event_log = EventLog(lambda: get_db(ALIAS), registry, scopes=("agency", "clinic"))
@@ -89,8 +89,8 @@ def bookings():
     return Booking._get_collection()
 
 
-def holds():
-    return SeatHold._get_collection()
+def claims():
+    return Claim._get_collection()
 
 
 def keys():
@@ -185,9 +185,9 @@ def clinic_slots(clinic: str, start: datetime, end: datetime) -> list[dict]:
 
 
 @registry.write("_id_")
-def take_seat(slot_id: ObjectId, cutoff: datetime, reference: str) -> bool:
-    """One seat of an open slot starting after ``cutoff`` for ``reference``: a single guarded
-    update, never read-check-write. False when the guard did not hold."""
+def take_seat(slot_id: ObjectId, cutoff: datetime, holder: str) -> bool:
+    """One seat of an open slot starting after ``cutoff`` for ``holder``: a single guarded update,
+    never read-check-write. False when the guard did not hold."""
     return (
         slots()
         .update_one(
@@ -195,7 +195,7 @@ def take_seat(slot_id: ObjectId, cutoff: datetime, reference: str) -> bool:
                 "_id": slot_id,
                 "status": "OPEN",
                 "start": {"$gt": cutoff},
-                "holders": {"$ne": reference},
+                "holders": {"$ne": holder},
                 "free": {"$gt": 0},
             },
             [
@@ -203,7 +203,7 @@ def take_seat(slot_id: ObjectId, cutoff: datetime, reference: str) -> bool:
                     "$set": {
                         "booked": {"$add": ["$booked", 1]},
                         "free": {"$add": ["$free", -1]},
-                        "holders": {"$concatArrays": ["$holders", {"$literal": [reference]}]},
+                        "holders": {"$concatArrays": ["$holders", {"$literal": [holder]}]},
                     }
                 },
                 _BOOKABLE,
@@ -215,16 +215,16 @@ def take_seat(slot_id: ObjectId, cutoff: datetime, reference: str) -> bool:
 
 
 @registry.write("_id_")
-def give_seat_back(slot_id: ObjectId, reference: str) -> bool:
-    """Free the seat ``reference`` holds, if it holds one: giving it back twice frees it once."""
+def give_seat_back(slot_id: ObjectId, holder: str) -> bool:
+    """Free the seat ``holder`` holds, if it holds one: giving it back twice frees it once."""
     changed = slots().update_one(
-        {"_id": slot_id, "holders": reference},
+        {"_id": slot_id, "holders": holder},
         [
             {
                 "$set": {
                     "booked": {"$add": ["$booked", -1]},
                     "free": {"$add": ["$free", 1]},
-                    "holders": {"$filter": {"input": "$holders", "cond": {"$ne": ["$$this", {"$literal": reference}]}}},
+                    "holders": {"$filter": {"input": "$holders", "cond": {"$ne": ["$$this", {"$literal": holder}]}}},
                 }
             },
             _BOOKABLE,
@@ -234,180 +234,73 @@ def give_seat_back(slot_id: ObjectId, reference: str) -> bool:
 
 
 def migrate_slots() -> int:
-    """Bring slots written before ``free`` and the bookable keys existed up to date, once: a
-    marker in ``migrations`` says it is done, so later starts skip the scan. Run by ``init``
-    (start-up), never on a request path; safe to run twice at once (every write is guarded)."""
-    migrations = slots().database["migrations"]
-    if migrations.find_one({"_id": "slots.bookable_day"}) is not None:
-        return 0
-    changed = 0
-    stale = list(
-        slots().find(
-            {"day_key": {"$exists": False}},
-            {"clinic": 1, "package_id": 1, "start": 1, "capacity": 1, "booked": 1, "status": 1},
-        )
-    )
-    for batch in batches(stale):
-        operations = []
-        for slot in batch:
-            key, day = (
-                slot_key(slot["clinic"], slot.get("package_id"), slot["start"]),
-                day_key(slot["clinic"], slot.get("package_id"), slot["start"]),
+    """Bring slots written before ``free`` and the bookable keys existed up to date, once. Run by
+    ``init`` (start-up), never on a request path."""
+
+    def migrate() -> int:
+        changed = 0
+        stale = list(
+            slots().find(
+                {"day_key": {"$exists": False}},
+                {"clinic": 1, "package_id": 1, "start": 1, "capacity": 1, "booked": 1, "status": 1},
             )
-            free = slot["capacity"] - slot["booked"]
-            change: dict = {"$set": {"free": free, "slot_key": key, "day_key": day}}
-            if slot["status"] == "OPEN" and free > 0:
-                change["$set"].update(bookable=key, bookable_day=day)
-            operations.append(UpdateOne({"_id": slot["_id"], "day_key": {"$exists": False}}, change))
-        changed += slots().bulk_write(operations, ordered=False).modified_count
-    migrations.update_one({"_id": "slots.bookable_day"}, {"$setOnInsert": {"slots": changed}}, upsert=True)
-    return changed
+        )
+        for batch in batches(stale):
+            operations = []
+            for slot in batch:
+                key, day = (
+                    slot_key(slot["clinic"], slot.get("package_id"), slot["start"]),
+                    day_key(slot["clinic"], slot.get("package_id"), slot["start"]),
+                )
+                free = slot["capacity"] - slot["booked"]
+                change: dict = {"$set": {"free": free, "slot_key": key, "day_key": day}}
+                if slot["status"] == "OPEN" and free > 0:
+                    change["$set"].update(bookable=key, bookable_day=day)
+                operations.append(UpdateOne({"_id": slot["_id"], "day_key": {"$exists": False}}, change))
+            changed += slots().bulk_write(operations, ordered=False).modified_count
+        return changed
+
+    return once(slots().database, "slots.bookable_day", migrate)
 
 
-# -- seat holds ----------------------------------------------------------------------------------
-# A hold is the durable record of seats being taken for a reservation, in one of these states, and
-# moves between them only by updates guarded on the state it was read in:
-#   HELD      its seats are being taken or are taken, until ``expires_at``;
-#   BOOKING   a booking is being recorded from it (a checkout hold), until ``expires_at`` (a lease at
-#             least as long as the hold had; ``held_until`` keeps the hold's own expiry);
-#   EXPIRING  a sweeper, or the partner's release, is giving its seats back, until ``expires_at``;
-#   BOOKED    its booking is recorded and owns the seats; RELEASED  its seats went back.
-# BOOKED and RELEASED holds have no ``expires_at`` (no sweeper looks at them again) and are purged
-# ``SETTLED_KEPT_DAYS`` after ``settled_at``, so a late call can still be told what became of them.
-LIVE_HOLD_STATES = ("HELD", "BOOKING", "EXPIRING")
-
-
-@registry.write("_id_")
-def put_hold(reference: str, slot_ids: list[ObjectId], expires_at: datetime) -> None:
-    """Record that ``reference`` is taking a seat of each slot (its first one also as ``slot_id``, as
-    holds written before a booking had several visits have it)."""
-    ids = [str(slot_id) for slot_id in slot_ids]
-    holds().replace_one(
-        {"_id": reference},
-        {"state": "HELD", "slot_id": ids[0], "slot_ids": ids, "expires_at": expires_at},
-        upsert=True,
-    )
+# -- the seat ledger's claims ---------------------------------------------------------------------
+# A claim moves between states only by ``move_claim``: an update guarded by the state and the lease
+# token it was read with, which sets a new lease. So of two requests, or a request and a sweeper,
+# that read it alike, one moves it and the other finds nothing to move (see ledger.py).
 
 
 @registry.write("_id_")
-def put_checkout_hold(
-    reference: str,
-    slot_ids: list[ObjectId],
-    expires_at: datetime,
-    hold_id: str,
-    owner: str,
-    quote_id: str,
-    travel: list | None,
-) -> None:
-    """A hold the caller turns into a booking later (holdVisits): the seats' hold, with its id and owner."""
-    ids = [str(slot_id) for slot_id in slot_ids]
-    holds().replace_one(
-        {"_id": reference},
-        {
-            "state": "HELD",
-            "slot_id": ids[0],
-            "slot_ids": ids,
-            "expires_at": expires_at,
-            "hold_id": hold_id,
-            "owner": owner,
-            "quote_id": quote_id,
-            "travel": travel,
-        },
-        upsert=True,
-    )
-
-
-@registry.write("_id_")
-def put_move_hold(hold: str, reference: str, slot_ids: list[ObjectId], expires_at: datetime) -> None:
-    """A visit of ``reference`` moving: its new slot's seat and its old one, one of which the booking
-    will not keep (the sweeper gives that one back if the move's process dies)."""
-    ids = [str(slot_id) for slot_id in slot_ids]
-    holds().replace_one(
-        {"_id": hold},
-        {"state": "HELD", "reference": reference, "slot_id": ids[0], "slot_ids": ids, "expires_at": expires_at},
-        upsert=True,
-    )
+def insert_claim(document: dict) -> None:
+    """Raises DuplicateKeyError when the reservation has a claim already."""
+    claims().insert_one(document)
 
 
 @registry.read("_id_")
-def hold_of(reference: str) -> dict | None:
-    return holds().find_one({"_id": reference})
+def claim_of(reference: str) -> dict | None:
+    return claims().find_one({"_id": reference})
 
 
 @registry.read("hold_id")
-def hold_by_id(hold_id: str) -> dict | None:
-    return holds().find_one({"hold_id": hold_id})
+def claim_by_hold(hold_id: str) -> dict | None:
+    return claims().find_one({"hold_id": hold_id})
 
 
 @registry.write("_id_")
-def start_booking_hold(hold: dict, now: datetime, lease: datetime, token: str) -> dict | None:
-    """HELD → BOOKING for the booking being recorded from a live hold, as read: from now on no
-    sweeper touches it until ``lease`` (never sooner than the hold's own expiry). None when the hold
-    has expired, or another request or a sweeper took it first."""
-    if aware(hold["expires_at"]) <= now:
-        return None
-    return holds().find_one_and_update(
-        {"_id": hold["_id"], "state": "HELD", "expires_at": hold["expires_at"]},
-        {"$set": {"state": "BOOKING", "expires_at": lease, "held_until": hold["expires_at"], "claim": token}},
-        return_document=ReturnDocument.AFTER,
-    )
-
-
-@registry.write("_id_")
-def resume_hold(hold_id: str, token: str) -> None:
-    """BOOKING → HELD with the hold's own expiry, when the booking ``token`` was recording was refused."""
-    holds().update_one(
-        {"_id": hold_id, "state": "BOOKING", "claim": token},
-        [{"$set": {"state": "HELD", "expires_at": "$held_until"}}, {"$unset": ["held_until", "claim"]}],
-    )
-
-
-@registry.write("_id_")
-def settle_hold(hold_id: str, state: str, now: datetime, from_states: tuple[str, ...] = LIVE_HOLD_STATES) -> bool:
-    """A live hold → BOOKED or RELEASED; False when it was not in one of ``from_states``."""
-    return (
-        holds()
-        .update_one(
-            {"_id": hold_id, "state": {"$in": list(from_states)}},
-            {"$set": {"state": state, "settled_at": now}, "$unset": {"expires_at": "", "held_until": "", "claim": ""}},
-        )
-        .modified_count
-        == 1
-    )
-
-
-@registry.write("_id_")
-def start_releasing_hold(hold_id: str, until: datetime) -> dict | None:
-    """HELD → EXPIRING when the partner gives a hold back; None when it is not HELD (booked, being
-    booked, or already going)."""
-    return holds().find_one_and_update(
-        {"_id": hold_id, "state": "HELD"},
-        {"$set": {"state": "EXPIRING", "expires_at": until}},
-        return_document=ReturnDocument.AFTER,
+def move_claim(reference: str, states: tuple[str, ...], lease: str, changes: dict, unset: tuple = ()) -> dict | None:
+    """Apply ``changes`` to the claim if it is still in one of ``states`` under ``lease``: the claim
+    after, or None if it moved meanwhile."""
+    update: dict = {"$set": changes}
+    if unset:
+        update["$unset"] = dict.fromkeys(unset, "")
+    return claims().find_one_and_update(
+        {"_id": reference, "state": {"$in": list(states)}, "lease": lease}, update, return_document=ReturnDocument.AFTER
     )
 
 
 @registry.read("expiry")
-def expired_holds(now: datetime, limit: int) -> list[dict]:
-    return list(holds().find({"expires_at": {"$lt": now}}).limit(limit))
-
-
-@registry.write("_id_")
-def claim_hold(hold: dict, until: datetime) -> bool:
-    """A live hold past its expiry, as read → EXPIRING, so only this sweeper settles it (one that dies
-    leaves it to expire again). The guard on the expiry read keeps it off a hold taken meanwhile."""
-    return (
-        holds().find_one_and_update(
-            {"_id": hold["_id"], "state": hold.get("state", "HELD"), "expires_at": hold["expires_at"]},
-            {"$set": {"state": "EXPIRING", "expires_at": until}},
-        )
-        is not None
-    )
-
-
-def migrate_holds() -> int:
-    """Holds written before they had a state are HELD: once, at start-up (``init``)."""
-    return holds().update_many({"state": {"$exists": False}}, {"$set": {"state": "HELD"}}).modified_count
+def expired_claims(now: datetime, limit: int) -> list[dict]:
+    """Claims not settled by their expiry: a process died, or a hold ran out."""
+    return list(claims().find({"expires_at": {"$lt": now}}).limit(limit))
 
 
 # -- bookings ------------------------------------------------------------------------------------
@@ -441,11 +334,10 @@ def booking_page(find: dict, sort: Sort, *, limit: int, cursor: str | None, with
 
 @registry.write("_id_")
 def change_booking(
-    booking_id: ObjectId, revision: int | None, changes: dict, entry: dict, reported: list[dict]
+    booking_id: ObjectId, revision: int, changes: dict, entry: dict, reported: list[dict]
 ) -> dict | None:
     """Apply ``changes``, append a history entry and the events that report them, and bump the
-    revision, if the booking is still at ``revision`` (None: a booking recorded before it had one);
-    None if another change came first."""
+    revision, if the booking is still at ``revision``; None if another change came first."""
     return bookings().find_one_and_update(
         {"_id": booking_id, "revision": revision},
         {
@@ -457,14 +349,11 @@ def change_booking(
     )
 
 
-@registry.write("_id_")
-def seat_released(booking_id: ObjectId) -> None:
-    bookings().update_one({"_id": booking_id}, {"$unset": {"seat_release_pending": ""}})
-
-
-@registry.read("seat_release")
-def pending_releases(limit: int, projection: dict) -> list[dict]:
-    return list(bookings().find({"seat_release_pending": True}, projection).limit(limit))
+@registry.write("reference_1")
+def fence_booking(reference: str) -> None:
+    """Bump the booking's revision with no change, so that an update a stalled request decided on the
+    booking as it read it before can no longer apply (the sweeper's fence, see ledger.py)."""
+    bookings().update_one({"reference": reference}, {"$inc": {"revision": 1}})
 
 
 # -- events ----------------------------------------------------------------------------------------
@@ -499,20 +388,148 @@ def key_by_id(key: str) -> dict | None:
 
 
 @registry.write("_id_")
-def take_over_key(key: str, now: datetime, lease_until: datetime) -> dict | None:
+def take_over_key(key: str, now: datetime, lease_until: datetime, lease: str) -> dict | None:
+    """An in-flight key whose request stopped renewing its lease, for this request (``lease``)."""
     return keys().find_one_and_update(
         {"_id": key, "state": "IN_FLIGHT", "lease_until": {"$lt": now}},
-        {"$set": {"lease_until": lease_until}},
+        {"$set": {"lease_until": lease_until, "lease": lease}},
         return_document=ReturnDocument.AFTER,
     )
 
 
 @registry.write("_id_")
-def finish_key(key: str, status: int, body: dict) -> None:
-    keys().update_one({"_id": key}, {"$set": {"state": "DONE", "response_status": status, "response_body": body}})
+def renew_key(key: str, lease: str, lease_until: datetime) -> bool:
+    """Keep the key for the request still working under ``lease``; False once another took it over."""
+    renewed = keys().update_one(
+        {"_id": key, "state": "IN_FLIGHT", "lease": lease}, {"$set": {"lease_until": lease_until}}
+    )
+    return renewed.matched_count == 1
 
 
 @registry.write("_id_")
-def lapse_key(key: str, now: datetime) -> None:
-    """End an in-flight claim's lease now; it keeps its reference for the retry that takes it over."""
-    keys().update_one({"_id": key, "state": "IN_FLIGHT"}, {"$set": {"lease_until": now - timedelta(milliseconds=1)}})
+def finish_key(key: str, lease: str, status: int, body: dict) -> bool:
+    """Record the answer of the request holding the key; False if it no longer does."""
+    finished = keys().update_one(
+        {"_id": key, "state": "IN_FLIGHT", "lease": lease},
+        {"$set": {"state": "DONE", "response_status": status, "response_body": body}},
+    )
+    return finished.matched_count == 1
+
+
+@registry.write("_id_")
+def lapse_key(key: str, lease: str, now: datetime) -> None:
+    """End the lease of the request holding the key now; it keeps its reference for the retry that
+    takes it over."""
+    keys().update_one(
+        {"_id": key, "state": "IN_FLIGHT", "lease": lease}, {"$set": {"lease_until": now - timedelta(milliseconds=1)}}
+    )
+
+
+# -- start-up migrations, and the checker's scans: an operator's commands, never a request path -------
+
+_VISIT_STATUS_OF = {"PENDING": "BOOKED"}  # a booking recorded before visits had a status: each visit has the booking's
+
+
+def migrate_bookings() -> int:
+    """Bookings recorded before they kept their visits and a revision get them, once (start-up)."""
+
+    def migrate() -> int:
+        changed = 0
+        for booking in bookings().find({"$or": [{"visits": {"$in": [None, []]}}, {"revision": None}]}):
+            visits = booking.get("visits") or [
+                {
+                    "number": 1,
+                    "slot_id": booking["slot_id"],
+                    "start": booking["slot_start"],
+                    "duration_minutes": booking.get("slot_duration_minutes", 60),
+                    "status": _VISIT_STATUS_OF.get(booking["status"], booking["status"]),
+                }
+            ]
+            done = bookings().update_one(
+                {"_id": booking["_id"], "revision": booking.get("revision")},
+                {"$set": {"visits": visits, "revision": booking.get("revision") or 0}},
+            )
+            changed += done.modified_count
+        return changed
+
+    return once(bookings().database, "bookings.visits", migrate)
+
+
+def migrate_claims(now: datetime) -> int:
+    """The seat holds and bookings kept before the ledger, as claims, once (start-up; stop the earlier
+    bookings processes and sweepers first). A booking's seats were held under its reference."""
+    database = bookings().database
+
+    def seat(slot_id: str, visit: int, holder: str) -> dict:
+        return {"kind": "SEAT", "resource": slot_id, "visit": visit, "holder": holder}
+
+    def migrate() -> int:
+        changed = 0
+        for hold in database["seat_holds"].find():
+            reference = hold.get("reference") or hold["_id"]
+            slot_ids = hold.get("slot_ids") or [hold["slot_id"]]
+            state = hold.get("state", "HELD")
+            if "/" in hold["_id"]:  # a visit's move: the booking keeps the slot it records, the other goes back
+                if state not in ("BOOKED", "RELEASED"):
+                    booking = bookings().find_one({"reference": reference}, {"visits": 1})
+                    kept_slots = {v["slot_id"] for v in (booking or {}).get("visits", []) if v["status"] != "CANCELLED"}
+                    for slot_id in slot_ids:
+                        if slot_id not in kept_slots:
+                            give_seat_back(ObjectId(slot_id), reference)
+                continue
+            if bookings().find_one({"reference": reference}, {"_id": 1}) is not None:
+                continue  # the booking's claim follows from the booking
+            claim = {
+                "_id": reference,
+                "state": "RELEASED"
+                if state in ("BOOKED", "RELEASED")
+                else ("EXPIRING" if state == "EXPIRING" else "HELD"),
+                "lease": "migrated",
+                "items": [seat(slot_id, n, reference) for n, slot_id in enumerate(slot_ids, start=1)],
+                "quote_id": hold.get("quote_id"),
+                "created_at": now,
+                **{k: hold[k] for k in ("hold_id", "owner", "travel") if hold.get(k) is not None},
+            }
+            if claim["state"] == "RELEASED":
+                claim["settled_at"] = hold.get("settled_at") or now
+            else:
+                claim.update(expires_at=hold.get("held_until") or hold.get("expires_at") or now, ending="EXPIRED")
+            claims().update_one({"_id": reference}, {"$setOnInsert": claim}, upsert=True)
+            changed += 1
+        for booking in bookings().find({}, {"reference": 1, "visits": 1, "quote_id": 1, "seat_release_pending": 1}):
+            if booking.get("seat_release_pending"):  # cancelled by a process that died before giving the seats back
+                for visit in booking["visits"]:
+                    if visit["status"] == "CANCELLED":
+                        give_seat_back(ObjectId(visit["slot_id"]), booking["reference"])
+                bookings().update_one({"_id": booking["_id"]}, {"$unset": {"seat_release_pending": ""}})
+            kept = [v for v in booking["visits"] if v["status"] != "CANCELLED"]
+            claim = {
+                "_id": booking["reference"],
+                "state": "BOOKED" if kept else "RELEASED",
+                "lease": "migrated",
+                "items": [seat(v["slot_id"], v["number"], booking["reference"]) for v in kept],
+                "quote_id": booking["quote_id"],
+                "created_at": now,
+                **({} if kept else {"settled_at": now}),
+            }
+            claims().update_one({"_id": booking["reference"]}, {"$setOnInsert": claim}, upsert=True)
+            changed += 1
+        database.drop_collection("seat_holds")
+        return changed
+
+    return once(database, "claims.ledger", migrate)
+
+
+def every_slot() -> list[dict]:
+    """Every slot's seats (the checker)."""
+    return list(slots().find({}, {"booked": 1, "free": 1, "capacity": 1, "holders": 1}))
+
+
+def unsettled_claims() -> list[dict]:
+    """Every claim not yet released (the checker)."""
+    return list(claims().find({"state": {"$ne": "RELEASED"}}))
+
+
+def every_booking(projection: dict) -> list[dict]:
+    """Every booking, as projected (the checker)."""
+    return list(bookings().find({}, projection))

@@ -8,6 +8,7 @@ decided anew against what the other did.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from decimal import Decimal
 
@@ -17,9 +18,8 @@ from services.common.errors import Problem
 from services.common.failpoints import failpoint
 from services.common.tokens import Principal
 
-from . import events, store
+from . import events, ledger, store
 from .booking import find_booking
-from .seats import give_seat_back, recorded
 
 ATTEMPTS = 5  # a change lost to a racing one is decided again this many times before 409 CONCURRENT_UPDATE
 
@@ -31,7 +31,7 @@ def refund_for(booking: dict, now: datetime) -> dict:
     package's visits, and a visit fulfilled or missed (no-show) keeps its share. The policy's
     percent is the tier for the Seoul days left before the next visit still to come, applied to
     the undelivered visits' share, rounded half up to the currency's minor unit."""
-    visits = recorded(booking)
+    visits = booking["visits"]
     total_visits = max(booking["package"].get("schedule", {}).get("visits", len(visits)), len(visits))
     delivered = sum(1 for visit in visits if visit["status"] in lifecycle.DELIVERED)
     undelivered = total_visits - delivered
@@ -59,7 +59,7 @@ def refund_for(booking: dict, now: datetime) -> dict:
 def _refused(current: dict, step: lifecycle.Step, number: int | None) -> Problem:
     if number is None:
         return Problem(409, "INVALID_TRANSITION", f"A {current['status']} booking cannot become {step.target}.")
-    visit = recorded(current)[number - 1]
+    visit = current["visits"][number - 1]
     return Problem(
         409,
         "INVALID_TRANSITION",
@@ -70,7 +70,7 @@ def _refused(current: dict, step: lifecycle.Step, number: int | None) -> Problem
 
 def _visit_number(current: dict, step: lifecycle.Step, asked: int | None) -> int:
     """The visit a step applies to: the one asked for, else the first in one of the step's sources."""
-    visits = recorded(current)
+    visits = current["visits"]
     if asked is not None and not 1 <= asked <= len(visits):
         raise Problem(
             422,
@@ -91,7 +91,7 @@ def _visit_number(current: dict, step: lifecycle.Step, asked: int | None) -> int
 
 def _change(current: dict, step: lifecycle.Step, asked: int | None, now: datetime) -> tuple[dict, dict]:
     """The changes and the history entry of ``step`` on the booking as read, or why not."""
-    visits = recorded(current)
+    visits = [dict(visit) for visit in current["visits"]]
     if not step.per_visit:
         if current["status"] not in step.sources:
             raise _refused(current, step, None)
@@ -101,7 +101,6 @@ def _change(current: dict, step: lifecycle.Step, asked: int | None, now: datetim
                 {**visit, "status": "CANCELLED"} if visit["status"] == "BOOKED" else visit for visit in visits
             ]
             changes["refund"] = refund_for(current, now)
-            changes["seat_release_pending"] = True
         return changes, {"from": current["status"], "to": step.target, "visit": None}
     number = _visit_number(current, step, asked)
     visit = visits[number - 1]
@@ -112,36 +111,67 @@ def _change(current: dict, step: lifecycle.Step, asked: int | None, now: datetim
     return changes, {"from": visit["status"], "to": step.target, "visit": number}
 
 
-def transition(reference: str, target: str, principal: Principal, reason: str | None, visit: int | None = None) -> dict:
-    """Take a lifecycle step on the booking, or on one of its visits, if its current state allows
-    it. Cancelling gives back the seat of every visit still to come."""
+def transition(
+    reference: str,
+    target: str,
+    principal: Principal,
+    reason: str | None,
+    visit: int | None = None,
+    *,
+    hold_seconds: int = 120,
+) -> dict:
+    """Take a lifecycle step on the booking, or on one of its visits, if its current state allows it.
+    Cancelling gives back the seat of every visit still to come, through the seat ledger: the claim
+    records that seats are going back (RELEASING) before the cancellation is recorded, so the
+    sweeper finishes what a process that dies leaves."""
     step = lifecycle.BY_TARGET[target]
     current = find_booking(reference, principal)
     if principal.role not in step.roles:
         raise Problem(403, "FORBIDDEN", step.refusal(principal.role))
+    if step.target != "CANCELLED":
+        return _apply(reference, step, principal, reason, visit, None)
+    claim = (
+        ledger.start_release(reference, secrets.token_hex(8), hold_seconds)
+        if current["status"] in step.sources
+        else None
+    )
+    try:
+        updated = _apply(reference, step, principal, reason, visit, claim)
+    except Problem:
+        if claim is not None:
+            ledger.abort_release(claim)
+        raise
+    except ledger.LeaseLost:  # the sweeper settled the release while this request stalled
+        raise ledger.busy() from None
+    failpoint("bookings.after_cancel")
+    if claim is not None:
+        ledger.finish_release(claim, updated)
+    return updated
+
+
+def _apply(
+    reference: str,
+    step: lifecycle.Step,
+    principal: Principal,
+    reason: str | None,
+    visit: int | None,
+    claim: dict | None,
+) -> dict:
+    """Record the step by an update guarded by the booking's revision, deciding again against a change
+    that came first. With a claim being released, the booking is read before the claim is checked, so
+    an update decided on a booking the sweeper has fenced since cannot apply (see ledger.py)."""
     for _ in range(ATTEMPTS):
+        current = find_booking(reference, principal)
+        if claim is not None and not ledger.still_mine(claim):
+            raise ledger.LeaseLost(claim)
         now = utcnow()
         changes, entry = _change(current, step, visit, now)
         changes["updated_at"] = now
         entry.update(at=now, by=principal.subject, reason=reason)
         details = {"visit": entry["visit"]} if entry["visit"] else {}
-        told = events.event(events.BY_STEP[target], {**current, **changes}, principal.subject, now, **details)
-        updated = store.change_booking(current["_id"], current.get("revision"), changes, entry, [told])
+        told = events.event(events.BY_STEP[step.target], {**current, **changes}, principal.subject, now, **details)
+        updated = store.change_booking(current["_id"], current["revision"], changes, entry, [told])
         if updated is not None:
-            break
-        current = find_booking(reference, principal)
-    else:
-        raise Problem(409, "CONCURRENT_UPDATE", "The booking kept changing; read it again and retry.")
-    if target == "CANCELLED":
-        failpoint("bookings.after_cancel")
-        release_seats(updated)
-    events.publish(updated)
-    return updated
-
-
-def release_seats(booking: dict) -> None:
-    """Give back the seat of every cancelled visit (each give-back is guarded, so twice is once)."""
-    for visit in recorded(booking):
-        if visit["status"] == "CANCELLED":
-            give_seat_back(visit["slot_id"], booking["reference"])
-    store.seat_released(booking["_id"])
+            events.publish(updated)
+            return updated
+    raise Problem(409, "CONCURRENT_UPDATE", "The booking kept changing; read it again and retry.")

@@ -5,25 +5,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from services.common.clients import client_for
-from services.common.clock import SEOUL, aware, seoul_date
+from services.common import series
+from services.common.clock import SEOUL, seoul_date
 from services.common.errors import Problem
-from services.common.http import UpstreamUnavailable
 from services.common.ids import object_id
 
-from . import store
-from .careplan import trips
-from .seats import not_for_package, seat_looks_free, serves, why_no_seat
-
-
-def quoted_package(quote_id: str, token: str | None) -> dict:
-    """The package as quoted (its schedule, window and clinic), read as the caller."""
-    answer = client_for("packages").request("GET", f"/quotes/{quote_id}", token=token)
-    if answer.status_code == 404:
-        raise Problem(422, "UNKNOWN_QUOTE", "No such quote.", errors=[{"field": "quoteId", "message": "unknown quote"}])
-    if answer.status_code != 200:
-        raise UpstreamUnavailable("packages")
-    return answer.json()["package"]
+from . import packages, store
+from .ledger import not_for_package, seat_looks_free, serves, why_no_seat
 
 
 def _earliest_free(offers: list[str], first: date, last: date, cutoff: datetime) -> dict | None:
@@ -31,7 +19,7 @@ def _earliest_free(offers: list[str], first: date, last: date, cutoff: datetime)
     start = datetime.combine(first, time(), SEOUL)
     days = store.days_between(start, datetime.combine(last, time(), SEOUL))
     found = store.bookable_slots_on([f"{offer}:{day}" for offer in offers for day in days])
-    free = [slot for slot in found if slot["free"] > 0 and aware(slot["start"]) > cutoff]
+    free = [slot for slot in found if seat_looks_free(slot, cutoff)]
     return min(free, key=lambda slot: (slot["start"], str(slot["_id"])), default=None)
 
 
@@ -39,7 +27,7 @@ def propose(package: dict, first: dict, cutoff: datetime) -> list[dict]:
     """For each visit after ``first`` (a slot): the earliest slot with a free seat inside the
     package's ``visitWindow`` after the visit before it, with that window's Seoul dates; a visit
     with no free slot in its window is proposed as null, with the visits after it."""
-    window = package["visitWindow"]
+    window = series.Window.of(package["visitWindow"])
     offers = [store.offer(package["clinic"], None), store.offer(package["clinic"], package["id"])]
     before: dict | None = first
     proposed: list[dict] = []
@@ -47,8 +35,7 @@ def propose(package: dict, first: dict, cutoff: datetime) -> list[dict]:
         if before is None:
             proposed.append({"number": number, "slot": None, "earliest": None, "latest": None})
             continue
-        day = seoul_date(before["start"])
-        earliest, latest = day + timedelta(days=window["minDays"]), day + timedelta(days=window["maxDays"])
+        earliest, latest = window.after(seoul_date(before["start"]))
         before = _earliest_free(offers, earliest, latest, cutoff)
         proposed.append(
             {"number": number, "slot": before, "earliest": earliest.isoformat(), "latest": latest.isoformat()}
@@ -66,14 +53,13 @@ def no_slot_in_window(proposed: list[dict]) -> Problem | None:
         409,
         "NO_SLOT_IN_WINDOW",
         f"Visit {number} has no free slot between {earliest} and {latest}: pick every visit's slot, or another first.",
-        errors=[{"field": f"laterSlotIds[{number - 2}]", "message": f"no free slot from {earliest} to {latest}"}],
     )
 
 
 def visit_options(quote_id: str, first_slot_id: str, token: str | None, cutoff: datetime) -> dict:
     """For a quoted package and the slot of its first visit: each later visit's proposal (see
     ``propose``) and the trips they make."""
-    package = quoted_package(quote_id, token)
+    package = packages.quote(quote_id, token)["package"]
     first = store.slot_by_id(object_id(first_slot_id, "slot"))
     if first is None or not seat_looks_free(first, cutoff):
         raise why_no_seat(first, cutoff)
@@ -85,28 +71,17 @@ def visit_options(quote_id: str, first_slot_id: str, token: str | None, cutoff: 
     days = [seoul_date(slot["start"]) for slot in chosen if slot is not None]
     return {
         "visits": visits,
-        "trips": trips(days, package["schedule"]["minimumStayDays"]) if complete else [],
+        "trips": series.trips(days, package["schedule"]["minimumStayDays"]) if complete else [],
         "complete": complete,
         "window": package["visitWindow"],
     }
-
-
-MAX_TRIP_DAYS = 60  # the longest trip a fit is asked for: its cost is one index key per offer and day
-
-
-def _packages(ids: list[str], token: str | None) -> list[dict | None]:
-    """The packages as the caller sees them (None for unknown ones), in one call."""
-    answer = client_for("packages").request("GET", "/packages", token=token, params={"ids": ",".join(ids)})
-    if answer.status_code != 200:
-        raise UpstreamUnavailable("packages")
-    return answer.json()["items"]
 
 
 def _first_trip(package: dict, free: dict[str, list[dict]], first_day: date, last_day: date) -> list[dict] | None:
     """The first trip's visits of ``package`` inside [first_day, last_day] (the days a visit may take
     and still leave the minimum stay before departing), each on the earliest free slot: None if
     there are none. ``free`` holds the free slots by Seoul date."""
-    window, stay = package["visitWindow"], package["schedule"]["minimumStayDays"]
+    window, stay = series.Window.of(package["visitWindow"]), package["schedule"]["minimumStayDays"]
 
     def earliest(start: date, end: date) -> list[dict]:
         days = [start + timedelta(days=n) for n in range((min(end, last_day) - start).days + 1)]
@@ -116,14 +91,13 @@ def _first_trip(package: dict, free: dict[str, list[dict]], first_day: date, las
     for first in earliest(first_day, last_day):
         visits, before = [{"number": 1, "slot": first}], first
         for number in range(2, package["schedule"]["visits"] + 1):
-            if window["minDays"] > stay:  # the next visit is a trip of its own
+            if window.min_days > stay:  # the next visit is a trip of its own
                 return visits
-            day = seoul_date(before["start"])
-            following = earliest(day + timedelta(days=window["minDays"]), day + timedelta(days=window["maxDays"]))
+            following = earliest(*window.after(seoul_date(before["start"])))
             if following:
                 before = following[0]
                 visits.append({"number": number, "slot": before})
-            elif window["maxDays"] <= stay:  # the next visit must fall in this trip, and cannot
+            elif window.max_days <= stay:  # the next visit must fall in this trip, and cannot
                 break
             else:
                 return visits
@@ -136,13 +110,13 @@ def trip_fit(package_ids: list[str], arrive: date, depart: date, token: str | No
     """For each package (in order; None for an unknown one): can the visits of its first trip be
     booked between ``arrive`` and ``depart``, each after the arrival day with the package's
     minimum stay after it before departing? One query for every package and day of the trip."""
-    packages = _packages(package_ids, token)
-    found = [p for p in packages if p is not None]
+    found_packages = packages.packages_by_id(package_ids, token)
+    found = [p for p in found_packages if p is not None]
     days = store.days_between(datetime.combine(arrive, time(), SEOUL), datetime.combine(depart, time(), SEOUL))[1:]
     keys = [f"{store.offer(p['clinic'], package)}:{day}" for p in found for package in (None, p["id"]) for day in days]
-    slots = [s for s in store.bookable_slots_on(keys) if s["free"] > 0 and aware(s["start"]) > cutoff] if keys else []
+    slots = [s for s in store.bookable_slots_on(keys) if seat_looks_free(s, cutoff)] if keys else []
     results: list[dict | None] = []
-    for package in packages:
+    for package in found_packages:
         if package is None:
             results.append(None)
             continue

@@ -14,6 +14,7 @@ ROLES: dict[str, tuple[str, ...]] = {
     "rates.replace": ("PLATFORM_ADMIN",),
     "quotes.create": ANYONE,
     "quotes.lock": ("AGENCY", "PLATFORM_ADMIN"),
+    "quotes.audit": ("PLATFORM_ADMIN",),  # the bookings service's checker lists every lock
     "slots.write": CLINIC_STAFF,
     "slots.list": CLINIC_STAFF,
     "bookings.create": ("AGENCY",),

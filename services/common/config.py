@@ -90,6 +90,9 @@ def from_env(service: str) -> Settings:
     if settings.is_production and (settings.token_secret == DEV_TOKEN_SECRET or len(settings.token_secret) < 32):
         # Fail fast: a production service must never accept tokens signed with a public or short secret.
         raise RuntimeError("SERVICE_TOKEN_SECRET must be set to 32+ characters when CLINICBRIDGE_ENV=production")
-    if settings.is_production and env("FAILPOINTS"):
-        raise RuntimeError("FAILPOINTS (crash points for fault tests) must not be set when CLINICBRIDGE_ENV=production")
+    if settings.is_production and (env("FAILPOINTS") or env("FAILPOINTS_FILE")):
+        raise RuntimeError(
+            "FAILPOINTS and FAILPOINTS_FILE (crash points for fault tests) must not be set "
+            "when CLINICBRIDGE_ENV=production"
+        )
     return settings

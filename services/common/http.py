@@ -21,6 +21,7 @@ import requests
 from cachecontrol import CacheControlAdapter
 from cachecontrol.cache import BaseCache
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 from urllib3.util.retry import Retry
 
 from .errors import Problem, Refusal
@@ -30,11 +31,14 @@ log = logging.getLogger("clinicbridge.http")
 
 
 class UpstreamFailure(Refusal):
-    """A call to another service got no answer to use; the subclasses say whether it was down."""
+    """A call to another service got no answer to use; the subclasses say whether it was down.
+    ``sent``: the request may have reached the service (a timeout or a lost connection after it was
+    sent, or a 5xx), so a write may have been done."""
 
-    def __init__(self, service: str):
+    def __init__(self, service: str, sent: bool = False):
         super().__init__(f"the {service} service failed")
         self.service = service
+        self.sent = sent
 
 
 class UpstreamUnavailable(UpstreamFailure):
@@ -87,6 +91,19 @@ class BoundedCache(BaseCache):
             self.data.clear()
 
 
+def reached(error: requests.RequestException) -> bool:
+    """Whether a request that failed may have reached its service: only a connection that was never
+    made (refused, unresolvable, timed out connecting) says it did not."""
+    if isinstance(error, requests.ConnectTimeout):
+        return False
+    if isinstance(error, requests.ConnectionError):
+        reason = error.args[0] if error.args else None
+        if isinstance(reason, MaxRetryError):
+            reason = reason.reason
+        return not isinstance(reason, NewConnectionError | ConnectTimeoutError)
+    return True
+
+
 class ServiceClient:
     def __init__(self, service: str, base_url: str, timeout: float = 3.0, retries: int = 2, cache_entries: int = 0):
         self.service = service
@@ -130,10 +147,11 @@ class ServiceClient:
             response = self.session.request(method, self.base_url + path, headers=sent, timeout=self.timeout, **kwargs)
         except requests.RequestException as error:
             log.warning("%s %s %s failed: %s", self.service, method, path, type(error).__name__)
-            raise UpstreamUnavailable(self.service) from None
+            raise UpstreamUnavailable(self.service, sent=reached(error)) from None
         if response.status_code >= 500:
             log.warning("%s %s %s answered %s", self.service, method, path, response.status_code)
-            raise (UpstreamUnavailable if response.status_code in (502, 503, 504) else UpstreamError)(self.service)
+            failure = UpstreamUnavailable if response.status_code in (502, 503, 504) else UpstreamError
+            raise failure(self.service, sent=True)
         return response
 
     def forget(self) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 STATUSES = ("PENDING", "BOOKED", "ARRIVED", "FULFILLED", "CANCELLED", "NOSHOW")
 VISIT_STATUSES = ("BOOKED", "ARRIVED", "FULFILLED", "NOSHOW", "CANCELLED")
+MOVABLE = ("PENDING", "BOOKED")  # the booking's statuses in which a visit still to come may move
 DELIVERED = ("FULFILLED", "NOSHOW")  # a visit the clinic kept its seat for: no longer refunded
 CLINIC = ("CLINIC_ADMIN", "PLATFORM_ADMIN")
 ROLE_NAMES = {"AGENCY": "An agency", "CLINIC_ADMIN": "The clinic's admin", "PLATFORM_ADMIN": "A platform admin"}

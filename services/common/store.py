@@ -57,3 +57,14 @@ class Registry:
 def batches(items: list, size: int = BATCH_WRITE_SIZE):
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def once(database, name: str, migrate: Callable[[], int]) -> int:
+    """Run a start-up migration unless a marker in the database's ``migrations`` says it ran: later
+    starts skip its scan. ``migrate`` must be safe to run twice at once (every write guarded)."""
+    migrations = database["migrations"]
+    if migrations.find_one({"_id": name}) is not None:
+        return 0
+    changed = migrate()
+    migrations.update_one({"_id": name}, {"$setOnInsert": {"changed": changed}}, upsert=True)
+    return changed

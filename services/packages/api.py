@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from services.common.access import ROLES
 from services.common.auth import current_principal
+from services.common.clock import iso
 from services.common.ids import object_id
 from services.common.localization import negotiate_language
 from services.common.pagination import batch_ids, batch_response
@@ -268,6 +269,23 @@ def create_quote(package_id, body, query):
 )
 def get_quote(quote_id, query):
     return _quote_response(quotes.find_quote(quote_id, current_principal()))
+
+
+@bp.get("/quotes/locked")
+@contract(
+    summary="The quotes a booking or a reservation locks, by the reference that locks them (the bookings "
+    "service's checker proves each has its booking or live reservation).",
+    query="packages/locked-quotes-query",
+    response="packages/locked-quotes",
+    auth="token",
+    roles=ROLES["quotes.audit"],
+    tags=("quotes",),
+)
+def locked_quotes(principal, query):
+    found = store.locked_quotes(query.get("after", ""), query.get("limit", 500))
+    return jsonify(
+        items=[{"id": q["_id"], "lockedBy": q["locked_by"], "expiresAt": iso(q["expires_at"])} for q in found]
+    )
 
 
 @bp.post("/quotes/<quote_id>/lock")

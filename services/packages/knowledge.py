@@ -7,6 +7,7 @@ from services.common.care import stored_source
 from services.common.clients import client_for
 from services.common.errors import Problem
 from services.common.localization import FALLBACK, LANGUAGES
+from services.common.series import Window, visit_window
 
 from .models import Package
 
@@ -49,19 +50,6 @@ SCAR_TYPE_MISMATCH = (
         "note": "the package's scar types are the ones its plan is made for",
     },
 )
-
-
-def schedule(visits: int, interval_days: int, minimum_stay_days: int) -> dict:
-    """Visits are ``interval_days`` apart; a patient stays at least ``minimum_stay_days`` after
-    each one, so visits closer than that share a trip."""
-    trips = 0 if not visits else (1 if interval_days <= minimum_stay_days else visits)
-    return {
-        "visits": visits,
-        "intervalDays": interval_days,
-        "tripsNeeded": trips,
-        "minimumStayDays": minimum_stay_days,
-        "totalDays": (visits - 1) * interval_days + minimum_stay_days if visits else 0,
-    }
 
 
 def knowledge_from_procedures(procedures: list[dict]) -> dict:
@@ -178,20 +166,14 @@ def screening_rules(cautions: dict[str, tuple[dict, dict, dict]], blocking: list
     return rules
 
 
-def visit_window(interval_days: int, interval_range: tuple[int, int] | None) -> dict:
-    """How many days after a visit the next may be: the range that suits every procedure, widened
-    to hold the package's own interval (the clinic's choice); just that interval when the
-    procedures give no range or disagree."""
-    low, high = (
-        interval_range if interval_range and interval_range[0] <= interval_range[1] else (interval_days, interval_days)
-    )
-    return {"min_days": min(low, interval_days), "max_days": max(high, interval_days)}
+def stored_window(window: Window) -> dict:
+    return {"min_days": window.min_days, "max_days": window.max_days}
 
 
 def apply_knowledge(package: Package, knowledge: dict) -> None:
     blocking = package.screening.blocking if package.screening else []
     values = {
-        "visit_window": visit_window(package.session_interval_days, knowledge["interval_range"]),
+        "visit_window": stored_window(visit_window(package.session_interval_days, knowledge["interval_range"])),
         "procedure_names": knowledge["names"],
         "downtime_days": knowledge["downtime_days"],
         "screening_rules": screening_rules(knowledge["cautions"], blocking),

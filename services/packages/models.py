@@ -209,8 +209,9 @@ class Quote(Document):
         "auto_create_index": False,
         "indexes": [
             {"fields": ["package_id"], "name": "package"},
-            # An unlocked quote is purged a week after it expires; a locked one is kept.
+            # An unlocked quote is purged a week after it expires; a locked one a month after.
             {"fields": ["purge_at"], "expireAfterSeconds": 0, "name": "purge"},
+            {"fields": ["locked_by"], "name": "locked_by", "sparse": True},
         ],
     }
     id = StringField(primary_key=True, regex=r"^[0-9a-f]{32}$")  # 128 random bits: a quote id cannot be guessed

@@ -8,17 +8,14 @@ from services.common import care
 from services.common.clock import aware, iso
 from services.common.localization import localize, per_language
 from services.common.money import minor_units
+from services.common.series import schedule
 
-from .knowledge import schedule
 from .quotes import quote_totals
 
 
 def _window(doc: dict) -> dict:
-    """When the next visit may be; a package stored before it kept one has just its interval."""
-    window = doc.get("visit_window") or {
-        "min_days": doc["session_interval_days"],
-        "max_days": doc["session_interval_days"],
-    }
+    """When the next visit may be."""
+    window = doc["visit_window"]
     return {
         "minDays": window["min_days"],
         "maxDays": window["max_days"],

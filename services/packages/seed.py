@@ -37,6 +37,7 @@ def ensure_indexes() -> None:
         model.ensure_indexes()
     store.event_log.ensure_indexes()
     store.migrate_rates()
+    store.migrate_documents()
 
 
 def catalogue_knowledge() -> dict[str, dict]:

@@ -11,7 +11,7 @@ from pymongo import ReturnDocument, UpdateOne
 
 from services.common.eventlog import EventLog
 from services.common.readmodel import ReadModel
-from services.common.store import Registry, batches
+from services.common.store import Registry, batches, once
 
 from .models import ALIAS, CurrentExchangeRates, ExchangeRateTable, Package, PackageVersion, Quote, listing_key
 
@@ -31,6 +31,7 @@ DERIVED = (
 )
 PACKAGE_PROJECTION = dict.fromkeys(DERIVED, 0)
 PURGE_AFTER = timedelta(days=7)  # an unlocked quote is purged this long after it expires
+LOCKED_KEPT = timedelta(days=30)  # a locked one this long
 SORT_FIELDS = ("price_key", "price_per_session_key", "downtime_key", "sessions_key", "updated_key")
 
 
@@ -206,6 +207,24 @@ def replace_rates(as_of: str, rates: dict, source: str, now: datetime) -> None:
     )
 
 
+def migrate_documents() -> int:
+    """Packages (and their versions) stored before they kept a visit window get their interval as one,
+    and quotes locked before locks were purged get their purge time, once (start-up)."""
+
+    def migrate() -> int:
+        interval = {"min_days": "$session_interval_days", "max_days": "$session_interval_days"}
+        changed = packages().update_many({"visit_window": None}, [{"$set": {"visit_window": interval}}]).modified_count
+        in_version = {"min_days": "$document.session_interval_days", "max_days": "$document.session_interval_days"}
+        stale = {"document.visit_window": None}
+        changed += versions().update_many(stale, [{"$set": {"document.visit_window": in_version}}]).modified_count
+        kept = {"$add": ["$expires_at", int(LOCKED_KEPT.total_seconds() * 1000)]}
+        locked = {"locked_by": {"$gt": ""}, "purge_at": None}
+        changed += quotes().update_many(locked, [{"$set": {"purge_at": kept}}]).modified_count
+        return changed
+
+    return once(packages().database, "packages.visit_window", migrate)
+
+
 def migrate_rates() -> None:
     """Name the newest table of the history current, where no table is yet (start-up only)."""
     if current_rates() is None:
@@ -231,10 +250,18 @@ def quote_by_id(quote_id: str) -> dict | None:
     return quotes().find_one({"_id": quote_id})
 
 
+@registry.read("locked_by")
+def locked_quotes(after: str, limit: int) -> list[dict]:
+    """Locked quotes by the reference that locks them, after ``after``: a range on one index."""
+    found = quotes().find({"locked_by": {"$gt": after}}, {"locked_by": 1, "expires_at": 1}).sort("locked_by", 1)
+    return list(found.limit(limit))
+
+
 @registry.write("_id_")
 def lock_quote(quote_id: str, reference: str, owner: str | None, now: datetime) -> dict | None:
     """Lock an unexpired quote of ``owner`` (or of no one: it becomes ``owner``'s) for one booking;
-    locking again for the same booking answers the same."""
+    locking again for the same booking answers the same. A locked quote is kept ``LOCKED_KEPT`` after it
+    expires (its booking keeps its own copy of the price), then purged like any other."""
     locked = quotes().update_one(
         {
             "_id": quote_id,
@@ -242,7 +269,16 @@ def lock_quote(quote_id: str, reference: str, owner: str | None, now: datetime) 
             "locked_by": {"$in": [None, reference]},
             "owner": {"$in": [None, owner]},
         },
-        {"$set": {"locked_by": reference, "locked_at": now, "owner": owner}, "$unset": {"purge_at": ""}},
+        [
+            {
+                "$set": {
+                    "locked_by": {"$literal": reference},
+                    "locked_at": {"$literal": now},
+                    "owner": {"$literal": owner},
+                    "purge_at": {"$add": ["$expires_at", int(LOCKED_KEPT.total_seconds() * 1000)]},
+                }
+            }
+        ],
     )
     # Read back by id: on the embedded server, update-then-read costs a third of a findAndModify.
     return quote_by_id(quote_id) if locked.matched_count == 1 else None

@@ -14,8 +14,9 @@ import pytest
 import requests
 from pymongo.errors import AutoReconnect
 
-from services.bookings import booking, sweeper
-from services.bookings.models import Booking, SeatHold
+from services.bookings import sweeper
+from services.bookings.models import Booking, Claim
+from services.common import failpoints
 from services.common.clock import utcnow
 from tests.support import (
     HOLD_SECONDS,
@@ -50,11 +51,11 @@ def test_the_sweeper_gives_back_the_seat_of_a_booking_never_recorded(
     assert seat_count(bookings, slot["id"]) == 1 and booking_count(bookings) == 0  # killed right there
 
     time.sleep(HOLD_SECONDS + 0.2)
-    assert sweep(env) == {"reclaimed": 1, "released": 0}
+    assert sweep(env) == {"reclaimed": 1, "recorded": 0, "settled": 0}
     assert seat_count(bookings, slot["id"]) == 0 and booking_count(bookings) == 0
     with bookings.app_context():
-        assert [hold.state for hold in SeatHold.objects] == ["RELEASED"]  # no hold keeps a seat
-    assert sweep(env) == {"reclaimed": 0, "released": 0}  # nothing twice
+        assert [claim.state for claim in Claim.objects] == ["RELEASED"]  # no claim keeps a seat
+    assert sweep(env) == {"reclaimed": 0, "recorded": 0, "settled": 0}  # nothing twice
 
     # The agency's retry with the same key books it, under the reference its first attempt fixed.
     lease_lapses(bookings, key)
@@ -77,7 +78,7 @@ def test_a_retry_after_the_crash_keeps_the_seat_the_first_attempt_took(
     retry = book_on_app(bookings, agency, body, key)
     assert retry.status_code == 201, retry.json  # not SLOT_FULL: the seat was this booking's all along
     time.sleep(HOLD_SECONDS + 0.2)
-    assert sweep(env) == {"reclaimed": 0, "released": 0}
+    assert sweep(env) == {"reclaimed": 0, "recorded": 0, "settled": 0}
     assert seat_count(bookings, slot["id"]) == 1 and booking_count(bookings) == 1
 
 
@@ -94,9 +95,10 @@ def test_the_sweeper_finishes_a_cancellation_whose_process_died(bookings, client
     assert client.get(f"/bookings/{reference}", headers=agency).json["status"] == "CANCELLED"
     assert seat_count(bookings, slot["id"]) == 1  # killed before giving it back
 
-    assert sweep(env) == {"reclaimed": 0, "released": 1}
+    time.sleep(HOLD_SECONDS + 0.2)
+    assert sweep(env) == {"reclaimed": 0, "recorded": 0, "settled": 1}
     assert seat_count(bookings, slot["id"]) == 0
-    assert sweep(env) == {"reclaimed": 0, "released": 0}
+    assert sweep(env) == {"reclaimed": 0, "recorded": 0, "settled": 0}
     assert seat_count(bookings, slot["id"]) == 0  # given back once, however often it runs
 
 
@@ -109,17 +111,14 @@ def test_a_booking_recorded_before_the_database_failed_keeps_its_seats_and_its_r
 ):
     slot = open_slot(in_days(23), capacity=2)
     key = uuid.uuid4().hex
-    real = booking.failpoint
 
-    def database_lost(name: str) -> None:  # the database fails right after the booking is recorded
-        if name == "bookings.after_record":
-            raise AutoReconnect("connection reset")
-        real(name)
+    def database_lost() -> None:  # the database fails right after the booking is recorded
+        raise AutoReconnect("connection reset")
 
-    monkeypatch.setattr(booking, "failpoint", database_lost)
+    monkeypatch.setitem(failpoints.ACTIVE, "bookings.after_record", database_lost)
     first = book(slot, key=key)
     assert first.status_code == 503 and first.json["code"] == "DATABASE_UNAVAILABLE", first.json
-    monkeypatch.setattr(booking, "failpoint", real)
+    monkeypatch.delitem(failpoints.ACTIVE, "bookings.after_record")
     with bookings.app_context():
         recorded = Booking.objects.get()
     visits = [visit["slot_id"] for visit in recorded.visits]

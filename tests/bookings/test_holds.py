@@ -6,7 +6,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from services.bookings import booking, seed, store, sweeper
+from services.bookings import ledger, packages, seed, sweeper
 from services.bookings.app import create_app
 from tests.support import PATIENT, booking_count, in_days, seat_count, seats_are_owned, seoul_day
 
@@ -116,7 +116,7 @@ def test_a_hold_needs_a_slot_for_every_visit_inside_the_window(client, open_slot
 def test_a_refused_booking_of_a_hold_leaves_the_hold_as_it_was(bookings, client, open_slot, new_quote, agency):
     held = hold(client, agency, new_quote(), three_visits(open_slot, 95)).json
     with bookings.app_context():
-        expiry = store.hold_by_id(held["id"])["expires_at"]
+        expiry = ledger.hold_by_id(held["id"])["expires_at"]
     other = new_quote()["id"]
     for _ in range(3):  # however often a partner sends a call that is refused
         refused = client.post(
@@ -126,7 +126,7 @@ def test_a_refused_booking_of_a_hold_leaves_the_hold_as_it_was(bookings, client,
         )
         assert refused.status_code == 422 and refused.json["code"] == "UNKNOWN_QUOTE", refused.json
     with bookings.app_context():
-        assert store.hold_by_id(held["id"])["expires_at"] == expiry  # neither pushed on nor cut short
+        assert ledger.hold_by_id(held["id"])["expires_at"] == expiry  # neither pushed on nor cut short
     assert book_hold(client, agency, held["id"]).status_code == 201
 
 
@@ -134,8 +134,8 @@ def test_the_sweeper_leaves_a_hold_being_booked_alone(bookings, client, open_slo
     slots = three_visits(open_slot, 96)
     held = hold(client, agency, new_quote(), slots).json
     with bookings.app_context():
-        expiry = store.hold_by_id(held["id"])["expires_at"]
-    lock = booking._packages_call
+        expiry = ledger.hold_by_id(held["id"])["expires_at"]
+    lock = packages.lock
     swept = []
 
     def sweep_meanwhile(*args):  # the sweeper runs, just past the hold's expiry, while the booking is being made
@@ -143,7 +143,7 @@ def test_the_sweeper_leaves_a_hold_being_booked_alone(bookings, client, open_slo
             swept.append(sweeper.sweep(now=expiry + timedelta(seconds=30)))
         return lock(*args)
 
-    monkeypatch.setattr(booking, "_packages_call", sweep_meanwhile)
+    monkeypatch.setattr(packages, "lock", sweep_meanwhile)
     made = book_hold(client, agency, held["id"])
     assert made.status_code == 201, made.json
     assert swept and swept[0]["reclaimed"] == 0

@@ -118,7 +118,7 @@ def test_recovery_phases_leave_no_day_out_and_no_makeup_is_dated(code):
 def test_the_trips_must_hold_every_visit_and_the_stay_after_it():
     from datetime import date
 
-    from services.bookings.careplan import trip_breaks
+    from services.common.series import trip_breaks
 
     travel = [{"arrive": "2027-03-01", "depart": "2027-03-10"}, {"arrive": "2027-04-01", "depart": "2027-04-05"}]
     visits = [

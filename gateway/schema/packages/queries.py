@@ -8,6 +8,7 @@ from graphql import GraphQLError
 from services.common.wire import plain
 
 from ...clients import bookings, catalogue, packages
+from ...upstream import ServiceFailure
 from ..catalogue.loaders import ClinicBySlugLoader
 from ..core.comparison import Labels, row
 from ..core.connections import EMPTY, connection, require_first
@@ -36,23 +37,33 @@ async def clinics_matching(info, filter_: dict) -> list[str] | None:
     return await catalogue.clinic_slugs(ctx(info), filters, MAX_CLINICS_FROM_FILTER)
 
 
+async def _trip_fit(info, ids: list[str], arrive: str, depart: str) -> list:
+    """The bookings service's fit of each package into the trip; a trip it refuses (too long, say) is the
+    caller's input error, naming the argument."""
+    try:
+        return await bookings.trip_fit(ctx(info), ids, arrive, depart)
+    except ServiceFailure as failure:
+        if failure.status != 400 or not failure.field_errors:
+            raise
+        error = failure.field_errors[0]
+        raise GraphQLError(
+            f"fitsTrip: {error['field']} must be {error['message']}.",
+            extensions={"code": "BAD_USER_INPUT", "argument": f"filter.fitsTrip.{error['field']}"},
+        ) from None
+
+
 async def fitting(info, filters: dict, lang: str, limit: int, order: str | None, after: str | None, trip: dict) -> dict:
     """A page of the packages matching ``filters`` whose first trip fits ``trip``: pages of matches are
     read in order and each one's packages asked of the bookings service in one call, until the page
     is full or TRIP_SCAN_PAGES were read (then the page may be short, and continues after them)."""
     arrive, depart = trip["arrive"].isoformat(), trip["depart"].isoformat()
-    if not 0 < (trip["depart"] - trip["arrive"]).days <= 60:
-        raise GraphQLError(
-            "fitsTrip: depart must be after arrive, and at most 60 days after it.",
-            extensions={"code": "BAD_USER_INPUT", "argument": "filter.fitsTrip.depart"},
-        )
     edges: list[dict] = []
     cursor, total = after, 0
     for _ in range(TRIP_SCAN_PAGES):
         page = await packages.search(ctx(info), filters, lang, limit=limit, sort=order, cursor=cursor)
         total = page.get("totalCount", 0)
         ids = [item["id"] for item in page["items"]]
-        fits = await bookings.trip_fit(ctx(info), ids, arrive, depart) if ids else []
+        fits = await _trip_fit(info, ids, arrive, depart) if ids else []
         cursor = page["nextCursor"]
         for index, (item, at, fit) in enumerate(zip(page["items"], page["cursors"], fits, strict=True)):
             if fit and fit["fits"]:

@@ -1,0 +1,65 @@
+"""``python -m services.bookings check``: the seat ledger's books, proved on a live database.
+
+Reads every slot with a seat taken, every claim not yet released, every booking, and every quote a
+reservation locks (from the packages service), and reports each broken invariant:
+- every seat taken has exactly one claim that names it, and every claim its seats (a claim still
+  taking them is allowed its time: until its expiry and a sweep);
+- a slot's counts agree with its holders;
+- every visit of a booking that is not cancelled has its seat, named by the booking's claim;
+- no claim is left unsettled past its expiry and a sweep (a process died and no sweeper ran);
+- every locked quote has its booking or a live reservation.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from services.common.clock import aware
+
+from . import ledger, packages, store
+
+
+def broken(now: datetime, sweep_seconds: float, with_quotes: bool = True) -> list[str]:
+    """Every broken invariant, in words; empty when the books balance."""
+    late = now - timedelta(seconds=sweep_seconds)
+    problems: list[str] = []
+    claims = {claim["_id"]: claim for claim in store.unsettled_claims()}
+    named: dict[str, dict[str, dict]] = defaultdict(dict)  # slot id -> holder -> the claim naming it
+    for claim in claims.values():
+        for item in ledger.seats(claim):
+            named[item["resource"]][item["holder"]] = claim
+        expiry = claim.get("expires_at")
+        if expiry is not None and aware(expiry) < late:
+            problems.append(f"claim {claim['_id']} is {claim['state']} past its expiry ({expiry:%Y-%m-%d %H:%M:%S})")
+    taken: dict[str, set[str]] = {}
+    for slot in store.every_slot():
+        slot_id, holders = str(slot["_id"]), slot.get("holders", [])
+        taken[slot_id] = set(holders)
+        if not slot["booked"] == len(holders) == slot["capacity"] - slot["free"]:
+            problems.append(f"slot {slot_id} counts {slot['booked']} booked and {slot['free']} free for {len(holders)}")
+        if len(set(holders)) != len(holders):
+            problems.append(f"slot {slot_id} names a holder twice")
+        for holder in set(holders) - set(named.get(slot_id, {})):
+            problems.append(f"slot {slot_id} has a seat taken by {holder} that no claim names")
+    for slot_id, holders in named.items():
+        for holder, claim in holders.items():
+            still_taking = claim["state"] != "BOOKED" and aware(claim["expires_at"]) >= late
+            if holder not in taken.get(slot_id, set()) and not still_taking:
+                problems.append(f"claim {claim['_id']} ({claim['state']}) names a seat of slot {slot_id} not taken")
+    references = set()
+    for booking in store.every_booking({"reference": 1, "visits": 1}):
+        references.add(booking["reference"])
+        own = claims.get(booking["reference"])
+        items = {(item["visit"], item["resource"]) for item in (own or {}).get("items", [])}
+        for visit in booking["visits"]:
+            if visit["status"] == "CANCELLED" or (own is not None and own["state"] in ("MOVING", "RELEASING")):
+                continue
+            if (visit["number"], visit["slot_id"]) not in items:
+                problems.append(f"booking {booking['reference']} visit {visit['number']} has no claimed seat")
+    if with_quotes:
+        for quote in packages.locked_quotes():
+            reference = quote["lockedBy"]
+            if reference not in references and reference not in claims:
+                problems.append(f"quote {quote['id']} is locked by {reference}, which is neither booked nor reserved")
+    return problems

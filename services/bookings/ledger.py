@@ -1,0 +1,498 @@
+"""The seat ledger: every claim on a seat, taken, held, turned into a booking, moved, given back and
+expired here, and nowhere else.
+
+A reservation (a booking being made, a checkout hold, a booking) has one claim, keyed by its
+booking reference: the seats it claims (``items``: which slot, for which visit, under which holder
+token), the quote it locks, its state and its expiry. A claim moves between states only by an
+update guarded by the state and the lease token it was read with (``store.move_claim``); the lease
+names who may move it next, and changes hands only by such an update:
+
+    HELD ──────────────► BOOKED ──► MOVING ──► BOOKED        (a booking; a visit moved)
+      │  └─► BOOKING ──┘    └─────► RELEASING ─► BOOKED | RELEASED   (cancelled)
+      └──────────┴──► EXPIRING ──► RELEASED                  (refused, released, or expired)
+
+Every step writes its intent before its effect, so a process that dies anywhere leaves a claim
+with an expiry that the sweeper finishes or undoes, idempotently:
+- a reservation records its seats before taking them, and its quote before locking it;
+- a booking exists from the update that moves its claim to BOOKED with the booking in it (the
+  commit); the booking is then written to the bookings collection by the request, its retry or
+  the sweeper, whichever comes first;
+- a move records the seat it takes, a cancellation that it is giving seats back; the sweeper
+  first fences the booking (bumps its revision, so a stalled request's update can no longer
+  apply), then reads what the booking records and keeps or gives back accordingly.
+
+A request that loses its claim (a retry took it over, or the sweeper) changes nothing more: it
+gives back only seats held under holder tokens the claim no longer names. Seats are held in the
+slot under holder tokens ``<reference>/<random>``, new for each reservation and each move, so a
+stale request's late seat is its own and never another's.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bson import ObjectId
+from pymongo.errors import DuplicateKeyError
+
+from services.common.clock import aware, utcnow
+from services.common.errors import Problem
+from services.common.failpoints import failpoint
+from services.common.http import UpstreamFailure
+
+from . import events, packages, store
+from .idempotency import in_flight
+
+SEAT = "SEAT"
+TRANSIENT = ("HELD", "BOOKING", "MOVING", "RELEASING", "EXPIRING")
+WAIT_SECONDS = 2.0  # how long a move or a cancellation waits for another one of the same booking to finish
+
+
+class LeaseLost(Exception):
+    """The claim moved on without this request: a retry or the sweeper took it over."""
+
+    def __init__(self, claim: dict):
+        super().__init__(claim["_id"])
+        self.claim = claim
+
+
+def _lease() -> str:
+    return secrets.token_hex(8)
+
+
+def holder(reference: str) -> str:
+    """A new holder token for seats the reservation takes (or a move takes) from now on."""
+    return f"{reference}/{secrets.token_hex(4)}"
+
+
+def busy() -> Problem:
+    return Problem(
+        409,
+        "CONCURRENT_UPDATE",
+        "Another change of this booking is in progress; read it again and retry.",
+        headers={"Retry-After": "1"},
+    )
+
+
+def _move(claim: dict, states: tuple[str, ...], changes: dict, unset: tuple = ()) -> dict:
+    """Move ``claim`` as this request read it; LeaseLost when it moved meanwhile."""
+    moved = store.move_claim(claim["_id"], states, claim["lease"], changes, unset)
+    if moved is None:
+        raise LeaseLost(store.claim_of(claim["_id"]) or claim)
+    return moved
+
+
+def _taken_over(claim: dict, states: tuple[str, ...], changes: dict, unset: tuple = ()) -> dict | None:
+    """Take ``claim`` over for this request (a new lease), if it is still as it was read."""
+    return store.move_claim(claim["_id"], states, claim["lease"], {**changes, "lease": _lease()}, unset)
+
+
+def seats(claim: dict) -> list[dict]:
+    """The seats a claim names: its items, and the seat a move is taking."""
+    return [*claim.get("items", []), *([claim["move"]] if claim.get("move") else [])]
+
+
+# -- reserving: a booking being made, or a checkout hold ----------------------------------------------
+
+
+@dataclass
+class Booked(Exception):
+    """The reservation is a booking already (an earlier attempt under the same reference made it)."""
+
+    claim: dict
+
+
+def reserve(reference: str, quote_id: str, by: str, expires_at: datetime) -> dict:
+    """The HELD claim this request works under: a new one; the one an earlier attempt under the same
+    reference left (taken over, with its seats and quote); or one released since, opened again.
+    Raises Booked when that attempt made the booking, and 409 while another step is under way."""
+    now = utcnow()
+    document = {
+        "_id": reference,
+        "state": "HELD",
+        "lease": _lease(),
+        "by": by,
+        "items": [],
+        "quote_id": quote_id,
+        "expires_at": expires_at,
+        "created_at": now,
+    }
+    try:
+        store.insert_claim(document)
+        return document
+    except DuplicateKeyError:
+        pass
+    current = store.claim_of(reference)
+    if current is None:  # purged in between
+        return reserve(reference, quote_id, by, expires_at)
+    if current["state"] == "BOOKED":
+        raise Booked(current)
+    if current["state"] == "HELD" and current.get("hold_id"):
+        return current  # a checkout hold an earlier attempt finished: it stands as it is
+    if current["state"] == "HELD":
+        taken = _taken_over(current, ("HELD",), {"by": by, "expires_at": expires_at})
+    elif current["state"] == "RELEASED":
+        taken = _taken_over(
+            current,
+            ("RELEASED",),
+            {"state": "HELD", "by": by, "items": [], "quote_id": quote_id, "expires_at": expires_at},
+            ("settled_at", "ending", "hold_id", "owner", "travel"),
+        )
+    else:
+        raise in_flight()
+    return taken or reserve(reference, quote_id, by, expires_at)
+
+
+def place(claim: dict, slots: list[tuple[int, str]]) -> dict:
+    """Record the seats the reservation is about to take, (visit, slot id) in order, before taking any;
+    a claim that names its seats already (an earlier attempt's) keeps them."""
+    if claim["items"]:
+        return claim
+    token = holder(claim["_id"])
+    items = [{"kind": SEAT, "resource": slot_id, "visit": visit, "holder": token} for visit, slot_id in slots]
+    return _move(claim, ("HELD",), {"items": items})
+
+
+def take(claim: dict, cutoff: datetime, fields: dict[int, str | None]) -> None:
+    """Take every seat the claim names, each by a guarded update; a seat its holder has already is
+    taken. A slot that gives no seat refuses the reservation, naming its input field (by visit)."""
+    for item in claim["items"]:
+        slot_id = ObjectId(item["resource"])
+        if not store.take_seat(slot_id, cutoff, item["holder"]):
+            slot = store.slot_by_id(slot_id)
+            if slot is None or item["holder"] not in slot["holders"]:
+                raise why_no_seat(slot, cutoff, fields.get(item["visit"]))
+        failpoint("bookings.after_seat" if item["visit"] == 1 else f"bookings.after_seat.{item['visit']}")
+
+
+def commit(claim: dict, booking: dict, grace_seconds: int) -> dict:
+    """HELD or BOOKING → BOOKED, with the booking to record: from this update on, the booking exists.
+    It is written to the bookings collection next (``materialize``), by whoever comes first."""
+    committed = _move(
+        claim,
+        ("HELD", "BOOKING"),
+        {"state": "BOOKED", "booking": booking, "expires_at": utcnow() + timedelta(seconds=grace_seconds)},
+        ("held_until", "ending"),
+    )
+    failpoint("bookings.after_commit")
+    return committed
+
+
+def materialize(claim: dict) -> dict:
+    """Write a committed booking to the bookings collection (once, whoever calls), then clear it from
+    its claim: the booking as stored."""
+    document = dict(claim["booking"])
+    try:
+        store.insert_booking(document)
+    except DuplicateKeyError:
+        document = store.booking_by_reference(claim["_id"]) or document
+    failpoint("bookings.after_record")
+    store.move_claim(claim["_id"], ("BOOKED",), claim["lease"], {}, ("booking", "expires_at"))
+    return document
+
+
+def confirm_hold(claim: dict, hold_id: str, owner: str, travel: list | None, expires_at: datetime) -> dict:
+    """Every seat of a checkout hold is taken: it gets its id and its own expiry."""
+    return _move(
+        claim,
+        ("HELD",),
+        {"hold_id": hold_id, "owner": owner, "travel": travel, "expires_at": expires_at, "ending": "EXPIRED"},
+    )
+
+
+def refuse(claim: dict, unlock: bool = True) -> None:
+    """A reservation refused (a seat, a check, or the quote itself: ``unlock`` False): every seat it took
+    goes back, then its quote, and it is RELEASED. A request that no longer holds the claim gives back
+    nothing of another's."""
+    try:
+        expiring = _move(claim, ("HELD",), {"state": "EXPIRING", "ending": "REFUSED"})
+    except LeaseLost as lost:
+        give_back_stray(claim, lost.claim)
+        return
+    _give_back(expiring if unlock else {**expiring, "quote_id": None})
+
+
+def give_back_stray(mine: dict, now: dict) -> None:
+    """After losing a claim, give back the seats this request took under holder tokens the claim no
+    longer names (a seat it took after the sweeper had given the claim's back)."""
+    named = {item["holder"] for item in seats(now)} if now["state"] != "RELEASED" else set()
+    for item in seats(mine):
+        if item["holder"] not in named:
+            store.give_seat_back(ObjectId(item["resource"]), item["holder"])
+
+
+def _give_back(claim: dict) -> bool:
+    """An EXPIRING claim's seats and quote go back, then it is RELEASED; False when the quote could not
+    be given back yet (the sweeper tries again)."""
+    for item in seats(claim):
+        store.give_seat_back(ObjectId(item["resource"]), item["holder"])
+    failpoint("bookings.after_give_back")
+    if claim.get("quote_id"):
+        try:
+            packages.unlock(claim["quote_id"], claim["_id"])
+        except (UpstreamFailure, Problem):
+            return False
+    store.move_claim(
+        claim["_id"],
+        ("EXPIRING",),
+        claim["lease"],
+        {"state": "RELEASED", "settled_at": utcnow()},
+        ("expires_at", "held_until", "booking", "move", "by"),
+    )
+    return True
+
+
+# -- checkout holds --------------------------------------------------------------------------------------
+
+
+def hold_by_id(hold_id: str) -> dict | None:
+    return store.claim_by_hold(hold_id)
+
+
+def start_booking_hold(hold: dict, by: str, now: datetime, hold_seconds: int) -> dict | None:
+    """HELD → BOOKING for the booking being made from a live hold, as read: no sweeper touches it
+    before the lease (never sooner than the hold's own expiry). None when the hold has expired or
+    another request or a sweeper moved it first."""
+    if aware(hold["expires_at"]) <= now:
+        return None
+    lease = max(aware(hold["expires_at"]), now) + timedelta(seconds=hold_seconds)
+    return _taken_over(
+        hold, ("HELD",), {"state": "BOOKING", "by": by, "expires_at": lease, "held_until": hold["expires_at"]}
+    )
+
+
+def take_over_booking_hold(hold: dict, by: str, now: datetime, hold_seconds: int) -> dict | None:
+    """The retry of the very request (``by``) that was making the booking of a hold when it failed."""
+    if hold["state"] != "BOOKING" or hold.get("by") != by:
+        return None
+    return _taken_over(hold, ("BOOKING",), {"expires_at": now + timedelta(seconds=hold_seconds)})
+
+
+def resume_hold(claim: dict) -> None:
+    """BOOKING → HELD with the hold's own expiry, when the booking was refused."""
+    store.move_claim(
+        claim["_id"],
+        ("BOOKING",),
+        claim["lease"],
+        {"state": "HELD", "expires_at": claim["held_until"]},
+        ("held_until", "by"),
+    )
+
+
+def release_hold(hold: dict, grace_seconds: int) -> bool:
+    """The partner gives a live hold back: its seats and quote go back at once. False when it moved meanwhile."""
+    expiring = _taken_over(
+        hold,
+        ("HELD",),
+        {"state": "EXPIRING", "ending": "RELEASED", "expires_at": utcnow() + timedelta(seconds=grace_seconds)},
+    )
+    if expiring is None:
+        return False
+    _give_back(expiring)
+    return True
+
+
+# -- a booking's seats: moved, given back -------------------------------------------------------------
+
+
+def _busy_claim(reference: str, start, retry_of: str) -> dict:
+    """Run ``start`` on the booking's claim once it is BOOKED, waiting a little while another change
+    of it finishes; a claim the same request (``retry_of``) left halfway is taken over."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        claim = store.claim_of(reference)
+        if claim is None:
+            raise Problem(409, "INVALID_TRANSITION", "The booking holds no seats to change.")
+        if claim["state"] in ("BOOKED", "RELEASED") or claim.get("by") == retry_of:
+            started = start(claim)
+            if started is not None:
+                return started
+        if time.monotonic() > deadline:
+            raise busy()
+        time.sleep(0.05)
+
+
+def start_move(reference: str, visit: int, slot_id: str, by: str, hold_seconds: int) -> dict:
+    """BOOKED → MOVING: the seat visit ``visit`` is about to take in ``slot_id`` is recorded first."""
+
+    def start(claim: dict) -> dict | None:
+        expires = utcnow() + timedelta(seconds=hold_seconds)
+        if claim["state"] == "MOVING":  # the same request, retried: carry on
+            return _taken_over(claim, ("MOVING",), {"expires_at": expires})
+        if claim["state"] != "BOOKED":
+            raise Problem(409, "INVALID_TRANSITION", "The booking holds no seats to move.")
+        target = {"kind": SEAT, "resource": slot_id, "visit": visit, "holder": holder(reference)}
+        return _taken_over(claim, ("BOOKED",), {"state": "MOVING", "by": by, "move": target, "expires_at": expires})
+
+    return _busy_claim(reference, start, by)
+
+
+def take_move_seat(claim: dict, cutoff: datetime) -> None:
+    """The seat a move records, taken; refused (and the move undone) when the slot gives none."""
+    target = claim["move"]
+    slot_id = ObjectId(target["resource"])
+    if not store.take_seat(slot_id, cutoff, target["holder"]):
+        slot = store.slot_by_id(slot_id)
+        if slot is None or target["holder"] not in slot["holders"]:
+            abort_move(claim)
+            raise why_no_seat(slot, cutoff)
+    failpoint("bookings.after_move_seat")
+
+
+def still_mine(claim: dict) -> bool:
+    """Whether this request still holds the claim (read after the booking, see ``fence``)."""
+    now = store.claim_of(claim["_id"])
+    return now is not None and now["lease"] == claim["lease"] and now["state"] == claim["state"]
+
+
+def finish_move(claim: dict, booking: dict) -> None:
+    """The move is recorded in the booking: the seat it replaced goes back, then the claim names the new one."""
+    target = claim["move"]
+    old = next(item for item in claim["items"] if item["visit"] == target["visit"])
+    if next(v for v in booking["visits"] if v["number"] == target["visit"])["slot_id"] == target["resource"]:
+        store.give_seat_back(ObjectId(old["resource"]), old["holder"])
+        items = [target if item is old else item for item in claim["items"]]
+    else:  # the booking kept the old slot after all
+        store.give_seat_back(ObjectId(target["resource"]), target["holder"])
+        items = claim["items"]
+    failpoint("bookings.after_move_give_back")
+    store.move_claim(claim["_id"], ("MOVING",), claim["lease"], {"state": "BOOKED", "items": items}, _SETTLED_MOVE)
+
+
+_SETTLED_MOVE = ("move", "expires_at", "by")
+
+
+def abort_move(claim: dict) -> None:
+    """The move is not made: the seat it took goes back, and the claim is as it was."""
+    store.give_seat_back(ObjectId(claim["move"]["resource"]), claim["move"]["holder"])
+    store.move_claim(claim["_id"], ("MOVING",), claim["lease"], {"state": "BOOKED"}, _SETTLED_MOVE)
+
+
+def start_release(reference: str, by: str, hold_seconds: int) -> dict | None:
+    """BOOKED → RELEASING before a cancellation is recorded; None when the booking holds no seat."""
+
+    def start(claim: dict) -> dict | None:
+        if claim["state"] == "RELEASED":
+            return {**claim, "state": "RELEASED"}
+        expires = utcnow() + timedelta(seconds=hold_seconds)
+        states = ("RELEASING",) if claim["state"] == "RELEASING" else ("BOOKED",)
+        return _taken_over(claim, states, {"state": "RELEASING", "by": by, "expires_at": expires})
+
+    claim = _busy_claim(reference, start, by)
+    return None if claim["state"] == "RELEASED" else claim
+
+
+def finish_release(claim: dict, booking: dict) -> None:
+    """The cancelled visits' seats go back; the claim keeps the others' (visits that took place)."""
+    cancelled = {v["number"] for v in booking["visits"] if v["status"] == "CANCELLED"}
+    kept = [item for item in claim["items"] if item["visit"] not in cancelled]
+    for item in claim["items"]:
+        if item["visit"] in cancelled:
+            store.give_seat_back(ObjectId(item["resource"]), item["holder"])
+    failpoint("bookings.after_cancel_give_back")
+    if kept:
+        store.move_claim(
+            claim["_id"], ("RELEASING",), claim["lease"], {"state": "BOOKED", "items": kept}, ("expires_at", "by")
+        )
+    else:
+        store.move_claim(
+            claim["_id"],
+            ("RELEASING",),
+            claim["lease"],
+            {"state": "RELEASED", "items": claim["items"], "settled_at": utcnow()},
+            ("expires_at", "by"),
+        )
+
+
+def abort_release(claim: dict) -> None:
+    """The cancellation was refused: the claim is BOOKED as it was."""
+    store.move_claim(claim["_id"], ("RELEASING",), claim["lease"], {"state": "BOOKED"}, ("expires_at", "by"))
+
+
+# -- the sweeper's part --------------------------------------------------------------------------------
+
+
+def sweep(now: datetime, grace_seconds: int, batch: int) -> dict:
+    """Finish or undo every claim left past its expiry: a reservation never committed (its seats and
+    quote go back; a checkout hold's agency is told it expired), a committed booking not yet written
+    (it is written), a move or a cancellation halfway (settled by what the booking records)."""
+    counts = {"reclaimed": 0, "recorded": 0, "settled": 0}
+    grace = {"expires_at": now + timedelta(seconds=grace_seconds)}
+    for claim in store.expired_claims(now, batch):
+        state = claim["state"]
+        if state == "BOOKED" and claim.get("booking"):
+            materialize(claim)
+            counts["recorded"] += 1
+        elif state in ("HELD", "BOOKING", "EXPIRING"):
+            ending = claim.get("ending") if state != "BOOKING" else "EXPIRED"
+            expiring = _taken_over(claim, (state,), {"state": "EXPIRING", "ending": ending or "EXPIRED", **grace})
+            if expiring is None:
+                continue
+            failpoint("bookings.sweep_claimed")
+            if expiring.get("hold_id") and expiring["ending"] == "EXPIRED":
+                events.hold_expired(expiring, now)
+            counts["reclaimed"] += _give_back(expiring)
+        elif state in ("MOVING", "RELEASING"):
+            mine = _taken_over(claim, (state,), grace)
+            if mine is None:
+                continue
+            failpoint("bookings.sweep_claimed")
+            store.fence_booking(claim["_id"])
+            booking = store.booking_by_reference(claim["_id"], {"visits": 1})
+            if booking is None:
+                continue
+            (finish_move if state == "MOVING" else finish_release)(mine, booking)
+            counts["settled"] += 1
+    return counts
+
+
+def fence(reference: str) -> None:
+    """Let no update a stalled request decided on the booking as read before apply (see the sweeper)."""
+    store.fence_booking(reference)
+
+
+# -- what a slot can give ------------------------------------------------------------------------------
+
+
+def booking_cutoff(min_notice_hours: float, now: datetime | None = None) -> datetime:
+    """The earliest start a new booking may take: now plus the minimum notice."""
+    return (now or utcnow()) + timedelta(hours=min_notice_hours)
+
+
+def holds_seat(slot: dict, reference: str) -> bool:
+    """Whether the reservation ``reference`` holds a seat of the slot as read (under any holder token)."""
+    return any(token == reference or token.startswith(f"{reference}/") for token in slot["holders"])
+
+
+def serves(slot: dict, clinic: str, package_id: str) -> bool:
+    """Whether a slot is open for a package: its clinic's, for that package or for any."""
+    return slot["clinic"] == clinic and slot["package_id"] in (None, package_id)
+
+
+def not_for_package(fields: list[str]) -> Problem:
+    """The refusal of slots (by input field) that are not open for the package."""
+    errors = [{"field": field, "message": "belongs to another clinic or package"} for field in fields]
+    return Problem(422, "SLOT_NOT_FOR_PACKAGE", "A slot is not open for this package.", errors=errors)
+
+
+def seat_looks_free(slot: dict, cutoff: datetime) -> bool:
+    """Whether a slot as read seems to have a seat for a booking starting after ``cutoff`` (a read,
+    to refuse early; only a guarded update takes a seat)."""
+    return slot["status"] == "OPEN" and aware(slot["start"]) > cutoff and slot["free"] > 0
+
+
+def why_no_seat(slot: dict | None, cutoff: datetime, field: str | None = "slotId") -> Problem:
+    """Why a slot gave no seat, naming the input ``field`` that asked for it (which visit), if any."""
+
+    def refused(status: int, code: str, detail: str, message: str) -> Problem:
+        return Problem(status, code, detail, errors=[{"field": field, "message": message}] if field else None)
+
+    if slot is None:
+        return refused(422, "UNKNOWN_SLOT", "No such slot.", "unknown slot")
+    if slot["status"] != "OPEN":
+        return refused(409, "SLOT_CLOSED", "The clinic has closed this slot.", "closed")
+    if aware(slot["start"]) <= cutoff:
+        return refused(409, "SLOT_TOO_SOON", "The slot starts too soon to be booked.", "too soon")
+    return refused(409, "SLOT_FULL", "Every seat of this slot is taken.", "full")

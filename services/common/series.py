@@ -1,0 +1,135 @@
+"""A treatment's series of visits: when each next visit may be, the trips the visits make, and
+whether the patient's own trips hold them.
+
+One home for these rules. The packages service describes a package's schedule and window by
+them; the bookings service proposes later visits, checks a series at booking and at checkout,
+moves a visit, dates the care plan and fits packages into a trip by them. Days are Seoul
+calendar dates; a window is ``(min_days, max_days)`` after the visit before.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import NamedTuple
+
+MAX_TRIP_DAYS = 60  # the longest trip a fit is asked for: its cost is one index key per offer and day
+
+
+class Window(NamedTuple):
+    """How many Seoul days after a visit the next one may be."""
+
+    min_days: int
+    max_days: int
+
+    @classmethod
+    def of(cls, wire: dict) -> Window:
+        """A window as the packages service serves it (``visitWindow``)."""
+        return cls(wire["minDays"], wire["maxDays"])
+
+    def after(self, day: date) -> tuple[date, date]:
+        """The first and last Seoul day the visit after one on ``day`` may take."""
+        return day + timedelta(days=self.min_days), day + timedelta(days=self.max_days)
+
+    def holds(self, gap_days: int) -> bool:
+        return self.min_days <= gap_days <= self.max_days
+
+    def allowed(self) -> str:
+        return f"{self.min_days} to {self.max_days} allowed"
+
+
+def visit_window(interval_days: int, interval_range: tuple[int, int] | None) -> Window:
+    """The window a package's procedures allow: the range that suits every procedure, widened to hold
+    the package's own interval (the clinic's choice); just that interval when the procedures give no
+    range or disagree."""
+    low, high = (
+        interval_range if interval_range and interval_range[0] <= interval_range[1] else (interval_days, interval_days)
+    )
+    return Window(min(low, interval_days), max(high, interval_days))
+
+
+def gap_breaks(days: list[tuple[str, date]], window: Window) -> list[dict]:
+    """One error per visit (input field, Seoul day; in order) that is not inside the window after the
+    visit before it."""
+    errors = []
+    for (_, before), (field, day) in zip(days, days[1:], strict=False):
+        gap = (day - before).days
+        if not window.holds(gap):
+            errors.append({"field": field, "message": f"{gap} days after the visit before; {window.allowed()}"})
+    return errors
+
+
+def move_breaks(days: list[date], number: int, day: date, window: Window) -> list[str]:
+    """What moving visit ``number`` (from 1) of a series on ``days`` to ``day`` would break: its
+    distance from the visit before and from the visit after must stay inside the window."""
+    broken = []
+    if number > 1 and not window.holds(gap := (day - days[number - 2]).days):
+        broken.append(f"{gap} days after visit {number - 1}; {window.allowed()}")
+    if number < len(days) and not window.holds(gap := (days[number] - day).days):
+        broken.append(f"{gap} days before visit {number + 1}; {window.allowed()}")
+    return broken
+
+
+def trips(days: list[date], stay_days: int) -> list[dict]:
+    """Visits (their Seoul days, in order) grouped into trips: a visit within the minimum stay of the
+    one before shares its trip. Each trip says when to arrive and the earliest day to leave."""
+    groups: list[list[int]] = []
+    for number, day in enumerate(days, start=1):
+        if groups and (day - days[groups[-1][-1] - 1]).days <= stay_days:
+            groups[-1].append(number)
+        else:
+            groups.append([number])
+    return [
+        {
+            "arriveBy": (days[group[0] - 1] - timedelta(days=1)).isoformat(),
+            "departFrom": (days[group[-1] - 1] + timedelta(days=stay_days)).isoformat(),
+            "visits": group,
+        }
+        for group in groups
+    ]
+
+
+def at_interval(first: date, visits: int, interval_days: int) -> list[date]:
+    """The Seoul days of ``visits`` visits ``interval_days`` apart from ``first``."""
+    return [first + timedelta(days=interval_days * number) for number in range(visits)]
+
+
+def schedule(visits: int, interval_days: int, minimum_stay_days: int) -> dict:
+    """A package's schedule: its visits at its own interval, and the trips they make by the same
+    grouping a booking's reserved visits are put in."""
+    days = at_interval(date(2000, 1, 1), visits, interval_days)
+    return {
+        "visits": visits,
+        "intervalDays": interval_days,
+        "tripsNeeded": len(trips(days, minimum_stay_days)),
+        "minimumStayDays": minimum_stay_days,
+        "totalDays": (visits - 1) * interval_days + minimum_stay_days if visits else 0,
+    }
+
+
+def trip_breaks(visits: list[tuple[str, date]], travel: list[dict], stay_days: int) -> list[dict]:
+    """Which visits (input field, Seoul day; numbered from 1 in order) the patient's trips do not
+    hold: a visit must fall inside a trip, after its arrival day, with ``stay_days`` after it before
+    the trip's departure. One error per visit that breaks the rule, naming its field."""
+    spans = [(date.fromisoformat(t["arrive"]), date.fromisoformat(t["depart"])) for t in travel]
+    errors = []
+    for number, (field, day) in enumerate(visits, start=1):
+        inside = [(arrive, depart) for arrive, depart in spans if arrive < day <= depart]
+        stay_until = day + timedelta(days=stay_days)
+        if not inside:
+            errors.append({"field": field, "message": f"visit {number} on {day} falls in no trip (after its arrival)"})
+        elif all(depart < stay_until for _, depart in inside):
+            depart = max(depart for _, depart in inside)
+            errors.append(
+                {
+                    "field": field,
+                    "message": f"visit {number} on {day} needs a stay until {stay_until}; its trip departs {depart}",
+                }
+            )
+    return errors
+
+
+def trip_length_error(arrive: date, depart: date) -> str | None:
+    """Why a trip cannot be fitted, if it cannot: it must end after it starts, within ``MAX_TRIP_DAYS``."""
+    if 0 < (depart - arrive).days <= MAX_TRIP_DAYS:
+        return None
+    return f"after arrive, and at most {MAX_TRIP_DAYS} days after it"
