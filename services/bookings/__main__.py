@@ -15,6 +15,7 @@ import time
 
 from services.common.clock import utcnow
 from services.common.commands import run
+from services.common.http import UpstreamFailure
 from services.common.observability import configure_logging
 
 from . import checker, events, seed, sweeper
@@ -56,7 +57,11 @@ def _check_arguments(parser) -> None:
 
 def _check(args, settings) -> None:
     with create_app(settings).app_context():
-        problems = checker.broken(utcnow(), args.sweep_every)
+        try:
+            problems = checker.broken(utcnow(), args.sweep_every)
+        except UpstreamFailure:
+            print(json.dumps({"error": "the packages service could not be asked for its locked quotes"}))
+            sys.exit(2)
     print(json.dumps({"broken": problems}, indent=1))
     sys.exit(1 if problems else 0)
 

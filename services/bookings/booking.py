@@ -11,7 +11,6 @@ from bson import ObjectId
 from services.common import series
 from services.common.clock import aware, seoul_date, utcnow
 from services.common.errors import Problem, not_found, validation_problem
-from services.common.failpoints import failpoint
 from services.common.ids import object_id
 from services.common.pagination import Sort
 from services.common.tokens import Principal
@@ -176,7 +175,6 @@ def create_booking(
     except Problem:
         ledger.refuse(claim, unlock=False)
         raise
-    failpoint("bookings.after_lock")
     try:
         package = quote["package"]
         warnings = screen(package["screeningRules"], body["patient"], package["scarTypes"])

@@ -13,6 +13,7 @@ reservation locks (from the packages service), and reports each broken invariant
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from services.common.clock import aware
@@ -20,8 +21,9 @@ from services.common.clock import aware
 from . import ledger, packages, store
 
 
-def broken(now: datetime, sweep_seconds: float, with_quotes: bool = True) -> list[str]:
-    """Every broken invariant, in words; empty when the books balance."""
+def broken(now: datetime, sweep_seconds: float, quotes: Iterable[dict] | None = None) -> list[str]:
+    """Every broken invariant, in words; empty when the books balance. ``quotes``: the locked quotes to
+    prove ({id, lockedBy}), by default every one the packages service has."""
     late = now - timedelta(seconds=sweep_seconds)
     problems: list[str] = []
     claims = {claim["_id"]: claim for claim in store.unsettled_claims()}
@@ -57,9 +59,8 @@ def broken(now: datetime, sweep_seconds: float, with_quotes: bool = True) -> lis
                 continue
             if (visit["number"], visit["slot_id"]) not in items:
                 problems.append(f"booking {booking['reference']} visit {visit['number']} has no claimed seat")
-    if with_quotes:
-        for quote in packages.locked_quotes():
-            reference = quote["lockedBy"]
-            if reference not in references and reference not in claims:
-                problems.append(f"quote {quote['id']} is locked by {reference}, which is neither booked nor reserved")
+    for quote in packages.locked_quotes() if quotes is None else quotes:
+        reference = quote["lockedBy"]
+        if reference is not None and reference not in references and reference not in claims:
+            problems.append(f"quote {quote['id']} is locked by {reference}, which is neither booked nor reserved")
     return problems

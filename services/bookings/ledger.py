@@ -121,6 +121,7 @@ def reserve(reference: str, quote_id: str, by: str, expires_at: datetime) -> dic
     }
     try:
         store.insert_claim(document)
+        failpoint("bookings.after_reserve")
         return document
     except DuplicateKeyError:
         pass
@@ -152,7 +153,9 @@ def place(claim: dict, slots: list[tuple[int, str]]) -> dict:
         return claim
     token = holder(claim["_id"])
     items = [{"kind": SEAT, "resource": slot_id, "visit": visit, "holder": token} for visit, slot_id in slots]
-    return _move(claim, ("HELD",), {"items": items})
+    placed = _move(claim, ("HELD",), {"items": items})
+    failpoint("bookings.after_place")
+    return placed
 
 
 def take(claim: dict, cutoff: datetime, fields: dict[int, str | None]) -> None:
@@ -195,11 +198,13 @@ def materialize(claim: dict) -> dict:
 
 def confirm_hold(claim: dict, hold_id: str, owner: str, travel: list | None, expires_at: datetime) -> dict:
     """Every seat of a checkout hold is taken: it gets its id and its own expiry."""
-    return _move(
+    held = _move(
         claim,
         ("HELD",),
         {"hold_id": hold_id, "owner": owner, "travel": travel, "expires_at": expires_at, "ending": "EXPIRED"},
     )
+    failpoint("bookings.after_hold")
+    return held
 
 
 def refuse(claim: dict, unlock: bool = True) -> None:
@@ -258,9 +263,12 @@ def start_booking_hold(hold: dict, by: str, now: datetime, hold_seconds: int) ->
     if aware(hold["expires_at"]) <= now:
         return None
     lease = max(aware(hold["expires_at"]), now) + timedelta(seconds=hold_seconds)
-    return _taken_over(
+    taken = _taken_over(
         hold, ("HELD",), {"state": "BOOKING", "by": by, "expires_at": lease, "held_until": hold["expires_at"]}
     )
+    if taken is not None:
+        failpoint("bookings.after_hold_taken")
+    return taken
 
 
 def take_over_booking_hold(hold: dict, by: str, now: datetime, hold_seconds: int) -> dict | None:
@@ -326,7 +334,9 @@ def start_move(reference: str, visit: int, slot_id: str, by: str, hold_seconds: 
         target = {"kind": SEAT, "resource": slot_id, "visit": visit, "holder": holder(reference)}
         return _taken_over(claim, ("BOOKED",), {"state": "MOVING", "by": by, "move": target, "expires_at": expires})
 
-    return _busy_claim(reference, start, by)
+    moving = _busy_claim(reference, start, by)
+    failpoint("bookings.after_move_start")
+    return moving
 
 
 def take_move_seat(claim: dict, cutoff: datetime) -> None:
@@ -375,13 +385,16 @@ def start_release(reference: str, by: str, hold_seconds: int) -> dict | None:
 
     def start(claim: dict) -> dict | None:
         if claim["state"] == "RELEASED":
-            return {**claim, "state": "RELEASED"}
+            return claim
         expires = utcnow() + timedelta(seconds=hold_seconds)
         states = ("RELEASING",) if claim["state"] == "RELEASING" else ("BOOKED",)
         return _taken_over(claim, states, {"state": "RELEASING", "by": by, "expires_at": expires})
 
     claim = _busy_claim(reference, start, by)
-    return None if claim["state"] == "RELEASED" else claim
+    if claim["state"] == "RELEASED":
+        return None
+    failpoint("bookings.after_release_start")
+    return claim
 
 
 def finish_release(claim: dict, booking: dict) -> None:

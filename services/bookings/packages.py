@@ -16,6 +16,7 @@ from flask import current_app
 from services.common import codes
 from services.common.clients import client_for
 from services.common.errors import Problem
+from services.common.failpoints import failpoint
 from services.common.http import UpstreamError
 from services.common.tokens import Principal, mint
 
@@ -51,7 +52,9 @@ def lock(quote_id: str, reference: str, token: str | None) -> dict:
     """Lock the quote for the booking ``reference`` (locking again for it answers the same), with the
     package as quoted and its texts in every language."""
     body = {"bookingReference": reference}
-    return _answer(client_for("packages").request("POST", f"/quotes/{quote_id}/lock", token=token, json=body))
+    locked = _answer(client_for("packages").request("POST", f"/quotes/{quote_id}/lock", token=token, json=body))
+    failpoint("bookings.after_lock")
+    return locked
 
 
 def unlock(quote_id: str, reference: str) -> None:

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from bson import ObjectId
 
-from services.bookings import seed, store
+from services.bookings import checker, seed, store
 from services.common.clock import seoul_date, utcnow
-from tests.support import ORACLE
+from tests.support import AGENCY, ORACLE
 
 
 def test_old_slots_get_their_free_seats_and_keys_once_at_start(bookings, client):
@@ -52,3 +52,121 @@ def test_old_slots_get_their_free_seats_and_keys_once_at_start(bookings, client)
         f"/availability?clinic={ORACLE}&from={seoul_date(start) - timedelta(days=1)}&to={seoul_date(start)}"
     ).json
     assert [slot["id"] for slot in found["items"]] == [str(old[0]["_id"])]  # the full one is not offered
+
+
+def test_bookings_and_seat_holds_kept_before_the_ledger_become_claims_once_at_start(bookings):
+    now = utcnow()
+    start = now + timedelta(days=40)
+
+    def slot(offset_hours: int, holders: list[str]) -> dict:
+        document = store.new_slot(ORACLE, None, start + timedelta(hours=offset_hours), 60, 3, now)
+        document.update(booked=len(holders), free=3 - len(holders), holders=holders)
+        return document
+
+    old_single, moved_from, moved_to, held, cancelled = (
+        slot(0, ["CB-OLD2SEAT"]),
+        slot(1, ["CB-OLDMOVE2"]),
+        slot(2, ["CB-OLDMOVE2"]),  # a move whose process died after recording it: the old seat is left
+        slot(3, ["CB-OLDHOLD2"]),
+        slot(4, ["CB-OLDCANC2"]),  # cancelled by a process that died before giving the seat back
+    )
+    package = {"schedule": {"visits": 1}, "title": "Old", "cancellationPolicy": {"tiers": []}}
+
+    def booking(reference: str, first: dict, **fields) -> dict:
+        return {
+            "reference": reference,
+            "agency": AGENCY,
+            "clinic": ORACLE,
+            "package_id": "0" * 24,
+            "package_version": 1,
+            "slot_id": str(first["_id"]),
+            "slot_start": first["start"],
+            "quote_id": "q" * 32,
+            "package": package,
+            "status": "PENDING",
+            "created_key": f"{now.isoformat()}:{reference}",
+            **fields,
+        }
+
+    with bookings.app_context():
+        database = store.slots().database
+        database["migrations"].delete_many({"_id": {"$in": ["bookings.visits", "claims.ledger"]}})
+        store.slots().insert_many([old_single, moved_from, moved_to, held, cancelled])
+        store.bookings().insert_many(
+            [
+                booking("CB-OLD2SEAT", old_single),  # before visits and revisions
+                booking(
+                    "CB-OLDMOVE2",
+                    moved_to,
+                    revision=1,
+                    visits=[
+                        {
+                            "number": 1,
+                            "slot_id": str(moved_to["_id"]),
+                            "start": moved_to["start"],
+                            "duration_minutes": 60,
+                            "status": "BOOKED",
+                        }
+                    ],
+                ),
+                booking(
+                    "CB-OLDCANC2",
+                    cancelled,
+                    status="CANCELLED",
+                    revision=1,
+                    seat_release_pending=True,
+                    visits=[
+                        {
+                            "number": 1,
+                            "slot_id": str(cancelled["_id"]),
+                            "start": cancelled["start"],
+                            "duration_minutes": 60,
+                            "status": "CANCELLED",
+                        }
+                    ],
+                ),
+            ]
+        )
+        database["seat_holds"].insert_many(
+            [
+                {
+                    "_id": "CB-OLDMOVE2/visit-1",
+                    "reference": "CB-OLDMOVE2",
+                    "state": "HELD",
+                    "slot_id": str(moved_to["_id"]),
+                    "slot_ids": [str(moved_to["_id"]), str(moved_from["_id"])],
+                    "expires_at": now,
+                },
+                {
+                    "_id": "CB-OLDHOLD2",
+                    "state": "HELD",
+                    "slot_id": str(held["_id"]),
+                    "slot_ids": [str(held["_id"])],
+                    "expires_at": now + timedelta(minutes=10),
+                    "hold_id": "h" * 32,
+                    "owner": AGENCY,
+                    "quote_id": "r" * 32,
+                },
+            ]
+        )
+        seed.ensure_indexes()  # what `python -m services.bookings init` runs at start
+        seats = {
+            doc["_id"]: doc["booked"]
+            for doc in store.slots().find(
+                {"_id": {"$in": [s["_id"] for s in (old_single, moved_from, moved_to, held, cancelled)]}}
+            )
+        }
+        claims = {claim["_id"]: claim["state"] for claim in store.claims().find()}
+        assert "seat_holds" not in database.list_collection_names()
+        assert store.migrate_claims(utcnow()) == store.migrate_bookings() == 0  # a second start finds it done
+    assert [seats[s["_id"]] for s in (old_single, moved_from, moved_to, held, cancelled)] == [1, 0, 1, 1, 0]
+    assert claims == {
+        "CB-OLD2SEAT": "BOOKED",
+        "CB-OLDMOVE2": "BOOKED",
+        "CB-OLDCANC2": "RELEASED",
+        "CB-OLDHOLD2": "HELD",
+    }
+    with bookings.app_context():
+        visits = store.booking_by_reference("CB-OLD2SEAT")["visits"]
+        assert [(v["number"], v["slot_id"], v["status"]) for v in visits] == [(1, str(old_single["_id"]), "BOOKED")]
+        assert checker.broken(utcnow(), sweep_seconds=60, quotes=[]) == []

@@ -105,6 +105,23 @@ def test_one_booking_locks_a_quote(client, bearer):
     assert client.post(f"/quotes/{q['id']}/lock", json={"bookingReference": "CB-AAAAAAAA"}).status_code == 401
 
 
+def test_locked_quotes_are_listed_for_the_checker_and_purged_a_month_after_they_expire(packages, client, bearer):
+    locked, unlocked = quote(client).json, quote(client).json
+    assert lock(client, bearer, locked["id"], "CB-LOCKED22").status_code == 200
+    with packages.app_context():
+        stored = {q.id: q for q in Quote.objects(id__in=[locked["id"], unlocked["id"]])}
+    assert stored[locked["id"]].purge_at == stored[locked["id"]].expires_at + timedelta(days=30)
+    assert stored[unlocked["id"]].purge_at == stored[unlocked["id"]].expires_at + timedelta(days=7)
+    listed = client.get("/quotes/locked", headers=bearer("PLATFORM_ADMIN")).json["items"]
+    assert [(q["id"], q["lockedBy"]) for q in listed if q["id"] in (locked["id"], unlocked["id"])] == [
+        (locked["id"], "CB-LOCKED22")
+    ]
+    after = client.get("/quotes/locked", query_string={"after": "CB-LOCKED22"}, headers=bearer("PLATFORM_ADMIN"))
+    assert locked["id"] not in {q["id"] for q in after.json["items"]}
+    assert client.get("/quotes/locked", headers=bearer("AGENCY", agency="seoul-trips")).status_code == 403
+    assert client.get("/quotes/locked").status_code == 401
+
+
 def test_an_expired_quote_is_refused(packages, client, bearer):
     q = quote(client).json
     with packages.app_context():  # time passes
