@@ -101,3 +101,21 @@ def table(title: str, rows: list[tuple[str, dict]], floor: dict[int, dict] | Non
             f"{name:<58}{figures['connections']:>5}{figures['rps']:>9.0f}{figures['p50_ms']:>9.2f}"
             f"{figures['p99_ms']:>9.2f}{figures['errors'] + figures['non2xx']:>8}{ratio:>13}"
         )
+
+
+def ledger_check(env: dict, urls: dict) -> None:
+    """Print what ``python -m services.bookings check`` finds on the bench's stack: nothing broken, or every break."""
+    done = subprocess.run(
+        [sys.executable, "-m", "services.bookings", "check"],
+        cwd=ROOT,
+        env={**os.environ, **env, "PACKAGES_URL": urls["packages"]},
+        capture_output=True,
+        text=True,
+    )
+    broken = json.loads(done.stdout).get("broken") if done.stdout.strip() else None
+    if done.returncode == 0:
+        print("seat ledger check (python -m services.bookings check): nothing broken")
+    else:
+        print(
+            f"seat ledger check FAILED (exit {done.returncode}): {broken if broken is not None else done.stderr[-2000:]}"
+        )

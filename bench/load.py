@@ -31,7 +31,7 @@ import requests
 from services.packages.seed import seed_id
 from tests.support import PACKAGE_INPUT, seed, stack_env
 
-from .harness import agency_key, clinic_key, database, stack
+from .harness import agency_key, clinic_key, database, ledger_check, stack
 
 SECONDS = int(os.environ.get("BENCH_LOAD_SECONDS", "60"))
 CLIENTS = int(os.environ.get("BENCH_LOAD_CLIENTS", "16"))
@@ -177,6 +177,7 @@ def run() -> None:
             for thread in threads:
                 thread.join()
             memory_end = {name: tree_rss_mb(port) for name, port in ports.items()}
+            ledger_check(env, urls)
             db = pymongo.MongoClient(uri)[env["BOOKINGS_DB_NAME"]]
             recorded = db.bookings.count_documents({}) - before
             seats = next(db.slots.aggregate([{"$group": {"_id": None, "booked": {"$sum": "$booked"}}}]))["booked"]

@@ -29,7 +29,7 @@ import requests
 
 from tests.support import EVENT_TYPES, Receiver, dispatchers, seed, stack_env
 
-from .harness import agency_key, clinic_key, database, stack
+from .harness import agency_key, clinic_key, database, ledger_check, stack
 from .load import CLIENTS, SERIES, WORKERS, Flow, single_visit_package
 
 SECONDS = int(os.environ.get("BENCH_WEBHOOK_SECONDS", "60"))  # in all, split into four phases: off, on, off, on
@@ -57,10 +57,10 @@ def endpoint(gateway: str, key: str, receiver: Receiver) -> str:
 
 
 @contextmanager
-def sweeper(env: dict):
+def sweeper(env: dict, urls: dict):
     process = subprocess.Popen(
         [sys.executable, "-m", "services.bookings", "sweep", "--every", "15"],
-        env={**os.environ, **env},
+        env={**os.environ, **env, "PACKAGES_URL": urls["packages"]},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -104,7 +104,7 @@ def run() -> None:
         Flow(gateway, keys[0], packages).client(time.perf_counter() + 3)  # warm-up, untimed
         receivers = [running.enter_context(closing(Receiver())) for _ in keys]
         # As the Procfile runs it, in both phases: it moves events into the log every 15 s.
-        running.enter_context(sweeper(env))
+        running.enter_context(sweeper(env, urls))
         booked = {"off": 0, "on": 0}
         windows = []  # when the "on" phases ran: only their changes count for the latency
         for name in ("off", "on", "off", "on"):
@@ -119,6 +119,7 @@ def run() -> None:
                 settle(receivers)
             for key, webhook in zip(keys, endpoints, strict=True):  # "off" again: nobody listens
                 graphql(gateway, key, DELETE, {"id": webhook})
+        ledger_check(env, urls)
         latencies, deliveries = [], 0
         for receiver in receivers:
             for request in receiver.received:

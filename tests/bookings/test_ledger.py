@@ -8,11 +8,13 @@ Each test here first failed on the code before the ledger, on the defect it name
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pymongo.collection
+import pytest
 import requests
 from pymongo.errors import AutoReconnect
 
@@ -50,6 +52,15 @@ def hold(client, agency, quote: dict, slots: list[dict], key: str | None = None)
     )
 
 
+def wait_for(event: threading.Event, seconds: float) -> bool:
+    """Whether ``event`` is set within ``seconds`` (by sleeping, not a timed wait: libfaketime, which
+    ``make test-clock`` runs the suite under, stalls timed waits)."""
+    deadline = time.monotonic() + seconds
+    while not event.is_set() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return event.is_set()
+
+
 def pause_at(monkeypatch, name: str, until: threading.Event, reached: threading.Event | None = None, once=True):
     """Make the first request (or every one) that reaches failpoint ``name`` wait for ``until`` (3 s at most)."""
     fired = []
@@ -60,7 +71,7 @@ def pause_at(monkeypatch, name: str, until: threading.Event, reached: threading.
         fired.append(name)
         if reached is not None:
             reached.set()
-        until.wait(timeout=5)
+        wait_for(until, 3)
 
     monkeypatch.setitem(failpoints.ACTIVE, name, pause)
 
@@ -120,7 +131,7 @@ def test_an_agency_and_a_clinic_moving_one_visit_at_once_leave_one_seat(
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         by_agency = pool.submit(move, bookings.test_client(), booking["reference"], 2, to_a["id"], agency)
-        assert reached.wait(timeout=10)
+        assert wait_for(reached, 10)
         by_clinic = move(
             bookings.test_client(), booking["reference"], 2, to_b["id"], bearer("CLINIC_ADMIN", clinic=ORACLE)
         )
@@ -255,7 +266,7 @@ def test_a_request_stalled_past_its_lease_cannot_undo_what_its_retry_did(
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         stalled = pool.submit(post, bookings.test_client(), agency, body, key)
-        assert reached.wait(timeout=10)
+        assert wait_for(reached, 10)
         lease_lapses(bookings, key)  # as if it stalled for longer than its lease
         retry = post(client, agency, body, key)
         assert retry.status_code == 201, retry.json
@@ -269,6 +280,7 @@ def test_a_request_stalled_past_its_lease_cannot_undo_what_its_retry_did(
     seats_are_owned(bookings)
 
 
+@pytest.mark.real_waits
 def test_a_slow_request_keeps_its_key_while_it_works(bookings, client, open_slot, new_quote, agency, monkeypatch):
     monkeypatch.setattr(idempotency, "LEASE", timedelta(seconds=0.6))
     slots = series(open_slot, 162)
@@ -278,8 +290,8 @@ def test_a_slow_request_keeps_its_key_while_it_works(bookings, client, open_slot
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         slow = pool.submit(post, bookings.test_client(), agency, body, key)
-        assert reached.wait(timeout=10)
-        threading.Event().wait(2)  # longer than the lease: it is renewed while the request works
+        assert wait_for(reached, 10)
+        time.sleep(2)  # longer than the lease: it is renewed while the request works
         retry = post(client, agency, body, key)
         release.set()
         first = slow.result()
