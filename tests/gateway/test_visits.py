@@ -222,3 +222,10 @@ def test_packages_that_fit_a_trip_are_found_in_a_bounded_number_of_calls(gateway
     assert node["minimumStayDays"] == 7 and node["schedule"]["tripsNeeded"] == node["schedule"]["visits"] == 2
     short = gql(gateway, FITS, {"trip": {"arrive": seoul_day(381), "depart": seoul_day(388)}}).json
     assert short["data"]["packages"]["edges"] == []  # the week's stay after day 382 would end after departing
+
+
+def test_a_trip_too_long_to_fit_is_refused_by_the_bookings_service_naming_the_argument(gateway):
+    long = gql(gateway, FITS, {"trip": {"arrive": seoul_day(300), "depart": seoul_day(361)}}).json
+    error = long["errors"][0]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": "filter.fitsTrip.depart"}, long
+    assert "at most 60 days" in error["message"]
