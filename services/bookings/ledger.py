@@ -76,17 +76,25 @@ def busy() -> Problem:
     )
 
 
-def _move(claim: dict, states: tuple[str, ...], changes: dict, unset: tuple = ()) -> dict:
-    """Move ``claim`` as this request read it; LeaseLost when it moved meanwhile."""
-    moved = store.move_claim(claim["_id"], states, claim["lease"], changes, unset)
-    if moved is None:
-        raise LeaseLost(store.claim_of(claim["_id"]) or claim)
+def _after(claim: dict, changes: dict, unset: tuple) -> dict:
+    moved = {**claim, **changes}
+    for field in unset:
+        moved.pop(field, None)
     return moved
 
 
+def _move(claim: dict, states: tuple[str, ...], changes: dict, unset: tuple = ()) -> dict:
+    """Move ``claim`` as this request read it: the claim after; LeaseLost when it moved meanwhile."""
+    if not store.move_claim(claim["_id"], states, claim["lease"], changes, unset):
+        raise LeaseLost(store.claim_of(claim["_id"]) or claim)
+    return _after(claim, changes, unset)
+
+
 def _taken_over(claim: dict, states: tuple[str, ...], changes: dict, unset: tuple = ()) -> dict | None:
-    """Take ``claim`` over for this request (a new lease), if it is still as it was read."""
-    return store.move_claim(claim["_id"], states, claim["lease"], {**changes, "lease": _lease()}, unset)
+    """Take ``claim`` over for this request (a new lease), if it is still as it was read: the claim after."""
+    changes = {**changes, "lease": _lease()}
+    moved = store.move_claim(claim["_id"], states, claim["lease"], changes, unset)
+    return _after(claim, changes, unset) if moved else None
 
 
 def seats(claim: dict) -> list[dict]:
@@ -128,8 +136,10 @@ def reserve(reference: str, quote_id: str, by: str, expires_at: datetime) -> dic
     current = store.claim_of(reference)
     if current is None:  # purged in between
         return reserve(reference, quote_id, by, expires_at)
-    if current["state"] == "BOOKED":
-        raise Booked(current)
+    if current["state"] in ("BOOKED", "MOVING", "RELEASING") or (
+        current["state"] == "RELEASED" and store.booking_by_reference(reference, {"_id": 1}) is not None
+    ):
+        raise Booked(current)  # made, and perhaps changed or cancelled since
     if current["state"] == "HELD" and current.get("hold_id"):
         return current  # a checkout hold an earlier attempt finished: it stands as it is
     if current["state"] == "HELD":
@@ -351,6 +361,12 @@ def take_move_seat(claim: dict, cutoff: datetime) -> None:
     failpoint("bookings.after_move_seat")
 
 
+def move_seat_taken(claim: dict) -> bool:
+    """Whether the seat a move records is taken (by this move, or by the attempt this request retries)."""
+    slot = store.slot_by_id(ObjectId(claim["move"]["resource"]))
+    return slot is not None and claim["move"]["holder"] in slot["holders"]
+
+
 def still_mine(claim: dict) -> bool:
     """Whether this request still holds the claim (read after the booking, see ``fence``)."""
     now = store.claim_of(claim["_id"])
@@ -417,11 +433,6 @@ def finish_release(claim: dict, booking: dict) -> None:
             {"state": "RELEASED", "items": claim["items"], "settled_at": utcnow()},
             ("expires_at", "by"),
         )
-
-
-def abort_release(claim: dict) -> None:
-    """The cancellation was refused: the claim is BOOKED as it was."""
-    store.move_claim(claim["_id"], ("RELEASING",), claim["lease"], {"state": "BOOKED"}, ("expires_at", "by"))
 
 
 # -- the sweeper's part --------------------------------------------------------------------------------

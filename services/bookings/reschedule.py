@@ -136,8 +136,11 @@ def reschedule(
     claim = ledger.start_move(reference, number, str(new_id), by, hold_seconds)
     try:
         current = find_booking(reference, principal)
-        if current["visits"][number - 1]["slot_id"] == str(new_id):  # another request moved it there meanwhile
-            ledger.abort_move(claim)
+        if current["visits"][number - 1]["slot_id"] == str(new_id):  # moved there meanwhile
+            if ledger.move_seat_taken(claim):  # by the attempt this request retries, which died after recording it
+                ledger.finish_move(claim, current)
+            else:  # by another request
+                ledger.abort_move(claim)
             return current
         ledger.take_move_seat(claim, cutoff)
         updated = _record_move(claim, number, slot, principal, reason, cutoff, notice)

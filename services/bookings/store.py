@@ -286,15 +286,15 @@ def claim_by_hold(hold_id: str) -> dict | None:
 
 
 @registry.write("_id_")
-def move_claim(reference: str, states: tuple[str, ...], lease: str, changes: dict, unset: tuple = ()) -> dict | None:
-    """Apply ``changes`` to the claim if it is still in one of ``states`` under ``lease``: the claim
-    after, or None if it moved meanwhile."""
-    update: dict = {"$set": changes}
+def move_claim(reference: str, states: tuple[str, ...], lease: str, changes: dict, unset: tuple = ()) -> bool:
+    """Apply ``changes`` to the claim if it is still in one of ``states`` under ``lease``; False if it
+    moved meanwhile. (An update, not a findAndModify: on the embedded server that costs three times
+    as much, and the caller knows what it wrote.)"""
+    update: dict = {"$set": changes} if changes else {}
     if unset:
         update["$unset"] = dict.fromkeys(unset, "")
-    return claims().find_one_and_update(
-        {"_id": reference, "state": {"$in": list(states)}, "lease": lease}, update, return_document=ReturnDocument.AFTER
-    )
+    moved = claims().update_one({"_id": reference, "state": {"$in": list(states)}, "lease": lease}, update)
+    return moved.matched_count == 1
 
 
 @registry.read("expiry")

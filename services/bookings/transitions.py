@@ -8,7 +8,6 @@ decided anew against what the other did.
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from decimal import Decimal
 
@@ -130,16 +129,16 @@ def transition(
         raise Problem(403, "FORBIDDEN", step.refusal(principal.role))
     if step.target != "CANCELLED":
         return _apply(reference, step, principal, reason, visit, None)
-    claim = (
-        ledger.start_release(reference, secrets.token_hex(8), hold_seconds)
-        if current["status"] in step.sources
-        else None
-    )
+    # Any cancellation of the booking may carry on one that died halfway: the booking's revision decides.
+    by = f"cancel:{reference}"
+    claim = ledger.start_release(reference, by, hold_seconds) if current["status"] in step.sources else None
     try:
         updated = _apply(reference, step, principal, reason, visit, claim)
-    except Problem:
+    except (
+        Problem
+    ):  # refused: the claim keeps what the booking, as it is, keeps (another request may have cancelled it)
         if claim is not None:
-            ledger.abort_release(claim)
+            ledger.finish_release(claim, find_booking(reference, principal))
         raise
     except ledger.LeaseLost:  # the sweeper settled the release while this request stalled
         raise ledger.busy() from None

@@ -307,3 +307,24 @@ def test_no_slot_in_a_window_names_no_field_the_partner_did_not_send(client, ope
     refused = post(client, agency, {"quoteId": new_quote()["id"], "slotId": first["id"], "patient": PATIENT})
     assert refused.status_code == 409 and refused.json["code"] == "NO_SLOT_IN_WINDOW", refused.json
     assert "laterSlotIds" not in str(refused.json.get("errors")) and "Visit 2" in refused.json["detail"]
+
+
+def test_racing_cancellations_of_one_booking_cancel_it_once_and_give_every_seat_back(
+    bookings, client, open_slot, new_quote, agency, bearer
+):
+    for round_ in range(5):
+        booking, slots = booked(client, agency, open_slot, new_quote, 180 + round_)
+        path, clinic = f"/bookings/{booking['reference']}/cancel", bearer("CLINIC_ADMIN", clinic=ORACLE)
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            answers = list(
+                pool.map(
+                    lambda headers: bookings.test_client().post(path, json={}, headers=headers),
+                    [agency, clinic, agency],
+                )
+            )
+        assert sorted(a.status_code for a in answers) == [200, 409, 409], [a.json for a in answers]
+        assert all(
+            a.json["code"] in ("INVALID_TRANSITION", "CONCURRENT_UPDATE") for a in answers if a.status_code == 409
+        )
+        assert [seat_count(bookings, s["id"]) for s in slots] == [0, 0, 0]
+    seats_are_owned(bookings)
