@@ -25,6 +25,7 @@ from services.common.clock import utcnow
 from tests.support import (
     ORACLE,
     PATIENT,
+    RECORDER,
     body_for,
     booking_count,
     in_days,
@@ -328,3 +329,20 @@ def test_racing_cancellations_of_one_booking_cancel_it_once_and_give_every_seat_
         )
         assert [seat_count(bookings, s["id"]) for s in slots] == [0, 0, 0]
     seats_are_owned(bookings)
+
+
+# -- what the ledger costs ----------------------------------------------------------------------------------
+
+OPERATIONS_BEFORE_THE_LEDGER = 14  # a booking of 3 visits, measured on the code before it (a hold, 3 seats, the rest)
+
+
+def test_a_booking_costs_at_most_one_more_database_operation_per_visit_than_before_the_ledger(
+    client, open_slot, new_quote, agency
+):
+    slots = series(open_slot, 190)
+    body = body_for(new_quote(), slots)
+    with RECORDER.recording() as commands:
+        made = post(client, agency, body)
+    assert made.status_code == 201, made.json
+    sent = [name for name, _database, _command in commands if name != "getMore"]
+    assert len(sent) <= OPERATIONS_BEFORE_THE_LEDGER + len(slots), sent
