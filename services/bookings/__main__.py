@@ -13,7 +13,6 @@ import logging
 import sys
 import time
 
-from services.common.clock import utcnow
 from services.common.commands import run
 from services.common.http import UpstreamFailure
 from services.common.observability import configure_logging
@@ -58,7 +57,7 @@ def _check_arguments(parser) -> None:
 def _check(args, settings) -> None:
     with create_app(settings).app_context():
         try:
-            problems = checker.broken(utcnow(), args.sweep_every)
+            problems = checker.lasting(args.sweep_every)
         except UpstreamFailure:
             print(json.dumps({"error": "the packages service could not be asked for its locked quotes"}))
             sys.exit(2)

@@ -4,6 +4,7 @@ may read a booking."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bson import ObjectId
@@ -37,17 +38,28 @@ def _asked(body: dict) -> list[tuple[str, ObjectId]]:
     ]
 
 
-def check_travel(slots: list[tuple[str, dict]], travel: list[dict] | None, stay_days: int) -> None:
+Fielded = list[tuple[str | None, dict]]  # slots by visit, with the input field each answers to (None: not given)
+
+
+def refusal(status: int, code: str, detail: str, errors: list[dict]) -> Problem:
+    """A refusal whose errors name the input fields the partner sent; what concerns a visit whose slot
+    it did not send (a proposed later visit) is said in the detail instead."""
+    named = [error for error in errors if error["field"] is not None]
+    unnamed = [error["message"] for error in errors if error["field"] is None]
+    return Problem(status, code, " ".join([detail, *unnamed]), errors=named or None)
+
+
+def check_travel(slots: Fielded, travel: list[dict] | None, stay_days: int) -> None:
     """Every visit inside one of the patient's trips, with the minimum stay after it (when trips are given)."""
     if not travel:
         return
     errors = series.trip_breaks([(field, seoul_date(slot["start"])) for field, slot in slots], travel, stay_days)
     if errors:
-        raise Problem(422, "TRIP_TOO_SHORT", "A visit does not fit the patient's trips.", errors=errors)
+        raise refusal(422, "TRIP_TOO_SHORT", "A visit does not fit the patient's trips.", errors)
 
 
 def _check_series(
-    slots: list[tuple[str, dict]], quote: dict, window: dict, visits: int, every_visit: str, travel: list | None
+    slots: Fielded, quote: dict, window: dict, visits: int, every_visit: str, travel: list | None
 ) -> None:
     """A slot for every visit, each the package's, each later one inside the window after the one
     before it, and all inside the patient's trips when given; ``every_visit`` names the input that
@@ -57,12 +69,14 @@ def _check_series(
         raise validation_problem(
             [{"field": every_visit, "message": f"the package has {visits} visits: give {given} slots"}]
         )
-    strangers = [field for field, slot in slots if not ledger.serves(slot, quote["clinic"], quote["packageId"])]
+    strangers = [
+        field or "laterSlotIds" for field, slot in slots if not ledger.serves(slot, quote["clinic"], quote["packageId"])
+    ]
     if strangers:
         raise ledger.not_for_package(strangers)
     days = [(field, seoul_date(slot["start"])) for field, slot in slots]
     if errors := series.gap_breaks(days, series.Window.of(window)):
-        raise Problem(422, "VISIT_OUTSIDE_WINDOW", "A visit is outside the package's window.", errors=errors)
+        raise refusal(422, "VISIT_OUTSIDE_WINDOW", "A visit is outside the package's window.", errors)
     check_travel(slots, travel, quote["package"]["schedule"]["minimumStayDays"])
 
 
@@ -125,21 +139,26 @@ def _document(
     return document
 
 
-def _slots_of(claim: dict, first_field: str, later_field: str) -> list[tuple[str, dict]]:
-    """The slots a claim names, by visit, with the input field each one answers to."""
+def _slots_of(claim: dict, fields: Sequence[str | None]) -> Fielded:
+    """The slots a claim names, by visit, each with the input field it answers to (None: a visit whose
+    slot the partner did not give)."""
     found = store.slots_by_id([ObjectId(item["resource"]) for item in claim["items"]])
-    fields = [first_field] + [f"{later_field}[{index}]" for index in range(len(found) - 1)]
     return [(field, slot) for field, slot in zip(fields, found, strict=True) if slot is not None]
 
 
-def _refuse_early(series: list[tuple[str, ObjectId]], reference: str, cutoff: datetime) -> list[tuple[str, dict]]:
+def _refuse_early(asked: list[tuple[str, ObjectId]], attempt: Attempt, cutoff: datetime) -> Fielded:
     """The slots asked for, read once: one that plainly gives no seat (full, closed, too soon) is refused
-    before anything is written or locked. This only saves work: the guarded updates decide."""
-    found = store.slots_by_id([slot_id for _, slot_id in series])
-    for (field, _), slot in zip(series, found, strict=True):
-        if slot is None or (not ledger.holds_seat(slot, reference) and not ledger.seat_looks_free(slot, cutoff)):
+    before anything is written or locked. This only saves work: the guarded updates decide. A retry of
+    a request that died is not refused here: its reservation may be a booking already."""
+    found = store.slots_by_id([slot_id for _, slot_id in asked])
+    for (field, _), slot in zip(asked, found, strict=True):
+        if slot is None or (
+            not attempt.resumed
+            and not ledger.holds_seat(slot, attempt.reference)
+            and not ledger.seat_looks_free(slot, cutoff)
+        ):
             raise ledger.why_no_seat(slot, cutoff, field)
-    return [(field, slot) for (field, _), slot in zip(series, found, strict=True) if slot is not None]
+    return [(field, slot) for (field, _), slot in zip(asked, found, strict=True) if slot is not None]
 
 
 def _recorded(claim: dict, principal: Principal) -> dict:
@@ -149,6 +168,16 @@ def _recorded(claim: dict, principal: Principal) -> dict:
         raise in_flight()
     events.publish(booking)
     return booking
+
+
+def _reserve(attempt: Attempt, quote_id: str, hold_seconds: int) -> dict:
+    """The claim this request works under (see ``ledger.reserve``); a reference whose reservation was
+    released for good is given up for a new one."""
+    while True:
+        try:
+            return ledger.reserve(attempt.reference, quote_id, attempt.key, utcnow() + timedelta(seconds=hold_seconds))
+        except ledger.Spent:
+            attempt.rekey(new_reference())
 
 
 def create_booking(
@@ -164,49 +193,43 @@ def create_booking(
         return _book_hold(body, principal, token, attempt, hold_seconds)
     if "slotId" not in body:
         raise validation_problem([{"field": "slotId", "message": "give slotId (and laterSlotIds), or holdId"}])
-    reference = attempt.reference
-    slots = _refuse_early(_asked(body), reference, cutoff)
+    slots = _refuse_early(_asked(body), attempt, cutoff)
     try:
-        claim = ledger.reserve(reference, body["quoteId"], attempt.key, utcnow() + timedelta(seconds=hold_seconds))
+        claim = _reserve(attempt, body["quoteId"], hold_seconds)
     except ledger.Booked as done:
         return _recorded(done.claim, principal)
-    try:
-        quote = packages.lock(body["quoteId"], reference, token)
-    except Problem:
-        ledger.refuse(claim, unlock=False)
-        raise
-    try:
+    with ledger.reservation(claim) as held:
+        quote = packages.lock(body["quoteId"], attempt.reference, token)
         package = quote["package"]
         warnings = screen(package["screeningRules"], body["patient"], package["scarTypes"])
-        if claim["items"]:  # an earlier attempt under this reference chose them
-            slots = _slots_of(claim, "slotId", "laterSlotIds")
+        visits = package["schedule"]["visits"]
+        if held.claim["items"]:  # an earlier attempt under this reference chose them
+            slots = _slots_of(held.claim, _later_fields(body, "slotId", "laterSlotIds", visits))
         elif "laterSlotIds" not in body:  # the earliest free slot of each later visit, as visitOptions proposes
             slots += _proposed_later(slots[0][1], package, cutoff)
-        _check_series(
-            slots, quote, package["visitWindow"], package["schedule"]["visits"], "laterSlotIds", body.get("travel")
+        _check_series(slots, quote, package["visitWindow"], visits, "laterSlotIds", body.get("travel"))
+        held.place([(n, str(slot["_id"])) for n, (_, slot) in enumerate(slots, start=1)])
+        held.take(cutoff, {n: field for n, (field, _) in enumerate(slots, start=1)})
+        chosen = [slot for _, slot in slots]
+        held.commit(
+            _document(attempt.reference, principal, quote, chosen, body, warnings, body.get("travel")), hold_seconds
         )
-        claim = ledger.place(claim, [(n, str(slot["_id"])) for n, (_, slot) in enumerate(slots, start=1)])
-        ledger.take(claim, cutoff, {n: field for n, (field, _) in enumerate(slots, start=1)})
-        document = _document(
-            reference, principal, quote, [slot for _, slot in slots], body, warnings, body.get("travel")
-        )
-        claim = ledger.commit(claim, document, hold_seconds)
-    except Problem:  # refused: every seat goes back, then the quote
-        ledger.refuse(claim)
-        raise
-    except ledger.LeaseLost as lost:  # a retry under the same key carries on from here
-        ledger.give_back_stray(claim, lost.claim)
-        raise in_flight() from None
-    return _recorded(claim, principal)
+    return _recorded(held.claim, principal)
 
 
-def _proposed_later(first: dict, package: dict, cutoff: datetime) -> list[tuple[str, dict]]:
-    """The later visits' slots when the caller gave only the first: the proposal; refused when a visit
-    has none (naming no field: the partner sent none)."""
+def _later_fields(body: dict, first: str, later: str, visits: int) -> list[str | None]:
+    """Each visit's input field: the first's, and the later ones' if the partner gave them (else none)."""
+    given = later in body
+    return [first] + [f"{later}[{index}]" if given else None for index in range(visits - 1)]
+
+
+def _proposed_later(first: dict, package: dict, cutoff: datetime) -> Fielded:
+    """The later visits' slots when the caller gave only the first: the proposal, named by no input
+    field (the partner sent none); refused when a visit has none."""
     proposed = propose(package, first, cutoff)
     if missing := no_slot_in_window(proposed):
         raise missing
-    return [(f"laterSlotIds[{index}]", visit["slot"]) for index, visit in enumerate(proposed)]
+    return [(None, visit["slot"]) for visit in proposed]
 
 
 # -- checkout holds ----------------------------------------------------------------------------------
@@ -229,40 +252,30 @@ def hold_visits(
     """Take a seat of every visit's slot for the booking to come, all or nothing, until ``expires_at``:
     the same checks as a booking, under the reference the booking will have. Returns the hold. Its
     expiry (the sweeper) or ``release`` gives the seats and the quote back."""
-    reference = attempt.reference
     asked = [(f"slotIds[{index}]", object_id(raw, "slot")) for index, raw in enumerate(body["slotIds"])]
-    slots = _refuse_early(asked, reference, cutoff)
+    slots = _refuse_early(asked, attempt, cutoff)
+    fields = [field for field, _ in asked]
     try:
-        claim = ledger.reserve(reference, body["quoteId"], attempt.key, utcnow() + timedelta(seconds=hold_seconds))
+        claim = _reserve(attempt, body["quoteId"], hold_seconds)
     except ledger.Booked as done:
         raise _already_booked(done.claim["_id"]) from None
     if claim.get("hold_id"):  # an earlier attempt under this key finished it
-        return _hold(claim, _slots_of(claim, "slotIds[0]", "slotIds"))
-    try:
-        quote = packages.lock(body["quoteId"], reference, token)
-    except Problem:
-        ledger.refuse(claim, unlock=False)
-        raise
-    try:
+        return _hold(claim, _slots_of(claim, fields))
+    with ledger.reservation(claim) as held:
+        quote = packages.lock(body["quoteId"], attempt.reference, token)
         package = quote["package"]
-        if claim["items"]:
-            slots = _slots_of(claim, "slotIds[0]", "slotIds")
+        if held.claim["items"]:
+            slots = _slots_of(held.claim, fields)
         _check_series(
             slots, quote, package["visitWindow"], package["schedule"]["visits"], "slotIds", body.get("travel")
         )
-        claim = ledger.place(claim, [(n, str(slot["_id"])) for n, (_, slot) in enumerate(slots, start=1)])
-        ledger.take(claim, cutoff, {n: field for n, (field, _) in enumerate(slots, start=1)})
-        claim = ledger.confirm_hold(claim, secrets.token_hex(16), _owner(principal), body.get("travel"), expires_at)
-    except Problem:
-        ledger.refuse(claim)
-        raise
-    except ledger.LeaseLost as lost:
-        ledger.give_back_stray(claim, lost.claim)
-        raise in_flight() from None
-    return _hold(claim, slots)
+        held.place([(n, str(slot["_id"])) for n, (_, slot) in enumerate(slots, start=1)])
+        held.take(cutoff, {n: field for n, (field, _) in enumerate(slots, start=1)})
+        held.confirm_hold(secrets.token_hex(16), _owner(principal), body.get("travel"), expires_at)
+    return _hold(held.claim, slots)
 
 
-def _hold(claim: dict, slots: list[tuple[str, dict]]) -> dict:
+def _hold(claim: dict, slots: Fielded) -> dict:
     return {
         "id": claim["hold_id"],
         "quoteId": claim["quote_id"],
@@ -289,11 +302,13 @@ def _already_booked(reference: str) -> Problem:
 
 
 def _being_booked() -> Problem:
+    """Another request is turning the hold into a booking: a retry learns how that ended (never replayed)."""
     return Problem(
         409,
-        "HOLD_ALREADY_BOOKED",
-        "This hold is being turned into a booking by another request.",
+        "CONCURRENT_UPDATE",
+        "This hold is being turned into a booking by another request; retry to learn how that ends.",
         errors=[{"field": "holdId", "message": "being booked"}],
+        headers={"Retry-After": "1"},
     )
 
 
@@ -354,7 +369,7 @@ def _book_hold(body: dict, principal: Principal, token: str | None, attempt: Att
         quote = packages.lock(hold["quote_id"], reference, token)
         package = quote["package"]
         warnings = screen(package["screeningRules"], body["patient"], package["scarTypes"])
-        slots = [slot for _, slot in _slots_of(claim, "slotIds[0]", "slotIds")]
+        slots = [slot for _, slot in _slots_of(claim, [None] * len(claim["items"]))]
         travel = body.get("travel") or hold.get("travel")
         check_travel(
             [(f"hold visit {n}", slot) for n, slot in enumerate(slots, start=1)],

@@ -12,13 +12,25 @@ reservation locks (from the packages service), and reports each broken invariant
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from services.common.clock import aware
+from services.common.clock import aware, utcnow
 
 from . import ledger, packages, store
+
+
+def lasting(sweep_seconds: float, pause: float = 2.0) -> list[str]:
+    """What ``broken`` finds twice, ``pause`` seconds apart: on a live database a reservation may change
+    between the reads of one pass (a seat taken after its claim was read), never the same way twice."""
+    first = broken(utcnow(), sweep_seconds)
+    if not first:
+        return []
+    time.sleep(pause)
+    again = set(broken(utcnow(), sweep_seconds))
+    return [problem for problem in first if problem in again]
 
 
 def broken(now: datetime, sweep_seconds: float, quotes: Iterable[dict] | None = None) -> list[str]:
@@ -30,7 +42,11 @@ def broken(now: datetime, sweep_seconds: float, quotes: Iterable[dict] | None = 
     named: dict[str, dict[str, dict]] = defaultdict(dict)  # slot id -> holder -> the claim naming it
     for claim in claims.values():
         for item in ledger.seats(claim):
-            named[item["resource"]][item["holder"]] = claim
+            other = named[item["resource"]].setdefault(item["holder"], claim)
+            if other is not claim:
+                problems.append(
+                    f"slot {item['resource']} seat {item['holder']} is named by {other['_id']} and {claim['_id']}"
+                )
         expiry = claim.get("expires_at")
         if expiry is not None and aware(expiry) < late:
             problems.append(f"claim {claim['_id']} is {claim['state']} past its expiry ({expiry:%Y-%m-%d %H:%M:%S})")

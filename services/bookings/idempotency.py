@@ -91,10 +91,17 @@ class Attempt:
     reference: str
     resumed: bool
     replay: tuple[int, dict] | None = None
+    lease: str = ""
     answer: tuple[int, dict] | None = field(default=None, init=False)
 
     def answered(self, status: int, body: dict) -> None:
         self.answer = (status, body)
+
+    def rekey(self, reference: str) -> None:
+        """Carry on under a new reference (the one the key fixed was released for good)."""
+        if not store.rekey(self.key, self.lease, reference):
+            raise in_flight()
+        self.reference = reference
 
 
 class _Renewal:
@@ -115,7 +122,9 @@ class _Renewal:
                 log.warning("could not renew an idempotency lease", extra={"key": self.key})
 
     def stop(self) -> None:
+        """Stop renewing, and wait for a renewal under way, so none lands after the key is finished or lapsed."""
         self.stopped.set()
+        self.thread.join()
 
 
 @contextmanager
@@ -128,8 +137,8 @@ def idempotent(key: str, body: dict, new_reference: Callable[[], str]) -> Iterat
     if claim["state"] == "DONE":
         yield Attempt(key, claim["reference"], False, (claim["response_status"], claim["response_body"]))
         return
-    attempt = Attempt(key, claim["reference"], claim.get("resumed", True))
     lease = claim["lease"]
+    attempt = Attempt(key, claim["reference"], claim.get("resumed", True), lease=lease)
     renewal = _Renewal(key, lease)
     try:
         yield attempt

@@ -31,11 +31,13 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bson import ObjectId
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from services.common.clock import aware, utcnow
 from services.common.errors import Problem
@@ -112,10 +114,15 @@ class Booked(Exception):
     claim: dict
 
 
+class Spent(Exception):
+    """The reference's reservation was released for good: a retry carries on under a new reference."""
+
+
 def reserve(reference: str, quote_id: str, by: str, expires_at: datetime) -> dict:
-    """The HELD claim this request works under: a new one; the one an earlier attempt under the same
-    reference left (taken over, with its seats and quote); or one released since, opened again.
-    Raises Booked when that attempt made the booking, and 409 while another step is under way."""
+    """The HELD claim this request works under: a new one, or the one an earlier attempt under the same
+    reference left (taken over, with its seats and quote). Raises Booked when that attempt made the
+    booking, Spent when its reservation was released (a released claim is never opened again, so a
+    request that lost it may give back what it still held), and 409 while another step is under way."""
     now = utcnow()
     document = {
         "_id": reference,
@@ -142,18 +149,71 @@ def reserve(reference: str, quote_id: str, by: str, expires_at: datetime) -> dic
         raise Booked(current)  # made, and perhaps changed or cancelled since
     if current["state"] == "HELD" and current.get("hold_id"):
         return current  # a checkout hold an earlier attempt finished: it stands as it is
-    if current["state"] == "HELD":
-        taken = _taken_over(current, ("HELD",), {"by": by, "expires_at": expires_at})
-    elif current["state"] == "RELEASED":
-        taken = _taken_over(
-            current,
-            ("RELEASED",),
-            {"state": "HELD", "by": by, "items": [], "quote_id": quote_id, "expires_at": expires_at},
-            ("settled_at", "ending", "hold_id", "owner", "travel"),
-        )
-    else:
+    if current["state"] == "RELEASED":
+        raise Spent(reference)
+    if current["state"] != "HELD":
         raise in_flight()
+    taken = _taken_over(current, ("HELD",), {"by": by, "expires_at": expires_at})
     return taken or reserve(reference, quote_id, by, expires_at)
+
+
+class Reservation:
+    """A reservation under way in this request: its claim as this request last moved it."""
+
+    def __init__(self, claim: dict):
+        self.claim = claim
+
+    def place(self, slots: list[tuple[int, str]]) -> None:
+        self.claim = place(self.claim, slots)
+
+    def take(self, cutoff: datetime, fields: dict[int, str | None]) -> None:
+        take(self.claim, cutoff, fields)
+
+    def commit(self, booking: dict, grace_seconds: int) -> None:
+        self.claim = commit(self.claim, booking, grace_seconds)
+
+    def confirm_hold(self, hold_id: str, owner: str, travel: list | None, expires_at: datetime) -> None:
+        self.claim = confirm_hold(self.claim, hold_id, owner, travel, expires_at)
+
+
+@contextmanager
+def reservation(claim: dict) -> Iterator[Reservation]:
+    """The steps of a reservation, undone as they must be: a refusal gives back every seat taken and the
+    quote; a claim lost to the sweeper or a retry gives back only what this request still held that
+    the claim no longer names (and the quote too, once the claim is released for good); any other
+    failure leaves the claim to its retry or to the sweeper."""
+    held = Reservation(claim)
+    try:
+        yield held
+    except Problem:
+        refuse(held.claim)
+        raise
+    except LeaseLost as lost:
+        _abandon(held.claim, lost.claim)
+        raise in_flight() from None
+    except Exception:
+        after_failure(held.claim)
+        raise
+
+
+def after_failure(mine: dict) -> None:
+    """After a failure that is no refusal (the database, a bug): if the claim moved on without this
+    request meanwhile, give back what it still holds (best effort: the database may be what failed);
+    else leave it to the retry or the sweeper."""
+    with suppress(PyMongoError, UpstreamFailure, Problem):
+        now = store.claim_of(mine["_id"])
+        if now is not None and now["lease"] != mine["lease"]:
+            _abandon(mine, now)
+
+
+def _abandon(mine: dict, now: dict) -> None:
+    """What a request that lost its claim still holds goes back: seats under holder tokens the claim no
+    longer names, and the quote if the claim was released for good (no one can hold it under this
+    reference again)."""
+    give_back_stray(mine, now)
+    if now["state"] == "RELEASED" and mine.get("quote_id"):
+        with suppress(UpstreamFailure, Problem):
+            packages.unlock(mine["quote_id"], mine["_id"])
 
 
 def place(claim: dict, slots: list[tuple[int, str]]) -> dict:
@@ -217,16 +277,16 @@ def confirm_hold(claim: dict, hold_id: str, owner: str, travel: list | None, exp
     return held
 
 
-def refuse(claim: dict, unlock: bool = True) -> None:
-    """A reservation refused (a seat, a check, or the quote itself: ``unlock`` False): every seat it took
-    goes back, then its quote, and it is RELEASED. A request that no longer holds the claim gives back
-    nothing of another's."""
+def refuse(claim: dict) -> None:
+    """A reservation refused (a seat, a check, the quote itself): every seat it took goes back, then its
+    quote (giving back a quote it never locked changes nothing), and it is RELEASED. A request that no
+    longer holds the claim gives back nothing of another's."""
     try:
         expiring = _move(claim, ("HELD",), {"state": "EXPIRING", "ending": "REFUSED"})
     except LeaseLost as lost:
-        give_back_stray(claim, lost.claim)
+        _abandon(claim, lost.claim)
         return
-    _give_back(expiring if unlock else {**expiring, "quote_id": None})
+    _give_back(expiring)
 
 
 def give_back_stray(mine: dict, now: dict) -> None:
@@ -359,6 +419,15 @@ def take_move_seat(claim: dict, cutoff: datetime) -> None:
             abort_move(claim)
             raise why_no_seat(slot, cutoff)
     failpoint("bookings.after_move_seat")
+
+
+def finish_own_move(reference: str, by: str, booking: dict) -> None:
+    """A retry that finds its move recorded finishes what its attempt left (``by`` names the request)."""
+    claim = store.claim_of(reference)
+    if claim is not None and claim["state"] == "MOVING" and claim.get("by") == by:
+        taken = _taken_over(claim, ("MOVING",), {})
+        if taken is not None:
+            finish_move(taken, booking)
 
 
 def move_seat_taken(claim: dict) -> bool:

@@ -128,6 +128,7 @@ def reschedule(
         raise refused
     new_id = object_id(slot_id, "slot")
     if current["visits"][number - 1]["slot_id"] == str(new_id):  # moved there already (a retry)
+        ledger.finish_own_move(reference, by, current)
         return current
     notice = timedelta(hours=notice_hours)
     slot = store.slot_by_id(new_id)
@@ -151,6 +152,9 @@ def reschedule(
     except ledger.LeaseLost as lost:  # the sweeper settled the move while this request stalled
         ledger.give_back_stray(claim, lost.claim)
         raise ledger.busy() from None
+    except Exception:
+        ledger.after_failure(claim)
+        raise
     ledger.finish_move(claim, updated)
     return updated
 

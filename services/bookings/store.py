@@ -407,6 +407,17 @@ def renew_key(key: str, lease: str, lease_until: datetime) -> bool:
 
 
 @registry.write("_id_")
+def rekey(key: str, lease: str, reference: str) -> bool:
+    """A new reference for the request holding the key (its reservation was released for good)."""
+    return (
+        keys()
+        .update_one({"_id": key, "state": "IN_FLIGHT", "lease": lease}, {"$set": {"reference": reference}})
+        .matched_count
+        == 1
+    )
+
+
+@registry.write("_id_")
 def finish_key(key: str, lease: str, status: int, body: dict) -> bool:
     """Record the answer of the request holding the key; False if it no longer does."""
     finished = keys().update_one(

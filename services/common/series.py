@@ -9,6 +9,7 @@ calendar dates; a window is ``(min_days, max_days)`` after the visit before.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import NamedTuple
 
@@ -47,7 +48,7 @@ def visit_window(interval_days: int, interval_range: tuple[int, int] | None) -> 
     return Window(min(low, interval_days), max(high, interval_days))
 
 
-def gap_breaks(days: list[tuple[str, date]], window: Window) -> list[dict]:
+def gap_breaks(days: Sequence[tuple[str | None, date]], window: Window) -> list[dict]:
     """One error per visit (input field, Seoul day; in order) that is not inside the window after the
     visit before it."""
     errors = []
@@ -106,7 +107,7 @@ def schedule(visits: int, interval_days: int, minimum_stay_days: int) -> dict:
     }
 
 
-def trip_breaks(visits: list[tuple[str, date]], travel: list[dict], stay_days: int) -> list[dict]:
+def trip_breaks(visits: Sequence[tuple[str | None, date]], travel: list[dict], stay_days: int) -> list[dict]:
     """Which visits (input field, Seoul day; numbered from 1 in order) the patient's trips do not
     hold: a visit must fall inside a trip, after its arrival day, with ``stay_days`` after it before
     the trip's departure. One error per visit that breaks the rule, naming its field."""

@@ -164,7 +164,9 @@ def lock_quote(quote_id: str, reference: str, principal: Principal, now: datetim
         quote = find_quote(quote_id, principal)
         if quote.get("locked_by") not in (None, reference):
             raise Problem(409, "QUOTE_ALREADY_LOCKED", "Another booking holds this quote.")
-        raise Problem(409, "QUOTE_EXPIRED", "The quote has expired; ask for a new one.")
+        if quote.get("locked_by") != reference:
+            raise Problem(409, "QUOTE_EXPIRED", "The quote has expired; ask for a new one.")
+        locked = quote  # locked by this very booking before it expired (a retry whose first reply was lost)
     package = store.package_by_id(ObjectId(locked["package_id"]), {"status": 1})
     if package is None or package["status"] != "PUBLISHED":
         unlock_quote(quote_id, reference)

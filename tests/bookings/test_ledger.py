@@ -346,3 +346,30 @@ def test_a_booking_costs_at_most_one_more_database_operation_per_visit_than_befo
     assert made.status_code == 201, made.json
     sent = [name for name, _database, _command in commands if name != "getMore"]
     assert len(sent) <= OPERATIONS_BEFORE_THE_LEDGER + len(slots), sent
+
+
+def test_a_request_stalled_until_the_sweeper_released_its_claim_gives_back_the_quote_it_locks_late(
+    bookings, client, open_slot, new_quote, agency, monkeypatch, packages_url, bearer
+):
+    slots = series(open_slot, 200)
+    quote = new_quote()
+    body, key = body_for(quote, slots), uuid.uuid4().hex
+    release, reached = threading.Event(), threading.Event()
+    pause_at(monkeypatch, "bookings.after_reserve", release, reached)  # stalls before it locks the quote
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        stalled = pool.submit(post, bookings.test_client(), agency, body, key)
+        assert wait_for(reached, 10)
+        sweep_at(bookings, utcnow() + timedelta(minutes=5))  # its reservation expires and is released
+        release.set()
+        late = stalled.result()
+    assert late.status_code == 409 and late.json["code"] == "IDEMPOTENCY_KEY_IN_FLIGHT", late.json
+    locked = requests.get(f"{packages_url}/quotes/{quote['id']}", headers=bearer("PLATFORM_ADMIN"), timeout=10).json()
+    assert locked["lockedBy"] is None  # it locked the quote after its claim was released, then gave it back
+    assert [seat_count(bookings, s["id"]) for s in slots] == [0, 0, 0]
+
+    lease_lapses(bookings, key)
+    retry = post(client, agency, body, key)  # the key's reservation was released for good: a new one
+    assert retry.status_code == 201, retry.json
+    assert [seat_count(bookings, s["id"]) for s in slots] == [1, 1, 1] and booking_count(bookings) == 1
+    seats_are_owned(bookings)
