@@ -1,13 +1,15 @@
 """``make bench BENCH_ARGS="compare REV load bookings"``: benches run on an earlier commit and on this
 tree, one after the other in the same run, each on a fresh stack, their figures printed side by side.
 
-The earlier commit is checked out into a scratch folder (``git worktree``) and run with this tree's
-virtual environment; nothing of it is kept.
+The earlier commit is checked out into a scratch folder (``git worktree``) with this tree's benches
+copied over it, so both are measured the same way, and run with this tree's virtual environment;
+nothing of it is kept.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,6 +37,9 @@ def run(revision: str, names: list[str]) -> None:
         earlier = Path(scratch) / "earlier"
         subprocess.run(
             ["git", "worktree", "add", "--detach", str(earlier), commit], cwd=ROOT, check=True, capture_output=True
+        )
+        shutil.copytree(
+            ROOT / "bench", earlier / "bench", dirs_exist_ok=True, ignore=shutil.ignore_patterns("node_modules")
         )
         try:
             for name in names:

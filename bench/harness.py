@@ -105,6 +105,9 @@ def table(title: str, rows: list[tuple[str, dict]], floor: dict[int, dict] | Non
 
 def ledger_check(env: dict, urls: dict) -> None:
     """Print what ``python -m services.bookings check`` finds on the bench's stack: nothing broken, or every break."""
+    if not (ROOT / "services" / "bookings" / "checker.py").exists():
+        print("seat ledger check: none in this tree")
+        return
     done = subprocess.run(
         [sys.executable, "-m", "services.bookings", "check"],
         cwd=ROOT,
