@@ -190,6 +190,8 @@ def test_every_webhooks_query_is_index_served(make_app, mongo_client):
         "delivery_by_id": [lambda f: f(f"{some['_id']}:{'e' * 32}")],
         "deliveries_on": [lambda f: f(some["_id"], utc_date(now).isoformat())],
         "feed_position": [lambda f: f("bookings")],
+        "deferred_of": [lambda f: f(some["_id"])],
+        "lanes_by_id": [lambda f: f([f"{some['_id']}:0", f"{some['_id']}:1"])],
     }
     run_examples(app, webhooks_store.registry, examples, mongo_client, app.config["SETTINGS"].database)
 

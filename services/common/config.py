@@ -38,7 +38,9 @@ class Settings:
     checkout_hold_minutes: int = 15  # holdVisits keeps every seat this long for the booking to come
     reschedule_notice_hours: int = 72  # a visit may be moved until this long before it starts
     read_model_wait_seconds: float = 10.0  # how long a listing waits for its read model to load before a 503
-    webhook_timeout_seconds: float = 5.0  # a partner's endpoint must answer within this
+    webhook_timeout_seconds: float = 5.0  # the whole of a delivery request: connect, send, status, headers and body
+    webhook_endpoint_concurrency: int = 2  # requests in flight to one endpoint, across every dispatcher
+    webhook_dns_timeout_seconds: float = 2.0  # resolving a webhook URL's host name
     webhook_retry_base_seconds: float = 10.0  # the first retry's delay; each next one doubles it
     webhook_retry_max_seconds: float = 3600.0  # no retry waits longer than this
     webhook_retry_for_seconds: int = 24 * 3600  # retries stop this long after the event; the endpoint is then failing
@@ -81,6 +83,8 @@ def from_env(service: str) -> Settings:
         reschedule_notice_hours=_int("RESCHEDULE_NOTICE_HOURS", 72),
         read_model_wait_seconds=float(env("READ_MODEL_WAIT_SECONDS", "10")),
         webhook_timeout_seconds=float(env("WEBHOOK_TIMEOUT_SECONDS", "5")),
+        webhook_endpoint_concurrency=max(1, _int("WEBHOOK_ENDPOINT_CONCURRENCY", 2)),
+        webhook_dns_timeout_seconds=float(env("WEBHOOK_DNS_TIMEOUT_SECONDS", "2")),
         webhook_retry_base_seconds=float(env("WEBHOOK_RETRY_BASE_SECONDS", "10")),
         webhook_retry_max_seconds=float(env("WEBHOOK_RETRY_MAX_SECONDS", "3600")),
         webhook_retry_for_seconds=_int("WEBHOOK_RETRY_FOR_SECONDS", 24 * 3600),

@@ -19,6 +19,10 @@ def _production() -> bool:
     return current_app.config["SETTINGS"].is_production
 
 
+def _resolve_within() -> float:
+    return current_app.config["SETTINGS"].webhook_dns_timeout_seconds
+
+
 @bp.post("/webhooks")
 @contract(
     summary="Create an endpoint for the caller's agency or clinic. The answer shows its signing secret, this once.",
@@ -31,7 +35,7 @@ def _production() -> bool:
     tags=("webhooks",),
 )
 def create_webhook(body, principal):
-    endpoint, secret = endpoints.create(body, principal, _production())
+    endpoint, secret = endpoints.create(body, principal, _production(), _resolve_within())
     return jsonify(endpoints.wire(endpoint, secret)), 201
 
 
@@ -75,7 +79,7 @@ def get_webhook(endpoint_id, principal):
     tags=("webhooks",),
 )
 def update_webhook(endpoint_id, body, principal):
-    return jsonify(endpoints.wire(endpoints.update(endpoint_id, body, principal, _production())))
+    return jsonify(endpoints.wire(endpoints.update(endpoint_id, body, principal, _production(), _resolve_within())))
 
 
 @bp.post("/webhooks/<endpoint_id>/rotate-secret")

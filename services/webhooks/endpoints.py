@@ -40,9 +40,9 @@ def signing_secrets(endpoint: dict, now: datetime) -> list[str]:
     return [s["secret"] for s in endpoint["secrets"] if "retires_at" not in s or s["retires_at"] > now]
 
 
-def _checked_url(url: str, production: bool) -> str:
+def _checked_url(url: str, production: bool, resolve_within: float) -> str:
     try:
-        addresses.check(url, production)
+        addresses.check(url, production, resolve_within)
     except addresses.Refused as refused:
         raise Problem(
             422, "URL_NOT_ALLOWED", str(refused), errors=[{"field": "url", "message": str(refused)}]
@@ -50,10 +50,11 @@ def _checked_url(url: str, production: bool) -> str:
     return url
 
 
-def create(body: dict, principal: Principal, production: bool) -> tuple[dict, str]:
-    """The new endpoint, and its secret (shown this once)."""
+def create(body: dict, principal: Principal, production: bool, resolve_within: float = 2.0) -> tuple[dict, str]:
+    """The new endpoint, and its secret (shown this once). ``resolve_within``: seconds the URL's host
+    name has to resolve."""
     kind, owner = owner_of(principal)
-    url = _checked_url(body["url"], production)
+    url = _checked_url(body["url"], production, resolve_within)
     now = utcnow()
     endpoint_id = "wh_" + secrets.token_hex(12)
     secret = new_secret(now)
@@ -96,11 +97,11 @@ def page(principal: Principal, state: str | None, limit: int, cursor: str | None
     return store.endpoint_page(find_filter, limit=limit, cursor=cursor).to_json(wire)
 
 
-def update(endpoint_id: str, body: dict, principal: Principal, production: bool) -> dict:
+def update(endpoint_id: str, body: dict, principal: Principal, production: bool, resolve_within: float = 2.0) -> dict:
     endpoint = find(endpoint_id, principal)
     changes: dict = {}
     if "url" in body:
-        changes["url"] = _checked_url(body["url"], production)
+        changes["url"] = _checked_url(body["url"], production, resolve_within)
     if "events" in body:
         changes["events"] = list(body["events"])
     if "description" in body:
@@ -209,6 +210,10 @@ def wire_delivery(delivery: dict) -> dict:
         "lastStatus": delivery.get("last_status"),
         "lastError": delivery.get("last_error"),
         "lastAttemptAt": when("last_attempt_at"),
+        "history": [
+            {"at": iso(a["at"]), "status": a.get("status"), "error": a.get("error"), "durationMs": a.get("duration_ms")}
+            for a in delivery.get("history") or []
+        ],
         "nextAttemptAt": when("due") if delivery["state"] == "PENDING" else None,
         "deliveredAt": when("delivered_at"),
         "retryUntil": iso(delivery["retry_until"]),

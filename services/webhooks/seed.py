@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from .models import Delivery, Endpoint, FeedCursor
+from .models import Delivery, Endpoint, FeedCursor, Lane
 
 
 def ensure_indexes() -> None:
-    for model in (Endpoint, Delivery, FeedCursor):
+    for model in (Endpoint, Delivery, FeedCursor, Lane):
         model.ensure_indexes()
 
 

@@ -4,7 +4,9 @@ that is not public in production, whatever the URL resolved to when the endpoint
 from __future__ import annotations
 
 import socket
+import time as clock
 from datetime import timedelta
+from email.utils import format_datetime
 
 import pytest
 
@@ -83,6 +85,7 @@ def test_waits_double_up_to_the_most_and_honour_retry_after():
     assert 10 <= waits[0] <= 12.5 and 20 <= waits[1] <= 25 and 80 <= waits[3] <= 100
     assert all(3600 <= wait <= 4500 for wait in waits[9:])
     assert backoff(1, 10, 3600, retry_after=120) == 120
+    assert backoff(1, 10, 3600, retry_after=300000000000) == 3600  # never longer than the most
 
 
 def test_a_request_goes_to_the_address_checked_not_to_a_later_answer(webhooks, receiver, monkeypatch):
@@ -105,3 +108,54 @@ def test_a_request_goes_to_the_address_checked_not_to_a_later_answer(webhooks, r
         after = store.delivery_by_id(delivery["_id"])
     assert after["state"] == "DELIVERED" and len(asked) == 2
     assert receiver.received[0]["headers"]["Host"] == f"rebind.test:{port}"
+
+
+@pytest.mark.parametrize(
+    "retry_after, least, most",
+    [
+        ("300000000000", 3600, 3600 * 1.25),  # absurd: capped at the longest wait
+        ("120", 120, 125),  # seconds
+        ("in a while", 10, 12.5),  # not a number or a date: the usual backoff
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 10, 12.5),  # a date already past: the usual backoff
+    ],
+)
+def test_retry_after_is_recorded_and_scheduled_sanely(webhooks, receiver, retry_after, least, most):
+    receiver.answer = lambda n: (503, {"Retry-After": retry_after})
+    with webhooks.app_context():
+        delivery = queued(receiver.url)
+        before = utcnow()
+        assert Dispatcher(webhooks.config["SETTINGS"]).send_due() == 1
+        after = store.delivery_by_id(delivery["_id"])
+    assert (after["state"], after["attempts"], after["last_status"], after["last_error"]) == (
+        "PENDING",
+        1,
+        503,
+        "Answered 503.",
+    )
+    assert least - 1 <= (after["due"] - before).total_seconds() <= most + 1
+
+
+def test_retry_after_as_a_date_is_honoured(webhooks, receiver):
+    when = utcnow() + timedelta(minutes=10)
+    receiver.answer = lambda n: (503, {"Retry-After": format_datetime(when, usegmt=True)})
+    with webhooks.app_context():
+        delivery = queued(receiver.url)
+        assert Dispatcher(webhooks.config["SETTINGS"]).send_due() == 1
+        after = store.delivery_by_id(delivery["_id"])
+    assert after["last_status"] == 503 and abs((after["due"] - when).total_seconds()) <= 2
+
+
+def test_a_delivery_that_succeeds_at_last_shows_no_error_and_keeps_every_attempt(webhooks, receiver):
+    receiver.answer = lambda n: 500 if n == 0 else 204
+    quick = webhooks.config["SETTINGS"].with_overrides(webhook_retry_base_seconds=0.01, webhook_retry_max_seconds=0.02)
+    with webhooks.app_context():
+        delivery = queued(receiver.url)
+        for _ in range(100):
+            Dispatcher(quick).send_due()
+            if store.delivery_by_id(delivery["_id"])["state"] != "PENDING":
+                break
+            clock.sleep(0.02)
+        after = store.delivery_by_id(delivery["_id"])
+    assert (after["state"], after["attempts"], after["last_status"]) == ("DELIVERED", 2, 204)
+    assert after.get("last_error") is None
+    assert [(a["status"], a["error"]) for a in after["history"]] == [(500, "Answered 500."), (204, None)]
