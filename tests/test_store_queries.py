@@ -23,6 +23,7 @@ from services.catalogue import seed as catalogue_seed
 from services.catalogue import store as catalogue_store
 from services.catalogue.app import create_app as catalogue_app
 from services.common.clock import utc_date, utcnow
+from services.common.config import Settings
 from services.common.tokens import Principal, mint
 from services.packages import seed as packages_seed
 from services.packages import store as packages_store
@@ -33,6 +34,7 @@ from services.webhooks import seed as webhooks_seed
 from services.webhooks import store as webhooks_store
 from services.webhooks.app import create_app as webhooks_app
 from services.webhooks.dispatcher import delivery_for
+from services.webhooks.sealing import sealer
 from tests.support import RECORDER, assert_index_served, operations, run_examples
 
 
@@ -169,7 +171,10 @@ def test_every_webhooks_query_is_index_served(make_app, mongo_client):
         webhooks_seed.ensure_indexes()
         for n in range(30):
             endpoint, _ = webhook_endpoints.create(
-                {"url": f"http://127.0.0.1:9/{n}", "events": ["booking.created"]}, agency, production=False
+                {"url": f"http://127.0.0.1:9/{n}", "events": ["booking.created"]},
+                agency,
+                production=False,
+                sealer=sealer(Settings("webhooks")),
             )
             webhooks_store.insert_deliveries([delivery_for(endpoint, event, utcnow(), timedelta(hours=1))])
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from dataclasses import dataclass, field, replace
 
 DEV_TOKEN_SECRET = "clinicbridge-development-secret-change-me"
+# Seals webhook signing secrets in development; public, so production refuses it (a Fernet key: 32 bytes, base64).
+DEV_WEBHOOK_SECRET_KEY = base64.urlsafe_b64encode(b"clinicbridge-development-key-000").decode()
 
 
 def _int(name: str, default: int) -> int:
@@ -45,6 +49,7 @@ class Settings:
     webhook_retry_max_seconds: float = 3600.0  # no retry waits longer than this
     webhook_retry_for_seconds: int = 24 * 3600  # retries stop this long after the event; the endpoint is then failing
     webhook_poll_seconds: float = 0.5  # an idle dispatcher looks for new events this often
+    webhook_secret_keys: tuple[str, ...] = (DEV_WEBHOOK_SECRET_KEY,)  # seal signing secrets at rest; newest first
     service_urls: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -61,6 +66,22 @@ SERVICE_URL_DEFAULTS = {
     "bookings": "http://127.0.0.1:8003",
     "webhooks": "http://127.0.0.1:8004",
 }
+
+
+def _keys(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma-separated list of Fernet keys (32 bytes, URL-safe base64), newest first."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    keys = tuple(key.strip() for key in raw.split(",") if key.strip())
+    for key in keys:
+        try:
+            valid = len(base64.urlsafe_b64decode(key.encode())) == 32
+        except (binascii.Error, ValueError):
+            valid = False
+        if not valid:
+            raise RuntimeError(f"{name} holds a key that is not 32 bytes of URL-safe base64")
+    return keys
 
 
 def from_env(service: str) -> Settings:
@@ -89,11 +110,18 @@ def from_env(service: str) -> Settings:
         webhook_retry_max_seconds=float(env("WEBHOOK_RETRY_MAX_SECONDS", "3600")),
         webhook_retry_for_seconds=_int("WEBHOOK_RETRY_FOR_SECONDS", 24 * 3600),
         webhook_poll_seconds=float(env("WEBHOOK_POLL_SECONDS", "0.5")),
+        # Only the webhooks service (and its dispatcher) keeps signing secrets.
+        webhook_secret_keys=_keys("WEBHOOK_SECRET_KEYS", (DEV_WEBHOOK_SECRET_KEY,)) if service == "webhooks" else (),
         service_urls={name: env(f"{name.upper()}_URL", default) for name, default in SERVICE_URL_DEFAULTS.items()},
     )
     if settings.is_production and (settings.token_secret == DEV_TOKEN_SECRET or len(settings.token_secret) < 32):
         # Fail fast: a production service must never accept tokens signed with a public or short secret.
         raise RuntimeError("SERVICE_TOKEN_SECRET must be set to 32+ characters when CLINICBRIDGE_ENV=production")
+    if service == "webhooks" and not settings.webhook_secret_keys:
+        raise RuntimeError("WEBHOOK_SECRET_KEYS must name at least one key")
+    if service == "webhooks" and settings.is_production and DEV_WEBHOOK_SECRET_KEY in settings.webhook_secret_keys:
+        # Signing secrets sealed with a public key are as good as stored in plain text.
+        raise RuntimeError("WEBHOOK_SECRET_KEYS must name a key of your own when CLINICBRIDGE_ENV=production")
     if settings.is_production and env("FAILPOINTS"):
         raise RuntimeError("FAILPOINTS (crash points for fault tests) must not be set when CLINICBRIDGE_ENV=production")
     return settings

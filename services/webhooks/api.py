@@ -11,6 +11,7 @@ from services.common.pagination import DEFAULT_LIMIT
 from services.common.validation import contract
 
 from . import endpoints
+from .sealing import Sealer, sealer
 
 bp = Blueprint("webhooks", __name__)
 
@@ -21,6 +22,10 @@ def _production() -> bool:
 
 def _resolve_within() -> float:
     return current_app.config["SETTINGS"].webhook_dns_timeout_seconds
+
+
+def _sealer() -> Sealer:
+    return sealer(current_app.config["SETTINGS"])
 
 
 @bp.post("/webhooks")
@@ -35,7 +40,7 @@ def _resolve_within() -> float:
     tags=("webhooks",),
 )
 def create_webhook(body, principal):
-    endpoint, secret = endpoints.create(body, principal, _production(), _resolve_within())
+    endpoint, secret = endpoints.create(body, principal, _production(), _sealer(), _resolve_within())
     return jsonify(endpoints.wire(endpoint, secret)), 201
 
 
@@ -92,7 +97,7 @@ def update_webhook(endpoint_id, body, principal):
     tags=("webhooks",),
 )
 def rotate_secret(endpoint_id, principal):
-    endpoint, secret = endpoints.rotate(endpoint_id, principal)
+    endpoint, secret = endpoints.rotate(endpoint_id, principal, _sealer())
     return jsonify(endpoints.wire(endpoint, secret))
 
 

@@ -47,6 +47,7 @@ from services.common.tokens import Principal, mint
 
 from . import addresses, pinned, store
 from .endpoints import signing_secrets
+from .sealing import sealer
 
 SOURCES = ("bookings", "packages")  # the services whose event feeds are delivered
 FEED_PAGE = 100
@@ -142,6 +143,7 @@ class Dispatcher:
         self.deadline = settings.webhook_timeout_seconds
         self.lease = timedelta(seconds=settings.webhook_timeout_seconds * 2 + 1)
         self.lanes = settings.webhook_endpoint_concurrency
+        self.sealer = sealer(settings)
         # A feed page may read ten windows of the log: give it time, and no retries (the next poll asks again).
         self.feeds = {
             source: ServiceClient(source, settings.service_urls[source], max(settings.http_timeout_seconds, 10), 0)
@@ -273,7 +275,9 @@ class Dispatcher:
             return
         body = json.dumps(delivery["event"], ensure_ascii=False, separators=(",", ":"))
         event_id = delivery["event"]["id"]
-        signatures = " ".join(Webhook(secret).sign(event_id, now, body) for secret in signing_secrets(endpoint, now))
+        signatures = " ".join(
+            Webhook(secret).sign(event_id, now, body) for secret in signing_secrets(endpoint, now, self.sealer)
+        )
         headers = {
             "webhook-id": event_id,
             "webhook-timestamp": str(int(now.timestamp())),

@@ -73,6 +73,22 @@ def push_secret(endpoint_id: str, secret: dict, retire_others_at: datetime, now:
 
 
 @registry.write("_id_")
+def replace_secrets(endpoint_id: str, read: list[dict], sealed: list[dict]) -> int:
+    """Store an endpoint's secrets sealed anew, unless they changed since they were read; 1 if stored."""
+    return endpoints().update_one({"_id": endpoint_id, "secrets": read}, {"$set": {"secrets": sealed}}).modified_count
+
+
+def every_endpoints_secrets():
+    """Every endpoint's secrets (a command's: ``reseal``, never on a request path)."""
+    return endpoints().find({}, {"secrets": 1})
+
+
+def endpoints_with_plain_secrets():
+    """Endpoints with a secret stored before secrets were sealed (start-up only)."""
+    return endpoints().find({"secrets.secret": {"$exists": True}}, {"secrets": 1})
+
+
+@registry.write("_id_")
 def mark_failing(endpoint_id: str, failure: dict, now: datetime) -> None:
     """An endpoint still active becomes failing, with why (a later failure does not overwrite the first)."""
     endpoints().update_one(

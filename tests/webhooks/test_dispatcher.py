@@ -11,9 +11,11 @@ from email.utils import format_datetime
 import pytest
 
 from services.common.clock import utcnow
+from services.common.config import Settings
 from services.common.tokens import Principal
 from services.webhooks import endpoints, store
 from services.webhooks.dispatcher import Dispatcher, backoff, delivery_for
+from services.webhooks.sealing import sealer
 from tests.support import Receiver
 
 AGENCY = Principal(role="AGENCY", subject="test", agency="seoul-trips")
@@ -36,7 +38,9 @@ def receiver():
 
 def queued(url: str) -> dict:
     """An endpoint made in development (loopback allowed) with one delivery due now."""
-    endpoint, _ = endpoints.create({"url": url, "events": ["booking.created"]}, AGENCY, production=False)
+    endpoint, _ = endpoints.create(
+        {"url": url, "events": ["booking.created"]}, AGENCY, False, sealer(Settings("webhooks"))
+    )
     delivery = delivery_for(endpoint, EVENT, utcnow(), timedelta(hours=24))
     store.insert_deliveries([delivery])
     return delivery
@@ -73,7 +77,9 @@ def test_production_sends_nothing_to_an_address_that_is_not_public(webhooks, rec
 
 def test_the_same_event_fanned_out_twice_is_one_delivery(webhooks):
     with webhooks.app_context():
-        endpoint, _ = endpoints.create({"url": "http://127.0.0.1:9/", "events": ["booking.created"]}, AGENCY, False)
+        endpoint, _ = endpoints.create(
+            {"url": "http://127.0.0.1:9/", "events": ["booking.created"]}, AGENCY, False, sealer(Settings("webhooks"))
+        )
         now = utcnow()
         first = store.insert_deliveries([delivery_for(endpoint, EVENT, now, timedelta(hours=24))])
         again = store.insert_deliveries([delivery_for(endpoint, EVENT, now, timedelta(hours=24))])
