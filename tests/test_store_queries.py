@@ -42,9 +42,14 @@ def test_every_write_is_led_by_a_unique_key():
     registries = (catalogue_store.registry, packages_store.registry, bookings_store.registry, webhooks_store.registry)
     for registry in registries:
         for operation in registry.writes().values():
-            assert operation.index in ("_id_", "slug_1", "reference_1", "clinic_package_start", "package_version"), (
-                operation
-            )
+            assert operation.index in (
+                "_id_",
+                "slug_1",
+                "reference_1",
+                "clinic_package_start",
+                "package_version",
+                "seq",  # the event log's numbers
+            ), operation
     # And the same for the three services' models: each named unique index exists.
     from services.bookings.models import Booking, Slot
     from services.catalogue.models import Clinic
@@ -94,7 +99,9 @@ def test_every_packages_query_is_index_served(make_app, mongo_client):
         "quote_by_id": [lambda f: f(ObjectId())],
         "outbox_events": [lambda f: f(100)],
         "event_logged": [lambda f: f("0" * 32)],
-        "last_seq": [lambda f: f()],
+        "counter": [lambda f: f()],
+        "numbers_past": [lambda f: f(0)],
+        "event_numbered": [lambda f: f(1)],
         "events_between": [
             lambda f: f({"clinic": "oracle-skin-clinic"}, 0, 500),
             lambda f: f({"public": True}, 0, 500),
@@ -153,7 +160,9 @@ def test_every_bookings_query_is_index_served(make_app, mongo_client):
         "pending_outboxes": [lambda f: f(100)],
         "outbox_events": [lambda f: f(100)],
         "event_logged": [lambda f: f("0" * 32)],
-        "last_seq": [lambda f: f()],
+        "counter": [lambda f: f()],
+        "numbers_past": [lambda f: f(0)],
+        "event_numbered": [lambda f: f(1)],
         "events_between": [
             lambda f: f({"agency": "seoul-trips"}, 0, 500),
             lambda f: f({"clinic": "oracle-skin-clinic"}, 0, 500),

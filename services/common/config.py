@@ -50,6 +50,7 @@ class Settings:
     webhook_retry_for_seconds: int = 24 * 3600  # retries stop this long after the event; the endpoint is then failing
     webhook_poll_seconds: float = 0.5  # an idle dispatcher looks for new events this often
     webhook_secret_keys: tuple[str, ...] = (DEV_WEBHOOK_SECRET_KEY,)  # seal signing secrets at rest; newest first
+    event_horizon_days: int = 30  # events are kept this long in each service's log
     service_urls: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -84,6 +85,11 @@ def _keys(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
     return keys
 
 
+def event_horizon_days() -> int:
+    """How long each service's event log keeps an event (``EVENT_HORIZON_DAYS``)."""
+    return max(1, _int("EVENT_HORIZON_DAYS", 30))
+
+
 def from_env(service: str) -> Settings:
     env = os.environ.get
     settings = Settings(
@@ -110,6 +116,7 @@ def from_env(service: str) -> Settings:
         webhook_retry_max_seconds=float(env("WEBHOOK_RETRY_MAX_SECONDS", "3600")),
         webhook_retry_for_seconds=_int("WEBHOOK_RETRY_FOR_SECONDS", 24 * 3600),
         webhook_poll_seconds=float(env("WEBHOOK_POLL_SECONDS", "0.5")),
+        event_horizon_days=event_horizon_days(),
         # Only the webhooks service (and its dispatcher) keeps signing secrets.
         webhook_secret_keys=_keys("WEBHOOK_SECRET_KEYS", (DEV_WEBHOOK_SECRET_KEY,)) if service == "webhooks" else (),
         service_urls={name: env(f"{name.upper()}_URL", default) for name, default in SERVICE_URL_DEFAULTS.items()},

@@ -160,9 +160,13 @@ class Dispatcher:
     def fan_out(self, source: str) -> bool:
         """Write the deliveries of the next page of ``source``'s feed; whether its feed goes on."""
         after = store.feed_position(source)
-        answer = (
-            self.feeds[source].get("/events", params={"after": after, "limit": FEED_PAGE}, token=self._token()).json()
-        )
+        response = self.feeds[source].get("/events", params={"after": after, "limit": FEED_PAGE}, token=self._token())
+        if response.status_code == 410:  # left behind the log's horizon (dispatchers down for weeks): go on
+            oldest = int(response.json()["oldestCursor"])
+            log.warning("feed position past the horizon", extra={"source": source, "after": after, "to": oldest})
+            store.advance_feed(source, after, oldest)
+            return True
+        answer = response.json()
         now = utcnow()
         known: dict[tuple[str, str], list[dict]] = {}
         deliveries = [
