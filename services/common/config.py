@@ -4,12 +4,42 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import os
 from dataclasses import dataclass, field, replace
 
 DEV_TOKEN_SECRET = "clinicbridge-development-secret-change-me"
 # Seals webhook signing secrets in development; public, so production refuses it (a Fernet key: 32 bytes, base64).
 DEV_WEBHOOK_SECRET_KEY = base64.urlsafe_b64encode(b"clinicbridge-development-key-000").decode()
+
+
+def _loopback(bind: str) -> bool:
+    """Whether a gunicorn bind address (``host:port``, ``[v6]:port``, ``unix:path``) reaches only this machine."""
+    if bind.startswith(("unix:", "fd://")):
+        return True
+    host = bind.rsplit(":", 1)[0] if bind.count(":") == 1 or bind.startswith("[") else bind
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
+def exposed_with_development_secret(binds: list[str], environment: str, secret: str | None) -> str | None:
+    """Why a service must not start on ``binds`` (None when it may): listening beyond loopback with the
+    public development token secret would let anyone who reaches the port sign a platform admin's token."""
+    if environment == "production" or (secret and secret != DEV_TOKEN_SECRET):
+        return None
+    exposed = [bind for bind in binds if not _loopback(bind)]
+    if not exposed:
+        return None
+    return (
+        f"refusing to listen on {', '.join(exposed)} with the development SERVICE_TOKEN_SECRET: anyone who reaches "
+        "it could sign a platform admin's token. Set SERVICE_TOKEN_SECRET (32+ random characters) and "
+        "CLINICBRIDGE_ENV=production, or listen on 127.0.0.1 only (BIND_HOST)."
+    )
 
 
 def _int(name: str, default: int) -> int:
