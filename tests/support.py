@@ -233,7 +233,8 @@ class Receiver:
     """A partner's webhook endpoint: a real HTTP server on a free loopback port that keeps every
     request it gets (``received``: headers, body, when: ``at`` monotonic, ``wall`` epoch). ``answer(n)`` gives the status of the n-th
     request (0-based, default 200), or the status and headers to answer with; ``delay`` holds each request that long before
-    answering. ``overlaps`` counts requests for a ``webhook-id`` that arrived while another for it was open."""
+    answering. ``overlaps`` counts requests for a ``webhook-id`` that arrived while another for it was open;
+    ``most_open``, the most requests it had open at once."""
 
     def __init__(self, answer=None, delay: float = 0.0):
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -242,6 +243,7 @@ class Receiver:
         self.delay = delay
         self.received: list[dict] = []
         self.overlaps = 0
+        self.most_open = 0
         self._open: dict[str, int] = {}
         self._lock = threading.Lock()
         receiver = self
@@ -257,6 +259,7 @@ class Receiver:
                     )
                     receiver.overlaps += receiver._open.get(event_id, 0) > 0
                     receiver._open[event_id] = receiver._open.get(event_id, 0) + 1
+                    receiver.most_open = max(receiver.most_open, sum(receiver._open.values()))
                 try:
                     clock.sleep(receiver.delay)
                     answer = receiver.answer(n)

@@ -130,6 +130,10 @@ class Claim:
 
 
 DEFERRED = object()  # a claim given back unsent: its endpoint had no free lane
+# How long a delivery waiting for a lane waits if no one wakes it (its lane's holder died): waking, not
+# this, is what moves a queue along, and a long wait keeps a slow endpoint's backlog from being claimed
+# over and over.
+WAIT_FOR_LANE = timedelta(minutes=1)
 
 
 class Dispatcher:
@@ -237,8 +241,11 @@ class Dispatcher:
         for lane in names:
             if store.take_lane(lane, token, now + self.lease, now):
                 return Claim(claimed, token, lane, deadline)
-        busy = [lane["until"] for lane in store.lanes_by_id(names)]
-        store.defer(claimed["_id"], token, min(busy, default=now + self.lease))
+        # It waits to be woken when a lane is given back; at the latest (a holder that died) a while after.
+        store.defer(claimed["_id"], token, now + max(self.lease, WAIT_FOR_LANE))
+        later = utcnow()
+        if sum(lane["until"] > later for lane in store.lanes_by_id(names)) < self.lanes:
+            store.wake(claimed["_id"], later)  # a lane came free before it was marked waiting: nobody else will wake it
         return DEFERRED
 
     def _give_lane_back(self, endpoint_id: str, lane: str, claim: str) -> None:

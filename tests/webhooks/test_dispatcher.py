@@ -165,3 +165,28 @@ def test_a_delivery_that_succeeds_at_last_shows_no_error_and_keeps_every_attempt
     assert (after["state"], after["attempts"], after["last_status"]) == ("DELIVERED", 2, 204)
     assert after.get("last_error") is None
     assert [(a["status"], a["error"]) for a in after["history"]] == [(500, "Answered 500."), (204, None)]
+
+
+def test_a_burst_to_one_endpoint_goes_out_a_lane_at_a_time_and_arrives_whole(webhooks, receiver):
+    """Twelve events for one endpoint: never more requests open to it than its lanes (2), each event
+    once, and every one arrives (a delivery waiting for a lane is woken when one is given back)."""
+    import threading
+
+    receiver.delay = 0.1
+    with webhooks.app_context():
+        endpoint, _ = endpoints.create(
+            {"url": receiver.url, "events": ["booking.created"]}, AGENCY, False, sealer(Settings("webhooks"))
+        )
+        store.insert_deliveries(
+            [delivery_for(endpoint, {**EVENT, "id": f"{n:032d}"}, utcnow(), timedelta(hours=1)) for n in range(12)]
+        )
+        stop = threading.Event()
+        sender = threading.Thread(target=Dispatcher(webhooks.config["SETTINGS"]).send_due, kwargs={"stop": stop})
+        sender.start()
+        try:
+            receiver.wait_for(lambda r: len(r.received) >= 12)
+        finally:
+            stop.set()
+            sender.join()
+    ids = [r["headers"]["webhook-id"] for r in receiver.received]
+    assert len(ids) == len(set(ids)) == 12 and receiver.most_open <= 2
