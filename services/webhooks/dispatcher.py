@@ -99,7 +99,7 @@ def requested_wait(value: str | None, now: datetime, most: float) -> float | Non
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return most if len(value) > 12 else min(float(value), most)  # capped before any arithmetic
     try:
         when = parsedate_to_datetime(value)

@@ -14,7 +14,7 @@ from services.common.clock import utcnow
 from services.common.config import Settings
 from services.common.tokens import Principal
 from services.webhooks import endpoints, store
-from services.webhooks.dispatcher import Dispatcher, backoff, delivery_for
+from services.webhooks.dispatcher import Dispatcher, backoff, delivery_for, requested_wait
 from services.webhooks.sealing import sealer
 from tests.support import Receiver
 
@@ -190,3 +190,12 @@ def test_a_burst_to_one_endpoint_goes_out_a_lane_at_a_time_and_arrives_whole(web
             sender.join()
     ids = [r["headers"]["webhook-id"] for r in receiver.received]
     assert len(ids) == len(set(ids)) == 12 and receiver.most_open <= 2
+
+
+def test_retry_after_is_read_as_seconds_or_a_date_and_never_past_the_most():
+    now = utcnow()
+    assert requested_wait("120", now, 3600) == 120
+    assert requested_wait("9" * 5000, now, 3600) == 3600  # too long to be a number Python reads: the most
+    assert requested_wait(format_datetime(now + timedelta(days=400), usegmt=True), now, 3600) == 3600
+    for unreadable in ("", "-5", "1e9", "²", "soon", "Mon, 99 Foo 2026 00:00:00 GMT", None):
+        assert requested_wait(unreadable, now, 3600) is None, unreadable
