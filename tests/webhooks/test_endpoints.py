@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-
 import pytest
 
 from tests.support import ORACLE
@@ -124,29 +121,3 @@ def test_a_public_address_reached_through_nat64_is_allowed(production_client, be
     agency = bearer("AGENCY", agency="seoul-trips")
     made = create(production_client, agency, url="https://[64:ff9b::808:808]/hooks")  # 8.8.8.8
     assert made.status_code == 201, made.json
-
-
-def test_a_resolver_that_never_answers_fails_creation_with_a_clear_error(client, bearer, monkeypatch):
-    """The name's resolver never answers: the request is refused once resolving has had its time."""
-    real, answer = socket.getaddrinfo, threading.Event()
-
-    def never(host, *args, **kwargs):
-        if host == "silent.test":
-            answer.wait()  # until the test ends
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", never)
-    agency = bearer("AGENCY", agency="seoul-trips")
-    answers: list = []
-    request = threading.Thread(target=lambda: answers.append(create(client, agency, url="https://silent.test/hooks")))
-    request.start()
-    try:
-        request.join(20)  # a bound on liveness: without a deadline the request never finishes
-        assert answers, "creating the endpoint waited for the resolver for ever"
-    finally:
-        answer.set()
-        request.join()
-    refused = answers[0]
-    assert refused.status_code == 422 and refused.json["code"] == "URL_NOT_ALLOWED"
-    assert refused.json["errors"] == [{"field": "url", "message": "The host silent.test did not resolve in time."}]
-    assert client.get("/webhooks", headers=agency).json["items"] == []
