@@ -14,6 +14,7 @@ RUN pip install -c constraints.txt . \
     && useradd --system --uid 10001 clinicbridge
 USER clinicbridge
 
-ENV BIND_HOST=0.0.0.0
-EXPOSE 8000 8001 8002 8003
+# Production by default: a service refuses to start without a SERVICE_TOKEN_SECRET of its own.
+ENV CLINICBRIDGE_ENV=production BIND_HOST=0.0.0.0
+EXPOSE 8000 8001 8002 8003 8004
 CMD ["gunicorn", "-c", "services/common/gunicorn_config.py", "--bind", "0.0.0.0:8001", "services.catalogue.wsgi:app"]

@@ -1,13 +1,17 @@
-"""Webhooks under load: how long a change takes to reach a partner's endpoint, and what delivering
-costs the booking flow.
+"""Webhooks under load: how long a change takes to reach a partner's endpoint, what delivering costs
+the booking flow, and whether one slow endpoint holds the others back.
 
 The load bench's flow (compare -> quote -> book, through the gateway) runs with several agencies,
 each with its own API key, and the bookings sweeper as the Procfile runs it. The run alternates
-phases of equal length, side by side: webhooks off (no endpoint, no dispatcher) and on (one
-endpoint per agency, each a real HTTP receiver, and the dispatcher processes). For every event an endpoint receives, the time from the change (the event's
-``at``) to its arrival is measured; each "on" phase ends by waiting for what is still queued. Prints
-p50/p99/max of that latency, deliveries per second, and the flow's throughput with webhooks on and
-off, and their ratio.
+phases of equal length, side by side: webhooks off (no endpoint, no dispatcher); on (one endpoint
+per agency, each a real HTTP receiver, and the dispatcher processes); and slow (the same, plus a
+hostile endpoint of the first agency taking every event, which answers a status line and then one
+header byte every 4 s, for ever). For every event a normal endpoint receives, the time from the
+change (the event's ``at``) to its arrival is measured, by the phase the change was made in; each
+phase with endpoints ends by waiting until the normal endpoints hear nothing more for 2 s. Prints
+how many of the normal endpoints' deliveries arrived, p50/p99/max of their latency with and
+without the slow endpoint and their ratio, what the slow endpoint saw, and the flow's throughput
+in each phase.
 
     make bench BENCH_ARGS=webhooks      (BENCH_WEBHOOK_SECONDS, BENCH_WEBHOOK_AGENCIES,
                                          BENCH_WEBHOOK_DISPATCHERS, BENCH_LOAD_CLIENTS, BENCH_LOAD_WORKERS)
@@ -21,20 +25,23 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from contextlib import ExitStack, closing, contextmanager
 from datetime import datetime
 
 import pymongo
 import requests
 
-from tests.support import EVENT_TYPES, Receiver, dispatchers, seed, stack_env
+from tests.support import EVENT_TYPES, DripReceiver, Receiver, dispatchers, seed, stack_env
 
 from .harness import agency_key, clinic_key, database, ledger_check, stack
 from .load import CLIENTS, SERIES, WORKERS, Flow, single_visit_package
 
-SECONDS = int(os.environ.get("BENCH_WEBHOOK_SECONDS", "60"))  # in all, split into four phases: off, on, off, on
+SECONDS = int(os.environ.get("BENCH_WEBHOOK_SECONDS", "90"))  # in all, split into six phases
 AGENCIES = int(os.environ.get("BENCH_WEBHOOK_AGENCIES", "4"))
 DISPATCHERS = int(os.environ.get("BENCH_WEBHOOK_DISPATCHERS", "1"))
+PHASES = ("off", "on", "slow", "off", "on", "slow")
+DRIP_SECONDS = 4.0  # the slow endpoint's pace: one byte of a header this often
 CREATE = """mutation W($input: CreateWebhookInput!) { createWebhook(input: $input) { created { webhook { id } } } }"""
 DELETE = """mutation D($id: ID!) { deleteWebhook(id: $id) { deletedId } }"""
 
@@ -50,9 +57,9 @@ def graphql(gateway: str, key: str, query: str, variables: dict) -> dict:
     return answer["data"]
 
 
-def endpoint(gateway: str, key: str, receiver: Receiver) -> str:
-    """A new endpoint of the agency, for every event type, at ``receiver``; its id."""
-    made = graphql(gateway, key, CREATE, {"input": {"url": receiver.url, "events": EVENT_TYPES}})
+def endpoint(gateway: str, key: str, url: str) -> str:
+    """A new endpoint of the agency, for every event type, at ``url``; its id."""
+    made = graphql(gateway, key, CREATE, {"input": {"url": url, "events": EVENT_TYPES}})
     return made["createWebhook"]["created"]["webhook"]["id"]
 
 
@@ -84,7 +91,7 @@ def phase(gateway: str, keys: list[str], packages: dict, seconds: float) -> int:
 
 
 def settle(receivers: list[Receiver], quiet: float = 2.0) -> None:
-    """Until no endpoint has heard anything new for ``quiet`` seconds."""
+    """Until no normal endpoint has heard anything new for ``quiet`` seconds."""
     heard = -1
     while heard != sum(len(r.received) for r in receivers):
         heard = sum(len(r.received) for r in receivers)
@@ -92,7 +99,7 @@ def settle(receivers: list[Receiver], quiet: float = 2.0) -> None:
 
 
 def run() -> None:
-    part = SECONDS / 4
+    part = SECONDS / len(PHASES)
     with database() as uri, ExitStack() as running:
         env = stack_env(uri, "bench_w", MIN_NOTICE_HOURS="24")
         seed(env, synthetic={"catalogue": 100, "packages": 100, "bookings": 400})
@@ -103,57 +110,86 @@ def run() -> None:
         packages = {"single": single_visit_package(gateway, admin), "series": SERIES}
         Flow(gateway, keys[0], packages).client(time.perf_counter() + 3)  # warm-up, untimed
         receivers = [running.enter_context(closing(Receiver())) for _ in keys]
-        # As the Procfile runs it, in both phases: it moves events into the log every 15 s.
+        slow = running.enter_context(closing(DripReceiver(interval=DRIP_SECONDS)))
+        # As the Procfile runs it, in every phase: it moves events left behind into the log every 15 s.
         running.enter_context(sweeper(env, urls))
-        booked = {"off": 0, "on": 0}
-        windows = []  # when the "on" phases ran: only their changes count for the latency
-        for name in ("off", "on", "off", "on"):
+        booked = dict.fromkeys(PHASES, 0)
+        windows: dict[str, list[tuple[float, float]]] = {"on": [], "slow": []}  # when changes count for latency
+        hostile: list[str] = []
+        normal: dict[str, list[str]] = {"on": [], "slow": []}  # the normal endpoints of each kind of phase
+        for name in PHASES:
             if name == "off":
                 booked["off"] += phase(gateway, keys, packages, part)
                 continue
-            endpoints = [endpoint(gateway, key, receiver) for key, receiver in zip(keys, receivers, strict=True)]
+            made = [endpoint(gateway, key, receiver.url) for key, receiver in zip(keys, receivers, strict=True)]
+            normal[name] += made
+            if name == "slow":
+                hostile.append(endpoint(gateway, keys[0], slow.url))
             with dispatchers(env, urls, count=DISPATCHERS, log_dir=os.environ.get("BENCH_LOGS")):
                 started = time.time()
-                booked["on"] += phase(gateway, keys, packages, part)
-                windows.append((started, time.time()))
+                booked[name] += phase(gateway, keys, packages, part)
+                windows[name].append((started, time.time()))
                 settle(receivers)
-            for key, webhook in zip(keys, endpoints, strict=True):  # "off" again: nobody listens
-                graphql(gateway, key, DELETE, {"id": webhook})
+                for key, webhook in zip(keys, made, strict=True):  # nobody listens until the next phase
+                    graphql(gateway, key, DELETE, {"id": webhook})
+                if name == "slow":
+                    graphql(gateway, keys[0], DELETE, {"id": hostile[-1]})
         ledger_check(env, urls)
-        latencies, deliveries = [], 0
+        latencies: dict[str, list[float]] = {"on": [], "slow": []}
         for receiver in receivers:
             for request in receiver.received:
-                deliveries += 1
                 changed = datetime.fromisoformat(json.loads(request["body"])["at"]).timestamp()
-                if any(start <= changed <= end for start, end in windows):
-                    latencies.append((request["wall"] - changed) * 1000)
-        on_phase = sorted(latencies)
-        # Where the time goes: from the change to its delivery's creation (the feed read and the fan-out),
-        # then to the endpoint's 2xx (the claim and the request).
-        fanned, sent = [], []
+                for name, spans in windows.items():
+                    if any(start <= changed <= end for start, end in spans):
+                        latencies[name].append((request["wall"] - changed) * 1000)
         hooks = pymongo.MongoClient(uri)[env["WEBHOOKS_DB_NAME"]]
-        for delivery in hooks.deliveries.find({"state": "DELIVERED"}):
-            changed = datetime.fromisoformat(delivery["event"]["at"]).timestamp()
-            if any(start <= changed <= end for start, end in windows):
-                fanned.append((delivery["created_at"].timestamp() - changed) * 1000)
-                sent.append((delivery["delivered_at"] - delivery["created_at"]).total_seconds() * 1000)
+        tried = list(hooks.deliveries.find({"endpoint": {"$in": hostile}}, {"history": 1, "state": 1}))
+        written: dict[str, Counter] = {}
+        fanned: dict[str, list[float]] = {}  # change -> delivery written (the feed read and the fan-out)
+        sent: dict[str, list[float]] = {}  # written -> the endpoint's 2xx (waiting for a lane, the claim, the request)
+        for name, ids in normal.items():
+            found = list(hooks.deliveries.find({"endpoint": {"$in": ids}}))
+            written[name] = Counter(d["state"] for d in found)
+            done = [d for d in found if d["state"] == "DELIVERED"]
+            fanned[name] = sorted(
+                (d["created_at"].timestamp() - datetime.fromisoformat(d["event"]["at"]).timestamp()) * 1000
+                for d in done
+            )
+            sent[name] = sorted((d["delivered_at"] - d["created_at"]).total_seconds() * 1000 for d in done)
         hooks.client.close()
+    timed_out = sum(a.get("error") == "No answer in time." for d in tried for a in d.get("history", []))
+    delivered = sum(d["state"] == "DELIVERED" for d in tried)
     print(
         f"\nwebhooks under the booking flow: {CLIENTS} clients over {AGENCIES} agencies (one endpoint each), "
-        f"{DISPATCHERS} dispatcher(s), {WORKERS} gunicorn workers per service, phases of {part:.0f} s: off, on, off, on"
+        f"{DISPATCHERS} dispatcher(s), {WORKERS} gunicorn workers per service, phases of {part:.0f} s: {', '.join(PHASES)}"
     )
+    print("normal endpoints, change -> delivery (the same run, side by side):")
+    for name, label in (("on", "without a slow endpoint"), ("slow", "beside a slow endpoint")):
+        values = sorted(latencies[name])
+        print(
+            f"  {label:<24} {written[name]['DELIVERED']:>4} delivered of {sum(written[name].values())} written, "
+            f"{len(values)} of changes made meanwhile ({len(values) / (2 * part):.1f}/s): "
+            f"p50 {_at(values, 0.5):.0f} ms, p99 {_at(values, 0.99):.0f} ms, max {_at(values, 1.0):.0f} ms"
+        )
+        print(
+            f"  {'':<24} of which change -> written p50 {_at(fanned[name], 0.5):.0f} ms, p99 {_at(fanned[name], 0.99):.0f} ms; "
+            f"written -> delivered p50 {_at(sent[name], 0.5):.0f} ms, p99 {_at(sent[name], 0.99):.0f} ms, "
+            f"max {_at(sent[name], 1.0):.0f} ms"
+        )
+    on, beside = sorted(latencies["on"]), sorted(latencies["slow"])
+    print(f"  beside/without: p50 {_at(beside, 0.5) / _at(on, 0.5):.2f}x, p99 {_at(beside, 0.99) / _at(on, 0.99):.2f}x")
+    per_event = max(slow.most_per_event.values(), default=0)
     print(
-        f"deliveries {deliveries} in all, {len(on_phase)} of changes made while on ({len(on_phase) / (2 * part):.1f}/s); "
-        f"change -> delivery: p50 {_at(on_phase, 0.5):.0f} ms, p99 {_at(on_phase, 0.99):.0f} ms, "
-        f"max {_at(on_phase, 1.0):.0f} ms"
+        f"slow endpoint (a byte every {DRIP_SECONDS:.0f} s): {len(slow.connections)} connections, at most "
+        f"{slow.most_open} open at once and {per_event} per event; {len(tried)} deliveries, {timed_out} attempts "
+        f"timed out, {delivered} delivered"
     )
+    off = booked["off"] / (2 * part)
     print(
-        f"  of which change -> delivery written: p50 {_at(sorted(fanned), 0.5):.0f} ms, "
-        f"p99 {_at(sorted(fanned), 0.99):.0f} ms; written -> delivered: p50 {_at(sorted(sent), 0.5):.0f} ms, "
-        f"p99 {_at(sorted(sent), 0.99):.0f} ms"
+        "bookings/s: "
+        + ", ".join(f"{name} {booked[name] / (2 * part):.2f}" for name in ("off", "on", "slow"))
+        + f"; on/off {booked['on'] / (2 * part) / off:.2f}x, slow/off {booked['slow'] / (2 * part) / off:.2f}x"
     )
-    off, on = booked["off"] / (2 * part), booked["on"] / (2 * part)
-    print(f"bookings/s: webhooks off {off:.2f}, on {on:.2f}; on/off {on / off:.2f}x ({(1 - on / off) * 100:.0f}% drop)")
 
 
 def _at(values: list[float], quantile: float) -> float:

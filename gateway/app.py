@@ -51,7 +51,7 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     init_request_ids(app)
     connect_database(kit)
 
-    init_authentication(app, settings.key_cache_seconds)
+    init_authentication(app, settings.key_cache_seconds, kit.service, settings.bad_key_limit)
 
     init_rate_limits(app, kit.service, settings.rate_limit)
 

@@ -85,15 +85,22 @@ class KeyCache:
         self.lock = Lock()
 
     def principal_for(self, key: str) -> Principal | None:
-        now = time.monotonic()
-        hashed = digest(key)
+        known, principal = self.cached(key)
+        return principal if known else self.look_up(key)
+
+    def cached(self, key: str) -> tuple[bool, Principal | None]:
+        """Whether this process knows the key now (without asking the database), and its owner."""
         with self.lock:
-            entry = self.entries.get(hashed)
-        if entry is not None and entry[0] > now:
-            return entry[1]
+            entry = self.entries.get(digest(key))
+        if entry is not None and entry[0] > time.monotonic():
+            return True, entry[1]
+        return False, None
+
+    def look_up(self, key: str) -> Principal | None:
+        """Ask the database, and remember the answer."""
         principal = principal_for(key)
         with self.lock:
             if len(self.entries) >= self.size:
                 self.entries.clear()
-            self.entries[hashed] = (now + self.seconds, principal)
+            self.entries[digest(key)] = (time.monotonic() + self.seconds, principal)
         return principal

@@ -144,6 +144,16 @@ class RateLimiter:
                 return Verdict(True, self.rate.amount, lease.remaining + lease.left, reset_at)
             return Verdict(False, self.rate.amount, lease.remaining, reset_at)
 
+    def spent(self, key: str) -> Verdict | None:
+        """The refusal, if this process already knows the key's budget is spent until its window ends
+        (asks no database); None otherwise."""
+        now = time.time()
+        with self.lock:
+            lease = self.leases.get(key)
+            if lease is None or now >= lease.reset_at or lease.left > 0 or lease.remaining > 0:
+                return None
+            return Verdict(False, self.rate.amount, 0, lease.reset_at)
+
     def _take(self, key: str, now: float) -> Verdict | None:
         """Admit from this process's lease, or refuse a spent key locally; None: ask the database."""
         lease = self.leases.get(key)

@@ -19,6 +19,7 @@ class GatewaySettings:
     key_cache_seconds: float  # how long a worker trusts a key lookup (and so how soon a revocation bites)
     http_cache_entries: int = 2048  # public reads kept per worker while the service says they are fresh; 0: none
     max_cost: int = 5000  # each field times the list it asks for (first, or its longest input list)
+    bad_key_limit: str = "20/minute"  # unknown API keys per client address; past it, refused before any lookup
 
     @classmethod
     def from_env(cls, kit: Settings | None = None) -> GatewaySettings:
@@ -35,4 +36,5 @@ class GatewaySettings:
             key_cache_seconds=float(os.environ.get("GATEWAY_KEY_CACHE_SECONDS", "10")),
             http_cache_entries=int(os.environ.get("GATEWAY_HTTP_CACHE_ENTRIES", "2048")),
             max_cost=int(os.environ.get("GATEWAY_MAX_COST", "5000")),
+            bad_key_limit=os.environ.get("GATEWAY_BAD_KEY_LIMIT", "20/minute"),
         )

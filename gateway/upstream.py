@@ -52,6 +52,7 @@ class ServiceFailure(GraphQLError):
 
     def __init__(self, status: int, problem: dict):
         self.status = status
+        self.problem = problem
         self.code = problem.get("code", "UPSTREAM_ERROR")
         self.field_errors = problem.get("errors") or []
         detail = problem.get("detail", "The request was refused.")

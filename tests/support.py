@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -232,8 +233,9 @@ EVENT_TYPES = [
 class Receiver:
     """A partner's webhook endpoint: a real HTTP server on a free loopback port that keeps every
     request it gets (``received``: headers, body, when: ``at`` monotonic, ``wall`` epoch). ``answer(n)`` gives the status of the n-th
-    request (0-based, default 200); ``delay`` holds each request that long before answering.
-    ``overlaps`` counts requests for a ``webhook-id`` that arrived while another for it was open."""
+    request (0-based, default 200), or the status and headers to answer with; ``delay`` holds each request that long before
+    answering. ``overlaps`` counts requests for a ``webhook-id`` that arrived while another for it was open;
+    ``most_open``, the most requests it had open at once."""
 
     def __init__(self, answer=None, delay: float = 0.0):
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -242,6 +244,7 @@ class Receiver:
         self.delay = delay
         self.received: list[dict] = []
         self.overlaps = 0
+        self.most_open = 0
         self._open: dict[str, int] = {}
         self._lock = threading.Lock()
         receiver = self
@@ -257,12 +260,16 @@ class Receiver:
                     )
                     receiver.overlaps += receiver._open.get(event_id, 0) > 0
                     receiver._open[event_id] = receiver._open.get(event_id, 0) + 1
+                    receiver.most_open = max(receiver.most_open, sum(receiver._open.values()))
                 try:
                     clock.sleep(receiver.delay)
-                    status = receiver.answer(n)
+                    answer = receiver.answer(n)
+                    status, headers = answer if isinstance(answer, tuple) else (answer, {})
                     self.send_response(status)
                     if 300 <= status < 400:
                         self.send_header("Location", receiver.redirect_to)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                 finally:
@@ -292,6 +299,101 @@ class Receiver:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class DripReceiver:
+    """A hostile webhook endpoint: it reads each request, answers ``HTTP/1.1 200 OK\\r\\n``, then sends one
+    byte of a header every ``interval`` seconds for as long as the caller stays, and never finishes. It keeps
+    every connection (``connections``: webhook-id, opened and closed, monotonic), the most connections open at
+    once (``most_open``) and, per webhook-id, the most open at once (``most_per_event``)."""
+
+    def __init__(self, interval: float = 1.0):
+        self.interval = interval
+        self.connections: list[dict] = []
+        self.most_open = 0
+        self.most_per_event: dict[str, int] = {}
+        self._open: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._closing = threading.Event()
+        self._sockets: list[socket.socket] = []
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(64)
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}/hooks"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self._closing.is_set():
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            self._sockets.append(conn)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def _read_request(conn: socket.socket) -> str:
+        """The request's webhook-id, once its headers and body are read."""
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return ""
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        headers = dict(line.split(":", 1) for line in head.decode("latin-1").split("\r\n")[1:] if ":" in line)
+        headers = {name.strip().lower(): value.strip() for name, value in headers.items()}
+        while len(body) < int(headers.get("content-length", 0)):
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+        return headers.get("webhook-id", "")
+
+    def _serve(self, conn: socket.socket) -> None:
+        import select
+
+        event_id = self._read_request(conn)
+        record = {"webhook_id": event_id, "opened": clock.monotonic(), "closed": None}
+        with self._lock:
+            self.connections.append(record)
+            self._open[event_id] = self._open.get(event_id, 0) + 1
+            self.most_per_event[event_id] = max(self.most_per_event.get(event_id, 0), self._open[event_id])
+            self.most_open = max(self.most_open, sum(self._open.values()))
+        try:
+            conn.sendall(b"HTTP/1.1 200 OK\r\n")
+            while not self._closing.is_set():
+                readable, _, _ = select.select([conn], [], [], self.interval)
+                if readable and not conn.recv(1024):  # the caller hung up
+                    break
+                if not readable:
+                    conn.sendall(b"x")
+        except OSError:
+            pass
+        finally:
+            with self._lock:
+                self._open[event_id] -= 1
+                record["closed"] = clock.monotonic()
+            conn.close()
+
+    def open_now(self) -> int:
+        with self._lock:
+            return sum(self._open.values())
+
+    def close(self) -> None:
+        self._closing.set()
+        self.server.close()
+        for conn in self._sockets:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+
+def eventually(check, timeout: float = 30.0, what: str = "the condition") -> None:
+    """Until ``check()`` holds; fails the test after ``timeout`` (a bound on liveness, not a measure of speed)."""
+    deadline = clock.monotonic() + timeout
+    while not check():
+        assert clock.monotonic() < deadline, f"{what} did not come true"
+        clock.sleep(0.1)
 
 
 def assert_openapi_refs_resolve(document: dict) -> None:

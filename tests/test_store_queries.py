@@ -23,6 +23,7 @@ from services.catalogue import seed as catalogue_seed
 from services.catalogue import store as catalogue_store
 from services.catalogue.app import create_app as catalogue_app
 from services.common.clock import utc_date, utcnow
+from services.common.config import Settings
 from services.common.tokens import Principal, mint
 from services.packages import seed as packages_seed
 from services.packages import store as packages_store
@@ -33,6 +34,7 @@ from services.webhooks import seed as webhooks_seed
 from services.webhooks import store as webhooks_store
 from services.webhooks.app import create_app as webhooks_app
 from services.webhooks.dispatcher import delivery_for
+from services.webhooks.sealing import sealer
 from tests.support import RECORDER, assert_index_served, operations, run_examples
 
 
@@ -40,9 +42,14 @@ def test_every_write_is_led_by_a_unique_key():
     registries = (catalogue_store.registry, packages_store.registry, bookings_store.registry, webhooks_store.registry)
     for registry in registries:
         for operation in registry.writes().values():
-            assert operation.index in ("_id_", "slug_1", "reference_1", "clinic_package_start", "package_version"), (
-                operation
-            )
+            assert operation.index in (
+                "_id_",
+                "slug_1",
+                "reference_1",
+                "clinic_package_start",
+                "package_version",
+                "seq",  # the event log's numbers
+            ), operation
     # And the same for the three services' models: each named unique index exists.
     from services.bookings.models import Booking, Slot
     from services.catalogue.models import Clinic
@@ -93,7 +100,9 @@ def test_every_packages_query_is_index_served(make_app, mongo_client):
         "locked_quotes": [lambda f: f("", 500), lambda f: f("CB-00000000", 500)],
         "outbox_events": [lambda f: f(100)],
         "event_logged": [lambda f: f("0" * 32)],
-        "last_seq": [lambda f: f()],
+        "counter": [lambda f: f()],
+        "numbers_past": [lambda f: f(0)],
+        "event_numbered": [lambda f: f(1)],
         "events_between": [
             lambda f: f({"clinic": "oracle-skin-clinic"}, 0, 500),
             lambda f: f({"public": True}, 0, 500),
@@ -151,7 +160,9 @@ def test_every_bookings_query_is_index_served(make_app, mongo_client):
         "pending_outboxes": [lambda f: f(100)],
         "outbox_events": [lambda f: f(100)],
         "event_logged": [lambda f: f("0" * 32)],
-        "last_seq": [lambda f: f()],
+        "counter": [lambda f: f()],
+        "numbers_past": [lambda f: f(0)],
+        "event_numbered": [lambda f: f(1)],
         "events_between": [
             lambda f: f({"agency": "seoul-trips"}, 0, 500),
             lambda f: f({"clinic": "oracle-skin-clinic"}, 0, 500),
@@ -169,7 +180,10 @@ def test_every_webhooks_query_is_index_served(make_app, mongo_client):
         webhooks_seed.ensure_indexes()
         for n in range(30):
             endpoint, _ = webhook_endpoints.create(
-                {"url": f"http://127.0.0.1:9/{n}", "events": ["booking.created"]}, agency, production=False
+                {"url": f"http://127.0.0.1:9/{n}", "events": ["booking.created"]},
+                agency,
+                production=False,
+                sealer=sealer(Settings("webhooks")),
             )
             webhooks_store.insert_deliveries([delivery_for(endpoint, event, utcnow(), timedelta(hours=1))])
 
@@ -190,6 +204,8 @@ def test_every_webhooks_query_is_index_served(make_app, mongo_client):
         "delivery_by_id": [lambda f: f(f"{some['_id']}:{'e' * 32}")],
         "deliveries_on": [lambda f: f(some["_id"], utc_date(now).isoformat())],
         "feed_position": [lambda f: f("bookings")],
+        "deferred_of": [lambda f: f(some["_id"])],
+        "lanes_by_id": [lambda f: f([f"{some['_id']}:0", f"{some['_id']}:1"])],
     }
     run_examples(app, webhooks_store.registry, examples, mongo_client, app.config["SETTINGS"].database)
 

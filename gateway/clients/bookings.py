@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..context import Json, RequestContext
-from . import page
+from . import page, segment
 
 SERVICE = "bookings"
 
@@ -48,7 +48,7 @@ async def open_slots(ctx: RequestContext, rule: Json) -> Json:
 
 
 async def close_slot(ctx: RequestContext, slot_id: str) -> Json:
-    return await ctx.call(SERVICE, "POST", f"/slots/{slot_id}/close")
+    return await ctx.call(SERVICE, "POST", f"/slots/{segment(slot_id)}/close")
 
 
 async def visit_options(ctx: RequestContext, quote_id: str, first_slot_id: str) -> Json:
@@ -89,7 +89,7 @@ async def hold_visits(ctx: RequestContext, body: Json, idempotency_key: str) -> 
 
 
 async def release_hold(ctx: RequestContext, hold_id: str) -> None:
-    await ctx.call(SERVICE, "POST", f"/holds/{hold_id}/release")
+    await ctx.call(SERVICE, "POST", f"/holds/{segment(hold_id)}/release")
 
 
 async def take_step(
@@ -99,7 +99,7 @@ async def take_step(
     body: Json = {"reason": reason} if reason else {}
     if visit is not None:
         body["visit"] = visit
-    return await ctx.call(SERVICE, "POST", f"/bookings/{reference}/{action}", json=body)
+    return await ctx.call(SERVICE, "POST", f"/bookings/{segment(reference)}/{segment(action)}", json=body)
 
 
 async def reschedule_visit(ctx: RequestContext, reference: str, visit: int, body: Json, idempotency_key: str) -> Json:
@@ -107,17 +107,17 @@ async def reschedule_visit(ctx: RequestContext, reference: str, visit: int, body
     return await ctx.call(
         SERVICE,
         "POST",
-        f"/bookings/{reference}/visits/{visit}/reschedule",
+        f"/bookings/{segment(reference)}/visits/{segment(visit)}/reschedule",
         json=body,
         headers={"Idempotency-Key": idempotency_key},
     )
 
 
 async def care_plan(ctx: RequestContext, reference: str, lang: str) -> Json:
-    return await ctx.call(SERVICE, "GET", f"/bookings/{reference}/care-plan", params={"lang": lang})
+    return await ctx.call(SERVICE, "GET", f"/bookings/{segment(reference)}/care-plan", params={"lang": lang})
 
 
 async def care_plan_ical(ctx: RequestContext, reference: str, lang: str) -> str:
     return await ctx.call(
-        SERVICE, "GET", f"/bookings/{reference}/care-plan.ics", accept="text/calendar", params={"lang": lang}
+        SERVICE, "GET", f"/bookings/{segment(reference)}/care-plan.ics", accept="text/calendar", params={"lang": lang}
     )

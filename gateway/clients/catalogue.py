@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..context import Json, RequestContext
-from . import page
+from . import page, segment
 
 SERVICE = "catalogue"
 PAGE = 100
@@ -53,7 +53,7 @@ async def create_clinic(ctx: RequestContext, body: Json) -> Json:
 
 
 async def update_clinic(ctx: RequestContext, slug: str, body: Json) -> Json:
-    return await ctx.call(SERVICE, "PATCH", f"/clinics/{slug}", json=body)
+    return await ctx.call(SERVICE, "PATCH", f"/clinics/{segment(slug)}", json=body)
 
 
 async def procedures_by_code(ctx: RequestContext, codes: list[str], lang: str) -> list[Json | None]:

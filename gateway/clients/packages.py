@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..context import Json, RequestContext
-from . import page
+from . import page, segment
 
 SERVICE = "packages"
 
@@ -55,17 +55,17 @@ async def create_package(ctx: RequestContext, body: Json, lang: str) -> Json:
 
 
 async def update_package(ctx: RequestContext, package_id: str, body: Json, lang: str) -> Json:
-    return await ctx.call(SERVICE, "PATCH", f"/packages/{package_id}", json=body, params={"lang": lang})
+    return await ctx.call(SERVICE, "PATCH", f"/packages/{segment(package_id)}", json=body, params={"lang": lang})
 
 
 async def change_status(ctx: RequestContext, package_id: str, action: str, lang: str) -> Json:
     """``action``: publish or archive."""
-    return await ctx.call(SERVICE, "POST", f"/packages/{package_id}/{action}", params={"lang": lang})
+    return await ctx.call(SERVICE, "POST", f"/packages/{segment(package_id)}/{segment(action)}", params={"lang": lang})
 
 
 async def create_quote(ctx: RequestContext, package_id: str, body: Json, lang: str) -> Json:
-    return await ctx.call(SERVICE, "POST", f"/packages/{package_id}/quotes", json=body, params={"lang": lang})
+    return await ctx.call(SERVICE, "POST", f"/packages/{segment(package_id)}/quotes", json=body, params={"lang": lang})
 
 
 async def quote(ctx: RequestContext, quote_id: str, lang: str) -> Json:
-    return await ctx.call(SERVICE, "GET", f"/quotes/{quote_id}", params={"lang": lang})
+    return await ctx.call(SERVICE, "GET", f"/quotes/{segment(quote_id)}", params={"lang": lang})

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from ..context import Json, RequestContext
-from . import page
+from . import page, segment
 
 SERVICE = "webhooks"
 
@@ -21,26 +19,26 @@ async def webhook_page(ctx: RequestContext, state: str | None, limit: int, curso
 
 
 async def webhook(ctx: RequestContext, webhook_id: str) -> Json:
-    return await ctx.call(SERVICE, "GET", f"/webhooks/{quote(webhook_id, safe='')}")
+    return await ctx.call(SERVICE, "GET", f"/webhooks/{segment(webhook_id)}")
 
 
 async def update_webhook(ctx: RequestContext, webhook_id: str, changes: Json) -> Json:
-    return await ctx.call(SERVICE, "PATCH", f"/webhooks/{quote(webhook_id, safe='')}", json=changes)
+    return await ctx.call(SERVICE, "PATCH", f"/webhooks/{segment(webhook_id)}", json=changes)
 
 
 async def rotate_secret(ctx: RequestContext, webhook_id: str) -> Json:
     """The endpoint, with its new signing secret (this once)."""
-    return await ctx.call(SERVICE, "POST", f"/webhooks/{quote(webhook_id, safe='')}/rotate-secret")
+    return await ctx.call(SERVICE, "POST", f"/webhooks/{segment(webhook_id)}/rotate-secret")
 
 
 async def delete_webhook(ctx: RequestContext, webhook_id: str) -> None:
-    await ctx.call(SERVICE, "DELETE", f"/webhooks/{quote(webhook_id, safe='')}")
+    await ctx.call(SERVICE, "DELETE", f"/webhooks/{segment(webhook_id)}")
 
 
 async def deliveries(ctx: RequestContext, webhook_id: str, limit: int, cursor: str | None) -> Json:
     params = page(limit, cursor=cursor, total=None)
-    return await ctx.call(SERVICE, "GET", f"/webhooks/{quote(webhook_id, safe='')}/deliveries", params=params)
+    return await ctx.call(SERVICE, "GET", f"/webhooks/{segment(webhook_id)}/deliveries", params=params)
 
 
 async def redeliver(ctx: RequestContext, delivery_id: str) -> Json:
-    return await ctx.call(SERVICE, "POST", f"/deliveries/{quote(delivery_id, safe='')}/redeliver")
+    return await ctx.call(SERVICE, "POST", f"/deliveries/{segment(delivery_id)}/redeliver")

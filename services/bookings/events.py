@@ -7,19 +7,21 @@ that expires unbooked has no booking: its event goes to ``event_outbox`` before 
 back, under an id made from the hold's, so writing it twice writes it once.
 
 ``publish`` moves a change's events into the log (``services.common.eventlog``, which numbers
-them densely) right after the change; ``relay`` does it for any left behind by a process that
-died or failed in between.
+them densely) right after the change; ``relay`` (the sweeper's) does it for any left behind by a
+process that died or failed in between, and keeps the log to its horizon. Reading the feed writes
+nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pymongo.errors import PyMongoError
 
-from services.common.clock import seoul_iso
+from services.common.clock import seoul_iso, utcnow
+from services.common.config import event_horizon_days
 
 from . import store
 from .render import refund_of
@@ -112,10 +114,11 @@ def relay(batch: int = 200) -> int:
     store.event_log.log(written)
     for booking in pending:
         store.clear_outbox(booking["_id"], [event["id"] for event in booking.get("outbox") or []])
-    return len(written) + store.event_log.relay_outbox(batch)
+    relayed = len(written) + store.event_log.relay_outbox(batch)
+    store.event_log.tidy(utcnow(), timedelta(days=event_horizon_days()))
+    return relayed
 
 
 def page(scope: dict, query: dict) -> dict:
-    """A page of the feed (:meth:`EventLog.page`), with what happened just before in it."""
-    relay()
+    """A page of the feed (:meth:`EventLog.page`); reading writes nothing."""
     return store.event_log.page(scope, query)

@@ -35,6 +35,8 @@ CLINIC_KINDS = ("HOSPITAL", "PRIVATE_CLINIC")
 LANGUAGE_LEVELS = ("booking", "inRoom", "aftercare")
 CATEGORIES = ("LASER", "NEEDLING", "INJECTABLE", "SURGICAL", "CHEMICAL", "LIGHT", "REGENERATIVE", "TOPICAL", "ORAL")
 SEARCH_PREFIX_MAX = 20
+MAX_SEARCH_TERMS = 2000  # index terms of one clinic, whatever its names: a name's words are found within them
+INNER_WORD_MAX = 40  # inner substrings are made of a word's first characters only: a name's word is short
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -42,14 +44,22 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 def search_terms(*texts: str) -> list[str]:
     """Every prefix of every word, case-folded. Words in scripts written without spaces
-    (Korean, Chinese, Japanese names) also get every inner substring."""
+    (Korean, Chinese, Japanese names) also get every inner substring. At most MAX_SEARCH_TERMS of
+    them: every word's prefixes first, in the order the texts give them, then the inner substrings."""
+    words = [word for text in texts for word in _WORD.findall(text.casefold())]
     terms: set[str] = set()
-    for text in texts:
-        for word in _WORD.findall(text.casefold()):
-            starts = range(len(word)) if not word.isascii() else (0,)
-            for start in starts:
-                for end in range(start + 1, min(len(word), start + SEARCH_PREFIX_MAX) + 1):
-                    terms.add(word[start:end])
+
+    def add(word: str, start: int) -> bool:
+        for end in range(start + 1, min(len(word), start + SEARCH_PREFIX_MAX) + 1):
+            terms.add(word[start:end])
+            if len(terms) >= MAX_SEARCH_TERMS:
+                return False
+        return True
+
+    if all(add(word, 0) for word in words):
+        for word in words:
+            if not word.isascii() and not all(add(word, start) for start in range(1, min(len(word), INNER_WORD_MAX))):
+                break
     return sorted(terms)
 
 

@@ -23,6 +23,7 @@ SHARED = {
     "UPSTREAM_UNAVAILABLE": "A service this one depends on is unavailable.",
     "UPSTREAM_ERROR": "A service this one depends on failed.",
     "INTERNAL_ERROR": "The service failed.",
+    "CURSOR_EXPIRED": "The feed's cursor is older than the events kept; go on from oldestCursor.",
 }
 
 CATALOGUE = {

@@ -46,7 +46,9 @@ class Problem(Exception):
         title: str | None = None,
         errors: list[dict] | None = None,
         headers: dict[str, str] | None = None,
+        extra: dict[str, str] | None = None,
     ):
+        """``extra``: members the problem type adds (RFC 9457 extension members), e.g. ``oldestCursor``."""
         default_code, default_title = STATUS_CODES.get(status, ("ERROR", "Error"))
         self.status = status
         self.code = code or default_code
@@ -54,6 +56,7 @@ class Problem(Exception):
         self.detail = detail or self.title
         self.errors = errors
         self.headers = headers or {}
+        self.extra = extra or {}
         super().__init__(f"{self.status} {self.code}: {self.detail}")
 
 
@@ -76,6 +79,7 @@ def problem_response(problem: Problem):
     }
     if problem.errors is not None:
         body["errors"] = problem.errors
+    body.update(problem.extra)
     request_id = g.get("request_id")
     if request_id:
         body["requestId"] = request_id

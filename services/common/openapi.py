@@ -115,6 +115,8 @@ def build_openapi(app: Flask, title: str, description: str) -> dict:
                 codes |= {413, 415}
             if spec.auth == "token":
                 codes |= {401, 403}
+            if spec.response == "common/event-page":  # a feed's cursor may be older than the events kept
+                codes |= {410}
             for status in sorted(codes):
                 operation["responses"][str(status)] = {"description": "Problem", **problem}
             operation["responses"]["503"] = {"description": "Database unavailable", **problem}

@@ -307,7 +307,7 @@ def lock_quote(quote_id, body, principal, query):
 @bp.post("/quotes/<quote_id>/unlock")
 @contract(
     query="packages/item-query",
-    summary="Give back a quote a booking locked but did not complete.",
+    summary="Give back a quote a booking locked but did not complete: the caller's own (any, for a platform admin).",
     body="packages/quote-lock",
     response="packages/quote",
     auth="token",
@@ -316,4 +316,4 @@ def lock_quote(quote_id, body, principal, query):
     tags=("quotes",),
 )
 def unlock_quote(quote_id, body, principal, query):
-    return _quote_response(quotes.unlock_quote(quote_id, body["bookingReference"]))
+    return _quote_response(quotes.unlock_quote(quote_id, body["bookingReference"], principal))

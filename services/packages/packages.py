@@ -112,9 +112,9 @@ def update_package(package_id: str, patch: dict, principal: Principal, expected_
         if not store.replace_package(document, read_version, session=session):
             raise Problem(409, "CONCURRENT_UPDATE", "The package changed while this update was applied; read it again.")
         store.insert_version(package_id, document, document["status"] == "PUBLISHED", utcnow(), session=session)
-        events.write("package.updated", document, principal.subject, document["updated_at"], session)
+        return events.write("package.updated", document, principal.subject, document["updated_at"], session)
 
-    in_transaction(ALIAS, write)
+    events.publish(in_transaction(ALIAS, write))
     return document
 
 
@@ -135,10 +135,11 @@ def change_status(package_id: str, target: str, principal: Principal) -> dict:
             raise Problem(409, "INVALID_TRANSITION", f"A {latest['status']} package cannot become {target}.")
         if target == "PUBLISHED":
             store.mark_version_published(package_id, updated["version"], session=session)
-        events.write(f"package.{target.lower()}", updated, principal.subject, now, session)
-        return updated
+        return updated, events.write(f"package.{target.lower()}", updated, principal.subject, now, session)
 
-    return in_transaction(ALIAS, write)
+    updated, event = in_transaction(ALIAS, write)
+    events.publish(event)
+    return updated
 
 
 def find_version(package_id: str, version: int, principal: Principal | None) -> dict:

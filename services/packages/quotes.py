@@ -169,14 +169,17 @@ def lock_quote(quote_id: str, reference: str, principal: Principal, now: datetim
         locked = quote  # locked by this very booking before it expired (a retry whose first reply was lost)
     package = store.package_by_id(ObjectId(locked["package_id"]), {"status": 1})
     if package is None or package["status"] != "PUBLISHED":
-        unlock_quote(quote_id, reference)
+        unlock_quote(quote_id, reference, principal)
         raise Problem(409, "PACKAGE_NOT_PUBLISHED", "The package is no longer offered.")
     return locked
 
 
-def unlock_quote(quote_id: str, reference: str) -> dict:
-    """Give a quote back (a booking that failed after locking it)."""
-    return store.unlock_quote(quote_id, reference) or find_quote(quote_id, anyone=True)
+def unlock_quote(quote_id: str, reference: str, principal: Principal) -> dict:
+    """Give a quote back (a booking that failed after locking it): its owner's, or any for a platform
+    admin; anyone else's is 404, as if there were no such quote."""
+    owner = quote_owner(principal)
+    unlocked = store.unlock_quote(quote_id, reference, None if owner == "platform" else owner)
+    return unlocked or find_quote(quote_id, principal)
 
 
 def quote_totals(quote: dict) -> dict:

@@ -285,11 +285,15 @@ def lock_quote(quote_id: str, reference: str, owner: str | None, now: datetime) 
 
 
 @registry.write("_id_")
-def unlock_quote(quote_id: str, reference: str) -> dict | None:
-    """Give back a quote ``reference`` locked: the quote after, or None if ``reference`` did not hold it.
-    Unlocked, it is purged again a week after it expires."""
+def unlock_quote(quote_id: str, reference: str, owner: str | None) -> dict | None:
+    """Give back a quote of ``owner`` (None: anyone's) that ``reference`` locked: the quote after, or
+    None if it is not theirs or ``reference`` did not hold it. Unlocked, it is purged again a week
+    after it expires."""
+    guard: dict = {"_id": quote_id, "locked_by": reference}
+    if owner is not None:
+        guard["owner"] = owner
     unlocked = quotes().find_one_and_update(
-        {"_id": quote_id, "locked_by": reference},
+        guard,
         {"$set": {"locked_by": None, "locked_at": None}},
         return_document=ReturnDocument.AFTER,
     )

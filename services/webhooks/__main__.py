@@ -1,17 +1,20 @@
 """Webhooks commands: ``python -m services.webhooks {init,seed,dispatch}``.
 
-init                      create the indexes
-seed                      the indexes (there is no seed data)
+init                      create the indexes, and seal signing secrets stored in plain text
+seed                      the same (there is no seed data)
 dispatch [--once]         deliver events to partners' endpoints; keeps going unless --once
+reseal                    seal every signing secret with the newest of WEBHOOK_SECRET_KEYS (after adding a key)
 """
 
+import json
 import logging
 
 from services.common.commands import run
 from services.common.observability import configure_logging
 
-from . import seed
+from . import endpoints, seed
 from .dispatcher import Dispatcher
+from .sealing import sealer
 
 
 def _dispatch_arguments(parser) -> None:
@@ -20,7 +23,7 @@ def _dispatch_arguments(parser) -> None:
 
 def _dispatch(args, settings) -> None:
     configure_logging("webhooks-dispatcher", settings.log_level)
-    seed.ensure_indexes()
+    seed.ensure_indexes(settings)
     dispatcher = Dispatcher(settings)
     if args.once:
         dispatcher.run_once()
@@ -29,10 +32,18 @@ def _dispatch(args, settings) -> None:
     dispatcher.run(settings.webhook_poll_seconds)
 
 
+def _reseal(args, settings) -> None:
+    seed.ensure_indexes(settings)
+    print(json.dumps({"resealed": endpoints.seal_all(sealer(settings))}))
+
+
 if __name__ == "__main__":
     run(
         "webhooks",
         seed,
         "(no synthetic data)",
-        extra={"dispatch": ("deliver events to partners' webhook endpoints", _dispatch_arguments, _dispatch)},
+        extra={
+            "dispatch": ("deliver events to partners' webhook endpoints", _dispatch_arguments, _dispatch),
+            "reseal": ("seal every signing secret with the newest key", lambda parser: None, _reseal),
+        },
     )

@@ -11,12 +11,21 @@ from services.common.pagination import DEFAULT_LIMIT
 from services.common.validation import contract
 
 from . import endpoints
+from .sealing import Sealer, sealer
 
 bp = Blueprint("webhooks", __name__)
 
 
 def _production() -> bool:
     return current_app.config["SETTINGS"].is_production
+
+
+def _resolve_within() -> float:
+    return current_app.config["SETTINGS"].webhook_dns_timeout_seconds
+
+
+def _sealer() -> Sealer:
+    return sealer(current_app.config["SETTINGS"])
 
 
 @bp.post("/webhooks")
@@ -31,7 +40,7 @@ def _production() -> bool:
     tags=("webhooks",),
 )
 def create_webhook(body, principal):
-    endpoint, secret = endpoints.create(body, principal, _production())
+    endpoint, secret = endpoints.create(body, principal, _production(), _sealer(), _resolve_within())
     return jsonify(endpoints.wire(endpoint, secret)), 201
 
 
@@ -75,7 +84,7 @@ def get_webhook(endpoint_id, principal):
     tags=("webhooks",),
 )
 def update_webhook(endpoint_id, body, principal):
-    return jsonify(endpoints.wire(endpoints.update(endpoint_id, body, principal, _production())))
+    return jsonify(endpoints.wire(endpoints.update(endpoint_id, body, principal, _production(), _resolve_within())))
 
 
 @bp.post("/webhooks/<endpoint_id>/rotate-secret")
@@ -88,7 +97,7 @@ def update_webhook(endpoint_id, body, principal):
     tags=("webhooks",),
 )
 def rotate_secret(endpoint_id, principal):
-    endpoint, secret = endpoints.rotate(endpoint_id, principal)
+    endpoint, secret = endpoints.rotate(endpoint_id, principal, _sealer())
     return jsonify(endpoints.wire(endpoint, secret))
 
 

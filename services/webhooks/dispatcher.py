@@ -7,15 +7,22 @@ reading a page twice writes it once), then sends what is due. Any number of disp
 - a delivery is claimed by one guarded update that moves its due time to the end of a lease, so
   no two dispatchers send it at once, and one that dies mid-send leaves it to be sent again when
   the lease runs out, with the same event id (at least once);
+- a request has a deadline for the whole of it (``WEBHOOK_TIMEOUT_SECONDS``: connect, send, status,
+  headers and body), counted from the claim, and the lease outlives it, so a delivery is never sent
+  twice at once however slowly its endpoint answers;
+- an endpoint has its own lanes (``WEBHOOK_ENDPOINT_CONCURRENCY`` requests in flight, across every
+  dispatcher), taken with the claim: a delivery whose endpoint has none free waits, unsent, until
+  one is given back, and the dispatcher's other lanes go to everyone else;
 - a feed's position only moves forward from where a dispatcher read it.
 
 Each request is signed as the Standard Webhooks specification says (``webhook-id``,
 ``webhook-timestamp``, ``webhook-signature``) with the ``standardwebhooks`` library. Anything but
 a 2xx is retried, each wait twice the one before (from ``WEBHOOK_RETRY_BASE_SECONDS``, at most
-``WEBHOOK_RETRY_MAX_SECONDS``, or longer if the endpoint's ``Retry-After`` asks), until
-``WEBHOOK_RETRY_FOR_SECONDS`` after the event; then the delivery failed and its endpoint is
-marked failing, with why. A redirect is never followed, and the address is checked again
-before every request (``addresses``) and the request goes to the address checked (``pinned``).
+``WEBHOOK_RETRY_MAX_SECONDS``, or longer if the endpoint's ``Retry-After`` asks, in seconds or as a
+date, up to that same most), until ``WEBHOOK_RETRY_FOR_SECONDS`` after the event; then the delivery
+failed and its endpoint is marked failing, with why. Every attempt is kept in the delivery's history.
+A redirect is never followed, and the address is checked again before every request (``addresses``)
+and the request goes to the address checked (``pinned``).
 """
 
 from __future__ import annotations
@@ -24,11 +31,13 @@ import json
 import logging
 import random
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
-import requests
 from standardwebhooks import Webhook
 
 from services.common.clock import utc_date, utcnow
@@ -38,6 +47,7 @@ from services.common.tokens import Principal, mint
 
 from . import addresses, pinned, store
 from .endpoints import signing_secrets
+from .sealing import sealer
 
 SOURCES = ("bookings", "packages")  # the services whose event feeds are delivered
 FEED_PAGE = 100
@@ -83,11 +93,47 @@ def delivery_for(endpoint: dict, event: dict, now: datetime, retry_for: timedelt
     }
 
 
+def requested_wait(value: str | None, now: datetime, most: float) -> float | None:
+    """The wait an endpoint's ``Retry-After`` asks for, in seconds (a number of seconds, or an HTTP
+    date), at most ``most``; None when it asks for none or says nothing readable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return most if len(value) > 12 else min(float(value), most)  # capped before any arithmetic
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    wait = (when - now).total_seconds()
+    return min(wait, most) if wait > 0 else None
+
+
 def backoff(attempts: int, base: float, most: float, retry_after: float | None = None) -> float:
-    """Seconds to wait before attempt ``attempts + 1``: doubling from ``base`` up to ``most``,
-    a little jittered so endpoints that failed together are not all retried together."""
+    """Seconds to wait before attempt ``attempts + 1``: doubling from ``base`` up to ``most``, a
+    little jittered so endpoints that failed together are not all retried together; longer when the
+    endpoint asked (``retry_after``, seconds), but never longer than ``most`` for that."""
     delay = min(base * 2 ** max(attempts - 1, 0), most) * random.uniform(1.0, 1.25)
-    return max(delay, retry_after or 0.0)
+    return max(delay, min(retry_after or 0.0, most))
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A delivery this dispatcher claimed, the lane of its endpoint it took, and the request's deadline."""
+
+    delivery: dict
+    token: str
+    lane: str
+    deadline: float  # time.monotonic()
+
+
+DEFERRED = object()  # a claim given back unsent: its endpoint had no free lane
+# How long a delivery waiting for a lane waits if no one wakes it (its lane's holder died): waking, not
+# this, is what moves a queue along, and a long wait keeps a slow endpoint's backlog from being claimed
+# over and over.
+WAIT_FOR_LANE = timedelta(minutes=1)
 
 
 class Dispatcher:
@@ -96,9 +142,13 @@ class Dispatcher:
         self.production = settings.is_production
         self.name = uuid.uuid4().hex[:12]
         self.retry_for = timedelta(seconds=settings.webhook_retry_for_seconds)
-        # A claim outlives any request it covers: a live dispatcher always records its attempt first.
+        # A request ends by its deadline, counted from the claim; the claim outlives it, so a live
+        # dispatcher always records its attempt before anyone else may send the delivery again.
+        self.deadline = settings.webhook_timeout_seconds
         self.lease = timedelta(seconds=settings.webhook_timeout_seconds * 2 + 1)
-        # A feed page may relay events first: give it time, and never ask twice at once (the next poll asks again).
+        self.lanes = settings.webhook_endpoint_concurrency
+        self.sealer = sealer(settings)
+        # A feed page may read ten windows of the log: give it time, and no retries (the next poll asks again).
         self.feeds = {
             source: ServiceClient(source, settings.service_urls[source], max(settings.http_timeout_seconds, 10), 0)
             for source in SOURCES
@@ -114,9 +164,13 @@ class Dispatcher:
     def fan_out(self, source: str) -> bool:
         """Write the deliveries of the next page of ``source``'s feed; whether its feed goes on."""
         after = store.feed_position(source)
-        answer = (
-            self.feeds[source].get("/events", params={"after": after, "limit": FEED_PAGE}, token=self._token()).json()
-        )
+        response = self.feeds[source].get("/events", params={"after": after, "limit": FEED_PAGE}, token=self._token())
+        if response.status_code == 410:  # left behind the log's horizon (dispatchers down for weeks): go on
+            oldest = int(response.json()["oldestCursor"])
+            log.warning("feed position past the horizon", extra={"source": source, "after": after, "to": oldest})
+            store.advance_feed(source, after, oldest)
+            return True
+        answer = response.json()
         now = utcnow()
         known: dict[tuple[str, str], list[dict]] = {}
         deliveries = [
@@ -141,54 +195,100 @@ class Dispatcher:
         sent = 0
         free = threading.BoundedSemaphore(lanes)
 
-        def send(delivery: dict, claim: str) -> None:
+        def send(taken: Claim) -> None:
             try:
-                self.attempt(delivery, claim)
-            except Exception:  # the claim comes due again when its lease ends
-                log.exception("delivery failed; it will be sent again")
+                self.attempt(taken.delivery, taken.token, taken.deadline)
+            except Exception:  # recorded as a failed attempt, so its retries still run out
+                log.exception("delivery failed")
+                self._broken(taken.delivery, taken.token)
             finally:
+                self._give_lane_back(taken.delivery["endpoint"], taken.lane, taken.token)
                 free.release()
 
         with ThreadPoolExecutor(lanes, thread_name_prefix="webhook") as pool:
             while stop is None or not stop.is_set():
                 free.acquire()
-                now, claim = utcnow(), f"{self.name}:{uuid.uuid4().hex[:8]}"
                 try:
-                    claimed = store.claim_due(now, now + self.lease, claim)
+                    taken = self._claim()
                 except Exception:  # the database may be down for a while
-                    free.release()
                     if stop is None:
+                        free.release()
                         raise
                     log.exception("claiming failed; retrying")
-                    claimed = None
-                if claimed is not None:
-                    pool.submit(send, claimed, claim)
+                    taken = None
+                if isinstance(taken, Claim):
+                    pool.submit(send, taken)
                     sent += 1
                     continue
                 free.release()
+                if taken is DEFERRED:  # its endpoint's lanes are busy: on to the next one due
+                    continue
                 if stop is None:
                     break
                 self.wake.wait(self.settings.webhook_poll_seconds)
                 self.wake.clear()
         return sent
 
-    def attempt(self, delivery: dict, claim: str) -> None:
+    def _claim(self) -> Claim | object | None:
+        """The next due delivery, claimed, with a lane of its endpoint; DEFERRED when the delivery
+        claimed has to wait for a lane; None when none is due."""
+        now, token = utcnow(), f"{self.name}:{uuid.uuid4().hex[:8]}"
+        deadline = time.monotonic() + self.deadline  # counted from before the claim: inside its lease
+        claimed = store.claim_due(now, now + self.lease, token)
+        if claimed is None:
+            return None
+        names = [f"{claimed['endpoint']}:{n}" for n in range(self.lanes)]
+        for lane in names:
+            if store.take_lane(lane, token, now + self.lease, now):
+                return Claim(claimed, token, lane, deadline)
+        # It waits to be woken when a lane is given back; at the latest (a holder that died) a while after.
+        store.defer(claimed["_id"], token, now + max(self.lease, WAIT_FOR_LANE))
+        later = utcnow()
+        if sum(lane["until"] > later for lane in store.lanes_by_id(names)) < self.lanes:
+            store.wake(claimed["_id"], later)  # a lane came free before it was marked waiting: nobody else will wake it
+        return DEFERRED
+
+    def _give_lane_back(self, endpoint_id: str, lane: str, claim: str) -> None:
+        """Give the lane back, and wake the endpoint's delivery that has waited longest for one."""
+        try:
+            store.give_lane_back(lane, claim)
+            waiting = store.deferred_of(endpoint_id)
+            if waiting:
+                store.wake(min(waiting, key=lambda d: d["due"])["_id"], utcnow())
+                self.wake.set()
+        except Exception:  # the lane's lease ends by itself, and a waiting delivery comes due with it
+            log.exception("giving a lane back failed")
+
+    def attempt(self, delivery: dict, claim: str, deadline: float | None = None) -> None:
+        """Send ``delivery`` once, done by ``deadline`` (``time.monotonic()``), and record how it went."""
+        deadline = deadline if deadline is not None else time.monotonic() + self.deadline
         endpoint = store.endpoint_by_id(delivery["endpoint"])
         now = utcnow()
         if endpoint is None:
-            store.finish_attempt(delivery["_id"], claim, {"state": "FAILED", "last_error": "The endpoint was deleted."})
+            store.finish_attempt(
+                delivery["_id"],
+                claim,
+                {"state": "FAILED", "last_error": "The endpoint was deleted."},
+                {"at": now, "status": None, "error": "The endpoint was deleted."},
+            )
             return
         if endpoint["state"] != "ACTIVE":
-            self._failed(delivery, endpoint, claim, now, f"The endpoint is {endpoint['state'].lower()}.", None, None)
+            self._failed(delivery, endpoint["_id"], claim, now, f"The endpoint is {endpoint['state'].lower()}.")
             return
         try:
-            allowed = addresses.check(endpoint["url"], self.production)
+            allowed = addresses.check(
+                endpoint["url"],
+                self.production,
+                min(self.settings.webhook_dns_timeout_seconds, deadline - time.monotonic()),
+            )
         except addresses.Refused as refused:
-            self._failed(delivery, endpoint, claim, now, str(refused), None, None)
+            self._failed(delivery, endpoint["_id"], claim, now, str(refused))
             return
         body = json.dumps(delivery["event"], ensure_ascii=False, separators=(",", ":"))
         event_id = delivery["event"]["id"]
-        signatures = " ".join(Webhook(secret).sign(event_id, now, body) for secret in signing_secrets(endpoint, now))
+        signatures = " ".join(
+            Webhook(secret).sign(event_id, now, body) for secret in signing_secrets(endpoint, now, self.sealer)
+        )
         headers = {
             "webhook-id": event_id,
             "webhook-timestamp": str(int(now.timestamp())),
@@ -196,57 +296,64 @@ class Dispatcher:
             "content-type": "application/json",
             "user-agent": USER_AGENT,
         }
+        started = time.monotonic()
         try:
-            with pinned.post(
-                endpoint["url"],
-                allowed[0],  # the address just checked, whatever the name resolves to by now
-                data=body.encode(),
-                headers=headers,
-                timeout=self.settings.webhook_timeout_seconds,
-                allow_redirects=False,
-                stream=True,  # the answer's body is never read
-            ) as response:
-                status, retry_after = response.status_code, response.headers.get("Retry-After")
-        except requests.Timeout:
-            self._failed(delivery, endpoint, claim, now, "No answer in time.", None, None)
+            # To the address just checked, whatever the name resolves to by now.
+            answer = pinned.post(endpoint["url"], allowed[0], body=body.encode(), headers=headers, deadline=deadline)
+        except pinned.NoAnswerInTime:
+            self._failed(delivery, endpoint["_id"], claim, now, "No answer in time.", took=time.monotonic() - started)
             return
-        except requests.RequestException:
-            self._failed(delivery, endpoint, claim, now, "Could not connect.", None, None)
+        except pinned.CouldNotConnect as failure:
+            self._failed(delivery, endpoint["_id"], claim, now, str(failure), took=time.monotonic() - started)
             return
+        took = time.monotonic() - started
+        status = answer.status
         if 200 <= status < 300:
             store.finish_attempt(
                 delivery["_id"],
                 claim,
                 {"state": "DELIVERED", "last_status": status, "last_attempt_at": now, "delivered_at": utcnow()},
+                {"at": now, "status": status, "error": None, "duration_ms": round(took * 1000)},
             )
             return
         reason = f"Answered {status}: redirects are not followed." if 300 <= status < 400 else f"Answered {status}."
-        wait = float(retry_after) if retry_after and retry_after.isdigit() else None
-        self._failed(delivery, endpoint, claim, now, reason, status, wait)
+        asked = requested_wait(answer.retry_after, utcnow(), self.settings.webhook_retry_max_seconds)
+        self._failed(delivery, endpoint["_id"], claim, now, reason, status, asked, took)
 
     def _failed(
         self,
         delivery: dict,
-        endpoint: dict,
+        endpoint_id: str,
         claim: str,
         now: datetime,
         reason: str,
-        status: int | None,
-        retry_after: float | None,
+        status: int | None = None,
+        asked: float | None = None,
+        took: float | None = None,
     ) -> None:
         """Retry later, or, once the retry period is over, give up and mark the endpoint failing."""
         settings = self.settings
         wait = backoff(
-            delivery["attempts"], settings.webhook_retry_base_seconds, settings.webhook_retry_max_seconds, retry_after
+            delivery["attempts"], settings.webhook_retry_base_seconds, settings.webhook_retry_max_seconds, asked
         )
         next_at = now + timedelta(seconds=wait)
         attempt = {"last_status": status, "last_error": reason, "last_attempt_at": now}
+        entry = {"at": now, "status": status, "error": reason}
+        if took is not None:
+            entry["duration_ms"] = round(took * 1000)
         if next_at <= delivery["retry_until"]:
-            store.finish_attempt(delivery["_id"], claim, {**attempt, "state": "PENDING", "due": next_at})
+            store.finish_attempt(delivery["_id"], claim, {**attempt, "state": "PENDING", "due": next_at}, entry)
             return
-        if store.finish_attempt(delivery["_id"], claim, {**attempt, "state": "FAILED"}):
-            store.mark_failing(endpoint["_id"], {"at": now, "reason": reason, "delivery": delivery["_id"]}, now)
-            log.warning("webhook endpoint failing", extra={"endpoint": endpoint["_id"], "reason": reason})
+        if store.finish_attempt(delivery["_id"], claim, {**attempt, "state": "FAILED"}, entry):
+            store.mark_failing(endpoint_id, {"at": now, "reason": reason, "delivery": delivery["_id"]}, now)
+            log.warning("webhook endpoint failing", extra={"endpoint": endpoint_id, "reason": reason})
+
+    def _broken(self, delivery: dict, claim: str) -> None:
+        """Record an attempt that failed on our side, so it is retried with backoff and its retries run out."""
+        try:
+            self._failed(delivery, delivery["endpoint"], claim, utcnow(), "The delivery could not be sent.")
+        except Exception:  # the claim comes due again when its lease ends
+            log.exception("recording a failed delivery failed; it will be sent again")
 
     # -- the loop ----------------------------------------------------------------------------
 

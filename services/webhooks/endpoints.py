@@ -3,7 +3,8 @@
 An endpoint belongs to an agency or a clinic, and takes the events its owner may see (the
 dispatcher decides that per event). Its signing secret is shown once, when it is created or
 rotated; after a rotation the old secret keeps signing beside the new one for a day, so a
-partner can switch without losing a delivery.
+partner can switch without losing a delivery. Secrets are stored sealed (``sealing``), never as
+they are shown.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from services.common.tokens import Principal
 
 from . import addresses, store
 from .models import RETENTION_DAYS
+from .sealing import Sealer
 
 ROTATION_GRACE = timedelta(hours=24)  # an old secret still signs this long after a rotation
 
@@ -31,18 +33,20 @@ def owner_of(principal: Principal) -> tuple[str, str]:
     raise Problem(403, "FORBIDDEN", "Webhook endpoints belong to an agency or a clinic.")
 
 
-def new_secret(now: datetime) -> dict:
-    return {"secret": "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode(), "created_at": now}
+def new_secret(now: datetime, sealer: Sealer) -> tuple[dict, str]:
+    """A new signing secret as it is stored (sealed), and as it is shown once."""
+    secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    return {"sealed": sealer.seal(secret), "created_at": now}, secret
 
 
-def signing_secrets(endpoint: dict, now: datetime) -> list[str]:
+def signing_secrets(endpoint: dict, now: datetime, sealer: Sealer) -> list[str]:
     """The secrets a delivery is signed with now: the newest, and any not yet retired."""
-    return [s["secret"] for s in endpoint["secrets"] if "retires_at" not in s or s["retires_at"] > now]
+    return [sealer.open(s["sealed"]) for s in endpoint["secrets"] if "retires_at" not in s or s["retires_at"] > now]
 
 
-def _checked_url(url: str, production: bool) -> str:
+def _checked_url(url: str, production: bool, resolve_within: float) -> str:
     try:
-        addresses.check(url, production)
+        addresses.check(url, production, resolve_within)
     except addresses.Refused as refused:
         raise Problem(
             422, "URL_NOT_ALLOWED", str(refused), errors=[{"field": "url", "message": str(refused)}]
@@ -50,13 +54,16 @@ def _checked_url(url: str, production: bool) -> str:
     return url
 
 
-def create(body: dict, principal: Principal, production: bool) -> tuple[dict, str]:
-    """The new endpoint, and its secret (shown this once)."""
+def create(
+    body: dict, principal: Principal, production: bool, sealer: Sealer, resolve_within: float = 2.0
+) -> tuple[dict, str]:
+    """The new endpoint, and its secret (shown this once). ``resolve_within``: seconds the URL's host
+    name has to resolve."""
     kind, owner = owner_of(principal)
-    url = _checked_url(body["url"], production)
+    url = _checked_url(body["url"], production, resolve_within)
     now = utcnow()
     endpoint_id = "wh_" + secrets.token_hex(12)
-    secret = new_secret(now)
+    sealed, secret = new_secret(now, sealer)
     document = {
         "_id": endpoint_id,
         "kind": kind,
@@ -64,14 +71,14 @@ def create(body: dict, principal: Principal, production: bool) -> tuple[dict, st
         "url": url,
         "description": body.get("description"),
         "events": list(body["events"]),
-        "secrets": [secret],
+        "secrets": [sealed],
         "state": "ACTIVE",
         "created_at": now,
         "created_key": f"{now.isoformat()}:{endpoint_id}",
         "updated_at": now,
     }
     store.insert_endpoint(document)
-    return document, secret["secret"]
+    return document, secret
 
 
 def visible_to(endpoint: dict, principal: Principal) -> bool:
@@ -96,11 +103,11 @@ def page(principal: Principal, state: str | None, limit: int, cursor: str | None
     return store.endpoint_page(find_filter, limit=limit, cursor=cursor).to_json(wire)
 
 
-def update(endpoint_id: str, body: dict, principal: Principal, production: bool) -> dict:
+def update(endpoint_id: str, body: dict, principal: Principal, production: bool, resolve_within: float = 2.0) -> dict:
     endpoint = find(endpoint_id, principal)
     changes: dict = {}
     if "url" in body:
-        changes["url"] = _checked_url(body["url"], production)
+        changes["url"] = _checked_url(body["url"], production, resolve_within)
     if "events" in body:
         changes["events"] = list(body["events"])
     if "description" in body:
@@ -114,14 +121,42 @@ def update(endpoint_id: str, body: dict, principal: Principal, production: bool)
     return changed
 
 
-def rotate(endpoint_id: str, principal: Principal) -> tuple[dict, str]:
+def rotate(endpoint_id: str, principal: Principal, sealer: Sealer) -> tuple[dict, str]:
     endpoint = find(endpoint_id, principal)
     now = utcnow()
-    secret = new_secret(now)
-    rotated = store.push_secret(endpoint["_id"], secret, now + ROTATION_GRACE, now)
+    sealed, secret = new_secret(now, sealer)
+    rotated = store.push_secret(endpoint["_id"], sealed, now + ROTATION_GRACE, now)
     if rotated is None:
         raise not_found("webhook", endpoint_id)
-    return rotated, secret["secret"]
+    return rotated, secret
+
+
+def seal_all(sealer: Sealer) -> dict:
+    """Seal every secret still stored as it is shown (stored before secrets were sealed), and seal
+    again with the newest key every one sealed with an older key; how many endpoints changed. Each
+    endpoint is changed by one update guarded by its secrets as read, so a rotation meanwhile wins."""
+    changed = 0
+    for endpoint in store.every_endpoints_secrets():
+        sealed = [
+            {k: v for k, v in s.items() if k != "secret"} | {"sealed": sealer.seal(s["secret"])}
+            if "secret" in s
+            else {**s, "sealed": sealer.reseal(s["sealed"])}
+            for s in endpoint["secrets"]
+        ]
+        changed += store.replace_secrets(endpoint["_id"], endpoint["secrets"], sealed)
+    return {"endpoints": changed}
+
+
+def seal_plain(sealer: Sealer) -> int:
+    """Seal the secrets stored as they are shown, once (start-up); endpoints changed."""
+    changed = 0
+    for endpoint in store.endpoints_with_plain_secrets():
+        sealed = [
+            {k: v for k, v in s.items() if k != "secret"} | {"sealed": sealer.seal(s["secret"])} if "secret" in s else s
+            for s in endpoint["secrets"]
+        ]
+        changed += store.replace_secrets(endpoint["_id"], endpoint["secrets"], sealed)
+    return changed
 
 
 def delete(endpoint_id: str, principal: Principal) -> None:
@@ -209,6 +244,10 @@ def wire_delivery(delivery: dict) -> dict:
         "lastStatus": delivery.get("last_status"),
         "lastError": delivery.get("last_error"),
         "lastAttemptAt": when("last_attempt_at"),
+        "history": [
+            {"at": iso(a["at"]), "status": a.get("status"), "error": a.get("error"), "durationMs": a.get("duration_ms")}
+            for a in delivery.get("history") or []
+        ],
         "nextAttemptAt": when("due") if delivery["state"] == "PENDING" else None,
         "deliveredAt": when("delivered_at"),
         "retryUntil": iso(delivery["retry_until"]),

@@ -8,12 +8,13 @@ leaves it due again once the lease runs out (at least once, with the same event 
 
 from __future__ import annotations
 
-from mongoengine import DateTimeField, DictField, Document, IntField, ListField, StringField
+from mongoengine import BooleanField, DateTimeField, DictField, Document, IntField, ListField, StringField
 
 ALIAS = "webhooks"
 ENDPOINT_STATES = ("ACTIVE", "FAILING", "DISABLED")
 DELIVERY_STATES = ("PENDING", "DELIVERED", "FAILED")
 RETENTION_DAYS = 30  # deliveries are kept this long
+HISTORY = 20  # attempts a delivery keeps in its history
 
 
 class Endpoint(Document):
@@ -52,6 +53,7 @@ class Delivery(Document):
         "indexes": [
             {"fields": ["state", "due"], "name": "state_due"},  # what is due now
             {"fields": ["endpoint", "day"], "name": "endpoint_day"},  # an endpoint's log, a day at a time
+            {"fields": ["endpoint", "deferred"], "name": "endpoint_deferred"},  # waiting for one of its lanes
             {"fields": ["created_at"], "expireAfterSeconds": RETENTION_DAYS * 86400, "name": "retention"},
         ],
     }
@@ -67,6 +69,8 @@ class Delivery(Document):
     last_status = IntField()  # the last response's HTTP status
     last_error = StringField()  # why the last attempt failed
     last_attempt_at = DateTimeField()
+    history = ListField(DictField())  # the last HISTORY attempts, oldest first: {at, status, error, duration_ms}
+    deferred = BooleanField()  # its endpoint had no free lane: it waits for one (``due`` is when the lane's lease ends)
     delivered_at = DateTimeField()
     created_at = DateTimeField(required=True)
     created_key = StringField(required=True)
@@ -79,3 +83,20 @@ class FeedCursor(Document):
     meta = {"db_alias": ALIAS, "collection": "feed_cursors", "auto_create_index": False}
     id = StringField(primary_key=True)  # the service: bookings or packages
     after = IntField(required=True, default=0)
+
+
+class Lane(Document):
+    """One of an endpoint's lanes: a request in flight to it. An endpoint has
+    ``WEBHOOK_ENDPOINT_CONCURRENCY`` of them (``<endpoint>:<n>``), shared by every dispatcher; a lane is
+    taken by a unique insert (or, once its holder's lease has run out, by a guarded update) and given back
+    when the request is over, so a slow endpoint holds its own lanes and never anyone else's."""
+
+    meta = {
+        "db_alias": ALIAS,
+        "collection": "lanes",
+        "auto_create_index": False,
+        "indexes": [{"fields": ["until"], "expireAfterSeconds": 0, "name": "expiry"}],  # a dead holder's lane
+    }
+    id = StringField(primary_key=True)  # "<endpoint id>:<n>"
+    holder = StringField(required=True)  # the claim of the delivery being sent
+    until = DateTimeField(required=True)  # the holder's lease: after it, the lane is free

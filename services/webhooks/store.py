@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from pymongo import ReturnDocument
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.common.pagination import Page, Sort, paginate
 from services.common.store import Registry
 
-from .models import Delivery, Endpoint, FeedCursor
+from .models import HISTORY, Delivery, Endpoint, FeedCursor, Lane
 
 registry = Registry("webhooks")
 ENDPOINT_SORT = Sort("created_key", -1)
@@ -26,6 +26,10 @@ def deliveries():
 
 def cursors():
     return FeedCursor._get_collection()
+
+
+def lanes():
+    return Lane._get_collection()
 
 
 # -- endpoints -----------------------------------------------------------------------------------
@@ -66,6 +70,22 @@ def push_secret(endpoint_id: str, secret: dict, retire_others_at: datetime, now:
         {"$push": {"secrets": {"$each": [secret], "$position": 0}}},
         return_document=ReturnDocument.AFTER,
     )
+
+
+@registry.write("_id_")
+def replace_secrets(endpoint_id: str, read: list[dict], sealed: list[dict]) -> int:
+    """Store an endpoint's secrets sealed anew, unless they changed since they were read; 1 if stored."""
+    return endpoints().update_one({"_id": endpoint_id, "secrets": read}, {"$set": {"secrets": sealed}}).modified_count
+
+
+def every_endpoints_secrets():
+    """Every endpoint's secrets (a command's: ``reseal``, never on a request path)."""
+    return endpoints().find({}, {"secrets": 1})
+
+
+def endpoints_with_plain_secrets():
+    """Endpoints with a secret stored before secrets were sealed (start-up only)."""
+    return endpoints().find({"secrets.secret": {"$exists": True}}, {"secrets": 1})
 
 
 @registry.write("_id_")
@@ -115,19 +135,75 @@ def claim_due(now: datetime, lease_until: datetime, token: str) -> dict | None:
     dispatcher takes it while this one sends, and it comes due again if this one dies."""
     return deliveries().find_one_and_update(
         {"state": "PENDING", "due": {"$lte": now}},
-        {"$set": {"due": lease_until, "claim": token}, "$inc": {"attempts": 1}},
+        {"$set": {"due": lease_until, "claim": token}, "$inc": {"attempts": 1}, "$unset": {"deferred": ""}},
         sort=[("due", 1)],
         return_document=ReturnDocument.AFTER,
     )
 
 
 @registry.write("_id_")
-def finish_attempt(delivery_id: str, token: str, changes: dict) -> bool:
-    """Record an attempt's outcome, if this dispatcher's claim still holds."""
-    update: dict = {"$set": changes, "$unset": {"claim": ""}}
+def finish_attempt(delivery_id: str, token: str, changes: dict, attempt: dict) -> bool:
+    """Record an attempt's outcome (``changes``) and add it to the delivery's history, if this
+    dispatcher's claim still holds. A delivery no longer pending forgets when it was due; a delivered
+    one, the error of an attempt before."""
+    update: dict = {
+        "$set": changes,
+        "$unset": {"claim": ""},
+        "$push": {"history": {"$each": [attempt], "$slice": -HISTORY}},
+    }
     if changes.get("state") != "PENDING":
         update["$unset"]["due"] = ""
+    if changes.get("state") == "DELIVERED":
+        update["$unset"]["last_error"] = ""
     return deliveries().update_one({"_id": delivery_id, "claim": token}, update).matched_count == 1
+
+
+@registry.write("_id_")
+def defer(delivery_id: str, token: str, until: datetime) -> None:
+    """Give back a claim unsent (its endpoint has no free lane): it waits to be woken when a lane is
+    given back, or until ``until`` at the latest. It was not an attempt."""
+    deliveries().update_one(
+        {"_id": delivery_id, "claim": token},
+        {"$set": {"due": until, "deferred": True}, "$unset": {"claim": ""}, "$inc": {"attempts": -1}},
+    )
+
+
+@registry.read("endpoint_deferred")
+def deferred_of(endpoint_id: str) -> list[dict]:
+    """An endpoint's deliveries waiting for one of its lanes."""
+    return list(deliveries().find({"endpoint": endpoint_id, "deferred": True}, {"due": 1}))
+
+
+@registry.write("_id_")
+def wake(delivery_id: str, now: datetime) -> None:
+    """A deferred delivery is due now (a lane of its endpoint was just given back)."""
+    deliveries().update_one({"_id": delivery_id, "deferred": True}, {"$set": {"due": now}, "$unset": {"deferred": ""}})
+
+
+# -- an endpoint's lanes -------------------------------------------------------------------------
+
+
+@registry.write("_id_")
+def take_lane(lane_id: str, token: str, until: datetime, now: datetime) -> bool:
+    """Take a lane that is free (or whose holder's lease has run out) for the claim ``token``."""
+    try:
+        lanes().insert_one({"_id": lane_id, "holder": token, "until": until})
+        return True
+    except DuplicateKeyError:
+        taken = lanes().update_one(
+            {"_id": lane_id, "until": {"$lte": now}}, {"$set": {"holder": token, "until": until}}
+        )
+        return taken.matched_count == 1
+
+
+@registry.read("_id_")
+def lanes_by_id(lane_ids: list[str]) -> list[dict]:
+    return list(lanes().find({"_id": {"$in": lane_ids}}))
+
+
+@registry.write("_id_")
+def give_lane_back(lane_id: str, token: str) -> None:
+    lanes().delete_one({"_id": lane_id, "holder": token})
 
 
 @registry.read("_id_")
@@ -140,7 +216,10 @@ def requeue(delivery_id: str, now: datetime, retry_until: datetime) -> dict | No
     """Send a delivery again now, whatever became of it (not while a dispatcher is sending it)."""
     return deliveries().find_one_and_update(
         {"_id": delivery_id, "claim": {"$exists": False}},
-        {"$set": {"state": "PENDING", "due": now, "retry_until": retry_until}, "$unset": {"last_error": ""}},
+        {
+            "$set": {"state": "PENDING", "due": now, "retry_until": retry_until},
+            "$unset": {"last_error": "", "deferred": ""},
+        },
         return_document=ReturnDocument.AFTER,
     )
 

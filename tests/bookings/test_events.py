@@ -83,7 +83,7 @@ def test_a_burst_of_bookings_on_three_processes_is_read_back_once_each_in_order(
         assert made.status_code == 201, made.text
         return made.json()["reference"]
 
-    def read_page(index: int) -> list:  # readers relay too, while bookings are made
+    def read_page(index: int) -> list:  # pages read while bookings are made
         return requests.get(f"{bookings_processes[index % 3]}/events?limit=5", headers=agency, timeout=60).json()[
             "items"
         ]

@@ -6,7 +6,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from services.bookings import ledger, packages, seed, sweeper
+from services.bookings import events, ledger, packages, seed, sweeper
 from services.bookings.app import create_app
 from tests.support import PATIENT, booking_count, in_days, seat_count, seats_are_owned, seoul_day
 
@@ -92,8 +92,9 @@ def test_an_expired_hold_is_refused_and_the_sweeper_gives_its_seats_back(
     held = hold(client, agency, new_quote(), slots).json  # expires at once
     refused = book_hold(client, agency, held["id"])
     assert refused.status_code == 409 and refused.json["code"] == "HOLD_EXPIRED"
-    with app.app_context():
+    with app.app_context():  # the sweeper's round: holds, then the event log's relay
         assert sweeper.sweep()["reclaimed"] == 1
+        events.relay()
     assert [seat_count(app, s["id"]) for s in slots] == [0, 0, 0] and booking_count(app) == 0
     late = book_hold(client, agency, held["id"])  # still "expired", not "unknown", once its seats went back
     assert late.status_code == 409 and late.json["code"] == "HOLD_EXPIRED", late.json

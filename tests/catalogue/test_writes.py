@@ -178,3 +178,23 @@ def test_unknown_clinic_is_404(client, bearer):
     answer = client.patch("/clinics/no-such-clinic", json={"knownFor": {"en": "x"}}, headers=bearer("PLATFORM_ADMIN"))
     assert answer.status_code == 404
     assert answer.json["code"] == "NOT_FOUND"
+
+
+def test_a_huge_name_in_many_languages_makes_a_bounded_number_of_search_terms(catalogue, client, bearer):
+    """A name of 1,300 Korean characters in sixteen languages (a body just under 64 KB) once made every
+    substring of up to 20 characters an index term: hundreds of thousands for one clinic."""
+    from services.catalogue.models import MAX_SEARCH_TERMS, Clinic
+
+    word = "".join(chr(0xAC00 + (n * 37) % 11172) for n in range(1300))  # 1,300 different syllables
+    languages = ["en", "ko", "zh", "ja", "vi", "th", "ru", "mn", "de", "fr", "es", "it", "pt", "id", "ms", "ar"]
+    answer = client.patch(
+        "/clinics/oracle-skin-clinic",
+        headers=bearer("CLINIC_ADMIN", clinic="oracle-skin-clinic"),
+        json={"name": dict.fromkeys(languages, word)},
+    )
+    assert answer.status_code == 200, answer.json
+    with catalogue.app_context():
+        terms = Clinic._get_collection().find_one({"slug": "oracle-skin-clinic"})["search_terms"]
+    assert len(terms) <= MAX_SEARCH_TERMS
+    found = client.get("/clinics", query_string={"q": word[:10]}).json["items"]
+    assert [c["slug"] for c in found] == ["oracle-skin-clinic"]  # still found by its name

@@ -40,3 +40,16 @@ def test_a_malformed_number_is_named(monkeypatch):
     monkeypatch.setenv("MAX_BODY_BYTES", "lots")
     with pytest.raises(RuntimeError, match="MAX_BODY_BYTES"):
         from_env("catalogue")
+
+
+@pytest.mark.parametrize("keys", [None, "", "not-a-key"])
+def test_production_webhooks_refuse_to_start_without_a_real_secret_key(monkeypatch, keys):
+    monkeypatch.setenv("CLINICBRIDGE_ENV", "production")
+    monkeypatch.setenv("SERVICE_TOKEN_SECRET", "x" * 40)
+    if keys is None:
+        monkeypatch.delenv("WEBHOOK_SECRET_KEYS", raising=False)
+    else:
+        monkeypatch.setenv("WEBHOOK_SECRET_KEYS", keys)
+    with pytest.raises(RuntimeError, match="WEBHOOK_SECRET_KEYS"):
+        from_env("webhooks")
+    assert from_env("catalogue").is_production  # the other services keep no webhook secrets

@@ -248,3 +248,28 @@ def test_a_query_costs_what_its_lists_multiply_to(make_gateway):
     assert codes(gql(gateway, aliased)) == {"QUERY_TOO_COMPLEX"}
     ids = ",".join(f'"{i:024x}"' for i in range(600))
     assert codes(gql(gateway, "{ comparePackages(ids: [%s]) { columns { id } } }" % ids)) == {"QUERY_TOO_COMPLEX"}
+
+
+def test_a_burst_of_bad_keys_is_throttled_per_address_and_looks_up_no_key_past_the_limit(make_gateway):
+    from tests.support import RECORDER
+
+    gateway = make_gateway().test_client()  # GATEWAY_BAD_KEY_LIMIT: 20 a minute per address by default
+    query = {"query": "{ scarTypes { code } }"}
+
+    def ask(key: str, address: str):
+        headers = {"Authorization": f"Bearer {key}"}
+        return gateway.post("/graphql", json=query, headers=headers, environ_base={"REMOTE_ADDR": address})
+
+    with RECORDER.recording() as commands:
+        answers = [ask(f"cbk_guess_{n:04d}", "203.0.113.7") for n in range(200)]
+    lookups = [c for name, _db, c in commands if name == "find" and c.get("find") == "api_keys"]
+    assert [a.status_code for a in answers[:20]] == [401] * 20
+    assert {a.status_code for a in answers[20:]} == {429}
+    assert len(lookups) == 20  # past the limit, a guess costs the database nothing
+    refused = answers[-1]
+    assert refused.json["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    # Callers elsewhere are not held back, and a key this worker knows is still served from there.
+    assert ask(AGENCY_KEY, "198.51.100.4").status_code == 200
+    assert ask("cbk_guess_other", "198.51.100.4").status_code == 401
+    assert ask(AGENCY_KEY, "203.0.113.7").status_code == 200

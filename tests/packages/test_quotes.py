@@ -122,6 +122,25 @@ def test_locked_quotes_are_listed_for_the_checker_and_purged_a_month_after_they_
     assert client.get("/quotes/locked").status_code == 401
 
 
+def test_only_the_quotes_owner_gives_it_back(client, bearer):
+    q = quote(client).json
+    assert lock(client, bearer, q["id"], "CB-7KQ2M9XD").status_code == 200  # now seoul-trips' quote
+    other = client.post(
+        f"/quotes/{q['id']}/unlock",
+        json={"bookingReference": "CB-7KQ2M9XD"},
+        headers=bearer("AGENCY", agency="busan-travel"),
+    )
+    assert other.status_code == 404 and other.json["code"] == "NOT_FOUND"  # as if there were no such quote
+    kept = client.get(f"/quotes/{q['id']}", headers=bearer("AGENCY", agency="seoul-trips")).json
+    assert kept["lockedBy"] == "CB-7KQ2M9XD"  # still the booking's
+    assert lock(client, bearer, q["id"], "CB-AAAAAAAA").status_code == 409
+    # Its owner, and a platform admin, may give it back.
+    admin = client.post(
+        f"/quotes/{q['id']}/unlock", json={"bookingReference": "CB-7KQ2M9XD"}, headers=bearer("PLATFORM_ADMIN")
+    )
+    assert admin.status_code == 200 and admin.json["lockedBy"] is None
+
+
 def test_an_expired_quote_is_refused(packages, client, bearer):
     q = quote(client).json
     with packages.app_context():  # time passes

@@ -75,3 +75,28 @@ def test_no_answer_reveals_an_internal_address_or_a_stack_trace(private_stack, m
         )
         assert answer.status_code in (400, 503)
         assert not LEAKS.search(answer.text), answer.text
+
+
+def test_an_id_is_one_path_segment_and_never_reaches_another_resource(gateway):
+    """Ids go into the services' paths escaped: dots, slashes and question marks in an id name no other
+    resource (unescaped, requests resolves ``CB-X/../CB-Y`` to ``CB-Y``)."""
+    from tests.support import AGENCY_KEY, ICEPICK, PATIENT, book_through, open_slot_through
+
+    quote = gql(gateway, 'mutation { createQuote(input: {packageId: "%s"}) { quote { id } } }' % ICEPICK).json
+    made = book_through(
+        gateway,
+        "mutation B($input: CreateBookingInput!) { createBooking(input: $input) { booking { reference } errors { code } } }",
+        quote["data"]["createQuote"]["quote"]["id"],
+        open_slot_through(gateway, 310, "15:35"),
+        PATIENT,
+    )
+    reference = made["booking"]["reference"]
+    cancel = "mutation C($r: String!) { cancelBooking(reference: $r) { booking { status } errors { code } } }"
+    for disguised in (f"X/../{reference}", f"./{reference}", f"{reference}?x", f"{reference}#"):  # 16 at most
+        answer = gql(gateway, cancel, {"r": disguised}, key=AGENCY_KEY).json
+        assert answer["data"]["cancelBooking"]["errors"][0]["code"] == "NOT_FOUND", (disguised, answer)
+    still = gql(gateway, 'query { booking(reference: "%s") { status } }' % reference, key=AGENCY_KEY).json
+    assert still["data"]["booking"]["status"] == "PENDING"
+    # A quote's id does not reach a package either.
+    odd = gql(gateway, "query Q($id: ID!) { quote(id: $id) { id } }", {"id": f"../packages/{ICEPICK}"}).json
+    assert odd["data"]["quote"] is None

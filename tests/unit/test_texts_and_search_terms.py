@@ -31,3 +31,12 @@ def test_names_are_found_by_word_prefixes_and_by_inner_parts_of_korean_words():
     assert {"ora", "oracle", "skin", "cl"} <= terms and "racle" not in terms
     assert {"오라클", "피부과", "피부"} <= terms
     assert query_terms("ORACLE  skin!") == ["oracle", "skin"]
+
+
+def test_search_terms_are_bounded_per_document_and_the_names_words_come_first():
+    from services.catalogue.models import MAX_SEARCH_TERMS
+
+    huge = "".join(chr(0xAC00 + (n * 37) % 11172) for n in range(4000))  # one 4,000-syllable word
+    terms = set(search_terms("Oracle Skin Clinic", "오라클피부과", *[huge] * 16))
+    assert len(terms) <= MAX_SEARCH_TERMS
+    assert {"ora", "oracle", "skin", "오라클", "피부과", huge[:20]} <= terms

@@ -20,10 +20,12 @@ from tests.support import (
     ORACLE_KEY,
     OTHER_AGENCY_KEY,
     PLATFORM_KEY,
+    DripReceiver,
     Receiver,
     book_through,
     dispatchers,
     drop_databases,
+    eventually,
     gql,
     open_slot_through,
     seed,
@@ -49,7 +51,8 @@ DAYS = itertools.count(120)  # each booking's first visit on a day of its own (i
 CREATE = """mutation W($input: CreateWebhookInput!) { createWebhook(input: $input) {
   created { secret webhook { id state } } errors { code field message } } }"""
 DELIVERIES = """query D($id: ID!) { webhookDeliveries(webhookId: $id, first: 100) { deliveries {
-  id eventId eventType state attempts lastStatus lastError lastAttemptAt nextAttemptAt deliveredAt } } }"""
+  id eventId eventType state attempts lastStatus lastError lastAttemptAt nextAttemptAt deliveredAt
+  history { at status error } } } }"""
 BOOK = (
     "mutation B($input: CreateBookingInput!) { createBooking(input: $input) { booking { reference } errors { code } } }"
 )
@@ -96,11 +99,11 @@ def endpoint(gateway, receiver: Receiver, key: str = AGENCY_KEY, events=BOOKING_
     return {"id": created["webhook"]["id"], "secret": created["secret"]}
 
 
-def book(gateway, first_day: int | None = None) -> str:
-    """A booking of the agency for the ice-pick package: visits on ``first_day``, 30 and 65 days after."""
+def book(gateway, first_day: int | None = None, key: str = AGENCY_KEY) -> str:
+    """A booking of the agency (``key``'s) for the ice-pick package: visits on ``first_day``, 30 and 65 days after."""
     quote = gql(gateway, 'mutation { createQuote(input: {packageId: "%s"}) { quote { id } } }' % ICEPICK).json
     slot = open_slot_through(gateway, first_day or next(DAYS), "09:35", capacity=3)
-    made = book_through(gateway, BOOK, quote["data"]["createQuote"]["quote"]["id"], slot)
+    made = book_through(gateway, BOOK, quote["data"]["createQuote"]["quote"]["id"], slot, key=key)
     assert made["errors"] == [], made
     return made["booking"]["reference"]
 
@@ -201,6 +204,9 @@ def test_a_receiver_down_for_a_while_gets_the_event_once_it_recovers(gateway, hu
         logged = deliveries(gateway, agency["id"])
     assert [(d["state"], d["attempts"], d["lastStatus"]) for d in logged] == [("DELIVERED", 4, 200)]
     assert logged[0]["deliveredAt"] and logged[0]["nextAttemptAt"] is None
+    # The log says what happened last (it was delivered: no error), and keeps every attempt.
+    assert logged[0]["lastError"] is None
+    assert [(a["status"], a["error"]) for a in logged[0]["history"]] == [(503, "Answered 503.")] * 3 + [(200, None)]
 
 
 def test_an_endpoint_failing_past_the_retry_period_is_marked_and_can_be_sent_again(gateway, hub, receivers):
@@ -297,3 +303,34 @@ def test_the_feed_gives_a_burst_of_both_services_events_once_in_order_across_pag
     assert per_booking[references[0]] == ["BOOKING_CREATED", "BOOKING_CONFIRMED", "BOOKING_CANCELLED"]
     assert per_booking[references[1]] == ["BOOKING_CREATED", "BOOKING_CONFIRMED"]
     assert [e["type"] for e in told if e["resource"]["id"] == draft] == ["PACKAGE_UPDATED"]
+
+
+def test_a_slow_endpoint_holds_back_no_other_partner_and_never_gets_one_event_twice_at_once(gateway, hub, receivers):
+    """An endpoint that answers a status line and then one byte at a time, for ever, beside another agency's
+    ordinary one: the ordinary one gets every event while the slow one is still dripping; the slow one's
+    attempts end at the deadline and are tried again later, one connection per event at a time."""
+    slow = DripReceiver(interval=1.0)
+    normal = receivers()
+    try:
+        dripping = endpoint(gateway, slow, key=OTHER_AGENCY_KEY, events=["BOOKING_CREATED"])
+        endpoint(gateway, normal, events=["BOOKING_CREATED"])
+        with dispatchers(hub["env"], hub["urls"], log_dir=hub["logs"]):
+            for _ in range(8):  # as many as a dispatcher has requests in flight
+                book(gateway, key=OTHER_AGENCY_KEY)
+            mine = {book(gateway) for _ in range(5)}
+            normal.wait_for(lambda r: mine <= {e["resource"]["id"] for e in r.events()})
+            assert slow.connections  # it was being tried meanwhile, and has never finished an answer
+            # Its attempts end as timed out, and each event is tried again later.
+            eventually(
+                lambda: any(d["attempts"] >= 2 for d in deliveries(gateway, dripping["id"], key=OTHER_AGENCY_KEY)),
+                what="a second attempt of a slow delivery",
+            )
+            logged = deliveries(gateway, dripping["id"], key=OTHER_AGENCY_KEY)
+        tried = [d for d in logged if d["attempts"] and d["lastAttemptAt"]]
+        assert tried and all(d["state"] == "PENDING" and d["nextAttemptAt"] for d in logged)
+        assert {d["lastError"] for d in tried} == {"No answer in time."}
+        assert {a["error"] for d in tried for a in d["history"]} == {"No answer in time."}
+    finally:
+        slow.close()
+    assert max(slow.most_per_event.values()) == 1  # never two connections for one webhook-id at once
+    assert slow.most_open <= 2  # one endpoint takes at most its own lanes; the rest are everyone else's

@@ -78,6 +78,14 @@ def test_bad_event_lists_are_refused_and_write_nothing(client, bearer, events, f
         "https://172.16.0.1/hooks",
         "https://169.254.169.254/latest/meta-data",  # link-local: cloud metadata
         "https://[::ffff:10.0.0.5]/hooks",  # private, spelled as IPv6
+        # IPv6 forms that carry an IPv4 address inside them: the address inside is what is checked
+        "https://[64:ff9b::a9fe:a9fe]/latest/meta-data",  # NAT64 of 169.254.169.254
+        "https://[64:ff9b:1::a9fe:a9fe]/hooks",  # local-use NAT64
+        "https://[2002:a9fe:a9fe::]/hooks",  # 6to4 of 169.254.169.254
+        "https://[::7f00:1]/hooks",  # IPv4-compatible 127.0.0.1
+        "https://[::a00:5]/hooks",  # IPv4-compatible 10.0.0.5
+        "https://[::ffff:0:a00:5]/hooks",  # IPv4-translated 10.0.0.5
+        "https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/hooks",  # Teredo, its client 127.0.0.1
         "https://0.0.0.0/hooks",
         "https://user:pass@8.8.8.8/hooks",
         "https://no-such-host.invalid/hooks",
@@ -107,3 +115,9 @@ def test_development_allows_loopback_but_never_private_or_link_local(client, bea
     assert create(client, agency, url="http://127.0.0.1:8080/hooks").status_code == 201
     for url in ("http://10.0.0.5/hooks", "http://169.254.169.254/", "http://[fe80::1]/"):
         assert create(client, agency, url=url).status_code == 422, url
+
+
+def test_a_public_address_reached_through_nat64_is_allowed(production_client, bearer):
+    agency = bearer("AGENCY", agency="seoul-trips")
+    made = create(production_client, agency, url="https://[64:ff9b::808:808]/hooks")  # 8.8.8.8
+    assert made.status_code == 201, made.json

@@ -4,6 +4,9 @@ Each service numbers its own events; the feed's cursor is both numbers (``<booki
 A page asks each service for up to ``first`` events after its number and merges them by time,
 keeping each service's order, so every event comes once and none is skipped: a service's number
 moves only past the events the page returned (or past the log it read with nothing for the caller).
+
+Each log keeps its events for a horizon: a cursor from before it is a ``CURSOR_EXPIRED`` error whose
+``oldestCursor`` goes on from the oldest events still held, keeping the other service's number.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from graphql import GraphQLError
 
 from ...clients import bookings, packages
 from ...context import RequestContext
+from ...upstream import ServiceFailure
 from .types import BOOKING_EVENTS, PACKAGE_EVENTS
 
 SOURCES = ((bookings.event_page, set(BOOKING_EVENTS)), (packages.event_page, set(PACKAGE_EVENTS)))
@@ -42,7 +46,22 @@ async def page(ctx: RequestContext, after: str | None, types: list[str] | None, 
             return {**empty, "cursor": str(start[index])}
         return await fetch(ctx, start[index], wanted, first)
 
-    pages = await asyncio.gather(*(read(index) for index in range(len(SOURCES))))
+    answers = await asyncio.gather(*(read(index) for index in range(len(SOURCES))), return_exceptions=True)
+    expired = {
+        index: answer
+        for index, answer in enumerate(answers)
+        if isinstance(answer, ServiceFailure) and answer.code == "CURSOR_EXPIRED"
+    }
+    if expired:
+        oldest = [int(expired[i].problem["oldestCursor"]) if i in expired else start[i] for i in range(len(SOURCES))]
+        raise GraphQLError(
+            "after is older than the events kept; go on from oldestCursor, the oldest cursor still held.",
+            extensions={"code": "CURSOR_EXPIRED", "oldestCursor": ".".join(map(str, oldest))},
+        )
+    for answer in answers:
+        if isinstance(answer, BaseException):
+            raise answer
+    pages: list[dict] = [answer for answer in answers if isinstance(answer, dict)]
     streams = [[(item["at"], index, item) for item in found["items"]] for index, found in enumerate(pages)]
     taken = [entry for _, entry in zip(range(first), heapq.merge(*streams, key=lambda entry: entry[0]), strict=False)]
     cursor, more = [], False

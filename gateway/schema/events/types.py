@@ -107,6 +107,17 @@ class WebhookWithSecret(graphene.ObjectType):
     secret = graphene.String(required=True, description="The signing secret (whsec_...): shown only now.")
 
 
+class WebhookAttempt(WireObject):
+    """One request of a delivery, and how it went."""
+
+    at = graphene.String(required=True, description="When it was made (UTC).")
+    status = graphene.Int(description="The HTTP status of the answer; null when there was none.")
+    error = graphene.String(
+        description="Why it failed (Answered 503., No answer in time., Could not connect.); null when it succeeded."
+    )
+    duration_ms = graphene.Int(description="How long the request took, in milliseconds; null when none was sent.")
+
+
 class WebhookDelivery(WireObject):
     """One event sent to one endpoint: its attempts and their outcome."""
 
@@ -117,8 +128,13 @@ class WebhookDelivery(WireObject):
     state = graphene.Field(DeliveryState, required=True, description="Where it stands.")
     attempts = graphene.Int(required=True, description="Requests made so far.")
     last_status = graphene.Int(description="The HTTP status of the last answer.")
-    last_error = graphene.String(description="Why the last attempt failed.")
+    last_error = graphene.String(description="Why the last attempt failed; null once an attempt succeeded.")
     last_attempt_at = graphene.String(description="When the last attempt was made (UTC).")
+    history = graphene.List(
+        graphene.NonNull(WebhookAttempt),
+        required=True,
+        description="Every attempt, oldest first (the last 20): what happened each time.",
+    )
     next_attempt_at = graphene.String(description="When it is sent next, while pending (UTC).")
     delivered_at = graphene.String(description="When the endpoint accepted it (UTC).")
     retry_until = graphene.String(required=True, description="Retries stop here (UTC).")
