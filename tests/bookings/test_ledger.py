@@ -18,7 +18,7 @@ import pytest
 import requests
 from pymongo.errors import AutoReconnect
 
-from services.bookings import idempotency, seed, sweeper
+from services.bookings import events, idempotency, seed, sweeper
 from services.bookings.app import create_app
 from services.common import failpoints
 from services.common.clock import utcnow
@@ -78,8 +78,11 @@ def pause_at(monkeypatch, name: str, until: threading.Event, reached: threading.
 
 
 def sweep_at(app, now) -> dict:
+    """The sweeper's round at ``now``: the ledger's claims, then the events into the log, as its process does."""
     with app.app_context():
-        return sweeper.sweep(now=now)
+        swept = sweeper.sweep(now=now)
+        events.relay()
+        return swept
 
 
 # -- a recorded booking keeps its seats -----------------------------------------------------------------
