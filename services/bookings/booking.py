@@ -4,7 +4,6 @@ may read a booking."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bson import ObjectId
@@ -139,11 +138,9 @@ def _document(
     return document
 
 
-def _slots_of(claim: dict, fields: Sequence[str | None]) -> Fielded:
-    """The slots a claim names, by visit, each with the input field it answers to (None: a visit whose
-    slot the partner did not give)."""
-    found = store.slots_by_id([ObjectId(item["resource"]) for item in claim["items"]])
-    return [(field, slot) for field, slot in zip(fields, found, strict=True) if slot is not None]
+def _claimed_slots(claim: dict) -> list[dict]:
+    """The slots a claim names, by visit."""
+    return [slot for slot in store.slots_by_id([ObjectId(item["resource"]) for item in claim["items"]]) if slot]
 
 
 def _refuse_early(asked: list[tuple[str, ObjectId]], attempt: Attempt, cutoff: datetime) -> Fielded:
@@ -170,12 +167,14 @@ def _recorded(claim: dict, principal: Principal) -> dict:
     return booking
 
 
-def _reserve(attempt: Attempt, quote_id: str, hold_seconds: int) -> dict:
-    """The claim this request works under (see ``ledger.reserve``); a reference whose reservation was
-    released for good is given up for a new one."""
+def _reserve(attempt: Attempt, quote_id: str, hold_seconds: int, slots: Fielded | None = None) -> dict:
+    """The claim this request works under (see ``ledger.reserve``), naming its seats already when the
+    partner gave every one; a reference whose reservation was released for good is given up for a new one."""
+    seats = [(n, str(slot["_id"])) for n, (_, slot) in enumerate(slots, start=1)] if slots else None
     while True:
         try:
-            return ledger.reserve(attempt.reference, quote_id, attempt.key, utcnow() + timedelta(seconds=hold_seconds))
+            expires = utcnow() + timedelta(seconds=hold_seconds)
+            return ledger.reserve(attempt.reference, quote_id, attempt.key, expires, seats)
         except ledger.Spent:
             attempt.rekey(new_reference())
 
@@ -194,8 +193,8 @@ def create_booking(
     if "slotId" not in body:
         raise validation_problem([{"field": "slotId", "message": "give slotId (and laterSlotIds), or holdId"}])
     slots = _refuse_early(_asked(body), attempt, cutoff)
-    try:
-        claim = _reserve(attempt, body["quoteId"], hold_seconds)
+    try:  # every visit's slot given: the claim names them from the start
+        claim = _reserve(attempt, body["quoteId"], hold_seconds, slots if "laterSlotIds" in body else None)
     except ledger.Booked as done:
         return _recorded(done.claim, principal)
     with ledger.reservation(claim) as held:
@@ -203,8 +202,9 @@ def create_booking(
         package = quote["package"]
         warnings = screen(package["screeningRules"], body["patient"], package["scarTypes"])
         visits = package["schedule"]["visits"]
-        if held.claim["items"]:  # an earlier attempt under this reference chose them
-            slots = _slots_of(held.claim, _later_fields(body, "slotId", "laterSlotIds", visits))
+        if "laterSlotIds" not in body and held.claim["items"]:  # an earlier attempt under this key proposed them
+            first, *later = _claimed_slots(held.claim)
+            slots = [("slotId", first), *((None, slot) for slot in later)]
         elif "laterSlotIds" not in body:  # the earliest free slot of each later visit, as visitOptions proposes
             slots += _proposed_later(slots[0][1], package, cutoff)
         _check_series(slots, quote, package["visitWindow"], visits, "laterSlotIds", body.get("travel"))
@@ -215,12 +215,6 @@ def create_booking(
             _document(attempt.reference, principal, quote, chosen, body, warnings, body.get("travel")), hold_seconds
         )
     return _recorded(held.claim, principal)
-
-
-def _later_fields(body: dict, first: str, later: str, visits: int) -> list[str | None]:
-    """Each visit's input field: the first's, and the later ones' if the partner gave them (else none)."""
-    given = later in body
-    return [first] + [f"{later}[{index}]" if given else None for index in range(visits - 1)]
 
 
 def _proposed_later(first: dict, package: dict, cutoff: datetime) -> Fielded:
@@ -254,18 +248,15 @@ def hold_visits(
     expiry (the sweeper) or ``release`` gives the seats and the quote back."""
     asked = [(f"slotIds[{index}]", object_id(raw, "slot")) for index, raw in enumerate(body["slotIds"])]
     slots = _refuse_early(asked, attempt, cutoff)
-    fields = [field for field, _ in asked]
     try:
-        claim = _reserve(attempt, body["quoteId"], hold_seconds)
+        claim = _reserve(attempt, body["quoteId"], hold_seconds, slots)
     except ledger.Booked as done:
         raise _already_booked(done.claim["_id"]) from None
     if claim.get("hold_id"):  # an earlier attempt under this key finished it
-        return _hold(claim, _slots_of(claim, fields))
+        return _hold(claim, slots)
     with ledger.reservation(claim) as held:
         quote = packages.lock(body["quoteId"], attempt.reference, token)
         package = quote["package"]
-        if held.claim["items"]:
-            slots = _slots_of(held.claim, fields)
         _check_series(
             slots, quote, package["visitWindow"], package["schedule"]["visits"], "slotIds", body.get("travel")
         )
@@ -369,7 +360,7 @@ def _book_hold(body: dict, principal: Principal, token: str | None, attempt: Att
         quote = packages.lock(hold["quote_id"], reference, token)
         package = quote["package"]
         warnings = screen(package["screeningRules"], body["patient"], package["scarTypes"])
-        slots = [slot for _, slot in _slots_of(claim, [None] * len(claim["items"]))]
+        slots = _claimed_slots(claim)
         travel = body.get("travel") or hold.get("travel")
         check_travel(
             [(f"hold visit {n}", slot) for n, slot in enumerate(slots, start=1)],

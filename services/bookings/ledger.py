@@ -29,6 +29,7 @@ stale request's late seat is its own and never another's.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections.abc import Iterator
@@ -48,6 +49,7 @@ from . import events, packages, store
 from .idempotency import in_flight
 
 SEAT = "SEAT"
+log = logging.getLogger("clinicbridge.bookings.ledger")
 TRANSIENT = ("HELD", "BOOKING", "MOVING", "RELEASING", "EXPIRING")
 WAIT_SECONDS = 2.0  # how long a move or a cancellation waits for another one of the same booking to finish
 
@@ -118,7 +120,9 @@ class Spent(Exception):
     """The reference's reservation was released for good: a retry carries on under a new reference."""
 
 
-def reserve(reference: str, quote_id: str, by: str, expires_at: datetime) -> dict:
+def reserve(
+    reference: str, quote_id: str, by: str, expires_at: datetime, slots: list[tuple[int, str]] | None = None
+) -> dict:
     """The HELD claim this request works under: a new one, or the one an earlier attempt under the same
     reference left (taken over, with its seats and quote). Raises Booked when that attempt made the
     booking, Spent when its reservation was released (a released claim is never opened again, so a
@@ -129,7 +133,7 @@ def reserve(reference: str, quote_id: str, by: str, expires_at: datetime) -> dic
         "state": "HELD",
         "lease": _lease(),
         "by": by,
-        "items": [],
+        "items": _items(reference, slots or []),
         "quote_id": quote_id,
         "expires_at": expires_at,
         "created_at": now,
@@ -142,7 +146,7 @@ def reserve(reference: str, quote_id: str, by: str, expires_at: datetime) -> dic
         pass
     current = store.claim_of(reference)
     if current is None:  # purged in between
-        return reserve(reference, quote_id, by, expires_at)
+        return reserve(reference, quote_id, by, expires_at, slots)
     if current["state"] in ("BOOKED", "MOVING", "RELEASING") or (
         current["state"] == "RELEASED" and store.booking_by_reference(reference, {"_id": 1}) is not None
     ):
@@ -154,7 +158,7 @@ def reserve(reference: str, quote_id: str, by: str, expires_at: datetime) -> dic
     if current["state"] != "HELD":
         raise in_flight()
     taken = _taken_over(current, ("HELD",), {"by": by, "expires_at": expires_at})
-    return taken or reserve(reference, quote_id, by, expires_at)
+    return taken or reserve(reference, quote_id, by, expires_at, slots)
 
 
 class Reservation:
@@ -216,14 +220,19 @@ def _abandon(mine: dict, now: dict) -> None:
             packages.unlock(mine["quote_id"], mine["_id"])
 
 
+def _items(reference: str, slots: list[tuple[int, str]]) -> list[dict]:
+    """The claim's seats, (visit, slot id) in order, under one new holder token."""
+    token = holder(reference)
+    return [{"kind": SEAT, "resource": slot_id, "visit": visit, "holder": token} for visit, slot_id in slots]
+
+
 def place(claim: dict, slots: list[tuple[int, str]]) -> dict:
     """Record the seats the reservation is about to take, (visit, slot id) in order, before taking any;
     a claim that names its seats already (an earlier attempt's) keeps them."""
     if claim["items"]:
+        failpoint("bookings.after_place")
         return claim
-    token = holder(claim["_id"])
-    items = [{"kind": SEAT, "resource": slot_id, "visit": visit, "holder": token} for visit, slot_id in slots]
-    placed = _move(claim, ("HELD",), {"items": items})
+    placed = _move(claim, ("HELD",), {"items": _items(claim["_id"], slots)})
     failpoint("bookings.after_place")
     return placed
 
@@ -240,23 +249,33 @@ def take(claim: dict, cutoff: datetime, fields: dict[int, str | None]) -> None:
         failpoint("bookings.after_seat" if item["visit"] == 1 else f"bookings.after_seat.{item['visit']}")
 
 
+QUOTED = ("package", "package_texts")  # a booking's copy of its package as quoted: kept by the quote too
+
+
 def commit(claim: dict, booking: dict, grace_seconds: int) -> dict:
     """HELD or BOOKING → BOOKED, with the booking to record: from this update on, the booking exists.
-    It is written to the bookings collection next (``materialize``), by whoever comes first."""
+    It is written to the bookings collection next (``materialize``), by whoever comes first. The claim
+    keeps the booking without its copy of the package, which the quote it locks keeps (most of its
+    size); the claim returned carries the whole booking, for this request to write out."""
+    recorded = {key: value for key, value in booking.items() if key not in QUOTED}
     committed = _move(
         claim,
         ("HELD", "BOOKING"),
-        {"state": "BOOKED", "booking": booking, "expires_at": utcnow() + timedelta(seconds=grace_seconds)},
+        {"state": "BOOKED", "booking": recorded, "expires_at": utcnow() + timedelta(seconds=grace_seconds)},
         ("held_until", "ending"),
     )
     failpoint("bookings.after_commit")
-    return committed
+    return {**committed, "booking": booking}
 
 
 def materialize(claim: dict) -> dict:
     """Write a committed booking to the bookings collection (once, whoever calls), then clear it from
-    its claim: the booking as stored."""
+    its claim: the booking as stored. A booking read back from its claim gets its copy of the package
+    from the quote it locks."""
     document = dict(claim["booking"])
+    if any(key not in document for key in QUOTED):
+        quote = packages.locked_for(claim["quote_id"], claim["_id"])
+        document.update(package=quote["package"], package_texts=quote.get("packageTexts") or {})
     try:
         store.insert_booking(document)
     except DuplicateKeyError:
@@ -510,35 +529,47 @@ def finish_release(claim: dict, booking: dict) -> None:
 def sweep(now: datetime, grace_seconds: int, batch: int) -> dict:
     """Finish or undo every claim left past its expiry: a reservation never committed (its seats and
     quote go back; a checkout hold's agency is told it expired), a committed booking not yet written
-    (it is written), a move or a cancellation halfway (settled by what the booking records)."""
+    (it is written), a move or a cancellation halfway (settled by what the booking records). A claim
+    the packages service cannot help with now is left for the next round."""
     counts = {"reclaimed": 0, "recorded": 0, "settled": 0}
-    grace = {"expires_at": now + timedelta(seconds=grace_seconds)}
     for claim in store.expired_claims(now, batch):
-        state = claim["state"]
-        if state == "BOOKED" and claim.get("booking"):
-            materialize(claim)
-            counts["recorded"] += 1
-        elif state in ("HELD", "BOOKING", "EXPIRING"):
-            ending = claim.get("ending") if state != "BOOKING" else "EXPIRED"
-            expiring = _taken_over(claim, (state,), {"state": "EXPIRING", "ending": ending or "EXPIRED", **grace})
-            if expiring is None:
-                continue
-            failpoint("bookings.sweep_claimed")
-            if expiring.get("hold_id") and expiring["ending"] == "EXPIRED":
-                events.hold_expired(expiring, now)
-            counts["reclaimed"] += _give_back(expiring)
-        elif state in ("MOVING", "RELEASING"):
-            mine = _taken_over(claim, (state,), grace)
-            if mine is None:
-                continue
-            failpoint("bookings.sweep_claimed")
-            store.fence_booking(claim["_id"])
-            booking = store.booking_by_reference(claim["_id"], {"visits": 1})
-            if booking is None:
-                continue
-            (finish_move if state == "MOVING" else finish_release)(mine, booking)
-            counts["settled"] += 1
+        try:
+            outcome = _settle(claim, now, {"expires_at": now + timedelta(seconds=grace_seconds)})
+        except (UpstreamFailure, Problem):
+            log.warning("a claim left for the next round", extra={"reference": claim["_id"]})
+            continue
+        if outcome:
+            counts[outcome] += 1
     return counts
+
+
+def _settle(claim: dict, now: datetime, grace: dict) -> str | None:
+    """The sweeper's step for one expired claim; what it did, if anything."""
+    state = claim["state"]
+    if state == "BOOKED" and claim.get("booking"):
+        materialize(claim)
+        return "recorded"
+    if state in ("HELD", "BOOKING", "EXPIRING"):
+        ending = claim.get("ending") if state != "BOOKING" else "EXPIRED"
+        expiring = _taken_over(claim, (state,), {"state": "EXPIRING", "ending": ending or "EXPIRED", **grace})
+        if expiring is None:
+            return None
+        failpoint("bookings.sweep_claimed")
+        if expiring.get("hold_id") and expiring["ending"] == "EXPIRED":
+            events.hold_expired(expiring, now)
+        return "reclaimed" if _give_back(expiring) else None
+    if state in ("MOVING", "RELEASING"):
+        mine = _taken_over(claim, (state,), grace)
+        if mine is None:
+            return None
+        failpoint("bookings.sweep_claimed")
+        store.fence_booking(claim["_id"])
+        booking = store.booking_by_reference(claim["_id"], {"visits": 1})
+        if booking is None:
+            return None
+        (finish_move if state == "MOVING" else finish_release)(mine, booking)
+        return "settled"
+    return None
 
 
 def fence(reference: str) -> None:

@@ -57,6 +57,15 @@ def lock(quote_id: str, reference: str, token: str | None) -> dict:
     return locked
 
 
+def locked_for(quote_id: str, reference: str) -> dict:
+    """The quote as the booking ``reference`` locked it, with the package as quoted and its texts (asked as
+    the bookings service itself: the sweeper writes a committed booking out with it)."""
+    body = {"bookingReference": reference}
+    return _answer(
+        client_for("packages").request("POST", f"/quotes/{quote_id}/lock", token=_service_token(), json=body)
+    )
+
+
 def unlock(quote_id: str, reference: str) -> None:
     """Give back the quote ``reference`` locked, if it holds it (a quote gone or held by another is fine)."""
     body = {"bookingReference": reference}

@@ -166,7 +166,7 @@ def lock_quote(quote_id: str, reference: str, principal: Principal, now: datetim
             raise Problem(409, "QUOTE_ALREADY_LOCKED", "Another booking holds this quote.")
         if quote.get("locked_by") != reference:
             raise Problem(409, "QUOTE_EXPIRED", "The quote has expired; ask for a new one.")
-        locked = quote  # locked by this very booking before it expired (a retry whose first reply was lost)
+        return quote  # locked by this very booking already, as it was then (a retry, or the booking recorded later)
     package = store.package_by_id(ObjectId(locked["package_id"]), {"status": 1})
     if package is None or package["status"] != "PUBLISHED":
         unlock_quote(quote_id, reference, principal)
