@@ -181,7 +181,7 @@ def _record_move(
         changes, entry = _moved(current, number, slot, principal, reason, now)
         moved = {"from": seoul_iso(entry["moved"]["from"]), "to": seoul_iso(slot["start"])}
         told = events.event("visit.rescheduled", {**current, **changes}, principal.subject, now, visit=number, **moved)
-        updated = store.change_booking(current["_id"], current["revision"], changes, entry, [told])
+        updated = store.change_booking(current, changes, entry, [told])
         if updated is not None:
             events.publish(updated)
             return updated

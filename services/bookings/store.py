@@ -333,20 +333,29 @@ def booking_page(find: dict, sort: Sort, *, limit: int, cursor: str | None, with
 
 
 @registry.write("_id_")
-def change_booking(
-    booking_id: ObjectId, revision: int, changes: dict, entry: dict, reported: list[dict]
-) -> dict | None:
-    """Apply ``changes``, append a history entry and the events that report them, and bump the
-    revision, if the booking is still at ``revision``; None if another change came first."""
-    return bookings().find_one_and_update(
-        {"_id": booking_id, "revision": revision},
+def change_booking(current: dict, changes: dict, entry: dict, reported: list[dict]) -> dict | None:
+    """Apply ``changes`` to the booking as read, append a history entry and the events that report them,
+    and bump the revision, if the booking is still at the revision it was read at: the booking after;
+    None if another change came first. (An update, not a findAndModify: on the embedded server a
+    findAndModify with more than its ``_id`` in the filter reads the whole collection.)"""
+    changed = bookings().update_one(
+        {"_id": current["_id"], "revision": current["revision"]},
         {
             "$set": {**changes, "outbox_pending": True},
             "$push": {"history": entry, "outbox": {"$each": reported}},
             "$inc": {"revision": 1},
         },
-        return_document=ReturnDocument.AFTER,
     )
+    if changed.matched_count != 1:
+        return None
+    return {
+        **current,
+        **changes,
+        "outbox_pending": True,
+        "history": [*current.get("history", []), entry],
+        "outbox": [*current.get("outbox", []), *reported],
+        "revision": current["revision"] + 1,
+    }
 
 
 @registry.write("reference_1")
@@ -390,11 +399,11 @@ def key_by_id(key: str) -> dict | None:
 @registry.write("_id_")
 def take_over_key(key: str, now: datetime, lease_until: datetime, lease: str) -> dict | None:
     """An in-flight key whose request stopped renewing its lease, for this request (``lease``)."""
-    return keys().find_one_and_update(
+    taken = keys().update_one(
         {"_id": key, "state": "IN_FLIGHT", "lease_until": {"$lt": now}},
         {"$set": {"lease_until": lease_until, "lease": lease}},
-        return_document=ReturnDocument.AFTER,
     )
+    return key_by_id(key) if taken.matched_count == 1 else None
 
 
 @registry.write("_id_")
