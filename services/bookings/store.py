@@ -18,13 +18,14 @@ from datetime import datetime, timedelta
 from bson import ObjectId
 from mongoengine.connection import get_db
 from pymongo import ReturnDocument, UpdateOne
+from pymongo.errors import DuplicateKeyError
 
 from services.common.clock import SEOUL, seoul_date
 from services.common.eventlog import EventLog
 from services.common.pagination import Page, Sort, paginate
 from services.common.store import Registry, batches, once
 
-from .models import ALIAS, Booking, Claim, IdempotencyKey, Slot
+from .models import ALIAS, Booking, Claim, IdempotencyKey, Interpreter, InterpreterProvider, Slot, Unit
 
 registry = Registry("bookings")
 event_log = EventLog(lambda: get_db(ALIAS), registry, scopes=("agency", "clinic"))
@@ -95,6 +96,18 @@ def claims():
 
 def keys():
     return IdempotencyKey._get_collection()
+
+
+def units():
+    return Unit._get_collection()
+
+
+def interpreters():
+    return Interpreter._get_collection()
+
+
+def providers():
+    return InterpreterProvider._get_collection()
 
 
 # -- slots ---------------------------------------------------------------------------------------
@@ -261,6 +274,100 @@ def migrate_slots() -> int:
         return changed
 
     return once(slots().database, "slots.bookable_day", migrate)
+
+
+# -- units: an interpreter's half hours, a provider's weekly visits ------------------------------------
+# Taken and given back like a slot's seat: guarded by the holder and the count, in one update. A unit no
+# one took yet does not exist: the first holder inserts it (a racing insert meets the unique _id).
+
+
+@registry.write("_id_")
+def take_unit(unit_id: str, capacity: int, holder: str) -> bool:
+    """One place of a unit of ``capacity`` for ``holder``; False when it is full (or ``holder`` has one)."""
+    guard = {"_id": unit_id, "count": {"$lt": capacity}, "holders": {"$ne": holder}}
+    take = {"$inc": {"count": 1}, "$push": {"holders": holder}}
+    if units().update_one(guard, take).matched_count == 1:
+        return True
+    try:
+        units().insert_one({"_id": unit_id, "count": 1, "holders": [holder]})
+        return True
+    except DuplicateKeyError:  # it exists: full, ours already, or inserted by another meanwhile
+        return units().update_one(guard, take).matched_count == 1
+
+
+@registry.write("_id_")
+def give_unit_back(unit_id: str, holder: str) -> None:
+    """Give back the place ``holder`` has, if it has one: twice is once."""
+    units().update_one({"_id": unit_id, "holders": holder}, {"$inc": {"count": -1}, "$pull": {"holders": holder}})
+
+
+@registry.read("_id_")
+def units_by_id(unit_ids: list[str]) -> dict[str, dict]:
+    """The units that exist of these, by id: one query."""
+    return {doc["_id"]: doc for doc in units().find({"_id": {"$in": unit_ids}})}
+
+
+# -- interpreters and their providers ---------------------------------------------------------------
+
+
+@registry.read("serves")
+def interpreters_serving(keys: list[str]) -> list[dict]:
+    """Active interpreters who serve any of these ``<clinic>:<language>`` keys."""
+    return list(interpreters().find({"serves": {"$in": keys}}))
+
+
+@registry.read("_id_")
+def interpreters_by_id(ids: list[ObjectId]) -> list[dict | None]:
+    found = {doc["_id"]: doc for doc in interpreters().find({"_id": {"$in": ids}})}
+    return [found.get(interpreter_id) for interpreter_id in ids]
+
+
+@registry.read("provider")
+def interpreters_of(provider: str) -> list[dict]:
+    """A provider's interpreters, by name (a provider has tens, not thousands)."""
+    return sorted(interpreters().find({"provider": provider}), key=lambda doc: (doc["name"], str(doc["_id"])))
+
+
+@registry.write("_id_")
+def insert_interpreter(document: dict) -> None:
+    interpreters().insert_one(document)
+
+
+@registry.write("_id_")
+def update_interpreter(interpreter_id: ObjectId, changes: dict) -> dict | None:
+    return interpreters().find_one_and_update(
+        {"_id": interpreter_id}, {"$set": changes}, return_document=ReturnDocument.AFTER
+    )
+
+
+@registry.read("_id_")
+def providers_by_id(ids: list[str]) -> dict[str, dict]:
+    return {doc["_id"]: doc for doc in providers().find({"_id": {"$in": ids}})}
+
+
+@registry.write("_id_")
+def insert_provider(document: dict) -> None:
+    """Raises DuplicateKeyError when a provider has that id."""
+    providers().insert_one(document)
+
+
+@registry.write("_id_")
+def update_provider(provider_id: str, changes: dict) -> dict | None:
+    return providers().find_one_and_update(
+        {"_id": provider_id}, {"$set": changes}, return_document=ReturnDocument.AFTER
+    )
+
+
+def set_serves(provider: str, clinics: list[str]) -> None:
+    """Every interpreter of a provider serves the clinics it now serves (its ``serves`` keys recomputed):
+    an admin's change of a provider, each interpreter by its ``_id``."""
+    for interpreter in interpreters_of(provider):
+        keys = serves(clinics, interpreter["languages"]) if interpreter.get("active", True) else []
+        interpreters().update_one({"_id": interpreter["_id"]}, {"$set": {"serves": keys}})
+
+
+def serves(clinics: list[str], languages: list[str]) -> list[str]:
+    return [f"{clinic}:{language}" for clinic in clinics for language in languages]
 
 
 # -- the seat ledger's claims ---------------------------------------------------------------------
@@ -543,6 +650,11 @@ def migrate_claims(now: datetime) -> int:
 def every_slot() -> list[dict]:
     """Every slot's seats (the checker)."""
     return list(slots().find({}, {"booked": 1, "free": 1, "capacity": 1, "holders": 1}))
+
+
+def every_unit() -> list[dict]:
+    """Every unit taken or once taken (the checker)."""
+    return list(units().find({}))
 
 
 def unsettled_claims() -> list[dict]:
