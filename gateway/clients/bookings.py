@@ -137,6 +137,12 @@ async def update_interpreter(ctx: RequestContext, interpreter_id: str, body: Jso
     return await ctx.call(SERVICE, "PATCH", f"/interpreters/{segment(interpreter_id)}", json=body)
 
 
+async def providers(ctx: RequestContext, clinic: str | None) -> list[Json]:
+    """The interpreter providers serving a clinic (a clinic's admins: their own), or every one."""
+    params = {"clinic": clinic} if clinic else None
+    return (await ctx.call(SERVICE, "GET", "/interpreter-providers", params=params))["items"]
+
+
 async def create_provider(ctx: RequestContext, body: Json) -> Json:
     return await ctx.call(SERVICE, "POST", "/interpreter-providers", json=body)
 

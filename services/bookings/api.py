@@ -290,6 +290,21 @@ def update_interpreter(interpreter_id, body, principal):
     return jsonify(render.interpreter(interpreters.update(interpreter_id, body, principal), seoul_today()))
 
 
+@bp.get("/interpreter-providers")
+@contract(
+    summary="Interpreter providers: those serving your clinic (a clinic's admins), or those serving `clinic`, or "
+    "every one (platform admins).",
+    query="bookings/provider-list-query",
+    response="bookings/provider-list",
+    auth="token",
+    roles=ROLES["interpreters.manage"],
+    errors=(403,),
+    tags=("interpreters",),
+)
+def list_providers(query, principal):
+    return jsonify(items=[render.provider(doc) for doc in interpreters.providers(principal, query.get("clinic"))])
+
+
 @bp.post("/interpreter-providers")
 @contract(
     summary="A new interpretation provider, serving several clinics, with its notice and its weekly cap per clinic.",

@@ -210,6 +210,22 @@ def _interpreters(quote: dict, slots: Fielded, buffer_minutes: int) -> list[dict
     ]
 
 
+def _reassigning(quote: dict, slots: Fielded, buffer_minutes: int) -> ledger.Reassign:
+    """The next free interpreter for a visit whose interpreter another booking took first."""
+
+    def next_free(item: dict, tried: set[str]) -> dict | None:
+        field, slot = slots[item["visit"] - 1]
+        visit = interpreters.Visit(item["visit"], slot["start"], slot["duration_minutes"], field)
+        try:
+            found = interpreters.assign(quote["clinic"], item["language"], [visit], buffer_minutes, utcnow(), tried)[0]
+        except Problem:
+            return None
+        shown = interpreters.shown(found["interpreter"], found["provider"], item["language"])
+        return {**ledger.interpreter_item(found, item["language"], ""), "shown": shown}
+
+    return next_free
+
+
 def _shown(claim: dict) -> dict[int, dict]:
     """Each visit's interpreter as the booking shows it, from the claim."""
     return {item["visit"]: item["shown"] for item in claim["items"] if item["kind"] == ledger.INTERPRETER}
@@ -255,7 +271,8 @@ def create_booking(
             [(n, str(slot["_id"])) for n, (_, slot) in enumerate(slots, start=1)],
             [] if _shown(held.claim) else _interpreters(quote, slots, buffer_minutes),
         )
-        held.take(cutoff, {n: field for n, (field, _) in enumerate(slots, start=1)})
+        fields = {n: field for n, (field, _) in enumerate(slots, start=1)}
+        held.take(cutoff, fields, _reassigning(quote, slots, buffer_minutes))
         chosen = [slot for _, slot in slots]
         document = _document(attempt.reference, principal, quote, chosen, body, warnings, body.get("travel"))
         held.commit(_with_interpreters(document, _shown(held.claim)), hold_seconds)
@@ -311,7 +328,8 @@ def hold_visits(
             [(n, str(slot["_id"])) for n, (_, slot) in enumerate(slots, start=1)],
             [] if _shown(held.claim) else _interpreters(quote, slots, buffer_minutes),
         )
-        held.take(cutoff, {n: field for n, (field, _) in enumerate(slots, start=1)})
+        fields = {n: field for n, (field, _) in enumerate(slots, start=1)}
+        held.take(cutoff, fields, _reassigning(quote, slots, buffer_minutes))
         held.confirm_hold(secrets.token_hex(16), _owner(principal), body.get("travel"), expires_at)
     return _hold(held.claim, slots)
 
@@ -322,6 +340,7 @@ def _hold(claim: dict, slots: Fielded) -> dict:
         "quoteId": claim["quote_id"],
         "expiresAt": claim["expires_at"],
         "slots": [slot for _, slot in slots],
+        "interpreters": _shown(claim),
     }
 
 

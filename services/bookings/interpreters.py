@@ -10,6 +10,7 @@ counted in half hours (units in the seat ledger's sense), so one interpreter is 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -137,6 +138,16 @@ def listed(principal: Principal, provider: str | None) -> list[dict]:
     return [with_provider(doc, found.get(provider)) for doc in store.interpreters_of(provider)]
 
 
+def providers(principal: Principal, clinic: str | None) -> list[dict]:
+    """The providers a clinic's admins are served by (their own coordinators among them), or, for platform
+    admins, those serving ``clinic`` (every one when none is named)."""
+    if principal.role == "CLINIC_ADMIN":
+        if clinic not in (None, principal.clinic):
+            raise Problem(403, "FORBIDDEN", "A clinic's admins see the providers of their own clinic only.")
+        clinic = principal.clinic
+    return store.providers_serving(clinic) if clinic else store.every_provider()
+
+
 def create_provider(body: dict, principal: Principal) -> dict:
     now = utcnow()
     document = {
@@ -182,7 +193,7 @@ def with_provider(interpreter: dict, provider: dict | None) -> dict:
 def time_units(interpreter_id: str, start: datetime, minutes: int, buffer_minutes: int) -> list[str]:
     """The half hours an interpreter spends on a visit: from the block its start falls in to the end of
     the visit and the buffer after it."""
-    moment = aware(start)
+    moment = aware(start).astimezone(SEOUL)
     first = moment.replace(minute=moment.minute - moment.minute % 30, second=0, microsecond=0)
     end = moment + timedelta(minutes=minutes + buffer_minutes)
     blocks = []
@@ -200,7 +211,7 @@ def week_unit(provider: str, clinic: str, start: datetime) -> str:
 def works(interpreter: dict, start: datetime, end: datetime) -> bool:
     """Whether the visit, start to end, falls inside one of the interpreter's working hours (Seoul)."""
     local_start, local_end = aware(start).astimezone(SEOUL), aware(end).astimezone(SEOUL)
-    if local_start.date() != local_end.date() and local_end.time() != time(0):
+    if local_start.date() != local_end.date():  # working hours end by 23:59
         return False
     weekday = WEEKDAYS[local_start.weekday()]
     return any(
@@ -232,13 +243,19 @@ def unavailable(visit: Visit, language: str) -> Problem:
     return Problem(409, "INTERPRETER_UNAVAILABLE", detail, errors=errors)
 
 
-def assign(clinic: str, language: str, visits: list[Visit], buffer_minutes: int, now: datetime) -> list[dict]:
+def assign(
+    clinic: str, language: str, visits: list[Visit], buffer_minutes: int, now: datetime, tried: Collection[str] = ()
+) -> list[dict]:
     """For each visit, an in-room interpreter who speaks ``language`` for the clinic, works then, is
     certified on the day, whose provider's notice and weekly cap allow it, and whose half hours look free
     (a read: the ledger's guarded updates decide): ``{interpreter, provider, units}`` per visit, the
     clinic's own coordinators first. Two queries whatever the number of visits. Refused with
     INTERPRETER_UNAVAILABLE naming the first visit no one can serve."""
-    people = [doc for doc in store.interpreters_serving([f"{clinic}:{language}"]) if doc["level"] == "IN_ROOM"]
+    people = [
+        doc
+        for doc in store.interpreters_serving([f"{clinic}:{language}"])
+        if doc["level"] == "IN_ROOM" and str(doc["_id"]) not in tried
+    ]
     providers = store.providers_by_id(sorted({doc["provider"] for doc in people}))
     people.sort(key=lambda doc: (providers[doc["provider"]]["kind"] != "CLINIC", doc["provider"], doc["name"]))
     wanted: dict[int, list[tuple[dict, list[dict]]]] = {}
@@ -286,5 +303,6 @@ def shown(interpreter: dict, provider: dict | None, language: str) -> dict:
         "name": interpreter["name"],
         "language": language,
         "provider": provider["name"] if provider else None,
-        "credential": interpreter.get("credential"),
+        "credential": {key: value for key, value in (interpreter.get("credential") or {}).items() if key != "number"}
+        or None,
     }

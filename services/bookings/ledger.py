@@ -34,7 +34,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -197,8 +197,8 @@ class Reservation:
     def place(self, slots: list[tuple[int, str]], interpreters: list[dict] | None = None) -> None:
         self.claim = place(self.claim, slots, interpreters or [])
 
-    def take(self, cutoff: datetime, fields: dict[int, str | None]) -> None:
-        take(self.claim, cutoff, fields)
+    def take(self, cutoff: datetime, fields: dict[int, str | None], reassign: Reassign | None = None) -> None:
+        self.claim = take(self.claim, cutoff, fields, reassign)
 
     def commit(self, booking: dict, grace_seconds: int) -> None:
         self.claim = commit(self.claim, booking, grace_seconds)
@@ -272,8 +272,7 @@ def place(claim: dict, slots: list[tuple[int, str]], interpreters: list[dict]) -
     claim that names its seats already (given at the start, or an earlier attempt's) keeps them, and
     gets the interpreters if it has none."""
     items = claim["items"] or _items(claim["_id"], slots)
-    token = items[0]["holder"] if items else holder(claim["_id"])
-    wanted = [{**item, "holder": token} for item in interpreters]
+    wanted = [{**item, "holder": holder(claim["_id"])} for item in interpreters]  # a token each: visits share units
     if claim["items"] and (not wanted or any(item["kind"] == INTERPRETER for item in claim["items"])):
         failpoint("bookings.after_place")
         return claim
@@ -282,18 +281,33 @@ def place(claim: dict, slots: list[tuple[int, str]], interpreters: list[dict]) -
     return placed
 
 
-def take(claim: dict, cutoff: datetime, fields: dict[int, str | None]) -> None:
+Reassign = Callable[[dict, set[str]], dict | None]  # (the item that failed, interpreters tried) -> another, or None
+REASSIGN_ATTEMPTS = 3
+
+
+def take(claim: dict, cutoff: datetime, fields: dict[int, str | None], reassign: Reassign | None = None) -> dict:
     """Take everything the claim names, each part by a guarded update; what its holder has already is
-    taken. A slot that gives no seat, or an interpreter's time that is gone, refuses the reservation,
-    naming its input field (by visit)."""
-    for item in claim["items"]:
-        if _take_item(item, cutoff):
-            step = "seat" if item["kind"] == SEAT else "interpreter"
-            failpoint(f"bookings.after_{step}" if item["visit"] == 1 else f"bookings.after_{step}.{item['visit']}")
-            continue
-        if item["kind"] == SEAT:
-            raise why_no_seat(store.slot_by_id(ObjectId(item["resource"])), cutoff, fields.get(item["visit"]))
-        raise interpreter_gone(item["visit"], item["language"], fields.get(item["visit"]))
+    taken. A slot that gives no seat refuses the reservation, naming its input field (by visit). An
+    interpreter whose time another booking took first is replaced by ``reassign`` (the next one who is
+    free), recorded in the claim before it is taken; when none is, the reservation is refused. The
+    claim as it is after."""
+    for index in range(len(claim["items"])):
+        item = claim["items"][index]
+        tried = {item["resource"]}
+        while not _take_item(item, cutoff):
+            if item["kind"] == SEAT:
+                raise why_no_seat(store.slot_by_id(ObjectId(item["resource"])), cutoff, fields.get(item["visit"]))
+            other = reassign(item, tried) if reassign and len(tried) < REASSIGN_ATTEMPTS + 1 else None
+            if other is None:
+                raise interpreter_gone(item["visit"], item["language"], fields.get(item["visit"]))
+            _give_back_item(item)  # what it took of the one it could not have
+            item = {**other, "holder": holder(claim["_id"])}
+            tried.add(item["resource"])
+            items = [*claim["items"][:index], item, *claim["items"][index + 1 :]]
+            claim = _move(claim, (claim["state"],), {"items": items})
+        step = "seat" if item["kind"] == SEAT else "interpreter"
+        failpoint(f"bookings.after_{step}" if item["visit"] == 1 else f"bookings.after_{step}.{item['visit']}")
+    return claim
 
 
 QUOTED = ("package", "package_texts")  # a booking's copy of its package as quoted: kept by the quote too
@@ -459,10 +473,16 @@ def _busy_claim(reference: str, start, retry_of: str) -> dict:
 
 
 def start_move(
-    reference: str, visit: int, slot_id: str, by: str, hold_seconds: int, interpreter: dict | None = None
+    reference: str,
+    visit: int,
+    slot_id: str,
+    by: str,
+    hold_seconds: int,
+    interpreter: Callable[[], dict | None] = lambda: None,
 ) -> dict:
     """BOOKED → MOVING: what visit ``visit`` is about to take (a seat in ``slot_id``, and the interpreter
-    ``interpreter`` assigned for the new time, an ``interpreter_item`` without its holder) is recorded first."""
+    ``interpreter()`` assigns for the new time, an ``interpreter_item`` without its holder) is recorded
+    first. A retry of the same request carries on with what its attempt recorded."""
 
     def start(claim: dict) -> dict | None:
         expires = utcnow() + timedelta(seconds=hold_seconds)
@@ -470,10 +490,9 @@ def start_move(
             return _taken_over(claim, ("MOVING",), {"expires_at": expires})
         if claim["state"] != "BOOKED":
             raise Problem(409, "INVALID_TRANSITION", "The booking holds no seats to move.")
-        token = holder(reference)
-        items = [{"kind": SEAT, "resource": slot_id, "visit": visit, "holder": token}]
-        if interpreter is not None:
-            items.append({**interpreter, "holder": token})
+        items = [{"kind": SEAT, "resource": slot_id, "visit": visit, "holder": holder(reference)}]
+        if (assigned := interpreter()) is not None:
+            items.append({**assigned, "holder": holder(reference)})
         move = {"visit": visit, "items": items}
         return _taken_over(claim, ("BOOKED",), {"state": "MOVING", "by": by, "move": move, "expires_at": expires})
 

@@ -170,6 +170,7 @@ class InterpreterProvider(Document):
         "db_alias": ALIAS,
         "collection": "interpreter_providers",
         "auto_create_index": False,
+        "indexes": [{"fields": ["clinics"], "name": "clinics"}, {"fields": ["kind"], "name": "kind"}],
     }
     id = StringField(primary_key=True, regex=r"^(clinic:)?[a-z0-9][a-z0-9-]{1,79}$")
     name = StringField(required=True, max_length=200)

@@ -103,7 +103,12 @@ def hold(doc: dict) -> dict:
         "quoteId": doc["quoteId"],
         "expiresAt": iso(doc["expiresAt"]),
         "visits": [
-            {"number": number, "slotId": str(slot["_id"]), "start": seoul_iso(slot["start"])}
+            {
+                "number": number,
+                "slotId": str(slot["_id"]),
+                "start": seoul_iso(slot["start"]),
+                "interpreter": doc["interpreters"].get(number),
+            }
             for number, slot in enumerate(doc["slots"], start=1)
         ],
     }

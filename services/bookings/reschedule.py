@@ -156,8 +156,9 @@ def reschedule(
     slot = store.slot_by_id(new_id)
     _check(current, number, slot, cutoff, notice, utcnow())
     assert slot is not None  # _check refuses an unknown slot
-    interpreter = _interpreter(current, number, slot, buffer_minutes)
-    claim = ledger.start_move(reference, number, str(new_id), by, hold_seconds, interpreter)
+    claim = ledger.start_move(
+        reference, number, str(new_id), by, hold_seconds, lambda: _interpreter(current, number, slot, buffer_minutes)
+    )
     try:
         current = find_booking(reference, principal)
         if current["visits"][number - 1]["slot_id"] == str(new_id):  # moved there meanwhile

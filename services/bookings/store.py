@@ -345,6 +345,19 @@ def providers_by_id(ids: list[str]) -> dict[str, dict]:
     return {doc["_id"]: doc for doc in providers().find({"_id": {"$in": ids}})}
 
 
+@registry.read("clinics")
+def providers_serving(clinic: str) -> list[dict]:
+    """The providers whose interpreters serve a clinic (a handful)."""
+    return sorted(providers().find({"clinics": clinic}), key=lambda doc: doc["_id"])
+
+
+@registry.read("kind")
+def every_provider() -> list[dict]:
+    """Every provider, by id: a platform admin's list (tens of documents)."""
+    found = providers().find({"kind": {"$in": ["CLINIC", "INTERPRETATION_PROVIDER"]}})
+    return sorted(found, key=lambda doc: doc["_id"])
+
+
 @registry.write("_id_")
 def insert_provider(document: dict) -> None:
     """Raises DuplicateKeyError when a provider has that id."""

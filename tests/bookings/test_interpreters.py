@@ -15,6 +15,7 @@ import requests
 from services.bookings import events, seed, sweeper
 from services.common.clock import utcnow
 from tests.support import (
+    ORACLE,
     PACKAGE_INPUT,
     PATIENT,
     bearer_headers,
@@ -164,4 +165,68 @@ def test_two_clinics_sharing_one_japanese_interpreter_book_her_once_for_an_hour(
     assert {v["interpreter"]["id"] for v in winner["visits"]} == {AIKO}
     seats = [seat_count(bookings, s["id"]) for s in (*oracle_slots, banobagi_slot)]
     assert sum(seats) == len(winner["visits"])  # the losers took no seat
+    seats_are_owned(bookings)
+
+
+def test_two_bookings_at_one_hour_in_english_get_the_two_english_speaking_coordinators(
+    bookings, open_slot, new_quote, agency
+):
+    slots = series(open_slot, 236, capacity=(4, 4, 4))
+
+    def book(_):
+        return post(bookings.test_client(), agency, body_for(new_quote(interpreterLanguage="en"), slots))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # both may read Hana free: the one who loses her gets Minji
+        answers = list(pool.map(book, range(2)))
+    assert [a.status_code for a in answers] == [201, 201], [a.json for a in answers]
+    firsts = sorted(a.json["visits"][0]["interpreter"]["name"] for a in answers)
+    assert firsts == ["Hana Lee", "Minji Park"]
+    seats_are_owned(bookings)
+
+
+def test_visits_in_one_week_each_count_against_the_providers_weekly_cap(
+    bookings, open_slot, new_quote, agency, packages_url
+):
+    admin = bearer_headers("CLINIC_ADMIN", clinic=ORACLE)
+    body = {**PACKAGE_INPUT, "interpreterOptions": [{"language": "ja", "included": True}]}  # two visits, 4 days apart
+    made = requests.post(f"{packages_url}/packages", json=body, headers=admin, timeout=10).json()
+    requests.post(f"{packages_url}/packages/{made['id']}/publish", headers=admin, timeout=10)
+    monday = next(day for day in range(240, 247) if in_days(day).weekday() == 0)
+    slots = [open_slot(in_days(monday, "10:00")), open_slot(in_days(monday + 4, "10:00"))]  # Monday and Friday
+    booking = booked(
+        client=bookings.test_client(), agency=agency, quote=new_quote(made["id"], interpreterLanguage="ja"), slots=slots
+    )
+    weeks = [u for u in units_of(bookings, booking["reference"]) if u.startswith("week|")]
+    with bookings.app_context():
+        from services.bookings import store
+
+        counts = [store.units_by_id(weeks)[week]["count"] for week in weeks]
+    assert counts == [2]  # one week, two visits
+    assert (
+        bookings.test_client().post(f"/bookings/{booking['reference']}/cancel", json={}, headers=agency).status_code
+        == 200
+    )
+    with bookings.app_context():
+        assert store.units_by_id(weeks)[weeks[0]]["count"] == 0
+    seats_are_owned(bookings)
+
+
+def test_a_move_retried_after_its_attempt_failed_takes_the_interpreter_it_recorded(
+    bookings, client, open_slot, new_quote, agency, monkeypatch
+):
+    from services.common import failpoints
+
+    slots = series(open_slot, 250)
+    booking = booked(client, agency, new_quote(interpreterLanguage="ja"), slots)
+    target = open_slot(in_days(250 + 32, "13:30"))
+    path, headers = (
+        f"/bookings/{booking['reference']}/visits/2/reschedule",
+        {**agency, "Idempotency-Key": uuid.uuid4().hex},
+    )
+    monkeypatch.setitem(failpoints.ACTIVE, "bookings.after_move_interpreter", "raise")
+    assert client.post(path, json={"slotId": target["id"]}, headers=headers).status_code == 500
+    monkeypatch.delitem(failpoints.ACTIVE, "bookings.after_move_interpreter")
+    retry = client.post(path, json={"slotId": target["id"]}, headers=headers)  # no sweeper in between
+    assert retry.status_code == 200, retry.json
+    assert retry.json["visits"][1]["slotId"] == target["id"] and retry.json["visits"][1]["interpreter"]["id"] == AIKO
     seats_are_owned(bookings)
