@@ -59,7 +59,7 @@ def load_seed() -> dict[str, int]:
     rules = json.loads((SEED / "slots.json").read_text(encoding="utf-8"))
     today = seoul_today()
     slots = [slot for clinic, rule in rules["clinics"].items() for slot in slots_from_rule(rule, clinic, today)]
-    return {"slots": store.insert_missing_slots(slots), "interpreters": load_interpreters()}
+    return {"slots": len(store.insert_missing_slots(slots)), "interpreters": load_interpreters()}
 
 
 def interpreter_id(provider: str, name: str) -> ObjectId:
@@ -124,4 +124,4 @@ def load_synthetic(count: int) -> int:
     while len(slots) < count:
         slots += slots_from_rule(rule, f"synthetic-clinic-{clinic:05d}", first)
         clinic += 1
-    return store.insert_missing_slots(slots[:count])
+    return len(store.insert_missing_slots(slots[:count]))

@@ -142,9 +142,10 @@ def insert_slot(document: dict) -> None:
 
 
 @registry.write("clinic_package_start")
-def insert_missing_slots(documents: list[dict]) -> int:
-    """Insert-if-absent by (clinic, package, start), in batches the driver's timeout allows."""
-    opened = 0
+def insert_missing_slots(documents: list[dict]) -> list[dict]:
+    """Insert-if-absent by (clinic, package, start), in batches the driver's timeout allows: the ones
+    inserted (with their ids)."""
+    opened = []
     for batch in batches(documents):
         operations = [
             UpdateOne(
@@ -154,7 +155,8 @@ def insert_missing_slots(documents: list[dict]) -> int:
             )
             for s in batch
         ]
-        opened += slots().bulk_write(operations, ordered=False).upserted_count
+        upserted = slots().bulk_write(operations, ordered=False).upserted_ids
+        opened += [{**batch[index], "_id": slot_id} for index, slot_id in sorted(upserted.items())]
     return opened
 
 
