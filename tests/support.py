@@ -16,6 +16,7 @@ import uuid
 from contextlib import ExitStack, contextmanager
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pymongo
 import requests
@@ -161,7 +162,7 @@ def load_sample_interpreters(env: dict) -> None:
     load = (
         "from services.bookings import seed; from services.common.config import from_env; "
         "from services.common.db import connect_database; connect_database(from_env('bookings')); "
-        "seed.load_interpreters()"
+        "seed.load_interpreters(); seed.load_consultation_hours()"
     )
     subprocess.run([sys.executable, "-c", load], cwd=ROOT, env={**os.environ, **env}, check=True)
 
@@ -612,6 +613,19 @@ def seoul(day: datetime | str, at: str = "10:00") -> datetime:
     """``at`` o'clock in Seoul on a day (an ISO date, or the Seoul day of a moment)."""
     base = date.fromisoformat(day[:10]) if isinstance(day, str) else seoul_date(day)
     return datetime.combine(base, time.fromisoformat(at), SEOUL)
+
+
+def next_clock_change_at_home(zone: ZoneInfo, not_before: date) -> date:
+    """The first Seoul day from ``not_before`` on whose 10:00 ``zone`` keeps another offset than on
+    the day before's: New York's spring forward or fall back, whichever comes first."""
+
+    def offset(day: date) -> timedelta | None:
+        return seoul(day.isoformat()).astimezone(zone).utcoffset()
+
+    day = not_before
+    while offset(day) == offset(day - timedelta(days=1)):
+        day += timedelta(days=1)
+    return day
 
 
 def in_days(days: int, at: str = "10:00") -> datetime:

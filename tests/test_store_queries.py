@@ -146,6 +146,7 @@ def test_every_bookings_query_is_index_served(make_app, mongo_client):
         "interpreters_by_id": [lambda f: f([ObjectId()])],
         "interpreters_of": [lambda f: f("clinic:oracle-skin-clinic")],
         "providers_by_id": [lambda f: f(["seoul-medical-interpreters"])],
+        "consultation_hours_of": [lambda f: f("oracle-skin-clinic")],
         "providers_serving": [lambda f: f("oracle-skin-clinic")],
         "every_provider": [lambda f: f()],
         "booking_by_reference": [lambda f: f("CB-EXAMPLE1"), lambda f: f("CB-EXAMPLE1", {"status": 1})],

@@ -15,7 +15,7 @@ from services.common.ids import object_id
 from services.common.pagination import Sort
 from services.common.tokens import Principal
 
-from . import events, interpreters, ledger, packages, store
+from . import events, followups, interpreters, ledger, packages, store
 from .idempotency import Attempt, in_flight
 from .screening import check_patient, screen
 from .visits import no_slot_in_window, propose
@@ -125,6 +125,9 @@ def _document(
         "travel": travel,
         "interpreter_language": quote["interpreterLanguage"],
         "follow_up_plan": quote["followUpPlan"],
+        "messaging": followups.messaging(
+            quote["package"], quote["followUpPlan"], [seoul_date(slot["start"]) for slot in slots]
+        ),
         "warnings": warnings,
         "status": "PENDING",
         "revision": 0,  # every later change is guarded by it, and bumps it
@@ -140,17 +143,22 @@ def _document(
 
 def _claimed_slots(claim: dict) -> list[dict]:
     """The slots a claim names, by visit."""
-    seats = [ObjectId(item["resource"]) for item in claim["items"] if item["kind"] == ledger.SEAT]
+    seats = [
+        ObjectId(item["resource"])
+        for item in claim["items"]
+        if item["kind"] == ledger.SEAT and not ledger.is_follow_up(item)
+    ]
     return [slot for slot in store.slots_by_id(seats) if slot]
 
 
-def _with_interpreters(document: dict, shown: dict[int, dict]) -> dict:
-    """The booking with each visit's interpreter, if it has one."""
+def _with_interpreters(document: dict, claim: dict) -> dict:
+    """The booking with each visit's interpreter, if it has one, and the follow-ups the claim reserves."""
+    shown = _shown(claim)
     visits = [
         {**visit, "interpreter": shown[visit["number"]]} if visit["number"] in shown else visit
         for visit in document["visits"]
     ]
-    return {**document, "visits": visits}
+    return {**document, "visits": visits, "follow_ups": followups.records(claim)}
 
 
 def _refuse_early(asked: list[tuple[str, ObjectId]], attempt: Attempt, cutoff: datetime) -> Fielded:
@@ -214,21 +222,39 @@ def _reassigning(quote: dict, slots: Fielded, buffer_minutes: int) -> ledger.Rea
     """The next free interpreter for a visit whose interpreter another booking took first."""
 
     def next_free(item: dict, tried: set[str]) -> dict | None:
-        field, slot = slots[item["visit"] - 1]
-        visit = interpreters.Visit(item["visit"], slot["start"], slot["duration_minutes"], field)
+        if ledger.is_follow_up(item):
+            follow = item["follow_up"]
+            visit = interpreters.Visit(item["visit"], follow["start"], follow["duration_minutes"], None)
+        else:
+            field, slot = slots[item["visit"] - 1]
+            visit = interpreters.Visit(item["visit"], slot["start"], slot["duration_minutes"], field)
         try:
             found = interpreters.assign(quote["clinic"], item["language"], [visit], buffer_minutes, utcnow(), tried)[0]
         except Problem:
             return None
         shown = interpreters.shown(found["interpreter"], found["provider"], item["language"])
-        return {**ledger.interpreter_item(found, item["language"], ""), "shown": shown}
+        other = {**ledger.interpreter_item(found, item["language"], ""), "shown": shown}
+        return {**other, "follow_up": item["follow_up"]} if "follow_up" in item else other
 
     return next_free
 
 
 def _shown(claim: dict) -> dict[int, dict]:
     """Each visit's interpreter as the booking shows it, from the claim."""
-    return {item["visit"]: item["shown"] for item in claim["items"] if item["kind"] == ledger.INTERPRETER}
+    return {
+        item["visit"]: item["shown"]
+        for item in claim["items"]
+        if item["kind"] == ledger.INTERPRETER and not ledger.is_follow_up(item)
+    }
+
+
+def _to_place(claim: dict, quote: dict, slots: Fielded, travel: list | None, cutoff: datetime, buffer: int) -> list:
+    """What the reservation takes besides the visits' seats: each visit's interpreter and the follow-ups
+    (nothing when an earlier attempt under the same reference placed them already)."""
+    if ledger.placed(claim):
+        return []
+    chosen = [slot for _, slot in slots]
+    return [*_interpreters(quote, slots, buffer), *followups.choose(quote, chosen, travel, cutoff, buffer, utcnow())]
 
 
 def create_booking(
@@ -269,13 +295,13 @@ def create_booking(
         _check_series(slots, quote, package["visitWindow"], visits, "laterSlotIds", body.get("travel"))
         held.place(
             [(n, str(slot["_id"])) for n, (_, slot) in enumerate(slots, start=1)],
-            [] if _shown(held.claim) else _interpreters(quote, slots, buffer_minutes),
+            _to_place(held.claim, quote, slots, body.get("travel"), cutoff, buffer_minutes),
         )
         fields = {n: field for n, (field, _) in enumerate(slots, start=1)}
         held.take(cutoff, fields, _reassigning(quote, slots, buffer_minutes))
         chosen = [slot for _, slot in slots]
         document = _document(attempt.reference, principal, quote, chosen, body, warnings, body.get("travel"))
-        held.commit(_with_interpreters(document, _shown(held.claim)), hold_seconds)
+        held.commit(_with_interpreters(document, held.claim), hold_seconds)
     return _recorded(held.claim, principal)
 
 
@@ -326,7 +352,7 @@ def hold_visits(
         )
         held.place(
             [(n, str(slot["_id"])) for n, (_, slot) in enumerate(slots, start=1)],
-            [] if _shown(held.claim) else _interpreters(quote, slots, buffer_minutes),
+            _to_place(held.claim, quote, slots, body.get("travel"), cutoff, buffer_minutes),
         )
         fields = {n: field for n, (field, _) in enumerate(slots, start=1)}
         held.take(cutoff, fields, _reassigning(quote, slots, buffer_minutes))
@@ -341,6 +367,7 @@ def _hold(claim: dict, slots: Fielded) -> dict:
         "expiresAt": claim["expires_at"],
         "slots": [slot for _, slot in slots],
         "interpreters": _shown(claim),
+        "followUps": followups.records(claim),
     }
 
 
@@ -436,9 +463,7 @@ def _book_hold(body: dict, principal: Principal, token: str | None, attempt: Att
             travel,
             package["schedule"]["minimumStayDays"],
         )
-        document = _with_interpreters(
-            _document(reference, principal, quote, slots, body, warnings, travel), _shown(claim)
-        )
+        document = _with_interpreters(_document(reference, principal, quote, slots, body, warnings, travel), claim)
         claim = ledger.commit(claim, document, hold_seconds)
     except Problem:  # refused: the hold is HELD again, with its own expiry
         ledger.resume_hold(claim)

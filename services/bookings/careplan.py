@@ -148,7 +148,22 @@ def build(booking: dict, lang: str) -> dict:
                 morning(visit.date() + timedelta(days=phase["toDay"])),
             )
     plan = next((p for p in package["followUpPlans"] if p["code"] == booking.get("follow_up_plan")), None)
-    if plan:
+    reserved_follow_ups = booking.get("follow_ups") or []
+    messaging = booking.get("messaging")
+    if plan and (reserved_follow_ups or messaging):  # appointments reserved, or a dated messaging window
+        kind = WORDING(f"FOLLOW_UP_KIND.{plan['kind']}", lang)
+        for follow in reserved_follow_ups:
+            if follow["status"] == "CANCELLED":
+                continue
+            start = aware(follow["start"]).astimezone(SEOUL)
+            title = WORDING("FOLLOW_UP", lang, number=follow["number"], count=plan["count"], kind=kind)
+            end = start + timedelta(minutes=follow["duration_minutes"])
+            add("FOLLOW_UP", follow["kind"], title, None, None, start, end)
+        if messaging:
+            first, last = (datetime.fromisoformat(messaging[end]).date() for end in ("from", "to"))
+            title = WORDING("FOLLOW_UP_WINDOW", lang, count=messaging["count"], kind=kind)
+            add("FOLLOW_UP", plan["kind"], title, None, None, morning(first), morning(last))
+    elif plan:  # a booking made before follow-ups were reserved: their days at the plan's cadence
         for index in range(plan["count"]):
             day = visits[-1].date() + timedelta(days=FOLLOW_UP_FIRST_DAY + FOLLOW_UP_EVERY_DAYS * index)
             add(

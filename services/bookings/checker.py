@@ -5,7 +5,8 @@ reservation locks (from the packages service), and reports each broken invariant
 - every seat taken has exactly one claim that names it, and every claim its seats (a claim still
   taking them is allowed its time: until its expiry and a sweep);
 - a slot's counts agree with its holders;
-- every visit of a booking that is not cancelled has its seat, named by the booking's claim;
+- every visit of a booking that is not cancelled has its seat, named by the booking's claim, and every
+  follow-up not cancelled its seat or call (and each its interpreter, when it shows one);
 - no claim is left unsettled past its expiry and a sweep (a process died and no sweeper ran);
 - every locked quote has its booking or a live reservation.
 """
@@ -74,7 +75,7 @@ def broken(now: datetime, sweep_seconds: float, quotes: Iterable[dict] | None = 
                 what = f"a seat of slot {place}" if "|" not in place else place
                 problems.append(f"claim {claim['_id']} ({claim['state']}) names {what} not taken")
     references = set()
-    for booking in store.every_booking({"reference": 1, "visits": 1}):
+    for booking in store.every_booking({"reference": 1, "visits": 1, "follow_ups": 1}):
         references.add(booking["reference"])
         own = claims.get(booking["reference"])
         items = {(item["kind"], item["visit"], item["resource"]) for item in (own or {}).get("items", [])}
@@ -86,6 +87,16 @@ def broken(now: datetime, sweep_seconds: float, quotes: Iterable[dict] | None = 
             interpreter = visit.get("interpreter")
             if interpreter and (ledger.INTERPRETER, visit["number"], interpreter["id"]) not in items:
                 problems.append(f"booking {booking['reference']} visit {visit['number']} has no claimed interpreter")
+        for follow in booking.get("follow_ups") or []:
+            if follow["status"] == "CANCELLED" or (own is not None and own["state"] in ("MOVING", "RELEASING")):
+                continue
+            kind = ledger.SEAT if follow["kind"] == "IN_PERSON" else ledger.CONSULTATION
+            if (kind, follow["key"], follow["resource"]) not in items:
+                problems.append(f"booking {booking['reference']} follow-up {follow['number']} has no claimed time")
+            interpreter = follow.get("interpreter")
+            if interpreter and (ledger.INTERPRETER, follow["key"], interpreter["id"]) not in items:
+                what = f"booking {booking['reference']} follow-up {follow['number']}"
+                problems.append(f"{what} has no claimed interpreter")
     for quote in packages.locked_quotes() if quotes is None else quotes:
         reference = quote["lockedBy"]
         if reference is not None and reference not in references and reference not in claims:

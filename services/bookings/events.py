@@ -36,6 +36,9 @@ TYPES = (
     "visit.fulfilled",
     "visit.no_show",
     "hold.expired",
+    "follow_up.rescheduled",
+    "follow_up.held",
+    "follow_up.missed",
 )
 BY_STEP = {  # the lifecycle step's target, and the event that reports it
     "BOOKED": "booking.confirmed",
@@ -56,6 +59,10 @@ def state_of(booking: dict) -> dict:
             for v in booking["visits"]
         ],
         "refund": refund_of(booking),
+        "followUps": [
+            {"number": f["number"], "kind": f["kind"], "start": seoul_iso(f["start"]), "status": f["status"]}
+            for f in booking.get("follow_ups") or []
+        ],
     }
 
 
@@ -87,7 +94,11 @@ def hold_expired(claim: dict, at: datetime) -> None:
             "data": {
                 "holdId": claim["hold_id"],
                 "quoteId": claim.get("quote_id"),
-                "slotIds": [item["resource"] for item in claim["items"]],
+                "slotIds": [
+                    item["resource"]
+                    for item in claim["items"]
+                    if item["kind"] == "SEAT" and not isinstance(item["visit"], str)
+                ],
             },
         }
     )

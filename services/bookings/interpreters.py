@@ -230,7 +230,7 @@ def certified_on(interpreter: dict, day: date) -> bool:
 
 @dataclass(frozen=True)
 class Visit:
-    number: int
+    number: int | str  # a visit, or a follow-up by its key (F1)
     start: datetime
     minutes: int
     field: str | None  # the input that gave its slot, to name in a refusal
@@ -258,7 +258,7 @@ def assign(
     ]
     providers = store.providers_by_id(sorted({doc["provider"] for doc in people}))
     people.sort(key=lambda doc: (providers[doc["provider"]]["kind"] != "CLINIC", doc["provider"], doc["name"]))
-    wanted: dict[int, list[tuple[dict, list[dict]]]] = {}
+    wanted: dict[int | str, list[tuple[dict, list[dict]]]] = {}
     for visit in visits:
         end = aware(visit.start) + timedelta(minutes=visit.minutes)
         options = []

@@ -5,9 +5,12 @@ A reservation (a booking being made, a checkout hold, a booking) has one claim, 
 booking reference: what it claims (``items``, each of one shape: its kind, the resource, the visit
 and the holder token), the quote it locks, its state and its expiry. A ``SEAT`` is a slot's seat; an
 ``INTERPRETER`` is an interpreter's half hours for a visit (and the provider's weekly visit for the
-clinic, when it caps them), counted as ``units``. A claim moves between states only by an
-update guarded by the state and the lease token it was read with (``store.move_claim``); the lease
-names who may move it next, and changes hands only by such an update:
+clinic, when it caps them), counted as ``units``; a ``CONSULTATION`` is a call in the clinic's
+consultation hours, a unit too. A follow-up's items name it as their visit by its key (``F1``, ``F2``…):
+an in-person follow-up is a ``SEAT``, a remote one a ``CONSULTATION``, each with its interpreter when the
+booking has one. A claim moves between states only by an update guarded by the state and the lease
+token it was read with (``store.move_claim``); the lease names who may move it next, and changes hands
+only by such an update:
 
     HELD ──────────────► BOOKED ──► MOVING ──► BOOKED        (a booking; a visit moved)
       │  └─► BOOKING ──┘    └─────► RELEASING ─► BOOKED | RELEASED   (cancelled)
@@ -50,7 +53,7 @@ from services.common.http import UpstreamFailure
 from . import events, packages, store
 from .idempotency import in_flight
 
-SEAT, INTERPRETER = "SEAT", "INTERPRETER"
+SEAT, INTERPRETER, CONSULTATION = "SEAT", "INTERPRETER", "CONSULTATION"
 log = logging.getLogger("clinicbridge.bookings.ledger")
 TRANSIENT = ("HELD", "BOOKING", "MOVING", "RELEASING", "EXPIRING")
 WAIT_SECONDS = 2.0  # how long a move or a cancellation waits for another one of the same booking to finish
@@ -101,6 +104,18 @@ def _taken_over(claim: dict, states: tuple[str, ...], changes: dict, unset: tupl
     changes = {**changes, "lease": _lease()}
     moved = store.move_claim(claim["_id"], states, claim["lease"], changes, unset)
     return _after(claim, changes, unset) if moved else None
+
+
+def is_follow_up(item: dict) -> bool:
+    """Whether an item serves a follow-up (its visit is the follow-up's key, ``F1``), not a visit."""
+    return isinstance(item["visit"], str)
+
+
+def _order(item: dict) -> tuple:
+    """Items in a claim's order: the visits' by number, then the follow-ups'; a seat before its interpreter."""
+    visit = item["visit"]
+    place = (1, int(visit[1:])) if isinstance(visit, str) else (0, visit)
+    return (*place, item["kind"] == INTERPRETER)
 
 
 def claimed(claim: dict) -> list[dict]:
@@ -266,19 +281,24 @@ def interpreter_item(assigned: dict, language: str, token: str) -> dict:
     }
 
 
+def placed(claim: dict) -> bool:
+    """Whether the claim names more than its visits' seats already (their interpreters, follow-ups)."""
+    return any(item["kind"] != SEAT or is_follow_up(item) for item in claim["items"])
+
+
 def place(claim: dict, slots: list[tuple[int, str]], interpreters: list[dict]) -> dict:
     """Record what the reservation is about to take, before taking any: a seat of each slot, (visit, slot
-    id) in order, and an interpreter for each visit (``interpreter_item``s without their holder yet). A
-    claim that names its seats already (given at the start, or an earlier attempt's) keeps them, and
-    gets the interpreters if it has none."""
+    id) in order, then the other items (``interpreters``: each visit's interpreter, and the follow-ups,
+    without their holders yet). A claim that names its seats already (given at the start, or an earlier
+    attempt's) keeps them, and gets the other items if it has none yet."""
     items = claim["items"] or _items(claim["_id"], slots)
     wanted = [{**item, "holder": holder(claim["_id"])} for item in interpreters]  # a token each: visits share units
-    if claim["items"] and (not wanted or any(item["kind"] == INTERPRETER for item in claim["items"])):
+    if claim["items"] and (not wanted or placed(claim)):
         failpoint("bookings.after_place")
         return claim
-    placed = _move(claim, ("HELD",), {"items": [*items, *wanted]})
+    moved = _move(claim, ("HELD",), {"items": [*items, *wanted]})
     failpoint("bookings.after_place")
-    return placed
+    return moved
 
 
 Reassign = Callable[[dict, set[str]], dict | None]  # (the item that failed, interpreters tried) -> another, or None
@@ -295,6 +315,8 @@ def take(claim: dict, cutoff: datetime, fields: dict[int, str | None], reassign:
         item = claim["items"][index]
         tried = {item["resource"]}
         while not _take_item(item, cutoff):
+            if is_follow_up(item) and item["kind"] != INTERPRETER:
+                raise follow_up_gone(item)
             if item["kind"] == SEAT:
                 raise why_no_seat(store.slot_by_id(ObjectId(item["resource"])), cutoff, fields.get(item["visit"]))
             other = reassign(item, tried) if reassign and len(tried) < REASSIGN_ATTEMPTS + 1 else None
@@ -305,7 +327,7 @@ def take(claim: dict, cutoff: datetime, fields: dict[int, str | None], reassign:
             tried.add(item["resource"])
             items = [*claim["items"][:index], item, *claim["items"][index + 1 :]]
             claim = _move(claim, (claim["state"],), {"items": items})
-        step = "seat" if item["kind"] == SEAT else "interpreter"
+        step = {SEAT: "seat", INTERPRETER: "interpreter", CONSULTATION: "consultation"}[item["kind"]]
         failpoint(f"bookings.after_{step}" if item["visit"] == 1 else f"bookings.after_{step}.{item['visit']}")
     return claim
 
@@ -501,8 +523,35 @@ def start_move(
     return moving
 
 
+def start_follow_up_move(reference: str, key: str, items: Callable[[], list[dict]], by: str, hold_seconds: int) -> dict:
+    """BOOKED → MOVING for follow-up ``key``: what it is about to take (``items()``: its seat or call
+    first, then its interpreter, without holders) is recorded first, as for a visit (``start_move``)."""
+
+    def start(claim: dict) -> dict | None:
+        expires = utcnow() + timedelta(seconds=hold_seconds)
+        if claim["state"] == "MOVING":  # the same request, retried: carry on
+            return _taken_over(claim, ("MOVING",), {"expires_at": expires})
+        if claim["state"] != "BOOKED":
+            raise Problem(409, "INVALID_TRANSITION", "The booking holds no follow-up to move.")
+        move = {"visit": key, "items": [{**item, "holder": holder(reference)} for item in items()]}
+        return _taken_over(claim, ("BOOKED",), {"state": "MOVING", "by": by, "move": move, "expires_at": expires})
+
+    moving = _busy_claim(reference, start, by)
+    failpoint("bookings.after_move_start")
+    return moving
+
+
 def _move_seat(claim: dict) -> dict:
-    return next(item for item in claim["move"]["items"] if item["kind"] == SEAT)
+    """What a move takes in the place of the visit's (or follow-up's) seat or call: its first item."""
+    return claim["move"]["items"][0]
+
+
+def _recorded_at(booking: dict, visit: int | str) -> str | None:
+    """The seat (slot id), or the follow-up's seat or call, the booking records for a visit or follow-up."""
+    if isinstance(visit, str):
+        found = next((f for f in booking.get("follow_ups") or [] if f["key"] == visit), None)
+        return found["resource"] if found else None
+    return next(v for v in booking["visits"] if v["number"] == visit)["slot_id"]
 
 
 def take_move(claim: dict, cutoff: datetime) -> None:
@@ -513,9 +562,11 @@ def take_move(claim: dict, cutoff: datetime) -> None:
             failpoint("bookings.after_move_seat" if item["kind"] == SEAT else "bookings.after_move_interpreter")
             continue
         abort_move(claim)
+        if is_follow_up(item) and item["kind"] != INTERPRETER:
+            raise follow_up_gone(item, "slotId" if item["kind"] == SEAT else "start")
         if item["kind"] == SEAT:
             raise why_no_seat(store.slot_by_id(ObjectId(item["resource"])), cutoff)
-        raise interpreter_gone(item["visit"], item["language"], "slotId")
+        raise interpreter_gone(item["visit"], item["language"], "slotId" if not is_follow_up(item) else None)
 
 
 def finish_own_move(reference: str, by: str, booking: dict) -> None:
@@ -545,12 +596,9 @@ def finish_move(claim: dict, booking: dict) -> None:
     (or, if the booking kept the old slot after all, what the move took goes back)."""
     move = claim["move"]
     visit = move["visit"]
-    if next(v for v in booking["visits"] if v["number"] == visit)["slot_id"] == _move_seat(claim)["resource"]:
+    if _recorded_at(booking, visit) == _move_seat(claim)["resource"]:
         replaced = [item for item in claim["items"] if item["visit"] == visit]
-        items = sorted(
-            [*(item for item in claim["items"] if item["visit"] != visit), *move["items"]],
-            key=lambda item: (item["visit"], item["kind"] != SEAT),
-        )
+        items = sorted([*(item for item in claim["items"] if item["visit"] != visit), *move["items"]], key=_order)
     else:
         replaced, items = move["items"], claim["items"]
     for item in replaced:
@@ -587,8 +635,11 @@ def start_release(reference: str, by: str, hold_seconds: int) -> dict | None:
 
 
 def finish_release(claim: dict, booking: dict) -> None:
-    """The cancelled visits' seats go back; the claim keeps the others' (visits that took place)."""
-    cancelled = {v["number"] for v in booking["visits"] if v["status"] == "CANCELLED"}
+    """The cancelled visits' and follow-ups' seats, calls and interpreters go back; the claim keeps the
+    others' (visits and follow-ups that took place)."""
+    cancelled = {v["number"] for v in booking["visits"] if v["status"] == "CANCELLED"} | {
+        f["key"] for f in booking.get("follow_ups") or [] if f["status"] == "CANCELLED"
+    }
     kept = [item for item in claim["items"] if item["visit"] not in cancelled]
     for item in claim["items"]:
         if item["visit"] in cancelled:
@@ -649,7 +700,7 @@ def _settle(claim: dict, now: datetime, grace: dict) -> str | None:
             return None
         failpoint("bookings.sweep_claimed")
         store.fence_booking(claim["_id"])
-        booking = store.booking_by_reference(claim["_id"], {"visits": 1})
+        booking = store.booking_by_reference(claim["_id"], {"visits": 1, "follow_ups": 1})
         if booking is None:
             return None
         (finish_move if state == "MOVING" else finish_release)(mine, booking)
@@ -697,6 +748,14 @@ def interpreter_gone(visit: int, language: str, field: str | None) -> Problem:
     errors = [{"field": field, "message": f"no {language} interpreter free"}] if field else None
     detail = f"No {language} interpreter is free for visit {visit}: another booking took her time first."
     return Problem(409, "INTERPRETER_UNAVAILABLE", detail, errors=errors)
+
+
+def follow_up_gone(item: dict, field: str | None = None) -> Problem:
+    """A follow-up's seat or call was taken meanwhile (another booking got it first)."""
+    follow = item["follow_up"]
+    detail = f"The time chosen for follow-up {follow['number']} was taken by another booking first."
+    errors = [{"field": field, "message": "taken"}] if field else None
+    return Problem(409, "FOLLOW_UP_UNAVAILABLE", detail, errors=errors)
 
 
 def why_no_seat(slot: dict | None, cutoff: datetime, field: str | None = "slotId") -> Problem:

@@ -89,6 +89,8 @@ class Booking(Document):
     warnings = ListField(DictField())
     status = StringField(required=True, choices=STATUSES, default="PENDING")
     visits = ListField(DictField())  # number, slot_id, start, duration_minutes, status: one per visit
+    follow_ups = ListField(DictField())  # number, key (F1), kind, start, duration_minutes, slot_id, resource, status
+    messaging = DictField(null=True)  # a messaging plan's dated window: from, to, count
     revision = IntField()  # bumped by every change, which is guarded by it
     history = ListField(DictField())
     refund = DictField(null=True)
@@ -220,3 +222,18 @@ class Unit(Document):
     id = StringField(primary_key=True)
     count = IntField(required=True, min_value=0)
     holders = ListField(StringField())
+
+
+class ConsultationHours(Document):
+    """A clinic's hours for remote video follow-ups (Seoul time): calls of ``minutes`` each, ``calls`` at
+    once. Each call's time is a unit in the seat ledger (``consult|<clinic>|<start>``), so two follow-ups
+    never take the same call."""
+
+    meta = {"db_alias": ALIAS, "collection": "consultation_hours", "auto_create_index": False}
+    id = StringField(primary_key=True)  # the clinic's slug
+    minutes = IntField(required=True, default=30, min_value=15, max_value=120)
+    calls = IntField(required=True, default=1, min_value=1, max_value=20)
+    hours = ListField(DictField())  # {weekday, from, to}: Seoul
+    source = StringField(required=True, choices=("sample", "admin"), default="admin")
+    created_at = DateTimeField(required=True)
+    updated_at = DateTimeField(required=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from services.common.clock import aware, iso, seoul_iso
@@ -51,6 +52,24 @@ def _visits(doc: dict, home: ZoneInfo) -> list[dict]:
     ]
 
 
+def follow_ups(doc: dict, home: ZoneInfo) -> list[dict]:
+    """The follow-up appointments the booking reserves, in Seoul and home time."""
+    return [
+        {
+            "number": follow["number"],
+            "kind": follow["kind"],
+            "status": follow["status"],
+            "start": seoul_iso(follow["start"]),
+            "startHome": aware(follow["start"]).astimezone(home).isoformat(),
+            "end": seoul_iso(aware(follow["start"]) + timedelta(minutes=follow["duration_minutes"])),
+            "durationMinutes": follow["duration_minutes"],
+            "slotId": follow.get("slot_id"),
+            "interpreter": follow.get("interpreter"),
+        }
+        for follow in doc.get("follow_ups") or []
+    ]
+
+
 def _history(entry: dict) -> dict:
     """A change: of the booking's status, of one visit's status (``visit``), or a visit moved (``moved``)."""
     moved = entry.get("moved")
@@ -87,6 +106,8 @@ def booking(doc: dict) -> dict:
         "travel": doc.get("travel"),
         "interpreterLanguage": doc.get("interpreter_language"),
         "followUpPlan": doc.get("follow_up_plan"),
+        "followUps": follow_ups(doc, ZoneInfo(doc["patient"]["homeTimeZone"])),
+        "messagingWindow": doc.get("messaging"),
         "price": doc["price"],
         "cancellationPolicy": doc["package"]["cancellationPolicy"],
         "warnings": doc.get("warnings", []),
@@ -110,6 +131,17 @@ def hold(doc: dict) -> dict:
                 "interpreter": doc["interpreters"].get(number),
             }
             for number, slot in enumerate(doc["slots"], start=1)
+        ],
+        "followUps": [
+            {
+                "number": follow["number"],
+                "kind": follow["kind"],
+                "start": seoul_iso(follow["start"]),
+                "durationMinutes": follow["duration_minutes"],
+                "slotId": follow.get("slot_id"),
+                "interpreter": follow.get("interpreter"),
+            }
+            for follow in doc.get("followUps", [])
         ],
     }
 

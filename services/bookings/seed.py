@@ -18,7 +18,7 @@ from pymongo.errors import DuplicateKeyError
 from services.common.clock import SEOUL, seoul_today, utcnow
 
 from . import store
-from .models import Booking, Claim, IdempotencyKey, Interpreter, InterpreterProvider, Slot, Unit
+from .models import Booking, Claim, ConsultationHours, IdempotencyKey, Interpreter, InterpreterProvider, Slot, Unit
 
 SEED = Path(__file__).resolve().parents[2] / "seed" / "bookings"
 
@@ -27,7 +27,7 @@ def ensure_indexes() -> None:
     """The indexes, and what was stored before the current shapes brought up to date, once: slots before
     seats were counted in ``free``, bookings before they kept their visits, and seat holds and bookings
     before the seat ledger's claims."""
-    for model in (Slot, Booking, Claim, IdempotencyKey, Interpreter, InterpreterProvider, Unit):
+    for model in (Slot, Booking, Claim, IdempotencyKey, Interpreter, InterpreterProvider, Unit, ConsultationHours):
         model.ensure_indexes()
     store.event_log.ensure_indexes()
     store.migrate_slots()
@@ -59,7 +59,11 @@ def load_seed() -> dict[str, int]:
     rules = json.loads((SEED / "slots.json").read_text(encoding="utf-8"))
     today = seoul_today()
     slots = [slot for clinic, rule in rules["clinics"].items() for slot in slots_from_rule(rule, clinic, today)]
-    return {"slots": len(store.insert_missing_slots(slots)), "interpreters": load_interpreters()}
+    return {
+        "slots": len(store.insert_missing_slots(slots)),
+        "interpreters": load_interpreters(),
+        "consultationHours": load_consultation_hours(),
+    }
 
 
 def interpreter_id(provider: str, name: str) -> ObjectId:
@@ -105,6 +109,27 @@ def load_interpreters() -> int:
             with suppress(DuplicateKeyError):
                 store.insert_interpreter(interpreter)
                 added += 1
+    return added
+
+
+def load_consultation_hours() -> int:
+    """Each seed clinic's sample hours for remote video follow-ups (only those missing)."""
+    seed = json.loads((SEED / "consultations.json").read_text(encoding="utf-8"))
+    now = utcnow()
+    added = 0
+    for clinic in seed["clinics"]:
+        document = {
+            "_id": clinic,
+            "minutes": seed["minutes"],
+            "calls": seed["calls"],
+            "hours": seed["hours"],
+            "source": "sample",
+            "created_at": now,
+            "updated_at": now,
+        }
+        with suppress(DuplicateKeyError):
+            store.insert_consultation_hours(document)
+            added += 1
     return added
 
 

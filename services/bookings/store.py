@@ -25,7 +25,17 @@ from services.common.eventlog import EventLog
 from services.common.pagination import Page, Sort, paginate
 from services.common.store import Registry, batches, once
 
-from .models import ALIAS, Booking, Claim, IdempotencyKey, Interpreter, InterpreterProvider, Slot, Unit
+from .models import (
+    ALIAS,
+    Booking,
+    Claim,
+    ConsultationHours,
+    IdempotencyKey,
+    Interpreter,
+    InterpreterProvider,
+    Slot,
+    Unit,
+)
 
 registry = Registry("bookings")
 event_log = EventLog(lambda: get_db(ALIAS), registry, scopes=("agency", "clinic"))
@@ -108,6 +118,10 @@ def interpreters():
 
 def providers():
     return InterpreterProvider._get_collection()
+
+
+def consultations():
+    return ConsultationHours._get_collection()
 
 
 # -- slots ---------------------------------------------------------------------------------------
@@ -307,6 +321,20 @@ def give_unit_back(unit_id: str, holder: str) -> None:
 def units_by_id(unit_ids: list[str]) -> dict[str, dict]:
     """The units that exist of these, by id: one query."""
     return {doc["_id"]: doc for doc in units().find({"_id": {"$in": unit_ids}})}
+
+
+# -- consultation hours: when a clinic takes remote video follow-ups ---------------------------------
+
+
+@registry.read("_id_")
+def consultation_hours_of(clinic: str) -> dict | None:
+    return consultations().find_one({"_id": clinic})
+
+
+@registry.write("_id_")
+def insert_consultation_hours(document: dict) -> None:
+    """Raises DuplicateKeyError when the clinic has its hours already."""
+    consultations().insert_one(document)
 
 
 # -- interpreters and their providers ---------------------------------------------------------------

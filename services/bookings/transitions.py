@@ -100,6 +100,10 @@ def _change(current: dict, step: lifecycle.Step, asked: int | None, now: datetim
                 {**visit, "status": "CANCELLED"} if visit["status"] == "BOOKED" else visit for visit in visits
             ]
             changes["refund"] = refund_for(current, now)
+            changes["follow_ups"] = [  # and every follow-up's seat, call and interpreter
+                {**follow, "status": "CANCELLED"} if follow["status"] == "BOOKED" else follow
+                for follow in current.get("follow_ups") or []
+            ]
         return changes, {"from": current["status"], "to": step.target, "visit": None}
     number = _visit_number(current, step, asked)
     visit = visits[number - 1]

@@ -69,6 +69,11 @@ BOOKINGS = {
     "IDEMPOTENCY_KEY_IN_FLIGHT": "A request with this idempotency key is still running.",
     "INTERPRETER_UNAVAILABLE": "No interpreter in the language asked for is free for a visit's time.",
     "UNKNOWN_PROVIDER": "No such interpreter provider.",
+    "FOLLOW_UP_UNAVAILABLE": "No seat or consultation time is free for a follow-up inside its window.",
+    "UNKNOWN_FOLLOW_UP": "The booking has no follow-up of this number.",
+    "FOLLOW_UP_OUTSIDE_WINDOW": (
+        "The follow-up's new time is outside its window, or not in the clinic's hours or the patient's trips."
+    ),
     "PROVIDER_EXISTS": "An interpreter provider has this id already.",
 }
 

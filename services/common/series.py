@@ -134,3 +134,49 @@ def trip_length_error(arrive: date, depart: date) -> str | None:
     if 0 < (depart - arrive).days <= MAX_TRIP_DAYS:
         return None
     return f"after arrive, and at most {MAX_TRIP_DAYS} days after it"
+
+
+# -- follow-ups: appointments after the last visit ----------------------------------------------------
+
+FOLLOW_UP_FIRST_DAYS = 14  # the first follow-up: two to four weeks after the last visit
+FOLLOW_UP_SPAN_DAYS = 14  # how many days after its first day a follow-up may still be
+FOLLOW_UP_EVERY_DAYS = 30  # each next follow-up's window starts a month after the one before
+
+
+def departure(visits: list[date], stay_days: int, travel: list[dict] | None) -> date:
+    """The day the patient leaves after the last visit: the departure of the trip that holds it when
+    the patient's trips are given, else the last visit's minimum stay later."""
+    last = visits[-1]
+    if travel:
+        holding = [
+            date.fromisoformat(t["depart"])
+            for t in travel
+            if date.fromisoformat(t["arrive"]) < last <= date.fromisoformat(t["depart"])
+        ]
+        if holding:
+            return max(holding)
+    return last + timedelta(days=stay_days)
+
+
+def follow_up_windows(kind: str, count: int, last_visit: date, departure_day: date) -> list[tuple[date, date]]:
+    """Each follow-up's first and last Seoul day: the first two to four weeks after the last visit, each
+    next one a month later. A remote follow-up is never before the day after the patient's departure."""
+    windows = []
+    for index in range(count):
+        first = last_visit + timedelta(days=FOLLOW_UP_FIRST_DAYS + FOLLOW_UP_EVERY_DAYS * index)
+        if kind == "REMOTE_VIDEO":
+            first = max(first, departure_day + timedelta(days=1))
+        windows.append((first, first + timedelta(days=FOLLOW_UP_SPAN_DAYS)))
+    return windows
+
+
+def messaging_window(count: int, last_visit: date) -> tuple[date, date]:
+    """A messaging plan's dated window: from the day after the last visit to the end of the span dated
+    follow-ups of the same count would cover."""
+    last = last_visit + timedelta(days=FOLLOW_UP_FIRST_DAYS + FOLLOW_UP_EVERY_DAYS * max(count - 1, 0))
+    return last_visit + timedelta(days=1), last + timedelta(days=FOLLOW_UP_SPAN_DAYS)
+
+
+def in_a_trip(day: date, travel: list[dict]) -> bool:
+    """Whether the patient is in Korea on ``day`` (after a trip's arrival day, by its departure)."""
+    return any(date.fromisoformat(t["arrive"]) < day <= date.fromisoformat(t["depart"]) for t in travel)

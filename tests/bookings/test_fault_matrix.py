@@ -1,5 +1,6 @@
 """The fault matrix: every step of booking, holding, booking from a hold, moving, cancelling,
-releasing a hold and sweeping (each with a Japanese interpreter claimed for every visit) fails, once by raising there (a bug, a lost database) and once by the
+releasing a hold and sweeping (each with a Japanese interpreter claimed for every visit, and three
+remote follow-ups with theirs) fails, once by raising there (a bug, a lost database) and once by the
 process being killed there (SIGKILL). Afterwards the sweeper runs, the request is retried with the
 same key, and the seat ledger's books balance (every seat taken named by one claim, every claim's
 seats taken, every booking's visits seated, the flow's quote locked by its booking or a live hold
@@ -43,6 +44,7 @@ from tests.support import (
 from tests.support import series as open_series
 
 SEAT_HOLD_SECONDS = 1
+OPTIONS = {"interpreterLanguage": "ja", "followUpPlan": "VIDEO_3"}  # every flow's quote
 STEPS = {
     "book": [
         "bookings.after_reserve",
@@ -53,6 +55,8 @@ STEPS = {
         "bookings.after_seat.3",
         "bookings.after_interpreter",
         "bookings.after_interpreter.3",
+        "bookings.after_consultation.F1",
+        "bookings.after_interpreter.F3",
         "bookings.after_commit",
         "bookings.after_record",
     ],
@@ -63,6 +67,7 @@ STEPS = {
         "bookings.after_seat",
         "bookings.after_seat.3",
         "bookings.after_interpreter.2",
+        "bookings.after_consultation.F2",
         "bookings.after_hold",
     ],
     "book_hold": ["bookings.after_hold_taken", "bookings.after_lock", "bookings.after_commit", "bookings.after_record"],
@@ -94,7 +99,7 @@ class World:
     day: int = 200
 
     def next_series(self) -> list[dict]:
-        self.day += 3
+        self.day += 4  # series 0, 30 and 65 days long never meet another's slots
         return open_series(self.open_slot, self.day)
 
     def call(self, mode: str, step: str, method: str, path: str, body: dict | None, headers: dict):
@@ -210,7 +215,7 @@ def bookings_of(world: World, reference: str) -> int:
 @pytest.mark.parametrize("world", MODES, indirect=True)
 def test_a_booking_failing_at_any_step_is_booked_once_by_its_retry(world: World):
     for step in STEPS["book"]:
-        slots, quote, key = world.next_series(), world.new_quote(interpreterLanguage="ja"), uuid.uuid4().hex
+        slots, quote, key = world.next_series(), world.new_quote(**OPTIONS), uuid.uuid4().hex
         body = body_for(quote, slots)
         headers = {**world.agency, "Idempotency-Key": key}
         failed(world.call(world.mode, step, "post", "/bookings", body, headers), world.mode)
@@ -221,13 +226,14 @@ def test_a_booking_failing_at_any_step_is_booked_once_by_its_retry(world: World)
         assert reference == key_reference(world, key) and bookings_of(world, reference) == 1, step
         assert [seat_count(world.app, s["id"]) for s in slots] == [1, 1, 1], step
         assert world.quote(quote["id"])["lockedBy"] == reference, step
+        assert [bool(f["interpreter"]) for f in retry.json["followUps"]] == [True] * 3, step
         world.balanced(quote["id"])
 
 
 @pytest.mark.parametrize("world", MODES, indirect=True)
 def test_a_hold_failing_at_any_step_is_held_once_by_its_retry(world: World):
     for step in STEPS["hold"]:
-        slots, quote, key = world.next_series(), world.new_quote(interpreterLanguage="ja"), uuid.uuid4().hex
+        slots, quote, key = world.next_series(), world.new_quote(**OPTIONS), uuid.uuid4().hex
         body = {"quoteId": quote["id"], "slotIds": [s["id"] for s in slots]}
         headers = {**world.agency, "Idempotency-Key": key}
         failed(world.call(world.mode, step, "post", "/holds", body, headers), world.mode)
@@ -245,7 +251,7 @@ def test_a_hold_failing_at_any_step_is_held_once_by_its_retry(world: World):
 @pytest.mark.parametrize("world", MODES, indirect=True)
 def test_booking_a_hold_failing_at_any_step_books_it_once_on_retry(world: World):
     for step in STEPS["book_hold"]:
-        slots, quote = world.next_series(), world.new_quote(interpreterLanguage="ja")
+        slots, quote = world.next_series(), world.new_quote(**OPTIONS)
         held = world.hold(slots, quote)
         assert held.status_code == 201, held.json
         body, headers = {"holdId": held.json["id"], "patient": PATIENT}, world.agency_key()
@@ -262,7 +268,7 @@ def test_booking_a_hold_failing_at_any_step_books_it_once_on_retry(world: World)
 
 
 def booked(world: World) -> tuple[dict, list[dict], dict]:
-    slots, quote = world.next_series(), world.new_quote(interpreterLanguage="ja")
+    slots, quote = world.next_series(), world.new_quote(**OPTIONS)
     made = world.again("post", "/bookings", body_for(quote, slots), world.agency_key())
     assert made.status_code == 201, made.json
     return made.json, slots, quote
@@ -301,7 +307,7 @@ def test_a_cancellation_failing_at_any_step_is_finished_by_the_sweeper_or_its_re
 @pytest.mark.parametrize("world", MODES, indirect=True)
 def test_a_hold_released_by_a_request_that_fails_is_given_back_whole(world: World):
     for step in STEPS["release"]:
-        slots, quote = world.next_series(), world.new_quote(interpreterLanguage="ja")
+        slots, quote = world.next_series(), world.new_quote(**OPTIONS)
         held = world.hold(slots, quote)
         path = f"/holds/{held.json['id']}/release"
         failed(world.call(world.mode, step, "post", path, None, world.agency), world.mode)
@@ -355,7 +361,7 @@ def test_a_sweeper_failing_at_any_step_leaves_its_work_to_the_next(
     world = World.on(app, new_quote, packages_url)
     env = {**env, "SEAT_HOLD_SECONDS": str(SEAT_HOLD_SECONDS), "CHECKOUT_HOLD_MINUTES": "0"}
     if left == "expired hold":
-        slots, quote = world.next_series(), new_quote(interpreterLanguage="ja")
+        slots, quote = world.next_series(), new_quote(**OPTIONS)
         held = world.hold(slots, quote)
         assert held.status_code == 201, held.json
         kept = [0, 0, 0]

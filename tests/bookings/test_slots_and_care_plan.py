@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
 from services.common.clock import seoul_today
 from services.common.validation import validator
-from tests.support import ICEPICK, ORACLE, PATIENT, in_days, seoul, seoul_day, within_notice
+from tests.support import (
+    ICEPICK,
+    ORACLE,
+    PATIENT,
+    in_days,
+    next_clock_change_at_home,
+    seoul,
+    seoul_day,
+    within_notice,
+)
 
 
 def test_slots_open_in_bulk_from_a_rule_and_never_twice(client, bearer):
@@ -60,19 +69,6 @@ def test_availability_lists_future_free_slots_for_the_package_and_the_clinic(cli
         s["id"] for s in client.get(f"/availability?clinic={ORACLE}&{window}").json["items"]
     }
     assert too_soon["id"] not in {s["id"] for s in found}
-
-
-def next_clock_change_at_home(zone: ZoneInfo, not_before: date) -> date:
-    """The first Seoul day from ``not_before`` on whose 10:00 ``zone`` keeps another offset than on
-    the day before's: New York's spring forward or fall back, whichever comes first."""
-
-    def offset(day: date) -> timedelta | None:
-        return seoul(day.isoformat()).astimezone(zone).utcoffset()
-
-    day = not_before
-    while offset(day) == offset(day - timedelta(days=1)):
-        day += timedelta(days=1)
-    return day
 
 
 def test_care_plan_dates_cross_a_daylight_saving_change_at_home(

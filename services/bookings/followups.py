@@ -1,0 +1,230 @@
+"""Follow-ups as appointments: which seat or call each follow-up of a booking's plan takes, reserved in
+the seat ledger with the visits, all or nothing.
+
+- ``IN_PERSON``: a seat of a clinic's slot (for the package, or for any) inside the follow-up's window
+  after the last visit, on a day the patient is in Korea when the patient's trips are given.
+- ``REMOTE_VIDEO``: a call in the clinic's consultation hours inside its window, never before the day
+  after the patient's departure; each call's time is a unit of the ledger, so two follow-ups never
+  take the same call.
+- ``MESSAGING``: no appointment, a dated window.
+
+Either kind claims an interpreter for its time when the booking has an interpreter language. The
+windows are ``services.common.series``'s. A follow-up is chosen as the earliest time that fits, as a
+later visit is; the partner may move it afterwards (``reschedule``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from services.common import series
+from services.common.clock import SEOUL, aware, seoul_date
+from services.common.errors import Problem
+
+from . import interpreters, ledger, store
+
+ATTEMPTS = 6  # the free times tried for an interpreter before a follow-up is refused: its cost stays bounded
+KINDS_WITH_TIMES = ("IN_PERSON", "REMOTE_VIDEO")
+
+
+def key(number: int) -> str:
+    return f"F{number}"
+
+
+def plan_of(package: dict, code: str | None) -> dict | None:
+    """The follow-up plan ``code`` of the package, if the booking chose one."""
+    return next((plan for plan in package.get("followUpPlans", []) if plan["code"] == code), None)
+
+
+def windows(package: dict, plan: dict, visit_days: list[date], travel: list[dict] | None) -> list[tuple[date, date]]:
+    """Each follow-up's first and last Seoul day, after visits on ``visit_days``."""
+    leave = series.departure(visit_days, package["schedule"]["minimumStayDays"], travel)
+    return series.follow_up_windows(plan["kind"], plan["count"], visit_days[-1], leave)
+
+
+def unavailable(number: int, kind: str, first: date, last: date, field: str | None = None) -> Problem:
+    where = "slot with a free seat" if kind == "IN_PERSON" else "consultation time"
+    detail = f"Follow-up {number} ({kind}) has no free {where} between {first} and {last}."
+    errors = [{"field": field, "message": f"none free between {first} and {last}"}] if field else None
+    return Problem(409, "FOLLOW_UP_UNAVAILABLE", detail, errors=errors)
+
+
+def consultation_unit(clinic: str, start: datetime) -> str:
+    return f"consult|{clinic}|{aware(start).astimezone(SEOUL).isoformat()}"
+
+
+def consultation_starts(hours: dict, first: date, last: date) -> list[datetime]:
+    """Every call's start in the clinic's consultation hours between two Seoul days, in order."""
+    length = timedelta(minutes=hours["minutes"])
+    starts = []
+    day = first
+    while day <= last:
+        weekday = interpreters.WEEKDAYS[day.weekday()]
+        for span in sorted((h for h in hours["hours"] if h["weekday"] == weekday), key=lambda h: h["from"]):
+            moment = datetime.combine(day, time.fromisoformat(span["from"]), SEOUL)
+            end = datetime.combine(day, time.fromisoformat(span["to"]), SEOUL)
+            while moment + length <= end:
+                starts.append(moment)
+                moment += length
+        day += timedelta(days=1)
+    return sorted(starts)
+
+
+def in_hours(hours: dict, start: datetime) -> bool:
+    """Whether a call may start at ``start``: one of the clinic's calls, in its hours."""
+    local = aware(start).astimezone(SEOUL)
+    return local in consultation_starts(hours, local.date(), local.date())
+
+
+class Chooser:
+    """Chooses follow-up times for one booking of a clinic's package (and moves them)."""
+
+    def __init__(self, clinic: str, package_id: str, language: str | None, buffer_minutes: int, now: datetime):
+        self.clinic, self.package_id, self.language = clinic, package_id, language
+        self.buffer_minutes, self.now = buffer_minutes, now
+        self._hours: dict | None = None
+
+    def hours(self) -> dict:
+        if self._hours is None:
+            self._hours = store.consultation_hours_of(self.clinic)
+        if not self._hours or not self._hours.get("hours"):
+            raise Problem(
+                409,
+                "FOLLOW_UP_UNAVAILABLE",
+                "The clinic keeps no consultation hours for remote video follow-ups.",
+            )
+        return self._hours
+
+    def _interpreter(self, follow: dict) -> list[dict] | None:
+        """The interpreter item for a follow-up at its time ([] without a language); None when no one is free."""
+        if not self.language:
+            return []
+        visit = interpreters.Visit(follow["key"], follow["start"], follow["duration_minutes"], None)
+        try:
+            found = interpreters.assign(self.clinic, self.language, [visit], self.buffer_minutes, self.now)[0]
+        except Problem:
+            return None
+        shown = interpreters.shown(found["interpreter"], found["provider"], self.language)
+        return [{**ledger.interpreter_item(found, self.language, ""), "shown": shown, "follow_up": follow}]
+
+    def seat_items(self, number: int, slot: dict) -> list[dict] | None:
+        """An in-person follow-up at ``slot``: its seat, and its interpreter (None: no interpreter free)."""
+        follow = {
+            "number": number,
+            "key": key(number),
+            "kind": "IN_PERSON",
+            "start": slot["start"],
+            "duration_minutes": slot["duration_minutes"],
+            "slot_id": str(slot["_id"]),
+        }
+        interpreter = self._interpreter(follow)
+        if interpreter is None:
+            return None
+        seat = {"kind": ledger.SEAT, "resource": str(slot["_id"]), "visit": key(number), "holder": ""}
+        return [{**seat, "follow_up": follow}, *interpreter]
+
+    def call_items(self, number: int, start: datetime) -> list[dict] | None:
+        """A remote follow-up at ``start``: its call, and its interpreter (None: no interpreter free)."""
+        hours = self.hours()
+        start = aware(start).astimezone(SEOUL)
+        follow = {
+            "number": number,
+            "key": key(number),
+            "kind": "REMOTE_VIDEO",
+            "start": start,
+            "duration_minutes": hours["minutes"],
+            "slot_id": None,
+        }
+        interpreter = self._interpreter(follow)
+        if interpreter is None:
+            return None
+        unit = consultation_unit(self.clinic, start)
+        call = {
+            "kind": ledger.CONSULTATION,
+            "resource": unit.split("|", 1)[1],
+            "visit": key(number),
+            "holder": "",
+            "units": [{"id": unit, "capacity": hours["calls"]}],
+            "follow_up": follow,
+        }
+        return [call, *interpreter]
+
+    def in_person(self, number: int, first: date, last: date, travel: list | None, cutoff: datetime) -> list[dict]:
+        """The earliest free slot of the clinic inside the window (on a day of the patient's trips, when given)."""
+        offers = [store.offer(self.clinic, None), store.offer(self.clinic, self.package_id)]
+        days = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+        found = store.bookable_slots_on([f"{offer}:{day}" for offer in offers for day in days])
+        free = sorted(
+            (
+                slot
+                for slot in found
+                if ledger.seat_looks_free(slot, cutoff)
+                and (not travel or series.in_a_trip(seoul_date(slot["start"]), travel))
+            ),
+            key=lambda slot: (slot["start"], str(slot["_id"])),
+        )
+        for slot in free[:ATTEMPTS]:
+            if (items := self.seat_items(number, slot)) is not None:
+                return items
+        raise unavailable(number, "IN_PERSON", first, last)
+
+    def remote(self, number: int, first: date, last: date, cutoff: datetime) -> list[dict]:
+        """The earliest free call in the clinic's consultation hours inside the window."""
+        hours = self.hours()
+        starts = [start for start in consultation_starts(hours, first, last) if start > cutoff]
+        units = {consultation_unit(self.clinic, start): start for start in starts}
+        taken = store.units_by_id(list(units)) if units else {}
+        free = [start for unit, start in units.items() if taken.get(unit, {"count": 0})["count"] < hours["calls"]]
+        for start in free[:ATTEMPTS]:
+            if (items := self.call_items(number, start)) is not None:
+                return items
+        raise unavailable(number, "REMOTE_VIDEO", first, last)
+
+
+def choose(
+    quote: dict, visit_slots: list[dict], travel: list | None, cutoff: datetime, buffer_minutes: int, now: datetime
+) -> list[dict]:
+    """The claim items of every follow-up of the quote's plan (none for a messaging plan, or none chosen),
+    each at the earliest time that fits after visits at ``visit_slots``; refused FOLLOW_UP_UNAVAILABLE
+    naming the first follow-up no time fits."""
+    package = quote["package"]
+    plan = plan_of(package, quote.get("followUpPlan"))
+    if plan is None or plan["kind"] not in KINDS_WITH_TIMES:
+        return []
+    days = [seoul_date(slot["start"]) for slot in visit_slots]
+    chooser = Chooser(quote["clinic"], quote["packageId"], quote.get("interpreterLanguage"), buffer_minutes, now)
+    items: list[dict] = []
+    for number, (first, last) in enumerate(windows(package, plan, days, travel), start=1):
+        if plan["kind"] == "IN_PERSON":
+            items += chooser.in_person(number, first, last, travel, cutoff)
+        else:
+            items += chooser.remote(number, first, last, cutoff)
+    return items
+
+
+def records(claim: dict) -> list[dict]:
+    """The follow-ups a claim reserves, as the booking records them."""
+    items = [item for item in claim["items"] if ledger.is_follow_up(item)]
+    shown = {item["visit"]: item["shown"] for item in items if item["kind"] == ledger.INTERPRETER}
+    return sorted(
+        (
+            {
+                **item["follow_up"],
+                "resource": item["resource"],
+                "status": "BOOKED",
+                "interpreter": shown.get(item["visit"]),
+            }
+            for item in items
+            if item["kind"] != ledger.INTERPRETER
+        ),
+        key=lambda follow: follow["number"],
+    )
+
+
+def messaging(package: dict, code: str | None, visit_days: list[date]) -> dict | None:
+    """A messaging plan's dated window after the last visit."""
+    plan = plan_of(package, code)
+    if plan is None or plan["kind"] != "MESSAGING":
+        return None
+    first, last = series.messaging_window(plan["count"], visit_days[-1])
+    return {"from": first.isoformat(), "to": last.isoformat(), "count": plan["count"]}

@@ -1,0 +1,223 @@
+"""Follow-ups are appointments: reserved with the visits, all or nothing, in Seoul and home time."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import requests
+from icalendar import Calendar
+
+from services.bookings import events, store, sweeper
+from services.bookings.followups import consultation_unit
+from services.common.clock import seoul_today
+from services.common.validation import validator
+from tests.support import (
+    ICEPICK,
+    PATIENT,
+    next_clock_change_at_home,
+    seat_count,
+    seats_are_owned,
+    seed_package,
+    seoul,
+)
+
+NEW_YORK = ZoneInfo("America/New_York")
+ASAN = "asan-medical-center"
+ASAN_PACKAGE = seed_package("asan-subcision-filler")  # an in-person follow-up (VISIT_1) among its plans
+
+
+def book_series(client, agency, quote: dict, slots: list[dict], patient: dict | None = None, travel=None):
+    body = {
+        "quoteId": quote["id"],
+        "slotId": slots[0]["id"],
+        "laterSlotIds": [s["id"] for s in slots[1:]],
+        "patient": patient or PATIENT,
+    }
+    if travel:
+        body["travel"] = travel
+    return client.post("/bookings", json=body, headers={**agency, "Idempotency-Key": uuid.uuid4().hex})
+
+
+def units_taken(app, unit_ids: list[str]) -> dict[str, int]:
+    with app.app_context():
+        found = store.units_by_id(unit_ids)
+    return {unit: found.get(unit, {"count": 0})["count"] for unit in unit_ids}
+
+
+def series_days(last: date, visits: int = 3, interval: int = 28) -> list[date]:
+    return [last - timedelta(days=interval * n) for n in reversed(range(visits))]
+
+
+def test_a_remote_follow_up_for_a_new_york_patient_is_at_the_right_local_time_across_a_dst_change(
+    bookings, client, agency, open_slot, new_quote
+):
+    # The last visit 29 days before New York's next clock change (March or November, whichever comes
+    # first from the day the suite runs): follow-up 1 falls 15 days before the change, follow-up 2
+    # 15 days after it, follow-up 3 a month later.
+    change = next_clock_change_at_home(NEW_YORK, seoul_today() + timedelta(days=100))
+    last = change - timedelta(days=29)
+    slots = [open_slot(seoul(day.isoformat(), "10:00")) for day in series_days(last)]
+    patient = {**PATIENT, "homeTimeZone": "America/New_York"}
+    made = book_series(client, agency, new_quote(followUpPlan="VIDEO_3"), slots, patient)
+    assert made.status_code == 201, made.json
+    assert not list(validator("bookings/booking").iter_errors(made.json))
+    follow_ups = made.json["followUps"]
+    days = [last + timedelta(days=14 + 30 * n) for n in range(3)]
+    # The clinic's first call of each day inside each window (its consultation hours start at 09:00).
+    assert [(f["number"], f["kind"], f["status"]) for f in follow_ups] == [
+        (n, "REMOTE_VIDEO", "BOOKED") for n in (1, 2, 3)
+    ]
+    starts = [seoul(day.isoformat(), "09:00") for day in days]
+    assert [f["start"] for f in follow_ups] == [start.isoformat() for start in starts]
+    home = [datetime.fromisoformat(f["startHome"]) for f in follow_ups]
+    assert home == starts  # the same moments...
+    assert [h.utcoffset() for h in home] == [NEW_YORK.utcoffset(h.replace(tzinfo=None)) for h in home]
+    assert home[0].utcoffset() != home[1].utcoffset() == home[2].utcoffset()  # ...in New York's time of each day
+    assert home[0].hour != home[1].hour  # so the patient's clock shows another hour after the change
+    assert all(f["slotId"] is None and f["durationMinutes"] == 30 for f in follow_ups)
+
+    plan = client.get(f"/bookings/{made.json['reference']}/care-plan", headers=agency).json
+    shown = [e for e in plan["events"] if e["kind"] == "FOLLOW_UP"]
+    assert [e["start"]["seoul"] for e in shown] == [start.isoformat() for start in starts]
+    assert [datetime.fromisoformat(e["start"]["home"]).utcoffset() for e in shown] == [h.utcoffset() for h in home]
+    assert shown[0]["title"] == "Follow-up 1 of 3 (remote video)" and shown[0]["code"] == "REMOTE_VIDEO"
+    ics = client.get(f"/bookings/{made.json['reference']}/care-plan.ics", headers=agency)
+    calendar = [e for e in Calendar.from_ical(ics.data).walk("VEVENT") if str(e["summary"]).startswith("Follow-up")]
+    assert [e.decoded("dtstart") for e in calendar] == [start.astimezone(UTC) for start in starts]
+    assert [e.decoded("dtend") - e.decoded("dtstart") for e in calendar] == [timedelta(minutes=30)] * 3
+    # Each call is the clinic's, taken once: the same calls cannot be booked twice.
+    assert set(units_taken(bookings, [consultation_unit("oracle-skin-clinic", s) for s in starts]).values()) == {1}
+    seats_are_owned(bookings)
+
+
+def test_two_remote_follow_ups_never_take_one_call_and_each_has_an_interpreter(
+    bookings, client, agency, open_slot, new_quote
+):
+    last = seoul_today() + timedelta(days=70)
+    slots = [open_slot(seoul(day.isoformat(), "10:00")) for day in series_days(last)]
+    first = book_series(client, agency, new_quote(followUpPlan="VIDEO_3", interpreterLanguage="en"), slots)
+    second = book_series(client, agency, new_quote(followUpPlan="VIDEO_3", interpreterLanguage="en"), slots)
+    assert first.status_code == second.status_code == 201, (first.json, second.json)
+    one, other = first.json["followUps"][0], second.json["followUps"][0]
+    day = (last + timedelta(days=14)).isoformat()
+    assert (one["start"], other["start"]) == (seoul(day, "09:00").isoformat(), seoul(day, "09:30").isoformat())
+    assert one["interpreter"]["language"] == other["interpreter"]["language"] == "en"
+    # The first call's interpreter is busy until 10:00 (the call and its buffer): the second has another.
+    assert one["interpreter"]["id"] != other["interpreter"]["id"]
+    seats_are_owned(bookings)
+
+
+def test_cancelling_gives_back_the_follow_ups_calls(bookings, client, agency, open_slot, new_quote):
+    last = seoul_today() + timedelta(days=71)
+    slots = [open_slot(seoul(day.isoformat(), "10:00")) for day in series_days(last)]
+    made = book_series(client, agency, new_quote(followUpPlan="VIDEO_3"), slots).json
+    calls = [consultation_unit("oracle-skin-clinic", datetime.fromisoformat(f["start"])) for f in made["followUps"]]
+    assert set(units_taken(bookings, calls).values()) == {1}
+    cancelled = client.post(f"/bookings/{made['reference']}/cancel", json={}, headers=agency)
+    assert cancelled.status_code == 200, cancelled.json
+    assert [f["status"] for f in cancelled.json["followUps"]] == ["CANCELLED"] * 3
+    assert set(units_taken(bookings, calls).values()) == {0}
+    plan = client.get(f"/bookings/{made['reference']}/care-plan", headers=agency).json
+    assert [e for e in plan["events"] if e["kind"] == "FOLLOW_UP"] == []
+    seats_are_owned(bookings)
+
+
+def test_an_expired_hold_gives_its_follow_ups_back(bookings_with, open_slot, new_quote, agency):
+    app = bookings_with(checkout_hold_minutes=0)
+    client = app.test_client()
+    last = seoul_today() + timedelta(days=100)
+    slots = [open_slot(seoul(day.isoformat(), "10:00")) for day in series_days(last, 4)]  # four visits
+    quote = new_quote(seed_package("oracle-rf-prp"), followUpPlan="VIDEO_2")
+    held = client.post(
+        "/holds",
+        json={"quoteId": quote["id"], "slotIds": [s["id"] for s in slots]},
+        headers={**agency, "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert held.status_code == 201, held.json
+    assert not list(validator("bookings/hold").iter_errors(held.json))
+    calls = [
+        consultation_unit("oracle-skin-clinic", datetime.fromisoformat(f["start"])) for f in held.json["followUps"]
+    ]
+    assert len(calls) == 2 and set(units_taken(app, calls).values()) == {1}
+    with app.app_context():
+        assert sweeper.sweep()["reclaimed"] == 1
+        events.relay()
+    assert set(units_taken(app, calls).values()) == {0}
+    assert [seat_count(app, s["id"]) for s in slots] == [0] * 4
+    feed = client.get("/events?types=hold.expired", headers=agency).json["items"]
+    assert feed[0]["data"]["slotIds"] == [s["id"] for s in slots]  # the visits' slots, not the calls
+
+
+def _asan_package(packages_url) -> dict:
+    return requests.get(f"{packages_url}/packages/{ASAN_PACKAGE}", timeout=10).json()
+
+
+def _asan_series(open_slot, package: dict, last: date) -> list[dict]:
+    interval = package["sessionIntervalDays"]
+    days = series_days(last, package["schedule"]["visits"], interval)
+    return [open_slot(seoul(day.isoformat(), "10:00"), clinic=ASAN) for day in days]
+
+
+def test_an_in_person_follow_up_takes_a_seat_inside_its_window_and_the_patients_trips(
+    bookings, client, agency, open_slot, new_quote, packages_url
+):
+    package = _asan_package(packages_url)
+    last = seoul_today() + timedelta(days=100)
+    slots = _asan_series(open_slot, package, last)
+    early = open_slot(seoul((last + timedelta(days=10)).isoformat(), "11:00"), clinic=ASAN)  # before its window
+    inside = open_slot(seoul((last + timedelta(days=16)).isoformat(), "11:00"), clinic=ASAN)
+    later = open_slot(seoul((last + timedelta(days=20)).isoformat(), "11:00"), clinic=ASAN)
+    quote = new_quote(package=ASAN_PACKAGE, followUpPlan="VISIT_1")
+    # The patient's trips: the visits' trips, and one home again that reaches only the later slot.
+    trips = [
+        {"arrive": (day - timedelta(days=2)).isoformat(), "depart": (day + timedelta(days=10)).isoformat()}
+        for day in (date.fromisoformat(s["start"][:10]) for s in slots)
+    ] + [{"arrive": (last + timedelta(days=18)).isoformat(), "depart": (last + timedelta(days=22)).isoformat()}]
+    made = book_series(client, agency, quote, slots, travel=trips)
+    assert made.status_code == 201, made.json
+    [follow] = made.json["followUps"]
+    assert (follow["kind"], follow["slotId"], follow["start"]) == ("IN_PERSON", later["id"], later["start"])
+    assert [seat_count(bookings, s["id"]) for s in (early, inside, later)] == [0, 0, 1]
+    # Without trips, the earliest free seat inside the window.
+    quote = new_quote(package=ASAN_PACKAGE, followUpPlan="VISIT_1")
+    other = book_series(client, agency, quote, slots).json
+    assert other["followUps"][0]["slotId"] == inside["id"]
+    seats_are_owned(bookings)
+
+
+def test_no_free_follow_up_refuses_the_booking_and_takes_nothing(
+    bookings, client, agency, open_slot, new_quote, packages_url
+):
+    package = _asan_package(packages_url)
+    last = seoul_today() + timedelta(days=101)
+    slots = _asan_series(open_slot, package, last)
+    open_slot(seoul((last + timedelta(days=40)).isoformat(), "11:00"), clinic=ASAN)  # past its window
+    refused = book_series(client, agency, new_quote(package=ASAN_PACKAGE, followUpPlan="VISIT_1"), slots)
+    assert refused.status_code == 409 and refused.json["code"] == "FOLLOW_UP_UNAVAILABLE", refused.json
+    window = f"{last + timedelta(days=14)} and {last + timedelta(days=28)}"
+    assert window in refused.json["detail"]
+    assert [seat_count(bookings, s["id"]) for s in slots] == [0] * len(slots)
+    seats_are_owned(bookings)
+
+
+def test_a_messaging_plan_has_a_dated_window(bookings, client, agency, open_slot, new_quote):
+    last = seoul_today() + timedelta(days=73)
+    slots = [open_slot(seoul(day.isoformat(), "10:00")) for day in series_days(last)]
+    made = book_series(client, agency, new_quote(followUpPlan="CHAT_6"), slots)
+    assert made.status_code == 201, made.json
+    assert made.json["followUps"] == []
+    window = {"from": (last + timedelta(days=1)).isoformat(), "to": (last + timedelta(days=178)).isoformat()}
+    assert made.json["messagingWindow"] == {**window, "count": 6}
+    plan = client.get(f"/bookings/{made.json['reference']}/care-plan", headers=agency).json
+    [shown] = [e for e in plan["events"] if e["kind"] == "FOLLOW_UP"]
+    assert shown["code"] == "MESSAGING"
+    assert (shown["start"]["seoul"][:10], shown["end"]["seoul"][:10]) == (window["from"], window["to"])
+
+
+def test_the_icepick_package_is_unchanged_without_a_follow_up_plan(client, agency, open_slot, new_quote):
+    last = seoul_today() + timedelta(days=74)
+    slots = [open_slot(seoul(day.isoformat(), "10:00")) for day in series_days(last)]
+    made = book_series(client, agency, new_quote(ICEPICK), slots).json
+    assert made["followUps"] == [] and made["messagingWindow"] is None
