@@ -499,6 +499,69 @@ def reschedule_visit(reference, number, body, principal):
     return jsonify(answer)
 
 
+@bp.post("/bookings/<reference>/follow-ups/<int:number>/reschedule")
+@contract(
+    summary="Move one follow-up: an in-person one to another slot (slotId), a remote video one to another call in the "
+    "clinic's consultation hours (start), inside its window; the new time (and an interpreter for it, when the booking "
+    "has one) is taken before the old is given back. Allowed until RESCHEDULE_NOTICE_HOURS before it. "
+    "Idempotency-Key is required; moving a follow-up to the time it has is the move done.",
+    body="bookings/follow-up-move",
+    response="bookings/booking",
+    auth="token",
+    roles=ROLES["bookings.reschedule"],
+    errors=(404, 409, 422),
+    tags=("bookings",),
+)
+def reschedule_follow_up(reference, number, body, principal):
+    key = _idempotency_key()
+    settings = current_app.config["SETTINGS"]
+    caller = principal.agency or principal.clinic or principal.subject
+    scope = f"move-follow-up:{caller}:{reference}:{number}:{key}"
+    with idempotency.idempotent(scope, body, lambda: reference) as attempt:
+        if attempt.replay:
+            return _replayed(attempt.replay)
+        moved = reschedule.reschedule_follow_up(
+            reference,
+            number,
+            body,
+            principal,
+            attempt.key,
+            cutoff=_cutoff(),
+            notice_hours=settings.reschedule_notice_hours,
+            hold_seconds=settings.seat_hold_seconds,
+            buffer_minutes=settings.interpreter_buffer_minutes,
+        )
+        answer = render.booking(moved)
+        attempt.answered(200, answer)
+    return jsonify(answer)
+
+
+def _mark_follow_up_view(target: str, action: str):
+    def view(reference, number, body, principal):
+        marked = transitions.mark_follow_up(reference, number, target, principal, body.get("reason"))
+        return jsonify(render.booking(marked))
+
+    view.__name__ = f"mark_follow_up_{action}"
+    return contract(
+        summary=f"Mark one follow-up {target.lower()} (the clinic's admins): BOOKED → {target}.",
+        body="bookings/follow-up-mark",
+        optional_body=True,
+        response="bookings/booking",
+        auth="token",
+        roles=ROLES["follow_ups.mark"],
+        errors=(404, 409, 422),
+        tags=("bookings",),
+    )(view)
+
+
+for _target, _action in (("HELD", "held"), ("MISSED", "missed")):
+    bp.add_url_rule(
+        f"/bookings/<reference>/follow-ups/<int:number>/{_action}",
+        view_func=_mark_follow_up_view(_target, _action),
+        methods=["POST"],
+    )
+
+
 @bp.get("/events")
 @contract(
     summary="The caller's events after a cursor, in order, each once: an agency's bookings' and holds', a clinic's "

@@ -546,6 +546,9 @@ def _move_seat(claim: dict) -> dict:
     return claim["move"]["items"][0]
 
 
+move_item = _move_seat
+
+
 def _recorded_at(booking: dict, visit: int | str) -> str | None:
     """The seat (slot id), or the follow-up's seat or call, the booking records for a visit or follow-up."""
     if isinstance(visit, str):
@@ -559,7 +562,7 @@ def take_move(claim: dict, cutoff: datetime) -> None:
     interpreter's time is gone."""
     for item in claim["move"]["items"]:
         if _take_item(item, cutoff):
-            failpoint("bookings.after_move_seat" if item["kind"] == SEAT else "bookings.after_move_interpreter")
+            failpoint(f"bookings.after_move_{item['kind'].lower()}")
             continue
         abort_move(claim)
         if is_follow_up(item) and item["kind"] != INTERPRETER:
@@ -579,8 +582,12 @@ def finish_own_move(reference: str, by: str, booking: dict) -> None:
 
 
 def move_seat_taken(claim: dict) -> bool:
-    """Whether the seat a move records is taken (by this move, or by the attempt this request retries)."""
+    """Whether the seat (or call) a move records is taken (by this move, or by the attempt this request
+    retries)."""
     seat = _move_seat(claim)
+    if seat["kind"] != SEAT:  # a follow-up's call
+        unit = store.units_by_id([seat["units"][0]["id"]]).get(seat["units"][0]["id"])
+        return unit is not None and seat["holder"] in unit["holders"]
     slot = store.slot_by_id(ObjectId(seat["resource"]))
     return slot is not None and seat["holder"] in slot["holders"]
 

@@ -83,6 +83,19 @@ def _history(entry: dict) -> dict:
         "moved": {"from": seoul_iso(moved["from"]), "to": seoul_iso(moved["to"]), "slotId": moved["slot_id"]}
         if moved
         else None,
+        **({"followUp": _follow_up_change(entry["follow_up"])} if entry.get("follow_up") else {}),
+    }
+
+
+def _follow_up_change(change: dict) -> dict:
+    """A follow-up's change: its status's, or its move (start before and after, Seoul time)."""
+    moved = change.get("moved")
+    return {
+        "number": change["number"],
+        "from": change["from"],
+        "to": change["to"],
+        "movedFrom": seoul_iso(moved["from"]) if moved else None,
+        "movedTo": seoul_iso(moved["to"]) if moved else None,
     }
 
 

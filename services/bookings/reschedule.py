@@ -1,4 +1,4 @@
-"""Moving one visit of a booking to another slot.
+"""Moving one visit of a booking to another slot, or one follow-up to another slot or call.
 
 The new seat is taken before the old one is given back, so the patient is never left without one,
 and through the seat ledger: the booking's claim first records the seat the move takes (MOVING),
@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 
 from services.common import lifecycle, series
 from services.common.clock import aware, seoul_date, seoul_iso, utcnow
-from services.common.errors import Problem
+from services.common.errors import Problem, validation_problem
 from services.common.failpoints import failpoint
 from services.common.ids import object_id
 from services.common.tokens import Principal
 
-from . import events, interpreters, ledger, store
+from . import events, followups, interpreters, ledger, store
 from .booking import find_booking
 
 ATTEMPTS = 5
@@ -205,6 +205,206 @@ def _record_move(
         changes, entry = _moved(current, number, slot, principal, reason, now, claim)
         moved = {"from": seoul_iso(entry["moved"]["from"]), "to": seoul_iso(slot["start"])}
         told = events.event("visit.rescheduled", {**current, **changes}, principal.subject, now, visit=number, **moved)
+        updated = store.change_booking(current, changes, entry, [told])
+        if updated is not None:
+            events.publish(updated)
+            return updated
+    raise ledger.busy()
+
+
+# -- follow-ups ------------------------------------------------------------------------------------------
+
+
+def _follow_up(booking: dict, number: int) -> dict:
+    """Follow-up ``number`` of the booking, or why not."""
+    follow_ups = booking.get("follow_ups") or []
+    if 1 <= number <= len(follow_ups):
+        return follow_ups[number - 1]
+    raise Problem(
+        422,
+        "UNKNOWN_FOLLOW_UP",
+        f"The booking has {len(follow_ups)} follow-up appointments.",
+        errors=[{"field": "followUp", "message": f"1 to {len(follow_ups)}" if follow_ups else "none reserved"}],
+    )
+
+
+def _outside(number: int, field: str, message: str) -> Problem:
+    return Problem(
+        422,
+        "FOLLOW_UP_OUTSIDE_WINDOW",
+        f"Follow-up {number} cannot move there: {message}.",
+        errors=[{"field": field, "message": message}],
+    )
+
+
+def _follow_up_target(
+    current: dict, follow: dict, body: dict, chooser: followups.Chooser, cutoff: datetime, notice: timedelta
+) -> tuple[list[dict] | None, dict | None]:
+    """What moving the follow-up as ``body`` asks takes (its items, without holders; None when no
+    interpreter is free then), and the slot for an in-person one; or why it may not move."""
+    number, now = follow["number"], utcnow()
+    if current["status"] in ("CANCELLED", "NOSHOW") or follow["status"] != "BOOKED":
+        raise Problem(
+            409,
+            "INVALID_TRANSITION",
+            f"Follow-up {number} is {follow['status']} (the booking {current['status']}); only one to come moves.",
+            errors=[{"field": "followUp", "message": f"follow-up {number} is {follow['status']}"}],
+        )
+    if aware(follow["start"]) - now < notice:
+        hours = int(notice.total_seconds() // 3600)
+        raise Problem(
+            409,
+            "TOO_LATE_TO_RESCHEDULE",
+            f"Follow-up {number} starts within {hours} hours; it can no longer be moved.",
+            errors=[{"field": "followUp", "message": f"moves close {hours} hours before it"}],
+        )
+    field = "slotId" if follow["kind"] == "IN_PERSON" else "start"
+    wrong = "start" if field == "slotId" else "slotId"
+    if field not in body or wrong in body:
+        raise validation_problem(
+            [{"field": field, "message": f"required to move a {follow['kind']} follow-up"}]
+            + ([{"field": wrong, "message": f"not for a {follow['kind']} follow-up"}] if wrong in body else [])
+        )
+    days = [seoul_date(visit["start"]) for visit in current["visits"]]
+    plan = followups.plan_of(current["package"], current.get("follow_up_plan"))
+    assert plan is not None  # a booking with follow-ups has their plan
+    first, last = followups.windows(current["package"], plan, days, current.get("travel"))[number - 1]
+    if follow["kind"] == "IN_PERSON":
+        slot = store.slot_by_id(object_id(body["slotId"], "slot"))
+        if slot is None or (
+            not ledger.holds_seat(slot, current["reference"]) and not ledger.seat_looks_free(slot, cutoff)
+        ):
+            raise ledger.why_no_seat(slot, cutoff)
+        if not ledger.serves(slot, current["clinic"], current["package_id"]):
+            raise ledger.not_for_package(["slotId"])
+        day = seoul_date(slot["start"])
+        if not first <= day <= last:
+            raise _outside(number, "slotId", f"{day} is outside its window, {first} to {last}")
+        if current.get("travel") and not series.in_a_trip(day, current["travel"]):
+            raise _outside(number, "slotId", f"{day} falls in none of the patient's trips")
+        return chooser.seat_items(number, slot), slot
+    start = datetime.fromisoformat(body["start"].replace("Z", "+00:00"))
+    if start.tzinfo is None:
+        raise validation_problem([{"field": "start", "message": "needs an offset"}])
+    day = seoul_date(start)
+    if not first <= day <= last:
+        raise _outside(number, "start", f"{day} is outside its window, {first} to {last}")
+    if not followups.in_hours(chooser.hours(), start):
+        raise _outside(number, "start", "not a call in the clinic's consultation hours")
+    if aware(start) <= cutoff:
+        raise _outside(number, "start", "too soon")
+    return chooser.call_items(number, start), None
+
+
+def _asked(clinic: str, body: dict) -> str | None:
+    """The seat or call a move asks for, as a follow-up records it (None when its start does not parse)."""
+    if "slotId" in body:
+        return str(body["slotId"])
+    try:
+        start = datetime.fromisoformat(str(body.get("start", "")).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if start.tzinfo is None:
+        return None
+    return followups.consultation_unit(clinic, start).split("|", 1)[1]
+
+
+def reschedule_follow_up(
+    reference: str,
+    number: int,
+    body: dict,
+    principal: Principal,
+    by: str,
+    *,
+    cutoff: datetime,
+    notice_hours: int,
+    hold_seconds: int,
+    buffer_minutes: int = 30,
+) -> dict:
+    """Move follow-up ``number`` to another slot (in person) or call (remote video) inside its window:
+    record what it takes (and an interpreter for the new time when the booking has one), take it,
+    record the move, give back what it replaced, as a visit's move does."""
+    current = find_booking(reference, principal)
+    follow = _follow_up(current, number)
+    if _asked(current["clinic"], body) == follow["resource"]:  # moved there already (a retry)
+        ledger.finish_own_move(reference, by, current)
+        return current
+    notice = timedelta(hours=notice_hours)
+    chooser = followups.Chooser(
+        current["clinic"], current["package_id"], current.get("interpreter_language"), buffer_minutes, utcnow()
+    )
+    items, _ = _follow_up_target(current, follow, body, chooser, cutoff, notice)
+    if items is None:
+        language = current.get("interpreter_language")
+        raise Problem(
+            409,
+            "INTERPRETER_UNAVAILABLE",
+            f"No {language} interpreter is free for follow-up {number} then.",
+            errors=[{"field": "slotId" if follow["kind"] == "IN_PERSON" else "start", "message": "no interpreter"}],
+        )
+    claim = ledger.start_follow_up_move(reference, followups.key(number), lambda: items, by, hold_seconds)
+    try:
+        current = find_booking(reference, principal)
+        if _follow_up(current, number)["resource"] == ledger.move_item(claim)["resource"]:  # moved there meanwhile
+            if ledger.move_seat_taken(claim):
+                ledger.finish_move(claim, current)
+            else:
+                ledger.abort_move(claim)
+            return current
+        ledger.take_move(claim, cutoff)
+        updated = _record_follow_up_move(claim, number, principal, body.get("reason"))
+        failpoint("bookings.after_move_record")
+    except Problem:
+        ledger.abort_move(claim)
+        raise
+    except ledger.LeaseLost as lost:
+        ledger.give_back_stray(claim, lost.claim)
+        raise ledger.busy() from None
+    except Exception:
+        ledger.after_failure(claim)
+        raise
+    ledger.finish_move(claim, updated)
+    return updated
+
+
+def _record_follow_up_move(claim: dict, number: int, principal: Principal, reason: str | None) -> dict:
+    """Record the follow-up's move by an update guarded by the booking's revision (see ``_record_move``)."""
+    reference = claim["_id"]
+    taken = ledger.move_item(claim)
+    interpreter = next((i for i in claim["move"]["items"] if i["kind"] == ledger.INTERPRETER), None)
+    for _ in range(ATTEMPTS):
+        current = find_booking(reference, principal)
+        if not ledger.still_mine(claim):
+            raise ledger.LeaseLost(store.claim_of(reference) or claim)
+        old = _follow_up(current, number)
+        if old["status"] != "BOOKED":
+            raise Problem(409, "INVALID_TRANSITION", f"Follow-up {number} is {old['status']}; it no longer moves.")
+        now = utcnow()
+        moved = {
+            **old,
+            **taken["follow_up"],
+            "resource": taken["resource"],
+            "interpreter": interpreter["shown"] if interpreter else None,
+        }
+        follow_ups = [moved if f["number"] == number else f for f in current["follow_ups"]]
+        changes = {"follow_ups": follow_ups, "updated_at": now}
+        change = {
+            "number": number,
+            "from": "BOOKED",
+            "to": "BOOKED",
+            "moved": {"from": old["start"], "to": moved["start"]},
+        }
+        entry = {
+            "from": current["status"],
+            "to": current["status"],
+            "visit": None,
+            "follow_up": change,
+            "at": now,
+            "by": principal.subject,
+            "reason": reason,
+        }
+        details = {"followUp": number, "from": seoul_iso(old["start"]), "to": seoul_iso(moved["start"])}
+        told = events.event("follow_up.rescheduled", {**current, **changes}, principal.subject, now, **details)
         updated = store.change_booking(current, changes, entry, [told])
         if updated is not None:
             events.publish(updated)

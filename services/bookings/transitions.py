@@ -178,3 +178,53 @@ def _apply(
             events.publish(updated)
             return updated
     raise Problem(409, "CONCURRENT_UPDATE", "The booking kept changing; read it again and retry.")
+
+
+# -- follow-ups: marked by the clinic ----------------------------------------------------------------------
+
+FOLLOW_UP_MARKS = {"HELD": "follow_up.held", "MISSED": "follow_up.missed"}
+MARKABLE = ("BOOKED", "ARRIVED", "FULFILLED")  # a confirmed booking, not cancelled, not a no-show
+
+
+def mark_follow_up(reference: str, number: int, target: str, principal: Principal, reason: str | None) -> dict:
+    """Mark a reserved follow-up held or missed (the clinic's admins), by an update guarded by the booking's
+    revision. Its seat or call stays claimed, as a fulfilled visit's does."""
+    for _ in range(ATTEMPTS):
+        current = find_booking(reference, principal)
+        follow_ups = current.get("follow_ups") or []
+        if not 1 <= number <= len(follow_ups):
+            raise Problem(
+                422,
+                "UNKNOWN_FOLLOW_UP",
+                f"The booking has {len(follow_ups)} follow-up appointments.",
+                errors=[{"field": "followUp", "message": f"1 to {len(follow_ups)}" if follow_ups else "none reserved"}],
+            )
+        follow = follow_ups[number - 1]
+        if current["status"] not in MARKABLE or follow["status"] != "BOOKED":
+            raise Problem(
+                409,
+                "INVALID_TRANSITION",
+                f"Follow-up {number} is {follow['status']} (the booking {current['status']}); "
+                f"only a reserved follow-up of a confirmed booking becomes {target}.",
+                errors=[{"field": "followUp", "message": f"follow-up {number} is {follow['status']}"}],
+            )
+        now = utcnow()
+        changes = {
+            "follow_ups": [{**f, "status": target} if f["number"] == number else f for f in follow_ups],
+            "updated_at": now,
+        }
+        entry = {
+            "from": current["status"],
+            "to": current["status"],
+            "visit": None,
+            "follow_up": {"number": number, "from": "BOOKED", "to": target},
+            "at": now,
+            "by": principal.subject,
+            "reason": reason,
+        }
+        told = events.event(FOLLOW_UP_MARKS[target], {**current, **changes}, principal.subject, now, followUp=number)
+        updated = store.change_booking(current, changes, entry, [told])
+        if updated is not None:
+            events.publish(updated)
+            return updated
+    raise Problem(409, "CONCURRENT_UPDATE", "The booking kept changing; read it again and retry.")

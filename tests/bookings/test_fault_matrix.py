@@ -78,6 +78,13 @@ STEPS = {
         "bookings.after_move_record",
         "bookings.after_move_give_back",
     ],
+    "move_follow_up": [
+        "bookings.after_move_start",
+        "bookings.after_move_consultation",
+        "bookings.after_move_interpreter",
+        "bookings.after_move_record",
+        "bookings.after_move_give_back",
+    ],
     "cancel": ["bookings.after_release_start", "bookings.after_cancel", "bookings.after_cancel_give_back"],
     "release": ["bookings.after_give_back"],
 }
@@ -287,6 +294,23 @@ def test_a_move_failing_at_any_step_is_made_once_by_its_retry(world: World):
         assert retry.status_code == 200 and retry.json["visits"][1]["slotId"] == target["id"], (step, retry.json)
         assert sum(1 for entry in retry.json["history"] if entry["moved"]) == 1, step
         assert [seat_count(world.app, s["id"]) for s in (slots[1], target)] == [0, 1], step
+        world.balanced(quote["id"])
+
+
+@pytest.mark.parametrize("world", MODES, indirect=True)
+def test_a_follow_up_move_failing_at_any_step_is_made_once_by_its_retry(world: World):
+    for step in STEPS["move_follow_up"]:
+        booking, _, quote = booked(world)
+        first = booking["followUps"][0]
+        target = (datetime.fromisoformat(first["start"]) + timedelta(days=1, minutes=30)).isoformat()
+        path = f"/bookings/{booking['reference']}/follow-ups/1/reschedule"
+        headers = world.agency_key()
+        failed(world.call(world.mode, step, "post", path, {"start": target}, headers), world.mode)
+        world.sweep()
+        retry = world.again("post", path, {"start": target}, headers)
+        assert retry.status_code == 200 and retry.json["followUps"][0]["start"] == target, (step, retry.json)
+        assert sum(1 for entry in retry.json["history"] if entry.get("followUp")) == 1, step
+        assert retry.json["followUps"][0]["interpreter"] is not None, step
         world.balanced(quote["id"])
 
 

@@ -221,3 +221,130 @@ def test_the_icepick_package_is_unchanged_without_a_follow_up_plan(client, agenc
     slots = [open_slot(seoul(day.isoformat(), "10:00")) for day in series_days(last)]
     made = book_series(client, agency, new_quote(ICEPICK), slots).json
     assert made["followUps"] == [] and made["messagingWindow"] is None
+
+
+def move_follow_up(client, headers, reference: str, number: int, body: dict, key: str | None = None):
+    return client.post(
+        f"/bookings/{reference}/follow-ups/{number}/reschedule",
+        json=body,
+        headers={**headers, "Idempotency-Key": key or uuid.uuid4().hex},
+    )
+
+
+def test_a_remote_follow_up_moves_to_another_call_inside_its_window(
+    bookings, client, agency, bearer, open_slot, new_quote
+):
+    last = seoul_today() + timedelta(days=75)
+    slots = [open_slot(seoul(day.isoformat(), "10:00")) for day in series_days(last)]
+    made = book_series(client, agency, new_quote(followUpPlan="VIDEO_3", interpreterLanguage="en"), slots).json
+    other = book_series(client, agency, new_quote(followUpPlan="VIDEO_3"), slots).json
+    reference, day = made["reference"], (last + timedelta(days=20)).isoformat()
+    old = datetime.fromisoformat(made["followUps"][0]["start"])
+    target, key = seoul(day, "10:30"), uuid.uuid4().hex
+    moved = move_follow_up(client, agency, reference, 1, {"start": target.isoformat(), "reason": "a flight"}, key)
+    assert moved.status_code == 200, moved.json
+    follow = moved.json["followUps"][0]
+    assert (follow["start"], follow["status"], follow["interpreter"]["language"]) == (
+        target.isoformat(),
+        "BOOKED",
+        "en",
+    )
+    assert moved.json["history"][-1]["followUp"] == {
+        "number": 1,
+        "from": "BOOKED",
+        "to": "BOOKED",
+        "movedFrom": old.isoformat(),
+        "movedTo": target.isoformat(),
+    }
+    calls = [consultation_unit("oracle-skin-clinic", moment) for moment in (old, target)]
+    assert units_taken(bookings, calls) == {calls[0]: 0, calls[1]: 1}  # the new call taken, the old given back
+    again = move_follow_up(client, agency, reference, 1, {"start": target.isoformat(), "reason": "a flight"}, key)
+    assert again.json == moved.json  # a retry answers the same
+    with bookings.app_context():
+        events.relay()
+    told = client.get("/events?types=follow_up.rescheduled", headers=agency).json["items"]
+    assert [(e["data"]["followUp"], e["data"]["to"]) for e in told] == [(1, target.isoformat())]
+    plan = client.get(f"/bookings/{reference}/care-plan", headers=agency).json
+    assert [e["start"]["seoul"] for e in plan["events"] if e["kind"] == "FOLLOW_UP"][0] == target.isoformat()
+
+    def refused(number: int, body: dict) -> tuple[int, str, list]:
+        answer = move_follow_up(client, agency, reference, number, body)
+        return answer.status_code, answer.json["code"], [e["field"] for e in answer.json.get("errors") or []]
+
+    taken = other["followUps"][0]["start"]  # the other booking's call
+    assert refused(1, {"start": taken}) == (409, "FOLLOW_UP_UNAVAILABLE", ["start"])
+    outside = seoul((last + timedelta(days=40)).isoformat(), "09:00").isoformat()
+    assert refused(1, {"start": outside}) == (422, "FOLLOW_UP_OUTSIDE_WINDOW", ["start"])
+    assert refused(1, {"start": seoul(day, "10:15").isoformat()}) == (422, "FOLLOW_UP_OUTSIDE_WINDOW", ["start"])
+    assert refused(1, {"start": seoul(day, "15:00").isoformat()}) == (422, "FOLLOW_UP_OUTSIDE_WINDOW", ["start"])
+    assert refused(1, {"slotId": slots[0]["id"]})[:2] == (400, "VALIDATION_FAILED")
+    assert refused(9, {"start": target.isoformat()}) == (422, "UNKNOWN_FOLLOW_UP", ["followUp"])
+    stranger = bearer("AGENCY", agency="another-agency")
+    assert move_follow_up(client, stranger, reference, 1, {"start": target.isoformat()}).status_code == 404
+    assert client.get(f"/bookings/{reference}", headers=agency).json["followUps"] == moved.json["followUps"]
+    seats_are_owned(bookings)
+
+
+def test_an_in_person_follow_up_moves_to_another_slot_inside_its_window(
+    bookings, client, agency, open_slot, new_quote, packages_url
+):
+    package = _asan_package(packages_url)
+    last = seoul_today() + timedelta(days=102)
+    slots = _asan_series(open_slot, package, last)
+    first = open_slot(seoul((last + timedelta(days=15)).isoformat(), "11:00"), clinic=ASAN)
+    second = open_slot(seoul((last + timedelta(days=25)).isoformat(), "11:00"), clinic=ASAN)
+    outside = open_slot(seoul((last + timedelta(days=35)).isoformat(), "11:00"), clinic=ASAN)
+    made = book_series(client, agency, new_quote(package=ASAN_PACKAGE, followUpPlan="VISIT_1"), slots).json
+    assert made["followUps"][0]["slotId"] == first["id"]
+    moved = move_follow_up(client, agency, made["reference"], 1, {"slotId": second["id"]})
+    assert moved.status_code == 200, moved.json
+    assert moved.json["followUps"][0]["slotId"] == second["id"]
+    assert moved.json["followUps"][0]["start"] == second["start"]
+    assert [seat_count(bookings, s["id"]) for s in (first, second, outside)] == [0, 1, 0]
+    wrong = move_follow_up(client, agency, made["reference"], 1, {"slotId": outside["id"]})
+    assert wrong.status_code == 422 and wrong.json["code"] == "FOLLOW_UP_OUTSIDE_WINDOW", wrong.json
+    assert [seat_count(bookings, s["id"]) for s in (first, second, outside)] == [0, 1, 0]
+    seats_are_owned(bookings)
+
+
+def test_the_clinic_marks_follow_ups_held_or_missed(bookings, client, agency, bearer, open_slot, new_quote):
+    last = seoul_today() + timedelta(days=76)
+    slots = [open_slot(seoul(day.isoformat(), "10:00")) for day in series_days(last)]
+    reference = book_series(client, agency, new_quote(followUpPlan="VIDEO_3"), slots).json["reference"]
+    clinic = bearer("CLINIC_ADMIN", clinic="oracle-skin-clinic")
+
+    def mark(number: int, action: str, headers=clinic):
+        return client.post(f"/bookings/{reference}/follow-ups/{number}/{action}", json={}, headers=headers)
+
+    unconfirmed = mark(1, "held")  # a booking the clinic has not confirmed has no follow-up to mark
+    assert unconfirmed.status_code == 409 and unconfirmed.json["code"] == "INVALID_TRANSITION"
+    assert client.post(f"/bookings/{reference}/confirm", json={}, headers=clinic).status_code == 200
+    assert mark(1, "held", agency).status_code == 403  # the clinic's to say
+    held = mark(1, "held")
+    assert held.status_code == 200, held.json
+    assert [f["status"] for f in held.json["followUps"]] == ["HELD", "BOOKED", "BOOKED"]
+    assert held.json["history"][-1]["followUp"] == {
+        "number": 1,
+        "from": "BOOKED",
+        "to": "HELD",
+        "movedFrom": None,
+        "movedTo": None,
+    }
+    again = mark(1, "missed")
+    assert again.status_code == 409 and again.json["code"] == "INVALID_TRANSITION"
+    missed = mark(2, "missed")
+    assert [f["status"] for f in missed.json["followUps"]] == ["HELD", "MISSED", "BOOKED"]
+    assert mark(4, "held").json["code"] == "UNKNOWN_FOLLOW_UP"
+    assert not list(validator("bookings/booking").iter_errors(missed.json))
+    with bookings.app_context():
+        events.relay()
+    told = client.get("/events?types=follow_up.held,follow_up.missed", headers=agency).json["items"]
+    assert [(e["type"], e["data"]["followUp"]) for e in told] == [("follow_up.held", 1), ("follow_up.missed", 2)]
+    # Cancelling gives back only what is still to come: the held and missed follow-ups keep their calls.
+    cancelled = client.post(f"/bookings/{reference}/cancel", json={}, headers=agency).json
+    assert [f["status"] for f in cancelled["followUps"]] == ["HELD", "MISSED", "CANCELLED"]
+    calls = [
+        consultation_unit("oracle-skin-clinic", datetime.fromisoformat(f["start"])) for f in cancelled["followUps"]
+    ]
+    assert list(units_taken(bookings, calls).values()) == [1, 1, 0]
+    seats_are_owned(bookings)
