@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import requests
@@ -145,12 +145,15 @@ PARTNER = [
     ),
     Example(
         "book",
-        "**6. Book** the whole series: a seat of every visit and the Japanese interpreter for each are taken, or none:",
+        "**6. Book** the whole series: a seat of every visit and the Japanese interpreter for each are taken, and the"
+        " three video follow-ups in the clinic's consultation hours after the patient's departure (each with the"
+        " interpreter too, shown in Seoul and New York time), or none:",
         """mutation Book($input: CreateBookingInput!) {
   createBooking(input: $input) {
     booking {
       reference status total { amount currency } warnings { code text }
       visits { number start startHome interpreter { name language provider } }
+      followUps { number kind status start startHome interpreter { name } }
     }
     replayed
     errors { field message code }
@@ -221,7 +224,31 @@ PARTNER = [
         },
         key="agency",
     ),
+    Example(
+        "move-follow-up",
+        "**10. Move the first video follow-up** to the same call a day later: the new call (and the interpreter for"
+        " it) is taken before the old one is given back:",
+        """mutation MoveFollowUp($input: RescheduleFollowUpInput!) {
+  rescheduleFollowUp(input: $input) {
+    booking { followUps { number start startHome status } history { followUp { number movedFrom movedTo } } }
+    errors { field message code }
+  }
+}""",
+        lambda a: {
+            "input": {
+                "reference": a["book"]["createBooking"]["booking"]["reference"],
+                "followUp": 1,
+                "start": _day_later(a["book"]["createBooking"]["booking"]["followUps"][0]["start"]),
+                "idempotencyKey": f"move-follow-up-maya-{uuid.uuid4().hex[:6]}",
+            }
+        },
+        key="agency",
+    ),
 ]
+
+
+def _day_later(start: str) -> str:
+    return (datetime.fromisoformat(start) + timedelta(days=1)).isoformat()
 
 
 def _start(a: dict) -> str:

@@ -113,6 +113,30 @@ async def reschedule_visit(ctx: RequestContext, reference: str, visit: int, body
     )
 
 
+async def reschedule_follow_up(
+    ctx: RequestContext, reference: str, follow_up: int, body: Json, idempotency_key: str
+) -> Json:
+    """Move one follow-up of a booking to another slot or call."""
+    return await ctx.call(
+        SERVICE,
+        "POST",
+        f"/bookings/{segment(reference)}/follow-ups/{segment(follow_up)}/reschedule",
+        json=body,
+        headers={"Idempotency-Key": idempotency_key},
+    )
+
+
+async def mark_follow_up(ctx: RequestContext, reference: str, follow_up: int, action: str, reason: str | None) -> Json:
+    """Mark one follow-up held or missed (``action``: its route)."""
+    body: Json = {"reason": reason} if reason else {}
+    return await ctx.call(
+        SERVICE,
+        "POST",
+        f"/bookings/{segment(reference)}/follow-ups/{segment(follow_up)}/{segment(action)}",
+        json=body,
+    )
+
+
 async def care_plan(ctx: RequestContext, reference: str, lang: str) -> Json:
     return await ctx.call(SERVICE, "GET", f"/bookings/{segment(reference)}/care-plan", params={"lang": lang})
 

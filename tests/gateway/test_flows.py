@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
 from tests.support import (
     AGENCY_KEY,
@@ -52,7 +53,16 @@ BOOK = """
 mutation Book($input: CreateBookingInput!) {
   createBooking(input: $input) {
     booking { reference status total { amount currency } warnings { code } slotStart slotStartHome
-              carePlan { tripsNeeded events { kind code start { seoul home } } } }
+              carePlan { tripsNeeded events { kind code start { seoul home } } }
+              followUps { number kind status start startHome interpreter { language } } }
+    errors { field message code }
+  }
+}"""
+
+MOVE_FOLLOW_UP = """
+mutation Move($input: RescheduleFollowUpInput!) {
+  rescheduleFollowUp(input: $input) {
+    booking { followUps { start } history { followUp { number movedFrom movedTo } } }
     errors { field message code }
   }
 }"""
@@ -118,9 +128,28 @@ def test_a_partner_compares_quotes_books_and_gets_the_care_plan(gateway):
     assert booking["slotStart"] == slots[0]["start"] and booking["slotStartHome"].endswith("-03:00")
     visits = [e for e in booking["carePlan"]["events"] if e["kind"] == "VISIT"]
     assert len(visits) == 3 and booking["carePlan"]["tripsNeeded"] == 3
+    # Three video follow-ups reserved with the visits, each with the Japanese interpreter, in both time zones.
+    follow_ups = booking["followUps"]
+    assert [(f["number"], f["kind"], f["status"]) for f in follow_ups] == [
+        (n, "REMOTE_VIDEO", "BOOKED") for n in (1, 2, 3)
+    ]
+    assert all(f["interpreter"]["language"] == "ja" and f["startHome"].endswith("-03:00") for f in follow_ups)
+    assert [e["start"]["seoul"] for e in booking["carePlan"]["events"] if e["kind"] == "FOLLOW_UP"] == [
+        f["start"] for f in follow_ups
+    ]
     # Retrying with the same key books nothing twice.
     again = gql(gateway, BOOK, {"input": booking_input}, key=AGENCY_KEY).json["data"]["createBooking"]["booking"]
     assert again["reference"] == booking["reference"]
+    # The agency moves the first follow-up to the same call a day later.
+    later = (datetime.fromisoformat(follow_ups[0]["start"]) + timedelta(days=1)).isoformat()
+    move = {"reference": booking["reference"], "followUp": 1, "start": later, "idempotencyKey": uuid.uuid4().hex}
+    moved = gql(gateway, MOVE_FOLLOW_UP, {"input": move}, key=AGENCY_KEY).json["data"]["rescheduleFollowUp"]
+    assert moved["errors"] == [] and moved["booking"]["followUps"][0]["start"] == later, moved
+    assert moved["booking"]["history"][-1]["followUp"] == {
+        "number": 1,
+        "movedFrom": follow_ups[0]["start"],
+        "movedTo": later,
+    }
 
 
 CREATE_PACKAGE = """

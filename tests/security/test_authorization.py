@@ -198,6 +198,21 @@ CASES = {
         'mutation { rescheduleVisit(input: {reference: "{booking}", visit: 1, slotId: "{slot}", idempotencyKey: '
         '"authz-{suffix}"}) { booking { reference } %s } }',
     ),
+    # The same parties may move a follow-up (the booking here has none: UNKNOWN_FOLLOW_UP, a business error).
+    "rescheduleFollowUp": (
+        {"agency", "oracle admin", "platform"},
+        'mutation { rescheduleFollowUp(input: {reference: "{booking}", followUp: 1, start: "{day}T09:00:00+09:00", '
+        'idempotencyKey: "authz-{suffix}"}) { booking { reference } %s } }',
+    ),
+    # The clinic marks its follow-ups held or missed.
+    "markFollowUpHeld": (
+        {"oracle admin", "platform"},
+        'mutation { markFollowUpHeld(reference: "{booking}", followUp: 1) { booking { status } %s } }',
+    ),
+    "markFollowUpMissed": (
+        {"oracle admin", "platform"},
+        'mutation { markFollowUpMissed(reference: "{booking}", followUp: 1) { booking { status } %s } }',
+    ),
     # Agencies hold seats (the quote here is locked by the booking, or another agency's: business errors, not refusals).
     "holdVisits": (
         {"agency", "other agency"},

@@ -144,6 +144,24 @@ class HoldVisitsInput(graphene.InputObjectType):
     travel = graphene.List(graphene.NonNull(TripInput), description=TRAVEL)
 
 
+class RescheduleFollowUpInput(graphene.InputObjectType):
+    """Which follow-up of a booking moves, and to which slot (in person) or call (remote video)."""
+
+    reference = graphene.String(required=True, description="Booking reference.")
+    follow_up = graphene.Int(required=True, description="The follow-up to move, from 1.")
+    slot_id = graphene.ID(
+        description="For an in-person follow-up: the slot it moves to, the booking's clinic's, inside its window."
+    )
+    start = graphene.String(
+        description="For a remote video follow-up: the start of one of the clinic's calls inside its window, "
+        "ISO 8601 with an offset."
+    )
+    reason = graphene.String(description="Why, recorded in the history.")
+    idempotency_key = graphene.String(
+        required=True, description="Your key for this move: retrying with it replays the first answer."
+    )
+
+
 class RescheduleVisitInput(graphene.InputObjectType):
     """Which visit of a booking moves, and to which slot."""
 

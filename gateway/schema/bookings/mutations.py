@@ -12,8 +12,15 @@ from ...clients import bookings
 from ...upstream import ServiceFailure
 from ..core.payloads import business_errors, described, error_type, outcome, payload_type
 from ..core.wire import WireObject, ctx, to_wire
-from .inputs import CreateBookingInput, HoldVisitsInput, OpenSlotsInput, RescheduleVisitInput, travel_wire
-from .types import BookedVisit, Booking, Slot
+from .inputs import (
+    CreateBookingInput,
+    HoldVisitsInput,
+    OpenSlotsInput,
+    RescheduleFollowUpInput,
+    RescheduleVisitInput,
+    travel_wire,
+)
+from .types import BookedVisit, Booking, FollowUp, Slot
 
 BookingError = error_type("BookingError", "bookings", "booking")
 BookingPayload = payload_type(
@@ -82,6 +89,9 @@ class Hold(WireObject):
     id = graphene.ID(required=True, description="Pass as createBooking's holdId.")
     expires_at = graphene.String(required=True, description="When the seats go back if no booking takes them.")
     visits = graphene.List(graphene.NonNull(BookedVisit), required=True, description="The held visits, in order.")
+    follow_ups = graphene.List(
+        graphene.NonNull(FollowUp), required=True, description="The follow-up appointments held with them, in order."
+    )
 
 
 class HoldVisitsPayload(graphene.ObjectType):
@@ -115,6 +125,7 @@ def _hold_view(hold: dict) -> dict:
         "id": hold["id"],
         "expires_at": hold["expiresAt"],
         "visits": [{**visit, "startHome": visit["start"]} for visit in hold["visits"]],
+        "follow_ups": hold.get("followUps", []),
     }
 
 
@@ -184,6 +195,57 @@ class RescheduleVisit(graphene.Mutation):
         return await outcome("booking", moved)
 
 
+class RescheduleFollowUp(graphene.Mutation):
+    """Move one follow-up: an in-person one to another slot, a remote video one to another of the clinic's calls,
+    inside its window (and the patient's trips, in person). The new time (and an interpreter for it, when the
+    booking has one) is taken before the old is given back; the history records the move."""
+
+    class Arguments:
+        input = RescheduleFollowUpInput(required=True, description="The follow-up and its new time.")
+
+    Output = BookingPayload
+
+    async def mutate(root, info, input):
+        if refused := _bad_key(input["idempotency_key"]):
+            return {"booking": None, "errors": refused}
+        body = {
+            key: input[name]
+            for key, name in (("slotId", "slot_id"), ("start", "start"), ("reason", "reason"))
+            if input.get(name) is not None
+        }
+        moved = bookings.reschedule_follow_up(
+            ctx(info), input["reference"], input["follow_up"], body, input["idempotency_key"]
+        )
+        return await outcome("booking", moved)
+
+
+def mark_follow_up_mutation(target: str, action: str) -> type[graphene.Mutation]:
+    """The mutation that marks a follow-up ``target`` (HELD or MISSED)."""
+
+    class Arguments:
+        reference = graphene.String(required=True, description="Booking reference.")
+        follow_up = graphene.Int(required=True, description="Which follow-up, from 1.")
+        reason = graphene.String(description="Why, recorded in the history.")
+
+    async def mutate(root, info, reference, follow_up, reason=None):
+        return await outcome("booking", bookings.mark_follow_up(ctx(info), reference, follow_up, action, reason))
+
+    return type(
+        f"MarkFollowUp{action.capitalize()}",
+        (graphene.Mutation,),
+        {
+            "__doc__": f"Mark a reserved follow-up of a confirmed booking {target.lower()}: BOOKED → {target}.",
+            "Arguments": Arguments,
+            "Output": BookingPayload,
+            "mutate": mutate,
+        },
+    )
+
+
+MarkFollowUpHeld = mark_follow_up_mutation("HELD", "held")
+MarkFollowUpMissed = mark_follow_up_mutation("MISSED", "missed")
+
+
 class OpenSlotsPayload(graphene.ObjectType):
     """The slots opened."""
 
@@ -249,6 +311,19 @@ BookingMutations = type(
                 "VISIT_OUTSIDE_WINDOW when it would break the window).",
                 ROLES["bookings.reschedule"],
             )
+        ),
+        "reschedule_follow_up": RescheduleFollowUp.Field(
+            description=described(
+                "Move one follow-up to another slot (in person) or call (remote video) inside its window "
+                "(FOLLOW_UP_OUTSIDE_WINDOW outside it, FOLLOW_UP_UNAVAILABLE when another booking holds it).",
+                ROLES["bookings.reschedule"],
+            )
+        ),
+        "mark_follow_up_held": MarkFollowUpHeld.Field(
+            description=described("Mark a follow-up held.", ROLES["follow_ups.mark"])
+        ),
+        "mark_follow_up_missed": MarkFollowUpMissed.Field(
+            description=described("Mark a follow-up missed.", ROLES["follow_ups.mark"])
         ),
         **{
             step.mutation: STEPS[step.mutation].Field(description=described(step.summary, step.roles))

@@ -11,7 +11,7 @@ from ...clients import bookings
 from ..core.connections import connection_type
 from ..core.language import lang_arg, language
 from ..core.money import Money, money_from_lines
-from ..core.scalars import CAUTION_CODES, Date, DateTime, ScarTypeCode, Source
+from ..core.scalars import CAUTION_CODES, Date, DateTime, FollowUpKind, ScarTypeCode, Source
 from ..core.wire import WireObject, ctx
 from ..packages.types import CancellationPolicy, VisitWindow
 
@@ -26,6 +26,12 @@ VisitStatus = graphene.Enum(
     "VisitStatus",
     [(s, s) for s in lifecycle.VISIT_STATUSES],
     description="A visit's own status: BOOKED (to come), ARRIVED, FULFILLED, NOSHOW, or CANCELLED with its booking.",
+)
+FollowUpStatus = graphene.Enum(
+    "FollowUpStatus",
+    [(s, s) for s in contract_enum("bookings/defs", "followUpStatus")],
+    description="A follow-up appointment's status: BOOKED (reserved), HELD or MISSED (marked by the clinic), "
+    "CANCELLED (with its booking).",
 )
 Fitzpatrick = graphene.Enum(
     "FitzpatrickSkinType",
@@ -95,6 +101,19 @@ class VisitMove(WireObject):
         return root["from"]
 
 
+class FollowUpChange(WireObject):
+    """A follow-up changed: its status (marked held or missed), or its time (movedFrom and movedTo set)."""
+
+    number = graphene.Int(required=True, description="Which follow-up, from 1.")
+    from_ = graphene.Field(FollowUpStatus, name="from", required=True, description="Its status before.")
+    to = graphene.Field(FollowUpStatus, required=True, description="Its status after.")
+    moved_from = graphene.String(description="Its start before a move, Seoul time (null for a status change).")
+    moved_to = graphene.String(description="Its start after a move, Seoul time (null for a status change).")
+
+    def resolve_from_(root, info):
+        return root["from"]
+
+
 class HistoryEntry(WireObject):
     """A change: of the booking's status, of one visit's status (visit set), or a visit moved (moved set)."""
 
@@ -104,6 +123,9 @@ class HistoryEntry(WireObject):
     to = graphene.Field(BookingStatus, required=True, description="Status after, the booking's or the visit's.")
     visit = graphene.Int(description="The visit changed (from 1); null for a change of the whole booking.")
     moved = graphene.Field(VisitMove, description="Where the visit moved, for a reschedule.")
+    follow_up = graphene.Field(
+        FollowUpChange, description="The follow-up changed, for a follow-up's move or mark (null otherwise)."
+    )
     at = DateTime(required=True, description="When.")
     by = graphene.String(required=True, description="Who (an API key id).")
     reason = graphene.String(description="Why, when given.")
@@ -201,6 +223,37 @@ class BookedVisit(WireObject):
     )
 
 
+class FollowUp(WireObject):
+    """A follow-up appointment reserved with the visits: in person at the clinic (a slot's seat), or a video call in
+    the clinic's consultation hours after the patient's departure."""
+
+    number = graphene.Int(required=True, description="Which follow-up, from 1.")
+    kind = graphene.Field(FollowUpKind, required=True, description="IN_PERSON or REMOTE_VIDEO.")
+    status = graphene.Field(FollowUpStatus, description="Its status (null for a held follow-up).")
+    start = graphene.String(required=True, description="When it starts, Seoul time with its offset.")
+    start_home = graphene.String(
+        description="When it starts, in the patient's home time zone (null for a held follow-up: no patient yet)."
+    )
+    end = graphene.String(description="When it ends, Seoul time (null for a held follow-up).")
+    duration_minutes = graphene.Int(required=True, description="How long it lasts.")
+    slot_id = graphene.ID(description="The slot whose seat an in-person follow-up takes; null for a video call.")
+    interpreter = graphene.Field(
+        VisitInterpreter,
+        description="The interpreter reserved for it, when the booking has an interpreter language (null otherwise).",
+    )
+
+
+class MessagingWindow(WireObject):
+    """A messaging plan's dated window: no appointment, messages with the clinic between two Seoul dates."""
+
+    from_ = Date(name="from", required=True, description="Its first Seoul date (the day after the last visit).")
+    to = Date(required=True, description="Its last Seoul date.")
+    count = graphene.Int(required=True, description="The messages the plan includes.")
+
+    def resolve_from_(root, info):
+        return root["from"]
+
+
 class Booking(WireObject):
     """A reservation of a package version into a slot for a patient."""
 
@@ -227,6 +280,16 @@ class Booking(WireObject):
     )
     interpreter_language = graphene.String(description="Interpreter, if chosen.")
     follow_up_plan = graphene.String(description="Follow-up plan, if chosen.")
+    follow_ups = graphene.List(
+        graphene.NonNull(FollowUp),
+        required=True,
+        description="The follow-up appointments reserved with the visits, each with its own status, in Seoul and "
+        "home time (empty for a messaging plan, without a plan, or for a booking made before follow-ups were "
+        "reserved).",
+    )
+    messaging_window = graphene.Field(
+        MessagingWindow, description="A messaging plan's dated window (null for other plans, or without a plan)."
+    )
     total = graphene.Field(Money, required=True, description="The locked price.")
     cancellation_policy = graphene.Field(
         CancellationPolicy, required=True, description="The policy it was booked under."
