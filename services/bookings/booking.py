@@ -218,10 +218,16 @@ def _interpreters(quote: dict, slots: Fielded, buffer_minutes: int) -> list[dict
     ]
 
 
-def _reassigning(quote: dict, slots: Fielded, buffer_minutes: int) -> ledger.Reassign:
-    """The next free interpreter for a visit whose interpreter another booking took first."""
+def _reassigning(
+    quote: dict, slots: Fielded, buffer_minutes: int, travel: list | None, cutoff: datetime
+) -> ledger.Reassign:
+    """The next free interpreter for a visit whose interpreter another booking took first, and the next free
+    time (with its interpreter) for a follow-up whose seat or call another booking took first."""
 
-    def next_free(item: dict, tried: set[str]) -> dict | None:
+    def next_free(item: dict, tried: set[str]) -> dict | list[dict] | None:
+        if ledger.is_follow_up(item) and item["kind"] != ledger.INTERPRETER:
+            chosen = [slot for _, slot in slots]
+            return followups.another(quote, chosen, travel, cutoff, buffer_minutes, item, tried)
         if ledger.is_follow_up(item):
             follow = item["follow_up"]
             visit = interpreters.Visit(item["visit"], follow["start"], follow["duration_minutes"], None)
@@ -298,7 +304,7 @@ def create_booking(
             _to_place(held.claim, quote, slots, body.get("travel"), cutoff, buffer_minutes),
         )
         fields = {n: field for n, (field, _) in enumerate(slots, start=1)}
-        held.take(cutoff, fields, _reassigning(quote, slots, buffer_minutes))
+        held.take(cutoff, fields, _reassigning(quote, slots, buffer_minutes, body.get("travel"), cutoff))
         chosen = [slot for _, slot in slots]
         document = _document(attempt.reference, principal, quote, chosen, body, warnings, body.get("travel"))
         held.commit(_with_interpreters(document, held.claim), hold_seconds)
@@ -355,7 +361,7 @@ def hold_visits(
             _to_place(held.claim, quote, slots, body.get("travel"), cutoff, buffer_minutes),
         )
         fields = {n: field for n, (field, _) in enumerate(slots, start=1)}
-        held.take(cutoff, fields, _reassigning(quote, slots, buffer_minutes))
+        held.take(cutoff, fields, _reassigning(quote, slots, buffer_minutes, body.get("travel"), cutoff))
         held.confirm_hold(secrets.token_hex(16), _owner(principal), body.get("travel"), expires_at)
     return _hold(held.claim, slots)
 

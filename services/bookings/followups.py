@@ -15,10 +15,11 @@ later visit is; the partner may move it afterwards (``reschedule``).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime, time, timedelta
 
 from services.common import series
-from services.common.clock import SEOUL, aware, seoul_date
+from services.common.clock import SEOUL, aware, seoul_date, utcnow
 from services.common.errors import Problem
 
 from . import interpreters, ledger, store
@@ -149,8 +150,11 @@ class Chooser:
         }
         return [call, *interpreter]
 
-    def in_person(self, number: int, first: date, last: date, travel: list | None, cutoff: datetime) -> list[dict]:
-        """The earliest free slot of the clinic inside the window (on a day of the patient's trips, when given)."""
+    def in_person(
+        self, number: int, first: date, last: date, travel: list | None, cutoff: datetime, exclude: Collection = ()
+    ) -> list[dict]:
+        """The earliest free slot of the clinic inside the window (on a day of the patient's trips, when given),
+        other than those in ``exclude``."""
         offers = [store.offer(self.clinic, None), store.offer(self.clinic, self.package_id)]
         days = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
         found = store.bookable_slots_on([f"{offer}:{day}" for offer in offers for day in days])
@@ -159,6 +163,7 @@ class Chooser:
                 slot
                 for slot in found
                 if ledger.seat_looks_free(slot, cutoff)
+                and str(slot["_id"]) not in exclude
                 and (not travel or series.in_a_trip(seoul_date(slot["start"]), travel))
             ),
             key=lambda slot: (slot["start"], str(slot["_id"])),
@@ -168,10 +173,15 @@ class Chooser:
                 return items
         raise unavailable(number, "IN_PERSON", first, last)
 
-    def remote(self, number: int, first: date, last: date, cutoff: datetime) -> list[dict]:
-        """The earliest free call in the clinic's consultation hours inside the window."""
+    def remote(self, number: int, first: date, last: date, cutoff: datetime, exclude: Collection = ()) -> list[dict]:
+        """The earliest free call in the clinic's consultation hours inside the window, other than those in
+        ``exclude``."""
         hours = self.hours()
-        starts = [start for start in consultation_starts(hours, first, last) if start > cutoff]
+        starts = [
+            start
+            for start in consultation_starts(hours, first, last)
+            if start > cutoff and consultation_unit(self.clinic, start).split("|", 1)[1] not in exclude
+        ]
         units = {consultation_unit(self.clinic, start): start for start in starts}
         taken = store.units_by_id(list(units)) if units else {}
         free = [start for unit, start in units.items() if taken.get(unit, {"count": 0})["count"] < hours["calls"]]
@@ -200,6 +210,32 @@ def choose(
         else:
             items += chooser.remote(number, first, last, cutoff)
     return items
+
+
+def another(
+    quote: dict,
+    visit_slots: list[dict],
+    travel: list | None,
+    cutoff: datetime,
+    buffer_minutes: int,
+    item: dict,
+    tried: Collection,
+) -> list[dict] | None:
+    """Another time for a follow-up whose seat or call another booking took first: the next free one in its
+    window (with its interpreter), none of ``tried``; None when there is none."""
+    follow, package = item["follow_up"], quote["package"]
+    plan = plan_of(package, quote.get("followUpPlan"))
+    if plan is None:
+        return None
+    days = [seoul_date(slot["start"]) for slot in visit_slots]
+    first, last = windows(package, plan, days, travel)[follow["number"] - 1]
+    chooser = Chooser(quote["clinic"], quote["packageId"], quote.get("interpreterLanguage"), buffer_minutes, utcnow())
+    try:
+        if follow["kind"] == "IN_PERSON":
+            return chooser.in_person(follow["number"], first, last, travel, cutoff, tried)
+        return chooser.remote(follow["number"], first, last, cutoff, tried)
+    except Problem:
+        return None
 
 
 def records(claim: dict) -> list[dict]:

@@ -301,7 +301,7 @@ def place(claim: dict, slots: list[tuple[int, str]], interpreters: list[dict]) -
     return moved
 
 
-Reassign = Callable[[dict, set[str]], dict | None]  # (the item that failed, interpreters tried) -> another, or None
+Reassign = Callable[[dict, set[str]], dict | list[dict] | None]  # (the item that failed, resources tried) -> others
 REASSIGN_ATTEMPTS = 3
 
 
@@ -309,26 +309,34 @@ def take(claim: dict, cutoff: datetime, fields: dict[int, str | None], reassign:
     """Take everything the claim names, each part by a guarded update; what its holder has already is
     taken. A slot that gives no seat refuses the reservation, naming its input field (by visit). An
     interpreter whose time another booking took first is replaced by ``reassign`` (the next one who is
-    free), recorded in the claim before it is taken; when none is, the reservation is refused. The
-    claim as it is after."""
-    for index in range(len(claim["items"])):
+    free), and so is a follow-up's seat or call (by the next free time in its window, with its
+    interpreter), recorded in the claim before it is taken; when none is, the reservation is refused.
+    The claim as it is after."""
+    index = 0
+    while index < len(claim["items"]):
         item = claim["items"][index]
         tried = {item["resource"]}
         while not _take_item(item, cutoff):
-            if is_follow_up(item) and item["kind"] != INTERPRETER:
-                raise follow_up_gone(item)
-            if item["kind"] == SEAT:
+            if item["kind"] == SEAT and not is_follow_up(item):
                 raise why_no_seat(store.slot_by_id(ObjectId(item["resource"])), cutoff, fields.get(item["visit"]))
             other = reassign(item, tried) if reassign and len(tried) < REASSIGN_ATTEMPTS + 1 else None
             if other is None:
+                if is_follow_up(item) and item["kind"] != INTERPRETER:
+                    raise follow_up_gone(item)
                 raise interpreter_gone(item["visit"], item["language"], fields.get(item["visit"]))
             _give_back_item(item)  # what it took of the one it could not have
-            item = {**other, "holder": holder(claim["_id"])}
+            others = [
+                {**one, "holder": holder(claim["_id"])} for one in (other if isinstance(other, list) else [other])
+            ]
+            item = others[0]
             tried.add(item["resource"])
-            items = [*claim["items"][:index], item, *claim["items"][index + 1 :]]
-            claim = _move(claim, (claim["state"],), {"items": items})
+            rest = claim["items"][index + 1 :]
+            if len(others) > 1 or item["kind"] != INTERPRETER:  # a follow-up's new time: its interpreter with it
+                rest = [one for one in rest if one["visit"] != item["visit"]]
+            claim = _move(claim, (claim["state"],), {"items": [*claim["items"][:index], *others, *rest]})
         step = {SEAT: "seat", INTERPRETER: "interpreter", CONSULTATION: "consultation"}[item["kind"]]
         failpoint(f"bookings.after_{step}" if item["visit"] == 1 else f"bookings.after_{step}.{item['visit']}")
+        index += 1
     return claim
 
 

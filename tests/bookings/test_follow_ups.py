@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -347,4 +348,67 @@ def test_the_clinic_marks_follow_ups_held_or_missed(bookings, client, agency, be
         consultation_unit("oracle-skin-clinic", datetime.fromisoformat(f["start"])) for f in cancelled["followUps"]
     ]
     assert list(units_taken(bookings, calls).values()) == [1, 1, 0]
+    seats_are_owned(bookings)
+
+
+def test_a_call_taken_meanwhile_gives_the_follow_up_the_next_free_one(
+    bookings, client, agency, open_slot, new_quote, monkeypatch
+):
+    last = seoul_today() + timedelta(days=77)
+    slots = [open_slot(seoul(day.isoformat(), "10:00")) for day in series_days(last)]
+    first = book_series(client, agency, new_quote(followUpPlan="VIDEO_3"), slots).json
+    real, reads = store.units_by_id, []
+
+    def stale_once(unit_ids):  # the second booking reads the calls before the first booking's took them
+        reads.append(unit_ids)
+        return {} if len(reads) == 1 else real(unit_ids)
+
+    monkeypatch.setattr(store, "units_by_id", stale_once)
+    second = book_series(client, agency, new_quote(followUpPlan="VIDEO_3"), slots)
+    monkeypatch.setattr(store, "units_by_id", real)
+    assert second.status_code == 201, second.json
+    day = (last + timedelta(days=14)).isoformat()
+    assert first["followUps"][0]["start"] == seoul(day, "09:00").isoformat()
+    assert second.json["followUps"][0]["start"] == seoul(day, "09:30").isoformat()
+    seats_are_owned(bookings)
+
+
+def test_concurrent_bookings_across_processes_never_share_a_call(bookings, bookings_processes, new_quote, bearer):
+    last = seoul_today() + timedelta(days=78)
+    admin = bearer("CLINIC_ADMIN", clinic="oracle-skin-clinic")
+    slots = [
+        requests.post(
+            f"{bookings_processes[0]}/slots",
+            json={"clinic": "oracle-skin-clinic", "start": seoul(day.isoformat(), "10:00").isoformat(), "capacity": 10},
+            headers=admin,
+            timeout=10,
+        ).json()
+        for day in series_days(last)
+    ]
+    quotes = [new_quote(followUpPlan="VIDEO_3")["id"] for _ in range(8)]
+    agency = bearer("AGENCY", agency="seoul-trips", ttl=300)
+
+    def attempt(index: int) -> requests.Response:
+        body = {
+            "quoteId": quotes[index],
+            "slotId": slots[0]["id"],
+            "laterSlotIds": [s["id"] for s in slots[1:]],
+            "patient": PATIENT,
+        }
+        return requests.post(
+            f"{bookings_processes[index % len(bookings_processes)]}/bookings",
+            json=body,
+            headers={**agency, "Idempotency-Key": uuid.uuid4().hex},
+            timeout=60,
+        )
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(attempt, range(8)))
+    made = [a.json() for a in answers if a.status_code == 201]
+    assert {a.json()["code"] for a in answers if a.status_code != 201} <= {"FOLLOW_UP_UNAVAILABLE"}
+    assert len(made) >= 2
+    for number in range(3):  # each follow-up's calls: one booking each
+        starts = [booking["followUps"][number]["start"] for booking in made]
+        assert len(set(starts)) == len(starts), starts
+    assert [seat_count(bookings, s["id"]) for s in slots] == [len(made)] * 3
     seats_are_owned(bookings)
