@@ -134,3 +134,36 @@ def test_the_trips_must_hold_every_visit_and_the_stay_after_it():
         },
     ]
     assert trip_breaks(visits[:1], travel, 8) == []  # 2 March + 8 days = 10 March, the day it departs
+
+
+def test_reserved_follow_ups_are_shown_at_their_time_in_seoul_and_across_a_daylight_saving_change_at_home():
+    booking = care_plan_booking(first=datetime(2027, 1, 11, 10, 0, tzinfo=SEOUL), home="America/New_York")
+    booking["follow_up_plan"] = "VIDEO_3"
+    booking["follow_ups"] = [  # before and after New York's clocks spring forward (14 March 2027)
+        {"number": n, "key": f"F{n}", "kind": "REMOTE_VIDEO", "start": start, "duration_minutes": 30, "status": status}
+        for n, start, status in (
+            (1, datetime(2027, 3, 8, 9, 0, tzinfo=SEOUL), "HELD"),
+            (2, datetime(2027, 4, 7, 9, 0, tzinfo=SEOUL), "BOOKED"),
+            (3, datetime(2027, 5, 7, 9, 0, tzinfo=SEOUL), "CANCELLED"),
+        )
+    ]
+    shown = events(careplan.build(booking, "en"), "FOLLOW_UP")
+    assert [(e["start"]["seoul"], e["start"]["home"], e["end"]["seoul"]) for e in shown] == [
+        ("2027-03-08T09:00:00+09:00", "2027-03-07T19:00:00-05:00", "2027-03-08T09:30:00+09:00"),
+        ("2027-04-07T09:00:00+09:00", "2027-04-06T20:00:00-04:00", "2027-04-07T09:30:00+09:00"),
+    ]  # the cancelled one is gone
+    assert [e["title"] for e in shown] == ["Follow-up 1 of 3 (remote video)", "Follow-up 2 of 3 (remote video)"]
+
+
+def test_a_messaging_plan_is_one_window():
+    booking = care_plan_booking(first=datetime(2027, 3, 1, 10, 0, tzinfo=SEOUL))
+    booking["package"]["followUpPlans"] = [{"code": "CHAT_6", "kind": "MESSAGING", "count": 6, "priceKrw": 60_000}]
+    booking["follow_up_plan"] = "CHAT_6"
+    booking["messaging"] = {"from": "2027-04-27", "to": "2027-10-20", "count": 6}
+    [shown] = events(careplan.build(booking, "ja"), "FOLLOW_UP")
+    assert (shown["code"], shown["start"]["seoul"], shown["end"]["seoul"]) == (
+        "MESSAGING",
+        "2027-04-27T09:00:00+09:00",
+        "2027-10-20T09:00:00+09:00",
+    )
+    assert shown["title"] == "メッセージ相談によるフォローアップ：この期間に最大6回"

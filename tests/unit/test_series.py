@@ -67,3 +67,23 @@ def test_an_interpreter_works_a_visit_only_inside_her_hours_on_its_seoul_day():
         "time|x|2027-03-01T17:30:00+09:00",
         "time|x|2027-03-01T18:00:00+09:00",
     ]
+
+
+def test_follow_ups_fall_two_to_four_weeks_after_the_last_visit_then_monthly():
+    last = date(2027, 5, 10)
+    assert series.follow_up_windows("IN_PERSON", 2, last, last) == [
+        (date(2027, 5, 24), date(2027, 6, 7)),
+        (date(2027, 6, 23), date(2027, 7, 7)),
+    ]
+    # A remote follow-up never falls before the day after the patient leaves.
+    late = series.follow_up_windows("REMOTE_VIDEO", 2, last, date(2027, 6, 1))
+    assert late == [(date(2027, 6, 2), date(2027, 6, 16)), (date(2027, 6, 23), date(2027, 7, 7))]
+    assert series.messaging_window(6, last) == (date(2027, 5, 11), date(2027, 11, 4))  # 178 days on
+
+
+def test_the_departure_is_the_trip_holding_the_last_visit_else_its_minimum_stay():
+    visits = [date(2027, 5, 1), date(2027, 5, 10)]
+    trips = [{"arrive": "2027-04-29", "depart": "2027-05-03"}, {"arrive": "2027-05-08", "depart": "2027-05-20"}]
+    assert series.departure(visits, 5, trips) == date(2027, 5, 20)
+    assert series.departure(visits, 5, None) == date(2027, 5, 15)
+    assert series.in_a_trip(date(2027, 5, 20), trips) and not series.in_a_trip(date(2027, 5, 8), trips)
