@@ -722,7 +722,7 @@ def seats_are_owned(app, quotes: list[dict] | None = None) -> None:
     with app.app_context():
         problems = checker.broken(utcnow(), sweep_seconds=60, quotes=quotes or [])
         bookings = list(Booking._get_collection().find({}, {"reference": 1, "visits": 1, "package": 1}))
-    assert problems == []
+    assert problems == [], problems
     for booking in bookings:
         assert len(booking["visits"]) == booking["package"]["schedule"]["visits"], booking["reference"]
 

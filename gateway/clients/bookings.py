@@ -173,3 +173,12 @@ async def create_provider(ctx: RequestContext, body: Json) -> Json:
 
 async def update_provider(ctx: RequestContext, provider_id: str, body: Json) -> Json:
     return await ctx.call(SERVICE, "PATCH", f"/interpreter-providers/{segment(provider_id)}", json=body)
+
+
+async def consultation_hours(ctx: RequestContext, clinic: str) -> Json:
+    """A clinic's consultation hours for remote video follow-ups."""
+    return await ctx.call(SERVICE, "GET", f"/clinics/{segment(clinic)}/consultation-hours")
+
+
+async def set_consultation_hours(ctx: RequestContext, clinic: str, body: Json) -> Json:
+    return await ctx.call(SERVICE, "PUT", f"/clinics/{segment(clinic)}/consultation-hours", json=body)

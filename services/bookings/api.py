@@ -19,6 +19,7 @@ from . import (
     booking,
     careplan,
     events,
+    followups,
     idempotency,
     interpreters,
     ledger,
@@ -560,6 +561,33 @@ for _target, _action in (("HELD", "held"), ("MISSED", "missed")):
         view_func=_mark_follow_up_view(_target, _action),
         methods=["POST"],
     )
+
+
+@bp.get("/clinics/<clinic>/consultation-hours")
+@contract(
+    summary="A clinic's consultation hours (Seoul time), in which remote video follow-ups are reserved: calls of "
+    "`minutes` each, `calls` at once. Public: a partner moving a follow-up picks one of these calls.",
+    response="bookings/consultation-hours",
+    errors=(404,),
+    tags=("follow-ups",),
+)
+def consultation_hours(clinic):
+    return jsonify(render.consultation_hours(followups.hours_of(clinic)))
+
+
+@bp.put("/clinics/<clinic>/consultation-hours")
+@contract(
+    summary="Set a clinic's consultation hours (its admins, or platform admins): calls already reserved keep their "
+    "time; new follow-ups are offered in the new hours.",
+    body="bookings/consultation-hours-update",
+    response="bookings/consultation-hours",
+    auth="token",
+    roles=ROLES["consultation_hours.write"],
+    errors=(403, 400),
+    tags=("follow-ups",),
+)
+def set_consultation_hours(clinic, body, principal):
+    return jsonify(render.consultation_hours(followups.set_hours(clinic, body, principal)))
 
 
 @bp.get("/events")

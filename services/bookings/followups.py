@@ -15,15 +15,18 @@ later visit is; the partner may move it afterwards (``reschedule``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from datetime import date, datetime, time, timedelta
 
 from services.common import series
 from services.common.clock import SEOUL, aware, seoul_date, utcnow
-from services.common.errors import Problem
+from services.common.errors import Problem, not_found, validation_problem
+from services.common.tokens import Principal
 
 from . import interpreters, ledger, store
 
+CLINIC_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
 ATTEMPTS = 6  # the free times tried for an interpreter before a follow-up is refused: its cost stays bounded
 KINDS_WITH_TIMES = ("IN_PERSON", "REMOTE_VIDEO")
 
@@ -264,3 +267,43 @@ def messaging(package: dict, code: str | None, visit_days: list[date]) -> dict |
         return None
     first, last = series.messaging_window(plan["count"], visit_days[-1])
     return {"from": first.isoformat(), "to": last.isoformat(), "count": plan["count"]}
+
+
+# -- the clinic's consultation hours ---------------------------------------------------------------------
+
+
+def hours_of(clinic: str) -> dict:
+    """A clinic's consultation hours; 404 when it keeps none."""
+    found = store.consultation_hours_of(clinic)
+    if found is None:
+        raise not_found("consultation hours", clinic)
+    return found
+
+
+def set_hours(clinic: str, body: dict, principal: Principal) -> dict:
+    """Replace a clinic's consultation hours (its admins, or a platform admin). Calls already reserved keep
+    their time; new ones are offered in the new hours."""
+    if not principal.is_platform_admin and principal.clinic != clinic:
+        raise Problem(403, "FORBIDDEN", "A clinic's admins set their own clinic's consultation hours only.")
+    if not CLINIC_SLUG.match(clinic):
+        raise validation_problem([{"field": "clinic", "message": "a clinic's slug"}])
+    errors = [
+        {"field": f"hours[{index}].to", "message": "must be after from"}
+        for index, span in enumerate(body["hours"])
+        if time.fromisoformat(span["from"]) >= time.fromisoformat(span["to"])
+    ]
+    if errors:
+        raise validation_problem(errors)
+    now = utcnow()
+    before = store.consultation_hours_of(clinic)
+    document = {
+        "_id": clinic,
+        "minutes": body["minutes"],
+        "calls": body["calls"],
+        "hours": body["hours"],
+        "source": "admin",
+        "created_at": before["created_at"] if before else now,
+        "updated_at": now,
+    }
+    store.replace_consultation_hours(document)
+    return document

@@ -390,7 +390,11 @@ def confirm_hold(claim: dict, hold_id: str, owner: str, travel: list | None, exp
 def refuse(claim: dict) -> None:
     """A reservation refused (a seat, a check, the quote itself): every seat it took goes back, then its
     quote (giving back a quote it never locked changes nothing), and it is RELEASED. A request that no
-    longer holds the claim gives back nothing of another's."""
+    longer holds the claim gives back nothing of another's. What the claim names is read back first: a
+    refusal met after an item was replaced (``take``) finds the claim as it was recorded, not as read."""
+    recorded = store.claim_of(claim["_id"])
+    if recorded is not None and recorded["lease"] == claim["lease"] and recorded["state"] == claim["state"]:
+        claim = recorded
     try:
         expiring = _move(claim, ("HELD",), {"state": "EXPIRING", "ending": "REFUSED"})
     except LeaseLost as lost:

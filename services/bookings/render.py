@@ -189,3 +189,13 @@ def provider(doc: dict) -> dict:
         "weeklyCap": doc.get("weekly_cap"),
         "source": doc.get("source", "admin"),
     }
+
+
+def consultation_hours(doc: dict) -> dict:
+    return {
+        "clinic": doc["_id"],
+        "minutes": doc["minutes"],
+        "calls": doc["calls"],
+        "hours": doc.get("hours", []),
+        "source": doc.get("source", "admin"),
+    }

@@ -332,6 +332,11 @@ def consultation_hours_of(clinic: str) -> dict | None:
 
 
 @registry.write("_id_")
+def replace_consultation_hours(document: dict) -> None:
+    consultations().replace_one({"_id": document["_id"]}, document, upsert=True)
+
+
+@registry.write("_id_")
 def insert_consultation_hours(document: dict) -> None:
     """Raises DuplicateKeyError when the clinic has its hours already."""
     consultations().insert_one(document)

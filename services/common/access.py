@@ -22,6 +22,7 @@ ROLES: dict[str, tuple[str, ...]] = {
     "bookings.create": ("AGENCY",),
     "bookings.reschedule": ("AGENCY", *CLINIC_STAFF),  # the agency that booked, the clinic that treats
     "follow_ups.mark": CLINIC_STAFF,  # held or missed: the clinic that holds it
+    "consultation_hours.write": CLINIC_STAFF,  # a clinic's admins their own clinic's
     "webhooks.manage": ("AGENCY", "CLINIC_ADMIN"),  # an endpoint belongs to an agency or a clinic
     "webhooks.read": ("AGENCY", "CLINIC_ADMIN", "PLATFORM_ADMIN"),  # platform admins see every endpoint
     "webhooks.redeliver": ("AGENCY", "CLINIC_ADMIN", "PLATFORM_ADMIN"),

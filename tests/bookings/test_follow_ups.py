@@ -25,6 +25,7 @@ from tests.support import (
 )
 
 NEW_YORK = ZoneInfo("America/New_York")
+WEEK = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 ASAN = "asan-medical-center"
 ASAN_PACKAGE = seed_package("asan-subcision-filler")  # an in-person follow-up (VISIT_1) among its plans
 
@@ -405,10 +406,49 @@ def test_concurrent_bookings_across_processes_never_share_a_call(bookings, booki
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(pool.map(attempt, range(8)))
     made = [a.json() for a in answers if a.status_code == 201]
-    assert {a.json()["code"] for a in answers if a.status_code != 201} <= {"FOLLOW_UP_UNAVAILABLE"}
-    assert len(made) >= 2
+    refused = [a.json() for a in answers if a.status_code != 201]
+    assert {problem["code"] for problem in refused} <= {"FOLLOW_UP_UNAVAILABLE"}, refused
+    assert len(made) >= 2, refused
     for number in range(3):  # each follow-up's calls: one booking each
         starts = [booking["followUps"][number]["start"] for booking in made]
         assert len(set(starts)) == len(starts), starts
     assert [seat_count(bookings, s["id"]) for s in slots] == [len(made)] * 3
+    seats_are_owned(bookings)
+
+
+def test_a_clinic_sets_its_consultation_hours_and_new_follow_ups_take_them(
+    bookings, client, agency, bearer, open_slot, new_quote
+):
+    oracle = bearer("CLINIC_ADMIN", clinic="oracle-skin-clinic")
+    path = "/clinics/oracle-skin-clinic/consultation-hours"
+    seeded = client.get(path)  # public: a partner moving a follow-up picks one of these calls
+    assert seeded.status_code == 200 and (seeded.json["minutes"], seeded.json["source"]) == (30, "sample")
+    evenings = {"minutes": 45, "calls": 2, "hours": [{"weekday": day, "from": "18:00", "to": "19:30"} for day in WEEK]}
+    assert client.put(path, json=evenings, headers=agency).status_code == 403
+    assert (
+        client.put(path, json=evenings, headers=bearer("CLINIC_ADMIN", clinic="asan-medical-center")).status_code == 403
+    )
+    backwards = {**evenings, "hours": [{"weekday": "MON", "from": "19:00", "to": "18:00"}]}
+    refused = client.put(path, json=backwards, headers=oracle)
+    assert refused.status_code == 400 and refused.json["errors"][0]["field"] == "hours[0].to"
+    assert client.get(path).json == seeded.json  # nothing written
+    changed = client.put(path, json=evenings, headers=oracle)
+    assert changed.status_code == 200 and changed.json == {
+        "clinic": "oracle-skin-clinic",
+        **evenings,
+        "source": "admin",
+    }
+    assert client.get("/clinics/nowhere-clinic/consultation-hours").status_code == 404
+
+    last = seoul_today() + timedelta(days=79)
+    slots = [open_slot(seoul(day.isoformat(), "10:00")) for day in series_days(last)]
+    made = [book_series(client, agency, new_quote(followUpPlan="VIDEO_3"), slots).json for _ in range(3)]
+    day = (last + timedelta(days=14)).isoformat()
+    # Two calls at once at 18:00, then the next 45-minute call.
+    assert [m["followUps"][0]["start"] for m in made] == [
+        seoul(day, "18:00").isoformat(),
+        seoul(day, "18:00").isoformat(),
+        seoul(day, "18:45").isoformat(),
+    ]
+    assert made[0]["followUps"][0]["durationMinutes"] == 45
     seats_are_owned(bookings)

@@ -254,6 +254,16 @@ CASES = {
         {"platform"},
         'mutation { updateInterpreterProvider(id: "seoul-medical-interpreters", input: {noticeHours: 72}) { provider { id } %s } }',
     ),
+    # A clinic's admins set their own clinic's consultation hours (here the seed's own, so other tests see the same).
+    "setConsultationHours": (
+        {"oracle admin", "platform"},
+        'mutation { setConsultationHours(clinic: "oracle-skin-clinic", input: {minutes: 30, calls: 1, hours: ['
+        + ", ".join(
+            f'{{weekday: "{day}", from: "09:00", to: "12:00"}}'
+            for day in ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+        )
+        + "]}) { consultationHours { clinic } %s } }",
+    ),
     # Anyone may quote, without a key too.
     "createQuote": (set(ROLES), 'mutation { createQuote(input: {packageId: "{package}"}) { quote { id } %s } }'),
 }

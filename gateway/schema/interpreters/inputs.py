@@ -84,3 +84,13 @@ InterpreterProviderChangesInput = type(
     (graphene.InputObjectType,),
     {"__doc__": "What changes of a provider (at least one field).", **provider_fields(required=False)},
 )
+
+
+class ConsultationHoursInput(graphene.InputObjectType):
+    """A clinic's consultation hours for remote video follow-ups (Seoul time)."""
+
+    minutes = graphene.Int(required=True, description="A call's length, 15 to 120 minutes.")
+    calls = graphene.Int(required=True, description="How many calls the clinic holds at once, 1 to 20.")
+    hours = graphene.List(
+        graphene.NonNull(WorkingHoursInput), required=True, description="The weekdays and hours calls are held."
+    )

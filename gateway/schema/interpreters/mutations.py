@@ -11,12 +11,13 @@ from ...clients import bookings
 from ..core.payloads import described, error_type, outcome, payload_type
 from ..core.wire import ctx, to_wire
 from .inputs import (
+    ConsultationHoursInput,
     InterpreterChangesInput,
     InterpreterInput,
     InterpreterProviderChangesInput,
     InterpreterProviderInput,
 )
-from .types import Interpreter, InterpreterProvider
+from .types import ConsultationHours, Interpreter, InterpreterProvider
 
 InterpreterError = error_type("InterpreterError", "bookings", "interpreter")
 InterpreterPayload = payload_type(
@@ -82,6 +83,30 @@ class UpdateInterpreterProvider(graphene.Mutation):
         return await outcome("provider", bookings.update_provider(ctx(info), id, to_wire(dict(input))))
 
 
+ConsultationHoursPayload = payload_type(
+    "ConsultationHoursPayload",
+    "consultation_hours",
+    ConsultationHours,
+    "consultation hours",
+    "The clinic's consultation hours, or why not.",
+    InterpreterError,
+)
+
+
+class SetConsultationHours(graphene.Mutation):
+    """Set a clinic's consultation hours for remote video follow-ups: calls already reserved keep their time."""
+
+    class Arguments:
+        clinic = graphene.String(required=True, description="Clinic slug (a clinic's admins: their own).")
+        input = ConsultationHoursInput(required=True, description="The hours.")
+
+    Output = ConsultationHoursPayload
+
+    async def mutate(root, info, clinic, input):
+        body = to_wire(dict(input))
+        return await outcome("consultation_hours", bookings.set_consultation_hours(ctx(info), clinic, body))
+
+
 class InterpreterMutations(graphene.ObjectType):
     create_interpreter = CreateInterpreter.Field(
         description=described(
@@ -100,4 +125,9 @@ class InterpreterMutations(graphene.ObjectType):
     )
     update_interpreter_provider = UpdateInterpreterProvider.Field(
         description=described("Change an interpretation provider.", ROLES["providers.manage"])
+    )
+    set_consultation_hours = SetConsultationHours.Field(
+        description=described(
+            "Set a clinic's consultation hours for remote video follow-ups.", ROLES["consultation_hours.write"]
+        )
     )

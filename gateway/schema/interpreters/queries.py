@@ -1,15 +1,16 @@
-"""Reading interpreters: their managers' list."""
+"""Reading interpreters: their managers' list; and a clinic's consultation hours."""
 
 from __future__ import annotations
 
 import graphene
 
-from services.common.access import ROLES
+from services.common.access import ROLES, who_may
 
 from ...clients import bookings
+from ...upstream import ServiceFailure
 from ..core.payloads import described
 from ..core.wire import ctx
-from .types import Interpreter, InterpreterProvider
+from .types import ConsultationHours, Interpreter, InterpreterProvider
 
 
 class InterpreterQueries(graphene.ObjectType):
@@ -33,6 +34,21 @@ class InterpreterQueries(graphene.ObjectType):
         ),
         clinic=graphene.String(description="The clinic (a clinic's admins: their own)."),
     )
+
+    consultation_hours = graphene.Field(
+        ConsultationHours,
+        description="A clinic's consultation hours, in which remote video follow-ups are reserved (null when it "
+        "keeps none): a partner moving a follow-up picks one of these calls. " + who_may(()),
+        clinic=graphene.String(required=True, description="Clinic slug."),
+    )
+
+    async def resolve_consultation_hours(root, info, clinic):
+        try:
+            return await bookings.consultation_hours(ctx(info), clinic)
+        except ServiceFailure as failure:
+            if failure.status == 404:
+                return None
+            raise
 
     async def resolve_interpreters(root, info, provider=None):
         return await bookings.interpreters(ctx(info), provider)

@@ -75,3 +75,15 @@ class InterpreterProvider(WireObject):
     notice_hours = graphene.Int(required=True, description="A visit sooner than this is not served.")
     weekly_cap = graphene.Int(description="The visits it serves each clinic in a Seoul week; null: no cap.")
     source = graphene.String(required=True, description="sample or admin.")
+
+
+class ConsultationHours(WireObject):
+    """When a clinic holds remote video follow-ups, in Seoul time: calls of a length each, so many at once."""
+
+    clinic = graphene.String(required=True, description="Clinic slug.")
+    minutes = graphene.Int(required=True, description="A call's length.")
+    calls = graphene.Int(required=True, description="How many calls the clinic holds at once.")
+    hours = graphene.List(
+        graphene.NonNull(WorkingHours), required=True, description="The weekdays and hours calls are held."
+    )
+    source = graphene.String(required=True, description="sample (seed data) or admin (set by the clinic).")
