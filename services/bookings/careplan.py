@@ -183,7 +183,12 @@ def build(booking: dict, lang: str) -> dict:
     events.sort(key=lambda event: (event.pop("_at"), event["kind"] != "PREPARATION"))
 
     stay = schedule["minimumStayDays"]
-    journeys = series.trips([visit.date() for visit in visits], stay)
+    in_person = [
+        (follow["number"], aware(follow["start"]).astimezone(SEOUL).date())
+        for follow in reserved_follow_ups
+        if follow["kind"] == "IN_PERSON" and follow["status"] != "CANCELLED"
+    ]
+    journeys = series.with_follow_ups(series.trips([visit.date() for visit in visits], stay), in_person)
     return {
         "reference": booking["reference"],
         "lang": lang,

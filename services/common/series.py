@@ -180,3 +180,23 @@ def messaging_window(count: int, last_visit: date) -> tuple[date, date]:
 def in_a_trip(day: date, travel: list[dict]) -> bool:
     """Whether the patient is in Korea on ``day`` (after a trip's arrival day, by its departure)."""
     return any(date.fromisoformat(t["arrive"]) < day <= date.fromisoformat(t["depart"]) for t in travel)
+
+
+def with_follow_ups(journeys: list[dict], follow_ups: list[tuple[int, date]]) -> list[dict]:
+    """The visits' trips with the in-person follow-ups (number, Seoul day) each falls in, and a trip of its own,
+    a day long, for one that falls in none."""
+    trips = [{**trip, "followUps": []} for trip in journeys]
+    for number, day in follow_ups:
+        holding = next(
+            (t for t in trips if date.fromisoformat(t["arriveBy"]) < day <= date.fromisoformat(t["departFrom"])), None
+        )
+        if holding is None:
+            holding = {
+                "arriveBy": (day - timedelta(days=1)).isoformat(),
+                "departFrom": (day + timedelta(days=1)).isoformat(),
+                "visits": [],
+                "followUps": [],
+            }
+            trips.append(holding)
+        holding["followUps"].append(number)
+    return sorted(trips, key=lambda trip: trip["arriveBy"])

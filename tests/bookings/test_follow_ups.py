@@ -182,6 +182,16 @@ def test_an_in_person_follow_up_takes_a_seat_inside_its_window_and_the_patients_
     [follow] = made.json["followUps"]
     assert (follow["kind"], follow["slotId"], follow["start"]) == ("IN_PERSON", later["id"], later["start"])
     assert [seat_count(bookings, s["id"]) for s in (early, inside, later)] == [0, 0, 1]
+    plan = client.get(f"/bookings/{made.json['reference']}/care-plan", headers=agency).json
+    assert plan["tripsNeeded"] == len(slots) + 1  # a trip per visit (42 days apart), and one for the follow-up
+    assert plan["trips"][-1] == {
+        "arriveBy": (last + timedelta(days=19)).isoformat(),
+        "departFrom": (last + timedelta(days=21)).isoformat(),
+        "visits": [],
+        "followUps": [1],
+    }
+    [shown] = [e for e in plan["events"] if e["kind"] == "FOLLOW_UP"]
+    assert (shown["code"], shown["start"]["seoul"]) == ("IN_PERSON", later["start"])
     # Without trips, the earliest free seat inside the window.
     quote = new_quote(package=ASAN_PACKAGE, followUpPlan="VISIT_1")
     other = book_series(client, agency, quote, slots).json

@@ -109,6 +109,7 @@ def test_care_plan_dates_cross_a_daylight_saving_change_at_home(
         "arriveBy": (days[0] - timedelta(days=1)).isoformat(),
         "departFrom": (days[0] + timedelta(days=5)).isoformat(),
         "visits": [1],
+        "followUps": [],  # the video follow-ups need no trip
     }
 
     ics = client.get(f"/bookings/{booking['reference']}/care-plan.ics", headers=agency)

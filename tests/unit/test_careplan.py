@@ -79,7 +79,7 @@ def test_follow_ups_start_two_weeks_after_the_last_visit_then_monthly():
 def test_visits_further_apart_than_the_stay_are_one_trip_each():
     plan = careplan.build(care_plan_booking(first=datetime(2027, 3, 1, 10, 0, tzinfo=SEOUL)), "en")
     assert plan["tripsNeeded"] == 3
-    assert plan["trips"][0] == {"arriveBy": "2027-02-28", "departFrom": "2027-03-06", "visits": [1]}
+    assert plan["trips"][0] == {"arriveBy": "2027-02-28", "departFrom": "2027-03-06", "visits": [1], "followUps": []}
 
 
 def test_the_calendar_holds_every_event_with_its_title():

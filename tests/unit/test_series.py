@@ -87,3 +87,12 @@ def test_the_departure_is_the_trip_holding_the_last_visit_else_its_minimum_stay(
     assert series.departure(visits, 5, trips) == date(2027, 5, 20)
     assert series.departure(visits, 5, None) == date(2027, 5, 15)
     assert series.in_a_trip(date(2027, 5, 20), trips) and not series.in_a_trip(date(2027, 5, 8), trips)
+
+
+def test_an_in_person_follow_up_joins_the_trip_it_falls_in_or_makes_its_own():
+    trips = series.trips([date(2027, 5, 1), date(2027, 5, 4)], 5)
+    with_them = series.with_follow_ups(trips, [(1, date(2027, 5, 8)), (2, date(2027, 6, 1))])
+    assert with_them == [
+        {"arriveBy": "2027-04-30", "departFrom": "2027-05-09", "visits": [1, 2], "followUps": [1]},
+        {"arriveBy": "2027-05-31", "departFrom": "2027-06-02", "visits": [], "followUps": [2]},
+    ]

@@ -159,6 +159,11 @@ class Trip(WireObject):
     arrive_by = Date(required=True, description="Arrive by this Seoul date.")
     depart_from = Date(required=True, description="Leave no earlier than this Seoul date.")
     visits = graphene.List(graphene.NonNull(graphene.Int), required=True, description="Visits during the trip.")
+    follow_ups = graphene.List(
+        graphene.NonNull(graphene.Int),
+        description="In a care plan: the in-person follow-ups during the trip (a trip of its own when one falls "
+        "after the visits' trips); null elsewhere.",
+    )
 
 
 class CarePlan(WireObject):
