@@ -118,3 +118,11 @@ def test_a_clinics_admins_manage_their_own_interpreters_and_the_platform_a_provi
         key=ASAN_KEY,
     ).json
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_anyone_reads_a_clinics_consultation_hours(gateway):
+    query = "query H($clinic: String!) { consultationHours(clinic: $clinic) { clinic minutes calls hours { weekday from to } source } }"
+    hours = gql(gateway, query, {"clinic": "oracle-skin-clinic"}).json["data"]["consultationHours"]
+    assert (hours["clinic"], hours["minutes"], hours["calls"]) == ("oracle-skin-clinic", 30, 1)
+    assert {h["weekday"] for h in hours["hours"]} == {"MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"}
+    assert gql(gateway, query, {"clinic": "no-such-clinic"}).json == {"data": {"consultationHours": None}}

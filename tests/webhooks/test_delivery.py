@@ -8,7 +8,7 @@ import json
 import os
 import signal
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
@@ -119,6 +119,52 @@ def deliveries(gateway, webhook_id: str, key: str = AGENCY_KEY) -> list[dict]:
 
 def about(receiver: Receiver, reference: str) -> list[dict]:
     return [e for e in receiver.events() if e["resource"]["id"] == reference]
+
+
+FOLLOW_UP_TYPES = ["FOLLOW_UP_RESCHEDULED", "FOLLOW_UP_HELD", "FOLLOW_UP_MISSED"]
+BOOK_WITH_FOLLOW_UPS = """mutation B($input: CreateBookingInput!) { createBooking(input: $input) {
+  booking { reference followUps { number start } } errors { code } } }"""
+
+
+def test_a_receiver_hears_a_follow_up_moved_held_and_missed(gateway, hub, receivers):
+    mine = receivers()
+    agency = endpoint(gateway, mine, events=FOLLOW_UP_TYPES)
+    with dispatchers(hub["env"], hub["urls"], log_dir=hub["logs"]):
+        quote = gql(
+            gateway,
+            'mutation { createQuote(input: {packageId: "%s", followUpPlan: "VIDEO_3"}) { quote { id } } }' % ICEPICK,
+        ).json["data"]["createQuote"]["quote"]["id"]
+        slot = open_slot_through(gateway, next(DAYS), "09:35", capacity=3)
+        made = book_through(gateway, BOOK_WITH_FOLLOW_UPS, quote, slot)
+        assert made["errors"] == [], made
+        reference, first = made["booking"]["reference"], made["booking"]["followUps"][0]["start"]
+        step(gateway, "confirmBooking", reference)
+        later = (datetime.fromisoformat(first) + timedelta(days=1)).isoformat()
+        moved = gql(
+            gateway,
+            "mutation M($input: RescheduleFollowUpInput!) { rescheduleFollowUp(input: $input) { errors { code } } }",
+            {"input": {"reference": reference, "followUp": 1, "start": later, "idempotencyKey": uuid.uuid4().hex}},
+            key=AGENCY_KEY,
+        ).json
+        assert moved["data"]["rescheduleFollowUp"]["errors"] == [], moved
+        for mutation, number in (("markFollowUpHeld", 1), ("markFollowUpMissed", 2)):
+            marked = gql(
+                gateway,
+                'mutation { %s(reference: "%s", followUp: %d) { errors { code } } }' % (mutation, reference, number),
+                key=ORACLE_KEY,
+            ).json
+            assert marked["data"][mutation]["errors"] == [], marked
+        mine.wait_for(lambda r: len(about(r, reference)) >= 3)
+    told = {e["type"]: e for e in about(mine, reference)}  # in any order: each is delivered on its own
+    assert {kind: e["data"]["followUp"] for kind, e in told.items()} == {
+        "follow_up.rescheduled": 1,
+        "follow_up.held": 1,
+        "follow_up.missed": 2,
+    }
+    assert told["follow_up.rescheduled"]["data"]["to"] == later
+    assert [f["status"] for f in told["follow_up.missed"]["data"]["followUps"]] == ["HELD", "MISSED", "BOOKED"]
+    hook = Webhook(agency["secret"])
+    assert all(hook.verify(r["body"], r["headers"]) for r in mine.received)
 
 
 def test_a_real_receiver_gets_every_change_of_a_flow_signed_and_only_its_own(gateway, hub, receivers):
