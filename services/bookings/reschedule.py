@@ -68,6 +68,24 @@ def _check(current: dict, number: int, slot: dict | None, cutoff: datetime, noti
         ]
         if outside:
             raise Problem(422, "TRIP_TOO_SHORT", f"Visit {number} would not fit the patient's trips.", errors=outside)
+    moved_to = seoul_date(slot["start"])
+    if stranded := _follow_ups_before(current, moved_to):
+        raise Problem(
+            422,
+            "FOLLOW_UP_OUTSIDE_WINDOW",
+            f"Visit {number} would fall after a follow-up of the treatment; move the follow-up first.",
+            errors=[{"field": "slotId", "message": message} for message in stranded],
+        )
+
+
+def _follow_ups_before(booking: dict, day) -> list[str]:
+    """The reserved follow-ups still to come that a visit moved to ``day`` would no longer follow. (A visit's
+    move leaves its follow-ups where they are; only one that would come first is refused.)"""
+    return [
+        f"follow-up {follow['number']} on {seoul_date(follow['start'])} would come before it"
+        for follow in booking.get("follow_ups") or []
+        if follow["status"] == "BOOKED" and seoul_date(follow["start"]) <= day
+    ]
 
 
 def _interpreter(booking: dict, number: int, slot: dict, buffer_minutes: int) -> dict | None:

@@ -462,3 +462,19 @@ def test_a_clinic_sets_its_consultation_hours_and_new_follow_ups_take_them(
     ]
     assert made[0]["followUps"][0]["durationMinutes"] == 45
     seats_are_owned(bookings)
+
+
+def test_a_visit_cannot_move_past_its_follow_ups(bookings, client, agency, open_slot, new_quote):
+    last = seoul_today() + timedelta(days=80)
+    slots = [open_slot(seoul(day.isoformat(), "10:00")) for day in series_days(last)]
+    made = book_series(client, agency, new_quote(followUpPlan="VIDEO_3"), slots).json
+    past = open_slot(seoul((last + timedelta(days=14)).isoformat(), "13:00"))  # the day of follow-up 1
+    soon = open_slot(seoul((last + timedelta(days=5)).isoformat(), "13:00"))
+    path = f"/bookings/{made['reference']}/visits/3/reschedule"
+    refused = client.post(path, json={"slotId": past["id"]}, headers={**agency, "Idempotency-Key": uuid.uuid4().hex})
+    assert refused.status_code == 422 and refused.json["code"] == "FOLLOW_UP_OUTSIDE_WINDOW", refused.json
+    assert refused.json["errors"][0]["field"] == "slotId"
+    moved = client.post(path, json={"slotId": soon["id"]}, headers={**agency, "Idempotency-Key": uuid.uuid4().hex})
+    assert moved.status_code == 200, moved.json
+    assert moved.json["followUps"] == made["followUps"]  # the follow-ups stay where they are
+    seats_are_owned(bookings)
