@@ -301,7 +301,10 @@ def _follow_up_target(
         if current.get("travel") and not series.in_a_trip(day, current["travel"]):
             raise _outside(number, "slotId", f"{day} falls in none of the patient's trips")
         return chooser.seat_items(number, slot), slot
-    start = datetime.fromisoformat(body["start"].replace("Z", "+00:00"))
+    try:
+        start = datetime.fromisoformat(body["start"].replace("Z", "+00:00"))
+    except ValueError:
+        raise validation_problem([{"field": "start", "message": "not an ISO 8601 date and time"}]) from None
     if start.tzinfo is None:
         raise validation_problem([{"field": "start", "message": "needs an offset"}])
     day = seoul_date(start)

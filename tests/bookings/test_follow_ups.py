@@ -290,6 +290,7 @@ def test_a_remote_follow_up_moves_to_another_call_inside_its_window(
     assert refused(1, {"start": seoul(day, "10:15").isoformat()}) == (422, "FOLLOW_UP_OUTSIDE_WINDOW", ["start"])
     assert refused(1, {"start": seoul(day, "15:00").isoformat()}) == (422, "FOLLOW_UP_OUTSIDE_WINDOW", ["start"])
     assert refused(1, {"slotId": slots[0]["id"]})[:2] == (400, "VALIDATION_FAILED")
+    assert refused(1, {"start": "soon+09:00"}) == (400, "VALIDATION_FAILED", ["start"])
     assert refused(9, {"start": target.isoformat()}) == (422, "UNKNOWN_FOLLOW_UP", ["followUp"])
     stranger = bearer("AGENCY", agency="another-agency")
     assert move_follow_up(client, stranger, reference, 1, {"start": target.isoformat()}).status_code == 404
