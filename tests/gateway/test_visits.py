@@ -93,6 +93,38 @@ def test_a_series_held_at_checkout_becomes_the_booking(gateway):
     }  # it is a booking now
 
 
+def test_a_hold_holds_the_follow_ups_and_its_booking_keeps_them(gateway):
+    quote = gql(
+        gateway,
+        'mutation { createQuote(input: {packageId: "%s", followUpPlan: "VIDEO_3"}) { quote { id } } }' % ICEPICK,
+    ).json["data"]["createQuote"]["quote"]["id"]
+    slots = [open_slot_through(gateway, 320 + day, "07:25", later=()) for day in (0, 30, 60)]
+    held = gql(
+        gateway,
+        """mutation H($input: HoldVisitsInput!) { holdVisits(input: $input) {
+      hold { id followUps { number kind status start startHome durationMinutes } } errors { field code } } }""",
+        {"input": {"quoteId": quote, "slotIds": slots, "idempotencyKey": uuid.uuid4().hex}},
+        key=AGENCY_KEY,
+    ).json["data"]["holdVisits"]
+    assert held["errors"] == [], held
+    follow_ups = held["hold"]["followUps"]
+    assert [(f["number"], f["kind"], f["status"], f["startHome"]) for f in follow_ups] == [
+        (n, "REMOTE_VIDEO", None, None)
+        for n in (1, 2, 3)  # no patient yet: no home time, and not booked
+    ]
+    made = gql(
+        gateway,
+        """mutation B($input: CreateBookingInput!) { createBooking(input: $input) {
+      booking { followUps { number status start } } errors { field code } } }""",
+        {"input": {"holdId": held["hold"]["id"], "patient": PATIENT, "idempotencyKey": uuid.uuid4().hex}},
+        key=AGENCY_KEY,
+    ).json["data"]["createBooking"]
+    assert made["errors"] == [], made
+    assert made["booking"]["followUps"] == [
+        {"number": f["number"], "status": "BOOKED", "start": f["start"]} for f in follow_ups
+    ]
+
+
 def test_a_hold_with_an_idempotency_key_no_header_can_carry_is_refused_by_name(gateway):
     answer = gql(
         gateway,
