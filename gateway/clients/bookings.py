@@ -16,9 +16,14 @@ async def booking_page(ctx: RequestContext, filters: dict[str, str], *, limit: i
     return await ctx.call(SERVICE, "GET", "/bookings", params={**filters, **page(limit, cursor=cursor)})
 
 
-async def next_free_slots(ctx: RequestContext, keys: list[tuple[str, str]]) -> list[Json | None]:
-    """For each (package id, clinic): its earliest bookable slot, or None."""
-    body = {"packages": [{"packageId": package_id, "clinic": clinic} for package_id, clinic in keys]}
+async def next_free_slots(ctx: RequestContext, keys: list[tuple[str, str, str | None]]) -> list[Json | None]:
+    """For each (package id, clinic, interpreter language or None): the earliest slot its whole plan can be
+    booked from, or None."""
+    asked = [
+        {"packageId": package_id, "clinic": clinic, **({"language": language} if language else {})}
+        for package_id, clinic, language in keys
+    ]
+    body = {"packages": asked}
     return (await ctx.call(SERVICE, "POST", "/availability/next", json=body))["items"]
 
 
