@@ -52,7 +52,8 @@ class BookingQueries(graphene.ObjectType):
         VisitPlan,
         required=True,
         description="For a quote and the slot of its first visit: the earliest free slot of each later visit inside "
-        "the package's visit window after the visit before it, and the trips they make.",
+        "the package's visit window after the visit before it (with an interpreter free for it, when the quote has an "
+        "interpreter language), and the trips they make.",
         quote_id=graphene.ID(required=True, description="A quote from createQuote."),
         first_slot_id=graphene.ID(required=True, description="The slot of the first visit, from availability."),
     )
