@@ -106,13 +106,19 @@ def running_service(name: str, env: dict, workers: int = 1, port: int | None = N
         [
             str(BIN / "gunicorn"),
             "-c",
-            str(ROOT / "services/common/gunicorn_config.py"),
+            str(ROOT / ("gateway" if name == "gateway" else "services/common") / "gunicorn_config.py"),
             "--bind",
             f"127.0.0.1:{port}",
             f"{'gateway' if name == 'gateway' else 'services.' + name}.wsgi:app",
         ],
         cwd=ROOT,
-        env={**os.environ, "LOG_LEVEL": "WARNING", **env, "WEB_CONCURRENCY": str(workers)},
+        env={
+            **os.environ,
+            "LOG_LEVEL": "WARNING",
+            **({"METRICS_PORT": str(free_port())} if name == "gateway" else {}),
+            **env,
+            "WEB_CONCURRENCY": str(workers),
+        },
         stdout=output,
         stderr=output,
     )

@@ -3,8 +3,10 @@
 The bind address is given per service on the command line; the rest comes from the environment.
 """
 
+import glob
 import os
 import sys
+import tempfile
 
 from services.common.config import exposed_with_development_secret
 
@@ -18,11 +20,27 @@ control_socket_disable = True
 # Each service writes its own JSON access log line; gunicorn's would be a second one.
 accesslog = None
 
+# Every worker writes its metrics to files here and a scrape adds them up (prometheus-client's
+# multiprocess mode). It must be set before any worker imports prometheus_client: one directory per
+# gunicorn master, a new one unless PROMETHEUS_MULTIPROC_DIR names one.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="clinicbridge-metrics-")
+
 
 def on_starting(server):
-    """Before any port is taken: never serve beyond loopback with the public development secret."""
+    """Before any port is taken: never serve beyond loopback with the public development secret; and
+    start the metrics from zero (files a previous master left would be added to this one's)."""
     refusal = exposed_with_development_secret(
         list(server.cfg.bind), os.environ.get("CLINICBRIDGE_ENV", "development"), os.environ.get("SERVICE_TOKEN_SECRET")
     )
     if refusal:
         sys.exit(refusal)
+    for stale in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
+        os.remove(stale)
+
+
+def child_exit(server, worker):
+    """A worker's live gauges go with it; its counters stay counted."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -150,7 +150,9 @@ class Dispatcher:
         self.sealer = sealer(settings)
         # A feed page may read ten windows of the log: give it time, and no retries (the next poll asks again).
         self.feeds = {
-            source: ServiceClient(source, settings.service_urls[source], max(settings.http_timeout_seconds, 10), 0)
+            source: ServiceClient(
+                source, settings.service_urls[source], max(settings.http_timeout_seconds, 10), 0, caller="dispatcher"
+            )
             for source in SOURCES
         }
         self.wake = threading.Event()  # set when new deliveries are written, so the senders need not wait
