@@ -179,7 +179,7 @@ PARTNER = [
         "alternatives",
         "**7. Other dates** for visit 2: the free slots inside its window:",
         """query Alternatives($packageId: ID!, $from: Date!, $to: Date!) {
-  availability(packageId: $packageId, from: $from, to: $to, first: 3) { edges { node { id start free } } }
+  availableSlots(packageId: $packageId, from: $from, to: $to, first: 3) { edges { node { id start free } } }
 }""",
         lambda a: {
             "packageId": _chosen(a)["id"],
@@ -214,7 +214,7 @@ PARTNER = [
 def _other(a: dict) -> str:
     """A free slot of visit 2's window other than the one it has."""
     booked = a["book"]["createBooking"]["booking"]["visits"][1]["start"]
-    edges = a["alternatives"]["availability"]["edges"]
+    edges = a["alternatives"]["availableSlots"]["edges"]
     return next(edge["node"]["id"] for edge in edges if edge["node"]["start"] != booked)
 
 

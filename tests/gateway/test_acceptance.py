@@ -72,7 +72,7 @@ def test_a_refund_carries_the_rate_and_date_of_the_booking_it_refunds(gateway):
 
 
 AVAILABILITY = """query A($id: ID!, $from: Date!, $to: Date!, $first: Int! = 100, $after: String) {
-  availability(packageId: $id, from: $from, to: $to, first: $first, after: $after) {
+  availableSlots(packageId: $id, from: $from, to: $to, first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor } edges { node { id start } } } }"""
 
 
@@ -159,7 +159,7 @@ def test_an_idempotent_replay_says_it_is_one(gateway):
         slot[0]["id"]
         if slot
         else gql(gateway, AVAILABILITY, {"id": ICEPICK, "from": seoul_day(42), "to": seoul_day(42)}).json["data"][
-            "availability"
+            "availableSlots"
         ]["edges"][0]["node"]["id"]
     )
     replayable = BOOK.replace("booking { reference", "replayed booking { reference")
@@ -214,7 +214,7 @@ def test_availability_pages_past_200_slots_with_a_total(gateway):
             gateway,
             AVAILABILITY,
             {"id": package, "from": seoul_day(200), "to": seoul_day(260), "first": 100, "after": after},
-        ).json["data"]["availability"]
+        ).json["data"]["availableSlots"]
         total = page["totalCount"]
         seen += [edge["node"] for edge in page["edges"]]
         if not page["pageInfo"]["hasNextPage"]:
@@ -234,7 +234,7 @@ def test_a_clinic_admin_sees_its_full_slots_that_availability_no_longer_offers(g
     busy = [edge["node"] for edge in full["data"]["slots"]["edges"]]
     assert busy and all((s["status"], s["free"]) == ("BUSY", 0) for s in busy)
     offered = gql(gateway, AVAILABILITY, {"id": ICEPICK, "from": seoul_day(43), "to": seoul_day(43)}).json["data"][
-        "availability"
+        "availableSlots"
     ]
     assert not {s["id"] for s in busy} & {edge["node"]["id"] for edge in offered["edges"]}
     assert booking["reference"]
