@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import Flask, g, has_request_context
 
@@ -91,3 +93,37 @@ def passed_on() -> dict[str, str]:
         return {}
     parent = g.get("traceparent")
     return {"traceparent": parent} if parent else {}
+
+
+def current_traceparent() -> str | None:
+    """The trace context to record with work done later elsewhere (an event's webhook deliveries): the
+    current span's, or with traces off the caller's ``traceparent`` as it came."""
+    if _started:
+        from opentelemetry import trace
+
+        context = trace.get_current_span().get_span_context()
+        if context.is_valid:
+            return f"00-{context.trace_id:032x}-{context.span_id:016x}-{int(context.trace_flags):02x}"
+    if has_request_context():
+        parent: str | None = g.get("traceparent")
+        return parent
+    return None
+
+
+@contextmanager
+def continued(name: str, traceparent: str | None, attributes: dict[str, str]) -> Iterator[dict[str, str]]:
+    """A span continuing a recorded trace context (``current_traceparent``) while the block runs; yields the
+    headers that carry it on (with traces off, the recorded ``traceparent`` as it was)."""
+    if not _started:
+        recorded = incoming_traceparent(traceparent)
+        yield {"traceparent": recorded} if recorded else {}
+        return
+    from opentelemetry import propagate, trace
+
+    parent = propagate.extract({"traceparent": traceparent}) if traceparent else None
+    with trace.get_tracer("clinicbridge").start_as_current_span(
+        name, context=parent, kind=trace.SpanKind.PRODUCER, attributes=attributes
+    ):
+        headers: dict[str, str] = {}
+        propagate.inject(headers)
+        yield headers

@@ -44,6 +44,7 @@ from services.common.clock import utc_date, utcnow
 from services.common.config import Settings
 from services.common.http import ServiceClient, UpstreamFailure
 from services.common.tokens import Principal, mint
+from services.common.tracing import continued
 
 from . import addresses, pinned, store
 from .endpoints import signing_secrets
@@ -87,6 +88,7 @@ def delivery_for(endpoint: dict, event: dict, now: datetime, retry_for: timedelt
         "due": now,
         "attempts": 0,
         "retry_until": now + retry_for,
+        **({"traceparent": event["traceparent"]} if event.get("traceparent") else {}),
         "created_at": now,
         "created_key": f"{now.isoformat()}:{endpoint['_id']}:{event['id']}",
         "day": utc_date(now).isoformat(),
@@ -300,8 +302,12 @@ class Dispatcher:
         }
         started = time.monotonic()
         try:
-            # To the address just checked, whatever the name resolves to by now.
-            answer = pinned.post(endpoint["url"], allowed[0], body=body.encode(), headers=headers, deadline=deadline)
+            # The change's trace goes on in this send, and to the partner in its traceparent header.
+            with continued("webhook delivery", delivery.get("traceparent"), {"webhook.event": event_id}) as trace:
+                # To the address just checked, whatever the name resolves to by now.
+                answer = pinned.post(
+                    endpoint["url"], allowed[0], body=body.encode(), headers={**headers, **trace}, deadline=deadline
+                )
         except pinned.NoAnswerInTime:
             self._failed(delivery, endpoint["_id"], claim, now, "No answer in time.", took=time.monotonic() - started)
             return
