@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
 
 from tests.support import (
     EVERY_DAY,
@@ -209,6 +211,23 @@ def test_the_webhooks_service_reports_its_backlog_and_the_feeds_positions(observ
         "bookings",
         "packages",
     }
+
+
+def test_the_dashboard_charts_only_what_the_stack_exports_and_prometheus_scrapes_every_process(observed):
+    """The Compose profile's Grafana dashboard and Prometheus configuration (deploy/observability) against the
+    metrics a stack really exports, after the booking flow above."""
+    dashboard = json.loads((ROOT / "deploy" / "observability" / "partner-flow.json").read_text())
+    queries = [target["expr"] for panel in dashboard["panels"] for target in panel.get("targets", [])]
+    charted = set(re.findall(r"clinicbridge_[a-z_]+", " ".join(queries)))
+    urls = [f"{observed[name]}/metrics" for name in ("catalogue", "packages", "bookings", "webhooks")]
+    exported = {s.name for url in [*urls, f"{observed['metrics']}/metrics"] for s in scrape(url)}
+    assert charted and charted - exported == set()
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    scraped = yaml.safe_load((ROOT / "deploy" / "observability" / "prometheus.yml").read_text())["scrape_configs"]
+    ports = {job["job_name"]: job["dns_sd_configs"][0]["port"] for job in scraped if "dns_sd_configs" in job}
+    for name in ("catalogue", "packages", "bookings", "webhooks"):
+        assert f"0.0.0.0:{ports[name]}" in compose[name]["command"], name
+    assert str(ports["gateway"]) == compose["gateway"]["environment"]["METRICS_PORT"]
 
 
 def log_lines(directory: Path, name: str) -> list[dict]:
