@@ -5,6 +5,7 @@ The bind address is given per service on the command line; the rest comes from t
 
 import glob
 import os
+import shutil
 import sys
 import tempfile
 
@@ -23,7 +24,8 @@ accesslog = None
 # Every worker writes its metrics to files here and a scrape adds them up (prometheus-client's
 # multiprocess mode). It must be set before any worker imports prometheus_client: one directory per
 # gunicorn master, a new one unless PROMETHEUS_MULTIPROC_DIR names one.
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+_OWN_METRICS_DIR = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _OWN_METRICS_DIR:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="clinicbridge-metrics-")
 
 
@@ -44,3 +46,9 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """The directory this master made for its metrics goes with it."""
+    if _OWN_METRICS_DIR:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
