@@ -9,22 +9,26 @@ never its address. With ``cache_entries``, responses the service marks cacheable
 reused while fresh (CacheControl).
 
 :class:`AsyncServiceClient` makes the same calls by the same rules, awaited on the caller's event
-loop (httpx), for the gateway: its DataLoaders run on one, and a thread per call cost it more than
+loop (aiohttp), for the gateway: its DataLoaders run on one, and a thread per call cost it more than
 the call. Every call is counted and timed (``services.common.metrics``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
+import json
 import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-import httpx
+import aiohttp
 import requests
 from cachecontrol import CacheControlAdapter
 from cachecontrol.cache import BaseCache
@@ -193,9 +197,25 @@ IDEMPOTENT = frozenset(Retry.DEFAULT_ALLOWED_METHODS)  # as urllib3 retries them
 BACKOFF_SECONDS = 0.05  # before the first retry; doubled before each next one
 
 
-def _retry_after(response: httpx.Response, most: float) -> float | None:
+@dataclass(frozen=True)
+class Answer:
+    """A service's answer, read whole: what the gateway reads of it, as a ``requests`` response offers it."""
+
+    status_code: int
+    headers: Mapping[str, str]  # case-insensitive
+    content: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+    @property
+    def text(self) -> str:
+        return self.content.decode()
+
+
+def _retry_after(answer: Answer, most: float) -> float | None:
     """A 503's ``Retry-After`` in seconds (digits only), at most ``most``."""
-    value = response.headers.get("Retry-After", "")
+    value = answer.headers.get("Retry-After", "")
     return min(float(value), most) if value.isascii() and value.isdigit() else None
 
 
@@ -206,7 +226,7 @@ class PublicReads:
 
     def __init__(self, size: int):
         self.size = size
-        self.entries: OrderedDict[tuple, tuple[float, httpx.Response]] = OrderedDict()
+        self.entries: OrderedDict[tuple, tuple[float, Answer]] = OrderedDict()
         self.vary: dict[str, tuple[str, ...]] = {}
         self.lock = threading.Lock()
 
@@ -214,7 +234,7 @@ class PublicReads:
         lowered = {name.lower(): value for name, value in headers.items()}
         return (url, *(lowered.get(name) for name in names))
 
-    def get(self, url: str, headers: dict[str, str]) -> httpx.Response | None:
+    def get(self, url: str, headers: dict[str, str]) -> Answer | None:
         with self.lock:
             names = self.vary.get(url)
             if names is None:
@@ -229,25 +249,25 @@ class PublicReads:
             self.entries.move_to_end(key)
             return entry[1]
 
-    def keep(self, url: str, headers: dict[str, str], response: httpx.Response) -> None:
-        if response.status_code != 200:
+    def keep(self, url: str, headers: dict[str, str], answer: Answer) -> None:
+        if answer.status_code != 200:
             return
         directives = {
             part.strip().split("=", 1)[0].lower(): part.strip().partition("=")[2]
-            for part in response.headers.get("Cache-Control", "").split(",")
+            for part in answer.headers.get("Cache-Control", "").split(",")
         }
         if "public" not in directives or {"no-store", "no-cache", "private"} & directives.keys():
             return
         try:
             max_age = int(directives.get("max-age", ""))
-            dated = parsedate_to_datetime(response.headers["Date"]).timestamp() if "Date" in response.headers else None
+            dated = parsedate_to_datetime(answer.headers["Date"]).timestamp() if "Date" in answer.headers else None
         except (TypeError, ValueError):
             return
         expires = (dated if dated is not None else time.time()) + max_age
-        names = tuple(name.strip().lower() for name in response.headers.get("Vary", "").split(",") if name.strip())
+        names = tuple(name.strip().lower() for name in answer.headers.get("Vary", "").split(",") if name.strip())
         with self.lock:
             self.vary[url] = names
-            self.entries[self._key(url, headers, names)] = (expires, response)
+            self.entries[self._key(url, headers, names)] = (expires, answer)
             while len(self.entries) > self.size:
                 self.entries.popitem(last=False)
 
@@ -256,13 +276,36 @@ class PublicReads:
             self.entries.clear()
 
 
+_SESSIONS: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
+
+
+def _session() -> aiohttp.ClientSession:
+    """The running event loop's pool of connections, shared by every service's client (a worker thread keeps
+    its own loop), made on first use and closed when the process exits."""
+    loop = asyncio.get_running_loop()
+    session = _SESSIONS.get(loop)
+    if session is None or session.closed:
+        session = _SESSIONS[loop] = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=128, limit_per_host=32, ttl_dns_cache=60),
+            cookie_jar=aiohttp.DummyCookieJar(),  # calls between our services carry no cookies
+            trust_env=False,
+        )
+    return session
+
+
+@atexit.register
+def _close_sessions() -> None:
+    for loop, session in list(_SESSIONS.items()):
+        if not session.closed and not loop.is_closed() and not loop.is_running():
+            loop.run_until_complete(session.close())
+
+
 class AsyncServiceClient:
-    """Calls to one service awaited on the caller's event loop, by :class:`ServiceClient`'s rules: the
-    request id and the token passed on, the whole request (each attempt) bounded by ``timeout``, calls
-    that never reached the service retried, idempotent ones also after a lost answer or a 502-504
-    (``Retry-After`` honoured up to ``timeout``), at most ``retries`` times. One pool of connections per
-    event loop (a worker thread keeps its own loop). With ``cache_entries``, public reads are reused
-    while fresh (:class:`PublicReads`)."""
+    """Calls to one service awaited on the caller's event loop (aiohttp), by :class:`ServiceClient`'s rules:
+    the request id and the token passed on, each attempt bounded as a whole by ``timeout``, calls that never
+    reached the service retried, idempotent ones also after a lost answer or a 502-504 (``Retry-After``
+    honoured up to ``timeout``), at most ``retries`` times, on the running loop's pool of connections. With
+    ``cache_entries``, public reads are reused while fresh (:class:`PublicReads`)."""
 
     def __init__(
         self,
@@ -279,20 +322,9 @@ class AsyncServiceClient:
         self.timeout = timeout
         self.retries = retries
         self.cache = PublicReads(cache_entries) if cache_entries > 0 else None
-        self._pools = threading.local()
-
-    def _pool(self) -> httpx.AsyncClient:
-        loop = asyncio.get_running_loop()
-        if getattr(self._pools, "loop", None) is not loop:
-            # Connecting gets half the deadline, so a service that cannot be reached is told apart from one
-            # that took the request and never answered (a write's outcome is then unknown).
-            self._pools.client = httpx.AsyncClient(
-                timeout=httpx.Timeout(self.timeout, connect=self.timeout / 2),
-                limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
-                trust_env=False,
-            )
-            self._pools.loop = loop
-        return self._pools.client
+        # Connecting gets half the deadline, so a service that cannot be reached is told apart from one that
+        # took the request and never answered (a write's outcome is then unknown).
+        self.deadline = aiohttp.ClientTimeout(total=timeout, sock_connect=timeout / 2)
 
     async def request(
         self,
@@ -303,28 +335,27 @@ class AsyncServiceClient:
         headers: dict | None = None,
         params: dict | None = None,
         json: Any = None,
-    ) -> httpx.Response:
-        """The response for any status below 500; 502-504 and transport failures raise UpstreamUnavailable,
+    ) -> Answer:
+        """The answer for any status below 500; 502-504 and transport failures raise UpstreamUnavailable,
         any other 5xx UpstreamError (``sent`` when the service may have acted on it)."""
         sent = {**passed_on(), **(headers or {})}
         if token:
             sent["Authorization"] = f"Bearer {token}"
         url = self.base_url + path
+        query = {name: str(value) for name, value in params.items() if value is not None} if params else None
         cached = self.cache is not None and method == "GET"
-        key = f"{url}?{sorted(params.items())}" if params else url
+        key = f"{url}?{sorted(query.items())}" if query else url
         if cached and self.cache is not None:
             hit = self.cache.get(key, sent)
             if hit is not None:
                 return hit
-        response = await self._exchange(method, path, url, sent, params, json)
+        answer = await self._exchange(method, path, url, sent, query, json)
         if cached and self.cache is not None:
-            self.cache.keep(key, sent, response)
-        return response
+            self.cache.keep(key, sent, answer)
+        return answer
 
-    async def _exchange(
-        self, method: str, path: str, url: str, headers: dict, params: dict | None, body: Any
-    ) -> httpx.Response:
-        client = self._pool()
+    async def _exchange(self, method: str, path: str, url: str, headers: dict, query: dict | None, body: Any) -> Answer:
+        session = _session()
         started = time.perf_counter()
         status: int | None = None
         try:
@@ -332,30 +363,32 @@ class AsyncServiceClient:
                 last = attempt == self.retries
                 wait = BACKOFF_SECONDS * 2**attempt
                 try:
-                    async with asyncio.timeout(self.timeout):
-                        response = await client.request(method, url, headers=headers, params=params, json=body)
-                except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
-                    if last:
+                    async with session.request(
+                        method, url, headers=headers, params=query, json=body, timeout=self.deadline
+                    ) as response:
+                        answer = Answer(response.status, response.headers, await response.read())
+                except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as error:
+                    if last:  # never reached the service: safe to say so, and to retry any call
                         log.warning("%s %s %s failed: %s", self.service, method, path, type(error).__name__)
                         raise UpstreamUnavailable(self.service, sent=False) from None
-                except (httpx.HTTPError, TimeoutError) as error:
+                except (aiohttp.ClientError, TimeoutError) as error:
                     if last or method not in IDEMPOTENT:
                         log.warning("%s %s %s failed: %s", self.service, method, path, type(error).__name__)
                         raise UpstreamUnavailable(self.service, sent=True) from None
                 else:
-                    status = response.status_code
+                    status = answer.status_code
                     if status not in RETRY_STATUSES or method not in IDEMPOTENT or last:
                         break
-                    wait = _retry_after(response, self.timeout) or wait
+                    wait = _retry_after(answer, self.timeout) or wait
                 await asyncio.sleep(wait)
         finally:
             observe_upstream(self.caller, self.service, status, time.perf_counter() - started)
         if status is not None and status >= 500:
             log.warning("%s %s %s answered %s", self.service, method, path, status)
             raise (UpstreamUnavailable if status in RETRY_STATUSES else UpstreamError)(self.service, sent=True)
-        return response
+        return answer
 
     def forget(self) -> None:
-        """Drop every cached response (after a write through this process, so it reads its own writes)."""
+        """Drop every cached answer (after a write through this process, so it reads its own writes)."""
         if self.cache is not None:
             self.cache.clear()

@@ -3,7 +3,7 @@ names a collector, and off otherwise: then nothing is instrumented and a request
 
 On, each process exports its spans by OTLP over HTTP in batches, named ``clinicbridge-<service>``
 (``OTEL_SERVICE_NAME`` overrides it), and the instrumentations of Flask (every request continues the
-caller's W3C ``traceparent``), requests and httpx (every call to a service carries it on) and pymongo
+caller's W3C ``traceparent``), requests and aiohttp (every call to a service carries it on) and pymongo
 (every database command) make one trace of a request across every hop. Off, a caller's
 ``traceparent`` still travels to the services as it came, so every hop's log lines share its trace id.
 """
@@ -40,7 +40,7 @@ def start_tracing(service: str) -> bool:
         return _started
     from opentelemetry import trace
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+    from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
     from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
     from opentelemetry.instrumentation.requests import RequestsInstrumentor
     from opentelemetry.sdk.resources import Resource
@@ -53,7 +53,7 @@ def start_tracing(service: str) -> bool:
     trace.set_tracer_provider(provider)
     PymongoInstrumentor().instrument()
     RequestsInstrumentor().instrument(excluded_urls=_EXCLUDED)
-    HTTPXClientInstrumentor().instrument()
+    AioHttpClientInstrumentor().instrument()
     _started = True
     return True
 
