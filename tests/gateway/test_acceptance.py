@@ -225,6 +225,35 @@ def test_availability_pages_past_200_slots_with_a_total(gateway):
     assert [slot["start"] for slot in seen] == sorted(slot["start"] for slot in seen)
 
 
+def test_a_client_written_against_the_released_schema_still_reads_availability_as_a_list(gateway):
+    """``availability`` keeps the shape partners were first given (a list, no ``first``), deprecated in favour
+    of ``availableSlots``: the first 100 slots by start, as the new field's first page gives them."""
+    from tests.support import ASAN_KEY
+
+    package = gql(gateway, ASAN_PACKAGES).json["data"]["packages"]["edges"][0]["node"]["id"]
+    days = {"from": seoul_day(270), "to": seoul_day(300)}
+    rule = {"clinic": "asan-medical-center", "packageId": package, **days, "weekdays": EVERY_DAY}
+    opened = gql(
+        gateway,
+        OPEN_SLOTS,
+        {"input": {**rule, "times": ["08:00", "15:00", "16:00", "17:00"], "capacity": 1}},
+        key=ASAN_KEY,
+    )
+    assert opened.json["data"]["openSlots"]["errors"] == []
+    released = """query Slots($id: ID!, $from: Date!, $to: Date!) { availability(packageId: $id, from: $from, to: $to) {
+      id start } }"""
+    listed = gql(gateway, released, {"id": package, **days}).json
+    assert "errors" not in listed, listed
+    page = gql(gateway, AVAILABILITY, {"id": package, **days, "first": 100}).json["data"]["availableSlots"]
+    assert page["totalCount"] > 100
+    assert listed["data"]["availability"] == [edge["node"] for edge in page["edges"]]
+    field = gql(
+        gateway, '{ __type(name: "Query") { fields(includeDeprecated: true) { name isDeprecated deprecationReason } } }'
+    )
+    deprecated = {f["name"]: f for f in field.json["data"]["__type"]["fields"]}["availability"]
+    assert deprecated["isDeprecated"] and "availableSlots" in deprecated["deprecationReason"]
+
+
 def test_a_clinic_admin_sees_its_full_slots_that_availability_no_longer_offers(gateway):
     booking = book_in(gateway, "KRW", days=43)
     listing = """query S($from: Date!, $to: Date!, $status: SlotStatus) { slots(filter: {from: $from, to: $to, status: $status},
