@@ -16,6 +16,9 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 worker_class = "gthread"
 graceful_timeout = 5
 timeout = 30
+# How long an idle connection is kept: the gateway's pools reuse one for at most 2 s
+# (services/common/http.py), so a service never closes one the gateway is about to send on.
+keepalive = 5
 # Several gunicorn masters share a machine in development; none needs the control socket.
 control_socket_disable = True
 # Each service writes its own JSON access log line; gunicorn's would be a second one.

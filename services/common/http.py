@@ -195,6 +195,7 @@ class ServiceClient:
 RETRY_STATUSES = (502, 503, 504)
 IDEMPOTENT = frozenset(Retry.DEFAULT_ALLOWED_METHODS)  # as urllib3 retries them: never POST or PATCH
 BACKOFF_SECONDS = 0.05  # before the first retry; doubled before each next one
+KEEPALIVE_SECONDS = 2.0  # the gateway reuses an idle connection this long; the services keep it 5 s
 
 
 @dataclass(frozen=True)
@@ -286,7 +287,12 @@ def _session() -> aiohttp.ClientSession:
     session = _SESSIONS.get(loop)
     if session is None or session.closed:
         session = _SESSIONS[loop] = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=128, limit_per_host=32, ttl_dns_cache=60),
+            # A connection idle longer than this is not reused: well inside the services' own keep-alive
+            # (gunicorn_config.py), so the gateway never sends on one a service has closed meanwhile (its loop
+            # runs only during requests, so it would not have seen the close).
+            connector=aiohttp.TCPConnector(
+                limit=128, limit_per_host=32, ttl_dns_cache=60, keepalive_timeout=KEEPALIVE_SECONDS
+            ),
             cookie_jar=aiohttp.DummyCookieJar(),  # calls between our services carry no cookies
             trust_env=False,
         )
