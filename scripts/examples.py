@@ -117,8 +117,18 @@ PARTNER = [
         key="agency",
     ),
     Example(
+        "start",
+        "**4. Choose a start** three days ahead or more: Oracle's Japanese interpreter works for an interpretation"
+        " provider that asks for 72 hours' notice (the next free slot may be sooner):",
+        """query Start($packageId: ID!, $from: Date!, $to: Date!) {
+  availability(packageId: $packageId, from: $from, to: $to, first: 1) { edges { node { id start free } } }
+}""",
+        lambda a: {"packageId": _chosen(a)["id"], "from": _day(4), "to": _day(10)},
+        key="agency",
+    ),
+    Example(
         "visits",
-        "**4. Find every visit**: from the next free slot, the earliest free slot of each later visit inside the"
+        "**5. Find every visit**: from that start, the earliest free slot of each later visit inside the"
         " package's window, and the trips they make:",
         """query Visits($quoteId: ID!, $firstSlotId: ID!) {
   visitOptions(quoteId: $quoteId, firstSlotId: $firstSlotId) {
@@ -129,16 +139,19 @@ PARTNER = [
 }""",
         lambda a: {
             "quoteId": a["quote"]["createQuote"]["quote"]["id"],
-            "firstSlotId": _chosen(a)["nextFreeSlot"]["id"],
+            "firstSlotId": _start(a),
         },
         key="agency",
     ),
     Example(
         "book",
-        "**5. Book** the whole series: a seat of every visit is taken, or none:",
+        "**6. Book** the whole series: a seat of every visit and the Japanese interpreter for each are taken, or none:",
         """mutation Book($input: CreateBookingInput!) {
   createBooking(input: $input) {
-    booking { reference status visits { number start startHome } total { amount currency } warnings { code text } }
+    booking {
+      reference status total { amount currency } warnings { code text }
+      visits { number start startHome interpreter { name language provider } }
+    }
     replayed
     errors { field message code }
   }
@@ -146,7 +159,7 @@ PARTNER = [
         lambda a: {
             "input": {
                 "quoteId": a["quote"]["createQuote"]["quote"]["id"],
-                "slotId": _chosen(a)["nextFreeSlot"]["id"],
+                "slotId": _start(a),
                 "laterSlotIds": [v["slot"]["id"] for v in a["visits"]["visitOptions"]["visits"][1:]],
                 "idempotencyKey": f"trip-maya-{uuid.uuid4().hex[:6]}",
                 "patient": {
@@ -165,7 +178,7 @@ PARTNER = [
     ),
     Example(
         "plan",
-        "**6. The care plan**, dated from the reserved visits, here in Japanese (every time in Seoul and at home; `ical` gives the same as an .ics file):",
+        "**7. The care plan**, dated from the reserved visits, here in Japanese (every time in Seoul and at home; `ical` gives the same as an .ics file):",
         """query Plan($ref: String!) {
   booking(reference: $ref) {
     carePlan(lang: "ja") { lang tripsNeeded minimumStayDays trips { arriveBy departFrom visits }
@@ -177,7 +190,7 @@ PARTNER = [
     ),
     Example(
         "alternatives",
-        "**7. Other dates** for visit 2: the free slots inside its window:",
+        "**8. Other dates** for visit 2: the free slots inside its window:",
         """query Alternatives($packageId: ID!, $from: Date!, $to: Date!) {
   availableSlots(packageId: $packageId, from: $from, to: $to, first: 3) { edges { node { id start free } } }
 }""",
@@ -190,7 +203,7 @@ PARTNER = [
     ),
     Example(
         "move",
-        "**8. Move visit 2** to another of them: the new seat is taken before the old one is given back, the"
+        "**9. Move visit 2** to another of them: the new seat is taken before the old one is given back, the"
         " reference stays, the history records the move and the care plan follows:",
         """mutation Move($input: RescheduleVisitInput!) {
   rescheduleVisit(input: $input) {
@@ -209,6 +222,11 @@ PARTNER = [
         key="agency",
     ),
 ]
+
+
+def _start(a: dict) -> str:
+    """The first visit's slot the partner chose: the first free one three days ahead or more."""
+    return a["start"]["availability"]["edges"][0]["node"]["id"]
 
 
 def _other(a: dict) -> str:

@@ -24,7 +24,16 @@ from services.common.app import stop_read_models
 from services.common.config import Settings
 from services.common.db import connect_database
 
-from .support import TEST_KEYS, bearer_headers, database_server, drop_databases, seed, stack, stack_env
+from .support import (
+    TEST_KEYS,
+    bearer_headers,
+    database_server,
+    drop_databases,
+    load_sample_interpreters,
+    seed,
+    stack,
+    stack_env,
+)
 
 
 @pytest.fixture(scope="session")
@@ -88,10 +97,12 @@ def bearer():
 
 
 @contextmanager
-def one_service(name: str, mongo_uri: str, mongo_client, env: dict, command: str = "seed"):
+def one_service(name: str, mongo_uri: str, mongo_client, env: dict, command: str = "seed", interpreters: bool = False):
     """``name`` over HTTP on a database of its own, seeded; yields its URL, drops its database after."""
     env = {"MONGO_URI": mongo_uri, f"{name.upper()}_DB_NAME": f"test_{name}_http_{uuid.uuid4().hex[:8]}", **env}
     seed(env, (name,), command=command)
+    if interpreters:
+        load_sample_interpreters(env)
     try:
         with stack(env, (name,)) as urls:
             yield urls[name]
@@ -115,8 +126,10 @@ def packages_url(mongo_uri, catalogue_url, mongo_client):
 
 @pytest.fixture(scope="session")
 def bookings_url(mongo_uri, packages_url, mongo_client):
-    """A real bookings service over HTTP (no slots yet), calling the real packages service."""
-    with one_service("bookings", mongo_uri, mongo_client, {"PACKAGES_URL": packages_url}, command="init") as url:
+    """A real bookings service over HTTP (no slots yet, the sample interpreters), calling the real packages service."""
+    with one_service(
+        "bookings", mongo_uri, mongo_client, {"PACKAGES_URL": packages_url}, command="init", interpreters=True
+    ) as url:
         yield url
 
 

@@ -162,6 +162,16 @@ def seed(
         )
 
 
+def load_sample_interpreters(env: dict) -> None:
+    """The bookings service's sample interpreters (and their providers), without its sample slots."""
+    load = (
+        "from services.bookings import seed; from services.common.config import from_env; "
+        "from services.common.db import connect_database; connect_database(from_env('bookings')); "
+        "seed.load_interpreters()"
+    )
+    subprocess.run([sys.executable, "-c", load], cwd=ROOT, env={**os.environ, **env}, check=True)
+
+
 def drop_databases(client: pymongo.MongoClient, env: dict) -> None:
     for name, value in env.items():
         if name.endswith("_DB_NAME"):

@@ -143,6 +143,13 @@ def test_every_bookings_query_is_index_served(make_app, mongo_client):
         "sweep_totals": [lambda f: f()],
         "claim_of": [lambda f: f("CB-EXAMPLE1")],
         "claim_by_hold": [lambda f: f("0" * 32)],
+        "units_by_id": [lambda f: f(["time|0|2027-01-01T10:00:00+09:00", "week|p|c|2027-W01"])],
+        "interpreters_serving": [lambda f: f(["oracle-skin-clinic:ja", "oracle-skin-clinic:en"])],
+        "interpreters_by_id": [lambda f: f([ObjectId()])],
+        "interpreters_of": [lambda f: f("clinic:oracle-skin-clinic")],
+        "providers_by_id": [lambda f: f(["seoul-medical-interpreters"])],
+        "providers_serving": [lambda f: f("oracle-skin-clinic")],
+        "every_provider": [lambda f: f()],
         "booking_by_reference": [lambda f: f("CB-EXAMPLE1"), lambda f: f("CB-EXAMPLE1", {"status": 1})],
         "bookings_by_reference": [lambda f: f(["CB-EXAMPLE1", "CB-NOTHING1"])],
         "booking_page": [

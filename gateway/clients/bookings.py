@@ -121,3 +121,31 @@ async def care_plan_ical(ctx: RequestContext, reference: str, lang: str) -> str:
     return await ctx.call(
         SERVICE, "GET", f"/bookings/{segment(reference)}/care-plan.ics", accept="text/calendar", params={"lang": lang}
     )
+
+
+async def interpreters(ctx: RequestContext, provider: str | None) -> list[Json]:
+    """The interpreters of a provider the caller manages (a clinic's admins: their own by default)."""
+    params = {"provider": provider} if provider else None
+    return (await ctx.call(SERVICE, "GET", "/interpreters", params=params))["items"]
+
+
+async def create_interpreter(ctx: RequestContext, body: Json) -> Json:
+    return await ctx.call(SERVICE, "POST", "/interpreters", json=body)
+
+
+async def update_interpreter(ctx: RequestContext, interpreter_id: str, body: Json) -> Json:
+    return await ctx.call(SERVICE, "PATCH", f"/interpreters/{segment(interpreter_id)}", json=body)
+
+
+async def providers(ctx: RequestContext, clinic: str | None) -> list[Json]:
+    """The interpreter providers serving a clinic (a clinic's admins: their own), or every one."""
+    params = {"clinic": clinic} if clinic else None
+    return (await ctx.call(SERVICE, "GET", "/interpreter-providers", params=params))["items"]
+
+
+async def create_provider(ctx: RequestContext, body: Json) -> Json:
+    return await ctx.call(SERVICE, "POST", "/interpreter-providers", json=body)
+
+
+async def update_provider(ctx: RequestContext, provider_id: str, body: Json) -> Json:
+    return await ctx.call(SERVICE, "PATCH", f"/interpreter-providers/{segment(provider_id)}", json=body)

@@ -1,6 +1,7 @@
 """The schema, assembled from one package per domain (``catalogue``, ``packages``, ``quotes``,
-``bookings``, ``events``, ``accounts``) over the shared ``core``. A domain imports ``core`` and the domains
-it builds on (catalogue, then packages, quotes, bookings), never one that builds on it."""
+``bookings``, ``interpreters``, ``events``, ``accounts``) over the shared ``core``. A domain imports
+``core`` and the domains it builds on (catalogue, then packages, quotes, bookings, interpreters),
+never one that builds on it."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from .catalogue.mutations import CatalogueMutations
 from .catalogue.queries import CatalogueQueries, ClinicComparisonQueries
 from .events.mutations import WebhookMutations
 from .events.queries import EventQueries
+from .interpreters.mutations import InterpreterMutations
+from .interpreters.queries import InterpreterQueries
 from .packages.mutations import ExchangeRateMutations, PackageMutations
 from .packages.queries import PackageQueries, TreatmentOptionQueries
 from .quotes.mutations import QuoteMutations
@@ -29,6 +32,7 @@ class Query(
     PackageQueries,
     QuoteQueries,
     BookingQueries,
+    InterpreterQueries,
     EventQueries,
     AccountQueries,
     VocabularyQueries,
@@ -45,9 +49,10 @@ class Mutation(
     SlotMutations,
     PackageMutations,
     WebhookMutations,
+    InterpreterMutations,
     graphene.ObjectType,
 ):
-    """Quote and book; clinic and platform admins manage listings, slots and rates."""
+    """Quote and book; clinic and platform admins manage listings, slots, interpreters and rates."""
 
 
 schema = graphene.Schema(query=Query, mutation=Mutation)

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from services.common import lifecycle, series
 from services.common.access import ROLES
 from services.common.auth import current_principal, current_token
-from services.common.clock import utcnow
+from services.common.clock import seoul_today, utcnow
 from services.common.errors import Problem, validation_problem
 from services.common.localization import negotiate_language
 from services.common.pagination import DEFAULT_LIMIT, batch_ids, batch_response
@@ -20,6 +20,7 @@ from . import (
     careplan,
     events,
     idempotency,
+    interpreters,
     ledger,
     render,
     reschedule,
@@ -160,7 +161,13 @@ def create_booking(body, principal):
         if attempt.replay:
             return _replayed(attempt.replay)
         document = booking.create_booking(
-            body, principal, current_token(), attempt, cutoff=_cutoff(), hold_seconds=settings.seat_hold_seconds
+            body,
+            principal,
+            current_token(),
+            attempt,
+            cutoff=_cutoff(),
+            hold_seconds=settings.seat_hold_seconds,
+            buffer_minutes=settings.interpreter_buffer_minutes,
         )
         answer = render.booking(document)
         attempt.answered(201, answer)
@@ -207,6 +214,7 @@ def hold_visits(body, principal):
             cutoff=_cutoff(),
             expires_at=expires,
             hold_seconds=settings.seat_hold_seconds,
+            buffer_minutes=settings.interpreter_buffer_minutes,
         )
         answer = render.hold(hold)
         attempt.answered(201, answer)
@@ -226,6 +234,106 @@ def hold_visits(body, principal):
 def release_hold(hold_id, principal):
     booking.release(hold_id, principal, current_app.config["SETTINGS"].seat_hold_seconds)
     return Response(status=204)
+
+
+# -- interpreters -------------------------------------------------------------------------------------
+
+
+@bp.get("/interpreters")
+@contract(
+    summary="The interpreters of a provider you manage, by name: a clinic's admins, their own coordinators (by "
+    "default); platform admins, any provider's.",
+    query="bookings/interpreter-list-query",
+    response="bookings/interpreter-list",
+    auth="token",
+    roles=ROLES["interpreters.manage"],
+    errors=(403,),
+    tags=("interpreters",),
+)
+def list_interpreters(query, principal):
+    today = seoul_today()
+    return jsonify(
+        items=[render.interpreter(doc, today) for doc in interpreters.listed(principal, query.get("provider"))]
+    )
+
+
+@bp.post("/interpreters")
+@contract(
+    summary="A new interpreter: of your clinic's own coordinators (a clinic's admins), or of an interpretation "
+    "provider (platform admins, who name it). An IN_ROOM interpreter serves one patient at a time.",
+    body="bookings/interpreter-create",
+    response="bookings/interpreter",
+    status=201,
+    auth="token",
+    roles=ROLES["interpreters.manage"],
+    errors=(403, 422),
+    tags=("interpreters",),
+)
+def create_interpreter(body, principal):
+    response = jsonify(render.interpreter(interpreters.create(body, principal), seoul_today()))
+    response.status_code = 201
+    return response
+
+
+@bp.patch("/interpreters/<interpreter_id>")
+@contract(
+    summary="Change an interpreter you manage: languages, hours, credential, or active (an inactive interpreter is "
+    "offered for no new visit; the visits that have her keep her).",
+    body="bookings/interpreter-update",
+    response="bookings/interpreter",
+    auth="token",
+    roles=ROLES["interpreters.manage"],
+    errors=(404,),
+    tags=("interpreters",),
+)
+def update_interpreter(interpreter_id, body, principal):
+    return jsonify(render.interpreter(interpreters.update(interpreter_id, body, principal), seoul_today()))
+
+
+@bp.get("/interpreter-providers")
+@contract(
+    summary="Interpreter providers: those serving your clinic (a clinic's admins), or those serving `clinic`, or "
+    "every one (platform admins).",
+    query="bookings/provider-list-query",
+    response="bookings/provider-list",
+    auth="token",
+    roles=ROLES["interpreters.manage"],
+    errors=(403,),
+    tags=("interpreters",),
+)
+def list_providers(query, principal):
+    return jsonify(items=[render.provider(doc) for doc in interpreters.providers(principal, query.get("clinic"))])
+
+
+@bp.post("/interpreter-providers")
+@contract(
+    summary="A new interpretation provider, serving several clinics, with its notice and its weekly cap per clinic.",
+    body="bookings/provider-create",
+    response="bookings/provider",
+    status=201,
+    auth="token",
+    roles=ROLES["providers.manage"],
+    errors=(409,),
+    tags=("interpreters",),
+)
+def create_provider(body, principal):
+    response = jsonify(render.provider(interpreters.create_provider(body, principal)))
+    response.status_code = 201
+    return response
+
+
+@bp.patch("/interpreter-providers/<provider_id>")
+@contract(
+    summary="Change an interpretation provider: its name, the clinics it serves, its notice, its weekly cap.",
+    body="bookings/provider-update",
+    response="bookings/provider",
+    auth="token",
+    roles=ROLES["providers.manage"],
+    errors=(404,),
+    tags=("interpreters",),
+)
+def update_provider(provider_id, body, principal):
+    return jsonify(render.provider(interpreters.update_provider(provider_id, body, principal)))
 
 
 @bp.post("/screening")
@@ -384,6 +492,7 @@ def reschedule_visit(reference, number, body, principal):
             cutoff=_cutoff(),
             notice_hours=settings.reschedule_notice_hours,
             hold_seconds=settings.seat_hold_seconds,
+            buffer_minutes=settings.interpreter_buffer_minutes,
         )
         answer = render.booking(moved)
         attempt.answered(200, answer)

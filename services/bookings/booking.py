@@ -15,7 +15,7 @@ from services.common.ids import object_id
 from services.common.pagination import Sort
 from services.common.tokens import Principal
 
-from . import events, ledger, packages, store
+from . import events, interpreters, ledger, packages, store
 from .idempotency import Attempt, in_flight
 from .screening import check_patient, screen
 from .visits import no_slot_in_window, propose
@@ -140,7 +140,17 @@ def _document(
 
 def _claimed_slots(claim: dict) -> list[dict]:
     """The slots a claim names, by visit."""
-    return [slot for slot in store.slots_by_id([ObjectId(item["resource"]) for item in claim["items"]]) if slot]
+    seats = [ObjectId(item["resource"]) for item in claim["items"] if item["kind"] == ledger.SEAT]
+    return [slot for slot in store.slots_by_id(seats) if slot]
+
+
+def _with_interpreters(document: dict, shown: dict[int, dict]) -> dict:
+    """The booking with each visit's interpreter, if it has one."""
+    visits = [
+        {**visit, "interpreter": shown[visit["number"]]} if visit["number"] in shown else visit
+        for visit in document["visits"]
+    ]
+    return {**document, "visits": visits}
 
 
 def _refuse_early(asked: list[tuple[str, ObjectId]], attempt: Attempt, cutoff: datetime) -> Fielded:
@@ -179,8 +189,57 @@ def _reserve(attempt: Attempt, quote_id: str, hold_seconds: int, slots: Fielded 
             attempt.rekey(new_reference())
 
 
+def _interpreters(quote: dict, slots: Fielded, buffer_minutes: int) -> list[dict]:
+    """An interpreter for each visit when the quote has one (an included one too), as claim items: the
+    clinic's own coordinators first, then its providers'. Refused INTERPRETER_UNAVAILABLE naming the
+    first visit no one can serve."""
+    language = quote.get("interpreterLanguage")
+    if not language:
+        return []
+    visits = [
+        interpreters.Visit(number, slot["start"], slot["duration_minutes"], field)
+        for number, (field, slot) in enumerate(slots, start=1)
+    ]
+    assigned = interpreters.assign(quote["clinic"], language, visits, buffer_minutes, utcnow())
+    return [
+        {
+            **ledger.interpreter_item(found, language, ""),
+            "shown": interpreters.shown(found["interpreter"], found["provider"], language),
+        }
+        for found in assigned
+    ]
+
+
+def _reassigning(quote: dict, slots: Fielded, buffer_minutes: int) -> ledger.Reassign:
+    """The next free interpreter for a visit whose interpreter another booking took first."""
+
+    def next_free(item: dict, tried: set[str]) -> dict | None:
+        field, slot = slots[item["visit"] - 1]
+        visit = interpreters.Visit(item["visit"], slot["start"], slot["duration_minutes"], field)
+        try:
+            found = interpreters.assign(quote["clinic"], item["language"], [visit], buffer_minutes, utcnow(), tried)[0]
+        except Problem:
+            return None
+        shown = interpreters.shown(found["interpreter"], found["provider"], item["language"])
+        return {**ledger.interpreter_item(found, item["language"], ""), "shown": shown}
+
+    return next_free
+
+
+def _shown(claim: dict) -> dict[int, dict]:
+    """Each visit's interpreter as the booking shows it, from the claim."""
+    return {item["visit"]: item["shown"] for item in claim["items"] if item["kind"] == ledger.INTERPRETER}
+
+
 def create_booking(
-    body: dict, principal: Principal, token: str | None, attempt: Attempt, *, cutoff: datetime, hold_seconds: int
+    body: dict,
+    principal: Principal,
+    token: str | None,
+    attempt: Attempt,
+    *,
+    cutoff: datetime,
+    hold_seconds: int,
+    buffer_minutes: int = 30,
 ) -> dict:
     """Reserve (a claim naming the quote), lock the quote, screen the patient, place and take a seat
     of every visit's slot (the first visit's, and each later visit's: those given, else the earliest
@@ -202,18 +261,21 @@ def create_booking(
         package = quote["package"]
         warnings = screen(package["screeningRules"], body["patient"], package["scarTypes"])
         visits = package["schedule"]["visits"]
-        if "laterSlotIds" not in body and held.claim["items"]:  # an earlier attempt under this key proposed them
+        if "laterSlotIds" not in body and held.claim["items"]:  # an earlier attempt under this key chose them
             first, *later = _claimed_slots(held.claim)
             slots = [("slotId", first), *((None, slot) for slot in later)]
         elif "laterSlotIds" not in body:  # the earliest free slot of each later visit, as visitOptions proposes
             slots += _proposed_later(slots[0][1], package, cutoff)
         _check_series(slots, quote, package["visitWindow"], visits, "laterSlotIds", body.get("travel"))
-        held.place([(n, str(slot["_id"])) for n, (_, slot) in enumerate(slots, start=1)])
-        held.take(cutoff, {n: field for n, (field, _) in enumerate(slots, start=1)})
-        chosen = [slot for _, slot in slots]
-        held.commit(
-            _document(attempt.reference, principal, quote, chosen, body, warnings, body.get("travel")), hold_seconds
+        held.place(
+            [(n, str(slot["_id"])) for n, (_, slot) in enumerate(slots, start=1)],
+            [] if _shown(held.claim) else _interpreters(quote, slots, buffer_minutes),
         )
+        fields = {n: field for n, (field, _) in enumerate(slots, start=1)}
+        held.take(cutoff, fields, _reassigning(quote, slots, buffer_minutes))
+        chosen = [slot for _, slot in slots]
+        document = _document(attempt.reference, principal, quote, chosen, body, warnings, body.get("travel"))
+        held.commit(_with_interpreters(document, _shown(held.claim)), hold_seconds)
     return _recorded(held.claim, principal)
 
 
@@ -242,10 +304,12 @@ def hold_visits(
     cutoff: datetime,
     expires_at: datetime,
     hold_seconds: int,
+    buffer_minutes: int = 30,
 ) -> dict:
-    """Take a seat of every visit's slot for the booking to come, all or nothing, until ``expires_at``:
-    the same checks as a booking, under the reference the booking will have. Returns the hold. Its
-    expiry (the sweeper) or ``release`` gives the seats and the quote back."""
+    """Take a seat of every visit's slot, and an interpreter for each when the quote has one, for the
+    booking to come, all or nothing, until ``expires_at``: the same checks as a booking, under the
+    reference the booking will have. Returns the hold. Its expiry (the sweeper) or ``release`` gives
+    everything and the quote back."""
     asked = [(f"slotIds[{index}]", object_id(raw, "slot")) for index, raw in enumerate(body["slotIds"])]
     slots = _refuse_early(asked, attempt, cutoff)
     try:
@@ -260,8 +324,12 @@ def hold_visits(
         _check_series(
             slots, quote, package["visitWindow"], package["schedule"]["visits"], "slotIds", body.get("travel")
         )
-        held.place([(n, str(slot["_id"])) for n, (_, slot) in enumerate(slots, start=1)])
-        held.take(cutoff, {n: field for n, (field, _) in enumerate(slots, start=1)})
+        held.place(
+            [(n, str(slot["_id"])) for n, (_, slot) in enumerate(slots, start=1)],
+            [] if _shown(held.claim) else _interpreters(quote, slots, buffer_minutes),
+        )
+        fields = {n: field for n, (field, _) in enumerate(slots, start=1)}
+        held.take(cutoff, fields, _reassigning(quote, slots, buffer_minutes))
         held.confirm_hold(secrets.token_hex(16), _owner(principal), body.get("travel"), expires_at)
     return _hold(held.claim, slots)
 
@@ -272,6 +340,7 @@ def _hold(claim: dict, slots: Fielded) -> dict:
         "quoteId": claim["quote_id"],
         "expiresAt": claim["expires_at"],
         "slots": [slot for _, slot in slots],
+        "interpreters": _shown(claim),
     }
 
 
@@ -367,7 +436,9 @@ def _book_hold(body: dict, principal: Principal, token: str | None, attempt: Att
             travel,
             package["schedule"]["minimumStayDays"],
         )
-        document = _document(reference, principal, quote, slots, body, warnings, travel)
+        document = _with_interpreters(
+            _document(reference, principal, quote, slots, body, warnings, travel), _shown(claim)
+        )
         claim = ledger.commit(claim, document, hold_seconds)
     except Problem:  # refused: the hold is HELD again, with its own expiry
         ledger.resume_hold(claim)

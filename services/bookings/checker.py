@@ -39,14 +39,14 @@ def broken(now: datetime, sweep_seconds: float, quotes: Iterable[dict] | None = 
     late = now - timedelta(seconds=sweep_seconds)
     problems: list[str] = []
     claims = {claim["_id"]: claim for claim in store.unsettled_claims()}
-    named: dict[str, dict[str, dict]] = defaultdict(dict)  # slot id -> holder -> the claim naming it
+    named: dict[str, dict[str, dict]] = defaultdict(dict)  # slot or unit id -> holder -> the claim naming it
     for claim in claims.values():
-        for item in ledger.seats(claim):
-            other = named[item["resource"]].setdefault(item["holder"], claim)
-            if other is not claim:
-                problems.append(
-                    f"slot {item['resource']} seat {item['holder']} is named by {other['_id']} and {claim['_id']}"
-                )
+        for item in ledger.claimed(claim):
+            places = [item["resource"]] if item["kind"] == ledger.SEAT else [unit["id"] for unit in item["units"]]
+            for place in places:
+                other = named[place].setdefault(item["holder"], claim)
+                if other is not claim:
+                    problems.append(f"{place} {item['holder']} is named by {other['_id']} and {claim['_id']}")
         expiry = claim.get("expires_at")
         if expiry is not None and aware(expiry) < late:
             problems.append(f"claim {claim['_id']} is {claim['state']} past its expiry ({expiry:%Y-%m-%d %H:%M:%S})")
@@ -60,21 +60,32 @@ def broken(now: datetime, sweep_seconds: float, quotes: Iterable[dict] | None = 
             problems.append(f"slot {slot_id} names a holder twice")
         for holder in set(holders) - set(named.get(slot_id, {})):
             problems.append(f"slot {slot_id} has a seat taken by {holder} that no claim names")
-    for slot_id, holders in named.items():
+    for unit in store.every_unit():
+        holders = unit.get("holders", [])
+        taken[unit["_id"]] = set(holders)
+        if unit["count"] != len(holders) or len(set(holders)) != len(holders):
+            problems.append(f"{unit['_id']} counts {unit['count']} for {len(holders)} holders")
+        for holder in set(holders) - set(named.get(unit["_id"], {})):
+            problems.append(f"{unit['_id']} is taken by {holder} that no claim names")
+    for place, holders in named.items():
         for holder, claim in holders.items():
             still_taking = claim["state"] != "BOOKED" and aware(claim["expires_at"]) >= late
-            if holder not in taken.get(slot_id, set()) and not still_taking:
-                problems.append(f"claim {claim['_id']} ({claim['state']}) names a seat of slot {slot_id} not taken")
+            if holder not in taken.get(place, set()) and not still_taking:
+                what = f"a seat of slot {place}" if "|" not in place else place
+                problems.append(f"claim {claim['_id']} ({claim['state']}) names {what} not taken")
     references = set()
     for booking in store.every_booking({"reference": 1, "visits": 1}):
         references.add(booking["reference"])
         own = claims.get(booking["reference"])
-        items = {(item["visit"], item["resource"]) for item in (own or {}).get("items", [])}
+        items = {(item["kind"], item["visit"], item["resource"]) for item in (own or {}).get("items", [])}
         for visit in booking["visits"]:
             if visit["status"] == "CANCELLED" or (own is not None and own["state"] in ("MOVING", "RELEASING")):
                 continue
-            if (visit["number"], visit["slot_id"]) not in items:
+            if (ledger.SEAT, visit["number"], visit["slot_id"]) not in items:
                 problems.append(f"booking {booking['reference']} visit {visit['number']} has no claimed seat")
+            interpreter = visit.get("interpreter")
+            if interpreter and (ledger.INTERPRETER, visit["number"], interpreter["id"]) not in items:
+                problems.append(f"booking {booking['reference']} visit {visit['number']} has no claimed interpreter")
     for quote in packages.locked_quotes() if quotes is None else quotes:
         reference = quote["lockedBy"]
         if reference is not None and reference not in references and reference not in claims:

@@ -2,8 +2,10 @@
 expired here, and nowhere else.
 
 A reservation (a booking being made, a checkout hold, a booking) has one claim, keyed by its
-booking reference: the seats it claims (``items``: which slot, for which visit, under which holder
-token), the quote it locks, its state and its expiry. A claim moves between states only by an
+booking reference: what it claims (``items``, each of one shape: its kind, the resource, the visit
+and the holder token), the quote it locks, its state and its expiry. A ``SEAT`` is a slot's seat; an
+``INTERPRETER`` is an interpreter's half hours for a visit (and the provider's weekly visit for the
+clinic, when it caps them), counted as ``units``. A claim moves between states only by an
 update guarded by the state and the lease token it was read with (``store.move_claim``); the lease
 names who may move it next, and changes hands only by such an update:
 
@@ -32,7 +34,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -48,7 +50,7 @@ from services.common.http import UpstreamFailure
 from . import events, packages, store
 from .idempotency import in_flight
 
-SEAT = "SEAT"
+SEAT, INTERPRETER = "SEAT", "INTERPRETER"
 log = logging.getLogger("clinicbridge.bookings.ledger")
 TRANSIENT = ("HELD", "BOOKING", "MOVING", "RELEASING", "EXPIRING")
 WAIT_SECONDS = 2.0  # how long a move or a cancellation waits for another one of the same booking to finish
@@ -101,9 +103,34 @@ def _taken_over(claim: dict, states: tuple[str, ...], changes: dict, unset: tupl
     return _after(claim, changes, unset) if moved else None
 
 
-def seats(claim: dict) -> list[dict]:
-    """The seats a claim names: its items, and the seat a move is taking."""
-    return [*claim.get("items", []), *([claim["move"]] if claim.get("move") else [])]
+def claimed(claim: dict) -> list[dict]:
+    """Every item a claim names: its own, and what a move is taking."""
+    return [*claim.get("items", []), *(claim["move"]["items"] if claim.get("move") else [])]
+
+
+def _take_item(item: dict, cutoff: datetime) -> bool:
+    """Take what an item claims, each part by a guarded update; what its holder has already is taken."""
+    if item["kind"] == SEAT:
+        slot_id = ObjectId(item["resource"])
+        if store.take_seat(slot_id, cutoff, item["holder"]):
+            return True
+        slot = store.slot_by_id(slot_id)
+        return slot is not None and item["holder"] in slot["holders"]
+    for unit in item["units"]:
+        if not store.take_unit(unit["id"], unit["capacity"], item["holder"]):
+            found = store.units_by_id([unit["id"]]).get(unit["id"])
+            if found is None or item["holder"] not in found["holders"]:
+                return False
+    return True
+
+
+def _give_back_item(item: dict) -> None:
+    """Give back what an item claims, if its holder has it: twice is once."""
+    if item["kind"] == SEAT:
+        store.give_seat_back(ObjectId(item["resource"]), item["holder"])
+        return
+    for unit in item["units"]:
+        store.give_unit_back(unit["id"], item["holder"])
 
 
 # -- reserving: a booking being made, or a checkout hold ----------------------------------------------
@@ -167,11 +194,11 @@ class Reservation:
     def __init__(self, claim: dict):
         self.claim = claim
 
-    def place(self, slots: list[tuple[int, str]]) -> None:
-        self.claim = place(self.claim, slots)
+    def place(self, slots: list[tuple[int, str]], interpreters: list[dict] | None = None) -> None:
+        self.claim = place(self.claim, slots, interpreters or [])
 
-    def take(self, cutoff: datetime, fields: dict[int, str | None]) -> None:
-        take(self.claim, cutoff, fields)
+    def take(self, cutoff: datetime, fields: dict[int, str | None], reassign: Reassign | None = None) -> None:
+        self.claim = take(self.claim, cutoff, fields, reassign)
 
     def commit(self, booking: dict, grace_seconds: int) -> None:
         self.claim = commit(self.claim, booking, grace_seconds)
@@ -226,27 +253,61 @@ def _items(reference: str, slots: list[tuple[int, str]]) -> list[dict]:
     return [{"kind": SEAT, "resource": slot_id, "visit": visit, "holder": token} for visit, slot_id in slots]
 
 
-def place(claim: dict, slots: list[tuple[int, str]]) -> dict:
-    """Record the seats the reservation is about to take, (visit, slot id) in order, before taking any;
-    a claim that names its seats already (an earlier attempt's) keeps them."""
-    if claim["items"]:
+def interpreter_item(assigned: dict, language: str, token: str) -> dict:
+    """An interpreter's claim for a visit (``interpreters.assign``): the half hours, and the provider's
+    weekly visit when it caps them, under ``token``."""
+    return {
+        "kind": INTERPRETER,
+        "resource": str(assigned["interpreter"]["_id"]),
+        "visit": assigned["visit"],
+        "holder": token,
+        "language": language,
+        "units": assigned["units"],
+    }
+
+
+def place(claim: dict, slots: list[tuple[int, str]], interpreters: list[dict]) -> dict:
+    """Record what the reservation is about to take, before taking any: a seat of each slot, (visit, slot
+    id) in order, and an interpreter for each visit (``interpreter_item``s without their holder yet). A
+    claim that names its seats already (given at the start, or an earlier attempt's) keeps them, and
+    gets the interpreters if it has none."""
+    items = claim["items"] or _items(claim["_id"], slots)
+    wanted = [{**item, "holder": holder(claim["_id"])} for item in interpreters]  # a token each: visits share units
+    if claim["items"] and (not wanted or any(item["kind"] == INTERPRETER for item in claim["items"])):
         failpoint("bookings.after_place")
         return claim
-    placed = _move(claim, ("HELD",), {"items": _items(claim["_id"], slots)})
+    placed = _move(claim, ("HELD",), {"items": [*items, *wanted]})
     failpoint("bookings.after_place")
     return placed
 
 
-def take(claim: dict, cutoff: datetime, fields: dict[int, str | None]) -> None:
-    """Take every seat the claim names, each by a guarded update; a seat its holder has already is
-    taken. A slot that gives no seat refuses the reservation, naming its input field (by visit)."""
-    for item in claim["items"]:
-        slot_id = ObjectId(item["resource"])
-        if not store.take_seat(slot_id, cutoff, item["holder"]):
-            slot = store.slot_by_id(slot_id)
-            if slot is None or item["holder"] not in slot["holders"]:
-                raise why_no_seat(slot, cutoff, fields.get(item["visit"]))
-        failpoint("bookings.after_seat" if item["visit"] == 1 else f"bookings.after_seat.{item['visit']}")
+Reassign = Callable[[dict, set[str]], dict | None]  # (the item that failed, interpreters tried) -> another, or None
+REASSIGN_ATTEMPTS = 3
+
+
+def take(claim: dict, cutoff: datetime, fields: dict[int, str | None], reassign: Reassign | None = None) -> dict:
+    """Take everything the claim names, each part by a guarded update; what its holder has already is
+    taken. A slot that gives no seat refuses the reservation, naming its input field (by visit). An
+    interpreter whose time another booking took first is replaced by ``reassign`` (the next one who is
+    free), recorded in the claim before it is taken; when none is, the reservation is refused. The
+    claim as it is after."""
+    for index in range(len(claim["items"])):
+        item = claim["items"][index]
+        tried = {item["resource"]}
+        while not _take_item(item, cutoff):
+            if item["kind"] == SEAT:
+                raise why_no_seat(store.slot_by_id(ObjectId(item["resource"])), cutoff, fields.get(item["visit"]))
+            other = reassign(item, tried) if reassign and len(tried) < REASSIGN_ATTEMPTS + 1 else None
+            if other is None:
+                raise interpreter_gone(item["visit"], item["language"], fields.get(item["visit"]))
+            _give_back_item(item)  # what it took of the one it could not have
+            item = {**other, "holder": holder(claim["_id"])}
+            tried.add(item["resource"])
+            items = [*claim["items"][:index], item, *claim["items"][index + 1 :]]
+            claim = _move(claim, (claim["state"],), {"items": items})
+        step = "seat" if item["kind"] == SEAT else "interpreter"
+        failpoint(f"bookings.after_{step}" if item["visit"] == 1 else f"bookings.after_{step}.{item['visit']}")
+    return claim
 
 
 QUOTED = ("package", "package_texts")  # a booking's copy of its package as quoted: kept by the quote too
@@ -311,17 +372,17 @@ def refuse(claim: dict) -> None:
 def give_back_stray(mine: dict, now: dict) -> None:
     """After losing a claim, give back the seats this request took under holder tokens the claim no
     longer names (a seat it took after the sweeper had given the claim's back)."""
-    named = {item["holder"] for item in seats(now)} if now["state"] != "RELEASED" else set()
-    for item in seats(mine):
+    named = {item["holder"] for item in claimed(now)} if now["state"] != "RELEASED" else set()
+    for item in claimed(mine):
         if item["holder"] not in named:
-            store.give_seat_back(ObjectId(item["resource"]), item["holder"])
+            _give_back_item(item)
 
 
 def _give_back(claim: dict) -> bool:
     """An EXPIRING claim's seats and quote go back, then it is RELEASED; False when the quote could not
     be given back yet (the sweeper tries again)."""
-    for item in seats(claim):
-        store.give_seat_back(ObjectId(item["resource"]), item["holder"])
+    for item in claimed(claim):
+        _give_back_item(item)
     failpoint("bookings.after_give_back")
     if claim.get("quote_id"):
         try:
@@ -411,8 +472,17 @@ def _busy_claim(reference: str, start, retry_of: str) -> dict:
         time.sleep(0.05)
 
 
-def start_move(reference: str, visit: int, slot_id: str, by: str, hold_seconds: int) -> dict:
-    """BOOKED → MOVING: the seat visit ``visit`` is about to take in ``slot_id`` is recorded first."""
+def start_move(
+    reference: str,
+    visit: int,
+    slot_id: str,
+    by: str,
+    hold_seconds: int,
+    interpreter: Callable[[], dict | None] = lambda: None,
+) -> dict:
+    """BOOKED → MOVING: what visit ``visit`` is about to take (a seat in ``slot_id``, and the interpreter
+    ``interpreter()`` assigns for the new time, an ``interpreter_item`` without its holder) is recorded
+    first. A retry of the same request carries on with what its attempt recorded."""
 
     def start(claim: dict) -> dict | None:
         expires = utcnow() + timedelta(seconds=hold_seconds)
@@ -420,24 +490,32 @@ def start_move(reference: str, visit: int, slot_id: str, by: str, hold_seconds: 
             return _taken_over(claim, ("MOVING",), {"expires_at": expires})
         if claim["state"] != "BOOKED":
             raise Problem(409, "INVALID_TRANSITION", "The booking holds no seats to move.")
-        target = {"kind": SEAT, "resource": slot_id, "visit": visit, "holder": holder(reference)}
-        return _taken_over(claim, ("BOOKED",), {"state": "MOVING", "by": by, "move": target, "expires_at": expires})
+        items = [{"kind": SEAT, "resource": slot_id, "visit": visit, "holder": holder(reference)}]
+        if (assigned := interpreter()) is not None:
+            items.append({**assigned, "holder": holder(reference)})
+        move = {"visit": visit, "items": items}
+        return _taken_over(claim, ("BOOKED",), {"state": "MOVING", "by": by, "move": move, "expires_at": expires})
 
     moving = _busy_claim(reference, start, by)
     failpoint("bookings.after_move_start")
     return moving
 
 
-def take_move_seat(claim: dict, cutoff: datetime) -> None:
-    """The seat a move records, taken; refused (and the move undone) when the slot gives none."""
-    target = claim["move"]
-    slot_id = ObjectId(target["resource"])
-    if not store.take_seat(slot_id, cutoff, target["holder"]):
-        slot = store.slot_by_id(slot_id)
-        if slot is None or target["holder"] not in slot["holders"]:
-            abort_move(claim)
-            raise why_no_seat(slot, cutoff)
-    failpoint("bookings.after_move_seat")
+def _move_seat(claim: dict) -> dict:
+    return next(item for item in claim["move"]["items"] if item["kind"] == SEAT)
+
+
+def take_move(claim: dict, cutoff: datetime) -> None:
+    """What a move records, taken; refused (and the move undone) when the slot gives no seat or the
+    interpreter's time is gone."""
+    for item in claim["move"]["items"]:
+        if _take_item(item, cutoff):
+            failpoint("bookings.after_move_seat" if item["kind"] == SEAT else "bookings.after_move_interpreter")
+            continue
+        abort_move(claim)
+        if item["kind"] == SEAT:
+            raise why_no_seat(store.slot_by_id(ObjectId(item["resource"])), cutoff)
+        raise interpreter_gone(item["visit"], item["language"], "slotId")
 
 
 def finish_own_move(reference: str, by: str, booking: dict) -> None:
@@ -451,8 +529,9 @@ def finish_own_move(reference: str, by: str, booking: dict) -> None:
 
 def move_seat_taken(claim: dict) -> bool:
     """Whether the seat a move records is taken (by this move, or by the attempt this request retries)."""
-    slot = store.slot_by_id(ObjectId(claim["move"]["resource"]))
-    return slot is not None and claim["move"]["holder"] in slot["holders"]
+    seat = _move_seat(claim)
+    slot = store.slot_by_id(ObjectId(seat["resource"]))
+    return slot is not None and seat["holder"] in slot["holders"]
 
 
 def still_mine(claim: dict) -> bool:
@@ -462,15 +541,20 @@ def still_mine(claim: dict) -> bool:
 
 
 def finish_move(claim: dict, booking: dict) -> None:
-    """The move is recorded in the booking: the seat it replaced goes back, then the claim names the new one."""
-    target = claim["move"]
-    old = next(item for item in claim["items"] if item["visit"] == target["visit"])
-    if next(v for v in booking["visits"] if v["number"] == target["visit"])["slot_id"] == target["resource"]:
-        store.give_seat_back(ObjectId(old["resource"]), old["holder"])
-        items = [target if item is old else item for item in claim["items"]]
-    else:  # the booking kept the old slot after all
-        store.give_seat_back(ObjectId(target["resource"]), target["holder"])
-        items = claim["items"]
+    """The move is recorded in the booking: what it replaced goes back, then the claim names what it took
+    (or, if the booking kept the old slot after all, what the move took goes back)."""
+    move = claim["move"]
+    visit = move["visit"]
+    if next(v for v in booking["visits"] if v["number"] == visit)["slot_id"] == _move_seat(claim)["resource"]:
+        replaced = [item for item in claim["items"] if item["visit"] == visit]
+        items = sorted(
+            [*(item for item in claim["items"] if item["visit"] != visit), *move["items"]],
+            key=lambda item: (item["visit"], item["kind"] != SEAT),
+        )
+    else:
+        replaced, items = move["items"], claim["items"]
+    for item in replaced:
+        _give_back_item(item)
     failpoint("bookings.after_move_give_back")
     store.move_claim(claim["_id"], ("MOVING",), claim["lease"], {"state": "BOOKED", "items": items}, _SETTLED_MOVE)
 
@@ -479,8 +563,9 @@ _SETTLED_MOVE = ("move", "expires_at", "by")
 
 
 def abort_move(claim: dict) -> None:
-    """The move is not made: the seat it took goes back, and the claim is as it was."""
-    store.give_seat_back(ObjectId(claim["move"]["resource"]), claim["move"]["holder"])
+    """The move is not made: what it took goes back, and the claim is as it was."""
+    for item in claim["move"]["items"]:
+        _give_back_item(item)
     store.move_claim(claim["_id"], ("MOVING",), claim["lease"], {"state": "BOOKED"}, _SETTLED_MOVE)
 
 
@@ -507,7 +592,7 @@ def finish_release(claim: dict, booking: dict) -> None:
     kept = [item for item in claim["items"] if item["visit"] not in cancelled]
     for item in claim["items"]:
         if item["visit"] in cancelled:
-            store.give_seat_back(ObjectId(item["resource"]), item["holder"])
+            _give_back_item(item)
     failpoint("bookings.after_cancel_give_back")
     if kept:
         store.move_claim(
@@ -605,6 +690,13 @@ def seat_looks_free(slot: dict, cutoff: datetime) -> bool:
     """Whether a slot as read seems to have a seat for a booking starting after ``cutoff`` (a read,
     to refuse early; only a guarded update takes a seat)."""
     return slot["status"] == "OPEN" and aware(slot["start"]) > cutoff and slot["free"] > 0
+
+
+def interpreter_gone(visit: int, language: str, field: str | None) -> Problem:
+    """The interpreter assigned to a visit was taken meanwhile (another booking got her first)."""
+    errors = [{"field": field, "message": f"no {language} interpreter free"}] if field else None
+    detail = f"No {language} interpreter is free for visit {visit}: another booking took her time first."
+    return Problem(409, "INTERPRETER_UNAVAILABLE", detail, errors=errors)
 
 
 def why_no_seat(slot: dict | None, cutoff: datetime, field: str | None = "slotId") -> Problem:

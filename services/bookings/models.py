@@ -156,3 +156,67 @@ class IdempotencyKey(Document):
     response_body = DictField()
     created_at = DateTimeField(required=True)
     expires_at = DateTimeField()  # purged then (TTL)
+
+
+INTERPRETER_LEVELS = ("IN_ROOM", "BOOKING")
+PROVIDER_KINDS = ("CLINIC", "INTERPRETATION_PROVIDER")
+
+
+class InterpreterProvider(Document):
+    """Who interpreters work for: a clinic's own coordinators (``clinic:<slug>``), or an interpretation
+    provider that serves several clinics, with its rules."""
+
+    meta = {
+        "db_alias": ALIAS,
+        "collection": "interpreter_providers",
+        "auto_create_index": False,
+        "indexes": [{"fields": ["clinics"], "name": "clinics"}, {"fields": ["kind"], "name": "kind"}],
+    }
+    id = StringField(primary_key=True, regex=r"^(clinic:)?[a-z0-9][a-z0-9-]{1,79}$")
+    name = StringField(required=True, max_length=200)
+    kind = StringField(required=True, choices=PROVIDER_KINDS)
+    clinics = ListField(StringField(), required=True)  # the clinics it serves (a clinic's own: that clinic)
+    notice_hours = IntField(required=True, default=0, min_value=0, max_value=720)  # a visit this soon is not served
+    weekly_cap = IntField(min_value=1, max_value=1000, null=True)  # visits per clinic per Seoul week, if capped
+    source = StringField(required=True, choices=("sample", "admin"), default="admin")
+    created_at = DateTimeField(required=True)
+    updated_at = DateTimeField(required=True)
+
+
+class Interpreter(Document):
+    """A person who interprets: languages, a credential, working hours (Seoul time) and a capacity."""
+
+    meta = {
+        "db_alias": ALIAS,
+        "collection": "interpreters",
+        "auto_create_index": False,
+        "indexes": [
+            # "<clinic>:<language>" for every clinic its provider serves and every language it speaks, while active:
+            # the interpreters who may serve a visit are one exact-index query.
+            {"fields": ["serves"], "name": "serves"},
+            {"fields": ["provider"], "name": "provider"},
+        ],
+    }
+    provider = StringField(required=True)
+    name = StringField(required=True, max_length=200)
+    languages = ListField(StringField(regex=r"^[a-z]{2}$"), required=True)
+    level = StringField(required=True, choices=INTERPRETER_LEVELS)  # IN_ROOM: the treatment room; BOOKING: coordination
+    capacity = IntField(required=True, min_value=1, max_value=10)  # patients at once (IN_ROOM: one)
+    credential = DictField(null=True)  # {name, issuer, number, expiresOn}: the national certificate, say
+    hours = ListField(DictField())  # {weekday, from, to}: Seoul working hours
+    active = BooleanField(required=True, default=True)
+    serves = ListField(StringField())
+    source = StringField(required=True, choices=("sample", "admin"), default="admin")
+    created_at = DateTimeField(required=True)
+    updated_at = DateTimeField(required=True)
+
+
+class Unit(Document):
+    """A resource counted in units and taken one holder at a time, as a slot's seats are: an interpreter's
+    half hour (``time|<interpreter>|<block start>``) or a provider's visits for a clinic in a Seoul week
+    (``week|<provider>|<clinic>|<week>``). Written only by the seat ledger."""
+
+    meta = {"db_alias": ALIAS, "collection": "units", "auto_create_index": False}
+    id = StringField(primary_key=True)
+    count = IntField(required=True, min_value=0)
+    holders = ListField(StringField())

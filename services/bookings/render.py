@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from services.common.clock import aware, iso, seoul_iso
 
 from .careplan import visit_procedures
+from .interpreters import certified_on
 
 
 def slot(doc: dict) -> dict:
@@ -44,6 +45,7 @@ def _visits(doc: dict, home: ZoneInfo) -> list[dict]:
             "durationMinutes": visit["duration_minutes"],
             "procedures": procedures[visit["number"] - 1] if visit["number"] <= len(procedures) else [],
             "status": visit["status"],
+            "interpreter": visit.get("interpreter"),
         }
         for visit in doc["visits"]
     ]
@@ -101,7 +103,44 @@ def hold(doc: dict) -> dict:
         "quoteId": doc["quoteId"],
         "expiresAt": iso(doc["expiresAt"]),
         "visits": [
-            {"number": number, "slotId": str(slot["_id"]), "start": seoul_iso(slot["start"])}
+            {
+                "number": number,
+                "slotId": str(slot["_id"]),
+                "start": seoul_iso(slot["start"]),
+                "interpreter": doc["interpreters"].get(number),
+            }
             for number, slot in enumerate(doc["slots"], start=1)
         ],
+    }
+
+
+def interpreter(doc: dict, today) -> dict:
+    """An interpreter as its managers see it (``doc`` with its ``provider_doc``)."""
+    credential = doc.get("credential")
+    provider = doc.get("provider_doc")
+    return {
+        "id": str(doc["_id"]),
+        "provider": doc["provider"],
+        "providerName": provider["name"] if provider else None,
+        "name": doc["name"],
+        "languages": doc["languages"],
+        "level": doc["level"],
+        "capacity": doc["capacity"],
+        "credential": credential,
+        "credentialValid": credential is not None and certified_on(doc, today),
+        "hours": doc.get("hours", []),
+        "active": doc.get("active", True),
+        "source": doc.get("source", "admin"),
+    }
+
+
+def provider(doc: dict) -> dict:
+    return {
+        "id": doc["_id"],
+        "name": doc["name"],
+        "kind": doc["kind"],
+        "clinics": doc["clinics"],
+        "noticeHours": doc["notice_hours"],
+        "weeklyCap": doc.get("weekly_cap"),
+        "source": doc.get("source", "admin"),
     }

@@ -19,7 +19,7 @@ from services.common.failpoints import failpoint
 from services.common.ids import object_id
 from services.common.tokens import Principal
 
-from . import events, ledger, store
+from . import events, interpreters, ledger, store
 from .booking import find_booking
 
 ATTEMPTS = 5
@@ -70,8 +70,25 @@ def _check(current: dict, number: int, slot: dict | None, cutoff: datetime, noti
             raise Problem(422, "TRIP_TOO_SHORT", f"Visit {number} would not fit the patient's trips.", errors=outside)
 
 
-def _moved(current: dict, number: int, slot: dict, principal: Principal, reason: str | None, now: datetime):
-    """The changes and history entry that move visit ``number`` of the booking as read to ``slot``."""
+def _interpreter(booking: dict, number: int, slot: dict, buffer_minutes: int) -> dict | None:
+    """The interpreter visit ``number`` gets at ``slot``'s time, when the booking has one: refused
+    INTERPRETER_UNAVAILABLE (naming slotId) when no one is free then."""
+    language = booking.get("interpreter_language")
+    if not language:
+        return None
+    visit = interpreters.Visit(number, slot["start"], slot["duration_minutes"], "slotId")
+    found = interpreters.assign(booking["clinic"], language, [visit], buffer_minutes, utcnow())[0]
+    return {
+        **ledger.interpreter_item(found, language, ""),
+        "shown": interpreters.shown(found["interpreter"], found["provider"], language),
+    }
+
+
+def _moved(
+    current: dict, number: int, slot: dict, principal: Principal, reason: str | None, now: datetime, claim: dict
+):
+    """The changes and history entry that move visit ``number`` of the booking as read to ``slot`` (with
+    the interpreter the move claims, if any)."""
     visits = [dict(visit) for visit in current["visits"]]
     old = visits[number - 1]
     visits[number - 1] = {
@@ -80,6 +97,9 @@ def _moved(current: dict, number: int, slot: dict, principal: Principal, reason:
         "start": slot["start"],
         "duration_minutes": slot["duration_minutes"],
     }
+    interpreter = next((i for i in claim["move"]["items"] if i["kind"] == ledger.INTERPRETER), None)
+    if interpreter is not None:
+        visits[number - 1]["interpreter"] = interpreter["shown"]
     changes: dict = {"visits": visits, "updated_at": now}
     if number == 1:  # the booking's first visit is also kept on its own
         changes.update(
@@ -120,9 +140,11 @@ def reschedule(
     cutoff: datetime,
     notice_hours: int,
     hold_seconds: int,
+    buffer_minutes: int = 30,
 ) -> dict:
-    """Move visit ``number`` to ``slot_id``: record the seat it takes, take it, record the move, give
-    the old seat back. ``by`` names the request across its retries."""
+    """Move visit ``number`` to ``slot_id``: record what it takes (the seat, and an interpreter for the
+    new time when the booking has one), take it, record the move, give back what it replaced. ``by``
+    names the request across its retries."""
     current = find_booking(reference, principal)
     if refused := _unknown_visit(current, number):
         raise refused
@@ -134,7 +156,9 @@ def reschedule(
     slot = store.slot_by_id(new_id)
     _check(current, number, slot, cutoff, notice, utcnow())
     assert slot is not None  # _check refuses an unknown slot
-    claim = ledger.start_move(reference, number, str(new_id), by, hold_seconds)
+    claim = ledger.start_move(
+        reference, number, str(new_id), by, hold_seconds, lambda: _interpreter(current, number, slot, buffer_minutes)
+    )
     try:
         current = find_booking(reference, principal)
         if current["visits"][number - 1]["slot_id"] == str(new_id):  # moved there meanwhile
@@ -143,7 +167,7 @@ def reschedule(
             else:  # by another request
                 ledger.abort_move(claim)
             return current
-        ledger.take_move_seat(claim, cutoff)
+        ledger.take_move(claim, cutoff)
         updated = _record_move(claim, number, slot, principal, reason, cutoff, notice)
         failpoint("bookings.after_move_record")
     except Problem:
@@ -178,10 +202,10 @@ def _record_move(
             raise ledger.LeaseLost(store.claim_of(reference) or claim)
         now = utcnow()
         _check(current, number, store.slot_by_id(slot["_id"]), cutoff, notice, now)
-        changes, entry = _moved(current, number, slot, principal, reason, now)
+        changes, entry = _moved(current, number, slot, principal, reason, now, claim)
         moved = {"from": seoul_iso(entry["moved"]["from"]), "to": seoul_iso(slot["start"])}
         told = events.event("visit.rescheduled", {**current, **changes}, principal.subject, now, visit=number, **moved)
-        updated = store.change_booking(current["_id"], current["revision"], changes, entry, [told])
+        updated = store.change_booking(current, changes, entry, [told])
         if updated is not None:
             events.publish(updated)
             return updated

@@ -6,14 +6,19 @@ and reopens nothing (one slot per clinic, package and start).
 
 from __future__ import annotations
 
+import hashlib
 import json
+from contextlib import suppress
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+
+from bson import ObjectId
+from pymongo.errors import DuplicateKeyError
 
 from services.common.clock import SEOUL, seoul_today, utcnow
 
 from . import store
-from .models import Booking, Claim, IdempotencyKey, Slot
+from .models import Booking, Claim, IdempotencyKey, Interpreter, InterpreterProvider, Slot, Unit
 
 SEED = Path(__file__).resolve().parents[2] / "seed" / "bookings"
 
@@ -22,7 +27,7 @@ def ensure_indexes() -> None:
     """The indexes, and what was stored before the current shapes brought up to date, once: slots before
     seats were counted in ``free``, bookings before they kept their visits, and seat holds and bookings
     before the seat ledger's claims."""
-    for model in (Slot, Booking, Claim, IdempotencyKey):
+    for model in (Slot, Booking, Claim, IdempotencyKey, Interpreter, InterpreterProvider, Unit):
         model.ensure_indexes()
     store.event_log.ensure_indexes()
     store.migrate_slots()
@@ -54,7 +59,53 @@ def load_seed() -> dict[str, int]:
     rules = json.loads((SEED / "slots.json").read_text(encoding="utf-8"))
     today = seoul_today()
     slots = [slot for clinic, rule in rules["clinics"].items() for slot in slots_from_rule(rule, clinic, today)]
-    return {"slots": store.insert_missing_slots(slots)}
+    return {"slots": len(store.insert_missing_slots(slots)), "interpreters": load_interpreters()}
+
+
+def interpreter_id(provider: str, name: str) -> ObjectId:
+    return ObjectId(hashlib.sha256(f"clinicbridge-interpreter:{provider}:{name}".encode()).hexdigest()[:24])
+
+
+def load_interpreters() -> int:
+    """The sample providers and their interpreters (only those missing): each seed clinic's coordinators,
+    and one interpretation provider that serves them all."""
+    seed = json.loads((SEED / "interpreters.json").read_text(encoding="utf-8"))
+    now = utcnow()
+    added = 0
+    for provider in seed["providers"]:
+        document = {
+            "_id": provider["id"],
+            "name": provider["name"],
+            "kind": provider["kind"],
+            "clinics": provider["clinics"],
+            "notice_hours": provider["noticeHours"],
+            "weekly_cap": provider["weeklyCap"],
+            "source": "sample",
+            "created_at": now,
+            "updated_at": now,
+        }
+        with suppress(DuplicateKeyError):
+            store.insert_provider(document)
+        for person in provider["interpreters"]:
+            interpreter = {
+                "_id": interpreter_id(provider["id"], person["name"]),
+                "provider": provider["id"],
+                "name": person["name"],
+                "languages": person["languages"],
+                "level": "IN_ROOM",
+                "capacity": 1,
+                "credential": seed["credential"] if person["certified"] else None,
+                "hours": seed["hours"],
+                "active": True,
+                "serves": store.serves(provider["clinics"], person["languages"]),
+                "source": "sample",
+                "created_at": now,
+                "updated_at": now,
+            }
+            with suppress(DuplicateKeyError):
+                store.insert_interpreter(interpreter)
+                added += 1
+    return added
 
 
 def load_synthetic(count: int) -> int:
@@ -73,4 +124,4 @@ def load_synthetic(count: int) -> int:
     while len(slots) < count:
         slots += slots_from_rule(rule, f"synthetic-clinic-{clinic:05d}", first)
         clinic += 1
-    return store.insert_missing_slots(slots[:count])
+    return len(store.insert_missing_slots(slots[:count]))

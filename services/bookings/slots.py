@@ -89,14 +89,11 @@ def open_slots_bulk(body: dict, principal: Principal) -> tuple[list[dict], int, 
             (starts if start > now else passed).append((index, start))
         if len(starts) + len(passed) > MAX_BULK_SLOTS:
             raise validation_problem([{"field": "to", "message": f"the rule opens more than {MAX_BULK_SLOTS} slots"}])
-    created = []
-    for _, start in sorted(starts, key=lambda pair: pair[1]):
-        document = _slot_document(body["clinic"], body.get("packageId"), start, body)
-        try:
-            store.insert_slot(document)
-            created.append(document)
-        except DuplicateKeyError:
-            pass
+    documents = [
+        _slot_document(body["clinic"], body.get("packageId"), start, body)
+        for _, start in sorted(starts, key=lambda pair: pair[1])
+    ]
+    created = store.insert_missing_slots(documents)  # in one bulk write, not one by one
     errors = [
         {"field": f"times[{index}]", "message": f"{start:%Y-%m-%d %H:%M} (Seoul) has already passed"}
         for index, start in sorted(passed, key=lambda pair: pair[1])

@@ -18,13 +18,14 @@ from datetime import datetime, timedelta
 from bson import ObjectId
 from mongoengine.connection import get_db
 from pymongo import ReturnDocument, UpdateOne
+from pymongo.errors import DuplicateKeyError
 
 from services.common.clock import SEOUL, seoul_date
 from services.common.eventlog import EventLog
 from services.common.pagination import Page, Sort, paginate
 from services.common.store import Registry, batches, once
 
-from .models import ALIAS, Booking, Claim, IdempotencyKey, Slot
+from .models import ALIAS, Booking, Claim, IdempotencyKey, Interpreter, InterpreterProvider, Slot, Unit
 
 registry = Registry("bookings")
 event_log = EventLog(lambda: get_db(ALIAS), registry, scopes=("agency", "clinic"))
@@ -97,6 +98,18 @@ def keys():
     return IdempotencyKey._get_collection()
 
 
+def units():
+    return Unit._get_collection()
+
+
+def interpreters():
+    return Interpreter._get_collection()
+
+
+def providers():
+    return InterpreterProvider._get_collection()
+
+
 # -- slots ---------------------------------------------------------------------------------------
 
 
@@ -129,9 +142,10 @@ def insert_slot(document: dict) -> None:
 
 
 @registry.write("clinic_package_start")
-def insert_missing_slots(documents: list[dict]) -> int:
-    """Insert-if-absent by (clinic, package, start), in batches the driver's timeout allows."""
-    opened = 0
+def insert_missing_slots(documents: list[dict]) -> list[dict]:
+    """Insert-if-absent by (clinic, package, start), in batches the driver's timeout allows: the ones
+    inserted (with their ids)."""
+    opened = []
     for batch in batches(documents):
         operations = [
             UpdateOne(
@@ -141,7 +155,8 @@ def insert_missing_slots(documents: list[dict]) -> int:
             )
             for s in batch
         ]
-        opened += slots().bulk_write(operations, ordered=False).upserted_count
+        upserted = slots().bulk_write(operations, ordered=False).upserted_ids
+        opened += [{**batch[index], "_id": slot_id} for index, slot_id in sorted(upserted.items())]
     return opened
 
 
@@ -263,6 +278,113 @@ def migrate_slots() -> int:
     return once(slots().database, "slots.bookable_day", migrate)
 
 
+# -- units: an interpreter's half hours, a provider's weekly visits ------------------------------------
+# Taken and given back like a slot's seat: guarded by the holder and the count, in one update. A unit no
+# one took yet does not exist: the first holder inserts it (a racing insert meets the unique _id).
+
+
+@registry.write("_id_")
+def take_unit(unit_id: str, capacity: int, holder: str) -> bool:
+    """One place of a unit of ``capacity`` for ``holder``; False when it is full (or ``holder`` has one)."""
+    guard = {"_id": unit_id, "count": {"$lt": capacity}, "holders": {"$ne": holder}}
+    take = {"$inc": {"count": 1}, "$push": {"holders": holder}}
+    if units().update_one(guard, take).matched_count == 1:
+        return True
+    try:
+        units().insert_one({"_id": unit_id, "count": 1, "holders": [holder]})
+        return True
+    except DuplicateKeyError:  # it exists: full, ours already, or inserted by another meanwhile
+        return units().update_one(guard, take).matched_count == 1
+
+
+@registry.write("_id_")
+def give_unit_back(unit_id: str, holder: str) -> None:
+    """Give back the place ``holder`` has, if it has one: twice is once."""
+    units().update_one({"_id": unit_id, "holders": holder}, {"$inc": {"count": -1}, "$pull": {"holders": holder}})
+
+
+@registry.read("_id_")
+def units_by_id(unit_ids: list[str]) -> dict[str, dict]:
+    """The units that exist of these, by id: one query."""
+    return {doc["_id"]: doc for doc in units().find({"_id": {"$in": unit_ids}})}
+
+
+# -- interpreters and their providers ---------------------------------------------------------------
+
+
+@registry.read("serves")
+def interpreters_serving(keys: list[str]) -> list[dict]:
+    """Active interpreters who serve any of these ``<clinic>:<language>`` keys."""
+    return list(interpreters().find({"serves": {"$in": keys}}))
+
+
+@registry.read("_id_")
+def interpreters_by_id(ids: list[ObjectId]) -> list[dict | None]:
+    found = {doc["_id"]: doc for doc in interpreters().find({"_id": {"$in": ids}})}
+    return [found.get(interpreter_id) for interpreter_id in ids]
+
+
+@registry.read("provider")
+def interpreters_of(provider: str) -> list[dict]:
+    """A provider's interpreters, by name (a provider has tens, not thousands)."""
+    return sorted(interpreters().find({"provider": provider}), key=lambda doc: (doc["name"], str(doc["_id"])))
+
+
+@registry.write("_id_")
+def insert_interpreter(document: dict) -> None:
+    interpreters().insert_one(document)
+
+
+@registry.write("_id_")
+def update_interpreter(interpreter_id: ObjectId, changes: dict) -> dict | None:
+    return interpreters().find_one_and_update(
+        {"_id": interpreter_id}, {"$set": changes}, return_document=ReturnDocument.AFTER
+    )
+
+
+@registry.read("_id_")
+def providers_by_id(ids: list[str]) -> dict[str, dict]:
+    return {doc["_id"]: doc for doc in providers().find({"_id": {"$in": ids}})}
+
+
+@registry.read("clinics")
+def providers_serving(clinic: str) -> list[dict]:
+    """The providers whose interpreters serve a clinic (a handful)."""
+    return sorted(providers().find({"clinics": clinic}), key=lambda doc: doc["_id"])
+
+
+@registry.read("kind")
+def every_provider() -> list[dict]:
+    """Every provider, by id: a platform admin's list (tens of documents)."""
+    found = providers().find({"kind": {"$in": ["CLINIC", "INTERPRETATION_PROVIDER"]}})
+    return sorted(found, key=lambda doc: doc["_id"])
+
+
+@registry.write("_id_")
+def insert_provider(document: dict) -> None:
+    """Raises DuplicateKeyError when a provider has that id."""
+    providers().insert_one(document)
+
+
+@registry.write("_id_")
+def update_provider(provider_id: str, changes: dict) -> dict | None:
+    return providers().find_one_and_update(
+        {"_id": provider_id}, {"$set": changes}, return_document=ReturnDocument.AFTER
+    )
+
+
+def set_serves(provider: str, clinics: list[str]) -> None:
+    """Every interpreter of a provider serves the clinics it now serves (its ``serves`` keys recomputed):
+    an admin's change of a provider, each interpreter by its ``_id``."""
+    for interpreter in interpreters_of(provider):
+        keys = serves(clinics, interpreter["languages"]) if interpreter.get("active", True) else []
+        interpreters().update_one({"_id": interpreter["_id"]}, {"$set": {"serves": keys}})
+
+
+def serves(clinics: list[str], languages: list[str]) -> list[str]:
+    return [f"{clinic}:{language}" for clinic in clinics for language in languages]
+
+
 # -- the seat ledger's claims ---------------------------------------------------------------------
 # A claim moves between states only by ``move_claim``: an update guarded by the state and the lease
 # token it was read with, which sets a new lease. So of two requests, or a request and a sweeper,
@@ -333,20 +455,29 @@ def booking_page(find: dict, sort: Sort, *, limit: int, cursor: str | None, with
 
 
 @registry.write("_id_")
-def change_booking(
-    booking_id: ObjectId, revision: int, changes: dict, entry: dict, reported: list[dict]
-) -> dict | None:
-    """Apply ``changes``, append a history entry and the events that report them, and bump the
-    revision, if the booking is still at ``revision``; None if another change came first."""
-    return bookings().find_one_and_update(
-        {"_id": booking_id, "revision": revision},
+def change_booking(current: dict, changes: dict, entry: dict, reported: list[dict]) -> dict | None:
+    """Apply ``changes`` to the booking as read, append a history entry and the events that report them,
+    and bump the revision, if the booking is still at the revision it was read at: the booking after;
+    None if another change came first. (An update, not a findAndModify: on the embedded server a
+    findAndModify with more than its ``_id`` in the filter reads the whole collection.)"""
+    changed = bookings().update_one(
+        {"_id": current["_id"], "revision": current["revision"]},
         {
             "$set": {**changes, "outbox_pending": True},
             "$push": {"history": entry, "outbox": {"$each": reported}},
             "$inc": {"revision": 1},
         },
-        return_document=ReturnDocument.AFTER,
     )
+    if changed.matched_count != 1:
+        return None
+    return {
+        **current,
+        **changes,
+        "outbox_pending": True,
+        "history": [*current.get("history", []), entry],
+        "outbox": [*current.get("outbox", []), *reported],
+        "revision": current["revision"] + 1,
+    }
 
 
 @registry.write("reference_1")
@@ -390,11 +521,11 @@ def key_by_id(key: str) -> dict | None:
 @registry.write("_id_")
 def take_over_key(key: str, now: datetime, lease_until: datetime, lease: str) -> dict | None:
     """An in-flight key whose request stopped renewing its lease, for this request (``lease``)."""
-    return keys().find_one_and_update(
+    taken = keys().update_one(
         {"_id": key, "state": "IN_FLIGHT", "lease_until": {"$lt": now}},
         {"$set": {"lease_until": lease_until, "lease": lease}},
-        return_document=ReturnDocument.AFTER,
     )
+    return key_by_id(key) if taken.matched_count == 1 else None
 
 
 @registry.write("_id_")
@@ -534,6 +665,11 @@ def migrate_claims(now: datetime) -> int:
 def every_slot() -> list[dict]:
     """Every slot's seats (the checker)."""
     return list(slots().find({}, {"booked": 1, "free": 1, "capacity": 1, "holders": 1}))
+
+
+def every_unit() -> list[dict]:
+    """Every unit taken or once taken (the checker)."""
+    return list(units().find({}))
 
 
 def unsettled_claims() -> list[dict]:

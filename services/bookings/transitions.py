@@ -169,7 +169,7 @@ def _apply(
         entry.update(at=now, by=principal.subject, reason=reason)
         details = {"visit": entry["visit"]} if entry["visit"] else {}
         told = events.event(events.BY_STEP[step.target], {**current, **changes}, principal.subject, now, **details)
-        updated = store.change_booking(current["_id"], current["revision"], changes, entry, [told])
+        updated = store.change_booking(current, changes, entry, [told])
         if updated is not None:
             events.publish(updated)
             return updated

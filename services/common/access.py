@@ -17,6 +17,8 @@ ROLES: dict[str, tuple[str, ...]] = {
     "quotes.audit": ("PLATFORM_ADMIN",),  # the bookings service's checker lists every lock
     "slots.write": CLINIC_STAFF,
     "slots.list": CLINIC_STAFF,
+    "interpreters.manage": CLINIC_STAFF,  # a clinic's admins their own coordinators; platform admins any provider's
+    "providers.manage": ("PLATFORM_ADMIN",),
     "bookings.create": ("AGENCY",),
     "bookings.reschedule": ("AGENCY", *CLINIC_STAFF),  # the agency that booked, the clinic that treats
     "webhooks.manage": ("AGENCY", "CLINIC_ADMIN"),  # an endpoint belongs to an agency or a clinic

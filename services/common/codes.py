@@ -67,6 +67,9 @@ BOOKINGS = {
     "TOO_LATE_TO_RESCHEDULE": "The visit starts within the notice period; it can no longer be moved.",
     "IDEMPOTENCY_KEY_REUSED": "The idempotency key was used for a different request.",
     "IDEMPOTENCY_KEY_IN_FLIGHT": "A request with this idempotency key is still running.",
+    "INTERPRETER_UNAVAILABLE": "No interpreter in the language asked for is free for a visit's time.",
+    "UNKNOWN_PROVIDER": "No such interpreter provider.",
+    "PROVIDER_EXISTS": "An interpreter provider has this id already.",
 }
 
 WEBHOOKS = {

@@ -70,6 +70,7 @@ class Settings:
     min_notice_hours: int = 24
     seat_hold_seconds: int = 120  # a booking in progress holds its seat this long; past it the sweeper reclaims it
     checkout_hold_minutes: int = 15  # holdVisits keeps every seat this long for the booking to come
+    interpreter_buffer_minutes: int = 30  # an interpreter's time after a visit before the next one
     reschedule_notice_hours: int = 72  # a visit may be moved until this long before it starts
     read_model_wait_seconds: float = 10.0  # how long a listing waits for its read model to load before a 503
     webhook_timeout_seconds: float = 5.0  # the whole of a delivery request: connect, send, status, headers and body
@@ -137,6 +138,7 @@ def from_env(service: str) -> Settings:
         min_notice_hours=_int("MIN_NOTICE_HOURS", 24),
         seat_hold_seconds=_int("SEAT_HOLD_SECONDS", 120),
         checkout_hold_minutes=_int("CHECKOUT_HOLD_MINUTES", 15),
+        interpreter_buffer_minutes=_int("INTERPRETER_BUFFER_MINUTES", 30),
         reschedule_notice_hours=_int("RESCHEDULE_NOTICE_HOURS", 72),
         read_model_wait_seconds=float(env("READ_MODEL_WAIT_SECONDS", "10")),
         webhook_timeout_seconds=float(env("WEBHOOK_TIMEOUT_SECONDS", "5")),

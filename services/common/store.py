@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-BATCH_WRITE_SIZE = 2000  # a bulk write of 100,000 runs past the driver's socket timeout on the embedded server
+BATCH_WRITE_SIZE = 500  # a bulk write of 2,000 can run past the driver's socket timeout on a busy embedded server
 
 
 @dataclass(frozen=True)

@@ -18,15 +18,26 @@ def bookings_settings(settings_for, packages_url):
 
 
 @pytest.fixture
-def bookings(make_app, bookings_settings):
-    return make_app(
-        "bookings",
-        create_app,
-        seed.ensure_indexes,
-        database=bookings_settings.database,
-        service_urls=bookings_settings.service_urls,
-        min_notice_hours=24,
-    )
+def bookings_with(make_app, bookings_settings):
+    """The bookings app on this test's database, with settings of its own (holds of no minutes, say)."""
+
+    def make(**overrides):
+        return make_app(
+            "bookings",
+            create_app,
+            lambda: (seed.ensure_indexes(), seed.load_interpreters()),
+            database=bookings_settings.database,
+            service_urls=bookings_settings.service_urls,
+            min_notice_hours=24,
+            **overrides,
+        )
+
+    return make
+
+
+@pytest.fixture
+def bookings(bookings_with):
+    return bookings_with()
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """The fault matrix: every step of booking, holding, booking from a hold, moving, cancelling,
-releasing a hold and sweeping fails, once by raising there (a bug, a lost database) and once by the
+releasing a hold and sweeping (each with a Japanese interpreter claimed for every visit) fails, once by raising there (a bug, a lost database) and once by the
 process being killed there (SIGKILL). Afterwards the sweeper runs, the request is retried with the
 same key, and the seat ledger's books balance (every seat taken named by one claim, every claim's
 seats taken, every booking's visits seated, the flow's quote locked by its booking or a live hold
@@ -25,8 +25,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from services.bookings import events, seed, sweeper
-from services.bookings.app import create_app
+from services.bookings import events, sweeper
 from services.bookings.models import Booking, IdempotencyKey
 from services.common import failpoints
 from services.common.clock import utcnow
@@ -52,6 +51,8 @@ STEPS = {
         "bookings.after_seat",
         "bookings.after_seat.2",
         "bookings.after_seat.3",
+        "bookings.after_interpreter",
+        "bookings.after_interpreter.3",
         "bookings.after_commit",
         "bookings.after_record",
     ],
@@ -61,12 +62,14 @@ STEPS = {
         "bookings.after_place",
         "bookings.after_seat",
         "bookings.after_seat.3",
+        "bookings.after_interpreter.2",
         "bookings.after_hold",
     ],
     "book_hold": ["bookings.after_hold_taken", "bookings.after_lock", "bookings.after_commit", "bookings.after_record"],
     "move": [
         "bookings.after_move_start",
         "bookings.after_move_seat",
+        "bookings.after_move_interpreter",
         "bookings.after_move_record",
         "bookings.after_move_give_back",
     ],
@@ -120,6 +123,24 @@ class World:
             time.sleep(0.1)
         return answer
 
+    @classmethod
+    def on(cls, app, new_quote: Callable, packages_url: str, failing: str | None = None, points: Path | None = None):
+        admin = bearer_headers("CLINIC_ADMIN", clinic=ORACLE)
+
+        def open_slot(start, capacity: int = 3) -> dict:
+            body = {"clinic": ORACLE, "start": start.isoformat(), "capacity": capacity}
+            answer = app.test_client().post("/slots", json=body, headers=admin)
+            assert answer.status_code == 201, answer.json
+            return answer.json
+
+        agency = bearer_headers("AGENCY", agency=AGENCY)
+        mode = "kill" if failing else "raise"
+        return cls(app, failing, points, agency, admin, new_quote, open_slot, packages_url, mode)
+
+    def hold(self, slots: list[dict], quote: dict):
+        body = {"quoteId": quote["id"], "slotIds": [s["id"] for s in slots]}
+        return self.again("post", "/holds", body, self.agency_key())
+
     def agency_key(self) -> dict:
         return {**self.agency, "Idempotency-Key": uuid.uuid4().hex}
 
@@ -150,7 +171,7 @@ class World:
 
 def in_days_after(slot: dict, days: int) -> datetime:
     """A moment ``days`` after a slot's start, at a time no series here uses."""
-    return datetime.fromisoformat(slot["start"]).replace(hour=17, minute=15) + timedelta(days=days)
+    return datetime.fromisoformat(slot["start"]).replace(hour=15, minute=15) + timedelta(days=days)
 
 
 def failed(answer, mode: str) -> None:
@@ -161,36 +182,16 @@ def failed(answer, mode: str) -> None:
 
 
 @pytest.fixture
-def world(request, make_app, bookings_settings, env, new_quote, packages_url, bearer):
-    mode = request.param if hasattr(request, "param") else "raise"
-    app = make_app(
-        "bookings",
-        create_app,
-        seed.ensure_indexes,
-        database=bookings_settings.database,
-        service_urls=bookings_settings.service_urls,
-        min_notice_hours=24,
-        seat_hold_seconds=SEAT_HOLD_SECONDS,
-    )
-    client = app.test_client()
-    admin = bearer("CLINIC_ADMIN", clinic=ORACLE)
-
-    def open_slot(start, capacity: int = 3) -> dict:
-        answer = client.post(
-            "/slots", json={"clinic": ORACLE, "start": start.isoformat(), "capacity": capacity}, headers=admin
-        )
-        assert answer.status_code == 201, answer.json
-        return answer.json
-
+def world(request, bookings_with, env, new_quote, packages_url):
+    app = bookings_with(seat_hold_seconds=SEAT_HOLD_SECONDS)
+    if request.param == "raise":
+        yield World.on(app, new_quote, packages_url)
+        return
     with tempfile.TemporaryDirectory() as folder:
         points = Path(folder) / "failpoints"
         points.write_text("")
-        common = {"agency": bearer("AGENCY", agency=AGENCY), "clinic": admin, "new_quote": new_quote}
-        if mode == "kill":
-            with running_service("bookings", {**env, "FAILPOINTS_FILE": str(points)}) as failing:
-                yield World(app, failing, points, open_slot=open_slot, packages_url=packages_url, mode=mode, **common)
-        else:
-            yield World(app, None, None, open_slot=open_slot, packages_url=packages_url, **common)
+        with running_service("bookings", {**env, "FAILPOINTS_FILE": str(points)}) as failing:
+            yield World.on(app, new_quote, packages_url, failing, points)
 
 
 MODES = ["raise", "kill"]
@@ -209,7 +210,7 @@ def bookings_of(world: World, reference: str) -> int:
 @pytest.mark.parametrize("world", MODES, indirect=True)
 def test_a_booking_failing_at_any_step_is_booked_once_by_its_retry(world: World):
     for step in STEPS["book"]:
-        slots, quote, key = world.next_series(), world.new_quote(), uuid.uuid4().hex
+        slots, quote, key = world.next_series(), world.new_quote(interpreterLanguage="ja"), uuid.uuid4().hex
         body = body_for(quote, slots)
         headers = {**world.agency, "Idempotency-Key": key}
         failed(world.call(world.mode, step, "post", "/bookings", body, headers), world.mode)
@@ -226,7 +227,7 @@ def test_a_booking_failing_at_any_step_is_booked_once_by_its_retry(world: World)
 @pytest.mark.parametrize("world", MODES, indirect=True)
 def test_a_hold_failing_at_any_step_is_held_once_by_its_retry(world: World):
     for step in STEPS["hold"]:
-        slots, quote, key = world.next_series(), world.new_quote(), uuid.uuid4().hex
+        slots, quote, key = world.next_series(), world.new_quote(interpreterLanguage="ja"), uuid.uuid4().hex
         body = {"quoteId": quote["id"], "slotIds": [s["id"] for s in slots]}
         headers = {**world.agency, "Idempotency-Key": key}
         failed(world.call(world.mode, step, "post", "/holds", body, headers), world.mode)
@@ -244,10 +245,8 @@ def test_a_hold_failing_at_any_step_is_held_once_by_its_retry(world: World):
 @pytest.mark.parametrize("world", MODES, indirect=True)
 def test_booking_a_hold_failing_at_any_step_books_it_once_on_retry(world: World):
     for step in STEPS["book_hold"]:
-        slots, quote = world.next_series(), world.new_quote()
-        held = world.again(
-            "post", "/holds", {"quoteId": quote["id"], "slotIds": [s["id"] for s in slots]}, world.agency_key()
-        )
+        slots, quote = world.next_series(), world.new_quote(interpreterLanguage="ja")
+        held = world.hold(slots, quote)
         assert held.status_code == 201, held.json
         body, headers = {"holdId": held.json["id"], "patient": PATIENT}, world.agency_key()
         failed(world.call(world.mode, step, "post", "/bookings", body, headers), world.mode)
@@ -263,7 +262,7 @@ def test_booking_a_hold_failing_at_any_step_books_it_once_on_retry(world: World)
 
 
 def booked(world: World) -> tuple[dict, list[dict], dict]:
-    slots, quote = world.next_series(), world.new_quote()
+    slots, quote = world.next_series(), world.new_quote(interpreterLanguage="ja")
     made = world.again("post", "/bookings", body_for(quote, slots), world.agency_key())
     assert made.status_code == 201, made.json
     return made.json, slots, quote
@@ -302,10 +301,8 @@ def test_a_cancellation_failing_at_any_step_is_finished_by_the_sweeper_or_its_re
 @pytest.mark.parametrize("world", MODES, indirect=True)
 def test_a_hold_released_by_a_request_that_fails_is_given_back_whole(world: World):
     for step in STEPS["release"]:
-        slots, quote = world.next_series(), world.new_quote()
-        held = world.again(
-            "post", "/holds", {"quoteId": quote["id"], "slotIds": [s["id"] for s in slots]}, world.agency_key()
-        )
+        slots, quote = world.next_series(), world.new_quote(interpreterLanguage="ja")
+        held = world.hold(slots, quote)
         path = f"/holds/{held.json['id']}/release"
         failed(world.call(world.mode, step, "post", path, None, world.agency), world.mode)
         world.sweep()
@@ -352,33 +349,14 @@ def sweep_failing(world: World, mode: str, step: str, env: dict) -> None:
     ],
 )
 def test_a_sweeper_failing_at_any_step_leaves_its_work_to_the_next(
-    make_app, bookings_settings, env, new_quote, packages_url, bearer, mode, left, step
+    bookings_with, env, new_quote, packages_url, mode, left, step
 ):
-    app = make_app(
-        "bookings",
-        create_app,
-        seed.ensure_indexes,
-        database=bookings_settings.database,
-        service_urls=bookings_settings.service_urls,
-        min_notice_hours=24,
-        seat_hold_seconds=SEAT_HOLD_SECONDS,
-        checkout_hold_minutes=0,
-    )
-    admin = bearer("CLINIC_ADMIN", clinic=ORACLE)
-
-    def open_slot(start, capacity: int = 3) -> dict:
-        made = app.test_client().post(
-            "/slots", json={"clinic": ORACLE, "start": start.isoformat(), "capacity": capacity}, headers=admin
-        )
-        return made.json
-
-    world = World(app, None, None, bearer("AGENCY", agency=AGENCY), admin, new_quote, open_slot, packages_url)
+    app = bookings_with(seat_hold_seconds=SEAT_HOLD_SECONDS, checkout_hold_minutes=0)
+    world = World.on(app, new_quote, packages_url)
     env = {**env, "SEAT_HOLD_SECONDS": str(SEAT_HOLD_SECONDS), "CHECKOUT_HOLD_MINUTES": "0"}
     if left == "expired hold":
-        slots, quote = world.next_series(), new_quote()
-        held = world.again(
-            "post", "/holds", {"quoteId": quote["id"], "slotIds": [s["id"] for s in slots]}, world.agency_key()
-        )
+        slots, quote = world.next_series(), new_quote(interpreterLanguage="ja")
+        held = world.hold(slots, quote)
         assert held.status_code == 201, held.json
         kept = [0, 0, 0]
     else:

@@ -6,8 +6,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from services.bookings import events, ledger, packages, seed, sweeper
-from services.bookings.app import create_app
+from services.bookings import events, ledger, packages, sweeper
 from tests.support import PATIENT, booking_count, in_days, seat_count, seats_are_owned, seoul_day
 
 
@@ -75,18 +74,8 @@ def test_a_released_hold_gives_every_seat_back(bookings, client, open_slot, new_
     assert [seat_count(bookings, s["id"]) for s in slots] == [0, 0, 0]
 
 
-def test_an_expired_hold_is_refused_and_the_sweeper_gives_its_seats_back(
-    make_app, bookings_settings, open_slot, new_quote, agency
-):
-    app = make_app(
-        "bookings",
-        create_app,
-        seed.ensure_indexes,
-        database=bookings_settings.database,
-        service_urls=bookings_settings.service_urls,
-        min_notice_hours=24,
-        checkout_hold_minutes=0,
-    )
+def test_an_expired_hold_is_refused_and_the_sweeper_gives_its_seats_back(bookings_with, open_slot, new_quote, agency):
+    app = bookings_with(checkout_hold_minutes=0)
     client = app.test_client()
     slots = three_visits(open_slot, 93)
     held = hold(client, agency, new_quote(), slots).json  # expires at once

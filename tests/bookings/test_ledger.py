@@ -18,8 +18,7 @@ import pytest
 import requests
 from pymongo.errors import AutoReconnect
 
-from services.bookings import events, idempotency, seed, sweeper
-from services.bookings.app import create_app
+from services.bookings import events, idempotency, sweeper
 from services.common import failpoints
 from services.common.clock import utcnow
 from tests.support import (
@@ -238,16 +237,8 @@ def test_a_quote_whose_lock_reply_was_lost_is_given_back_once_the_reservation_ex
     seats_are_owned(bookings)
 
 
-def test_an_expired_hold_gives_its_quote_back(make_app, bookings_settings, open_slot, new_quote, agency):
-    app = make_app(
-        "bookings",
-        create_app,
-        seed.ensure_indexes,
-        database=bookings_settings.database,
-        service_urls=bookings_settings.service_urls,
-        min_notice_hours=24,
-        checkout_hold_minutes=0,
-    )
+def test_an_expired_hold_gives_its_quote_back(bookings_with, open_slot, new_quote, agency):
+    app = bookings_with(checkout_hold_minutes=0)
     client = app.test_client()
     quote = new_quote()
     held = hold(client, agency, quote, series(open_slot, 152))

@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from gateway.schema import schema
+from services.bookings.seed import interpreter_id
 from services.common.clock import utc_date, utcnow
 from tests.support import (
     AGENCY_KEY,
@@ -122,6 +123,7 @@ def objects(gateway, mongo_client, webhooks_service):
         "booking": booking["booking"]["reference"],
         "quote": quote["id"],
         "free_slot": slots[0]["id"],
+        "interpreter": str(interpreter_id("clinic:oracle-skin-clinic", "Hana Lee")),
     }
 
 
@@ -218,6 +220,24 @@ CASES = {
     "redeliverWebhook": (
         {"agency", "platform"},
         'mutation { redeliverWebhook(deliveryId: "{delivery}") { delivery { state } %s } }',
+    ),
+    # A clinic's admins add to their own coordinators; platform admins name a provider (else a business error).
+    "createInterpreter": (
+        {"oracle admin", "asan admin", "platform"},
+        'mutation { createInterpreter(input: {name: "Authz", languages: ["en"], level: IN_ROOM}) { interpreter { id } %s } }',
+    ),
+    "updateInterpreter": (
+        {"oracle admin", "platform"},
+        'mutation { updateInterpreter(id: "{interpreter}", input: {active: true}) { interpreter { id } %s } }',
+    ),
+    "createInterpreterProvider": (
+        {"platform"},
+        'mutation { createInterpreterProvider(input: {id: "authz-{suffix}", name: "Authz", clinics: ["oracle-skin-clinic"]}) '
+        "{ provider { id } %s } }",
+    ),
+    "updateInterpreterProvider": (
+        {"platform"},
+        'mutation { updateInterpreterProvider(id: "seoul-medical-interpreters", input: {noticeHours: 72}) { provider { id } %s } }',
     ),
     # Anyone may quote, without a key too.
     "createQuote": (set(ROLES), 'mutation { createQuote(input: {packageId: "{package}"}) { quote { id } %s } }'),

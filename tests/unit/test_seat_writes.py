@@ -8,18 +8,30 @@ from pathlib import Path
 from services.bookings import store
 
 ROOT = Path(__file__).resolve().parents[2]
-SEAT_WRITES = {"take_seat", "give_seat_back", "insert_claim", "move_claim", "fence_booking"}
+SEAT_WRITES = {
+    "take_seat",
+    "give_seat_back",
+    "take_unit",
+    "give_unit_back",
+    "insert_claim",
+    "move_claim",
+    "fence_booking",
+}
 LEDGER = ROOT / "services" / "bookings" / "ledger.py"
 
 
 def callers(name: str) -> list[str]:
-    """Every place outside the data-access module that calls ``store.<name>``."""
+    """Every place outside the data-access module that calls ``store.<name>``, or imports it by name."""
     found = []
     for path in sorted((ROOT / "services").rglob("*.py")) + sorted((ROOT / "gateway").rglob("*.py")):
         if path == ROOT / "services" / "bookings" / "store.py":
             continue
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Attribute) and node.attr == name and getattr(node.value, "id", None) == "store":
+            called = (
+                isinstance(node, ast.Attribute) and node.attr == name and getattr(node.value, "id", None) == "store"
+            )
+            imported = isinstance(node, ast.ImportFrom) and any(alias.name == name for alias in node.names)
+            if called or imported:
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     return found
 

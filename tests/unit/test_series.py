@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from services.common import series
 from services.common.series import Window
@@ -45,3 +46,24 @@ def test_a_trip_to_fit_is_at_most_sixty_days():
     assert series.trip_length_error(date(2027, 3, 1), date(2027, 4, 30)) is None
     assert series.trip_length_error(date(2027, 3, 1), date(2027, 5, 1)) == "after arrive, and at most 60 days after it"
     assert series.trip_length_error(date(2027, 3, 1), date(2027, 3, 1)) is not None
+
+
+def test_an_interpreter_works_a_visit_only_inside_her_hours_on_its_seoul_day():
+    from datetime import datetime
+
+    from services.bookings.interpreters import time_units, works
+    from services.common.clock import SEOUL
+
+    monday = {"hours": [{"weekday": "MON", "from": "09:00", "to": "18:00"}]}
+    at = datetime(2027, 3, 1, 17, 0, tzinfo=SEOUL)  # a Monday
+    assert works(monday, at, at.replace(hour=18))
+    assert not works(monday, at, at.replace(hour=18, minute=30))
+    late = datetime(2027, 3, 1, 23, 0, tzinfo=SEOUL)
+    assert not works(monday, late, datetime(2027, 3, 2, 0, 0, tzinfo=SEOUL))  # ending at midnight is not inside
+    # Half hours counted in Seoul time, whatever zone the start is read in.
+    assert time_units("x", at, 60, 30) == time_units("x", at.astimezone(ZoneInfo("Asia/Kathmandu")), 60, 30)
+    assert time_units("x", at, 60, 30) == [
+        "time|x|2027-03-01T17:00:00+09:00",
+        "time|x|2027-03-01T17:30:00+09:00",
+        "time|x|2027-03-01T18:00:00+09:00",
+    ]

@@ -161,6 +161,27 @@ class PatientTrip(WireObject):
     depart = Date(required=True, description="The Seoul date the patient leaves.")
 
 
+class Credential(WireObject):
+    """An interpreter's credential: the national medical-interpreter certificate, say."""
+
+    name = graphene.String(required=True, description="What it certifies.")
+    issuer = graphene.String(required=True, description="Who issued it.")
+    number = graphene.String(description="Its number, if given.")
+    expires_on = Date(description="The last day it is valid; past it, it is not valid and the interpreter not offered.")
+
+
+class VisitInterpreter(WireObject):
+    """The interpreter reserved for a visit: who, in which language, from which provider, with which credential."""
+
+    id = graphene.ID(required=True, description="The interpreter.")
+    name = graphene.String(required=True, description="Their name.")
+    language = graphene.String(required=True, description="The language interpreted (ISO 639-1).")
+    provider = graphene.String(
+        description="Who they work for: the clinic's own coordinators, or an interpretation provider."
+    )
+    credential = graphene.Field(Credential, description="Their credential, if they have one.")
+
+
 class BookedVisit(WireObject):
     """A visit whose seat the booking holds."""
 
@@ -173,6 +194,11 @@ class BookedVisit(WireObject):
         graphene.NonNull(graphene.String), description="The procedures done at it (codes; null for a held visit)."
     )
     status = graphene.Field(VisitStatus, description="Its own status (null for a held visit).")
+    interpreter = graphene.Field(
+        VisitInterpreter,
+        description="The interpreter reserved for this visit, when the booking has an interpreter language "
+        "(null otherwise, and for a held visit). Visible to the agency that booked and the clinic that treats.",
+    )
 
 
 class Booking(WireObject):
