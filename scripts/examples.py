@@ -121,7 +121,7 @@ PARTNER = [
         "**4. Choose a start** three days ahead or more: Oracle's Japanese interpreter works for an interpretation"
         " provider that asks for 72 hours' notice (the next free slot may be sooner):",
         """query Start($packageId: ID!, $from: Date!, $to: Date!) {
-  availability(packageId: $packageId, from: $from, to: $to, first: 1) { edges { node { id start free } } }
+  availableSlots(packageId: $packageId, from: $from, to: $to, first: 1) { edges { node { id start free } } }
 }""",
         lambda a: {"packageId": _chosen(a)["id"], "from": _day(4), "to": _day(10)},
         key="agency",
@@ -192,7 +192,7 @@ PARTNER = [
         "alternatives",
         "**8. Other dates** for visit 2: the free slots inside its window:",
         """query Alternatives($packageId: ID!, $from: Date!, $to: Date!) {
-  availability(packageId: $packageId, from: $from, to: $to, first: 3) { edges { node { id start free } } }
+  availableSlots(packageId: $packageId, from: $from, to: $to, first: 3) { edges { node { id start free } } }
 }""",
         lambda a: {
             "packageId": _chosen(a)["id"],
@@ -226,13 +226,13 @@ PARTNER = [
 
 def _start(a: dict) -> str:
     """The first visit's slot the partner chose: the first free one three days ahead or more."""
-    return a["start"]["availability"]["edges"][0]["node"]["id"]
+    return a["start"]["availableSlots"]["edges"][0]["node"]["id"]
 
 
 def _other(a: dict) -> str:
     """A free slot of visit 2's window other than the one it has."""
     booked = a["book"]["createBooking"]["booking"]["visits"][1]["start"]
-    edges = a["alternatives"]["availability"]["edges"]
+    edges = a["alternatives"]["availableSlots"]["edges"]
     return next(edge["node"]["id"] for edge in edges if edge["node"]["start"] != booked)
 
 

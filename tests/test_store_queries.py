@@ -139,6 +139,8 @@ def test_every_bookings_query_is_index_served(make_app, mongo_client):
         ],
         "clinic_slots": [lambda f: f(slot["clinic"], now, now + timedelta(days=30))],
         "expired_claims": [lambda f: f(now, 500)],
+        "claims_in_flight": [lambda f: f()],
+        "sweep_totals": [lambda f: f()],
         "claim_of": [lambda f: f("CB-EXAMPLE1")],
         "claim_by_hold": [lambda f: f("0" * 32)],
         "units_by_id": [lambda f: f(["time|0|2027-01-01T10:00:00+09:00", "week|p|c|2027-W01"])],
@@ -211,6 +213,9 @@ def test_every_webhooks_query_is_index_served(make_app, mongo_client):
         "delivery_by_id": [lambda f: f(f"{some['_id']}:{'e' * 32}")],
         "deliveries_on": [lambda f: f(some["_id"], utc_date(now).isoformat())],
         "feed_position": [lambda f: f("bookings")],
+        "feed_positions": [lambda f: f(("bookings", "packages"))],
+        "backlog": [lambda f: f()],
+        "failing_endpoints": [lambda f: f()],
         "deferred_of": [lambda f: f(some["_id"])],
         "lanes_by_id": [lambda f: f([f"{some['_id']}:0", f"{some['_id']}:1"])],
     }

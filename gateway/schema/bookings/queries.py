@@ -8,19 +8,29 @@ from graphql import GraphQLError
 from services.common.wire import plain
 
 from ...clients import bookings
-from ..core.connections import connection, require_first
+from ..core.connections import MAX_FIRST, connection, require_first
 from ..core.scalars import Date
 from ..core.wire import ctx, to_wire
 from .inputs import BookingFilter, ScreeningAnswersInput, SlotFilter
 from .loaders import BookingByReferenceLoader
-from .types import Booking, BookingConnection, Screening, SlotConnection, VisitPlan
+from .types import Booking, BookingConnection, Screening, Slot, SlotConnection, VisitPlan
 
 
 class BookingQueries(graphene.ObjectType):
-    availability = graphene.Field(
+    availability = graphene.List(
+        graphene.NonNull(Slot),
+        required=True,
+        description="The first 100 bookable slots of a package between two Seoul dates (at most 400 days), by start.",
+        deprecation_reason="Use availableSlots, which pages (first, after) and counts (totalCount); see CHANGELOG.md.",
+        package_id=graphene.ID(required=True, description="The package."),
+        from_=Date(required=True, name="from", description="First Seoul date."),
+        to=Date(required=True, description="Last Seoul date."),
+    )
+    available_slots = graphene.Field(
         SlotConnection,
         required=True,
-        description="Bookable slots of a package between two Seoul dates (at most 400 days), by start.",
+        description="Bookable slots of a package between two Seoul dates (at most 400 days), by start, a page at "
+        "a time.",
         package_id=graphene.ID(required=True, description="The package."),
         from_=Date(required=True, name="from", description="First Seoul date."),
         to=Date(required=True, description="Last Seoul date."),
@@ -69,11 +79,15 @@ class BookingQueries(graphene.ObjectType):
     async def resolve_visit_options(root, info, quote_id, first_slot_id):
         return await bookings.visit_options(ctx(info), quote_id, first_slot_id)
 
-    async def resolve_availability(root, info, package_id, from_, to, first, after=None):
+    async def resolve_available_slots(root, info, package_id, from_, to, first, after=None):
         page = await bookings.availability(
             ctx(info), package_id, from_.isoformat(), to.isoformat(), limit=require_first(first), cursor=after
         )
         return connection(page)
+
+    async def resolve_availability(root, info, package_id, from_, to):
+        page = await bookings.availability(ctx(info), package_id, from_.isoformat(), to.isoformat(), limit=MAX_FIRST)
+        return page["items"]
 
     async def resolve_slots(root, info, filter, first, clinic=None, after=None):
         principal = ctx(info).principal
