@@ -28,9 +28,17 @@ async def next_free_slots(ctx: RequestContext, keys: list[tuple[str, str, str | 
 
 
 async def availability(
-    ctx: RequestContext, package_id: str, first: str, last: str, *, limit: int, cursor: str | None = None
+    ctx: RequestContext,
+    package_id: str,
+    first: str,
+    last: str,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    language: str | None = None,
 ) -> Json:
-    params = {"packageId": package_id, "from": first, "to": last}
+    """The slots a package's whole plan can be booked from (with an interpreter in ``language`` at every visit)."""
+    params = {"packageId": package_id, "from": first, "to": last, **({"language": language} if language else {})}
     return await ctx.call(SERVICE, "GET", "/availability", params={**params, **page(limit, cursor=cursor)})
 
 

@@ -7,7 +7,9 @@ import uuid
 
 from tests.support import AGENCY_KEY, PATIENT, gql, seoul_day
 
-PACKAGES = """{ packages(first: 50) { edges { node { id title schedule { visits } interpreterOptions { language } } } } }"""
+PACKAGES = (
+    """{ packages(first: 50) { edges { node { id title schedule { visits } interpreterOptions { language } } } } }"""
+)
 
 OFFERED = """
 query Offered($id: ID!, $language: String, $from: Date!, $to: Date!) {
@@ -17,7 +19,9 @@ query Offered($id: ID!, $language: String, $from: Date!, $to: Date!) {
   }
 }"""
 
-QUOTE = """mutation Q($input: CreateQuoteInput!) { createQuote(input: $input) { quote { id } errors { code message } } }"""
+QUOTE = (
+    """mutation Q($input: CreateQuoteInput!) { createQuote(input: $input) { quote { id } errors { code message } } }"""
+)
 
 OPTIONS = """query V($quote: ID!, $first: ID!) { visitOptions(quoteId: $quote, firstSlotId: $first) {
   complete visits { number slot { id } } } }"""

@@ -29,11 +29,15 @@ class BookingQueries(graphene.ObjectType):
     available_slots = graphene.Field(
         SlotConnection,
         required=True,
-        description="Bookable slots of a package between two Seoul dates (at most 400 days), by start, a page at "
-        "a time.",
+        description="Slots of a package between two Seoul dates (at most 400 days) from which its whole plan can be "
+        "booked: every later visit's seat inside its window and, with interpreterLanguage, an interpreter free for "
+        "every visit. By start, a page at a time.",
         package_id=graphene.ID(required=True, description="The package."),
         from_=Date(required=True, name="from", description="First Seoul date."),
         to=Date(required=True, description="Last Seoul date."),
+        interpreter_language=graphene.String(
+            description="The language the patient needs an interpreter in, at every visit (ISO 639-1)."
+        ),
         first=graphene.Int(required=True, description="Page size, 1-100."),
         after=graphene.String(description="Cursor to continue after."),
     )
@@ -79,9 +83,15 @@ class BookingQueries(graphene.ObjectType):
     async def resolve_visit_options(root, info, quote_id, first_slot_id):
         return await bookings.visit_options(ctx(info), quote_id, first_slot_id)
 
-    async def resolve_available_slots(root, info, package_id, from_, to, first, after=None):
+    async def resolve_available_slots(root, info, package_id, from_, to, first, after=None, interpreter_language=None):
         page = await bookings.availability(
-            ctx(info), package_id, from_.isoformat(), to.isoformat(), limit=require_first(first), cursor=after
+            ctx(info),
+            package_id,
+            from_.isoformat(),
+            to.isoformat(),
+            limit=require_first(first),
+            cursor=after,
+            language=interpreter_language,
         )
         return connection(page)
 
