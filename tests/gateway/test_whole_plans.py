@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import uuid
 
-from tests.support import AGENCY_KEY, PATIENT, gql, seoul_day
+from tests.support import AGENCY_KEY, EVERY_DAY, OPEN_SLOTS, PATIENT, PLATFORM_KEY, gql, seoul_day
 
-PACKAGES = (
-    """{ packages(first: 50) { edges { node { id title schedule { visits } interpreterOptions { language } } } } }"""
-)
+PACKAGES = """{ packages(first: 50) { edges { node {
+  id title clinic { slug } schedule { visits } visitWindow { minDays } interpreterOptions { language }
+} } } }"""
 
 OFFERED = """
 query Offered($id: ID!, $language: String, $from: Date!, $to: Date!) {
@@ -38,11 +38,33 @@ def data(answer) -> dict:
     return body["data"]
 
 
+def open_plan(gateway, package: dict, first_day: int) -> None:
+    """Two seats at 11:00 on a first visit's day and on the earliest day of each later visit's window, and a
+    lone slot two days later whose later visits' windows may have none."""
+    gap = package["visitWindow"]["minDays"]
+    days = [first_day + gap * n for n in range(package["schedule"]["visits"])] + [first_day + 2]
+    for day in days:
+        rule = {
+            "clinic": package["clinic"]["slug"],
+            "from": seoul_day(day),
+            "to": seoul_day(day),
+            "weekdays": EVERY_DAY,
+            "times": ["11:00"],
+            "capacity": 2,
+        }
+        assert "errors" not in gql(gateway, OPEN_SLOTS, {"input": rule}, key=PLATFORM_KEY).json
+
+
 def test_every_offered_start_books_its_whole_plan_for_every_seed_package(gateway):
     packages = [edge["node"] for edge in data(gql(gateway, PACKAGES))["packages"]["edges"]]
+    for package in packages:
+        open_plan(gateway, package, 6)  # past every interpreter provider's notice
     booked = 0
     for package in packages:
-        languages = [None, *sorted({option["language"] for option in package["interpreterOptions"]})[:1]]
+        offered_in = sorted(
+            {option["language"] for option in package["interpreterOptions"]}, key=lambda code: code != "ja"
+        )
+        languages = [None, *offered_in[:1]]
         for language in languages:
             window = {"id": package["id"], "language": language, "from": seoul_day(0), "to": seoul_day(120)}
             offered = data(gql(gateway, OFFERED, window))
