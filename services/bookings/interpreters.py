@@ -243,24 +243,29 @@ def unavailable(visit: Visit, language: str) -> Problem:
     return Problem(409, "INTERPRETER_UNAVAILABLE", detail, errors=errors)
 
 
-class Calendar:
-    """Who could interpret visits in a language at a clinic: the people and their providers read once (two
-    queries), then whether visits look servable, one query of their half hours per call. A read: the
-    ledger's guarded updates decide."""
+Option = tuple[dict, list[dict]]  # an interpreter, and the units a visit would take of her
 
-    def __init__(self, clinic: str, language: str, buffer_minutes: int, now: datetime, tried: Collection[str] = ()):
+
+class Calendar:
+    """Who could interpret visits in a language at a clinic, as read (``calendars`` reads many at once):
+    the in-room people, clinic's own coordinators first, and their providers."""
+
+    def __init__(
+        self,
+        clinic: str,
+        language: str,
+        people: list[dict],
+        providers: dict[str, dict],
+        buffer_minutes: int,
+        now: datetime,
+    ):
         self.clinic, self.language, self.buffer_minutes, self.now = clinic, language, buffer_minutes, now
-        self.people = [
-            doc
-            for doc in store.interpreters_serving([f"{clinic}:{language}"])
-            if doc["level"] == "IN_ROOM" and str(doc["_id"]) not in tried
-        ]
-        self.providers = store.providers_by_id(sorted({doc["provider"] for doc in self.people}))
-        self.people.sort(
-            key=lambda doc: (self.providers[doc["provider"]]["kind"] != "CLINIC", doc["provider"], doc["name"])
+        self.providers = providers
+        self.people = sorted(
+            people, key=lambda doc: (providers[doc["provider"]]["kind"] != "CLINIC", doc["provider"], doc["name"])
         )
 
-    def options(self, visit: Visit) -> list[tuple[dict, list[dict]]]:
+    def options(self, visit: Visit) -> list[Option]:
         """Everyone who could serve ``visit`` (speaks, works then, certified that day, notice and cap allowing),
         clinic's own coordinators first, each with the units the visit would take of them."""
         end = aware(visit.start) + timedelta(minutes=visit.minutes)
@@ -282,21 +287,44 @@ class Calendar:
             found.append((person, units))
         return found
 
-    def free(self, visits: list[Visit]) -> list[tuple[dict, list[dict]] | None]:
-        """For each visit, the first interpreter whose time looks free (None if nobody's): one query."""
-        wanted = [self.options(visit) for visit in visits]
-        taken = store.units_by_id(sorted({u["id"] for options in wanted for _, units in options for u in units}))
-        return [
-            next(
-                (
-                    (person, units)
-                    for person, units in options
-                    if all(taken.get(u["id"], {"count": 0})["count"] < u["capacity"] for u in units)
-                ),
-                None,
-            )
-            for options in wanted
-        ]
+
+def calendars(
+    keys: Collection[tuple[str, str]], buffer_minutes: int, now: datetime, tried: Collection[str] = ()
+) -> dict[tuple[str, str], Calendar]:
+    """The calendars of these (clinic, language) pairs: two queries whatever their number."""
+    people = [
+        doc
+        for doc in store.interpreters_serving(sorted(f"{clinic}:{language}" for clinic, language in keys))
+        if doc["level"] == "IN_ROOM" and str(doc["_id"]) not in tried
+    ]
+    providers = store.providers_by_id(sorted({doc["provider"] for doc in people}))
+    return {
+        (clinic, language): Calendar(
+            clinic,
+            language,
+            [doc for doc in people if f"{clinic}:{language}" in doc["serves"]],
+            providers,
+            buffer_minutes,
+            now,
+        )
+        for clinic, language in keys
+    }
+
+
+def first_free(wanted: list[list[Option]]) -> list[Option | None]:
+    """For each list of options, the first whose units all look free (None if none's): one query."""
+    taken = store.units_by_id(sorted({u["id"] for options in wanted for _, units in options for u in units}))
+    return [
+        next(
+            (
+                (person, units)
+                for person, units in options
+                if all(taken.get(u["id"], {"count": 0})["count"] < u["capacity"] for u in units)
+            ),
+            None,
+        )
+        for options in wanted
+    ]
 
 
 def assign(
@@ -307,9 +335,9 @@ def assign(
     (a read: the ledger's guarded updates decide): ``{interpreter, provider, units}`` per visit, the
     clinic's own coordinators first. Three queries whatever the number of visits. Refused with
     INTERPRETER_UNAVAILABLE naming the first visit no one can serve."""
-    calendar = Calendar(clinic, language, buffer_minutes, now, tried)
+    calendar = calendars([(clinic, language)], buffer_minutes, now, tried)[(clinic, language)]
     assigned = []
-    for visit, free in zip(visits, calendar.free(visits), strict=True):
+    for visit, free in zip(visits, first_free([calendar.options(visit) for visit in visits]), strict=True):
         if free is None:
             raise unavailable(visit, language)
         person, units = free

@@ -52,22 +52,30 @@ class _Calendars:
         self.buffer_minutes, self.now = buffer_minutes, now
         self.found: dict[tuple[str, str], interpreters.Calendar] = {}
 
-    def servable(self, asked: Sequence[tuple[Wanted, int, list[dict]]]) -> list[dict | None]:
-        """For each (plan, visit number, candidate slots in order): the first candidate an interpreter
-        looks free for (of the first ``CANDIDATES_PER_VISIT``), or the first candidate when the plan needs
-        none. Each slot is asked about once, in one query per clinic and language."""
+    def servable(self, asked: Sequence[tuple[Wanted, list[dict]]]) -> list[dict | None]:
+        """For each (plan, candidate slots in order): the first candidate an interpreter looks free for (of
+        the first ``CANDIDATES_PER_VISIT``), or the first candidate when the plan needs none. Each slot is
+        asked about once: at most three queries (who serves the clinics and languages not read yet, their
+        providers, the half hours of them all)."""
         slots_of: dict[tuple[str, str], dict[str, dict]] = {}
-        for wanted, _, slots in asked:
+        for wanted, slots in asked:
             if wanted.language is not None:
                 key = (wanted.package["clinic"], wanted.language)
                 slots_of.setdefault(key, {}).update((str(slot["_id"]), slot) for slot in slots[:CANDIDATES_PER_VISIT])
-        served: set[tuple[str, str, str]] = set()
-        for (clinic, language), by_id in slots_of.items():
-            if (clinic, language) not in self.found:
-                self.found[(clinic, language)] = interpreters.Calendar(clinic, language, self.buffer_minutes, self.now)
-            visits = [interpreters.Visit(0, slot["start"], slot["duration_minutes"], None) for slot in by_id.values()]
-            free = self.found[(clinic, language)].free(visits)
-            served |= {(clinic, language, slot_id) for slot_id, person in zip(by_id, free, strict=True) if person}
+        unread = [key for key in slots_of if key not in self.found]
+        if unread:
+            self.found.update(interpreters.calendars(unread, self.buffer_minutes, self.now))
+        checked = [
+            (
+                key,
+                slot_id,
+                self.found[key].options(interpreters.Visit(0, slot["start"], slot["duration_minutes"], None)),
+            )
+            for key, by_id in slots_of.items()
+            for slot_id, slot in by_id.items()
+        ]
+        free = interpreters.first_free([options for _, _, options in checked]) if checked else []
+        served = {(*key, slot_id) for (key, slot_id, _), person in zip(checked, free, strict=True) if person}
         return [
             next(
                 (
@@ -78,7 +86,7 @@ class _Calendars:
                 ),
                 None,
             )
-            for wanted, _, slots in asked
+            for wanted, slots in asked
         ]
 
 
@@ -89,7 +97,7 @@ def work_out(wanted: list[Wanted], cutoff: datetime, buffer_minutes: int, now: d
     calendars = _Calendars(buffer_minutes, now)
     for plan in wanted:
         plan.visits = [{"number": 1, "slot": plan.first, "earliest": None, "latest": None}]
-    firsts = calendars.servable([(plan, 1, [plan.first]) for plan in wanted])
+    firsts = calendars.servable([(plan, [plan.first]) for plan in wanted])
     for plan, slot in zip(wanted, firsts, strict=True):
         if slot is None:
             plan.visits[0].update(slot=None, missing=INTERPRETER)
@@ -121,8 +129,8 @@ def work_out(wanted: list[Wanted], cutoff: datetime, buffer_minutes: int, now: d
                 for day in (_days(*window) if window else [])
                 for slot in by_key.get(f"{offer}:{day}", [])
             ]
-            asked.append((plan, number, sorted(found, key=lambda slot: (slot["start"], str(slot["_id"])))))
-        for (plan, _, found), window, slot in zip(asked, windows, calendars.servable(asked), strict=True):
+            asked.append((plan, sorted(found, key=lambda slot: (slot["start"], str(slot["_id"])))))
+        for (plan, found), window, slot in zip(asked, windows, calendars.servable(asked), strict=True):
             earliest, latest = (window[0].isoformat(), window[1].isoformat()) if window else (None, None)
             visit = {"number": number, "slot": slot, "earliest": earliest, "latest": latest}
             if window and slot is None:

@@ -192,6 +192,28 @@ def test_an_overlong_argument_is_refused_by_name_before_any_service_is_called(ga
 
 
 ASAN_PACKAGES = """{ packages(first: 1, filter: {clinic: ["asan-medical-center"]}) { edges { node { id } } } }"""
+REACH = """query R($id: ID!) { package(id: $id) { visitWindow { maxDays } schedule { visits } } }"""
+
+
+def open_later_visits(gateway, package: str, last_day: int) -> None:
+    """A seat a day at 12:00 after ``last_day`` as far as the package's later visits reach, so that every start
+    up to ``last_day`` is the start of a whole plan (availability offers no other)."""
+    from tests.support import ASAN_KEY
+
+    reach = gql(gateway, REACH, {"id": package}).json["data"]["package"]
+    days = {
+        "from": seoul_day(last_day + 1),
+        "to": seoul_day(last_day + (reach["schedule"]["visits"] - 1) * reach["visitWindow"]["maxDays"]),
+    }
+    rule = {
+        "clinic": "asan-medical-center",
+        "packageId": package,
+        **days,
+        "weekdays": EVERY_DAY,
+        "times": ["12:00"],
+        "capacity": 1,
+    }
+    assert gql(gateway, OPEN_SLOTS, {"input": rule}, key=ASAN_KEY).json["data"]["openSlots"]["errors"] == []
 
 
 def test_availability_pages_past_200_slots_with_a_total(gateway):
@@ -208,6 +230,7 @@ def test_availability_pages_past_200_slots_with_a_total(gateway):
         "capacity": 1,
     }
     assert gql(gateway, OPEN_SLOTS, {"input": rule}, key=ASAN_KEY).json["data"]["openSlots"]["errors"] == []
+    open_later_visits(gateway, package, 260)
     seen, after, total = [], None, None
     while True:
         page = gql(
@@ -240,6 +263,7 @@ def test_a_client_written_against_the_released_schema_still_reads_availability_a
         key=ASAN_KEY,
     )
     assert opened.json["data"]["openSlots"]["errors"] == []
+    open_later_visits(gateway, package, 300)
     released = """query Slots($id: ID!, $from: Date!, $to: Date!) { availability(packageId: $id, from: $from, to: $to) {
       id start } }"""
     listed = gql(gateway, released, {"id": package, **days}).json
