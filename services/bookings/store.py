@@ -361,6 +361,14 @@ def every_provider() -> list[dict]:
 
 
 @registry.write("_id_")
+def insert_missing_interpreters(provider_documents: list[dict], interpreter_documents: list[dict]) -> None:
+    """Insert-if-absent by id, providers then interpreters, in bulk batches (synthetic data)."""
+    for collection, documents in ((providers(), provider_documents), (interpreters(), interpreter_documents)):
+        for batch in batches(documents):
+            collection.bulk_write([UpdateOne({"_id": d["_id"]}, {"$setOnInsert": d}, upsert=True) for d in batch])
+
+
+@registry.write("_id_")
 def insert_provider(document: dict) -> None:
     """Raises DuplicateKeyError when a provider has that id."""
     providers().insert_one(document)
