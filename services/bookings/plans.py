@@ -4,19 +4,19 @@ free for every visit. A start is offered only when its whole plan can be reserve
 only its first slot reserves the plan found here.
 
 Every plan asked for at once is worked out together, a visit number at a time: one query of the slots
-of every plan's next window, and one of the interpreters' half hours per clinic and language. The cost
-grows with the visits a package has and the slots inside the windows asked about, never with the
-catalogue.
+of every plan's next window (by offer and Seoul week), and at most three for the interpreters (who
+serves the clinics and languages, their providers, their half hours). The cost grows with the visits a
+package has and the slots inside the windows asked about, never with the catalogue.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from services.common import series
-from services.common.clock import aware, seoul_date
+from services.common.clock import SEOUL, seoul_date
 
 from . import interpreters, store
 from .ledger import seat_looks_free
@@ -110,15 +110,15 @@ def work_out(wanted: list[Wanted], cutoff: datetime, buffer_minutes: int, now: d
             windows.append(rule.after(seoul_date(before["start"])) if before else None)
         keys = sorted(
             {
-                f"{offer}:{day}"
+                f"{offer}:{week}"
                 for plan, window in zip(going, windows, strict=True)
                 if window
                 for offer in _offers(plan.package)
-                for day in _days(*window)
+                for week in _weeks(*window)
             }
         )
         by_key: dict[str, list[dict]] = {}
-        for slot in store.bookable_slots_on(keys) if keys else []:
+        for slot in store.bookable_slots(keys) if keys else []:
             if seat_looks_free(slot, cutoff):
                 by_key.setdefault(slot["day_key"], []).append(slot)
         asked = []
@@ -139,6 +139,12 @@ def work_out(wanted: list[Wanted], cutoff: datetime, buffer_minutes: int, now: d
     return wanted
 
 
+def _weeks(first: date, last: date) -> list[str]:
+    """The Seoul weeks (``store.week_of``) from ``first`` to ``last``: a window's slots are read by week, a
+    few keys whatever its length."""
+    return store.weeks_between(datetime.combine(first, time(), SEOUL), datetime.combine(last, time(), SEOUL))
+
+
 def _days(first: date, last: date) -> list[str]:
     return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
 
@@ -149,7 +155,3 @@ def starts(
     """The first slots, of these, from which the package's whole plan can be reserved, in their order."""
     plans = work_out([Wanted(package, first, language) for first in firsts], cutoff, buffer_minutes, now)
     return [plan.first for plan in plans if plan.complete]
-
-
-def starts_in_order(slots: list[dict]) -> list[dict]:
-    return sorted(slots, key=lambda slot: (aware(slot["start"]), str(slot["_id"])))
