@@ -7,6 +7,8 @@ STAMP  := $(VENV)/.installed-stamp
 CHROMIUM ?= /usr/bin/chromium
 # `make test-clock` runs the date-sensitive tests under Debian's libfaketime.
 FAKETIME ?= /usr/bin/faketime
+# The GraphQL tools (GraphQL Inspector for the schema diff, graphql-http's audit), pinned by tools/graphql/package-lock.json.
+GRAPHQL_TOOLS := tools/graphql/node_modules/.installed-stamp
 SUDO   := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo)
 
 .PHONY: run test test-clock check bench install clean
@@ -16,7 +18,13 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(GRAPHQL_TOOLS)
+
+# Node and npm are Debian's packages; the tools themselves come from the committed lock file.
+$(GRAPHQL_TOOLS): tools/graphql/package.json tools/graphql/package-lock.json
+	command -v npm >/dev/null || $(SUDO) apt-get install -y -q nodejs npm || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q nodejs npm)
+	cd tools/graphql && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 $(CHROMIUM):
 	$(SUDO) apt-get install -y -q chromium || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium)
@@ -27,13 +35,14 @@ $(FAKETIME):
 run: $(STAMP)
 	$(BIN)/python -m scripts.devstack
 
-# Lint, format, types and import rules first (seconds), then every test.
-check: $(STAMP)
+# Lint, format, types, import rules and the schema diff against the released schema first (seconds), then every test.
+check: $(STAMP) $(GRAPHQL_TOOLS)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/python -m scripts.check_dates tests bench scripts
+	$(BIN)/python -m scripts.schema_diff >/dev/null
 
 test: check $(CHROMIUM)
 	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -47,4 +56,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache tools/graphql/node_modules

@@ -207,6 +207,14 @@ def run() -> None:
         f"bookings/s: single visit {single:.1f}, series of 4 visits {series:.1f} ({series * 4:.1f} visits/s); "
         f"series/single booking p50 {p50['series'] / p50['single']:.2f}x"
     )
+    advertised = sum(
+        n for (kind, outcome), n in flow.outcomes.items() if kind == "series" and outcome != "NO_FREE_SLOT"
+    )
+    missed = flow.outcomes[("series", "NO_SLOT_IN_WINDOW")]
+    print(
+        f"series flows that booked the advertised start's plan: {flow.outcomes[('series', 'BOOKED')]} of {advertised}; "
+        f"ended NO_SLOT_IN_WINDOW after choosing it: {missed} ({missed / max(advertised, 1):.0%})"
+    )
     print(f"errors (other than SLOT_FULL): {sum(flow.errors.values())}")
     for kind, count in flow.errors.most_common():
         print(f"  {count} x {kind}")

@@ -26,6 +26,12 @@ from .harness import SECONDS, database, stack
 
 SIZES = [int(n) for n in os.environ.get("BENCH_SCALE_SIZES", "1000,10000").split(",")]
 COMPARE_20 = {"query": COMPARE["query"]}
+# The same page of packages offering a Japanese interpreter, each with its next start that has one at every visit.
+COMPARE_20_JA = {
+    "query": COMPARE["query"]
+    .replace("sort: {field: PRICE}", 'sort: {field: PRICE}, filter: {interpreterLanguage: "ja"}')
+    .replace("nextFreeSlot {", 'nextFreeSlot(interpreterLanguage: "ja") {')
+}
 
 
 def cases(gateway: str, urls: dict) -> list[tuple[str, object]]:
@@ -36,6 +42,10 @@ def cases(gateway: str, urls: dict) -> list[tuple[str, object]]:
     slug = page[0]["clinic"]
     return [
         ("compare page through the gateway", lambda s: _ok(s.post(f"{gateway}/graphql", json=COMPARE_20, timeout=30))),
+        (
+            "compare page, a Japanese interpreter",
+            lambda s: _ok(s.post(f"{gateway}/graphql", json=COMPARE_20_JA, timeout=30)),
+        ),
         (
             "POST /availability/next (20 packages)",
             lambda s: s.post(f"{urls['bookings']}/availability/next", json=wanted, timeout=30).raise_for_status(),

@@ -9,7 +9,9 @@ import threading
 from flask import Flask, jsonify
 
 from services.common.db import connect_database, ping
+from services.common.metrics import init_metrics
 from services.common.observability import configure_logging, init_request_ids
+from services.common.tracing import trace_app
 
 from .auth import init_authentication
 from .errors import graphql_error_response, init_error_handlers
@@ -48,7 +50,11 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     # graphql-server logs every field error with a traceback, expected ones (a service down,
     # a refused input) included; the view logs the unexpected ones itself (GatewayView._mask).
     logging.getLogger("graphql_server.execution").setLevel(logging.CRITICAL)
+    trace_app(app, kit.service)  # before the database connection and the clients, so they are traced
     init_request_ids(app)
+    # Counted here, served by the gunicorn master on METRICS_PORT (gateway/gunicorn_config.py): the public
+    # port has no /metrics.
+    init_metrics(app, kit.service, serve=False)
     connect_database(kit)
 
     init_authentication(app, settings.key_cache_seconds, kit.service, settings.bad_key_limit)

@@ -1,25 +1,20 @@
 """Calls to the services, one small client per service, awaited from resolvers and loaders.
 
-The blocking client runs in a worker thread; every call has the kit client's timeout, and
-the request id and the caller's service token are passed on explicitly.
+The kit's asynchronous client runs every call on the request's event loop (no thread hop), with its
+timeout, retries of idempotent calls and cache of public reads; the request id and the caller's
+service token are passed on explicitly.
 """
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from graphql import GraphQLError
 
-from services.common.http import ServiceClient, UpstreamFailure, UpstreamUnavailable
+from services.common.http import AsyncServiceClient, UpstreamFailure, UpstreamUnavailable
 
 SERVICES = ("catalogue", "packages", "bookings", "webhooks")
-# Each worker thread runs its requests on an event loop of its own (GatewayFlask), and asyncio.to_thread
-# would give every loop a thread pool of its own. One pool per process serves every upstream call instead.
-_EXECUTOR = ThreadPoolExecutor(max_workers=32, thread_name_prefix="upstream")
 
 
 def unavailable(service: str) -> GraphQLError:
@@ -70,13 +65,15 @@ class ServiceFailure(GraphQLError):
 
 @dataclass
 class Upstream:
-    clients: dict[str, ServiceClient]
+    clients: dict[str, AsyncServiceClient]
 
     @classmethod
     def from_urls(cls, urls: dict[str, str], timeout: float, cache_entries: int = 0) -> Upstream:
         """One client per service; with ``cache_entries``, each keeps the public reads its service
         marks cacheable (anonymous calls only) for as long as the service says."""
-        return cls({name: ServiceClient(name, urls[name], timeout, cache_entries=cache_entries) for name in SERVICES})
+        return cls(
+            {name: AsyncServiceClient(name, urls[name], timeout, cache_entries=cache_entries) for name in SERVICES}
+        )
 
     def forget(self) -> None:
         """Drop every cached read: after a mutation, this process reads its own writes."""
@@ -106,10 +103,9 @@ class Upstream:
         if accept:
             headers["Accept"] = accept
         try:
-            call = partial(
-                self.clients[service].request, method, path, token=token, headers=headers, params=params, json=json
+            response = await self.clients[service].request(
+                method, path, token=token, headers=headers, params=params, json=json
             )
-            response = await asyncio.get_running_loop().run_in_executor(_EXECUTOR, call)
         except UpstreamFailure as failure:
             if failure.sent and "Idempotency-Key" in headers:
                 raise outcome_unknown(service) from None

@@ -5,24 +5,34 @@ graphql-server 3.0.0 takes no options for these, so they are overrides:
 - ``execute_operation``: parse and validate once per distinct query text (an LRU cache), with
   the standard rules plus depth and alias limits, and no introspection outside development;
 - ``process_result``: unexpected errors are masked (the library would send exception text).
+
+The GraphQL over HTTP specification, to the letter (``docs/api.md``): a caller that accepts
+``application/graphql-response+json`` gets it, and a request that is never executed (it does not parse,
+validate, or coerce its variables, or breaks a limit) answers 400 with no ``data`` entry; one that accepts
+only ``application/json`` (or anything, or sends no ``Accept``) gets that, and 200 for the same; a
+malformed request (no query, parameters of the wrong type) is a 400 and a mutation sent with GET a 405
+either way.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import time
 from collections import OrderedDict
 from threading import Lock
 
-from flask import g, request
+from flask import Response, g, json, request
 from graphene.validation import DisableIntrospection
 from graphql import ExecutionResult, GraphQLError, OperationType, parse, specified_rules, validate
+from graphql.execution.values import get_variable_values
 from graphql.language import DocumentNode, FieldNode, OperationDefinitionNode
 from graphql.validation import ValidationRule
 from graphql_server import execute
 from graphql_server.flask.views import AsyncGraphQLView
 from graphql_server.http.exceptions import HTTPException
 
+from services.common.metrics import OPERATION_LATENCY, OPERATIONS, OperationNames
 from services.common.tokens import mint
 
 from .arguments import overlong
@@ -34,6 +44,27 @@ from .upstream import Upstream
 
 log = logging.getLogger("clinicbridge.gateway")
 _SUGGESTION = re.compile(r" Did you mean .*\?$")
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+def graphql_response_wanted() -> bool:
+    """Whether the caller prefers ``application/graphql-response+json`` to ``application/json`` (a tie, ``*/*``
+    or no ``Accept`` at all is ``application/json``, as the specification asks while clients move over)."""
+    if not request.headers.get("Accept"):
+        return False
+    return request.accept_mimetypes.best_match(["application/json", GRAPHQL_RESPONSE]) == GRAPHQL_RESPONSE
+
+
+class RequestError(HTTPException):
+    """A request the gateway does not execute. ``status``: for a GraphQL request error (it does not parse,
+    validate or coerce, or breaks a limit), None: 400 for a caller that accepts GraphQL responses, 200 for
+    one on ``application/json``; otherwise that status whatever it accepts."""
+
+    def __init__(self, errors: list[GraphQLError], status: int | None = None, headers: dict | None = None):
+        super().__init__(status or 400, errors[0].message)  # the library passes its own exceptions on
+        self.errors = errors
+        self.status = status
+        self.headers = headers or {}
 
 
 def depth_limit(maximum: int) -> type[ValidationRule]:
@@ -100,6 +131,10 @@ def _code(error: GraphQLError, fallback: str) -> GraphQLError:
     return error
 
 
+def _malformed(message: str) -> RequestError:
+    return RequestError([GraphQLError(message, extensions={"code": "BAD_REQUEST"})], status=400)
+
+
 class GatewayView(AsyncGraphQLView):
     # One instance serves every request (its cache must outlive a request); its state is
     # read-only but for the cache, which has its own lock.
@@ -117,6 +152,19 @@ class GatewayView(AsyncGraphQLView):
         if not settings.introspection:
             limits.append(DisableIntrospection)
         self.rules = (specified_rules, limits)
+        self.operation_names = OperationNames()
+
+    def create_response(self, response_data, sub_response, is_strict):
+        return super().create_response(response_data, sub_response, graphql_response_wanted())
+
+    def refusal(self, error: RequestError) -> Response:
+        """A request error's answer: no ``data`` entry, the errors as the view formats them."""
+        strict = graphql_response_wanted()
+        status = error.status or (400 if strict else 200)
+        body = json.dumps({"errors": [self._mask(e).formatted for e in error.errors]})
+        return Response(
+            body, status=status, headers=error.headers, mimetype=GRAPHQL_RESPONSE if strict else "application/json"
+        )
 
     async def get_context(self, request, response) -> RequestContext:  # type: ignore[override]  # ours, not None
         principal = g.get("principal")
@@ -136,59 +184,74 @@ class GatewayView(AsyncGraphQLView):
         return (None, [_code(e, "GRAPHQL_VALIDATION_FAILED") for e in errors]) if errors else (document, [])
 
     async def execute_operation(self, request_adapter, request_data, context, root_value, allowed_operation_types):
-        if not request_data.query:
-            return ExecutionResult(
-                data=None,
-                errors=[GraphQLError("No GraphQL query found in the request.", extensions={"code": "BAD_REQUEST"})],
-            )
-        document, errors = self.cache.get(request_data.query, self._check)
+        query, name = request_data.query, request_data.operation_name
+        if not isinstance(query, str) or not query:
+            raise _malformed("Send the GraphQL document as the query parameter, a string.")
+        if name is not None and not isinstance(name, str):
+            raise _malformed("operationName must be a string.")
+        document, errors = self.cache.get(query, self._check)
         if errors or document is None:
-            return ExecutionResult(data=None, errors=errors)
+            raise self._refused(None, errors)
         operation = next(
             (
                 d
                 for d in document.definitions
-                if isinstance(d, OperationDefinitionNode)
-                and (request_data.operation_name is None or (d.name and d.name.value == request_data.operation_name))
+                if isinstance(d, OperationDefinitionNode) and (name is None or (d.name and d.name.value == name))
             ),
             None,
         )
         if operation is None:
-            return ExecutionResult(
-                data=None, errors=[GraphQLError("Unknown operation.", extensions={"code": "BAD_REQUEST"})]
-            )
+            raise self._refused(None, [GraphQLError("Unknown operation.", extensions={"code": "BAD_REQUEST"})])
+        if operation.operation not in allowed_operation_types:
+            kind = "mutations" if operation.operation == OperationType.MUTATION else "this operation"
+            error = GraphQLError(f"Send {kind} with POST.", extensions={"code": "METHOD_NOT_ALLOWED"})
+            raise self._refused(operation, [error], status=405, headers={"Allow": "POST"})
+        coerced = get_variable_values(self.schema, operation.variable_definitions or (), request_data.variables or {})
+        if isinstance(coerced, list):
+            raise self._refused(operation, [_code(e, "BAD_USER_INPUT") for e in coerced])
         too_long = overlong(document, operation, request_data.variables)
         if too_long is not None:
-            return ExecutionResult(data=None, errors=[too_long])
+            raise self._refused(operation, [too_long])
         spent = cost(document, operation, request_data.variables)
         if spent > self.settings.max_cost:
-            return ExecutionResult(
-                data=None,
-                errors=[
+            raise self._refused(
+                operation,
+                [
                     too_complex(
                         f"The query's cost is {spent}; at most {self.settings.max_cost} "
                         "(each field times the list it asks for)."
                     )
                 ],
             )
-        if operation.operation not in allowed_operation_types:
-            kind = "mutations" if operation.operation == OperationType.MUTATION else "this operation"
-            return ExecutionResult(
-                data=None, errors=[GraphQLError(f"Send {kind} with POST.", extensions={"code": "BAD_REQUEST"})]
-            )
+        started = time.perf_counter()
         result = await execute(
             schema=self.schema,
             query=document,
             variable_values=request_data.variables,
             context_value=context,
             root_value=root_value,
-            operation_name=request_data.operation_name,
+            operation_name=name,
             allowed_operation_types=allowed_operation_types,
             validate_document=False,
         )
         if operation.operation == OperationType.MUTATION:
             self.upstream.forget()  # the caller's next read in this process sees what it just changed
+        label = self.operation_names.label(operation.name.value if operation.name else None)
+        kind = operation.operation.value
+        OPERATIONS.labels(label, kind, "errors" if result.errors else "ok").inc()
+        OPERATION_LATENCY.labels(label, kind).observe(time.perf_counter() - started)
         return result
+
+    def _refused(
+        self,
+        operation: OperationDefinitionNode | None,
+        errors: list[GraphQLError],
+        status: int | None = None,
+        headers: dict | None = None,
+    ) -> RequestError:
+        label = self.operation_names.label(operation.name.value if operation and operation.name else None)
+        OPERATIONS.labels(label, operation.operation.value if operation else "unknown", "refused").inc()
+        return RequestError(errors, status, headers)
 
     async def process_result(self, request, result: ExecutionResult, strict: bool = False) -> dict:  # type: ignore[override]
         body: dict = {"data": result.data}
@@ -219,5 +282,7 @@ class GatewayView(AsyncGraphQLView):
             )
         try:
             return await self.run(request=request)
+        except RequestError as refused:
+            return self.refusal(refused)
         except HTTPException as exc:
             return graphql_error_response(exc.status_code, exc.reason or "Bad request.", "BAD_REQUEST")

@@ -91,6 +91,9 @@ def main() -> int:
             port = env.get(f"{service.upper()}_PORT", str(PORTS[service]))
             log(f"{service:<10} http://127.0.0.1:{port}  (OpenAPI: /openapi.json)")
         log(f"GraphQL    http://127.0.0.1:{env.get('GATEWAY_PORT', '8000')}/graphql  (GraphiQL in a browser)")
+        metrics = env.get("METRICS_PORT", "8009")
+        if metrics not in ("", "0"):
+            log(f"metrics    http://127.0.0.1:{metrics}/metrics  (the gateway's; a service's on its own port)")
         if env.get("CLINICBRIDGE_ENV", "development") != "production":
             log("demo API keys (development only), send as 'Authorization: Bearer <key>':")
             subprocess.run([sys.executable, "-m", "gateway", "keys", "demo"], env=env, check=True, cwd=ROOT)

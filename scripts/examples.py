@@ -59,7 +59,7 @@ PARTNER = [
     Example(
         "compare",
         "**1. Compare** packages for ice-pick scars with a Japanese-speaking treatment room, prices in US dollars,"
-        " with the clinic and its next free slot:",
+        " with the clinic and its next free start with a Japanese interpreter at every visit:",
         """query Compare {
   packages(first: 2, filter: {scarType: ICE_PICK, language: "ja", languageLevel: IN_ROOM}, sort: {field: PRICE_PER_SESSION}) {
     totalCount
@@ -68,7 +68,7 @@ PARTNER = [
       pricePerSession(currency: USD) { amount currency rate asOf }
       schedule { visits intervalDays tripsNeeded }
       clinic { name kind district }
-      nextFreeSlot { id start }
+      nextFreeSlot(interpreterLanguage: "ja") { id start }
     } }
   }
 }""",
@@ -118,12 +118,14 @@ PARTNER = [
     ),
     Example(
         "start",
-        "**4. Choose a start** three days ahead or more: Oracle's Japanese interpreter works for an interpretation"
-        " provider that asks for 72 hours' notice (the next free slot may be sooner):",
+        "**4. Choose a start**: the slots from which every visit has a seat in its window and a Japanese interpreter"
+        " free (Oracle's works for an interpretation provider that asks for 72 hours' notice):",
         """query Start($packageId: ID!, $from: Date!, $to: Date!) {
-  availability(packageId: $packageId, from: $from, to: $to, first: 1) { edges { node { id start free } } }
+  availableSlots(packageId: $packageId, from: $from, to: $to, interpreterLanguage: "ja", first: 1) {
+    edges { node { id start free } }
+  }
 }""",
-        lambda a: {"packageId": _chosen(a)["id"], "from": _day(4), "to": _day(10)},
+        lambda a: {"packageId": _chosen(a)["id"], "from": _day(1), "to": _day(10)},
         key="agency",
     ),
     Example(
@@ -195,7 +197,7 @@ PARTNER = [
         "alternatives",
         "**8. Other dates** for visit 2: the free slots inside its window:",
         """query Alternatives($packageId: ID!, $from: Date!, $to: Date!) {
-  availability(packageId: $packageId, from: $from, to: $to, first: 3) { edges { node { id start free } } }
+  availableSlots(packageId: $packageId, from: $from, to: $to, first: 3) { edges { node { id start free } } }
 }""",
         lambda a: {
             "packageId": _chosen(a)["id"],
@@ -253,13 +255,13 @@ def _day_later(start: str) -> str:
 
 def _start(a: dict) -> str:
     """The first visit's slot the partner chose: the first free one three days ahead or more."""
-    return a["start"]["availability"]["edges"][0]["node"]["id"]
+    return a["start"]["availableSlots"]["edges"][0]["node"]["id"]
 
 
 def _other(a: dict) -> str:
     """A free slot of visit 2's window other than the one it has."""
     booked = a["book"]["createBooking"]["booking"]["visits"][1]["start"]
-    edges = a["alternatives"]["availability"]["edges"]
+    edges = a["alternatives"]["availableSlots"]["edges"]
     return next(edge["node"]["id"] for edge in edges if edge["node"]["start"] != booked)
 
 

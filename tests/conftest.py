@@ -206,13 +206,13 @@ def make_gateway(settings_for, mongo_uri, mongo_client, catalogue_url, packages_
 def count_calls(monkeypatch):
     """Every HTTP call the gateway makes to a service, by service."""
     calls: Counter = Counter()
-    original = http.ServiceClient.request
+    original = http.AsyncServiceClient.request
 
-    def counted(self, method, path, **kwargs):
+    async def counted(self, method, path, **kwargs):
         calls[self.service] += 1
-        return original(self, method, path, **kwargs)
+        return await original(self, method, path, **kwargs)
 
-    monkeypatch.setattr(http.ServiceClient, "request", counted)
+    monkeypatch.setattr(http.AsyncServiceClient, "request", counted)
     return calls
 
 

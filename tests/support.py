@@ -107,13 +107,19 @@ def running_service(name: str, env: dict, workers: int = 1, port: int | None = N
         [
             str(BIN / "gunicorn"),
             "-c",
-            str(ROOT / "services/common/gunicorn_config.py"),
+            str(ROOT / ("gateway" if name == "gateway" else "services/common") / "gunicorn_config.py"),
             "--bind",
             f"127.0.0.1:{port}",
             f"{'gateway' if name == 'gateway' else 'services.' + name}.wsgi:app",
         ],
         cwd=ROOT,
-        env={**os.environ, "LOG_LEVEL": "WARNING", **env, "WEB_CONCURRENCY": str(workers)},
+        env={
+            **os.environ,
+            "LOG_LEVEL": "WARNING",
+            **({"METRICS_PORT": str(free_port())} if name == "gateway" else {}),
+            **env,
+            "WEB_CONCURRENCY": str(workers),
+        },
         stdout=output,
         stderr=output,
     )
@@ -397,6 +403,84 @@ class DripReceiver:
         for conn in self._sockets:
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
+
+
+class SpanReceiver:
+    """An OpenTelemetry collector's trace endpoint (OTLP over HTTP, protobuf) on a free loopback port: the
+    processes of a stack export their spans to ``endpoint`` (``OTEL_EXPORTER_OTLP_ENDPOINT``), and it keeps
+    every span (``spans``: service, name, kind, trace id, span id, parent span id or None)."""
+
+    def __init__(self):
+        import gzip
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+            ExportTraceServiceRequest,
+            ExportTraceServiceResponse,
+        )
+
+        self.spans: list[dict] = []
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.headers.get("Content-Encoding") == "gzip":
+                    body = gzip.decompress(body)
+                exported = ExportTraceServiceRequest()
+                exported.ParseFromString(body)
+                for resource in exported.resource_spans:
+                    attributes = {a.key: a.value.string_value for a in resource.resource.attributes}
+                    for scope in resource.scope_spans:
+                        with receiver._lock:
+                            receiver.spans += [
+                                {
+                                    "service": attributes.get("service.name"),
+                                    "name": span.name,
+                                    "kind": span.kind,
+                                    "trace_id": span.trace_id.hex(),
+                                    "span_id": span.span_id.hex(),
+                                    "parent": span.parent_span_id.hex() or None,
+                                }
+                                for span in scope.spans
+                            ]
+                answer = ExportTraceServiceResponse().SerializeToString()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def trace(self, trace_id: str) -> list[dict]:
+        with self._lock:
+            return [span for span in self.spans if span["trace_id"] == trace_id]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def scrape(url: str) -> list:
+    """The samples of a Prometheus text exposition at ``url`` (parsed as Prometheus parses it)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    answer = requests.get(url, timeout=10)
+    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/plain"), answer.text
+    return [sample for family in text_string_to_metric_families(answer.text) for sample in family.samples]
+
+
+def sample(samples: list, name: str, **labels: str) -> float:
+    """The sum of the samples named ``name`` whose labels include ``labels`` (0 when there is none)."""
+    return sum(s.value for s in samples if s.name == name and labels.items() <= s.labels.items())
 
 
 def eventually(check, timeout: float = 30.0, what: str = "the condition") -> None:

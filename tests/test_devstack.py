@@ -87,6 +87,7 @@ def test_make_run_serves_stops_cleanly_and_keeps_its_data(tmp_path, bearer):
         BOOKINGS_PORT=str(bookings_port),
         WEBHOOKS_PORT=str(webhooks_port),
         GATEWAY_PORT=str(gateway_port),
+        METRICS_PORT=str(free_port()),
         DATA_DIR=str(tmp_path),
         WEB_CONCURRENCY="1",
         LOG_LEVEL="WARNING",

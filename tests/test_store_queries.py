@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import requests
 from bson import ObjectId
 
 from services.bookings import seed as bookings_seed
@@ -35,7 +36,7 @@ from services.webhooks import store as webhooks_store
 from services.webhooks.app import create_app as webhooks_app
 from services.webhooks.dispatcher import delivery_for
 from services.webhooks.sealing import sealer
-from tests.support import RECORDER, assert_index_served, operations, run_examples
+from tests.support import RECORDER, assert_index_served, drop_databases, operations, run_examples, seed, stack
 
 
 def test_every_write_is_led_by_a_unique_key():
@@ -139,6 +140,8 @@ def test_every_bookings_query_is_index_served(make_app, mongo_client):
         ],
         "clinic_slots": [lambda f: f(slot["clinic"], now, now + timedelta(days=30))],
         "expired_claims": [lambda f: f(now, 500)],
+        "claims_in_flight": [lambda f: f()],
+        "sweep_totals": [lambda f: f()],
         "claim_of": [lambda f: f("CB-EXAMPLE1")],
         "claim_by_hold": [lambda f: f("0" * 32)],
         "units_by_id": [lambda f: f(["time|0|2027-01-01T10:00:00+09:00", "week|p|c|2027-W01"])],
@@ -212,6 +215,9 @@ def test_every_webhooks_query_is_index_served(make_app, mongo_client):
         "delivery_by_id": [lambda f: f(f"{some['_id']}:{'e' * 32}")],
         "deliveries_on": [lambda f: f(some["_id"], utc_date(now).isoformat())],
         "feed_position": [lambda f: f("bookings")],
+        "feed_positions": [lambda f: f(("bookings", "packages"))],
+        "backlog": [lambda f: f()],
+        "failing_endpoints": [lambda f: f()],
         "deferred_of": [lambda f: f(some["_id"])],
         "lanes_by_id": [lambda f: f([f"{some['_id']}:0", f"{some['_id']}:1"])],
     }
@@ -234,29 +240,63 @@ def test_a_query_that_would_scan_fails_the_check(make_app, mongo_client):
 # -- a constant number of database operations per batch request ---------------------------------
 
 
-def test_next_free_slots_cost_the_same_few_queries_for_1_or_60_packages(make_app):
+@pytest.fixture(scope="module")
+def synthetic_packages_url(mongo_uri, mongo_client, catalogue_url):
+    """A packages service of its own with 600 synthetic packages, one per synthetic clinic."""
+    env = {
+        "MONGO_URI": mongo_uri,
+        "PACKAGES_DB_NAME": f"test_packages_600_{ObjectId()}",
+        "CATALOGUE_URL": catalogue_url,
+    }
+    seed(env, ("packages",), synthetic={"packages": 600})
+    try:
+        with stack(env, ("packages",)) as urls:
+            yield urls["packages"]
+    finally:
+        drop_databases(mongo_client, env)
+
+
+def test_next_free_slots_cost_the_same_few_queries_for_1_or_60_packages(make_app, synthetic_packages_url):
     from services.bookings.slots import NEXT_FREE_WINDOWS
 
-    app = make_app("bookings", bookings_app, lambda: bookings_seed.load_synthetic(600), min_notice_hours=24)
+    app = make_app(
+        "bookings",
+        bookings_app,
+        lambda: bookings_seed.load_synthetic(6000),
+        min_notice_hours=24,
+        service_urls={"packages": synthetic_packages_url},
+    )
     client = app.test_client()
+    ids = [str(seed_id(f"synthetic:{n}")) for n in range(600)]
+    packages = [
+        package
+        for start in range(0, 600, 100)
+        for package in requests.get(
+            f"{synthetic_packages_url}/packages", params={"ids": ",".join(ids[start : start + 100])}, timeout=30
+        ).json()["items"]
+    ]
+    single = [p for p in packages if p["schedule"]["visits"] == 1]
+    series = [p for p in packages if p["schedule"]["visits"] > 1]
 
-    def ask(clinics: list[int]):
-        body = {"packages": [{"packageId": str(ObjectId()), "clinic": f"synthetic-clinic-{n:05d}"} for n in clinics]}
+    def ask(chosen: list[dict], clinic=None):
+        body = {"packages": [{"packageId": p["id"], "clinic": clinic or p["clinic"]} for p in chosen]}
         return lambda: client.post("/availability/next", json=body)
 
-    assert operations(ask([1])) == operations(ask(list(range(1, 61)))) <= 2
-    # Packages with no slot at all are looked for in every window: still the same count for any number of them.
-    assert operations(ask([9001])) == operations(ask(list(range(9001, 9061)))) == 1 + len(NEXT_FREE_WINDOWS)
+    assert len(single) >= 60 and len(series) >= 60
+    # Single visits: their slots in the next days, one query whatever the number of packages.
+    assert operations(ask(single[:1])) == operations(ask(single[:60])) <= 2
+    # Series: each later visit's window is one more query, whatever the number of packages; most synthetic
+    # series have no slot that far (ten slots per clinic in its first fortnight), so every window is tried.
+    most = max(p["schedule"]["visits"] for p in series[:60])
+    assert operations(ask(series[:1])) <= operations(ask(series[:60])) <= 1 + len(NEXT_FREE_WINDOWS) * most
+    # Packages at clinics with no slot at all are looked for in every window: the same count for any number.
+    assert operations(ask(single[:1], "no-such-clinic")) == operations(ask(single[:60], "no-such-clinic"))
+    assert operations(ask(single[:60], "no-such-clinic")) == 1 + len(NEXT_FREE_WINDOWS)
     found = client.post(
         "/availability/next",
-        json={
-            "packages": [
-                {"packageId": str(ObjectId()), "clinic": "synthetic-clinic-00002"},
-                {"packageId": str(ObjectId()), "clinic": "synthetic-clinic-09002"},
-            ]
-        },
+        json={"packages": [{"packageId": single[0]["id"], "clinic": single[0]["clinic"]}]},
     ).json["items"]
-    assert found[0]["clinic"] == "synthetic-clinic-00002" and found[1] is None
+    assert found[0]["clinic"] == single[0]["clinic"]
 
 
 def test_batch_lookups_cost_one_query_whatever_their_size(make_app):

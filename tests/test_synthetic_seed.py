@@ -18,14 +18,14 @@ from services.packages.app import create_app as packages_app
 
 
 class Writes(monitoring.CommandListener):
-    """How many documents each update command carried."""
+    """How many documents each update command carried, by collection."""
 
     def __init__(self):
-        self.sizes: list[int] = []
+        self.sizes: list[tuple[str, int]] = []
 
     def started(self, event):
         if event.command_name == "update" and event.command.get("updates"):
-            self.sizes.append(len(event.command["updates"]))
+            self.sizes.append((event.command["update"], len(event.command["updates"])))
 
     def succeeded(self, event):
         pass
@@ -57,6 +57,9 @@ def test_synthetic_packages_and_slots_belong_to_synthetic_clinics_that_exist(mak
 def test_slots_are_written_in_batches_the_driver_can_finish(make_app):
     WRITES.sizes.clear()
     make_app("bookings", bookings_app, lambda: bookings_seed.load_synthetic(BATCH_WRITE_SIZE * 2 + 500))
-    batches = [size for size in WRITES.sizes if size > 1]
+    batches = [size for collection, size in WRITES.sizes if collection == "slots" and size > 1]
     assert sum(batches) == BATCH_WRITE_SIZE * 2 + 500
     assert max(batches) <= BATCH_WRITE_SIZE and len(batches) == 3
+    interpreters = [size for collection, size in WRITES.sizes if collection == "interpreters"]
+    assert sum(interpreters) == (BATCH_WRITE_SIZE * 2 + 500) // 10 * len(bookings_seed.SYNTHETIC_LANGUAGES)
+    assert max(interpreters) <= BATCH_WRITE_SIZE

@@ -16,16 +16,29 @@ async def booking_page(ctx: RequestContext, filters: dict[str, str], *, limit: i
     return await ctx.call(SERVICE, "GET", "/bookings", params={**filters, **page(limit, cursor=cursor)})
 
 
-async def next_free_slots(ctx: RequestContext, keys: list[tuple[str, str]]) -> list[Json | None]:
-    """For each (package id, clinic): its earliest bookable slot, or None."""
-    body = {"packages": [{"packageId": package_id, "clinic": clinic} for package_id, clinic in keys]}
+async def next_free_slots(ctx: RequestContext, keys: list[tuple[str, str, str | None]]) -> list[Json | None]:
+    """For each (package id, clinic, interpreter language or None): the earliest slot its whole plan can be
+    booked from, or None."""
+    asked = [
+        {"packageId": package_id, "clinic": clinic, **({"language": language} if language else {})}
+        for package_id, clinic, language in keys
+    ]
+    body = {"packages": asked}
     return (await ctx.call(SERVICE, "POST", "/availability/next", json=body))["items"]
 
 
 async def availability(
-    ctx: RequestContext, package_id: str, first: str, last: str, *, limit: int, cursor: str | None = None
+    ctx: RequestContext,
+    package_id: str,
+    first: str,
+    last: str,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    language: str | None = None,
 ) -> Json:
-    params = {"packageId": package_id, "from": first, "to": last}
+    """The slots a package's whole plan can be booked from (with an interpreter in ``language`` at every visit)."""
+    params = {"packageId": package_id, "from": first, "to": last, **({"language": language} if language else {})}
     return await ctx.call(SERVICE, "GET", "/availability", params={**params, **page(limit, cursor=cursor)})
 
 

@@ -103,16 +103,20 @@ def close_slot(slot_id, principal):
 
 @bp.get("/availability")
 @contract(
-    summary="Free slots for a package (its own and its clinic's any-package slots) or a clinic, between two Seoul "
-    "dates (at most 400 days), by start, a page at a time (limit, cursor, total); future ones past the "
-    "minimum notice only.",
+    summary="Free slots for a clinic, or for a package (its own and its clinic's any-package slots from which its "
+    "whole plan can be booked: every later visit's seat in its window, and an interpreter for every visit in the "
+    "language asked for), between two Seoul dates (at most 400 days), by start, a page at a time (limit, cursor, "
+    "total); future ones past the minimum notice only.",
     query="bookings/availability-query",
     response="bookings/slot-list",
     errors=(404,),
     tags=("slots",),
 )
 def availability(query):
-    return jsonify(slots.slot_page(slots.availability(query, _cutoff()), query, AVAILABILITY_PAGE).to_json(render.slot))
+    current_principal()  # a token, when sent, must be valid; the package is read as its caller
+    buffer_minutes = current_app.config["SETTINGS"].interpreter_buffer_minutes
+    found = slots.availability(query, current_token(), _cutoff(), buffer_minutes)
+    return jsonify(slots.slot_page(found, query, AVAILABILITY_PAGE).to_json(render.slot))
 
 
 @bp.get("/slots")
@@ -131,13 +135,18 @@ def list_slots(query, principal):
 
 @bp.post("/availability/next")
 @contract(
-    summary="The earliest bookable slot of each package (up to 100), in order; null where there is none.",
+    summary="The earliest slot of each package (up to 100), in order, from which its whole plan can be booked: "
+    "every later visit's seat in its window, and an interpreter for every visit in the language asked for; "
+    "null where there is none.",
     body="bookings/next-free-query",
     response="bookings/next-free-list",
     tags=("slots",),
 )
 def next_free(body):
-    return jsonify(items=[render.slot(doc) if doc else None for doc in slots.next_free(body["packages"], _cutoff())])
+    current_principal()  # a token, when sent, must be valid; the packages are read as its caller
+    buffer_minutes = current_app.config["SETTINGS"].interpreter_buffer_minutes
+    found = slots.next_free(body["packages"], current_token(), _cutoff(), buffer_minutes)
+    return jsonify(items=[render.slot(doc) if doc else None for doc in found])
 
 
 # -- bookings ------------------------------------------------------------------------------------
@@ -364,10 +373,17 @@ def screen(body, query):
 )
 def propose_visits(body):
     current_principal()  # a token, when sent, must be valid; the quote is read as its caller
-    plan = visits.visit_options(body["quoteId"], body["firstSlotId"], current_token(), _cutoff())
-    return jsonify(
-        {**plan, "visits": [{**v, "slot": render.slot(v["slot"]) if v["slot"] else None} for v in plan["visits"]]}
-    )
+    buffer_minutes = current_app.config["SETTINGS"].interpreter_buffer_minutes
+    plan = visits.visit_options(body["quoteId"], body["firstSlotId"], current_token(), _cutoff(), buffer_minutes)
+    shown = [
+        {"number": v["number"], "slot": render.slot(v["slot"]) if v["slot"] else None, **_window(v)}
+        for v in plan["visits"]
+    ]
+    return jsonify({**plan, "visits": shown})
+
+
+def _window(visit: dict) -> dict:
+    return {"earliest": visit["earliest"], "latest": visit["latest"]}
 
 
 @bp.post("/availability/trip")

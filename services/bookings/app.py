@@ -6,6 +6,7 @@ from services.common.app import create_service_app
 from services.common.config import Settings, from_env
 
 from .api import bp
+from .metrics import READINGS
 
 
 def create_app(settings: Settings | None = None):
@@ -14,4 +15,5 @@ def create_app(settings: Settings | None = None):
         title="ClinicBridge bookings",
         description="Appointment slots, bookings that never overbook, their lifecycle, and care plans.",
         blueprints=[bp],
+        metrics=READINGS,
     )

@@ -297,7 +297,7 @@ def create_booking(
             first, *later = _claimed_slots(held.claim)
             slots = [("slotId", first), *((None, slot) for slot in later)]
         elif "laterSlotIds" not in body:  # the earliest free slot of each later visit, as visitOptions proposes
-            slots += _proposed_later(slots[0][1], package, cutoff)
+            slots += _proposed_later(slots[0][1], quote, cutoff, buffer_minutes)
         _check_series(slots, quote, package["visitWindow"], visits, "laterSlotIds", body.get("travel"))
         held.place(
             [(n, str(slot["_id"])) for n, (_, slot) in enumerate(slots, start=1)],
@@ -311,11 +311,17 @@ def create_booking(
     return _recorded(held.claim, principal)
 
 
-def _proposed_later(first: dict, package: dict, cutoff: datetime) -> Fielded:
-    """The later visits' slots when the caller gave only the first: the proposal, named by no input
-    field (the partner sent none); refused when a visit has none."""
-    proposed = propose(package, first, cutoff)
-    if missing := no_slot_in_window(proposed):
+def _proposed_later(first: dict, quote: dict, cutoff: datetime, buffer_minutes: int) -> Fielded:
+    """The later visits' slots when the caller gave only the first: the proposal (with an interpreter free
+    for each when the quote asks for one), named by no input field (the partner sent none); refused
+    when a visit has none."""
+    language = quote.get("interpreterLanguage")
+    try:
+        proposed = propose(quote["package"], first, language, cutoff, buffer_minutes)
+    except Problem as refused:
+        refused.errors = [{"field": "slotId", "message": f"no {language} interpreter free"}]
+        raise
+    if missing := no_slot_in_window(proposed, language):
         raise missing
     return [(None, visit["slot"]) for visit in proposed]
 

@@ -243,55 +243,105 @@ def unavailable(visit: Visit, language: str) -> Problem:
     return Problem(409, "INTERPRETER_UNAVAILABLE", detail, errors=errors)
 
 
+Option = tuple[dict, list[dict]]  # an interpreter, and the units a visit would take of her
+
+
+class Calendar:
+    """Who could interpret visits in a language at a clinic, as read (``calendars`` reads many at once):
+    the in-room people, clinic's own coordinators first, and their providers."""
+
+    def __init__(
+        self,
+        clinic: str,
+        language: str,
+        people: list[dict],
+        providers: dict[str, dict],
+        buffer_minutes: int,
+        now: datetime,
+    ):
+        self.clinic, self.language, self.buffer_minutes, self.now = clinic, language, buffer_minutes, now
+        self.providers = providers
+        self.people = sorted(
+            people, key=lambda doc: (providers[doc["provider"]]["kind"] != "CLINIC", doc["provider"], doc["name"])
+        )
+
+    def options(self, visit: Visit) -> list[Option]:
+        """Everyone who could serve ``visit`` (speaks, works then, certified that day, notice and cap allowing),
+        clinic's own coordinators first, each with the units the visit would take of them."""
+        end = aware(visit.start) + timedelta(minutes=visit.minutes)
+        found = []
+        for person in self.people:
+            provider = self.providers[person["provider"]]
+            if aware(visit.start) < self.now + timedelta(hours=provider["notice_hours"]):
+                continue
+            if not (works(person, visit.start, end) and certified_on(person, seoul_date(visit.start))):
+                continue
+            units = [
+                {"id": unit, "capacity": person["capacity"]}
+                for unit in time_units(str(person["_id"]), visit.start, visit.minutes, self.buffer_minutes)
+            ]
+            if provider.get("weekly_cap"):
+                units.append(
+                    {"id": week_unit(provider["_id"], self.clinic, visit.start), "capacity": provider["weekly_cap"]}
+                )
+            found.append((person, units))
+        return found
+
+
+def calendars(
+    keys: Collection[tuple[str, str]], buffer_minutes: int, now: datetime, tried: Collection[str] = ()
+) -> dict[tuple[str, str], Calendar]:
+    """The calendars of these (clinic, language) pairs: two queries whatever their number."""
+    people = [
+        doc
+        for doc in store.interpreters_serving(sorted(f"{clinic}:{language}" for clinic, language in keys))
+        if doc["level"] == "IN_ROOM" and str(doc["_id"]) not in tried
+    ]
+    providers = store.providers_by_id(sorted({doc["provider"] for doc in people}))
+    return {
+        (clinic, language): Calendar(
+            clinic,
+            language,
+            [doc for doc in people if f"{clinic}:{language}" in doc["serves"]],
+            providers,
+            buffer_minutes,
+            now,
+        )
+        for clinic, language in keys
+    }
+
+
+def first_free(wanted: list[list[Option]]) -> list[Option | None]:
+    """For each list of options, the first whose units all look free (None if none's): one query."""
+    taken = store.units_by_id(sorted({u["id"] for options in wanted for _, units in options for u in units}))
+    return [
+        next(
+            (
+                (person, units)
+                for person, units in options
+                if all(taken.get(u["id"], {"count": 0})["count"] < u["capacity"] for u in units)
+            ),
+            None,
+        )
+        for options in wanted
+    ]
+
+
 def assign(
     clinic: str, language: str, visits: list[Visit], buffer_minutes: int, now: datetime, tried: Collection[str] = ()
 ) -> list[dict]:
     """For each visit, an in-room interpreter who speaks ``language`` for the clinic, works then, is
     certified on the day, whose provider's notice and weekly cap allow it, and whose half hours look free
     (a read: the ledger's guarded updates decide): ``{interpreter, provider, units}`` per visit, the
-    clinic's own coordinators first. Two queries whatever the number of visits. Refused with
+    clinic's own coordinators first. Three queries whatever the number of visits. Refused with
     INTERPRETER_UNAVAILABLE naming the first visit no one can serve."""
-    people = [
-        doc
-        for doc in store.interpreters_serving([f"{clinic}:{language}"])
-        if doc["level"] == "IN_ROOM" and str(doc["_id"]) not in tried
-    ]
-    providers = store.providers_by_id(sorted({doc["provider"] for doc in people}))
-    people.sort(key=lambda doc: (providers[doc["provider"]]["kind"] != "CLINIC", doc["provider"], doc["name"]))
-    wanted: dict[int | str, list[tuple[dict, list[dict]]]] = {}
-    for visit in visits:
-        end = aware(visit.start) + timedelta(minutes=visit.minutes)
-        options = []
-        for person in people:
-            provider = providers[person["provider"]]
-            if aware(visit.start) < now + timedelta(hours=provider["notice_hours"]):
-                continue
-            if not (works(person, visit.start, end) and certified_on(person, seoul_date(visit.start))):
-                continue
-            units = [
-                {"id": unit, "capacity": person["capacity"]}
-                for unit in time_units(str(person["_id"]), visit.start, visit.minutes, buffer_minutes)
-            ]
-            if provider.get("weekly_cap"):
-                week = week_unit(provider["_id"], clinic, visit.start)
-                units.append({"id": week, "capacity": provider["weekly_cap"]})
-            options.append((person, units))
-        wanted[visit.number] = options
-    taken = store.units_by_id(sorted({u["id"] for options in wanted.values() for _, units in options for u in units}))
+    calendar = calendars([(clinic, language)], buffer_minutes, now, tried)[(clinic, language)]
     assigned = []
-    for visit in visits:
-        free = next(
-            (
-                (person, units)
-                for person, units in wanted[visit.number]
-                if all(taken.get(u["id"], {"count": 0})["count"] < u["capacity"] for u in units)
-            ),
-            None,
-        )
+    for visit, free in zip(visits, first_free([calendar.options(visit) for visit in visits]), strict=True):
         if free is None:
             raise unavailable(visit, language)
         person, units = free
-        provider = providers[person["provider"]]
+        provider = calendar.providers[person["provider"]]
         assigned.append({"visit": visit.number, "interpreter": person, "provider": provider, "units": units})
     return assigned
 

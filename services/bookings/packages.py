@@ -80,14 +80,6 @@ def packages_by_id(ids: list[str], token: str | None) -> list[dict | None]:
     return _answer(answer)["items"]
 
 
-def clinic_of(package_id: str) -> str | None:
-    """The clinic of a package anyone may see; None when there is no such package."""
-    answer = client_for("packages").get(f"/packages/{package_id}")
-    if answer.status_code == 404:
-        return None
-    return _answer(answer)["clinic"]
-
-
 def locked_quotes() -> Iterator[dict]:
     """Every quote a booking or a reservation locks, as {id, lockedBy}: the checker's."""
     after = ""

@@ -133,8 +133,13 @@ def load_consultation_hours() -> int:
     return added
 
 
+SYNTHETIC_LANGUAGES = ["en", "zh", "ja", "ru", "vi", "th", "mn", "ar"]  # those synthetic packages offer
+
+
 def load_synthetic(count: int) -> int:
-    """``count`` slots spread over synthetic clinics, ten per clinic, from tomorrow on."""
+    """``count`` slots spread over synthetic clinics, ten per clinic, from tomorrow on, and each of those
+    clinics' coordinators: one in-room interpreter of every language synthetic packages offer, at the
+    sample hours."""
     ensure_indexes()
     rule = {
         "weekdays": ["MON", "TUE", "WED", "THU", "FRI"],
@@ -149,4 +154,42 @@ def load_synthetic(count: int) -> int:
     while len(slots) < count:
         slots += slots_from_rule(rule, f"synthetic-clinic-{clinic:05d}", first)
         clinic += 1
-    return len(store.insert_missing_slots(slots[:count]))
+    opened = len(store.insert_missing_slots(slots[:count]))
+    clinics = sorted({slot["clinic"] for slot in slots[:count]})
+    hours = json.loads((SEED / "interpreters.json").read_text(encoding="utf-8"))["hours"]
+    now = utcnow()
+    providers = [
+        {
+            "_id": f"clinic:{slug}",
+            "name": f"{slug} coordinators",
+            "kind": "CLINIC",
+            "clinics": [slug],
+            "notice_hours": 0,
+            "weekly_cap": None,
+            "source": "synthetic",
+            "created_at": now,
+            "updated_at": now,
+        }
+        for slug in clinics
+    ]
+    people = [
+        {
+            "_id": interpreter_id(f"clinic:{slug}", f"Synthetic {language}"),
+            "provider": f"clinic:{slug}",
+            "name": f"Synthetic interpreter ({language})",
+            "languages": [language],
+            "level": "IN_ROOM",
+            "capacity": 1,
+            "credential": None,
+            "hours": hours,
+            "active": True,
+            "serves": store.serves([slug], [language]),
+            "source": "synthetic",
+            "created_at": now,
+            "updated_at": now,
+        }
+        for slug in clinics
+        for language in SYNTHETIC_LANGUAGES
+    ]
+    store.insert_missing_interpreters(providers, people)
+    return opened

@@ -14,7 +14,7 @@ from services.common.pagination import DEFAULT_LIMIT, Page, Sort
 from services.common.readmodel import ReadModel
 from services.common.tokens import Principal
 
-from . import packages, store
+from . import packages, plans, store
 
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 MAX_BULK_SLOTS = 1000
@@ -27,6 +27,7 @@ SLOT_ORDER = Sort("order_key", 1)
 # all costs four queries. Past the horizon (16 weeks), ``availability`` finds later slots.
 NEXT_FREE_DAYS = 3
 NEXT_FREE_WINDOWS = (2, 6, 16)
+STARTS_TRIED = 8  # free slots of a package tried as its plan's start, per search window
 
 
 def _require_clinic(principal: Principal, clinic: str) -> None:
@@ -156,42 +157,63 @@ def _slot_status(slot: dict) -> str:
     return "CLOSED" if slot["status"] == "CLOSED" else ("FREE" if slot["free"] > 0 else "BUSY")
 
 
-def availability(query: dict, cutoff: datetime) -> list[dict]:
-    """Open slots with a free seat, from the later of ``from`` and ``cutoff`` (the minimum notice)
-    to the end of ``to`` (Seoul dates), for the package and for any package of the clinic."""
+def availability(query: dict, token: str | None, cutoff: datetime, buffer_minutes: int) -> list[dict]:
+    """Open slots with a free seat, from the later of ``from`` and ``cutoff`` (the minimum notice) to the
+    end of ``to`` (Seoul dates), for a clinic (any of its slots), or for a package: its own and its
+    clinic's any-package ones from which its whole plan can be reserved (``plans``; with an interpreter
+    for every visit in ``language`` when one is asked for)."""
     first, last = date_range(query)
     start = max(datetime.combine(first, time(), SEOUL), cutoff)
     end = datetime.combine(last + timedelta(days=1), time(), SEOUL)
+    package = _package(query["packageId"], token) if "packageId" in query else None
     if end <= start:
         return []
-    clinic = query.get("clinic") or clinic_of_package(query["packageId"])
-    offers = [store.offer(clinic, None)] + ([store.offer(clinic, query["packageId"])] if "packageId" in query else [])
-    return _free_slots(offers, start - timedelta(microseconds=1), end)
+    clinic = query.get("clinic", package["clinic"]) if package else query["clinic"]
+    offers = [store.offer(clinic, None)] + ([store.offer(clinic, package["id"])] if package else [])
+    found = _free_slots(offers, start - timedelta(microseconds=1), end)
+    if package is None or (package["schedule"]["visits"] == 1 and not query.get("language")):
+        return found
+    return plans.starts(package, found, query.get("language"), cutoff, buffer_minutes, utcnow())
 
 
-def clinic_of_package(package_id: str) -> str:
-    clinic = packages.clinic_of(package_id)
-    if clinic is None:
+def _package(package_id: str, token: str | None) -> dict:
+    found = packages.packages_by_id([package_id], token)[0]
+    if found is None:
         raise not_found("package", package_id)
-    return clinic
+    return found
 
 
-def next_free(packages: list[dict], cutoff: datetime) -> list[dict | None]:
-    """For each {packageId, clinic}: its earliest bookable slot after ``cutoff`` (its own or the
-    clinic's any-package ones)."""
+def next_free(asked: list[dict], token: str | None, cutoff: datetime, buffer_minutes: int) -> list[dict | None]:
+    """For each {packageId, clinic, language?}: the earliest slot after ``cutoff`` (its own or the clinic's
+    any-package ones) from which its whole plan can be reserved (``plans``: every later visit's seat in
+    its window, and an interpreter for every visit in ``language`` when one is asked for). The first
+    ``STARTS_TRIED`` free slots of each search window are tried as starts."""
     failpoint("bookings.next_free")
-    found: list[dict | None] = [None] * len(packages)
-    offers = [(store.offer(p["clinic"], None), store.offer(p["clinic"], p["packageId"])) for p in packages]
+    found: list[dict | None] = [None] * len(asked)
+    ids = [a["packageId"] for a in asked]
+    known = dict(zip(ids, packages.packages_by_id(ids, token), strict=True))
+    offers = [(store.offer(a["clinic"], None), store.offer(a["clinic"], a["packageId"])) for a in asked]
 
     def settle(waiting: list[int], slots: list[dict]) -> list[int]:
+        wanted = []
         for index in waiting:
-            found[index] = next((slot for slot in slots if slot["slot_key"].rsplit(":", 1)[0] in offers[index]), None)
+            package = known.get(asked[index]["packageId"])
+            if package is None or package["clinic"] != asked[index]["clinic"]:
+                continue
+            firsts = [slot for slot in slots if slot["slot_key"].rsplit(":", 1)[0] in offers[index]]
+            wanted += [
+                (index, plans.Wanted(package, first, asked[index].get("language"))) for first in firsts[:STARTS_TRIED]
+            ]
+        worked = plans.work_out([plan for _, plan in wanted], cutoff, buffer_minutes, utcnow())
+        for (index, _), plan in zip(wanted, worked, strict=True):
+            if found[index] is None and plan.complete:
+                found[index] = plan.first
         return [index for index in waiting if found[index] is None]
 
     soon = cutoff + timedelta(days=NEXT_FREE_DAYS)
     days = store.days_between(cutoff, soon)
     slots = store.bookable_slots_on([f"{o}:{day}" for pair in offers for o in pair for day in days])
-    waiting = settle(list(range(len(packages))), _in_order(slots, cutoff, soon))
+    waiting = settle(list(range(len(asked))), _in_order(slots, cutoff, soon))
     searched_until = soon
     for weeks in NEXT_FREE_WINDOWS:
         if not waiting:

@@ -394,6 +394,14 @@ def every_provider() -> list[dict]:
 
 
 @registry.write("_id_")
+def insert_missing_interpreters(provider_documents: list[dict], interpreter_documents: list[dict]) -> None:
+    """Insert-if-absent by id, providers then interpreters, in bulk batches (synthetic data)."""
+    for collection, documents in ((providers(), provider_documents), (interpreters(), interpreter_documents)):
+        for batch in batches(documents):
+            collection.bulk_write([UpdateOne({"_id": d["_id"]}, {"$setOnInsert": d}, upsert=True) for d in batch])
+
+
+@registry.write("_id_")
 def insert_provider(document: dict) -> None:
     """Raises DuplicateKeyError when a provider has that id."""
     providers().insert_one(document)
@@ -713,3 +721,34 @@ def unsettled_claims() -> list[dict]:
 def every_booking(projection: dict) -> list[dict]:
     """Every booking, as projected (the checker)."""
     return list(bookings().find({}, projection))
+
+
+# -- what the metrics read -----------------------------------------------------------------------------
+
+IN_FLIGHT_LIMIT = 10_000  # claims in flight read per scrape, at most: past it the gauges say "at least"
+
+
+@registry.read("expiry")
+def claims_in_flight(limit: int = IN_FLIGHT_LIMIT) -> list[dict]:
+    """Claims not yet settled: only these have an expiry (a reservation being made or held, a move or a
+    cancellation halfway, one left for the sweeper), so this reads what is in flight, never the bookings
+    made, however many there are."""
+    return list(
+        claims()
+        .find({"expires_at": {"$gte": datetime(1970, 1, 1)}}, {"state": 1, "hold_id": 1, "items": 1, "expires_at": 1})
+        .limit(limit)
+    )
+
+
+@registry.write("_id_")
+def count_sweep(counts: dict[str, int]) -> None:
+    """Add a sweeper round's outcomes to the running totals the metrics read."""
+    changes = {f"claims.{outcome}": n for outcome, n in counts.items() if n}
+    if changes:
+        get_db(ALIAS)["counters"].update_one({"_id": "sweeper"}, {"$inc": changes}, upsert=True)
+
+
+@registry.read("_id_")
+def sweep_totals() -> dict[str, int]:
+    found = get_db(ALIAS)["counters"].find_one({"_id": "sweeper"}) or {}
+    return found.get("claims", {})

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from services.common.clock import utcnow
 
-from . import ledger
+from . import ledger, store
 
 SWEEP_BATCH = 500
 
@@ -18,4 +18,6 @@ SWEEP_BATCH = 500
 def sweep(now: datetime | None = None, hold_seconds: int = 120, batch: int = SWEEP_BATCH) -> dict:
     """Settle every claim past its expiry (see ``ledger.sweep``): how many reservations were given back,
     committed bookings recorded, and moves or cancellations settled."""
-    return ledger.sweep(now or utcnow(), hold_seconds, batch)
+    counts = ledger.sweep(now or utcnow(), hold_seconds, batch)
+    store.count_sweep(counts)  # the totals /metrics reports
+    return counts

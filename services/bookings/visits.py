@@ -6,49 +6,40 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from services.common import series
-from services.common.clock import SEOUL, seoul_date
+from services.common.clock import SEOUL, seoul_date, utcnow
 from services.common.errors import Problem
 from services.common.ids import object_id
 
-from . import packages, store
+from . import interpreters, packages, plans, store
 from .ledger import not_for_package, seat_looks_free, serves, why_no_seat
 
 
-def _earliest_free(offers: list[str], first: date, last: date, cutoff: datetime) -> dict | None:
-    """The earliest slot with a free seat of these offers between two Seoul dates: one query."""
-    start = datetime.combine(first, time(), SEOUL)
-    days = store.days_between(start, datetime.combine(last, time(), SEOUL))
-    found = store.bookable_slots_on([f"{offer}:{day}" for offer in offers for day in days])
-    free = [slot for slot in found if seat_looks_free(slot, cutoff)]
-    return min(free, key=lambda slot: (slot["start"], str(slot["_id"])), default=None)
+def propose(package: dict, first: dict, language: str | None, cutoff: datetime, buffer_minutes: int) -> list[dict]:
+    """For each visit after ``first`` (a slot): the earliest slot with a free seat inside the package's
+    ``visitWindow`` after the visit before it (and an interpreter free for it, when ``language`` is
+    given), with that window's Seoul dates; a visit with none is proposed as null, with what it is
+    ``missing``, and so are the visits after it. Refused INTERPRETER_UNAVAILABLE when no interpreter
+    is free for the first."""
+    plan = plans.work_out([plans.Wanted(package, first, language)], cutoff, buffer_minutes, utcnow())[0]
+    if plan.visits[0]["slot"] is None and language:
+        raise interpreters.unavailable(interpreters.Visit(1, first["start"], first["duration_minutes"], None), language)
+    return plan.visits[1:]
 
 
-def propose(package: dict, first: dict, cutoff: datetime) -> list[dict]:
-    """For each visit after ``first`` (a slot): the earliest slot with a free seat inside the
-    package's ``visitWindow`` after the visit before it, with that window's Seoul dates; a visit
-    with no free slot in its window is proposed as null, with the visits after it."""
-    window = series.Window.of(package["visitWindow"])
-    offers = [store.offer(package["clinic"], None), store.offer(package["clinic"], package["id"])]
-    before: dict | None = first
-    proposed: list[dict] = []
-    for number in range(2, package["schedule"]["visits"] + 1):
-        if before is None:
-            proposed.append({"number": number, "slot": None, "earliest": None, "latest": None})
-            continue
-        earliest, latest = window.after(seoul_date(before["start"]))
-        before = _earliest_free(offers, earliest, latest, cutoff)
-        proposed.append(
-            {"number": number, "slot": before, "earliest": earliest.isoformat(), "latest": latest.isoformat()}
-        )
-    return proposed
-
-
-def no_slot_in_window(proposed: list[dict]) -> Problem | None:
-    """Why a proposed series cannot be booked: the first visit with no free slot in its window."""
+def no_slot_in_window(proposed: list[dict], language: str | None = None) -> Problem | None:
+    """Why a proposed series cannot be booked: the first visit with no free slot in its window (or, when
+    its window has free seats, no interpreter free at any)."""
     missing = next((visit for visit in proposed if visit["slot"] is None), None)
     if missing is None:
         return None
     number, earliest, latest = missing["number"], missing["earliest"], missing["latest"]
+    if missing.get("missing") == plans.INTERPRETER:
+        return Problem(
+            409,
+            "INTERPRETER_UNAVAILABLE",
+            f"Visit {number} has no slot between {earliest} and {latest} with a {language} interpreter free: "
+            "pick every visit's slot, or another first.",
+        )
     return Problem(
         409,
         "NO_SLOT_IN_WINDOW",
@@ -56,16 +47,22 @@ def no_slot_in_window(proposed: list[dict]) -> Problem | None:
     )
 
 
-def visit_options(quote_id: str, first_slot_id: str, token: str | None, cutoff: datetime) -> dict:
+def visit_options(quote_id: str, first_slot_id: str, token: str | None, cutoff: datetime, buffer_minutes: int) -> dict:
     """For a quoted package and the slot of its first visit: each later visit's proposal (see
-    ``propose``) and the trips they make."""
-    package = packages.quote(quote_id, token)["package"]
+    ``propose``, with the quote's interpreter language) and the trips they make."""
+    quote = packages.quote(quote_id, token)
+    package = quote["package"]
     first = store.slot_by_id(object_id(first_slot_id, "slot"))
     if first is None or not seat_looks_free(first, cutoff):
         raise why_no_seat(first, cutoff)
     if not serves(first, package["clinic"], package["id"]):
         raise not_for_package(["firstSlotId"])
-    visits = [{"number": 1, "slot": first, "earliest": None, "latest": None}, *propose(package, first, cutoff)]
+    try:
+        later = propose(package, first, quote.get("interpreterLanguage"), cutoff, buffer_minutes)
+    except Problem as refused:
+        refused.errors = [{"field": "firstSlotId", "message": "no interpreter free"}]
+        raise
+    visits = [{"number": 1, "slot": first, "earliest": None, "latest": None}, *later]
     chosen = [visit["slot"] for visit in visits]
     complete = all(slot is not None for slot in chosen)
     days = [seoul_date(slot["start"]) for slot in chosen if slot is not None]

@@ -10,9 +10,11 @@ from .auth import current_principal
 from .config import Settings
 from .db import connect_database, ping
 from .errors import Problem, register_error_handlers
+from .metrics import Read, init_metrics
 from .observability import configure_logging, init_request_ids
 from .openapi import build_openapi
 from .readmodel import Follower, ReadModel
+from .tracing import trace_app
 from .validation import contract
 
 
@@ -62,16 +64,20 @@ def create_service_app(
     description: str,
     blueprints: Iterable[Blueprint],
     read_models: dict[str, Callable[[], ReadModel]] | None = None,
+    metrics: Iterable[Read] = (),
 ) -> Flask:
     """``read_models``: name -> factory of the service's read models; each starts on its first use,
-    or at once in a served process (``start_read_models`` from the service's ``wsgi``)."""
+    or at once in a served process (``start_read_models`` from the service's ``wsgi``). ``metrics``: the
+    service's own gauges, read when ``/metrics`` is scraped (a few documents each)."""
     app = Flask(settings.service)
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Korean, Chinese and Japanese names stay readable
     app.json.sort_keys = False  # type: ignore[attr-defined]
     configure_logging(settings.service, settings.log_level)
+    trace_app(app, settings.service)  # before the database connection, so its commands are traced
     init_request_ids(app)
+    init_metrics(app, settings.service, serve=True, domain=metrics)
     register_error_handlers(app)
     # Credentials that are sent are checked on every route, public ones too: a forged or expired
     # token is a 401, never silently an anonymous request.

@@ -17,5 +17,7 @@ def client_for(service: str) -> ServiceClient:
         with _lock:
             if service not in clients:
                 settings = current_app.config["SETTINGS"]
-                clients[service] = ServiceClient(service, settings.service_urls[service], settings.http_timeout_seconds)
+                clients[service] = ServiceClient(
+                    service, settings.service_urls[service], settings.http_timeout_seconds, caller=settings.service
+                )
     return clients[service]

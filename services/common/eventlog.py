@@ -35,6 +35,7 @@ from .config import event_horizon_days
 from .errors import Problem
 from .pagination import DEFAULT_LIMIT
 from .store import BATCH_WRITE_SIZE, Registry
+from .tracing import current_traceparent
 
 WINDOW = 500  # numbers of the log a page reads at a time
 WINDOWS = 10  # windows a page reads at most: its cost does not grow with the log
@@ -160,8 +161,11 @@ class EventLog:
         below it exists), so a relay starts from it and steps over numbers taken meanwhile."""
         seq = self.last_seq()
         logged_at = utcnow()  # what the horizon is counted from
+        trace = current_traceparent()  # the change's trace, continued by its webhook deliveries
         for event in events:
             document = {**{k: v for k, v in event.items() if k != "id"}, "_id": event["id"], "logged_at": logged_at}
+            if trace and "traceparent" not in document:
+                document["traceparent"] = trace
             while True:
                 try:
                     self.log_event({**document, "seq": seq + 1})
@@ -263,4 +267,5 @@ class EventLog:
             "resource": logged["resource"],
             "data": logged["data"],
             "scope": {scope: logged[scope] for scope in self.scopes if logged.get(scope) is not None},
+            **({"traceparent": logged["traceparent"]} if logged.get("traceparent") else {}),
         }

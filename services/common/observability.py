@@ -1,8 +1,10 @@
-"""Request ids and JSON logs.
+"""Request ids, trace ids and JSON logs.
 
 Every request carries an ``X-Request-ID``: the caller's if it is well formed, a new one
 otherwise. It is echoed in the response, put in every log line and passed on to any
-service this one calls.
+service this one calls. Every log line also carries the request's trace id (``trace_id``: its
+OpenTelemetry trace, or with traces off the caller's W3C ``traceparent``), so a line leads to
+the trace and a trace to every process's lines.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import uuid
 
 from flask import Flask, g, request
 from pythonjsonlogger.json import JsonFormatter
+
+from .tracing import current_trace_id, incoming_traceparent
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -33,6 +37,7 @@ class _RequestContextFilter(logging.Filter):
             record.request_id = g.get("request_id")
         except RuntimeError:  # outside a request
             record.request_id = None
+        record.trace_id = current_trace_id()
         return True
 
 
@@ -68,6 +73,7 @@ def init_request_ids(app: Flask) -> None:
     def _assign_request_id():
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
         g.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.traceparent = incoming_traceparent(request.headers.get("traceparent"))
         g.started_at = time.perf_counter()
 
     @app.after_request

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.common.app import create_service_app
 from services.common.config import Settings, from_env
+from services.common.metrics import event_log_head
 
 from . import store
 from .api import bp
@@ -17,4 +18,5 @@ def create_app(settings: Settings | None = None):
         "exchange rates and quotes.",
         blueprints=[bp],
         read_models={"packages": store.published_model},
+        metrics=(event_log_head("packages", store.event_log),),
     )

@@ -11,6 +11,7 @@ import logging
 
 from services.common.commands import run
 from services.common.observability import configure_logging
+from services.common.tracing import start_tracing
 
 from . import endpoints, seed
 from .dispatcher import Dispatcher
@@ -23,6 +24,7 @@ def _dispatch_arguments(parser) -> None:
 
 def _dispatch(args, settings) -> None:
     configure_logging("webhooks-dispatcher", settings.log_level)
+    start_tracing("webhooks-dispatcher")  # each send continues the trace of the change it tells of
     seed.ensure_indexes(settings)
     dispatcher = Dispatcher(settings)
     if args.once:

@@ -6,6 +6,7 @@ from services.common.app import create_service_app
 from services.common.config import Settings, from_env
 
 from .api import bp
+from .metrics import READINGS
 
 
 def create_app(settings: Settings | None = None):
@@ -14,4 +15,5 @@ def create_app(settings: Settings | None = None):
         title="ClinicBridge webhooks",
         description="Partners' webhook endpoints, and the log of every event delivered to them.",
         blueprints=[bp],
+        metrics=READINGS,
     )

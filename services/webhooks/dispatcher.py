@@ -44,6 +44,7 @@ from services.common.clock import utc_date, utcnow
 from services.common.config import Settings
 from services.common.http import ServiceClient, UpstreamFailure
 from services.common.tokens import Principal, mint
+from services.common.tracing import continued
 
 from . import addresses, pinned, store
 from .endpoints import signing_secrets
@@ -87,6 +88,7 @@ def delivery_for(endpoint: dict, event: dict, now: datetime, retry_for: timedelt
         "due": now,
         "attempts": 0,
         "retry_until": now + retry_for,
+        **({"traceparent": event["traceparent"]} if event.get("traceparent") else {}),
         "created_at": now,
         "created_key": f"{now.isoformat()}:{endpoint['_id']}:{event['id']}",
         "day": utc_date(now).isoformat(),
@@ -150,7 +152,9 @@ class Dispatcher:
         self.sealer = sealer(settings)
         # A feed page may read ten windows of the log: give it time, and no retries (the next poll asks again).
         self.feeds = {
-            source: ServiceClient(source, settings.service_urls[source], max(settings.http_timeout_seconds, 10), 0)
+            source: ServiceClient(
+                source, settings.service_urls[source], max(settings.http_timeout_seconds, 10), 0, caller="dispatcher"
+            )
             for source in SOURCES
         }
         self.wake = threading.Event()  # set when new deliveries are written, so the senders need not wait
@@ -298,8 +302,12 @@ class Dispatcher:
         }
         started = time.monotonic()
         try:
-            # To the address just checked, whatever the name resolves to by now.
-            answer = pinned.post(endpoint["url"], allowed[0], body=body.encode(), headers=headers, deadline=deadline)
+            # The change's trace goes on in this send, and to the partner in its traceparent header.
+            with continued("webhook delivery", delivery.get("traceparent"), {"webhook.event": event_id}) as trace:
+                # To the address just checked, whatever the name resolves to by now.
+                answer = pinned.post(
+                    endpoint["url"], allowed[0], body=body.encode(), headers={**headers, **trace}, deadline=deadline
+                )
         except pinned.NoAnswerInTime:
             self._failed(delivery, endpoint["_id"], claim, now, "No answer in time.", took=time.monotonic() - started)
             return

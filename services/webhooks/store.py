@@ -247,3 +247,29 @@ def advance_feed(source: str, after: int, to: int) -> None:
     if after == 0:
         cursors().update_one({"_id": source}, {"$setOnInsert": {"after": 0}}, upsert=True)
     cursors().update_one({"_id": source, "after": after}, {"$set": {"after": to}})
+
+
+# -- what the metrics read -----------------------------------------------------------------------------
+
+BACKLOG_LIMIT = 1000  # pending deliveries read per scrape, at most: past it the gauges say "at least"
+
+
+@registry.read("state_due")
+def backlog(limit: int = BACKLOG_LIMIT) -> list[dict]:
+    """Deliveries not yet delivered nor failed, up to ``limit``: the attempts each has had."""
+    return list(
+        deliveries().find({"state": "PENDING", "due": {"$gte": datetime(1970, 1, 1)}}, {"attempts": 1}).limit(limit)
+    )
+
+
+@registry.read("state_created")
+def failing_endpoints(limit: int = BACKLOG_LIMIT) -> int:
+    """Endpoints marked failing (nothing is sent to them until their owner enables them again), up to ``limit``."""
+    return len(list(endpoints().find({"state": "FAILING", "created_key": {"$gte": ""}}, {"_id": 1}).limit(limit)))
+
+
+@registry.read("_id_")
+def feed_positions(sources: tuple[str, ...]) -> dict[str, int]:
+    """Where the dispatchers are in each service's event feed."""
+    found = {c["_id"]: c["after"] for c in cursors().find({"_id": {"$in": list(sources)}})}
+    return {source: found.get(source, 0) for source in sources}

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from services.bookings.models import IdempotencyKey
 from services.common.validation import validator
-from tests.support import ICEPICK, ORACLE, assert_openapi_refs_resolve, in_days, seoul_day
+from tests.support import ICEPICK, ORACLE, assert_openapi_refs_resolve, in_days, seoul_day, series
 
 
 def test_responses_match_the_published_schemas(client, open_slot, book, agency):
@@ -23,11 +23,14 @@ def test_responses_match_the_published_schemas(client, open_slot, book, agency):
     )
 
 
-def test_availability_by_package_alone_finds_its_clinic(client, open_slot):
-    slot = open_slot(in_days(12))
+def test_availability_by_package_alone_finds_its_clinic_and_only_starts_of_a_whole_plan(client, open_slot):
+    whole = series(open_slot, 12)  # visits on days 12, 42 and 77
+    lone = open_slot(in_days(19))  # its second visit's window (days 47 to 61) has no slot
     window = f"from={seoul_day(1)}&to={seoul_day(20)}"
     found = client.get(f"/availability?packageId={ICEPICK}&{window}").json["items"]
-    assert [s["id"] for s in found] == [slot["id"]]
+    assert [s["id"] for s in found] == [whole[0]["id"]]
+    by_clinic = client.get(f"/availability?clinic={ORACLE}&{window}").json["items"]
+    assert [s["id"] for s in by_clinic] == [whole[0]["id"], lone["id"]]
     assert client.get(f"/availability?{window}").status_code == 400
     assert client.get(f"/availability?packageId=0123456789abcdef01234567&{window}").status_code == 404
 
@@ -58,9 +61,9 @@ def test_openapi_lists_every_route_and_every_reference_resolves(client):
     assert_openapi_refs_resolve(document)
 
 
-def test_next_free_slot_of_many_packages_in_one_call(client, open_slot):
-    later = open_slot(in_days(20))
-    sooner = open_slot(in_days(12), package_id=ICEPICK)
+def test_next_free_slot_of_many_packages_in_one_call_starts_a_whole_plan(client, open_slot):
+    open_slot(in_days(5), package_id=ICEPICK)  # its second visit's window (days 33 to 47) has no slot
+    whole = series(open_slot, 20)  # visits on days 20, 50 and 85
     answer = client.post(
         "/availability/next",
         json={
@@ -71,7 +74,7 @@ def test_next_free_slot_of_many_packages_in_one_call(client, open_slot):
             ]
         },
     )
-    assert [s and s["id"] for s in answer.json["items"]] == [sooner["id"], None, later["id"]]
+    assert [s and s["id"] for s in answer.json["items"]] == [whole[0]["id"], None, None]  # unknown: no plan
 
 
 def test_a_date_range_past_400_days_is_refused_by_name_never_a_500(client, open_slot):

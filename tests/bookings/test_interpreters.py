@@ -15,6 +15,7 @@ import requests
 from services.bookings import events, seed, sweeper
 from services.common.clock import utcnow
 from tests.support import (
+    ICEPICK,
     ORACLE,
     PACKAGE_INPUT,
     PATIENT,
@@ -24,6 +25,7 @@ from tests.support import (
     post,
     seat_count,
     seats_are_owned,
+    seoul_day,
     series,
 )
 
@@ -230,3 +232,69 @@ def test_a_move_retried_after_its_attempt_failed_takes_the_interpreter_it_record
     assert retry.status_code == 200, retry.json
     assert retry.json["visits"][1]["slotId"] == target["id"] and retry.json["visits"][1]["interpreter"]["id"] == AIKO
     seats_are_owned(bookings)
+
+
+def test_later_visits_are_proposed_and_booked_where_an_interpreter_is_free_for_them(
+    bookings, client, open_slot, new_quote, agency
+):
+    first = open_slot(in_days(230, "10:00"))
+    evening = open_slot(in_days(260, "21:00"))  # the earliest in visit 2's window, after everyone's hours
+    morning = open_slot(in_days(262, "10:00"))
+    last = open_slot(in_days(292, "10:00"))
+    in_japanese, plain = new_quote(interpreterLanguage="ja"), new_quote()
+
+    def proposed(quote: dict) -> list[str | None]:
+        answer = client.post(
+            "/visit-options", json={"quoteId": quote["id"], "firstSlotId": first["id"]}, headers=agency
+        )
+        assert answer.status_code == 200, answer.json
+        return [visit["slot"]["id"] if visit["slot"] else None for visit in answer.json["visits"]]
+
+    assert proposed(plain) == [first["id"], evening["id"], last["id"]]
+    assert proposed(in_japanese) == [first["id"], morning["id"], last["id"]]
+    made = post(client, agency, {"quoteId": in_japanese["id"], "slotId": first["id"], "patient": PATIENT})
+    assert made.status_code == 201, made.json
+    assert [visit["slotId"] for visit in made.json["visits"]] == [first["id"], morning["id"], last["id"]]
+    assert {visit["interpreter"]["name"] for visit in made.json["visits"]} == {"Aiko Tanaka"}
+    seats_are_owned(bookings)
+
+
+def test_a_series_whose_later_window_has_seats_but_no_interpreter_is_refused_by_name(
+    bookings, client, open_slot, new_quote, agency
+):
+    first = open_slot(in_days(234, "10:00"))
+    open_slot(in_days(264, "21:00"))  # visit 2's window's only seat, after everyone's hours
+    refused = post(
+        client,
+        agency,
+        {"quoteId": new_quote(interpreterLanguage="ja")["id"], "slotId": first["id"], "patient": PATIENT},
+    )
+    assert refused.status_code == 409 and refused.json["code"] == "INTERPRETER_UNAVAILABLE", refused.json
+    assert "Visit 2" in refused.json["detail"] and "ja interpreter" in refused.json["detail"]
+    assert seat_count(bookings, first["id"]) == 0
+    seats_are_owned(bookings)
+
+
+def test_next_free_slot_and_availability_offer_only_starts_an_interpreter_can_serve_throughout(client, open_slot):
+    evening = open_slot(in_days(5, "21:00"))  # after everyone's hours
+    morning = open_slot(in_days(6, "10:00"))
+    open_slot(in_days(36, "10:00")), open_slot(in_days(71, "10:00"))  # visits 2 and 3 of either start
+
+    def next_free(**language) -> str | None:
+        asked = {"packages": [{"packageId": ICEPICK, "clinic": ORACLE, **language}]}
+        answer = client.post("/availability/next", json=asked)
+        assert answer.status_code == 200, answer.json
+        return answer.json["items"][0] and answer.json["items"][0]["id"]
+
+    def available(language: str = "") -> list[str]:
+        query = f"packageId={ICEPICK}&from={seoul_day(1)}&to={seoul_day(10)}" + (
+            f"&language={language}" if language else ""
+        )
+        answer = client.get(f"/availability?{query}")
+        assert answer.status_code == 200, answer.json
+        return [slot["id"] for slot in answer.json["items"]]
+
+    assert (next_free(), available()) == (evening["id"], [evening["id"], morning["id"]])
+    assert (next_free(language="ja"), available("ja")) == (morning["id"], [morning["id"]])
+    assert (next_free(language="ar"), available("ar")) == (morning["id"], [morning["id"]])  # Omar, same hours
+    assert next_free(language="sw") is None and available("sw") == []  # no one speaks Swahili

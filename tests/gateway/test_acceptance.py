@@ -72,7 +72,7 @@ def test_a_refund_carries_the_rate_and_date_of_the_booking_it_refunds(gateway):
 
 
 AVAILABILITY = """query A($id: ID!, $from: Date!, $to: Date!, $first: Int! = 100, $after: String) {
-  availability(packageId: $id, from: $from, to: $to, first: $first, after: $after) {
+  availableSlots(packageId: $id, from: $from, to: $to, first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor } edges { node { id start } } } }"""
 
 
@@ -159,7 +159,7 @@ def test_an_idempotent_replay_says_it_is_one(gateway):
         slot[0]["id"]
         if slot
         else gql(gateway, AVAILABILITY, {"id": ICEPICK, "from": seoul_day(42), "to": seoul_day(42)}).json["data"][
-            "availability"
+            "availableSlots"
         ]["edges"][0]["node"]["id"]
     )
     replayable = BOOK.replace("booking { reference", "replayed booking { reference")
@@ -192,6 +192,28 @@ def test_an_overlong_argument_is_refused_by_name_before_any_service_is_called(ga
 
 
 ASAN_PACKAGES = """{ packages(first: 1, filter: {clinic: ["asan-medical-center"]}) { edges { node { id } } } }"""
+REACH = """query R($id: ID!) { package(id: $id) { visitWindow { maxDays } schedule { visits } } }"""
+
+
+def open_later_visits(gateway, package: str, last_day: int) -> None:
+    """A seat a day at 12:00 after ``last_day`` as far as the package's later visits reach, so that every start
+    up to ``last_day`` is the start of a whole plan (availability offers no other)."""
+    from tests.support import ASAN_KEY
+
+    reach = gql(gateway, REACH, {"id": package}).json["data"]["package"]
+    days = {
+        "from": seoul_day(last_day + 1),
+        "to": seoul_day(last_day + (reach["schedule"]["visits"] - 1) * reach["visitWindow"]["maxDays"]),
+    }
+    rule = {
+        "clinic": "asan-medical-center",
+        "packageId": package,
+        **days,
+        "weekdays": EVERY_DAY,
+        "times": ["12:00"],
+        "capacity": 1,
+    }
+    assert gql(gateway, OPEN_SLOTS, {"input": rule}, key=ASAN_KEY).json["data"]["openSlots"]["errors"] == []
 
 
 def test_availability_pages_past_200_slots_with_a_total(gateway):
@@ -208,13 +230,14 @@ def test_availability_pages_past_200_slots_with_a_total(gateway):
         "capacity": 1,
     }
     assert gql(gateway, OPEN_SLOTS, {"input": rule}, key=ASAN_KEY).json["data"]["openSlots"]["errors"] == []
+    open_later_visits(gateway, package, 260)
     seen, after, total = [], None, None
     while True:
         page = gql(
             gateway,
             AVAILABILITY,
             {"id": package, "from": seoul_day(200), "to": seoul_day(260), "first": 100, "after": after},
-        ).json["data"]["availability"]
+        ).json["data"]["availableSlots"]
         total = page["totalCount"]
         seen += [edge["node"] for edge in page["edges"]]
         if not page["pageInfo"]["hasNextPage"]:
@@ -223,6 +246,36 @@ def test_availability_pages_past_200_slots_with_a_total(gateway):
     assert total == len(seen) >= 61 * 5 > 200
     assert len({slot["id"] for slot in seen}) == len(seen)
     assert [slot["start"] for slot in seen] == sorted(slot["start"] for slot in seen)
+
+
+def test_a_client_written_against_the_released_schema_still_reads_availability_as_a_list(gateway):
+    """``availability`` keeps the shape partners were first given (a list, no ``first``), deprecated in favour
+    of ``availableSlots``: the first 100 slots by start, as the new field's first page gives them."""
+    from tests.support import ASAN_KEY
+
+    package = gql(gateway, ASAN_PACKAGES).json["data"]["packages"]["edges"][0]["node"]["id"]
+    days = {"from": seoul_day(270), "to": seoul_day(300)}
+    rule = {"clinic": "asan-medical-center", "packageId": package, **days, "weekdays": EVERY_DAY}
+    opened = gql(
+        gateway,
+        OPEN_SLOTS,
+        {"input": {**rule, "times": ["08:00", "15:00", "16:00", "17:00"], "capacity": 1}},
+        key=ASAN_KEY,
+    )
+    assert opened.json["data"]["openSlots"]["errors"] == []
+    open_later_visits(gateway, package, 300)
+    released = """query Slots($id: ID!, $from: Date!, $to: Date!) { availability(packageId: $id, from: $from, to: $to) {
+      id start } }"""
+    listed = gql(gateway, released, {"id": package, **days}).json
+    assert "errors" not in listed, listed
+    page = gql(gateway, AVAILABILITY, {"id": package, **days, "first": 100}).json["data"]["availableSlots"]
+    assert page["totalCount"] > 100
+    assert listed["data"]["availability"] == [edge["node"] for edge in page["edges"]]
+    field = gql(
+        gateway, '{ __type(name: "Query") { fields(includeDeprecated: true) { name isDeprecated deprecationReason } } }'
+    )
+    deprecated = {f["name"]: f for f in field.json["data"]["__type"]["fields"]}["availability"]
+    assert deprecated["isDeprecated"] and "availableSlots" in deprecated["deprecationReason"]
 
 
 def test_a_clinic_admin_sees_its_full_slots_that_availability_no_longer_offers(gateway):
@@ -234,7 +287,7 @@ def test_a_clinic_admin_sees_its_full_slots_that_availability_no_longer_offers(g
     busy = [edge["node"] for edge in full["data"]["slots"]["edges"]]
     assert busy and all((s["status"], s["free"]) == ("BUSY", 0) for s in busy)
     offered = gql(gateway, AVAILABILITY, {"id": ICEPICK, "from": seoul_day(43), "to": seoul_day(43)}).json["data"][
-        "availability"
+        "availableSlots"
     ]
     assert not {s["id"] for s in busy} & {edge["node"]["id"] for edge in offered["edges"]}
     assert booking["reference"]

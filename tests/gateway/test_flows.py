@@ -41,12 +41,12 @@ mutation Quote($input: CreateQuoteInput!) {
   }
 }"""
 
-AVAILABILITY = """query Slots($id: ID!, $from: Date!, $to: Date!) { availability(packageId: $id, from: $from, to: $to, first: 100) {
+AVAILABILITY = """query Slots($id: ID!, $from: Date!, $to: Date!) { availableSlots(packageId: $id, from: $from, to: $to, first: 100) {
   totalCount edges { node { id start free } } } }"""
 
 
 def slots_of(answer) -> list[dict]:
-    return [edge["node"] for edge in answer.json["data"]["availability"]["edges"]]
+    return [edge["node"] for edge in answer.json["data"]["availableSlots"]["edges"]]
 
 
 BOOK = """

@@ -13,8 +13,8 @@ from collections import Counter
 
 import pytest
 import requests
-from requests.adapters import HTTPAdapter
 
+from services.common.http import AsyncServiceClient
 from services.packages.seed import seed_id
 from tests.support import AGENCY_KEY, ORACLE_KEY, gql
 
@@ -24,15 +24,15 @@ DRAFTABLE = str(seed_id("oracle-icepick-tca-co2"))
 
 @pytest.fixture
 def network(monkeypatch):
-    """Requests that really left the gateway (not answered from its cache), by port."""
+    """Requests that really left the gateway (not answered from its cache), by service."""
     sent: Counter = Counter()
-    original = HTTPAdapter.send
+    original = AsyncServiceClient._exchange
 
-    def send(self, request, *args, **kwargs):
-        sent[request.url.split("/")[2]] += 1
-        return original(self, request, *args, **kwargs)
+    async def exchange(self, *args, **kwargs):
+        sent[self.service] += 1
+        return await original(self, *args, **kwargs)
 
-    monkeypatch.setattr(HTTPAdapter, "send", send)
+    monkeypatch.setattr(AsyncServiceClient, "_exchange", exchange)
     return sent
 
 

@@ -22,14 +22,14 @@ def test_ordinary_nesting_stays_within_the_depth_limit(gateway):
 def test_depth_limit(make_gateway):
     gateway = make_gateway(max_depth=4).test_client()
     answer = gql(gateway, "{ packages(first: 1) { edges { node { clinic { procedures { code } } } } } }")
-    assert answer.json["data"] is None and codes(answer) == {"QUERY_TOO_COMPLEX"}
+    assert "data" not in answer.json and codes(answer) == {"QUERY_TOO_COMPLEX"}
     assert answer.json["errors"][0]["message"] == "The query nests 6 fields deep; at most 4."
 
 
 def test_alias_amplification_is_refused(gateway):
     many = "{ " + " ".join(f"a{i}: scarTypes {{ code }}" for i in range(31)) + " }"
     answer = gql(gateway, many)
-    assert answer.json["data"] is None and codes(answer) == {"QUERY_TOO_COMPLEX"}
+    assert "data" not in answer.json and codes(answer) == {"QUERY_TOO_COMPLEX"}
     assert "errors" not in gql(gateway, "{ " + " ".join(f"a{i}: scarTypes {{ code }}" for i in range(30)) + " }").json
 
 
@@ -54,13 +54,13 @@ def test_malformed_requests_get_json_errors(gateway):
     mutation_by_get = gateway.get(
         "/graphql", query_string={"query": 'mutation { cancelBooking(reference: "CB-AAAAAAAA") { errors { code } } }'}
     )
-    assert mutation_by_get.status_code in (400, 405) or codes(mutation_by_get) == {"BAD_REQUEST"}
+    assert mutation_by_get.status_code == 405 and codes(mutation_by_get) == {"METHOD_NOT_ALLOWED"}
 
 
 def test_production_hides_introspection_suggestions_and_graphiql(make_gateway):
     gateway = make_gateway(introspection=False).test_client()
     introspect = gql(gateway, "{ __schema { types { name } } }")
-    assert introspect.json["data"] is None and "introspection" in introspect.json["errors"][0]["message"].lower()
+    assert "data" not in introspect.json and "introspection" in introspect.json["errors"][0]["message"].lower()
     typo = gql(gateway, "{ scarType { code } }").json["errors"][0]["message"]
     assert "Did you mean" not in typo and "scarTypes" not in typo
     page = gateway.get("/graphql", headers={"Accept": "text/html"})

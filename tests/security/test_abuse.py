@@ -20,9 +20,12 @@ def test_batched_cyclic_and_oversized_graphql_is_refused(gateway, monkeypatch):
     from services.common import http
 
     calls = []
-    monkeypatch.setattr(
-        http.ServiceClient, "request", lambda *a, **k: calls.append(a) or (_ for _ in ()).throw(AssertionError)
-    )
+
+    async def called(*args, **kwargs):
+        calls.append(args)
+        raise AssertionError("a refused request reached a service")
+
+    monkeypatch.setattr(http.AsyncServiceClient, "request", called)
     batch = gateway.post("/graphql", json=[{"query": "{ scarTypes { code } }"}] * 50)
     assert batch.status_code == 400 and "errors" in batch.json
     cycle = gql(gateway, "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }")

@@ -52,10 +52,10 @@ def book(gateway) -> str:
         edge["node"]
         for edge in gql(
             gateway,
-            "query S($id: ID!, $from: Date!, $to: Date!) { availability(packageId: $id, from: $from, to: $to, first: 5) "
+            "query S($id: ID!, $from: Date!, $to: Date!) { availableSlots(packageId: $id, from: $from, to: $to, first: 5) "
             "{ edges { node { id } } } }",
             {"id": package, "from": seoul_day(40), "to": seoul_day(46)},
-        ).json["data"]["availability"]["edges"]
+        ).json["data"]["availableSlots"]["edges"]
     ]
     assert opened.status_code == 200 and slots
     later = {  # every day the later visits may fall on

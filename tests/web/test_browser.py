@@ -153,10 +153,10 @@ def book_via_api(site: str) -> str:
         "createQuote"
     ]["quote"]
     slot = call(
-        "query($id: ID!, $from: Date!, $to: Date!) { availability(packageId: $id, from: $from, to: $to, first: 1) "
+        "query($id: ID!, $from: Date!, $to: Date!) { availableSlots(packageId: $id, from: $from, to: $to, first: 1) "
         "{ edges { node { id } } } }",
         {"id": package, "from": seoul_day(34), "to": seoul_day(45)},
-    )["availability"]["edges"][0]["node"]
+    )["availableSlots"]["edges"][0]["node"]
     patient = {
         "name": "Console Patient",
         "email": "c@example.com",

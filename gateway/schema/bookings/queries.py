@@ -8,22 +8,36 @@ from graphql import GraphQLError
 from services.common.wire import plain
 
 from ...clients import bookings
-from ..core.connections import connection, require_first
+from ..core.connections import MAX_FIRST, connection, require_first
 from ..core.scalars import Date
 from ..core.wire import ctx, to_wire
 from .inputs import BookingFilter, ScreeningAnswersInput, SlotFilter
 from .loaders import BookingByReferenceLoader
-from .types import Booking, BookingConnection, Screening, SlotConnection, VisitPlan
+from .types import Booking, BookingConnection, Screening, Slot, SlotConnection, VisitPlan
 
 
 class BookingQueries(graphene.ObjectType):
-    availability = graphene.Field(
-        SlotConnection,
+    availability = graphene.List(
+        graphene.NonNull(Slot),
         required=True,
-        description="Bookable slots of a package between two Seoul dates (at most 400 days), by start.",
+        description="The first 100 bookable slots of a package between two Seoul dates (at most 400 days), by start.",
+        deprecation_reason="Use availableSlots, which pages (first, after) and counts (totalCount); see CHANGELOG.md.",
         package_id=graphene.ID(required=True, description="The package."),
         from_=Date(required=True, name="from", description="First Seoul date."),
         to=Date(required=True, description="Last Seoul date."),
+    )
+    available_slots = graphene.Field(
+        SlotConnection,
+        required=True,
+        description="Slots of a package between two Seoul dates (at most 400 days) from which its whole plan can be "
+        "booked: every later visit's seat inside its window and, with interpreterLanguage, an interpreter free for "
+        "every visit. By start, a page at a time.",
+        package_id=graphene.ID(required=True, description="The package."),
+        from_=Date(required=True, name="from", description="First Seoul date."),
+        to=Date(required=True, description="Last Seoul date."),
+        interpreter_language=graphene.String(
+            description="The language the patient needs an interpreter in, at every visit (ISO 639-1)."
+        ),
         first=graphene.Int(required=True, description="Page size, 1-100."),
         after=graphene.String(description="Cursor to continue after."),
     )
@@ -52,7 +66,8 @@ class BookingQueries(graphene.ObjectType):
         VisitPlan,
         required=True,
         description="For a quote and the slot of its first visit: the earliest free slot of each later visit inside "
-        "the package's visit window after the visit before it, and the trips they make.",
+        "the package's visit window after the visit before it (with an interpreter free for it, when the quote has an "
+        "interpreter language), and the trips they make.",
         quote_id=graphene.ID(required=True, description="A quote from createQuote."),
         first_slot_id=graphene.ID(required=True, description="The slot of the first visit, from availability."),
     )
@@ -68,11 +83,21 @@ class BookingQueries(graphene.ObjectType):
     async def resolve_visit_options(root, info, quote_id, first_slot_id):
         return await bookings.visit_options(ctx(info), quote_id, first_slot_id)
 
-    async def resolve_availability(root, info, package_id, from_, to, first, after=None):
+    async def resolve_available_slots(root, info, package_id, from_, to, first, after=None, interpreter_language=None):
         page = await bookings.availability(
-            ctx(info), package_id, from_.isoformat(), to.isoformat(), limit=require_first(first), cursor=after
+            ctx(info),
+            package_id,
+            from_.isoformat(),
+            to.isoformat(),
+            limit=require_first(first),
+            cursor=after,
+            language=interpreter_language,
         )
         return connection(page)
+
+    async def resolve_availability(root, info, package_id, from_, to):
+        page = await bookings.availability(ctx(info), package_id, from_.isoformat(), to.isoformat(), limit=MAX_FIRST)
+        return page["items"]
 
     async def resolve_slots(root, info, filter, first, clinic=None, after=None):
         principal = ctx(info).principal

@@ -171,7 +171,12 @@ class Package(WireObject):
     # Slot is a bookings type: named, not imported, so packages never import bookings.
     next_free_slot = graphene.Field(
         "gateway.schema.bookings.types.Slot",
-        description="Its earliest bookable slot in the next 16 weeks, if any (availability finds later ones).",
+        description="Its earliest slot in the next 16 weeks from which the whole plan can be booked: every later "
+        "visit's seat inside its window and, with interpreterLanguage, an interpreter free for every visit. Null if "
+        "none (availableSlots finds later ones).",
+        interpreter_language=graphene.String(
+            description="The language the patient needs an interpreter in, at every visit (ISO 639-1)."
+        ),
     )
 
     def resolve_items(root, info):
@@ -186,8 +191,8 @@ class Package(WireObject):
     async def resolve_clinic(root, info):
         return await ClinicBySlugLoader.of(info).load((root["clinic"], language(info, root=root)))
 
-    async def resolve_next_free_slot(root, info):
-        return await NextFreeSlotLoader.of(info).load((root["id"], root["clinic"]))
+    async def resolve_next_free_slot(root, info, interpreter_language=None):
+        return await NextFreeSlotLoader.of(info).load((root["id"], root["clinic"], interpreter_language))
 
 
 PackageConnection = connection_type(Package, "package", "packages")

@@ -68,7 +68,7 @@ async function visitPicker(quote, pkg, firstSlotId) {
   const { visitOptions: plan } = await gql(`query($q: ID!, $s: ID!) { visitOptions(quoteId: $q, firstSlotId: $s) {
     complete visits { number earliest latest slot { id start } } trips { arriveBy departFrom visits } } }`, { q: quote.id, s: firstSlotId });
   const later = plan.visits.filter((visit) => visit.number > 1);
-  const windows = later.filter((visit) => visit.earliest).map((visit) => `v${visit.number}: availability(packageId: $p, from: "${visit.earliest}",
+  const windows = later.filter((visit) => visit.earliest).map((visit) => `v${visit.number}: availableSlots(packageId: $p, from: "${visit.earliest}",
     to: "${visit.latest}", first: 20) { edges { node { id start } } }`);
   const free = windows.length ? await gql(`query($p: ID!) { ${windows.join(" ")} }`, { p: pkg.id }) : {};
   const selects = later.map((visit) => h("select", { id: `visit-${visit.number}`, name: `visit-${visit.number}` },

@@ -37,9 +37,9 @@ export async function packagePage(id) {
 }
 
 async function slots(packageId, box) {
-  const data = await gql("query($id: ID!, $from: Date!, $to: Date!) { availability(packageId: $id, from: $from, to: $to, first: 12) { edges { node { id start free } } } }",
+  const data = await gql("query($id: ID!, $from: Date!, $to: Date!) { availableSlots(packageId: $id, from: $from, to: $to, first: 12) { edges { node { id start free } } } }",
     { id: packageId, from: isoDay(1), to: isoDay(60) });
-  const offered = data.availability.edges.map((edge) => edge.node);
+  const offered = data.availableSlots.edges.map((edge) => edge.node);
   if (!offered.length) { box.replaceChildren(h("p", {}, t("noSlots"))); return; }
   const form = h("form", { onsubmit: (event) => {
     event.preventDefault();

@@ -1,0 +1,157 @@
+"""Whole plans: from a first visit's slot, the slot of every later visit (the earliest one with a free seat
+inside the package's window after the visit before it) and, when the patient needs one, an interpreter
+free for every visit. A start is offered only when its whole plan can be reserved, and a booking given
+only its first slot reserves the plan found here.
+
+Every plan asked for at once is worked out together, a visit number at a time: one query of the slots
+of every plan's next window (by offer and Seoul week), and at most three for the interpreters (who
+serves the clinics and languages, their providers, their half hours). The cost grows with the visits a
+package has and the slots inside the windows asked about, never with the catalogue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from services.common import series
+from services.common.clock import SEOUL, seoul_date
+
+from . import interpreters, store
+from .ledger import seat_looks_free
+
+SEAT, INTERPRETER = "SEAT", "INTERPRETER"
+# A later visit's slots tried for an interpreter, earliest first: past these, the plan is not offered.
+CANDIDATES_PER_VISIT = 24
+
+
+@dataclass
+class Wanted:
+    """A plan asked for: the package (``id``, ``clinic``, ``schedule``, ``visitWindow``), the first
+    visit's slot and the interpreter language the patient needs (None: no interpreter)."""
+
+    package: dict
+    first: dict
+    language: str | None = None
+    visits: list[dict] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return len(self.visits) == self.package["schedule"]["visits"] and all(v["slot"] for v in self.visits)
+
+
+def _offers(package: dict) -> tuple[str, str]:
+    return store.offer(package["clinic"], None), store.offer(package["clinic"], package["id"])
+
+
+class _Calendars:
+    """The interpreter calendars of the clinics and languages asked about, each read once."""
+
+    def __init__(self, buffer_minutes: int, now: datetime):
+        self.buffer_minutes, self.now = buffer_minutes, now
+        self.found: dict[tuple[str, str], interpreters.Calendar] = {}
+
+    def servable(self, asked: Sequence[tuple[Wanted, list[dict]]]) -> list[dict | None]:
+        """For each (plan, candidate slots in order): the first candidate an interpreter looks free for (of
+        the first ``CANDIDATES_PER_VISIT``), or the first candidate when the plan needs none. Each slot is
+        asked about once: at most three queries (who serves the clinics and languages not read yet, their
+        providers, the half hours of them all)."""
+        slots_of: dict[tuple[str, str], dict[str, dict]] = {}
+        for wanted, slots in asked:
+            if wanted.language is not None:
+                key = (wanted.package["clinic"], wanted.language)
+                slots_of.setdefault(key, {}).update((str(slot["_id"]), slot) for slot in slots[:CANDIDATES_PER_VISIT])
+        unread = [key for key in slots_of if key not in self.found]
+        if unread:
+            self.found.update(interpreters.calendars(unread, self.buffer_minutes, self.now))
+        checked = [
+            (
+                key,
+                slot_id,
+                self.found[key].options(interpreters.Visit(0, slot["start"], slot["duration_minutes"], None)),
+            )
+            for key, by_id in slots_of.items()
+            for slot_id, slot in by_id.items()
+        ]
+        free = interpreters.first_free([options for _, _, options in checked]) if checked else []
+        served = {(*key, slot_id) for (key, slot_id, _), person in zip(checked, free, strict=True) if person}
+        return [
+            next(
+                (
+                    slot
+                    for slot in slots[:CANDIDATES_PER_VISIT]
+                    if wanted.language is None
+                    or (wanted.package["clinic"], wanted.language, str(slot["_id"])) in served
+                ),
+                None,
+            )
+            for wanted, slots in asked
+        ]
+
+
+def work_out(wanted: list[Wanted], cutoff: datetime, buffer_minutes: int, now: datetime) -> list[Wanted]:
+    """Fill in each plan's ``visits`` ({number, slot, earliest, latest}; the first visit's window dates
+    are None): a visit with no slot is None, with what it is ``missing`` (SEAT: no free seat in its
+    window; INTERPRETER: no interpreter free at any that has one), and so are the visits after it."""
+    calendars = _Calendars(buffer_minutes, now)
+    for plan in wanted:
+        plan.visits = [{"number": 1, "slot": plan.first, "earliest": None, "latest": None}]
+    firsts = calendars.servable([(plan, [plan.first]) for plan in wanted])
+    for plan, slot in zip(wanted, firsts, strict=True):
+        if slot is None:
+            plan.visits[0].update(slot=None, missing=INTERPRETER)
+    for number in range(2, max((plan.package["schedule"]["visits"] for plan in wanted), default=1) + 1):
+        going = [plan for plan in wanted if number <= plan.package["schedule"]["visits"]]
+        windows: list[tuple[date, date] | None] = []
+        for plan in going:
+            before = plan.visits[-1]["slot"]
+            rule = series.Window.of(plan.package["visitWindow"])
+            windows.append(rule.after(seoul_date(before["start"])) if before else None)
+        keys = sorted(
+            {
+                f"{offer}:{week}"
+                for plan, window in zip(going, windows, strict=True)
+                if window
+                for offer in _offers(plan.package)
+                for week in _weeks(*window)
+            }
+        )
+        by_key: dict[str, list[dict]] = {}
+        for slot in store.bookable_slots(keys) if keys else []:
+            if seat_looks_free(slot, cutoff):
+                by_key.setdefault(slot["day_key"], []).append(slot)
+        asked = []
+        for plan, window in zip(going, windows, strict=True):
+            found = [
+                slot
+                for offer in _offers(plan.package)
+                for day in (_days(*window) if window else [])
+                for slot in by_key.get(f"{offer}:{day}", [])
+            ]
+            asked.append((plan, sorted(found, key=lambda slot: (slot["start"], str(slot["_id"])))))
+        for (plan, found), window, slot in zip(asked, windows, calendars.servable(asked), strict=True):
+            earliest, latest = (window[0].isoformat(), window[1].isoformat()) if window else (None, None)
+            visit = {"number": number, "slot": slot, "earliest": earliest, "latest": latest}
+            if window and slot is None:
+                visit["missing"] = INTERPRETER if found else SEAT
+            plan.visits.append(visit)
+    return wanted
+
+
+def _weeks(first: date, last: date) -> list[str]:
+    """The Seoul weeks (``store.week_of``) from ``first`` to ``last``: a window's slots are read by week, a
+    few keys whatever its length."""
+    return store.weeks_between(datetime.combine(first, time(), SEOUL), datetime.combine(last, time(), SEOUL))
+
+
+def _days(first: date, last: date) -> list[str]:
+    return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+
+
+def starts(
+    package: dict, firsts: list[dict], language: str | None, cutoff: datetime, buffer_minutes: int, now: datetime
+) -> list[dict]:
+    """The first slots, of these, from which the package's whole plan can be reserved, in their order."""
+    plans = work_out([Wanted(package, first, language) for first in firsts], cutoff, buffer_minutes, now)
+    return [plan.first for plan in plans if plan.complete]
