@@ -137,21 +137,17 @@ SYNTHETIC_LANGUAGES = ["en", "zh", "ja", "ru", "vi", "th", "mn", "ar"]  # those 
 
 
 def load_synthetic(count: int) -> int:
-    """``count`` slots spread over synthetic clinics, ten per clinic, from tomorrow on, and each of those
-    clinics' coordinators: one in-room interpreter of every language synthetic packages offer, at the
-    sample hours."""
+    """``count`` slots spread over synthetic clinics, ten per clinic: one a week for ten weeks from the day
+    after tomorrow, on a weekday of the clinic's own (as clinics open series' later visits weeks ahead),
+    and each of those clinics' coordinators: one in-room interpreter of every language synthetic packages
+    offer, at the sample hours."""
     ensure_indexes()
-    rule = {
-        "weekdays": ["MON", "TUE", "WED", "THU", "FRI"],
-        "times": ["10:00", "14:00"],
-        "days": 7,
-        "durationMinutes": 60,
-        "capacity": 4,
-    }
     first = seoul_today() + timedelta(days=2)
     slots: list[dict] = []
     clinic = 1
     while len(slots) < count:
+        weekday = ("MON", "TUE", "WED", "THU", "FRI")[clinic % 5]
+        rule = {"weekdays": [weekday], "times": ["10:00"], "days": 70, "durationMinutes": 60, "capacity": 4}
         slots += slots_from_rule(rule, f"synthetic-clinic-{clinic:05d}", first)
         clinic += 1
     opened = len(store.insert_missing_slots(slots[:count]))

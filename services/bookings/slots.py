@@ -27,7 +27,7 @@ SLOT_ORDER = Sort("order_key", 1)
 # all costs four queries. Past the horizon (16 weeks), ``availability`` finds later slots.
 NEXT_FREE_DAYS = 3
 NEXT_FREE_WINDOWS = (2, 6, 16)
-STARTS_TRIED = 8  # free slots of a package tried as its plan's start, per search window
+STARTS_TRIED = 3  # a package's next free slots tried as its plan's start
 
 
 def _require_clinic(principal: Principal, clinic: str) -> None:
@@ -184,41 +184,55 @@ def _package(package_id: str, token: str | None) -> dict:
 
 
 def next_free(asked: list[dict], token: str | None, cutoff: datetime, buffer_minutes: int) -> list[dict | None]:
-    """For each {packageId, clinic, language?}: the earliest slot after ``cutoff`` (its own or the clinic's
-    any-package ones) from which its whole plan can be reserved (``plans``: every later visit's seat in
-    its window, and an interpreter for every visit in ``language`` when one is asked for). The first
-    ``STARTS_TRIED`` free slots of each search window are tried as starts."""
+    """For each {packageId, clinic, language?}: the earliest of its next ``STARTS_TRIED`` free slots after
+    ``cutoff`` (its own or the clinic's any-package ones, within 16 weeks) from which its whole plan can
+    be reserved (``plans``: every later visit's seat in its window, and an interpreter for every visit
+    in ``language`` when one is asked for). The starts are gathered window by window (the next few
+    days, then wider), one query each while a package has too few, then every plan is worked out at
+    once: one query per later visit, whatever the number of packages."""
     failpoint("bookings.next_free")
-    found: list[dict | None] = [None] * len(asked)
     ids = [a["packageId"] for a in asked]
     known = dict(zip(ids, packages.packages_by_id(ids, token), strict=True))
     offers = [(store.offer(a["clinic"], None), store.offer(a["clinic"], a["packageId"])) for a in asked]
+    starts: list[list[dict]] = [[] for _ in asked]
 
-    def settle(waiting: list[int], slots: list[dict]) -> list[int]:
-        wanted = []
+    def known_package(index: int) -> dict | None:
+        package = known.get(asked[index]["packageId"])
+        return package if package is not None and package["clinic"] == asked[index]["clinic"] else None
+
+    def needed(index: int) -> int:  # a single visit with no interpreter is booked from any free slot
+        package = known_package(index)
+        alone = package is not None and package["schedule"]["visits"] == 1 and not asked[index].get("language")
+        return 1 if alone else STARTS_TRIED
+
+    def gather(waiting: list[int], slots: list[dict]) -> list[int]:
         for index in waiting:
-            package = known.get(asked[index]["packageId"])
-            if package is None or package["clinic"] != asked[index]["clinic"]:
-                continue
-            firsts = [slot for slot in slots if slot["slot_key"].rsplit(":", 1)[0] in offers[index]]
-            wanted += [
-                (index, plans.Wanted(package, first, asked[index].get("language"))) for first in firsts[:STARTS_TRIED]
-            ]
-        worked = plans.work_out([plan for _, plan in wanted], cutoff, buffer_minutes, utcnow())
-        for (index, _), plan in zip(wanted, worked, strict=True):
-            if found[index] is None and plan.complete:
-                found[index] = plan.first
-        return [index for index in waiting if found[index] is None]
+            mine = [slot for slot in slots if slot["slot_key"].rsplit(":", 1)[0] in offers[index]]
+            starts[index] += mine[: needed(index) - len(starts[index])]
+        return [index for index in waiting if len(starts[index]) < needed(index)]
 
     soon = cutoff + timedelta(days=NEXT_FREE_DAYS)
     days = store.days_between(cutoff, soon)
-    slots = store.bookable_slots_on([f"{o}:{day}" for pair in offers for o in pair for day in days])
-    waiting = settle(list(range(len(asked))), _in_order(slots, cutoff, soon))
+    waiting = [index for index in range(len(asked)) if known_package(index)]
+    keys = [f"{o}:{day}" for index in waiting for o in offers[index] for day in days]
+    waiting = gather(waiting, _in_order(store.bookable_slots_on(keys), cutoff, soon) if keys else [])
     searched_until = soon
     for weeks in NEXT_FREE_WINDOWS:
         if not waiting:
             break
         until = cutoff + timedelta(weeks=weeks)
-        waiting = settle(waiting, _free_slots(sorted({o for i in waiting for o in offers[i]}), searched_until, until))
+        waiting = gather(waiting, _free_slots(sorted({o for i in waiting for o in offers[i]}), searched_until, until))
         searched_until = until - timedelta(microseconds=1)
+    wanted = [
+        (index, plans.Wanted(package, first, asked[index].get("language")))
+        for index, package in enumerate(map(known_package, range(len(asked))))
+        if package is not None
+        for first in starts[index]
+    ]
+    found: list[dict | None] = [None] * len(asked)
+    for (index, _), plan in zip(
+        wanted, plans.work_out([plan for _, plan in wanted], cutoff, buffer_minutes, utcnow()), strict=True
+    ):
+        if found[index] is None and plan.complete:
+            found[index] = plan.first
     return found
