@@ -25,6 +25,17 @@ from .booking import find_booking
 ATTEMPTS = 5
 
 
+def _too_late(what: str, field: str, it: str, notice: timedelta) -> Problem:
+    """A visit's or a follow-up's move refused: it starts within the reschedule notice."""
+    hours = int(notice.total_seconds() // 3600)
+    return Problem(
+        409,
+        "TOO_LATE_TO_RESCHEDULE",
+        f"{what} starts within {hours} hours; it can no longer be moved.",
+        errors=[{"field": field, "message": f"moves close {hours} hours before {it}"}],
+    )
+
+
 def _check(current: dict, number: int, slot: dict | None, cutoff: datetime, notice: timedelta, now: datetime) -> None:
     """Why visit ``number`` of the booking may not move to ``slot`` now, if it may not."""
     visits = current["visits"]
@@ -37,13 +48,7 @@ def _check(current: dict, number: int, slot: dict | None, cutoff: datetime, noti
             errors=[{"field": "visit", "message": f"visit {number} is {visit['status']}"}],
         )
     if aware(visit["start"]) - now < notice:
-        hours = int(notice.total_seconds() // 3600)
-        raise Problem(
-            409,
-            "TOO_LATE_TO_RESCHEDULE",
-            f"Visit {number} starts within {hours} hours; it can no longer be moved.",
-            errors=[{"field": "visit", "message": f"moves close {hours} hours before the visit"}],
-        )
+        raise _too_late(f"Visit {number}", "visit", "the visit", notice)
     if slot is None or (not ledger.holds_seat(slot, current["reference"]) and not ledger.seat_looks_free(slot, cutoff)):
         raise ledger.why_no_seat(slot, cutoff)
     if not ledger.serves(slot, current["clinic"], current["package_id"]):
@@ -269,13 +274,7 @@ def _follow_up_target(
             errors=[{"field": "followUp", "message": f"follow-up {number} is {follow['status']}"}],
         )
     if aware(follow["start"]) - now < notice:
-        hours = int(notice.total_seconds() // 3600)
-        raise Problem(
-            409,
-            "TOO_LATE_TO_RESCHEDULE",
-            f"Follow-up {number} starts within {hours} hours; it can no longer be moved.",
-            errors=[{"field": "followUp", "message": f"moves close {hours} hours before it"}],
-        )
+        raise _too_late(f"Follow-up {number}", "followUp", "it", notice)
     field = "slotId" if follow["kind"] == "IN_PERSON" else "start"
     wrong = "start" if field == "slotId" else "slotId"
     if field not in body or wrong in body:
