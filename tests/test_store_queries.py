@@ -150,6 +150,7 @@ def test_every_bookings_query_is_index_served(make_app, mongo_client):
         "interpreters_of": [lambda f: f("clinic:oracle-skin-clinic")],
         "providers_by_id": [lambda f: f(["seoul-medical-interpreters"])],
         "consultation_hours_of": [lambda f: f("oracle-skin-clinic")],
+        "consultation_hours_of_clinics": [lambda f: f(["oracle-skin-clinic", "gangnam-glow-dermatology"])],
         "providers_serving": [lambda f: f("oracle-skin-clinic")],
         "every_provider": [lambda f: f()],
         "booking_by_reference": [lambda f: f("CB-EXAMPLE1"), lambda f: f("CB-EXAMPLE1", {"status": 1})],
@@ -279,8 +280,17 @@ def test_next_free_slots_cost_the_same_few_queries_for_1_or_60_packages(make_app
     single = [p for p in with_slots if p["schedule"]["visits"] == 1]
     series = [p for p in with_slots if p["schedule"]["visits"] > 1]
 
-    def ask(chosen: list[dict]):
-        body = {"packages": [{"packageId": p["id"], "clinic": p["clinic"]} for p in chosen]}
+    def ask(chosen: list[dict], follow_up: bool = False):
+        body = {
+            "packages": [
+                {
+                    "packageId": p["id"],
+                    "clinic": p["clinic"],
+                    **({"followUp": p["followUpPlans"][0]["kind"]} if follow_up else {}),
+                }
+                for p in chosen
+            ]
+        }
         return lambda: client.post("/availability/next", json=body)
 
     assert len(single) >= 60 and len(series) >= 60 and len(without) >= 60
@@ -290,6 +300,16 @@ def test_next_free_slots_cost_the_same_few_queries_for_1_or_60_packages(make_app
     # synthetic clinic's ten slots are weekly: longer series have no plan, and every window is tried for them).
     most = max(p["schedule"]["visits"] for p in series[:60])
     assert operations(ask(series[:1])) <= operations(ask(series[:60])) <= (1 + len(NEXT_FREE_WINDOWS)) * most
+    # With the follow-up plan each package offers: at most one more query for the seats of every in-person
+    # follow-up's window, and two for the calls (the clinics' consultation hours, the calls taken).
+    kinds = {p["followUpPlans"][0]["kind"] for p in series[:60]}
+    assert {"IN_PERSON", "REMOTE_VIDEO"} <= kinds
+    assert operations(ask(single[:60], True)) <= 2 + 3
+    assert (
+        operations(ask(series[:1], True))
+        <= operations(ask(series[:60], True))
+        <= (1 + len(NEXT_FREE_WINDOWS)) * most + 3
+    )
     # Packages at clinics with no slot at all are looked for in every window: the same count for any number.
     assert operations(ask(without[:1])) == operations(ask(without[:60])) == 1 + len(NEXT_FREE_WINDOWS)
     found = client.post(

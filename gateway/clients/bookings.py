@@ -16,12 +16,19 @@ async def booking_page(ctx: RequestContext, filters: dict[str, str], *, limit: i
     return await ctx.call(SERVICE, "GET", "/bookings", params={**filters, **page(limit, cursor=cursor)})
 
 
-async def next_free_slots(ctx: RequestContext, keys: list[tuple[str, str, str | None]]) -> list[Json | None]:
-    """For each (package id, clinic, interpreter language or None): the earliest slot its whole plan can be
-    booked from, or None."""
+async def next_free_slots(
+    ctx: RequestContext, keys: list[tuple[str, str, str | None, str | None]]
+) -> list[Json | None]:
+    """For each (package id, clinic, interpreter language or None, follow-up kind or None): the earliest slot
+    its whole plan can be booked from, or None."""
     asked = [
-        {"packageId": package_id, "clinic": clinic, **({"language": language} if language else {})}
-        for package_id, clinic, language in keys
+        {
+            "packageId": package_id,
+            "clinic": clinic,
+            **({"language": language} if language else {}),
+            **({"followUp": follow_up} if follow_up else {}),
+        }
+        for package_id, clinic, language, follow_up in keys
     ]
     body = {"packages": asked}
     return (await ctx.call(SERVICE, "POST", "/availability/next", json=body))["items"]
@@ -36,9 +43,17 @@ async def availability(
     limit: int,
     cursor: str | None = None,
     language: str | None = None,
+    follow_up: str | None = None,
 ) -> Json:
-    """The slots a package's whole plan can be booked from (with an interpreter in ``language`` at every visit)."""
-    params = {"packageId": package_id, "from": first, "to": last, **({"language": language} if language else {})}
+    """The slots a package's whole plan can be booked from (with an interpreter in ``language`` at every visit,
+    and the first follow-up of its plan of the kind ``follow_up``)."""
+    params = {
+        "packageId": package_id,
+        "from": first,
+        "to": last,
+        **({"language": language} if language else {}),
+        **({"followUp": follow_up} if follow_up else {}),
+    }
     return await ctx.call(SERVICE, "GET", "/availability", params={**params, **page(limit, cursor=cursor)})
 
 
@@ -65,7 +80,7 @@ async def close_slot(ctx: RequestContext, slot_id: str) -> Json:
 
 
 async def visit_options(ctx: RequestContext, quote_id: str, first_slot_id: str) -> Json:
-    """Each later visit's earliest free slot inside the package's window, and the trips."""
+    """Each later visit's earliest free slot inside the package's window, the trips and the first follow-up."""
     return await ctx.call(SERVICE, "POST", "/visit-options", json={"quoteId": quote_id, "firstSlotId": first_slot_id})
 
 

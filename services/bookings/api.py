@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from services.common import lifecycle, series
 from services.common.access import ROLES
 from services.common.auth import current_principal, current_token
-from services.common.clock import seoul_today, utcnow
+from services.common.clock import seoul_iso, seoul_today, utcnow
 from services.common.errors import Problem, validation_problem
 from services.common.localization import negotiate_language
 from services.common.pagination import DEFAULT_LIMIT, batch_ids, batch_response
@@ -365,7 +365,8 @@ def screen(body, query):
 @bp.post("/visit-options")
 @contract(
     summary="For a quote and the slot of its first visit: the earliest free slot of each later visit inside the "
-    "package's window after the visit before it, and the trips they make.",
+    "package's window after the visit before it, the trips they make, and the first follow-up's time of the quote's "
+    "follow-up plan.",
     body="bookings/visit-options-request",
     response="bookings/visit-options",
     errors=(409, 422),
@@ -379,7 +380,14 @@ def propose_visits(body):
         {"number": v["number"], "slot": render.slot(v["slot"]) if v["slot"] else None, **_window(v)}
         for v in plan["visits"]
     ]
-    return jsonify({**plan, "visits": shown})
+    follow_up = plan["followUp"]
+    if follow_up is not None:
+        follow_up = {
+            "kind": follow_up["kind"],
+            "start": seoul_iso(follow_up["start"]),
+            "slot": render.slot(follow_up["slot"]) if follow_up["slot"] else None,
+        }
+    return jsonify({**plan, "visits": shown, "followUp": follow_up})
 
 
 def _window(visit: dict) -> dict:

@@ -1,12 +1,14 @@
 """Whole plans: from a first visit's slot, the slot of every later visit (the earliest one with a free seat
 inside the package's window after the visit before it) and, when the patient needs one, an interpreter
-free for every visit. A start is offered only when its whole plan can be reserved, and a booking given
-only its first slot reserves the plan found here.
+free for every visit, and the first follow-up of the follow-up plan asked for (an in-person one's seat, a
+remote one's call, each with its interpreter). A start is offered only when its whole plan can be
+reserved, and a booking given only its first slot reserves the plan found here.
 
 Every plan asked for at once is worked out together, a visit number at a time: one query of the slots
 of every plan's next window (by offer and Seoul week), and at most three for the interpreters (who
-serves the clinics and languages, their providers, their half hours). The cost grows with the visits a
-package has and the slots inside the windows asked about, never with the catalogue.
+serves the clinics and languages, their providers, their half hours); then the first follow-ups, at most
+two queries for their seats or calls. The cost grows with the visits a package has and the slots inside
+the windows asked about, never with the catalogue.
 """
 
 from __future__ import annotations
@@ -18,27 +20,41 @@ from datetime import date, datetime, time, timedelta
 from services.common import series
 from services.common.clock import SEOUL, seoul_date
 
-from . import interpreters, store
+from . import followups, interpreters, store
 from .ledger import seat_looks_free
 
 SEAT, INTERPRETER = "SEAT", "INTERPRETER"
 # A later visit's slots tried for an interpreter, earliest first: past these, the plan is not offered.
 CANDIDATES_PER_VISIT = 24
+# A remote follow-up's calls looked at, earliest first, in its window: past these, the plan is not offered.
+CALLS_LOOKED_AT = 48
 
 
 @dataclass
 class Wanted:
     """A plan asked for: the package (``id``, ``clinic``, ``schedule``, ``visitWindow``), the first
-    visit's slot and the interpreter language the patient needs (None: no interpreter)."""
+    visit's slot, the interpreter language the patient needs (None: no interpreter) and the package's
+    follow-up plan chosen (None: none; a messaging plan has no appointment to find). ``follow_up`` is
+    then the first follow-up's time found ({kind, start, slot}), or None."""
 
     package: dict
     first: dict
     language: str | None = None
+    follow_up_plan: dict | None = None
     visits: list[dict] = field(default_factory=list)
+    follow_up: dict | None = None
+
+    @property
+    def needs_follow_up(self) -> bool:
+        return self.follow_up_plan is not None and self.follow_up_plan["kind"] in followups.KINDS_WITH_TIMES
+
+    @property
+    def visits_complete(self) -> bool:
+        return len(self.visits) == self.package["schedule"]["visits"] and all(v["slot"] for v in self.visits)
 
     @property
     def complete(self) -> bool:
-        return len(self.visits) == self.package["schedule"]["visits"] and all(v["slot"] for v in self.visits)
+        return self.visits_complete and (self.follow_up is not None or not self.needs_follow_up)
 
 
 def _offers(package: dict) -> tuple[str, str]:
@@ -52,16 +68,18 @@ class _Calendars:
         self.buffer_minutes, self.now = buffer_minutes, now
         self.found: dict[tuple[str, str], interpreters.Calendar] = {}
 
-    def servable(self, asked: Sequence[tuple[Wanted, list[dict]]]) -> list[dict | None]:
+    def servable(
+        self, asked: Sequence[tuple[Wanted, list[dict]]], tried: int = CANDIDATES_PER_VISIT
+    ) -> list[dict | None]:
         """For each (plan, candidate slots in order): the first candidate an interpreter looks free for (of
-        the first ``CANDIDATES_PER_VISIT``), or the first candidate when the plan needs none. Each slot is
-        asked about once: at most three queries (who serves the clinics and languages not read yet, their
-        providers, the half hours of them all)."""
+        the first ``tried``), or the first candidate when the plan needs none. Each slot is asked about
+        once: at most three queries (who serves the clinics and languages not read yet, their providers,
+        the half hours of them all)."""
         slots_of: dict[tuple[str, str], dict[str, dict]] = {}
         for wanted, slots in asked:
             if wanted.language is not None:
                 key = (wanted.package["clinic"], wanted.language)
-                slots_of.setdefault(key, {}).update((str(slot["_id"]), slot) for slot in slots[:CANDIDATES_PER_VISIT])
+                slots_of.setdefault(key, {}).update((str(slot["_id"]), slot) for slot in slots[:tried])
         unread = [key for key in slots_of if key not in self.found]
         if unread:
             self.found.update(interpreters.calendars(unread, self.buffer_minutes, self.now))
@@ -80,7 +98,7 @@ class _Calendars:
             next(
                 (
                     slot
-                    for slot in slots[:CANDIDATES_PER_VISIT]
+                    for slot in slots[:tried]
                     if wanted.language is None
                     or (wanted.package["clinic"], wanted.language, str(slot["_id"])) in served
                 ),
@@ -136,7 +154,73 @@ def work_out(wanted: list[Wanted], cutoff: datetime, buffer_minutes: int, now: d
             if window and slot is None:
                 visit["missing"] = INTERPRETER if found else SEAT
             plan.visits.append(visit)
+    _first_follow_ups([plan for plan in wanted if plan.visits_complete and plan.needs_follow_up], cutoff, calendars)
     return wanted
+
+
+def _first_follow_ups(wanted: list[Wanted], cutoff: datetime, calendars: _Calendars) -> None:
+    """Set each plan's ``follow_up``: its first follow-up's earliest seat (in person) or call (remote video)
+    in its window after the plan's last visit, with an interpreter free when the plan needs one, tried as a
+    booking tries them (``followups``). One query for the seats of every in-person window, two for the
+    calls (the clinics' hours, the calls taken), then the interpreters."""
+    window = {
+        id(plan): followups.windows(
+            plan.package, plan.follow_up_plan or {}, [seoul_date(v["slot"]["start"]) for v in plan.visits], None
+        )[0]
+        for plan in wanted
+    }
+    in_person = [plan for plan in wanted if (plan.follow_up_plan or {})["kind"] == "IN_PERSON"]
+    remote = [plan for plan in wanted if (plan.follow_up_plan or {})["kind"] == "REMOTE_VIDEO"]
+    asked = _seats_for(in_person, window, cutoff) + _calls_for(remote, window, cutoff)
+    for (plan, _), found in zip(asked, calendars.servable(asked, followups.ATTEMPTS), strict=True):
+        if found is not None:
+            kind = (plan.follow_up_plan or {})["kind"]
+            plan.follow_up = {"kind": kind, "start": found["start"], "slot": found if kind == "IN_PERSON" else None}
+
+
+def _seats_for(wanted: list[Wanted], window: dict[int, tuple[date, date]], cutoff: datetime) -> list:
+    keys = sorted(
+        {f"{offer}:{week}" for plan in wanted for offer in _offers(plan.package) for week in _weeks(*window[id(plan)])}
+    )
+    by_key: dict[str, list[dict]] = {}
+    for slot in store.bookable_slots(keys) if keys else []:
+        if seat_looks_free(slot, cutoff):
+            by_key.setdefault(slot["day_key"], []).append(slot)
+    asked = []
+    for plan in wanted:
+        found = [
+            slot
+            for offer in _offers(plan.package)
+            for day in _days(*window[id(plan)])
+            for slot in by_key.get(f"{offer}:{day}", [])
+        ]
+        asked.append((plan, sorted(found, key=lambda slot: (slot["start"], str(slot["_id"])))))
+    return asked
+
+
+def _calls_for(wanted: list[Wanted], window: dict[int, tuple[date, date]], cutoff: datetime) -> list:
+    """Each plan's free calls, as slots ({_id: the call's unit, start, duration_minutes}), in order."""
+    if not wanted:
+        return []
+    hours = store.consultation_hours_of_clinics(sorted({plan.package["clinic"] for plan in wanted}))
+    looked_at: list[list[tuple[str, datetime]]] = []
+    for plan in wanted:
+        kept = hours.get(plan.package["clinic"])
+        starts = followups.consultation_starts(kept, *window[id(plan)]) if kept and kept.get("hours") else []
+        soonest = [start for start in starts if start > cutoff][:CALLS_LOOKED_AT]
+        looked_at.append([(followups.consultation_unit(plan.package["clinic"], start), start) for start in soonest])
+    units = sorted({unit for calls in looked_at for unit, _ in calls})
+    taken = store.units_by_id(units) if units else {}
+    asked = []
+    for plan, calls in zip(wanted, looked_at, strict=True):
+        kept = hours.get(plan.package["clinic"]) or {}
+        free = [
+            {"_id": unit, "start": start, "duration_minutes": kept["minutes"]}
+            for unit, start in calls
+            if taken.get(unit, {"count": 0})["count"] < kept["calls"]
+        ]
+        asked.append((plan, free))
+    return asked
 
 
 def _weeks(first: date, last: date) -> list[str]:
@@ -150,8 +234,21 @@ def _days(first: date, last: date) -> list[str]:
 
 
 def starts(
-    package: dict, firsts: list[dict], language: str | None, cutoff: datetime, buffer_minutes: int, now: datetime
+    package: dict,
+    firsts: list[dict],
+    language: str | None,
+    follow_up_plan: dict | None,
+    cutoff: datetime,
+    buffer_minutes: int,
+    now: datetime,
 ) -> list[dict]:
     """The first slots, of these, from which the package's whole plan can be reserved, in their order."""
-    plans = work_out([Wanted(package, first, language) for first in firsts], cutoff, buffer_minutes, now)
-    return [plan.first for plan in plans if plan.complete]
+    asked = [Wanted(package, first, language, follow_up_plan) for first in firsts]
+    return [plan.first for plan in work_out(asked, cutoff, buffer_minutes, now) if plan.complete]
+
+
+def follow_up_plan_of(package: dict, kind: str | None) -> dict | None:
+    """The package's first follow-up plan of ``kind`` (None when none is asked for)."""
+    if kind is None:
+        return None
+    return next((plan for plan in package.get("followUpPlans", []) if plan["kind"] == kind), None)

@@ -161,7 +161,8 @@ def availability(query: dict, token: str | None, cutoff: datetime, buffer_minute
     """Open slots with a free seat, from the later of ``from`` and ``cutoff`` (the minimum notice) to the
     end of ``to`` (Seoul dates), for a clinic (any of its slots), or for a package: its own and its
     clinic's any-package ones from which its whole plan can be reserved (``plans``; with an interpreter
-    for every visit in ``language`` when one is asked for)."""
+    for every visit in ``language`` when one is asked for, and the first follow-up of the package's plan
+    of the kind ``followUp``: none when it has no such plan)."""
     first, last = date_range(query)
     start = max(datetime.combine(first, time(), SEOUL), cutoff)
     end = datetime.combine(last + timedelta(days=1), time(), SEOUL)
@@ -171,9 +172,15 @@ def availability(query: dict, token: str | None, cutoff: datetime, buffer_minute
     clinic = query.get("clinic", package["clinic"]) if package else query["clinic"]
     offers = [store.offer(clinic, None)] + ([store.offer(clinic, package["id"])] if package else [])
     found = _free_slots(offers, start - timedelta(microseconds=1), end)
-    if package is None or (package["schedule"]["visits"] == 1 and not query.get("language")):
+    if package is None:
         return found
-    return plans.starts(package, found, query.get("language"), cutoff, buffer_minutes, utcnow())
+    follow_up = plans.follow_up_plan_of(package, query.get("followUp"))
+    if query.get("followUp") and follow_up is None:
+        return []  # the package has no follow-up plan of the kind asked for
+    wanted = plans.Wanted(package, {}, query.get("language"), follow_up)
+    if package["schedule"]["visits"] == 1 and not wanted.language and not wanted.needs_follow_up:
+        return found
+    return plans.starts(package, found, wanted.language, follow_up, cutoff, buffer_minutes, utcnow())
 
 
 def _package(package_id: str, token: str | None) -> dict:
@@ -184,10 +191,11 @@ def _package(package_id: str, token: str | None) -> dict:
 
 
 def next_free(asked: list[dict], token: str | None, cutoff: datetime, buffer_minutes: int) -> list[dict | None]:
-    """For each {packageId, clinic, language?}: the earliest of its next ``STARTS_TRIED`` free slots after
-    ``cutoff`` (its own or the clinic's any-package ones, within 16 weeks) from which its whole plan can
-    be reserved (``plans``: every later visit's seat in its window, and an interpreter for every visit
-    in ``language`` when one is asked for). The starts are gathered window by window (the next few
+    """For each {packageId, clinic, language?, followUp?}: the earliest of its next ``STARTS_TRIED`` free
+    slots after ``cutoff`` (its own or the clinic's any-package ones, within 16 weeks) from which its whole
+    plan can be reserved (``plans``: every later visit's seat in its window, an interpreter for every visit
+    in ``language`` when one is asked for, and the first follow-up of the package's plan of the kind
+    ``followUp``; None when it has no such plan). The starts are gathered window by window (the next few
     days, then wider), one query each while a package has too few, then every plan is worked out at
     once: one query per later visit, whatever the number of packages."""
     failpoint("bookings.next_free")
@@ -196,14 +204,21 @@ def next_free(asked: list[dict], token: str | None, cutoff: datetime, buffer_min
     offers = [(store.offer(a["clinic"], None), store.offer(a["clinic"], a["packageId"])) for a in asked]
     starts: list[list[dict]] = [[] for _ in asked]
 
+    def follow_up_plan(index: int) -> dict | None:
+        package = known.get(asked[index]["packageId"])
+        return plans.follow_up_plan_of(package, asked[index].get("followUp")) if package else None
+
     def known_package(index: int) -> dict | None:
         package = known.get(asked[index]["packageId"])
-        return package if package is not None and package["clinic"] == asked[index]["clinic"] else None
+        if package is None or package["clinic"] != asked[index]["clinic"]:
+            return None
+        return None if asked[index].get("followUp") and follow_up_plan(index) is None else package
 
-    def needed(index: int) -> int:  # a single visit with no interpreter is booked from any free slot
+    def needed(index: int) -> int:  # a single visit with no interpreter or follow-up is booked from any free slot
         package = known_package(index)
-        alone = package is not None and package["schedule"]["visits"] == 1 and not asked[index].get("language")
-        return 1 if alone else STARTS_TRIED
+        wanted = plans.Wanted(package or {}, {}, asked[index].get("language"), follow_up_plan(index))
+        alone = package is not None and package["schedule"]["visits"] == 1
+        return 1 if alone and not wanted.language and not wanted.needs_follow_up else STARTS_TRIED
 
     def gather(waiting: list[int], slots: list[dict]) -> list[int]:
         for index in waiting:
@@ -224,7 +239,7 @@ def next_free(asked: list[dict], token: str | None, cutoff: datetime, buffer_min
         waiting = gather(waiting, _free_slots(sorted({o for i in waiting for o in offers[i]}), searched_until, until))
         searched_until = until - timedelta(microseconds=1)
     wanted = [
-        (index, plans.Wanted(package, first, asked[index].get("language")))
+        (index, plans.Wanted(package, first, asked[index].get("language"), follow_up_plan(index)))
         for index, package in enumerate(map(known_package, range(len(asked))))
         if package is not None
         for first in starts[index]

@@ -331,6 +331,12 @@ def consultation_hours_of(clinic: str) -> dict | None:
     return consultations().find_one({"_id": clinic})
 
 
+@registry.read("_id_")
+def consultation_hours_of_clinics(clinics: list[str]) -> dict[str, dict]:
+    """The consultation hours these clinics keep, by clinic: one query."""
+    return {doc["_id"]: doc for doc in consultations().find({"_id": {"$in": clinics}})}
+
+
 @registry.write("_id_")
 def replace_consultation_hours(document: dict) -> None:
     consultations().replace_one({"_id": document["_id"]}, document, upsert=True)

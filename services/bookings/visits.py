@@ -10,20 +10,32 @@ from services.common.clock import SEOUL, seoul_date, utcnow
 from services.common.errors import Problem
 from services.common.ids import object_id
 
-from . import interpreters, packages, plans, store
+from . import followups, interpreters, packages, plans, store
 from .ledger import not_for_package, seat_looks_free, serves, why_no_seat
 
 
-def propose(package: dict, first: dict, language: str | None, cutoff: datetime, buffer_minutes: int) -> list[dict]:
-    """For each visit after ``first`` (a slot): the earliest slot with a free seat inside the package's
-    ``visitWindow`` after the visit before it (and an interpreter free for it, when ``language`` is
-    given), with that window's Seoul dates; a visit with none is proposed as null, with what it is
-    ``missing``, and so are the visits after it. Refused INTERPRETER_UNAVAILABLE when no interpreter
-    is free for the first."""
-    plan = plans.work_out([plans.Wanted(package, first, language)], cutoff, buffer_minutes, utcnow())[0]
+def plan_from(
+    package: dict,
+    first: dict,
+    language: str | None,
+    cutoff: datetime,
+    buffer_minutes: int,
+    follow_up_plan: dict | None = None,
+) -> plans.Wanted:
+    """The whole plan from ``first`` (a slot): for each later visit, the earliest slot with a free seat
+    inside the package's ``visitWindow`` after the visit before it (and an interpreter free for it, when
+    ``language`` is given), with that window's Seoul dates; a visit with none is proposed as null, with
+    what it is ``missing``, and so are the visits after it; then the first follow-up's time of
+    ``follow_up_plan``. Refused INTERPRETER_UNAVAILABLE when no interpreter is free for the first."""
+    plan = plans.work_out([plans.Wanted(package, first, language, follow_up_plan)], cutoff, buffer_minutes, utcnow())[0]
     if plan.visits[0]["slot"] is None and language:
         raise interpreters.unavailable(interpreters.Visit(1, first["start"], first["duration_minutes"], None), language)
-    return plan.visits[1:]
+    return plan
+
+
+def propose(package: dict, first: dict, language: str | None, cutoff: datetime, buffer_minutes: int) -> list[dict]:
+    """The visits after ``first`` of its whole plan (``plan_from``)."""
+    return plan_from(package, first, language, cutoff, buffer_minutes).visits[1:]
 
 
 def no_slot_in_window(proposed: list[dict], language: str | None = None) -> Problem | None:
@@ -49,7 +61,8 @@ def no_slot_in_window(proposed: list[dict], language: str | None = None) -> Prob
 
 def visit_options(quote_id: str, first_slot_id: str, token: str | None, cutoff: datetime, buffer_minutes: int) -> dict:
     """For a quoted package and the slot of its first visit: each later visit's proposal (see
-    ``propose``, with the quote's interpreter language) and the trips they make."""
+    ``plan_from``, with the quote's interpreter language), the trips they make and the first follow-up's
+    time of the quote's follow-up plan."""
     quote = packages.quote(quote_id, token)
     package = quote["package"]
     first = store.slot_by_id(object_id(first_slot_id, "slot"))
@@ -57,19 +70,20 @@ def visit_options(quote_id: str, first_slot_id: str, token: str | None, cutoff: 
         raise why_no_seat(first, cutoff)
     if not serves(first, package["clinic"], package["id"]):
         raise not_for_package(["firstSlotId"])
+    follow_up_plan = followups.plan_of(package, quote.get("followUpPlan"))
     try:
-        later = propose(package, first, quote.get("interpreterLanguage"), cutoff, buffer_minutes)
+        plan = plan_from(package, first, quote.get("interpreterLanguage"), cutoff, buffer_minutes, follow_up_plan)
     except Problem as refused:
         refused.errors = [{"field": "firstSlotId", "message": "no interpreter free"}]
         raise
-    visits = [{"number": 1, "slot": first, "earliest": None, "latest": None}, *later]
+    visits = [{"number": 1, "slot": first, "earliest": None, "latest": None}, *plan.visits[1:]]
     chosen = [visit["slot"] for visit in visits]
-    complete = all(slot is not None for slot in chosen)
     days = [seoul_date(slot["start"]) for slot in chosen if slot is not None]
     return {
         "visits": visits,
-        "trips": series.trips(days, package["schedule"]["minimumStayDays"]) if complete else [],
-        "complete": complete,
+        "trips": series.trips(days, package["schedule"]["minimumStayDays"]) if plan.visits_complete else [],
+        "followUp": plan.follow_up,
+        "complete": plan.complete,
         "window": package["visitWindow"],
     }
 

@@ -9,7 +9,7 @@ from services.common.wire import plain
 
 from ...clients import bookings
 from ..core.connections import MAX_FIRST, connection, require_first
-from ..core.scalars import Date
+from ..core.scalars import Date, FollowUpKind
 from ..core.wire import ctx, to_wire
 from .inputs import BookingFilter, ScreeningAnswersInput, SlotFilter
 from .loaders import BookingByReferenceLoader
@@ -30,13 +30,18 @@ class BookingQueries(graphene.ObjectType):
         SlotConnection,
         required=True,
         description="Slots of a package between two Seoul dates (at most 400 days) from which its whole plan can be "
-        "booked: every later visit's seat inside its window and, with interpreterLanguage, an interpreter free for "
-        "every visit. By start, a page at a time.",
+        "booked: every later visit's seat inside its window, with interpreterLanguage an interpreter free for "
+        "every visit, and with followUpKind the first follow-up of its plan of that kind (none when it has no such "
+        "plan). By start, a page at a time.",
         package_id=graphene.ID(required=True, description="The package."),
         from_=Date(required=True, name="from", description="First Seoul date."),
         to=Date(required=True, description="Last Seoul date."),
         interpreter_language=graphene.String(
             description="The language the patient needs an interpreter in, at every visit (ISO 639-1)."
+        ),
+        follow_up_kind=FollowUpKind(
+            description="The follow-up plan wanted, by kind: its first follow-up must be reservable too (an "
+            "in-person seat, or a remote call in the clinic's consultation hours, in its window)."
         ),
         first=graphene.Int(required=True, description="Page size, 1-100."),
         after=graphene.String(description="Cursor to continue after."),
@@ -83,7 +88,9 @@ class BookingQueries(graphene.ObjectType):
     async def resolve_visit_options(root, info, quote_id, first_slot_id):
         return await bookings.visit_options(ctx(info), quote_id, first_slot_id)
 
-    async def resolve_available_slots(root, info, package_id, from_, to, first, after=None, interpreter_language=None):
+    async def resolve_available_slots(
+        root, info, package_id, from_, to, first, after=None, interpreter_language=None, follow_up_kind=None
+    ):
         page = await bookings.availability(
             ctx(info),
             package_id,
@@ -92,6 +99,7 @@ class BookingQueries(graphene.ObjectType):
             limit=require_first(first),
             cursor=after,
             language=interpreter_language,
+            follow_up=plain(follow_up_kind),
         )
         return connection(page)
 

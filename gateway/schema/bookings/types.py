@@ -378,8 +378,16 @@ class VisitOption(WireObject):
     latest = Date(description="The window's last Seoul date (null for the first visit).")
 
 
+class FirstFollowUp(WireObject):
+    """The first follow-up of a quote's plan, at the earliest time that fits after the proposed visits."""
+
+    kind = graphene.Field(FollowUpKind, required=True, description="In person, or a remote video call.")
+    start = graphene.String(required=True, description="Start, Seoul time with its offset (ISO 8601).")
+    slot = graphene.Field(Slot, description="An in-person follow-up's slot; null for a remote call.")
+
+
 class VisitPlan(WireObject):
-    """Every visit of a package from a first slot, and the trips they make."""
+    """Every visit of a package from a first slot, the trips they make and the first follow-up."""
 
     visits = graphene.List(graphene.NonNull(VisitOption), required=True, description="Every visit, in order.")
     trips = graphene.List(
@@ -387,5 +395,14 @@ class VisitPlan(WireObject):
         required=True,
         description="The trips the visits make (empty until every visit has a slot).",
     )
-    complete = graphene.Boolean(required=True, description="Every visit has a slot.")
+    follow_up = graphene.Field(
+        FirstFollowUp,
+        description="The first follow-up of the quote's follow-up plan, at the earliest time that fits; null when "
+        "the quote has no plan with appointments (none, or messaging), or when none fits.",
+    )
+    complete = graphene.Boolean(
+        required=True,
+        description="Every visit has a slot and, when the quote's follow-up plan has appointments, the first "
+        "follow-up a time: the whole plan can be booked.",
+    )
     window = graphene.Field(VisitWindow, required=True, description="The window each next visit is looked for in.")

@@ -13,8 +13,8 @@ class PackageByIdLoader(ByLanguageLoader):
 
 
 class NextFreeSlotLoader(Loader):
-    """Keys: (package id, clinic slug, interpreter language or None); one bookings call for every package of
-    the request."""
+    """Keys: (package id, clinic slug, interpreter language or None, follow-up kind or None); one bookings
+    call for every package of the request."""
 
-    async def load_batch(self, keys: list[tuple[str, str, str | None]]) -> list:
+    async def load_batch(self, keys: list[tuple[str, str, str | None, str | None]]) -> list:
         return await bookings.next_free_slots(self.context, keys)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import graphene
 
+from services.common.wire import plain
+
 from ...clients import catalogue, packages
 from ..catalogue.loaders import ClinicBySlugLoader, ProcedureByCodeLoader
 from ..catalogue.types import AftercareStep, Clinic, PreparationStep, Procedure, RecoveryPhase
@@ -172,10 +174,15 @@ class Package(WireObject):
     next_free_slot = graphene.Field(
         "gateway.schema.bookings.types.Slot",
         description="Its earliest slot in the next 16 weeks from which the whole plan can be booked: every later "
-        "visit's seat inside its window and, with interpreterLanguage, an interpreter free for every visit. Null if "
-        "none (availableSlots finds later ones).",
+        "visit's seat inside its window, with interpreterLanguage an interpreter free for every visit, and with "
+        "followUpKind the first follow-up of its plan of that kind (null when it has none). Null if none "
+        "(availableSlots finds later ones).",
         interpreter_language=graphene.String(
             description="The language the patient needs an interpreter in, at every visit (ISO 639-1)."
+        ),
+        follow_up_kind=FollowUpKind(
+            description="The follow-up plan wanted, by kind: its first follow-up must be reservable too (an "
+            "in-person seat, or a remote call in the clinic's consultation hours, in its window)."
         ),
     )
 
@@ -191,8 +198,9 @@ class Package(WireObject):
     async def resolve_clinic(root, info):
         return await ClinicBySlugLoader.of(info).load((root["clinic"], language(info, root=root)))
 
-    async def resolve_next_free_slot(root, info, interpreter_language=None):
-        return await NextFreeSlotLoader.of(info).load((root["id"], root["clinic"], interpreter_language))
+    async def resolve_next_free_slot(root, info, interpreter_language=None, follow_up_kind=None):
+        kind = plain(follow_up_kind)
+        return await NextFreeSlotLoader.of(info).load((root["id"], root["clinic"], interpreter_language, kind))
 
 
 PackageConnection = connection_type(Package, "package", "packages")
