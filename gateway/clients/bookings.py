@@ -84,9 +84,17 @@ async def visit_options(ctx: RequestContext, quote_id: str, first_slot_id: str) 
     return await ctx.call(SERVICE, "POST", "/visit-options", json={"quoteId": quote_id, "firstSlotId": first_slot_id})
 
 
-async def trip_fit(ctx: RequestContext, package_ids: list[str], arrive: str, depart: str) -> list[Json | None]:
-    """For each package, in order: whether its first trip's visits can be booked inside the trip."""
-    body = {"packageIds": package_ids, "arrive": arrive, "depart": depart}
+async def trip_fit(
+    ctx: RequestContext, package_ids: list[str], arrive: str, depart: str, language: str | None = None
+) -> list[Json | None]:
+    """For each package, in order: whether its first trip's visits can be booked inside the trip (with an
+    interpreter in ``language`` free for each)."""
+    body = {
+        "packageIds": package_ids,
+        "arrive": arrive,
+        "depart": depart,
+        **({"language": language} if language else {}),
+    }
     answer = await ctx.call(SERVICE, "POST", "/availability/trip", json=body)
     return answer["items"]
 

@@ -409,7 +409,9 @@ def trip_fit(body):
     arrive, depart = date.fromisoformat(body["arrive"]), date.fromisoformat(body["depart"])
     if refused := series.trip_length_error(arrive, depart):
         raise validation_problem([{"field": "depart", "message": refused}])
-    found = visits.trip_fit(body["packageIds"], arrive, depart, current_token(), _cutoff())
+    buffer_minutes = current_app.config["SETTINGS"].interpreter_buffer_minutes
+    language = body.get("language")
+    found = visits.trip_fit(body["packageIds"], arrive, depart, current_token(), _cutoff(), language, buffer_minutes)
     return jsonify(
         items=[
             {**item, "visits": [{**v, "slot": render.slot(v["slot"])} for v in item["visits"]]} if item else None

@@ -247,6 +247,14 @@ def starts(
     return [plan.first for plan in work_out(asked, cutoff, buffer_minutes, now) if plan.complete]
 
 
+def interpreted(slots: list[dict], language: str, buffer_minutes: int, now: datetime) -> set[str]:
+    """The ids of these slots an interpreter in ``language`` looks free for (the slots' clinics' calendars read
+    at once; two slots at one time share out the interpreters free then)."""
+    asked = [(Wanted({"clinic": slot["clinic"]}, slot, language), [slot]) for slot in slots]
+    found = _Calendars(buffer_minutes, now).servable(asked, 1)
+    return {str(slot["_id"]) for slot in found if slot is not None}
+
+
 def follow_up_plan_of(package: dict, kind: str | None) -> dict | None:
     """The package's first follow-up plan of ``kind`` (None when none is asked for)."""
     if kind is None:

@@ -117,15 +117,28 @@ def _first_trip(package: dict, free: dict[str, list[dict]], first_day: date, las
     return None
 
 
-def trip_fit(package_ids: list[str], arrive: date, depart: date, token: str | None, cutoff: datetime) -> list:
+def trip_fit(
+    package_ids: list[str],
+    arrive: date,
+    depart: date,
+    token: str | None,
+    cutoff: datetime,
+    language: str | None = None,
+    buffer_minutes: int = 30,
+) -> list:
     """For each package (in order; None for an unknown one): can the visits of its first trip be
     booked between ``arrive`` and ``depart``, each after the arrival day with the package's
-    minimum stay after it before departing? One query for every package and day of the trip."""
+    minimum stay after it before departing (and with an interpreter in ``language`` free for each,
+    when one is asked for)? One query for every package and day of the trip, and the interpreters'
+    calendars of the clinics read once (``plans.interpreted``)."""
     found_packages = packages.packages_by_id(package_ids, token)
     found = [p for p in found_packages if p is not None]
     days = store.days_between(datetime.combine(arrive, time(), SEOUL), datetime.combine(depart, time(), SEOUL))[1:]
     keys = [f"{store.offer(p['clinic'], package)}:{day}" for p in found for package in (None, p["id"]) for day in days]
     slots = [s for s in store.bookable_slots_on(keys) if seat_looks_free(s, cutoff)] if keys else []
+    if language and slots:
+        served = plans.interpreted(slots, language, buffer_minutes, utcnow())
+        slots = [slot for slot in slots if str(slot["_id"]) in served]
     results: list[dict | None] = []
     for package in found_packages:
         if package is None:

@@ -256,6 +256,24 @@ def test_packages_that_fit_a_trip_are_found_in_a_bounded_number_of_calls(gateway
     assert short["data"]["packages"]["edges"] == []  # the week's stay after day 382 would end after departing
 
 
+def test_a_trip_with_an_interpreter_fits_only_where_one_is_free_at_each_visit(gateway):
+    trip = {"arrive": seoul_day(392), "depart": seoul_day(402)}
+    subcision = str(seed_id("asan-subcision-filler"))
+
+    def fitting(**more) -> set[str]:
+        edges = gql(gateway, FITS, {"trip": {**trip, **more}}).json["data"]["packages"]["edges"]
+        return {edge["node"]["id"] for edge in edges}
+
+    # A seat at 21:00, after every Russian interpreter's hours: the trip fits, but not with one.
+    open_slot_through(gateway, 394, "21:00", clinic="asan-medical-center", key=ASAN_KEY, later=())
+    assert subcision in fitting()
+    assert subcision not in fitting(interpreterLanguage="ru")
+    # A seat in her hours: it fits with her too; no package offers a Japanese interpreter at Asan.
+    open_slot_through(gateway, 394, "10:00", clinic="asan-medical-center", key=ASAN_KEY, later=())
+    assert subcision in fitting(interpreterLanguage="ru")
+    assert fitting(interpreterLanguage="ja") == set()
+
+
 def test_a_trip_too_long_to_fit_is_refused_by_the_bookings_service_naming_the_argument(gateway):
     long = gql(gateway, FITS, {"trip": {"arrive": seoul_day(300), "depart": seoul_day(361)}}).json
     error = long["errors"][0]

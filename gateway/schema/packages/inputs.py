@@ -30,6 +30,10 @@ class FitsTripInput(graphene.InputObjectType):
 
     arrive = Date(required=True, description="The Seoul date the patient arrives.")
     depart = Date(required=True, description="The Seoul date the patient leaves (at most 60 days later).")
+    interpreter_language = graphene.String(
+        description="The language the patient needs an interpreter in (ISO 639-1): only packages offering one, "
+        "and each visit of the trip then needs one free as well."
+    )
 
 
 class PackageFilter(graphene.InputObjectType):

@@ -37,11 +37,11 @@ async def clinics_matching(info, filter_: dict) -> list[str] | None:
     return await catalogue.clinic_slugs(ctx(info), filters, MAX_CLINICS_FROM_FILTER)
 
 
-async def _trip_fit(info, ids: list[str], arrive: str, depart: str) -> list:
+async def _trip_fit(info, ids: list[str], arrive: str, depart: str, language: str | None) -> list:
     """The bookings service's fit of each package into the trip; a trip it refuses (too long, say) is the
     caller's input error, naming the argument."""
     try:
-        return await bookings.trip_fit(ctx(info), ids, arrive, depart)
+        return await bookings.trip_fit(ctx(info), ids, arrive, depart, language)
     except ServiceFailure as failure:
         if failure.status != 400 or not failure.field_errors:
             raise
@@ -63,7 +63,7 @@ async def fitting(info, filters: dict, lang: str, limit: int, order: str | None,
         page = await packages.search(ctx(info), filters, lang, limit=limit, sort=order, cursor=cursor)
         total = page.get("totalCount", 0)
         ids = [item["id"] for item in page["items"]]
-        fits = await _trip_fit(info, ids, arrive, depart) if ids else []
+        fits = await _trip_fit(info, ids, arrive, depart, trip.get("interpreter_language")) if ids else []
         cursor = page["nextCursor"]
         for index, (item, at, fit) in enumerate(zip(page["items"], page["cursors"], fits, strict=True)):
             if fit and fit["fits"]:
@@ -118,6 +118,8 @@ class PackageQueries(graphene.ObjectType):
             if not filters["clinic"]:
                 return EMPTY
         limit, order = require_first(first), sort_param(sort) if sort else None
+        if trip and trip.get("interpreter_language"):  # a package must offer the interpreter the trip needs
+            filters.setdefault("interpreterLanguage", trip["interpreter_language"])
         if trip:
             return await fitting(info, filters, language(info, lang), limit, order, after, trip)
         page = await packages.search(ctx(info), filters, language(info, lang), limit=limit, sort=order, cursor=after)
