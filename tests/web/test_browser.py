@@ -199,6 +199,7 @@ def test_a_patient_goes_from_scar_types_to_a_care_plan(site, page):
 
     page.get_by_role("link", name=re.compile("Ice-pick", re.I)).first.click()
     page.get_by_label("Interpreter language").select_option(index=1)
+    page.get_by_label("Follow-up plan").select_option(index=1)
     page.get_by_role("button", name="Get quote").click()
     expect(page.locator("#quote")).to_contain_text("USD")
     expect(page.locator("#quote tr")).to_have_count(4)
@@ -209,6 +210,7 @@ def test_a_patient_goes_from_scar_types_to_a_care_plan(site, page):
 
     visits = page.locator("#visits select")  # visits 2 and 3, proposed inside the window, each changeable
     expect(visits).to_have_count(2)
+    expect(page.locator("#first-follow-up")).to_be_visible()
     expect(page.locator("#visits .trip")).to_have_count(3)
     page.get_by_label("Full name").fill("Maya Chen")
     page.get_by_label("Email").fill("maya@example.com")
