@@ -1,5 +1,6 @@
 """Every fixed list a frontend offers, from the declarations that define them, so no client
-hard-codes an enum: currencies, scar types, statuses, weekdays, skin types, the lifecycle and event types."""
+hard-codes an enum: currencies, scar types, statuses, weekdays, skin types, interpreter levels, the lifecycle
+and event types."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from services.common.validation import contract_enum
 from .bookings.types import BookingStatus, Fitzpatrick, VisitStatus
 from .core.scalars import Currency, FollowUpKind, ScarTypeCode
 from .events.types import BOOKING_EVENTS, PACKAGE_EVENTS, EventType
+from .interpreters.types import InterpreterLevel
 
 
 class BookingStep(graphene.ObjectType):
@@ -49,6 +51,9 @@ class Vocabulary(graphene.ObjectType):
     weekdays = graphene.List(
         graphene.NonNull(graphene.String), required=True, description="Weekdays slots open on, MON first."
     )
+    interpreter_levels = graphene.List(
+        graphene.NonNull(InterpreterLevel), required=True, description="Where an interpreter works."
+    )
     booking_steps = graphene.List(graphene.NonNull(BookingStep), required=True, description="The booking lifecycle.")
     event_types = graphene.List(
         graphene.NonNull(EventType), required=True, description="What the event feed and webhooks tell."
@@ -63,6 +68,7 @@ VOCABULARY = {
     "follow_up_kinds": list(contract_enum("packages/package-fields", "followUpKind")),
     "package_statuses": list(contract_enum("packages/package-fields", "status")),
     "weekdays": list(contract_enum("bookings/defs", "weekday")),
+    "interpreter_levels": list(contract_enum("bookings/defs", "interpreterLevel")),
     "event_types": [*BOOKING_EVENTS, *PACKAGE_EVENTS],
     "booking_steps": [
         {

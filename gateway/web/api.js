@@ -22,10 +22,11 @@ export async function gql(query, variables = {}) {
   return body.data;
 }
 
-// The API's fixed lists (currencies, scar types, statuses, weekdays, the booking lifecycle), read once.
+// The API's fixed lists (currencies, scar types, statuses, weekdays, follow-up kinds, interpreter levels, the booking
+// lifecycle), read once.
 let vocabularyOnce = null;
 export function vocabulary() {
   vocabularyOnce ||= gql(`{ vocabulary { languages currencies scarTypes fitzpatrickSkinTypes packageStatuses weekdays
-    bookingSteps { mutation from to roles visitFrom } } }`).then((data) => data.vocabulary);
+    followUpKinds interpreterLevels bookingSteps { mutation from to roles visitFrom } } }`).then((data) => data.vocabulary);
   return vocabularyOnce;
 }

@@ -25,8 +25,9 @@ export function isoDay(offset) {
   return new Date(Date.now() + offset * 86400000).toISOString().slice(0, 10);
 }
 
+// The page's content: nodes, lists of nodes, and nulls for the parts a page leaves out.
 export function render(...nodes) {
   const main = document.getElementById("main");
-  main.replaceChildren(...nodes);
+  main.replaceChildren(...nodes.flat().filter((node) => node != null));
   main.focus();
 }

@@ -8,6 +8,7 @@ With SCREENSHOTS=<dir> the journeys save the screenshots the README shows.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -101,10 +102,12 @@ def audit(page) -> None:
     assert page.evaluate(AUDIT) == []
 
 
-def shot(page, name: str) -> None:
+def shot(page, name: str, part=None) -> None:
+    """The whole page, or only ``part`` of it (a locator)."""
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+        path = str(Path(SHOTS) / f"{name}.png")
+        part.screenshot(path=path) if part else page.screenshot(path=path, full_page=True)
 
 
 def use_key(page, key: str) -> None:
@@ -196,6 +199,7 @@ def test_a_patient_goes_from_scar_types_to_a_care_plan(site, page):
 
     page.get_by_role("link", name=re.compile("Ice-pick", re.I)).first.click()
     page.get_by_label("Interpreter language").select_option(index=1)
+    page.get_by_label("Follow-up plan").select_option(index=1)
     page.get_by_role("button", name="Get quote").click()
     expect(page.locator("#quote")).to_contain_text("USD")
     expect(page.locator("#quote tr")).to_have_count(4)
@@ -206,6 +210,7 @@ def test_a_patient_goes_from_scar_types_to_a_care_plan(site, page):
 
     visits = page.locator("#visits select")  # visits 2 and 3, proposed inside the window, each changeable
     expect(visits).to_have_count(2)
+    expect(page.locator("#first-follow-up")).to_be_visible()
     expect(page.locator("#visits .trip")).to_have_count(3)
     page.get_by_label("Full name").fill("Maya Chen")
     page.get_by_label("Email").fill("maya@example.com")
@@ -286,6 +291,113 @@ def test_a_clinic_admin_publishes_a_package_the_patient_then_finds(site, page):
     # The cheapest now: in the comparison table, and in the list of packages offering TCA CROSS.
     expect(page.locator("table thead a", has_text=title)).to_be_visible()
     expect(page.locator(".card a", has_text=title)).to_be_visible()
+
+
+def test_a_patient_sees_the_interpreter_of_each_visit_and_the_follow_ups(site, page):
+    from services.packages.seed import seed_id
+
+    open_oracle_slots(site)
+    page.goto(f"{site}/#/package/{seed_id('oracle-icepick-tca-co2')}")
+    use_key(page, AGENCY_KEY)
+    page.get_by_label("Interpreter language").select_option("ja")
+    page.get_by_label("Follow-up plan").select_option("VIDEO_3")
+    page.get_by_role("button", name="Get quote").click()
+    expect(page.locator("#quote")).to_be_visible()
+    page.get_by_role("radio").first.check()  # a start with Aiko Tanaka free for every visit, and a first call
+    page.get_by_role("button", name="Continue to booking").click()
+
+    expect(page.locator("#first-follow-up")).to_contain_text("First follow-up (Video call)")
+    page.get_by_label("Full name").fill("Yuki Sato")
+    page.get_by_label("Email").fill("yuki@example.com")
+    page.get_by_label("Nationality (2 letters)").fill("JP")
+    page.get_by_label("Home time zone").fill("Asia/Tokyo")
+    page.get_by_role("button", name="Book now").click()
+
+    expect(page.locator("#reference")).to_have_text(re.compile(r"^CB-[0-9A-Z]{8}$"))
+    visits = page.locator("#booked-visits li")
+    expect(visits).to_have_count(3)
+    for index in range(3):  # each visit's own interpreter, with her language, provider and credential
+        expect(visits.nth(index).locator(".interpreter")).to_contain_text(
+            re.compile(
+                r"Aiko Tanaka \(Japanese\) · Seoul Medical Interpreters · .*HRD Korea, valid until \d{4}-\d\d-\d\d"
+            )
+        )
+    follow_ups = page.locator("#follow-ups li")
+    expect(follow_ups).to_have_count(3)
+    for index in range(3):
+        expect(follow_ups.nth(index)).to_contain_text(f"Follow-up {index + 1}: Video call")
+        expect(follow_ups.nth(index)).to_contain_text("Home (Asia/Tokyo)")
+        expect(follow_ups.nth(index).locator(".interpreter")).to_contain_text("Aiko Tanaka")
+    expect(page.locator("#timeline li[data-kind=FOLLOW_UP]")).to_have_count(3)  # the care plan dates them too
+    expect(page.locator("main")).not_to_contain_text("[object")
+    audit(page)
+
+
+def test_a_clinic_admin_manages_interpreters_and_consultation_hours(site, page):
+    name = f"Yui Sato {uuid.uuid4().hex[:4]}"
+    page.goto(f"{site}/#/admin")
+    use_key(page, ORACLE_KEY)
+    expect(page.locator("#interpreter-list tr", has_text="Hana Lee")).to_be_visible()  # the clinic's own, from the seed
+    form = page.locator("#interpreter-form")
+    form.get_by_label("Full name").fill(name)
+    form.get_by_label("Languages (ISO 639-1, comma separated)").fill("ja, en")
+    form.get_by_label("Level").select_option(label="In the treatment room")
+    form.get_by_label("MON — from").fill("09:00")
+    form.get_by_label("MON — until").fill("18:00")
+    form.get_by_label("Credential issuer").fill("HRD Korea")
+    form.get_by_label("Credential valid until").fill(seoul_day(700))
+    form.get_by_role("button", name="Create").click()
+    row = page.locator("#interpreter-list tr", has_text=name)
+    expect(row.locator(".languages")).to_have_text("en, ja")
+    expect(row.locator(".hours")).to_have_text("MON 09:00–18:00")
+    expect(row).to_contain_text("HRD Korea")
+    try:
+        row.get_by_role("button", name=f"Edit — {name}").click()
+        form = page.locator("#interpreter-form")
+        form.get_by_label("Languages (ISO 639-1, comma separated)").fill("ja")
+        form.get_by_label("TUE — from").fill("10:00")
+        form.get_by_label("TUE — until").fill("16:00")
+        form.get_by_role("button", name="Save").click()
+        row = page.locator("#interpreter-list tr", has_text=name)
+        expect(row.locator(".languages")).to_have_text("ja")
+        expect(row.locator(".hours")).to_have_text("MON 09:00–18:00, TUE 10:00–16:00")
+        audit(page)
+    finally:  # offered for no visit of the other tests that share the bookings service
+        page.locator("#interpreter-list tr", has_text=name).get_by_role("button", name=f"Deactivate — {name}").click()
+    expect(page.locator("#interpreter-list tr", has_text=name).locator(".active")).to_have_text("Inactive")
+
+    hours = page.locator("#consultation-form")
+    try:
+        hours.get_by_label("Calls at once").fill("2")
+        hours.get_by_label("SUN — from").fill("")
+        hours.get_by_label("SUN — until").fill("")
+        hours.get_by_role("button", name="Save").click()
+        expect(page.get_by_role("status")).to_have_text("Saved")
+        hours = page.locator("#consultation-form")
+        expect(hours).to_contain_text("Source: admin")
+        expect(hours.get_by_label("Calls at once")).to_have_value("2")
+        expect(hours.get_by_label("SUN — from")).to_have_value("")
+        expect(hours.get_by_label("SAT — from")).to_have_value("09:00")
+        audit(page)
+        shot(page, "7-clinic-interpreters", page.locator("#interpreter-sections"))
+    finally:
+        restore_consultation_hours(site)
+
+
+def restore_consultation_hours(site: str) -> None:
+    """Oracle's sample consultation hours again, as the other tests sharing the bookings service expect them."""
+    sample = json.loads((Path(__file__).resolve().parents[2] / "seed" / "bookings" / "consultations.json").read_text())
+    answer = requests.post(
+        f"{site}/graphql",
+        headers={"Authorization": f"Bearer {ORACLE_KEY}"},
+        timeout=30,
+        json={
+            "query": 'mutation($i: ConsultationHoursInput!) { setConsultationHours(clinic: "oracle-skin-clinic", '
+            "input: $i) { errors { message } } }",
+            "variables": {"i": {key: sample[key] for key in ("minutes", "calls", "hours")}},
+        },
+    )
+    assert answer.json()["data"]["setConsultationHours"]["errors"] == [], answer.text
 
 
 def test_the_journey_works_from_the_keyboard(site, page):

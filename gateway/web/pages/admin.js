@@ -1,6 +1,8 @@
-// The clinic's console: its packages, new slots, and its bookings through their lifecycle, visit by visit.
+// The clinic's console: its packages, new slots, its interpreters and consultation hours, and its bookings through
+// their lifecycle, visit by visit.
 import { gql, prefs, t, vocabulary } from "../api.js";
 import { field, h, isoDay, problem, render, when } from "../dom.js";
+import { interpreterSections } from "./interpreters.js";
 
 // The words for the lifecycle steps the API lists (the steps themselves come from the API).
 const STEP_LABELS = { confirmBooking: "confirm", markArrived: "arrived", markFulfilled: "fulfilled", markNoShow: "noShow",
@@ -110,8 +112,18 @@ export async function admin() {
     h("td", {}, node.reference), h("td", {}, node.patient.name), h("td", {}, visitList(node)), h("td", { class: "status" }, node.status),
     h("td", {}, wholeSteps(node.status).map(({ mutation }) => h("button", { type: "button", class: "secondary",
       onclick: take(mutation, node.reference) }, t(STEP_LABELS[mutation] || mutation))))))));
+  const interpreters = h("div", { id: "interpreter-sections" });
+  const loadInterpreters = async () => {
+    if (!clinicInput.value) return;
+    try {
+      interpreters.replaceChildren(...await interpreterSections(clinicInput.value, notice));
+    } catch (error) {  // a key that manages no interpreters still sees the rest of the console
+      interpreters.replaceChildren(problem(error.message));
+    }
+  };
   clinicInput.addEventListener("change", loadPackages);
-  render(h("h1", {}, t("navAdmin")), field(t("clinic"), clinicInput), notice, list, create, slotsForm, openedList,
+  clinicInput.addEventListener("change", loadInterpreters);
+  render(h("h1", {}, t("navAdmin")), field(t("clinic"), clinicInput), notice, list, create, slotsForm, openedList, interpreters,
     h("h2", {}, t("bookings")), bookingsTable);
-  await loadPackages();
+  await Promise.all([loadPackages(), loadInterpreters()]);
 }

@@ -63,25 +63,40 @@ export async function bookPage(slotId) {
 }
 
 // Every visit of the package: the first is the slot chosen; each later one is the API's earliest proposal inside the
-// package's window, and may be changed to any other free slot of that window (the API checks the windows on booking).
+// package's window, and may be changed to another start of that window (one with an interpreter when the quote has a
+// language; the API checks the windows on booking). Then the first follow-up of the plan, at the time the API proposes.
 async function visitPicker(quote, pkg, firstSlotId) {
   const { visitOptions: plan } = await gql(`query($q: ID!, $s: ID!) { visitOptions(quoteId: $q, firstSlotId: $s) {
-    complete visits { number earliest latest slot { id start } } trips { arriveBy departFrom visits } } }`, { q: quote.id, s: firstSlotId });
+    complete visits { number earliest latest slot { id start } } trips { arriveBy departFrom visits }
+    followUp { kind start slot { id start } } } }`, { q: quote.id, s: firstSlotId });
   const later = plan.visits.filter((visit) => visit.number > 1);
   const windows = later.filter((visit) => visit.earliest).map((visit) => `v${visit.number}: availableSlots(packageId: $p, from: "${visit.earliest}",
-    to: "${visit.latest}", first: 20) { edges { node { id start } } }`);
-  const free = windows.length ? await gql(`query($p: ID!) { ${windows.join(" ")} }`, { p: pkg.id }) : {};
+    to: "${visit.latest}", interpreterLanguage: $lang, first: 20) { edges { node { id start } } }`);
+  const free = windows.length
+    ? await gql(`query($p: ID!, $lang: String) { ${windows.join(" ")} }`, { p: pkg.id, lang: quote.interpreterLanguage || null }) : {};
+  // The proposal is always offered, with the other starts of its window in time order.
+  const choices = (visit) => {
+    const others = (free[`v${visit.number}`]?.edges || []).map(({ node }) => node).filter((slot) => slot.id !== visit.slot?.id);
+    return [...(visit.slot ? [visit.slot] : []), ...others].sort((a, b) => new Date(a.start) - new Date(b.start));
+  };
   const selects = later.map((visit) => h("select", { id: `visit-${visit.number}`, name: `visit-${visit.number}` },
-    (free[`v${visit.number}`]?.edges || []).map(({ node }) => h("option", { value: node.id, selected: node.id === visit.slot?.id },
-      when(node.start, "Asia/Seoul")))));
+    choices(visit).map((slot) => h("option", { value: slot.id, selected: slot.id === visit.slot?.id }, when(slot.start, "Asia/Seoul")))));
   const first = plan.visits[0];
+  const home = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  const followUp = plan.followUp;
   const element = h("fieldset", { id: "visits" }, h("legend", {}, t("yourVisits")),
     h("p", {}, `${t("visit")} 1: ${when(first.slot.start, "Asia/Seoul")}`),
     later.map((visit, index) => visit.slot
       ? field(`${t("visit")} ${visit.number}`, selects[index])
       : problem(`${t("visit")} ${visit.number} — ${t("noSlotInWindow")} ${visit.earliest || ""} – ${visit.latest || ""}`)),
     plan.trips.map((trip, index) => h("p", { class: "trip" },
-      `${t("tripLine")} ${index + 1}: ${trip.arriveBy} → ${trip.departFrom} (${t("visits")} ${trip.visits.join(", ")})`)));
+      `${t("tripLine")} ${index + 1}: ${trip.arriveBy} → ${trip.departFrom} (${t("visits")} ${trip.visits.join(", ")})`)),
+    followUp
+      ? h("p", { id: "first-follow-up", "data-kind": followUp.kind }, `${t("firstFollowUp")} (${t(`kind_${followUp.kind}`)}): `,
+        `${t("seoul")}: ${when(followUp.start, "Asia/Seoul")} · ${t("home")} (${home}): ${when(followUp.start, home)}`)
+      : null,
+    !plan.complete && !followUp && later.every((visit) => visit.slot) && hasAppointments(pkg, quote)
+      ? problem(t("noFollowUpFits")) : null);
   return {
     element,
     complete: plan.complete,
@@ -92,4 +107,10 @@ async function visitPicker(quote, pkg, firstSlotId) {
       return which ? `${t("visit")} ${Number(which[1]) + 2}: ${error.message}` : error.message;
     },
   };
+}
+
+// Whether the quoted follow-up plan has appointments (a messaging plan has a window, not times).
+function hasAppointments(pkg, quote) {
+  const plan = pkg.followUpPlans.find((p) => p.code === quote.followUpPlan);
+  return Boolean(plan && plan.kind !== "MESSAGING");
 }

@@ -13,13 +13,14 @@ export async function packagePage(id) {
     pkg.interpreterOptions.map((option) => h("option", { value: option.language },
       new Intl.DisplayNames([prefs.lang], { type: "language" }).of(option.language))));
   const followUp = h("select", { id: "follow-up" }, h("option", { value: "" }, t("none")),
-    pkg.followUpPlans.map((plan) => h("option", { value: plan.code }, `${plan.code} (${plan.kind}, ${plan.count})`)));
+    pkg.followUpPlans.map((plan) => h("option", { value: plan.code }, `${plan.code} (${t(`kind_${plan.kind}`)}, ${plan.count})`)));
   const quoteBox = h("section", { "aria-live": "polite" });
   const slotBox = h("section");
   const quoteForm = h("form", { onsubmit: async (event) => {
     event.preventDefault();
     const answer = await gql(`mutation($input: CreateQuoteInput!) { createQuote(input: $input) {
-      quote { id base { amount currency } interpreter { amount currency } followUp { amount currency } total { amount currency } expiresAt }
+      quote { id interpreterLanguage followUpPlan base { amount currency } interpreter { amount currency } followUp { amount currency }
+        total { amount currency } expiresAt }
       errors { message } } }`, { input: { packageId: id, interpreterLanguage: interpreter.value || null, followUpPlan: followUp.value || null,
       currency: prefs.currency } });
     const result = answer.createQuote;
@@ -29,16 +30,21 @@ export async function packagePage(id) {
     quoteBox.replaceChildren(h("h2", {}, t("quote")), h("table", { id: "quote" }, h("tbody", {},
       [["base", q.base], ["interpreter", q.interpreter], ["followUp", q.followUp], ["total", q.total]].map(([name, line]) =>
         h("tr", {}, h("th", { scope: "row" }, t(name)), h("td", {}, money(line)))))));
-    await slots(id, slotBox);
+    const plan = pkg.followUpPlans.find((p) => p.code === q.followUpPlan);
+    await slots(id, slotBox, q.interpreterLanguage, plan?.kind);
   } }, field(t("interpreter"), interpreter), field(t("followUp"), followUp), h("button", { type: "submit" }, t("getQuote")));
   render(h("h1", {}, pkg.title), h("p", {}, `${pkg.clinic.name} · ${pkg.clinic.district} · ${money(pkg.price)}`),
     h("p", {}, pkg.description || ""), h("ul", {}, pkg.items.map((item) => h("li", {}, `${item.procedure.name} × ${item.sessions}`))),
     quoteForm, quoteBox, slotBox);
 }
 
-async function slots(packageId, box) {
-  const data = await gql("query($id: ID!, $from: Date!, $to: Date!) { availableSlots(packageId: $id, from: $from, to: $to, first: 12) { edges { node { id start free } } } }",
-    { id: packageId, from: isoDay(1), to: isoDay(60) });
+// The starts from which the whole quoted plan can be booked: every visit, with an interpreter in the quote's language
+// at each, and the first follow-up of its plan.
+async function slots(packageId, box, interpreterLanguage, followUpKind) {
+  const data = await gql(`query($id: ID!, $from: Date!, $to: Date!, $lang: String, $kind: FollowUpKind) {
+    availableSlots(packageId: $id, from: $from, to: $to, interpreterLanguage: $lang, followUpKind: $kind, first: 12) {
+      edges { node { id start free } } } }`,
+  { id: packageId, from: isoDay(1), to: isoDay(60), lang: interpreterLanguage || null, kind: followUpKind || null });
   const offered = data.availableSlots.edges.map((edge) => edge.node);
   if (!offered.length) { box.replaceChildren(h("p", {}, t("noSlots"))); return; }
   const form = h("form", { onsubmit: (event) => {
