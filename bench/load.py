@@ -3,13 +3,19 @@
 Every service and the gateway run under gunicorn with several workers, as `make run` serves them,
 on one database (SecantusDB, or MONGO_URI). Many clients loop over the flow with their own API
 key: the compare page (10 packages with clinic and next free slot), a quote, then a booking of
-the package's next free slot. The clients take turns between two bookings measured side by side
-in the same run: a single-visit package (opened for the bench at the Oracle clinic) and the
-4-visit seed package ``oracle-rf-prp``, whose booking takes a seat of every visit (the later ones
-the earliest free inside the window). Slots fill up, so SLOT_FULL (and, once the first visits
-run late, NO_SLOT_IN_WINDOW) answers are expected; any other error counts as one. Prints
-throughput, p50/p99 per step and per flow, bookings per second of each kind and their ratio,
-errors by kind, and each process's memory (RSS, master and workers) at the start and at the end.
+the package's next free slot. The clients take turns between three bookings measured side by side
+in the same run: a single-visit package (opened for the bench at the Oracle clinic); the 4-visit
+seed package ``oracle-rf-prp``, whose booking takes a seat of every visit (the later ones the
+earliest free inside the window); and the same package with a Japanese interpreter at every visit
+and its two video follow-ups, whose next free slot is asked for with both and whose booking also
+claims an interpreter for each visit and each call, and a call of the clinic's consultation hours
+for each follow-up. For that, the clinic's admin first adds Japanese-speaking coordinators and
+hours that take several calls at once, so that people and calls are not what runs out: the bench
+measures what reserving them costs. Slots fill up, so SLOT_FULL (and, once the first visits run
+late, NO_SLOT_IN_WINDOW) answers are expected; any other error counts as one. Prints throughput,
+p50/p99 per step and per flow, bookings per second of each kind and their ratios, the share of
+series flows that end NO_SLOT_IN_WINDOW after choosing an advertised start, errors by kind, and
+each process's memory (RSS, master and workers) at the start and at the end.
 
     make bench BENCH_ARGS=load          (BENCH_LOAD_SECONDS, BENCH_LOAD_CLIENTS, BENCH_LOAD_WORKERS)
 """
@@ -38,8 +44,14 @@ CLIENTS = int(os.environ.get("BENCH_LOAD_CLIENTS", "16"))
 WORKERS = int(os.environ.get("BENCH_LOAD_WORKERS", "3"))
 COMPARE = """{ packages(first: 10, sort: {field: PRICE}) { edges { node { id priceKrw clinic { name district }
   items { sessions procedure { name } } nextFreeSlot { id start free } } } } }"""
-NEXT_FREE = """query N($id: ID!) { package(id: $id) { nextFreeSlot { id } } }"""
-SERIES = str(seed_id("oracle-rf-prp"))  # 4 visits
+NEXT_FREE = """query N($id: ID!, $language: String, $followUp: FollowUpKind) { package(id: $id) {
+  nextFreeSlot(interpreterLanguage: $language, followUpKind: $followUp) { id } } }"""
+SERIES = str(seed_id("oracle-rf-prp"))  # 4 visits; interpreters en (included), zh, ja; follow-ups VIDEO_2
+KINDS = ("single", "series", "series+")
+# "series+": the series with a Japanese interpreter at every visit and its two video follow-ups.
+WITH_INTERPRETER = {"interpreterLanguage": "ja", "followUpPlan": "VIDEO_2"}
+COORDINATORS = int(os.environ.get("BENCH_LOAD_INTERPRETERS", "12"))
+CALLS_AT_ONCE = 20
 SINGLE_INPUT = {
     **PACKAGE_INPUT,
     "title": {"en": "Bench: one TCA CROSS visit"},
@@ -112,21 +124,26 @@ class Flow:
 
     def client(self, deadline: float) -> None:
         session, rng = requests.Session(), random.Random()
-        kinds = ["single", "series"]
+        kinds = list(KINDS)
         rng.shuffle(kinds)
         turn = 0
         while time.perf_counter() < deadline:
             started = time.perf_counter()
-            kind = kinds[turn % 2]
+            kind = kinds[turn % len(kinds)]
             turn += 1
+            extra = WITH_INTERPRETER if kind == "series+" else {}
+            asked = {"language": "ja", "followUp": "REMOTE_VIDEO"} if extra else {}
             try:
                 self.call(session, "compare", COMPARE)
-                package = self.call(session, "next free", NEXT_FREE, {"id": self.packages[kind]})["package"]
+                package = self.call(session, "next free", NEXT_FREE, {"id": self.packages[kind], **asked})["package"]
                 if not package["nextFreeSlot"]:
                     self._count(kind, "NO_FREE_SLOT")
                     continue
                 quote = self.call(
-                    session, "quote", QUOTE, {"input": {"packageId": self.packages[kind], "currency": "USD"}}
+                    session,
+                    "quote",
+                    QUOTE,
+                    {"input": {"packageId": self.packages[kind], "currency": "USD", **extra}},
                 )["createQuote"]
                 if quote["errors"]:
                     raise RuntimeError(f"quote: {quote['errors'][0]['code']}")
@@ -165,7 +182,8 @@ def run() -> None:
         with stack(env, gateway={}, workers=WORKERS) as urls:
             gateway = urls["gateway"]
             ports = {name: int(url.rsplit(":", 1)[1]) for name, url in urls.items()}
-            packages = {"single": single_visit_package(gateway, admin), "series": SERIES}
+            packages = {"single": single_visit_package(gateway, admin), "series": SERIES, "series+": SERIES}
+            staff_for_the_rush(gateway, admin)
             Flow(gateway, key, packages).client(time.perf_counter() + 3)  # warm-up, untimed
             memory_start = {name: tree_rss_mb(port) for name, port in ports.items()}
             before = pymongo.MongoClient(uri)[env["BOOKINGS_DB_NAME"]].bookings.count_documents({})
@@ -195,26 +213,27 @@ def run() -> None:
         f"seats taken {seats} for {all_bookings} bookings in all"
     )
     print(f"{'step':<14}{'count':>8}{'per s':>8}{'p50 ms':>9}{'p99 ms':>9}")
-    for step in ("compare", "next free", "quote", "book single", "book series", "flow"):
+    for step in ("compare", "next free", "quote", *(f"book {kind}" for kind in KINDS), "flow"):
         values = sorted(flow.latencies[step]) or [float("nan")]
         print(
             f"{step:<14}{len(flow.latencies[step]):>8}{len(flow.latencies[step]) / SECONDS:>8.1f}{statistics.median(values):>9.1f}"
             f"{values[int(0.99 * (len(values) - 1))]:>9.1f}"
         )
-    single, series = (flow.outcomes[(kind, "BOOKED")] / SECONDS for kind in ("single", "series"))
-    p50 = {kind: statistics.median(flow.latencies[f"book {kind}"] or [float("nan")]) for kind in ("single", "series")}
+    single, series, plus = (flow.outcomes[(kind, "BOOKED")] / SECONDS for kind in KINDS)
+    p50 = {kind: statistics.median(flow.latencies[f"book {kind}"] or [float("nan")]) for kind in KINDS}
     print(
-        f"bookings/s: single visit {single:.1f}, series of 4 visits {series:.1f} ({series * 4:.1f} visits/s); "
-        f"series/single booking p50 {p50['series'] / p50['single']:.2f}x"
+        f"bookings/s: single visit {single:.1f}, series of 4 visits {series:.1f} ({series * 4:.1f} visits/s), "
+        f"series with an interpreter and video follow-ups {plus:.1f}; with them / without: "
+        f"{plus / series if series else float('nan'):.2f}x bookings/s; booking p50 series/single "
+        f"{p50['series'] / p50['single']:.2f}x, with them / without {p50['series+'] / p50['series']:.2f}x"
     )
-    advertised = sum(
-        n for (kind, outcome), n in flow.outcomes.items() if kind == "series" and outcome != "NO_FREE_SLOT"
-    )
-    missed = flow.outcomes[("series", "NO_SLOT_IN_WINDOW")]
-    print(
-        f"series flows that booked the advertised start's plan: {flow.outcomes[('series', 'BOOKED')]} of {advertised}; "
-        f"ended NO_SLOT_IN_WINDOW after choosing it: {missed} ({missed / max(advertised, 1):.0%})"
-    )
+    for kind in ("series", "series+"):
+        advertised = sum(n for (k, outcome), n in flow.outcomes.items() if k == kind and outcome != "NO_FREE_SLOT")
+        missed = flow.outcomes[(kind, "NO_SLOT_IN_WINDOW")]
+        print(
+            f"{kind} flows that booked the advertised start's plan: {flow.outcomes[(kind, 'BOOKED')]} of {advertised}; "
+            f"ended NO_SLOT_IN_WINDOW after choosing it: {missed} ({missed / max(advertised, 1):.0%})"
+        )
     print(f"errors (other than SLOT_FULL): {sum(flow.errors.values())}")
     for kind, count in flow.errors.most_common():
         print(f"  {count} x {kind}")
@@ -241,3 +260,32 @@ def single_visit_package(gateway: str, admin_key: str) -> str:
     package = made["package"]["id"]
     call("mutation P($id: ID!) { publishPackage(id: $id) { package { status } } }", {"id": package})
     return package
+
+
+def staff_for_the_rush(gateway: str, admin_key: str) -> None:
+    """Japanese-speaking in-room coordinators at the Oracle clinic, every day from 08:00 to 21:00, and
+    consultation hours that take several calls at once: enough people and calls for the rush."""
+    headers = {"Authorization": f"Bearer {admin_key}"}
+    days = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+    hours = [{"weekday": day, "from": "08:00", "to": "21:00"} for day in days]
+
+    def call(query: str, variables: dict) -> dict:
+        answer = requests.post(
+            f"{gateway}/graphql", json={"query": query, "variables": variables}, headers=headers, timeout=30
+        ).json()
+        assert "errors" not in answer, answer
+        return answer["data"]
+
+    for number in range(COORDINATORS):
+        person = {"name": f"Bench coordinator {number + 1}", "languages": ["ja"], "level": "IN_ROOM", "hours": hours}
+        made = call(
+            "mutation C($input: InterpreterInput!) { createInterpreter(input: $input) { errors { code } } }",
+            {"input": person},
+        )["createInterpreter"]
+        assert made["errors"] == [], made
+    set_hours = call(
+        'mutation H($input: ConsultationHoursInput!) { setConsultationHours(clinic: "oracle-skin-clinic", '
+        "input: $input) { errors { code } } }",
+        {"input": {"minutes": 30, "calls": CALLS_AT_ONCE, "hours": hours}},
+    )["setConsultationHours"]
+    assert set_hours["errors"] == [], set_hours
