@@ -228,6 +228,25 @@ def certified_on(interpreter: dict, day: date) -> bool:
     return expires is None or date.fromisoformat(expires) >= day
 
 
+def still_serves(interpreter: dict, language: str, start: datetime, minutes: int) -> bool:
+    """Whether an interpreter reserved for a visit can still give it: active, in its language, working then and
+    certified on the day (an admin may have closed her hours since)."""
+    end = aware(start) + timedelta(minutes=minutes)
+    return (
+        interpreter.get("active", True)
+        and language in interpreter["languages"]
+        and works(interpreter, start, end)
+        and certified_on(interpreter, seoul_date(start))
+    )
+
+
+def time_units_from(interpreter_id: str, now: datetime) -> tuple[str, str]:
+    """The range of ids of an interpreter's half hours (``time_units``) from the block ``now`` falls in on."""
+    moment = aware(now).astimezone(SEOUL)
+    block = moment.replace(minute=moment.minute - moment.minute % 30, second=0, microsecond=0)
+    return f"time|{interpreter_id}|{block.isoformat()}", f"time|{interpreter_id}|~"
+
+
 @dataclass(frozen=True)
 class Visit:
     number: int | str  # a visit, or a follow-up by its key (F1)

@@ -323,6 +323,13 @@ def units_by_id(unit_ids: list[str]) -> dict[str, dict]:
     return {doc["_id"]: doc for doc in units().find({"_id": {"$in": unit_ids}})}
 
 
+@registry.read("_id_")
+def units_between(first: str, last: str) -> list[dict]:
+    """The units taken whose ids fall in [first, last): an interpreter's half hours from a time on
+    (``interpreters.time_units_from``), to find the visits her changed hours leave."""
+    return [unit for unit in units().find({"_id": {"$gte": first, "$lt": last}}) if unit["count"] > 0]
+
+
 # -- consultation hours: when a clinic takes remote video follow-ups ---------------------------------
 
 
