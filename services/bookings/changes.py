@@ -215,7 +215,7 @@ def interpreter_changed(interpreter: dict, principal: Principal, settings: dict)
     references = sorted(
         {
             _reference(token)
-            for unit in store.units_between(*interpreters.time_units_from(interpreter_id, now))
+            for unit in store.interpreter_units(interpreter_id, interpreters.block_of(now))
             for token in unit["holders"]
         }
     )

@@ -240,11 +240,10 @@ def still_serves(interpreter: dict, language: str, start: datetime, minutes: int
     )
 
 
-def time_units_from(interpreter_id: str, now: datetime) -> tuple[str, str]:
-    """The range of ids of an interpreter's half hours (``time_units``) from the block ``now`` falls in on."""
-    moment = aware(now).astimezone(SEOUL)
-    block = moment.replace(minute=moment.minute - moment.minute % 30, second=0, microsecond=0)
-    return f"time|{interpreter_id}|{block.isoformat()}", f"time|{interpreter_id}|~"
+def block_of(moment: datetime) -> str:
+    """The half hour a moment falls in, as an interpreter's half hours name it (``time_units``)."""
+    local = aware(moment).astimezone(SEOUL)
+    return local.replace(minute=local.minute - local.minute % 30, second=0, microsecond=0).isoformat()
 
 
 @dataclass(frozen=True)
