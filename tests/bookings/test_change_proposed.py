@@ -105,6 +105,10 @@ def test_closing_a_held_slot_proposes_alternatives_and_accepting_one_keeps_the_r
     }
     assert seat_count(bookings, slots[1]) == 1  # the seat stays claimed until the agency decides
     seats_are_owned(bookings)
+    plan = client.get(f"/bookings/{reference}/care-plan", headers=agency).json
+    assert [e.get("tentative", False) for e in plan["events"] if e["kind"] == "VISIT"] == [False, True, False]
+    ics = client.get(f"/bookings/{reference}/care-plan.ics", headers=agency).get_data(as_text=True)
+    assert ics.count("STATUS:TENTATIVE") == 1
 
     refused = accept(client, reference, 2, outside["id"], agency)  # never offered
     assert refused.status_code == 422 and refused.json["code"] == "ALTERNATIVE_NOT_OFFERED"

@@ -173,6 +173,14 @@ class CarePlanEvent(WireObject):
     visit = graphene.Int(description="The visit it belongs to, if any.")
     start = graphene.Field(Moment, required=True, description="When it starts.")
     end = graphene.Field(Moment, description="When it ends, if it lasts.")
+    tentative = graphene.Boolean(
+        required=True,
+        description="True for a visit whose slot or interpreter the clinic withdrew (CHANGE_PROPOSED): it may still "
+        "move or be cancelled.",
+    )
+
+    def resolve_tentative(root, info):
+        return bool(root.get("tentative"))
 
 
 class Trip(WireObject):
