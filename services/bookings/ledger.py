@@ -26,6 +26,11 @@ with an expiry that the sweeper finishes or undoes, idempotently:
   first fences the booking (bumps its revision, so a stalled request's update can no longer
   apply), then reads what the booking records and keeps or gives back accordingly.
 
+When the clinic withdraws what a visit claims (a slot closed, an interpreter's hours closed: ``changes.py``),
+the claim stays BOOKED and keeps naming it until the agency decides: accepting is a move (MOVING, as above;
+an interpreter replaced at the same time is a move that keeps its seat), declining a cancellation of that
+visit (RELEASING). So the books balance while the booking waits, and the other visits still move.
+
 A request that loses its claim (a retry took it over, or the sweeper) changes nothing more: it
 gives back only seats held under holder tokens the claim no longer names. Seats are held in the
 slot under holder tokens ``<reference>/<random>``, new for each reservation and each move, so a
