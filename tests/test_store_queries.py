@@ -145,6 +145,7 @@ def test_every_bookings_query_is_index_served(make_app, mongo_client):
         "claim_of": [lambda f: f("CB-EXAMPLE1")],
         "claim_by_hold": [lambda f: f("0" * 32)],
         "units_by_id": [lambda f: f(["time|0|2027-01-01T10:00:00+09:00", "week|p|c|2027-W01"])],
+        "interpreter_units": [lambda f: f(str(ObjectId()), "2027-01-01T10:00:00+09:00")],
         "interpreters_serving": [lambda f: f(["oracle-skin-clinic:ja", "oracle-skin-clinic:en"])],
         "interpreters_by_id": [lambda f: f([ObjectId()])],
         "interpreters_of": [lambda f: f("clinic:oracle-skin-clinic")],

@@ -79,6 +79,11 @@ async def close_slot(ctx: RequestContext, slot_id: str) -> Json:
     return await ctx.call(SERVICE, "POST", f"/slots/{segment(slot_id)}/close")
 
 
+async def close_clinic_day(ctx: RequestContext, clinic: str, body: Json) -> Json:
+    """Close every open slot of a clinic on a Seoul day, proposing changes for the visits booked on them."""
+    return await ctx.call(SERVICE, "POST", f"/clinics/{segment(clinic)}/close-day", json=body)
+
+
 async def visit_options(ctx: RequestContext, quote_id: str, first_slot_id: str) -> Json:
     """Each later visit's earliest free slot inside the package's window, the trips and the first follow-up."""
     return await ctx.call(SERVICE, "POST", "/visit-options", json={"quoteId": quote_id, "firstSlotId": first_slot_id})
@@ -157,6 +162,32 @@ async def reschedule_follow_up(
         SERVICE,
         "POST",
         f"/bookings/{segment(reference)}/follow-ups/{segment(follow_up)}/reschedule",
+        json=body,
+        headers={"Idempotency-Key": idempotency_key},
+    )
+
+
+async def accept_proposed_change(
+    ctx: RequestContext, reference: str, visit: int, body: Json, idempotency_key: str
+) -> Json:
+    """Accept one of the alternatives the clinic proposed for a visit."""
+    return await ctx.call(
+        SERVICE,
+        "POST",
+        f"/bookings/{segment(reference)}/visits/{segment(visit)}/accept-change",
+        json=body,
+        headers={"Idempotency-Key": idempotency_key},
+    )
+
+
+async def decline_proposed_change(
+    ctx: RequestContext, reference: str, visit: int, body: Json, idempotency_key: str
+) -> Json:
+    """Decline the change the clinic proposed for a visit: the visit is cancelled and refunded in full."""
+    return await ctx.call(
+        SERVICE,
+        "POST",
+        f"/bookings/{segment(reference)}/visits/{segment(visit)}/decline-change",
         json=body,
         headers={"Idempotency-Key": idempotency_key},
     )

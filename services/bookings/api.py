@@ -18,6 +18,7 @@ from services.common.validation import IDEMPOTENCY_KEY, contract
 from . import (
     booking,
     careplan,
+    changes,
     events,
     followups,
     idempotency,
@@ -88,9 +89,21 @@ def open_slots(body, principal):
     return response
 
 
+def _change_settings() -> dict:
+    """What proposing, accepting and declining a change read of the service's settings."""
+    settings = current_app.config["SETTINGS"]
+    return {
+        "cutoff": _cutoff(),
+        "buffer_minutes": settings.interpreter_buffer_minutes,
+        "hold_seconds": settings.seat_hold_seconds,
+    }
+
+
 @bp.post("/slots/<slot_id>/close")
 @contract(
-    summary="Close a slot to new bookings; existing bookings stay.",
+    summary="Close a slot to new bookings. Each visit booked on it becomes CHANGE_PROPOSED, with alternatives that fit "
+    "the same rules as a move (visit.change_proposed): the agency accepts one or declines for a full refund of the "
+    "visit. The X-Visits-Proposed header says how many.",
     response="bookings/slot",
     auth="token",
     roles=ROLES["slots.write"],
@@ -98,7 +111,26 @@ def open_slots(body, principal):
     tags=("slots",),
 )
 def close_slot(slot_id, principal):
-    return jsonify(render.slot(slots.close_slot(slot_id, principal)))
+    closed, affected = changes.close_slot(slot_id, principal, _change_settings())
+    response = jsonify(render.slot(closed))
+    response.headers["X-Visits-Proposed"] = str(affected["visitsProposed"])
+    return response
+
+
+@bp.post("/clinics/<clinic>/close-day")
+@contract(
+    summary="Close every open slot of a clinic on a Seoul day (its admins, or platform admins), then propose a change "
+    "for every visit booked on them, as closing each slot would.",
+    body="bookings/close-day",
+    response="bookings/close-day-result",
+    auth="token",
+    roles=ROLES["slots.write"],
+    errors=(403,),
+    tags=("slots",),
+)
+def close_day(clinic, body, principal):
+    day = date.fromisoformat(body["date"])
+    return jsonify(changes.close_day(clinic, day, body.get("reason"), principal, _change_settings()))
 
 
 @bp.get("/availability")
@@ -288,7 +320,8 @@ def create_interpreter(body, principal):
 @bp.patch("/interpreters/<interpreter_id>")
 @contract(
     summary="Change an interpreter you manage: languages, hours, credential, or active (an inactive interpreter is "
-    "offered for no new visit; the visits that have her keep her).",
+    "offered for no new visit). A visit still to come that she can no longer give gets another interpreter free then "
+    "(visit.interpreter_changed), or else becomes CHANGE_PROPOSED (INTERPRETER_HOURS_CLOSED) with alternatives.",
     body="bookings/interpreter-update",
     response="bookings/interpreter",
     auth="token",
@@ -297,7 +330,9 @@ def create_interpreter(body, principal):
     tags=("interpreters",),
 )
 def update_interpreter(interpreter_id, body, principal):
-    return jsonify(render.interpreter(interpreters.update(interpreter_id, body, principal), seoul_today()))
+    updated = interpreters.update(interpreter_id, body, principal)
+    changes.interpreter_changed(updated, principal, _change_settings())
+    return jsonify(render.interpreter(updated, seoul_today()))
 
 
 @bp.get("/interpreter-providers")
@@ -559,6 +594,57 @@ def reschedule_follow_up(reference, number, body, principal):
             buffer_minutes=settings.interpreter_buffer_minutes,
         )
         answer = render.booking(moved)
+        attempt.answered(200, answer)
+    return jsonify(answer)
+
+
+@bp.post("/bookings/<reference>/visits/<int:number>/accept-change")
+@contract(
+    summary="Accept one of the alternatives the clinic proposed for a CHANGE_PROPOSED visit (the agency that booked): "
+    "the visit moves there as a reschedule moves it, with no notice period, and is BOOKED again under the same "
+    "reference. ALTERNATIVE_NOT_OFFERED for another slot. Idempotency-Key is required.",
+    body="bookings/change-accept",
+    response="bookings/booking",
+    auth="token",
+    roles=ROLES["bookings.decide_change"],
+    errors=(404, 409, 422),
+    tags=("bookings",),
+)
+def accept_change(reference, number, body, principal):
+    key = _idempotency_key()
+    scope = f"accept:{principal.agency}:{reference}:{number}:{key}"
+    with idempotency.idempotent(scope, body, lambda: reference) as attempt:
+        if attempt.replay:
+            return _replayed(attempt.replay)
+        moved = changes.accept(
+            reference, number, body["slotId"], principal, body.get("reason"), attempt.key, _change_settings()
+        )
+        answer = render.booking(moved)
+        attempt.answered(200, answer)
+    return jsonify(answer)
+
+
+@bp.post("/bookings/<reference>/visits/<int:number>/decline-change")
+@contract(
+    summary="Decline the change the clinic proposed for a CHANGE_PROPOSED visit (the agency that booked): the visit "
+    "is cancelled with a full refund of its share of the price, its seat and interpreter given back; the booking is "
+    "cancelled once no visit is left. Idempotency-Key is required.",
+    body="bookings/change-decline",
+    optional_body=True,
+    response="bookings/booking",
+    auth="token",
+    roles=ROLES["bookings.decide_change"],
+    errors=(404, 409, 422),
+    tags=("bookings",),
+)
+def decline_change(reference, number, body, principal):
+    key = _idempotency_key()
+    scope = f"decline:{principal.agency}:{reference}:{number}:{key}"
+    with idempotency.idempotent(scope, body, lambda: reference) as attempt:
+        if attempt.replay:
+            return _replayed(attempt.replay)
+        declined = changes.decline(reference, number, principal, body.get("reason"), _change_settings())
+        answer = render.booking(declined)
         attempt.answered(200, answer)
     return jsonify(answer)
 

@@ -109,6 +109,7 @@ def build(booking: dict, lang: str) -> dict:
                 )
     total = len(visits)
     package_title = localize(texts.get("title"), lang) or package["title"]
+    tentative = {visit["number"] for visit in reserved if visit.get("status") == "CHANGE_PROPOSED"}
     for number, (visit, codes, duration) in enumerate(zip(visits, procedures_by_visit, durations, strict=True), 1):
         procedures = WORDING.join((names[code] for code in codes), lang)
         add(
@@ -120,6 +121,8 @@ def build(booking: dict, lang: str) -> dict:
             visit,
             visit + duration,
         )
+        if number in tentative:  # the clinic withdrew its slot: shown until the agency accepts or declines
+            events[-1]["tentative"] = True
         for step in package.get("aftercare", []):  # from the end of the visit, for some hours
             add(
                 "AFTERCARE",
@@ -217,5 +220,7 @@ def to_ical(plan: dict) -> bytes:
         if item["detail"]:
             event.add("description", item["detail"])
         event.add("categories", [item["kind"]])
+        if item.get("tentative"):
+            event.add("status", "TENTATIVE")
         calendar.add_component(event)
     return calendar.to_ical()

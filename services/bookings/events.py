@@ -39,6 +39,10 @@ TYPES = (
     "follow_up.rescheduled",
     "follow_up.held",
     "follow_up.missed",
+    "visit.change_proposed",
+    "visit.change_accepted",
+    "visit.change_declined",
+    "visit.interpreter_changed",
 )
 BY_STEP = {  # the lifecycle step's target, and the event that reports it
     "BOOKED": "booking.confirmed",

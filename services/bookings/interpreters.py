@@ -228,6 +228,24 @@ def certified_on(interpreter: dict, day: date) -> bool:
     return expires is None or date.fromisoformat(expires) >= day
 
 
+def still_serves(interpreter: dict, language: str, start: datetime, minutes: int) -> bool:
+    """Whether an interpreter reserved for a visit can still give it: active, in its language, working then and
+    certified on the day (an admin may have closed her hours since)."""
+    end = aware(start) + timedelta(minutes=minutes)
+    return (
+        interpreter.get("active", True)
+        and language in interpreter["languages"]
+        and works(interpreter, start, end)
+        and certified_on(interpreter, seoul_date(start))
+    )
+
+
+def block_of(moment: datetime) -> str:
+    """The half hour a moment falls in, as an interpreter's half hours name it (``time_units``)."""
+    local = aware(moment).astimezone(SEOUL)
+    return local.replace(minute=local.minute - local.minute % 30, second=0, microsecond=0).isoformat()
+
+
 @dataclass(frozen=True)
 class Visit:
     number: int | str  # a visit, or a follow-up by its key (F1)

@@ -26,6 +26,11 @@ with an expiry that the sweeper finishes or undoes, idempotently:
   first fences the booking (bumps its revision, so a stalled request's update can no longer
   apply), then reads what the booking records and keeps or gives back accordingly.
 
+When the clinic withdraws what a visit claims (a slot closed, an interpreter's hours closed: ``changes.py``),
+the claim stays BOOKED and keeps naming it until the agency decides: accepting is a move (MOVING, as above;
+an interpreter replaced at the same time is a move that keeps its seat), declining a cancellation of that
+visit (RELEASING). So the books balance while the booking waits, and the other visits still move.
+
 A request that loses its claim (a retry took it over, or the sweeper) changes nothing more: it
 gives back only seats held under holder tokens the claim no longer names. Seats are held in the
 slot under holder tokens ``<reference>/<random>``, new for each reservation and each move, so a
@@ -513,10 +518,12 @@ def start_move(
     by: str,
     hold_seconds: int,
     interpreter: Callable[[], dict | None] = lambda: None,
+    keep_seat: bool = False,
 ) -> dict:
     """BOOKED → MOVING: what visit ``visit`` is about to take (a seat in ``slot_id``, and the interpreter
     ``interpreter()`` assigns for the new time, an ``interpreter_item`` without its holder) is recorded
-    first. A retry of the same request carries on with what its attempt recorded."""
+    first. A retry of the same request carries on with what its attempt recorded. ``keep_seat``: the visit
+    keeps the seat it has (its own item, under its holder) and only its interpreter changes."""
 
     def start(claim: dict) -> dict | None:
         expires = utcnow() + timedelta(seconds=hold_seconds)
@@ -524,7 +531,11 @@ def start_move(
             return _taken_over(claim, ("MOVING",), {"expires_at": expires})
         if claim["state"] != "BOOKED":
             raise Problem(409, "INVALID_TRANSITION", "The booking holds no seats to move.")
-        items = [{"kind": SEAT, "resource": slot_id, "visit": visit, "holder": holder(reference)}]
+        own = next((i for i in claim["items"] if i["visit"] == visit and i["kind"] == SEAT), None)
+        if keep_seat and own is not None:
+            items = [own]
+        else:
+            items = [{"kind": SEAT, "resource": slot_id, "visit": visit, "holder": holder(reference)}]
         if (assigned := interpreter()) is not None:
             items.append({**assigned, "holder": holder(reference)})
         move = {"visit": visit, "items": items}
@@ -567,6 +578,23 @@ def _recorded_at(booking: dict, visit: int | str) -> str | None:
         found = next((f for f in booking.get("follow_ups") or [] if f["key"] == visit), None)
         return found["resource"] if found else None
     return next(v for v in booking["visits"] if v["number"] == visit)["slot_id"]
+
+
+def _move_recorded(booking: dict, claim: dict) -> bool:
+    """Whether the booking records what the move takes: its seat or call, and a visit's interpreter (a move that
+    keeps the seat changes only her)."""
+    visit = claim["move"]["visit"]
+    if _recorded_at(booking, visit) != _move_seat(claim)["resource"]:
+        return False
+    if isinstance(visit, str):
+        return True
+    shown = next(v for v in booking["visits"] if v["number"] == visit).get("interpreter")
+    taken = next((i for i in claim["move"]["items"] if i["kind"] == INTERPRETER), None)
+    return taken is None or (shown is not None and shown["id"] == taken["resource"])
+
+
+def _named(items: list[dict]) -> set[tuple[str, str]]:
+    return {(item["resource"], item["holder"]) for item in items}
 
 
 def take_move(claim: dict, cutoff: datetime) -> None:
@@ -615,13 +643,15 @@ def finish_move(claim: dict, booking: dict) -> None:
     (or, if the booking kept the old slot after all, what the move took goes back)."""
     move = claim["move"]
     visit = move["visit"]
-    if _recorded_at(booking, visit) == _move_seat(claim)["resource"]:
+    if _move_recorded(booking, claim):
         replaced = [item for item in claim["items"] if item["visit"] == visit]
         items = sorted([*(item for item in claim["items"] if item["visit"] != visit), *move["items"]], key=_order)
     else:
         replaced, items = move["items"], claim["items"]
+    kept = _named(items)  # a seat the move kept (an interpreter's change) is in both
     for item in replaced:
-        _give_back_item(item)
+        if (item["resource"], item["holder"]) not in kept:
+            _give_back_item(item)
     failpoint("bookings.after_move_give_back")
     store.move_claim(claim["_id"], ("MOVING",), claim["lease"], {"state": "BOOKED", "items": items}, _SETTLED_MOVE)
 
@@ -631,8 +661,10 @@ _SETTLED_MOVE = ("move", "expires_at", "by")
 
 def abort_move(claim: dict) -> None:
     """The move is not made: what it took goes back, and the claim is as it was."""
+    kept = _named(claim["items"])
     for item in claim["move"]["items"]:
-        _give_back_item(item)
+        if (item["resource"], item["holder"]) not in kept:
+            _give_back_item(item)
     store.move_claim(claim["_id"], ("MOVING",), claim["lease"], {"state": "BOOKED"}, _SETTLED_MOVE)
 
 

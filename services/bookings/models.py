@@ -218,10 +218,18 @@ class Unit(Document):
     half hour (``time|<interpreter>|<block start>``) or a provider's visits for a clinic in a Seoul week
     (``week|<provider>|<clinic>|<week>``). Written only by the seat ledger."""
 
-    meta = {"db_alias": ALIAS, "collection": "units", "auto_create_index": False}
+    meta = {
+        "db_alias": ALIAS,
+        "collection": "units",
+        "auto_create_index": False,
+        # An interpreter's half hours from a time on: the visits her changed hours leave (``store.units_between``).
+        "indexes": [{"fields": ["interpreter", "block"], "name": "interpreter_block", "sparse": True}],
+    }
     id = StringField(primary_key=True)
     count = IntField(required=True, min_value=0)
     holders = ListField(StringField())
+    interpreter = StringField()  # a half hour's interpreter (its id's second part)
+    block = StringField()  # a half hour's start, Seoul ISO 8601 (its id's third part)
 
 
 class ConsultationHours(Document):

@@ -47,9 +47,32 @@ def _visits(doc: dict, home: ZoneInfo) -> list[dict]:
             "procedures": procedures[visit["number"] - 1] if visit["number"] <= len(procedures) else [],
             "status": visit["status"],
             "interpreter": visit.get("interpreter"),
+            "proposedChange": proposed_change(visit, home) if visit["status"] == "CHANGE_PROPOSED" else None,
+            "refund": refund_of({"price": doc["price"], "refund": visit.get("refund")}),
         }
         for visit in doc["visits"]
     ]
+
+
+def proposed_change(visit: dict, home: ZoneInfo) -> dict:
+    """The change the clinic proposes for a visit whose slot or interpreter it withdrew, and its alternatives."""
+    proposal = visit["proposal"]
+    return {
+        "reason": proposal["reason"],
+        "proposedAt": iso(proposal["proposed_at"]),
+        "withdrawnSlotId": proposal["slot_id"],
+        "alternatives": [
+            {
+                "slotId": alternative["slot_id"],
+                "start": seoul_iso(alternative["start"]),
+                "startHome": aware(alternative["start"]).astimezone(home).isoformat(),
+                "end": seoul_iso(aware(alternative["start"]) + timedelta(minutes=alternative["duration_minutes"])),
+                "durationMinutes": alternative["duration_minutes"],
+                "interpreter": alternative.get("interpreter"),
+            }
+            for alternative in proposal["alternatives"]
+        ],
+    }
 
 
 def follow_ups(doc: dict, home: ZoneInfo) -> list[dict]:
@@ -84,6 +107,7 @@ def _history(entry: dict) -> dict:
         if moved
         else None,
         **({"followUp": _follow_up_change(entry["follow_up"])} if entry.get("follow_up") else {}),
+        **({"visitChange": entry["change"]} if entry.get("change") else {}),
     }
 
 

@@ -36,19 +36,48 @@ def _too_late(what: str, field: str, it: str, notice: timedelta) -> Problem:
     )
 
 
-def _check(current: dict, number: int, slot: dict | None, cutoff: datetime, notice: timedelta, now: datetime) -> None:
-    """Why visit ``number`` of the booking may not move to ``slot`` now, if it may not."""
+def _check(
+    current: dict,
+    number: int,
+    slot: dict | None,
+    cutoff: datetime,
+    notice: timedelta,
+    now: datetime,
+    proposed: bool = False,
+) -> None:
+    """Why visit ``number`` of the booking may not move to ``slot`` now, if it may not. A visit whose change the
+    clinic proposed (``proposed``) moves only to an alternative offered, whatever the notice left: the clinic
+    caused the move."""
     visits = current["visits"]
     visit = visits[number - 1]
-    if current["status"] not in lifecycle.MOVABLE or visit["status"] != "BOOKED":
+    wanted = "CHANGE_PROPOSED" if proposed else "BOOKED"
+    if current["status"] not in lifecycle.MOVABLE or visit["status"] != wanted:
+        what = "only a visit with a proposed change accepts one" if proposed else "only a visit still to come moves"
         raise Problem(
             409,
             "INVALID_TRANSITION",
-            f"Visit {number} is {visit['status']} (the booking {current['status']}); only a visit still to come moves.",
+            f"Visit {number} is {visit['status']} (the booking {current['status']}); {what}.",
             errors=[{"field": "visit", "message": f"visit {number} is {visit['status']}"}],
         )
-    if aware(visit["start"]) - now < notice:
+    if proposed:
+        offered = [alternative["slot_id"] for alternative in visit["proposal"]["alternatives"]]
+        if slot is None or str(slot["_id"]) not in offered:
+            raise Problem(
+                422,
+                "ALTERNATIVE_NOT_OFFERED",
+                f"The slot is not one of the alternatives proposed for visit {number}.",
+                errors=[{"field": "slotId", "message": "not offered: one of " + (", ".join(offered) or "none")}],
+            )
+    elif aware(visit["start"]) - now < notice:
         raise _too_late(f"Visit {number}", "visit", "the visit", notice)
+    fits(current, number, slot, cutoff)
+
+
+def fits(current: dict, number: int, slot: dict | None, cutoff: datetime) -> None:
+    """Why visit ``number`` of the booking may not take ``slot`` (a seat free or its own, the package's, inside
+    the window from the visits before and after it, the patient's trips, before its follow-ups), if it may not:
+    the rule of a move, by the patient or proposed by the clinic."""
+    visits = current["visits"]
     if slot is None or (not ledger.holds_seat(slot, current["reference"]) and not ledger.seat_looks_free(slot, cutoff)):
         raise ledger.why_no_seat(slot, cutoff)
     if not ledger.serves(slot, current["clinic"], current["package_id"]):
@@ -108,17 +137,25 @@ def _interpreter(booking: dict, number: int, slot: dict, buffer_minutes: int) ->
 
 
 def _moved(
-    current: dict, number: int, slot: dict, principal: Principal, reason: str | None, now: datetime, claim: dict
+    current: dict,
+    number: int,
+    slot: dict,
+    principal: Principal,
+    reason: str | None,
+    now: datetime,
+    claim: dict,
+    proposed: bool = False,
 ):
     """The changes and history entry that move visit ``number`` of the booking as read to ``slot`` (with
-    the interpreter the move claims, if any)."""
+    the interpreter the move claims, if any); an accepted proposal's visit is BOOKED again."""
     visits = [dict(visit) for visit in current["visits"]]
     old = visits[number - 1]
     visits[number - 1] = {
-        **old,
+        **{key: value for key, value in old.items() if key != "proposal"},
         "slot_id": str(slot["_id"]),
         "start": slot["start"],
         "duration_minutes": slot["duration_minutes"],
+        "status": "BOOKED",
     }
     interpreter = next((i for i in claim["move"]["items"] if i["kind"] == ledger.INTERPRETER), None)
     if interpreter is not None:
@@ -137,6 +174,8 @@ def _moved(
         "by": principal.subject,
         "reason": reason,
     }
+    if proposed:
+        entry["change"] = {"from": "CHANGE_PROPOSED", "to": "BOOKED", "reason": old["proposal"]["reason"]}
     return changes, entry
 
 
@@ -164,34 +203,41 @@ def reschedule(
     notice_hours: int,
     hold_seconds: int,
     buffer_minutes: int = 30,
+    proposed: bool = False,
 ) -> dict:
     """Move visit ``number`` to ``slot_id``: record what it takes (the seat, and an interpreter for the
     new time when the booking has one), take it, record the move, give back what it replaced. ``by``
-    names the request across its retries."""
+    names the request across its retries. ``proposed``: the agency accepts an alternative the clinic
+    proposed for the visit (``changes.py``), the same move by the same steps."""
     current = find_booking(reference, principal)
     if refused := _unknown_visit(current, number):
         raise refused
     new_id = object_id(slot_id, "slot")
-    if current["visits"][number - 1]["slot_id"] == str(new_id):  # moved there already (a retry)
+
+    def moved_there(booking: dict) -> bool:
+        visit = booking["visits"][number - 1]
+        return visit["slot_id"] == str(new_id) and visit["status"] != "CHANGE_PROPOSED"
+
+    if moved_there(current):  # moved there already (a retry)
         ledger.finish_own_move(reference, by, current)
         return current
     notice = timedelta(hours=notice_hours)
     slot = store.slot_by_id(new_id)
-    _check(current, number, slot, cutoff, notice, utcnow())
+    _check(current, number, slot, cutoff, notice, utcnow(), proposed)
     assert slot is not None  # _check refuses an unknown slot
     claim = ledger.start_move(
         reference, number, str(new_id), by, hold_seconds, lambda: _interpreter(current, number, slot, buffer_minutes)
     )
     try:
         current = find_booking(reference, principal)
-        if current["visits"][number - 1]["slot_id"] == str(new_id):  # moved there meanwhile
+        if moved_there(current):  # moved there meanwhile
             if ledger.move_seat_taken(claim):  # by the attempt this request retries, which died after recording it
                 ledger.finish_move(claim, current)
             else:  # by another request
                 ledger.abort_move(claim)
             return current
         ledger.take_move(claim, cutoff)
-        updated = _record_move(claim, number, slot, principal, reason, cutoff, notice)
+        updated = _record_move(claim, number, slot, principal, reason, cutoff, notice, proposed)
         failpoint("bookings.after_move_record")
     except Problem:
         ledger.abort_move(claim)
@@ -214,6 +260,7 @@ def _record_move(
     reason: str | None,
     cutoff: datetime,
     notice: timedelta,
+    proposed: bool = False,
 ) -> dict:
     """Record the move by an update guarded by the booking's revision; a change that came first is read
     and the move decided again against it. The booking is read before the claim is checked, so an
@@ -224,10 +271,13 @@ def _record_move(
         if not ledger.still_mine(claim):
             raise ledger.LeaseLost(store.claim_of(reference) or claim)
         now = utcnow()
-        _check(current, number, store.slot_by_id(slot["_id"]), cutoff, notice, now)
-        changes, entry = _moved(current, number, slot, principal, reason, now, claim)
+        _check(current, number, store.slot_by_id(slot["_id"]), cutoff, notice, now, proposed)
+        changes, entry = _moved(current, number, slot, principal, reason, now, claim, proposed)
         moved = {"from": seoul_iso(entry["moved"]["from"]), "to": seoul_iso(slot["start"])}
-        told = events.event("visit.rescheduled", {**current, **changes}, principal.subject, now, visit=number, **moved)
+        if proposed:
+            moved["reason"] = entry["change"]["reason"]
+        kind = "visit.change_accepted" if proposed else "visit.rescheduled"
+        told = events.event(kind, {**current, **changes}, principal.subject, now, visit=number, **moved)
         updated = store.change_booking(current, changes, entry, [told])
         if updated is not None:
             events.publish(updated)

@@ -31,6 +31,7 @@ def ensure_indexes() -> None:
         model.ensure_indexes()
     store.event_log.ensure_indexes()
     store.migrate_slots()
+    store.migrate_units()
     store.migrate_bookings()
     store.migrate_claims(utcnow())
 

@@ -30,7 +30,7 @@ NEXT_FREE_WINDOWS = (2, 6, 16)
 STARTS_TRIED = 3  # a package's next free slots tried as its plan's start
 
 
-def _require_clinic(principal: Principal, clinic: str) -> None:
+def require_clinic(principal: Principal, clinic: str) -> None:
     if not principal.administers(clinic):
         raise Problem(403, "FORBIDDEN", "You may only manage your own clinic's slots.")
 
@@ -56,7 +56,7 @@ def date_range(query: dict, first_field: str = "from", last_field: str = "to") -
 
 
 def open_slot(body: dict, principal: Principal) -> dict:
-    _require_clinic(principal, body["clinic"])
+    require_clinic(principal, body["clinic"])
     start = datetime.fromisoformat(body["start"].replace("Z", "+00:00"))
     if start <= utcnow():
         raise validation_problem([{"field": "start", "message": "must be in the future"}])
@@ -74,7 +74,7 @@ def open_slots_bulk(body: dict, principal: Principal) -> tuple[list[dict], int, 
     """Slots on the given weekdays at the given Seoul times from ``from`` to ``to``: the slots
     opened, how many existed already (skipped, so repeating a rule opens nothing twice), and an
     error for each time that has already passed."""
-    _require_clinic(principal, body["clinic"])
+    require_clinic(principal, body["clinic"])
     first, last = date_range(body)
     weekdays = {WEEKDAYS.index(day) for day in body["weekdays"]}
     times = [(index, time.fromisoformat(at)) for index, at in enumerate(body["times"])]
@@ -107,7 +107,7 @@ def close_slot(slot_id: str, principal: Principal) -> dict:
     slot = store.slot_by_id(oid)
     if slot is None:
         raise not_found("slot", slot_id)
-    _require_clinic(principal, slot["clinic"])
+    require_clinic(principal, slot["clinic"])
     return store.close_slot(oid)
 
 
@@ -141,7 +141,7 @@ def slot_page(slots: list[dict], query: dict, default_limit: int) -> Page:
 
 def clinic_slots(query: dict, principal: Principal) -> Page:
     """A clinic's own slots between two Seoul dates, full and closed ones too, for its admins."""
-    _require_clinic(principal, query["clinic"])
+    require_clinic(principal, query["clinic"])
     first, last = date_range(query)
     start = datetime.combine(first, time(), SEOUL)
     end = datetime.combine(last + timedelta(days=1), time(), SEOUL)

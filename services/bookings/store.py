@@ -305,10 +305,16 @@ def take_unit(unit_id: str, capacity: int, holder: str) -> bool:
     if units().update_one(guard, take).matched_count == 1:
         return True
     try:
-        units().insert_one({"_id": unit_id, "count": 1, "holders": [holder]})
+        units().insert_one({"_id": unit_id, "count": 1, "holders": [holder], **_unit_fields(unit_id)})
         return True
     except DuplicateKeyError:  # it exists: full, ours already, or inserted by another meanwhile
         return units().update_one(guard, take).matched_count == 1
+
+
+def _unit_fields(unit_id: str) -> dict:
+    """What a half hour's id says, kept as fields its index reads (``interpreter_block``)."""
+    kind, *parts = unit_id.split("|")
+    return {"interpreter": parts[0], "block": parts[1]} if kind == "time" and len(parts) == 2 else {}
 
 
 @registry.write("_id_")
@@ -321,6 +327,26 @@ def give_unit_back(unit_id: str, holder: str) -> None:
 def units_by_id(unit_ids: list[str]) -> dict[str, dict]:
     """The units that exist of these, by id: one query."""
     return {doc["_id"]: doc for doc in units().find({"_id": {"$in": unit_ids}})}
+
+
+@registry.read("interpreter_block")
+def interpreter_units(interpreter_id: str, first_block: str) -> list[dict]:
+    """An interpreter's half hours taken from ``first_block`` (a Seoul ISO 8601 start) on: the visits her
+    changed hours may leave."""
+    found = units().find({"interpreter": interpreter_id, "block": {"$gte": first_block}})
+    return [unit for unit in found if unit["count"] > 0]
+
+
+def migrate_units() -> int:
+    """Interpreters' half hours taken before they kept their interpreter and block as fields get them, once
+    (start-up, never a request path)."""
+
+    def migrate() -> int:
+        stale = list(units().find({"_id": {"$regex": "^time\\|"}, "interpreter": {"$exists": False}}, {"_id": 1}))
+        operations = [UpdateOne({"_id": unit["_id"]}, {"$set": _unit_fields(unit["_id"])}) for unit in stale]
+        return sum(units().bulk_write(batch).modified_count for batch in batches(operations)) if operations else 0
+
+    return once(units().database, "units.interpreter_block", migrate)
 
 
 # -- consultation hours: when a clinic takes remote video follow-ups ---------------------------------

@@ -31,27 +31,59 @@ def refund_for(booking: dict, now: datetime) -> dict:
     percent is the tier for the Seoul days left before the next visit still to come, applied to
     the undelivered visits' share, rounded half up to the currency's minor unit."""
     visits = booking["visits"]
-    total_visits = max(booking["package"].get("schedule", {}).get("visits", len(visits)), len(visits))
     delivered = sum(1 for visit in visits if visit["status"] in lifecycle.DELIVERED)
-    undelivered = total_visits - delivered
-    upcoming = [aware(visit["start"]) for visit in visits if visit["status"] == "BOOKED"]
-    next_visit = min(upcoming, default=aware(booking["slot_start"]))
-    days_before = seoul_days_between(now, next_visit)
+    refunded_already = sum(1 for visit in visits if visit.get("refund"))  # a proposed change declined
+    undelivered = _total_visits(booking) - delivered - refunded_already
+    days_before = _days_before(booking, now)
     tiers = sorted(booking["package"]["cancellationPolicy"]["tiers"], key=lambda tier: -tier["daysBefore"])
     percent = next((tier["refundPercent"] for tier in tiers if days_before >= tier["daysBefore"]), 0)
+    return _refund(booking, undelivered, percent, days_before)
+
+
+def _total_visits(booking: dict) -> int:
+    visits = booking["visits"]
+    return max(booking["package"].get("schedule", {}).get("visits", len(visits)), len(visits))
+
+
+def _days_before(booking: dict, now: datetime) -> int:
+    """Seoul days from now to the next visit still to come (the first visit when none is)."""
+    upcoming = [aware(visit["start"]) for visit in booking["visits"] if visit["status"] in lifecycle.TO_COME]
+    return seoul_days_between(now, min(upcoming, default=aware(booking["slot_start"])))
+
+
+def _refund(booking: dict, visits_refunded: int, percent: int, days_before: int) -> dict:
+    """``percent`` of ``visits_refunded`` equal shares of the price, rounded half up to the currency's minor unit."""
+    total_visits = _total_visits(booking)
     price = booking["price"]
     digits = money.minor_units(price["currency"])
-    share = Decimal(undelivered) / Decimal(total_visits)
+    share = Decimal(visits_refunded) / Decimal(total_visits)
     return {
         "percent": percent,
         "daysBefore": days_before,
-        "visitsRefunded": undelivered,
+        "visitsRefunded": visits_refunded,
         "visits": total_visits,
         "krw": int(money.percent_of(Decimal(price["total"]["krw"]) * share, percent)),
         "amount": money.as_text(money.percent_of(Decimal(price["total"]["amount"]) * share, percent, digits)),
         "currency": price["currency"],
         "krwPerUnit": price["krwPerUnit"],
         "rateAsOf": price["rateAsOf"],
+    }
+
+
+def declined_refund(booking: dict, now: datetime) -> dict:
+    """The refund of one visit whose change the clinic proposed and the agency declined: its equal share of the
+    price, in full, whatever the policy says (the clinic withdrew the visit)."""
+    return _refund(booking, 1, 100, _days_before(booking, now))
+
+
+def refunds_summed(booking: dict, refunds: list[dict], days_before: int) -> dict:
+    """Several visits' own refunds as one (a booking whose every visit ended cancelled by declined changes)."""
+    digits = money.minor_units(booking["price"]["currency"])
+    amount = sum((Decimal(refund["amount"]) for refund in refunds), Decimal(0)).quantize(Decimal(1).scaleb(-digits))
+    return {
+        **_refund(booking, len(refunds), 100, days_before),
+        "krw": sum(refund["krw"] for refund in refunds),
+        "amount": money.as_text(amount),
     }
 
 
@@ -97,7 +129,7 @@ def _change(current: dict, step: lifecycle.Step, asked: int | None, now: datetim
         changes: dict = {"status": step.target}
         if step.target == "CANCELLED":  # every seat still to be used goes back; the refund counts those visits
             changes["visits"] = [
-                {**visit, "status": "CANCELLED"} if visit["status"] == "BOOKED" else visit for visit in visits
+                {**visit, "status": "CANCELLED"} if visit["status"] in lifecycle.TO_COME else visit for visit in visits
             ]
             changes["refund"] = refund_for(current, now)
             changes["follow_ups"] = [  # and every follow-up's seat, call and interpreter

@@ -21,6 +21,7 @@ ROLES: dict[str, tuple[str, ...]] = {
     "providers.manage": ("PLATFORM_ADMIN",),
     "bookings.create": ("AGENCY",),
     "bookings.reschedule": ("AGENCY", *CLINIC_STAFF),  # the agency that booked, the clinic that treats
+    "bookings.decide_change": ("AGENCY",),  # a change the clinic proposed: the agency that booked decides
     "follow_ups.mark": CLINIC_STAFF,  # held or missed: the clinic that holds it
     "consultation_hours.write": CLINIC_STAFF,  # a clinic's admins their own clinic's
     "webhooks.manage": ("AGENCY", "CLINIC_ADMIN"),  # an endpoint belongs to an agency or a clinic

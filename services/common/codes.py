@@ -75,6 +75,7 @@ BOOKINGS = {
         "The follow-up's new time is outside its window, or not in the clinic's hours or the patient's trips."
     ),
     "PROVIDER_EXISTS": "An interpreter provider has this id already.",
+    "ALTERNATIVE_NOT_OFFERED": "The slot is not one of the alternatives the clinic proposed for the visit.",
 }
 
 WEBHOOKS = {

@@ -16,7 +16,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 STATUSES = ("PENDING", "BOOKED", "ARRIVED", "FULFILLED", "CANCELLED", "NOSHOW")
-VISIT_STATUSES = ("BOOKED", "ARRIVED", "FULFILLED", "NOSHOW", "CANCELLED")
+VISIT_STATUSES = ("BOOKED", "ARRIVED", "FULFILLED", "NOSHOW", "CANCELLED", "CHANGE_PROPOSED")
+VISIT_STATUS_DESCRIPTIONS = {
+    "BOOKED": "To come, its seat held.",
+    "ARRIVED": "The patient is at the clinic for it.",
+    "FULFILLED": "It took place.",
+    "NOSHOW": "The patient did not come.",
+    "CANCELLED": "Cancelled, its seat given back (with its booking, or a proposed change declined).",
+    "CHANGE_PROPOSED": "The clinic withdrew its slot or its interpreter's hours: alternatives are proposed, and the "
+    "agency accepts one or declines (the visit is then cancelled with a full refund of its share).",
+}
+TO_COME = ("BOOKED", "CHANGE_PROPOSED")  # a visit still to come: its seat is held, whatever the clinic changed
+CHANGE_REASONS = {
+    "SLOT_CLOSED": "The clinic closed the visit's slot.",
+    "INTERPRETER_HOURS_CLOSED": "The interpreter's hours no longer cover the visit, and no other interpreter is free.",
+}
 MOVABLE = ("PENDING", "BOOKED")  # the booking's statuses in which a visit still to come may move
 DELIVERED = ("FULFILLED", "NOSHOW")  # a visit the clinic kept its seat for: no longer refunded
 CLINIC = ("CLINIC_ADMIN", "PLATFORM_ADMIN")
@@ -105,7 +119,7 @@ def booking_status(visits: list[str]) -> str:
     """A confirmed booking's status from its visits' statuses."""
     if "ARRIVED" in visits:
         return "ARRIVED"
-    if "BOOKED" in visits:
+    if any(status in TO_COME for status in visits):
         return "BOOKED"
     return "FULFILLED" if "FULFILLED" in visits else "NOSHOW"
 

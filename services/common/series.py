@@ -70,6 +70,21 @@ def move_breaks(days: list[date], number: int, day: date, window: Window) -> lis
     return broken
 
 
+def move_range(days: list[date], number: int, window: Window, reach_days: int = 14) -> tuple[date, date]:
+    """The Seoul days visit ``number`` (from 1) of a series on ``days`` may move to and keep ``move_breaks``
+    true: inside the window after the visit before it and before the visit after it (``reach_days`` either
+    side of its own day where it has no such neighbour). Empty (first after last) when none is."""
+    day = days[number - 1]
+    first, last = day - timedelta(days=reach_days), day + timedelta(days=reach_days)
+    if number > 1:
+        first, last = window.after(days[number - 2])
+    if number < len(days):
+        after = days[number]
+        low, high = after - timedelta(days=window.max_days), after - timedelta(days=window.min_days)
+        first, last = (max(first, low), min(last, high)) if number > 1 else (low, high)
+    return first, last
+
+
 def trips(days: list[date], stay_days: int) -> list[dict]:
     """Visits (their Seoul days, in order) grouped into trips: a visit within the minimum stay of the
     one before shares its trip. Each trip says when to arrive and the earliest day to leave."""

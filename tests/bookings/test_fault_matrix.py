@@ -1,5 +1,5 @@
 """The fault matrix: every step of booking, holding, booking from a hold, moving, cancelling,
-releasing a hold and sweeping (each with a Japanese interpreter claimed for every visit, and three
+accepting or declining a change the clinic proposed, releasing a hold and sweeping (each with a Japanese interpreter claimed for every visit, and three
 remote follow-ups with theirs) fails, once by raising there (a bug, a lost database) and once by the
 process being killed there (SIGKILL). Afterwards the sweeper runs, the request is retried with the
 same key, and the seat ledger's books balance (every seat taken named by one claim, every claim's
@@ -86,6 +86,14 @@ STEPS = {
         "bookings.after_move_give_back",
     ],
     "cancel": ["bookings.after_release_start", "bookings.after_cancel", "bookings.after_cancel_give_back"],
+    "accept_change": [  # accepting an alternative the clinic proposed is a move
+        "bookings.after_move_start",
+        "bookings.after_move_seat",
+        "bookings.after_move_interpreter",
+        "bookings.after_move_record",
+        "bookings.after_move_give_back",
+    ],
+    "decline_change": ["bookings.after_release_start", "bookings.after_decline", "bookings.after_cancel_give_back"],
     "release": ["bookings.after_give_back"],
 }
 
@@ -415,3 +423,47 @@ def test_a_sweeper_failing_at_any_step_leaves_its_work_to_the_next(
         assert world.quote(quote["id"])["lockedBy"] is None
         feed = app.test_client().get("/events?types=hold.expired", headers=world.agency).json["items"]
         assert [e["resource"]["id"] for e in feed] == [held.json["id"]]  # told once
+
+
+def proposed(world: World, visit: int, alternative: bool = True) -> tuple[dict, list[dict], dict, dict | None]:
+    """A booking whose visit ``visit`` the clinic withdrew (its slot closed), with an alternative slot for it."""
+    booking, slots, quote = booked(world)
+    target = world.open_slot(in_days_after(slots[0], 32)) if alternative else None
+    closed = world.again("post", f"/slots/{slots[visit - 1]['id']}/close", None, world.clinic)
+    assert closed.status_code == 200 and closed.headers["X-Visits-Proposed"] == "1", closed.json
+    return booking, slots, quote, target
+
+
+@pytest.mark.parametrize("world", MODES, indirect=True)
+def test_accepting_a_proposed_change_failing_at_any_step_is_made_once_by_its_retry(world: World):
+    for step in STEPS["accept_change"]:
+        booking, slots, quote, target = proposed(world, 2)
+        assert target is not None
+        path = f"/bookings/{booking['reference']}/visits/2/accept-change"
+        headers = world.agency_key()
+        failed(world.call(world.mode, step, "post", path, {"slotId": target["id"]}, headers), world.mode)
+        world.sweep()
+        retry = world.again("post", path, {"slotId": target["id"]}, headers)
+        assert retry.status_code == 200, (step, retry.json)
+        assert (retry.json["visits"][1]["slotId"], retry.json["visits"][1]["status"]) == (target["id"], "BOOKED"), step
+        assert retry.json["reference"] == booking["reference"], step
+        assert sum(1 for entry in retry.json["history"] if entry["moved"]) == 1, step
+        assert [seat_count(world.app, s["id"]) for s in (slots[1], target)] == [0, 1], step
+        world.balanced(quote["id"])
+
+
+@pytest.mark.parametrize("world", MODES, indirect=True)
+def test_declining_a_proposed_change_failing_at_any_step_is_finished_by_the_sweeper_or_its_retry(world: World):
+    for step in STEPS["decline_change"]:
+        booking, slots, quote, _ = proposed(world, 3, alternative=False)
+        path = f"/bookings/{booking['reference']}/visits/3/decline-change"
+        headers = world.agency_key()
+        failed(world.call(world.mode, step, "post", path, {}, headers), world.mode)
+        world.sweep()
+        retry = world.again("post", path, {}, headers)
+        assert retry.status_code == 200, (step, retry.json)
+        after = world.booking(booking["reference"])
+        assert [v["status"] for v in after["visits"]] == ["BOOKED", "BOOKED", "CANCELLED"], step
+        assert after["visits"][2]["refund"]["percent"] == 100, step
+        assert [seat_count(world.app, s["id"]) for s in slots] == [1, 1, 0], step
+        world.balanced(quote["id"])

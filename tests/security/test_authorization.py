@@ -124,6 +124,7 @@ def objects(gateway, mongo_client, webhooks_service):
         "quote": quote["id"],
         "free_slot": slots[0]["id"],
         "interpreter": str(interpreter_id("clinic:oracle-skin-clinic", "Hana Lee")),
+        "quiet_day": seoul_day(390),  # a day no test opens a slot on: closing it changes nothing
     }
 
 
@@ -203,6 +204,23 @@ CASES = {
         {"agency", "oracle admin", "platform"},
         'mutation { rescheduleFollowUp(input: {reference: "{booking}", followUp: 1, start: "{day}T09:00:00+09:00", '
         'idempotencyKey: "authz-{suffix}"}) { booking { reference } %s } }',
+    ),
+    # Only the agency that booked decides on a change the clinic proposed (visit 1 has none here: INVALID_TRANSITION,
+    # a business error); another agency is told the booking does not exist, the clinic may not decide for the patient.
+    "acceptProposedChange": (
+        {"agency"},
+        'mutation { acceptProposedChange(input: {reference: "{booking}", visit: 1, slotId: "{slot}", idempotencyKey: '
+        '"authz-{suffix}"}) { booking { reference } %s } }',
+    ),
+    "declineProposedChange": (
+        {"agency"},
+        'mutation { declineProposedChange(input: {reference: "{booking}", visit: 1, idempotencyKey: "authz-{suffix}"}) '
+        "{ booking { reference } %s } }",
+    ),
+    # A clinic's admins close their own clinic's day; another clinic's may not.
+    "closeClinicDay": (
+        {"oracle admin", "platform"},
+        'mutation { closeClinicDay(input: {clinic: "oracle-skin-clinic", date: "{quiet_day}"}) { closed { slotsClosed } %s } }',
     ),
     # The clinic marks its follow-ups held or missed.
     "markFollowUpHeld": (

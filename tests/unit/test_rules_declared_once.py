@@ -40,7 +40,9 @@ def test_a_confirmed_bookings_status_follows_from_its_visits():
     assert lifecycle.default_visit(step["NOSHOW"], ["FULFILLED", "FULFILLED"]) is None
     per_visit = [s.target for s in lifecycle.STEPS if s.per_visit]
     assert per_visit == ["ARRIVED", "FULFILLED", "NOSHOW"]
-    assert set(per_visit) | {"BOOKED", "CANCELLED"} == set(lifecycle.VISIT_STATUSES)
+    assert set(per_visit) | {"BOOKED", "CANCELLED", "CHANGE_PROPOSED"} == set(lifecycle.VISIT_STATUSES)
+    assert derived(["FULFILLED", "CHANGE_PROPOSED"]) == "BOOKED"  # a visit whose change is proposed is still to come
+    assert set(lifecycle.VISIT_STATUS_DESCRIPTIONS) == set(lifecycle.VISIT_STATUSES)
 
 
 def test_the_contract_the_schema_and_the_table_list_the_same_statuses_and_steps():

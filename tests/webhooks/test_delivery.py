@@ -167,6 +167,60 @@ def test_a_receiver_hears_a_follow_up_moved_held_and_missed(gateway, hub, receiv
     assert all(hook.verify(r["body"], r["headers"]) for r in mine.received)
 
 
+CHANGE_TYPES = ["VISIT_CHANGE_PROPOSED", "VISIT_CHANGE_ACCEPTED", "VISIT_CHANGE_DECLINED"]
+BOOKED_VISITS = """mutation B($input: CreateBookingInput!) { createBooking(input: $input) {
+  booking { reference visits { slotId } } errors { code } } }"""
+PROPOSED = """query P($reference: String!) { booking(reference: $reference) {
+  visits { status proposedChange { alternatives { slotId } } } } }"""
+
+
+def test_a_receiver_hears_the_clinic_propose_a_change_and_the_agency_accept_it(gateway, hub, receivers):
+    mine, clinic = receivers(), receivers()
+    agency = endpoint(gateway, mine, events=CHANGE_TYPES)
+    endpoint(gateway, clinic, key=ORACLE_KEY, events=CHANGE_TYPES)
+    with dispatchers(hub["env"], hub["urls"], log_dir=hub["logs"]):
+        quote = gql(gateway, 'mutation { createQuote(input: {packageId: "%s"}) { quote { id } } }' % ICEPICK).json
+        first = next(DAYS)
+        slot = open_slot_through(gateway, first, "09:35", capacity=3)
+        open_slot_through(gateway, first + 31, "16:05", later=())  # an alternative for visit 2
+        made = book_through(gateway, BOOKED_VISITS, quote["data"]["createQuote"]["quote"]["id"], slot)
+        assert made["errors"] == [], made
+        reference = made["booking"]["reference"]
+        closed = gql(
+            gateway,
+            'mutation { closeSlot(id: "%s") { errors { code } } }' % made["booking"]["visits"][1]["slotId"],
+            key=ORACLE_KEY,
+        )
+        assert closed.json["data"]["closeSlot"]["errors"] == [], closed.json
+        visit = gql(gateway, PROPOSED, {"reference": reference}, key=AGENCY_KEY).json["data"]["booking"]["visits"][1]
+        assert visit["status"] == "CHANGE_PROPOSED", visit
+        answer = {
+            "reference": reference,
+            "visit": 2,
+            "slotId": visit["proposedChange"]["alternatives"][0]["slotId"],
+            "idempotencyKey": uuid.uuid4().hex,
+        }
+        accepted = gql(
+            gateway,
+            "mutation A($input: AcceptProposedChangeInput!) { acceptProposedChange(input: $input) { errors { code } } }",
+            {"input": answer},
+            key=AGENCY_KEY,
+        ).json
+        assert accepted["data"]["acceptProposedChange"]["errors"] == [], accepted
+        mine.wait_for(lambda r: len(about(r, reference)) >= 2)
+        clinic.wait_for(lambda r: len(about(r, reference)) >= 2)
+    told = {e["type"]: e for e in about(mine, reference)}
+    assert set(told) == {"visit.change_proposed", "visit.change_accepted"}
+    proposed = told["visit.change_proposed"]["data"]
+    assert (proposed["visit"], proposed["reason"]) == (2, "SLOT_CLOSED")
+    assert proposed["alternatives"][0]["slotId"] == answer["slotId"]
+    assert [v["status"] for v in proposed["visits"]] == ["BOOKED", "CHANGE_PROPOSED", "BOOKED"]
+    assert told["visit.change_accepted"]["data"]["visits"][1]["slotId"] == answer["slotId"]
+    assert {e["type"] for e in about(clinic, reference)} == set(told)  # the clinic that treats hears it too
+    hook = Webhook(agency["secret"])
+    assert all(hook.verify(r["body"], r["headers"]) for r in mine.received)
+
+
 def test_a_real_receiver_gets_every_change_of_a_flow_signed_and_only_its_own(gateway, hub, receivers):
     mine, other = receivers(), receivers()
     agency = endpoint(gateway, mine)

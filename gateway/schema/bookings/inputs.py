@@ -174,3 +174,34 @@ class RescheduleVisitInput(graphene.InputObjectType):
     idempotency_key = graphene.String(
         required=True, description="Your key for this move: retrying with it replays the first answer."
     )
+
+
+class AcceptProposedChangeInput(graphene.InputObjectType):
+    """Which visit's proposed change the agency accepts, and which alternative."""
+
+    reference = graphene.String(required=True, description="Booking reference.")
+    visit = graphene.Int(required=True, description="The visit whose change the clinic proposed, from 1.")
+    slot_id = graphene.ID(required=True, description="One of the alternatives proposed for it (proposedChange).")
+    reason = graphene.String(description="A note, recorded in the history.")
+    idempotency_key = graphene.String(
+        required=True, description="Your key for this answer: retrying with it replays the first answer."
+    )
+
+
+class DeclineProposedChangeInput(graphene.InputObjectType):
+    """Which visit's proposed change the agency declines."""
+
+    reference = graphene.String(required=True, description="Booking reference.")
+    visit = graphene.Int(required=True, description="The visit whose change the clinic proposed, from 1.")
+    reason = graphene.String(description="Why, recorded in the history.")
+    idempotency_key = graphene.String(
+        required=True, description="Your key for this answer: retrying with it replays the first answer."
+    )
+
+
+class CloseClinicDayInput(graphene.InputObjectType):
+    """A clinic's Seoul day to close."""
+
+    clinic = graphene.String(required=True, description="The clinic's slug (your own).")
+    date = Date(required=True, description="The Seoul date whose open slots close.")
+    reason = graphene.String(description="Why, recorded in each affected booking's history.")

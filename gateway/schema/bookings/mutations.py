@@ -13,7 +13,10 @@ from ...upstream import ServiceFailure
 from ..core.payloads import business_errors, described, error_type, outcome, payload_type
 from ..core.wire import WireObject, ctx, to_wire
 from .inputs import (
+    AcceptProposedChangeInput,
+    CloseClinicDayInput,
     CreateBookingInput,
+    DeclineProposedChangeInput,
     HoldVisitsInput,
     OpenSlotsInput,
     RescheduleFollowUpInput,
@@ -219,6 +222,46 @@ class RescheduleFollowUp(graphene.Mutation):
         return await outcome("booking", moved)
 
 
+class AcceptProposedChange(graphene.Mutation):
+    """Accept one of the alternatives the clinic proposed for a CHANGE_PROPOSED visit: the visit moves there as a
+    reschedule moves it (its new seat, and an interpreter then, taken before the old ones go back), with no notice
+    period since the clinic caused it, and is BOOKED again under the same reference."""
+
+    class Arguments:
+        input = AcceptProposedChangeInput(required=True, description="The visit and the alternative accepted.")
+
+    Output = BookingPayload
+
+    async def mutate(root, info, input):
+        if refused := _bad_key(input["idempotency_key"]):
+            return {"booking": None, "errors": refused}
+        body = {"slotId": input["slot_id"], **({"reason": input["reason"]} if input.get("reason") else {})}
+        accepted = bookings.accept_proposed_change(
+            ctx(info), input["reference"], input["visit"], body, input["idempotency_key"]
+        )
+        return await outcome("booking", accepted)
+
+
+class DeclineProposedChange(graphene.Mutation):
+    """Decline the change the clinic proposed for a CHANGE_PROPOSED visit: the visit is cancelled with a full refund
+    of its share of the price (its refund), its seat and interpreter given back; the booking is cancelled once no
+    visit is left."""
+
+    class Arguments:
+        input = DeclineProposedChangeInput(required=True, description="The visit whose change is declined.")
+
+    Output = BookingPayload
+
+    async def mutate(root, info, input):
+        if refused := _bad_key(input["idempotency_key"]):
+            return {"booking": None, "errors": refused}
+        body = {"reason": input["reason"]} if input.get("reason") else {}
+        declined = bookings.decline_proposed_change(
+            ctx(info), input["reference"], input["visit"], body, input["idempotency_key"]
+        )
+        return await outcome("booking", declined)
+
+
 def mark_follow_up_mutation(target: str, action: str) -> type[graphene.Mutation]:
     """The mutation that marks a follow-up ``target`` (HELD or MISSED)."""
 
@@ -281,7 +324,7 @@ class OpenSlots(graphene.Mutation):
 
 
 class CloseSlot(graphene.Mutation):
-    """Close a slot to new bookings."""
+    """Close a slot to new bookings; the visits booked on it get a proposed change (CHANGE_PROPOSED)."""
 
     class Arguments:
         id = graphene.ID(required=True, description="Slot id.")
@@ -290,6 +333,37 @@ class CloseSlot(graphene.Mutation):
 
     async def mutate(root, info, id):
         return await outcome("slot", bookings.close_slot(ctx(info), id))
+
+
+class ClinicDayClosed(WireObject):
+    """A clinic's day closed: its open slots, and the changes proposed for the visits booked on them."""
+
+    clinic = graphene.String(required=True, description="The clinic's slug.")
+    date = graphene.String(required=True, description="The Seoul date closed.")
+    slots_closed = graphene.Int(required=True, description="The open slots that day, now closed.")
+    visits_proposed = graphene.Int(
+        required=True, description="The visits booked on them, now CHANGE_PROPOSED with alternatives."
+    )
+    bookings_affected = graphene.Int(required=True, description="The bookings those visits belong to.")
+
+
+ClinicDayPayload = payload_type(
+    "CloseClinicDayPayload", "closed", ClinicDayClosed, "day", "The day closed, or why not.", BookingError
+)
+
+
+class CloseClinicDay(graphene.Mutation):
+    """Close every open slot of a clinic on a Seoul day, then propose a change for every visit booked on them
+    (visit.change_proposed), as closing each slot would."""
+
+    class Arguments:
+        input = CloseClinicDayInput(required=True, description="The clinic and the day.")
+
+    Output = ClinicDayPayload
+
+    async def mutate(root, info, input):
+        body = {"date": input["date"].isoformat(), **({"reason": input["reason"]} if input.get("reason") else {})}
+        return await outcome("closed", bookings.close_clinic_day(ctx(info), input["clinic"], body))
 
 
 STEPS = {step.mutation: step_mutation(step) for step in lifecycle.STEPS}
@@ -319,6 +393,21 @@ BookingMutations = type(
                 ROLES["bookings.reschedule"],
             )
         ),
+        "accept_proposed_change": AcceptProposedChange.Field(
+            description=described(
+                "Accept an alternative the clinic proposed for a visit (ALTERNATIVE_NOT_OFFERED for another slot; "
+                "SLOT_FULL or SLOT_CLOSED when it was taken or closed since). The clinic's admins may not decide for "
+                "the patient.",
+                ROLES["bookings.decide_change"],
+            )
+        ),
+        "decline_proposed_change": DeclineProposedChange.Field(
+            description=described(
+                "Decline a change the clinic proposed for a visit: the visit is cancelled with a full refund of its "
+                "share. The clinic's admins may not decide for the patient.",
+                ROLES["bookings.decide_change"],
+            )
+        ),
         "mark_follow_up_held": MarkFollowUpHeld.Field(
             description=described("Mark a follow-up held.", ROLES["follow_ups.mark"])
         ),
@@ -335,4 +424,15 @@ BookingMutations = type(
 
 class SlotMutations(graphene.ObjectType):
     open_slots = OpenSlots.Field(description=described("Open slots from a rule.", ROLES["slots.write"]))
-    close_slot = CloseSlot.Field(description=described("Close a slot.", ROLES["slots.write"]))
+    close_slot = CloseSlot.Field(
+        description=described(
+            "Close a slot. Each visit booked on it becomes CHANGE_PROPOSED with alternatives for its agency.",
+            ROLES["slots.write"],
+        )
+    )
+    close_clinic_day = CloseClinicDay.Field(
+        description=described(
+            "Close every open slot of your clinic on a Seoul day; each visit booked on them becomes CHANGE_PROPOSED.",
+            ROLES["slots.write"],
+        )
+    )

@@ -25,7 +25,14 @@ BookingStatus = graphene.Enum(
 VisitStatus = graphene.Enum(
     "VisitStatus",
     [(s, s) for s in lifecycle.VISIT_STATUSES],
-    description="A visit's own status: BOOKED (to come), ARRIVED, FULFILLED, NOSHOW, or CANCELLED with its booking.",
+    description=lambda v: "A visit's own status." if v is None else lifecycle.VISIT_STATUS_DESCRIPTIONS[v.name],
+)
+ChangeReason = graphene.Enum(
+    "ChangeReason",
+    [(s, s) for s in contract_enum("bookings/defs", "changeReason")],
+    description=lambda v: (
+        "Why the clinic proposes a change of a visit." if v is None else lifecycle.CHANGE_REASONS[v.name]
+    ),
 )
 FollowUpStatus = graphene.Enum(
     "FollowUpStatus",
@@ -114,6 +121,17 @@ class FollowUpChange(WireObject):
         return root["from"]
 
 
+class VisitChange(WireObject):
+    """A visit's change proposed by the clinic, then accepted or declined by the agency."""
+
+    from_ = graphene.Field(VisitStatus, name="from", required=True, description="The visit's status before.")
+    to = graphene.Field(VisitStatus, required=True, description="The visit's status after.")
+    reason = graphene.Field(ChangeReason, required=True, description="Why the clinic proposed it.")
+
+    def resolve_from_(root, info):
+        return root["from"]
+
+
 class HistoryEntry(WireObject):
     """A change: of the booking's status, of one visit's status (visit set), or a visit moved (moved set)."""
 
@@ -125,6 +143,10 @@ class HistoryEntry(WireObject):
     moved = graphene.Field(VisitMove, description="Where the visit moved, for a reschedule.")
     follow_up = graphene.Field(
         FollowUpChange, description="The follow-up changed, for a follow-up's move or mark (null otherwise)."
+    )
+    visit_change = graphene.Field(
+        VisitChange,
+        description="A visit's change proposed by the clinic, accepted or declined (null for other changes).",
     )
     at = DateTime(required=True, description="When.")
     by = graphene.String(required=True, description="Who (an API key id).")
@@ -151,6 +173,14 @@ class CarePlanEvent(WireObject):
     visit = graphene.Int(description="The visit it belongs to, if any.")
     start = graphene.Field(Moment, required=True, description="When it starts.")
     end = graphene.Field(Moment, description="When it ends, if it lasts.")
+    tentative = graphene.Boolean(
+        required=True,
+        description="True for a visit whose slot or interpreter the clinic withdrew (CHANGE_PROPOSED): it may still "
+        "move or be cancelled.",
+    )
+
+    def resolve_tentative(root, info):
+        return bool(root.get("tentative"))
 
 
 class Trip(WireObject):
@@ -209,6 +239,37 @@ class VisitInterpreter(WireObject):
     credential = graphene.Field(Credential, description="Their credential, if they have one.")
 
 
+class ProposedSlot(WireObject):
+    """An alternative the clinic proposes for a visit: a slot that fits the same rules as a move."""
+
+    slot_id = graphene.ID(required=True, description="The slot: pass it to acceptProposedChange.")
+    start = graphene.String(required=True, description="Its start, Seoul time with its offset.")
+    start_home = graphene.String(required=True, description="Its start in the patient's home time.")
+    end = graphene.String(required=True, description="Its end, Seoul time with its offset.")
+    duration_minutes = graphene.Int(required=True, description="How long it lasts.")
+    interpreter = graphene.Field(
+        VisitInterpreter,
+        description="An interpreter free then, when the booking has an interpreter language (null otherwise); the "
+        "one reserved on accepting may differ if she is taken meanwhile.",
+    )
+
+
+class ProposedChange(WireObject):
+    """A change the clinic proposes for a visit whose slot or interpreter it withdrew: the agency that booked
+    accepts one alternative (acceptProposedChange) or declines (declineProposedChange, a full refund of the visit)."""
+
+    reason = graphene.Field(ChangeReason, required=True, description="Why.")
+    proposed_at = DateTime(required=True, description="When the clinic withdrew it.")
+    withdrawn_slot_id = graphene.ID(required=True, description="The slot the visit had.")
+    alternatives = graphene.List(
+        graphene.NonNull(ProposedSlot),
+        required=True,
+        description="The slots the agency may accept, earliest first: inside the package's window from the visits "
+        "before and after, in the patient's trips, with an interpreter when the booking has one. Empty when none "
+        "fits.",
+    )
+
+
 class BookedVisit(WireObject):
     """A visit whose seat the booking holds."""
 
@@ -225,6 +286,15 @@ class BookedVisit(WireObject):
         VisitInterpreter,
         description="The interpreter reserved for this visit, when the booking has an interpreter language "
         "(null otherwise, and for a held visit). Visible to the agency that booked and the clinic that treats.",
+    )
+    proposed_change = graphene.Field(
+        ProposedChange,
+        description="The change the clinic proposes while the visit is CHANGE_PROPOSED (null otherwise).",
+    )
+    refund = graphene.Field(
+        Refund,
+        description="The visit's own refund, its share of the price in full, once its proposed change was declined "
+        "(null otherwise).",
     )
 
 

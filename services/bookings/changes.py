@@ -1,0 +1,438 @@
+"""Changes the clinic starts: a slot closed, a whole day closed, an interpreter's hours closed, with visits
+booked on them.
+
+As airlines handle a schedule change, the clinic proposes and the agency decides. Each visit the change
+withdraws becomes CHANGE_PROPOSED with a ``proposal`` (why, when, the slot it had, and the alternatives that
+fit the same rules as a move: ``reschedule.fits``, with an interpreter free when the booking has one). The
+agency that booked accepts one (the move of ``reschedule.py``, by the same ledger steps, with no notice
+period: the clinic caused it) or declines (the visit is cancelled and its share of the price refunded in
+full, its seat and interpreter given back as a cancellation gives them back). An interpreter whose hours no
+longer cover a visit is first replaced by another one free then, silently but told (``visit.interpreter_changed``).
+
+The seat on a closed slot stays claimed until the agency decides: the visit keeps its place in the ledger
+(its claim names the seat, the slot counts it), so the books balance at every step and declining gives
+back exactly what a cancellation would. A closed slot is never offered again, so the seat is no one else's
+loss meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+
+from services.common import lifecycle, series
+from services.common.clock import SEOUL, aware, seoul_date, seoul_iso, utcnow
+from services.common.errors import Problem
+from services.common.failpoints import failpoint
+from services.common.tokens import Principal
+
+from . import events, interpreters, ledger, reschedule, slots, store, transitions
+from .booking import find_booking
+
+log = logging.getLogger("clinicbridge.bookings.changes")
+MAX_ALTERNATIVES = 5  # alternatives proposed per visit, earliest first
+CANDIDATES = 24  # slots that fit tried for an interpreter, earliest first
+ATTEMPTS = 5
+SLOT_CLOSED, INTERPRETER_HOURS_CLOSED = "SLOT_CLOSED", "INTERPRETER_HOURS_CLOSED"
+
+
+def _reference(token: str) -> str:
+    """The booking reference of a holder token (``<reference>/<random>``)."""
+    return token.split("/", 1)[0]
+
+
+# -- the alternatives: the rule of a move, asked of the slots around the visit ------------------------
+
+
+def alternatives(booking: dict, number: int, cutoff: datetime, buffer_minutes: int, now: datetime) -> list[dict]:
+    """Up to ``MAX_ALTERNATIVES`` open slots with a free seat that visit ``number`` of the booking could move to
+    by the rule of a move (``reschedule.fits``: the package's, inside its window from the visits before and
+    after it, the patient's trips, before its follow-ups), after ``cutoff``, other than its own, each with an
+    interpreter free then when the booking has an interpreter language: ``{slot, interpreter}``, earliest first.
+    One query for the slots, three for the interpreters."""
+    visit = booking["visits"][number - 1]
+    days = [seoul_date(v["start"]) for v in booking["visits"]]
+    first, last = series.move_range(days, number, series.Window.of(booking["package"]["visitWindow"]))
+    start = max(datetime.combine(first, time(), SEOUL), cutoff)
+    end = datetime.combine(last + timedelta(days=1), time(), SEOUL)
+    if end <= start:
+        return []
+    offers = [store.offer(booking["clinic"], None), store.offer(booking["clinic"], booking["package_id"])]
+    keys = [f"{offer}:{week}" for offer in offers for week in store.weeks_between(start, end)]
+    found = sorted(
+        (
+            slot
+            for slot in store.bookable_slots(keys)
+            if start <= aware(slot["start"]) < end and str(slot["_id"]) != visit["slot_id"]
+        ),
+        key=lambda slot: (slot["start"], str(slot["_id"])),
+    )
+    fitting = []
+    for slot in found:
+        try:
+            reschedule.fits(booking, number, slot, cutoff)
+        except Problem:
+            continue
+        fitting.append(slot)
+    language = booking.get("interpreter_language")
+    if not language:
+        return [{"slot": slot, "interpreter": None} for slot in fitting[:MAX_ALTERNATIVES]]
+    clinic = booking["clinic"]
+    calendar = interpreters.calendars([(clinic, language)], buffer_minutes, now)[(clinic, language)]
+    tried = fitting[:CANDIDATES]
+    options = [calendar.options(interpreters.Visit(number, s["start"], s["duration_minutes"], None)) for s in tried]
+    served = []
+    for slot, free in zip(tried, interpreters.first_free(options) if tried else [], strict=True):
+        if free is not None:
+            person = free[0]
+            shown = interpreters.shown(person, calendar.providers[person["provider"]], language)
+            served.append({"slot": slot, "interpreter": shown})
+    return served[:MAX_ALTERNATIVES]
+
+
+# -- proposing ---------------------------------------------------------------------------------------
+
+
+def _proposed(current: dict, number: int, reason: str, note: str | None, by: str, settings: dict, now: datetime):
+    """The changes, history entry and event that make visit ``number`` of the booking as read CHANGE_PROPOSED."""
+    visits = [dict(visit) for visit in current["visits"]]
+    visit = visits[number - 1]
+    found = alternatives(current, number, settings["cutoff"], settings["buffer_minutes"], now)
+    offered = [
+        {
+            "slot_id": str(alternative["slot"]["_id"]),
+            "start": alternative["slot"]["start"],
+            "duration_minutes": alternative["slot"]["duration_minutes"],
+            "interpreter": alternative["interpreter"],
+        }
+        for alternative in found
+    ]
+    proposal = {"reason": reason, "proposed_at": now, "slot_id": visit["slot_id"], "alternatives": offered}
+    visits[number - 1] = {**visit, "status": "CHANGE_PROPOSED", "proposal": proposal}
+    changes = {"visits": visits, "updated_at": now}
+    entry = {
+        "from": current["status"],
+        "to": current["status"],
+        "visit": number,
+        "change": {"from": "BOOKED", "to": "CHANGE_PROPOSED", "reason": reason},
+        "at": now,
+        "by": by,
+        "reason": note,
+    }
+    details = {
+        "visit": number,
+        "reason": reason,
+        "from": seoul_iso(visit["start"]),
+        "alternatives": [{"slotId": a["slot_id"], "start": seoul_iso(a["start"])} for a in offered],
+    }
+    told = events.event("visit.change_proposed", {**current, **changes}, by, now, **details)
+    return changes, entry, told
+
+
+def propose(
+    reference: str,
+    withdrawn: Callable[[dict], list[int]],
+    reason: str,
+    note: str | None,
+    by: str,
+    settings: dict,
+) -> list[int]:
+    """Make CHANGE_PROPOSED each visit still to come of the booking that ``withdrawn`` (the booking as read ->
+    visit numbers) names, one guarded update each, decided again against a change that came first: the visits
+    proposed. A booking no longer changeable (cancelled, under way) is left as it is."""
+    done: list[int] = []
+    current = store.booking_by_reference(reference)
+    attempts = 0
+    while current is not None and current["status"] in lifecycle.MOVABLE and attempts < ATTEMPTS:
+        waiting = [n for n in withdrawn(current) if current["visits"][n - 1]["status"] == "BOOKED"]
+        if not waiting:
+            break
+        changes, entry, told = _proposed(current, waiting[0], reason, note, by, settings, utcnow())
+        updated = store.change_booking(current, changes, entry, [told])
+        if updated is None:
+            attempts += 1
+        else:
+            events.publish(updated)
+            done.append(waiting[0])
+        current = store.booking_by_reference(reference)
+    return done
+
+
+def _on_slots(slot_ids: set[str]) -> Callable[[dict], list[int]]:
+    return lambda booking: [v["number"] for v in booking["visits"] if v["slot_id"] in slot_ids]
+
+
+def _propose_for_closed(closed: list[dict], note: str | None, by: str, settings: dict) -> dict:
+    """Proposals for every visit booked on the slots just closed: what was affected."""
+    slot_ids: dict[str, set[str]] = {}
+    for slot in closed:
+        for token in slot.get("holders", []):
+            slot_ids.setdefault(_reference(token), set()).add(str(slot["_id"]))
+    references = sorted(slot_ids)
+    proposed = 0
+    bookings = 0
+    for reference, found in zip(references, store.bookings_by_reference(references) if references else [], strict=True):
+        if found is None:  # a checkout hold's seat: the hold keeps it until it is booked or expires
+            continue
+        made = propose(reference, _on_slots(slot_ids[reference]), SLOT_CLOSED, note, by, settings)
+        proposed += len(made)
+        bookings += bool(made)
+    return {"visitsProposed": proposed, "bookingsAffected": bookings}
+
+
+def close_slot(slot_id: str, principal: Principal, settings: dict) -> tuple[dict, dict]:
+    """Close a slot (the clinic's admins), and propose a change for every visit booked on it: the slot, and
+    what was affected."""
+    closed = slots.close_slot(slot_id, principal)
+    failpoint("bookings.after_close_slot")
+    return closed, _propose_for_closed([closed], None, principal.subject, settings)
+
+
+def close_day(clinic: str, day: date, note: str | None, principal: Principal, settings: dict) -> dict:
+    """Close every open slot of a clinic on a Seoul day (its admins), then propose a change for every visit booked
+    on them (so no alternative is another slot of that day): how many slots closed, visits proposed, bookings."""
+    slots.require_clinic(principal, clinic)
+    start = datetime.combine(day, time(), SEOUL)
+    closed = []
+    for slot in store.clinic_slots(clinic, start, start + timedelta(days=1)):
+        if slot["status"] == "OPEN":
+            closed.append(store.close_slot(slot["_id"]) or slot)
+    failpoint("bookings.after_close_slot")
+    affected = _propose_for_closed(closed, note, principal.subject, settings)
+    return {"clinic": clinic, "date": day.isoformat(), "slotsClosed": len(closed), **affected}
+
+
+# -- an interpreter's hours closed ---------------------------------------------------------------------
+
+
+def interpreter_changed(interpreter: dict, principal: Principal, settings: dict) -> dict:
+    """After an interpreter's change (hours, languages, credential, active): each visit still to come she is
+    reserved for and can no longer give gets another interpreter free then (``visit.interpreter_changed``), or
+    else a proposed change (INTERPRETER_HOURS_CLOSED). One query finds her half hours taken from now on."""
+    interpreter_id = str(interpreter["_id"])
+    now = utcnow()
+    references = sorted(
+        {
+            _reference(token)
+            for unit in store.interpreter_units(interpreter_id, interpreters.block_of(now))
+            for token in unit["holders"]
+        }
+    )
+
+    def withdrawn(booking: dict) -> list[int]:
+        language = booking.get("interpreter_language") or ""
+        return [
+            visit["number"]
+            for visit in booking["visits"]
+            if visit["status"] == "BOOKED"
+            and (visit.get("interpreter") or {}).get("id") == interpreter_id
+            and aware(visit["start"]) > now
+            and not interpreters.still_serves(interpreter, language, visit["start"], visit["duration_minutes"])
+        ]
+
+    counts = {"interpretersChanged": 0, "visitsProposed": 0}
+    for reference, booking in zip(
+        references, store.bookings_by_reference(references) if references else [], strict=True
+    ):
+        if booking is None or booking["status"] not in lifecycle.MOVABLE:
+            continue
+        for number in withdrawn(booking):
+            if _reassign(reference, number, interpreter_id, principal, settings):
+                counts["interpretersChanged"] += 1
+        counts["visitsProposed"] += len(
+            propose(reference, withdrawn, INTERPRETER_HOURS_CLOSED, None, principal.subject, settings)
+        )
+    return counts
+
+
+def _reassign(reference: str, number: int, gone: str, principal: Principal, settings: dict) -> bool:
+    """Give visit ``number`` another interpreter free at its time, through the ledger (a move that keeps the
+    seat): whether it was done. Not done (and left to a proposal) when no one is free or the booking is busy."""
+    current = store.booking_by_reference(reference)
+    if current is None:
+        return False
+    visit, language = current["visits"][number - 1], current["interpreter_language"]
+    wanted = interpreters.Visit(number, visit["start"], visit["duration_minutes"], None)
+    try:
+        found = interpreters.assign(current["clinic"], language, [wanted], settings["buffer_minutes"], utcnow(), {gone})
+    except Problem:
+        return False
+    item = {
+        **ledger.interpreter_item(found[0], language, ""),
+        "shown": interpreters.shown(found[0]["interpreter"], found[0]["provider"], language),
+    }
+    by = f"interpreter:{reference}:{number}"
+    try:
+        claim = ledger.start_move(
+            reference, number, visit["slot_id"], by, settings["hold_seconds"], lambda: item, keep_seat=True
+        )
+    except Problem:
+        return False
+    try:
+        ledger.take_move(claim, settings["cutoff"])
+        updated = _record_reassign(claim, number, gone, principal)
+    except Problem:  # her time was taken meanwhile, or the visit changed: what the move took goes back
+        ledger.abort_move(claim)
+        return False
+    except ledger.LeaseLost as lost:
+        ledger.give_back_stray(claim, lost.claim)
+        return False
+    except Exception:
+        ledger.after_failure(claim)
+        raise
+    ledger.finish_move(claim, updated)
+    return True
+
+
+def _record_reassign(claim: dict, number: int, gone: str, principal: Principal) -> dict:
+    """Record the visit's new interpreter by an update guarded by the booking's revision."""
+    reference = claim["_id"]
+    taken = next(item for item in claim["move"]["items"] if item["kind"] == ledger.INTERPRETER)
+    for _ in range(ATTEMPTS):
+        current = store.booking_by_reference(reference)
+        if current is None or not ledger.still_mine(claim):
+            raise ledger.LeaseLost(store.claim_of(reference) or claim)
+        visit = current["visits"][number - 1]
+        if visit["status"] != "BOOKED" or (visit.get("interpreter") or {}).get("id") != gone:
+            raise Problem(409, "INVALID_TRANSITION", f"Visit {number} changed meanwhile.")
+        now = utcnow()
+        visits = [dict(v) for v in current["visits"]]
+        visits[number - 1] = {**visit, "interpreter": taken["shown"]}
+        changes = {"visits": visits, "updated_at": now}
+        entry = {
+            "from": current["status"],
+            "to": current["status"],
+            "visit": number,
+            "at": now,
+            "by": principal.subject,
+            "reason": f"Interpreter {visit['interpreter']['name']} no longer works then; "
+            f"{taken['shown']['name']} interprets instead.",
+        }
+        details = {"visit": number, "from": visit["interpreter"], "to": taken["shown"]}
+        told = events.event("visit.interpreter_changed", {**current, **changes}, principal.subject, now, **details)
+        updated = store.change_booking(current, changes, entry, [told])
+        if updated is not None:
+            events.publish(updated)
+            return updated
+    raise ledger.busy()
+
+
+# -- the agency decides --------------------------------------------------------------------------------
+
+
+def _proposal_visit(current: dict, number: int) -> dict:
+    visits = current["visits"]
+    if not 1 <= number <= len(visits):
+        raise Problem(
+            422,
+            "UNKNOWN_VISIT",
+            f"The booking has {len(visits)} visits.",
+            errors=[{"field": "visit", "message": f"1 to {len(visits)}"}],
+        )
+    return visits[number - 1]
+
+
+def accept(
+    reference: str, number: int, slot_id: str, principal: Principal, reason: str | None, by: str, settings: dict
+) -> dict:
+    """The agency takes one of the alternatives proposed for visit ``number``: the visit moves there as a
+    reschedule moves it (the new seat, and an interpreter then, taken before the old ones go back), BOOKED
+    again under the same reference. A slot not offered is refused ALTERNATIVE_NOT_OFFERED; one offered but
+    taken or closed since, by why it gives no seat; either way nothing changes."""
+    return reschedule.reschedule(
+        reference,
+        number,
+        slot_id,
+        principal,
+        reason,
+        by,
+        cutoff=settings["cutoff"],
+        notice_hours=0,
+        hold_seconds=settings["hold_seconds"],
+        buffer_minutes=settings["buffer_minutes"],
+        proposed=True,
+    )
+
+
+def decline(reference: str, number: int, principal: Principal, reason: str | None, settings: dict) -> dict:
+    """The agency declines the change proposed for visit ``number``: the visit is CANCELLED with a full refund
+    of its share of the price, and its seat and interpreter go back through the ledger as a cancellation's do
+    (RELEASING first). When no visit is left, the booking is cancelled with them."""
+    current = find_booking(reference, principal)
+    visit = _proposal_visit(current, number)
+    if visit["status"] == "CANCELLED" and visit.get("refund"):  # declined already (a retry)
+        return current
+    if visit["status"] != "CHANGE_PROPOSED":
+        raise Problem(
+            409,
+            "INVALID_TRANSITION",
+            f"Visit {number} is {visit['status']}; only a visit with a proposed change can decline it.",
+            errors=[{"field": "visit", "message": f"visit {number} is {visit['status']}"}],
+        )
+    claim = ledger.start_release(reference, f"cancel:{reference}", settings["hold_seconds"])
+    try:
+        updated = _record_decline(reference, number, principal, reason, claim)
+    except Problem:
+        if claim is not None:
+            ledger.finish_release(claim, find_booking(reference, principal))
+        raise
+    except ledger.LeaseLost:
+        raise ledger.busy() from None
+    failpoint("bookings.after_decline")
+    if claim is not None:
+        ledger.finish_release(claim, updated)
+    return updated
+
+
+def _record_decline(reference: str, number: int, principal: Principal, reason: str | None, claim: dict | None):
+    for _ in range(ATTEMPTS):
+        current = find_booking(reference, principal)
+        if claim is not None and not ledger.still_mine(claim):
+            raise ledger.LeaseLost(claim)
+        visit = current["visits"][number - 1]
+        if visit["status"] != "CHANGE_PROPOSED":
+            raise Problem(
+                409,
+                "INVALID_TRANSITION",
+                f"Visit {number} is {visit['status']}; only a visit with a proposed change can decline it.",
+                errors=[{"field": "visit", "message": f"visit {number} is {visit['status']}"}],
+            )
+        now = utcnow()
+        refund = transitions.declined_refund(current, now)
+        visits = [dict(v) for v in current["visits"]]
+        visits[number - 1] = {**visit, "status": "CANCELLED", "refund": refund, "declined_at": now}
+        changes: dict = {"visits": visits, "updated_at": now}
+        statuses = [v["status"] for v in visits]
+        if all(status == "CANCELLED" for status in statuses):  # nothing is left: the booking is cancelled
+            changes["status"] = "CANCELLED"
+            changes["refund"] = transitions.refunds_summed(
+                current, [v["refund"] for v in visits if v.get("refund")], refund["daysBefore"]
+            )
+            changes["follow_ups"] = [
+                {**follow, "status": "CANCELLED"} if follow["status"] == "BOOKED" else follow
+                for follow in current.get("follow_ups") or []
+            ]
+        elif current["status"] != "PENDING":
+            changes["status"] = lifecycle.booking_status(statuses)
+        entry = {
+            "from": current["status"],
+            "to": changes.get("status", current["status"]),
+            "visit": number,
+            "change": {"from": "CHANGE_PROPOSED", "to": "CANCELLED", "reason": visit["proposal"]["reason"]},
+            "at": now,
+            "by": principal.subject,
+            "reason": reason,
+        }
+        shown = _refund_shown(current, refund)
+        details = {"visit": number, "reason": visit["proposal"]["reason"], "visitRefund": shown}
+        told = events.event("visit.change_declined", {**current, **changes}, principal.subject, now, **details)
+        updated = store.change_booking(current, changes, entry, [told])
+        if updated is not None:
+            events.publish(updated)
+            return updated
+    raise ledger.busy()
+
+
+def _refund_shown(booking: dict, refund: dict) -> dict:
+    return {"krwPerUnit": booking["price"]["krwPerUnit"], "rateAsOf": booking["price"]["rateAsOf"], **refund}

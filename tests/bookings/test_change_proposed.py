@@ -1,0 +1,283 @@
+"""Changes the clinic starts: a slot, a day or an interpreter's hours withdrawn from visits booked on them.
+The visits become CHANGE_PROPOSED with alternatives that fit the rules of a move; the agency accepts one
+(the same reference, the seat moved through the ledger) or declines (the visit cancelled and its share of
+the price refunded in full)."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytest
+
+from services.bookings import seed
+from tests.support import (
+    ORACLE,
+    body_for,
+    in_days,
+    post,
+    seat_count,
+    seats_are_owned,
+    seoul_day,
+    series,
+)
+
+AIKO = str(seed.interpreter_id("seoul-medical-interpreters", "Aiko Tanaka"))  # the provider's one Japanese interpreter
+
+
+@pytest.fixture
+def clinic_admin(bearer):
+    return bearer("CLINIC_ADMIN", clinic=ORACLE)
+
+
+def booked(client, agency, quote, slots) -> dict:
+    made = post(client, agency, body_for(quote, slots))
+    assert made.status_code == 201, made.json
+    return made.json
+
+
+def read(client, reference: str, headers: dict) -> dict:
+    answer = client.get(f"/bookings/{reference}", headers=headers)
+    assert answer.status_code == 200, answer.json
+    return answer.json
+
+
+def accept(client, reference: str, visit: int, slot_id: str, headers: dict, key: str | None = None):
+    return client.post(
+        f"/bookings/{reference}/visits/{visit}/accept-change",
+        json={"slotId": slot_id},
+        headers={**headers, "Idempotency-Key": key or uuid.uuid4().hex},
+    )
+
+
+def decline(client, reference: str, visit: int, headers: dict):
+    return client.post(
+        f"/bookings/{reference}/visits/{visit}/decline-change",
+        json={"reason": "The patient cannot travel then."},
+        headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+    )
+
+
+def close(client, slot_id: str, headers: dict):
+    answer = client.post(f"/slots/{slot_id}/close", headers=headers)
+    assert answer.status_code == 200, answer.json
+    return answer
+
+
+def free_slots(client, headers: dict, first: int, last: int) -> dict[str, str]:
+    """Oracle's slots between two days from today, by id: FREE, BUSY or CLOSED."""
+    query = {"clinic": ORACLE, "from": seoul_day(first), "to": seoul_day(last), "limit": 100}
+    return {
+        slot["id"]: slot["status"] for slot in client.get("/slots", query_string=query, headers=headers).json["items"]
+    }
+
+
+def event_types(client, headers: dict, reference: str) -> list[str]:
+    items = client.get("/events", query_string={"limit": 100}, headers=headers).json["items"]
+    return [e["type"] for e in items if e["resource"]["id"] == reference]
+
+
+def test_closing_a_held_slot_proposes_alternatives_and_accepting_one_keeps_the_reference(
+    bookings, client, open_slot, new_quote, agency, clinic_admin
+):
+    booking = booked(client, agency, new_quote(), series(open_slot, 95))
+    reference, slots = booking["reference"], [v["slotId"] for v in booking["visits"]]
+    # Visit 2 (day 125) may move between 28 and 42 days after visit 1 (day 95) and before visit 3 (day 160).
+    fits = [open_slot(in_days(127, "14:00")), open_slot(in_days(128, "09:00"))]
+    outside = open_slot(in_days(140, "10:00"))  # more than 42 days after visit 1... and too close to visit 3
+    closed = close(client, slots[1], clinic_admin)
+    assert closed.json["status"] == "CLOSED" and closed.headers["X-Visits-Proposed"] == "1"
+
+    proposed = read(client, reference, agency)
+    visit = proposed["visits"][1]
+    assert (proposed["status"], visit["status"], visit["slotId"]) == ("PENDING", "CHANGE_PROPOSED", slots[1])
+    change = visit["proposedChange"]
+    assert (change["reason"], change["withdrawnSlotId"]) == ("SLOT_CLOSED", slots[1])
+    assert [a["slotId"] for a in change["alternatives"]] == [fits[0]["id"], fits[1]["id"]]
+    assert [a["start"] for a in change["alternatives"]] == [fits[0]["start"], fits[1]["start"]]
+    statuses = free_slots(client, clinic_admin, 120, 135)
+    assert all(statuses[a["slotId"]] == "FREE" for a in change["alternatives"])  # every one bookable
+    assert [v["status"] for v in proposed["visits"]] == ["BOOKED", "CHANGE_PROPOSED", "BOOKED"]
+    assert proposed["history"][-1]["visitChange"] == {
+        "from": "BOOKED",
+        "to": "CHANGE_PROPOSED",
+        "reason": "SLOT_CLOSED",
+    }
+    assert seat_count(bookings, slots[1]) == 1  # the seat stays claimed until the agency decides
+    seats_are_owned(bookings)
+    plan = client.get(f"/bookings/{reference}/care-plan", headers=agency).json
+    assert [e.get("tentative", False) for e in plan["events"] if e["kind"] == "VISIT"] == [False, True, False]
+    ics = client.get(f"/bookings/{reference}/care-plan.ics", headers=agency).get_data(as_text=True)
+    assert ics.count("STATUS:TENTATIVE") == 1
+
+    refused = accept(client, reference, 2, outside["id"], agency)  # never offered
+    assert refused.status_code == 422 and refused.json["code"] == "ALTERNATIVE_NOT_OFFERED"
+    assert refused.json["errors"][0]["field"] == "slotId"
+    close(client, fits[0]["id"], clinic_admin)  # offered, then closed: stale
+    stale = accept(client, reference, 2, fits[0]["id"], agency)
+    assert stale.status_code == 409 and stale.json["code"] == "SLOT_CLOSED"
+    assert stale.json["errors"] == [{"field": "slotId", "message": "closed"}]
+    by_clinic = accept(client, reference, 2, fits[1]["id"], clinic_admin)  # the clinic may not decide for the patient
+    assert by_clinic.status_code == 403
+    assert read(client, reference, agency) == proposed  # nothing changed
+    assert [seat_count(bookings, s["id"]) for s in (*fits, outside)] == [0, 0, 0]
+
+    key = uuid.uuid4().hex
+    accepted = accept(client, reference, 2, fits[1]["id"], agency, key)
+    assert accepted.status_code == 200, accepted.json
+    moved = accepted.json
+    assert moved["reference"] == reference and moved["status"] == "PENDING"
+    assert (moved["visits"][1]["slotId"], moved["visits"][1]["status"]) == (fits[1]["id"], "BOOKED")
+    assert moved["visits"][1]["proposedChange"] is None
+    assert moved["history"][-1]["visitChange"] == {"from": "CHANGE_PROPOSED", "to": "BOOKED", "reason": "SLOT_CLOSED"}
+    assert moved["history"][-1]["moved"]["slotId"] == fits[1]["id"]
+    assert [seat_count(bookings, slot_id) for slot_id in (slots[1], fits[1]["id"])] == [0, 1]
+    seats_are_owned(bookings)
+    replayed = accept(client, reference, 2, fits[1]["id"], agency, key)
+    assert replayed.headers.get("Idempotent-Replayed") == "true" and replayed.json == moved
+    assert event_types(client, agency, reference)[-2:] == ["visit.change_proposed", "visit.change_accepted"]
+
+
+def test_declining_cancels_the_visit_with_a_full_refund_of_its_share(
+    bookings, client, open_slot, new_quote, agency, clinic_admin
+):
+    booking = booked(client, agency, new_quote(), series(open_slot, 96))
+    reference, slots = booking["reference"], [v["slotId"] for v in booking["visits"]]
+    close(client, slots[2], clinic_admin)
+    assert decline(client, reference, 2, agency).json["code"] == "INVALID_TRANSITION"  # visit 2 was not changed
+    assert decline(client, reference, 3, clinic_admin).status_code == 403
+    declined = decline(client, reference, 3, agency)
+    assert declined.status_code == 200, declined.json
+    after = declined.json
+    assert [v["status"] for v in after["visits"]] == ["BOOKED", "BOOKED", "CANCELLED"]
+    assert after["status"] == "PENDING" and after["refund"] is None
+    total = booking["price"]["total"]["krw"]
+    share = int((Decimal(total) / 3).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    refund = after["visits"][2]["refund"]
+    assert (refund["krw"], refund["percent"], refund["visitsRefunded"], refund["visits"]) == (share, 100, 1, 3)
+    assert after["history"][-1]["visitChange"] == {
+        "from": "CHANGE_PROPOSED",
+        "to": "CANCELLED",
+        "reason": "SLOT_CLOSED",
+    }
+    assert seat_count(bookings, slots[2]) == 0
+    seats_are_owned(bookings)
+    assert event_types(client, agency, reference)[-1] == "visit.change_declined"
+    # Cancelling the rest refunds the two visits left by the policy, never the declined one again.
+    cancelled = client.post(f"/bookings/{reference}/cancel", json={}, headers=agency).json
+    assert (cancelled["refund"]["visitsRefunded"], cancelled["refund"]["percent"]) == (2, 100)
+    assert cancelled["refund"]["krw"] == int((Decimal(total) * 2 / 3).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    seats_are_owned(bookings)
+
+
+def test_a_booking_whose_every_visit_is_declined_is_cancelled_with_everything_refunded(
+    bookings, client, open_slot, new_quote, agency, clinic_admin
+):
+    booking = booked(client, agency, new_quote(), series(open_slot, 97))
+    reference = booking["reference"]
+    for visit in booking["visits"]:
+        close(client, visit["slotId"], clinic_admin)
+    for number in (1, 2, 3):
+        assert decline(client, reference, number, agency).status_code == 200
+    after = read(client, reference, agency)
+    assert after["status"] == "CANCELLED" and [v["status"] for v in after["visits"]] == ["CANCELLED"] * 3
+    assert after["refund"]["krw"] == sum(v["refund"]["krw"] for v in after["visits"])
+    assert abs(after["refund"]["krw"] - booking["price"]["total"]["krw"]) <= 1  # three rounded shares
+    assert [seat_count(bookings, v["slotId"]) for v in after["visits"]] == [0, 0, 0]
+    seats_are_owned(bookings)
+
+
+def test_closing_a_day_proposes_a_change_for_every_visit_booked_that_day(
+    bookings, client, open_slot, new_quote, agency, clinic_admin, bearer
+):
+    slots = series(open_slot, 98)
+    first, second = booked(client, agency, new_quote(), slots), booked(client, agency, new_quote(), slots)
+    afternoon = open_slot(in_days(98, "15:00"))  # closed with the day: never an alternative
+    next_day = open_slot(in_days(99, "10:00"))
+    other_clinic = bearer("CLINIC_ADMIN", clinic="banobagi-dermatology")
+    forbidden = client.post(f"/clinics/{ORACLE}/close-day", json={"date": seoul_day(98)}, headers=other_clinic)
+    assert forbidden.status_code == 403
+    answer = client.post(
+        f"/clinics/{ORACLE}/close-day", json={"date": seoul_day(98), "reason": "Power cut"}, headers=clinic_admin
+    )
+    assert answer.status_code == 200, answer.json
+    assert answer.json == {
+        "clinic": ORACLE,
+        "date": seoul_day(98),
+        "slotsClosed": 2,
+        "visitsProposed": 2,
+        "bookingsAffected": 2,
+    }
+    for made in (first, second):
+        after = read(client, made["reference"], agency)
+        assert [v["status"] for v in after["visits"]] == ["CHANGE_PROPOSED", "BOOKED", "BOOKED"]
+        assert [a["slotId"] for a in after["visits"][0]["proposedChange"]["alternatives"]] == [next_day["id"]]
+        assert after["history"][-1]["reason"] == "Power cut"
+    statuses = free_slots(client, clinic_admin, 98, 99)
+    assert (statuses[slots[0]["id"]], statuses[afternoon["id"]], statuses[next_day["id"]]) == (
+        "CLOSED",
+        "CLOSED",
+        "FREE",
+    )
+    assert accept(client, first["reference"], 1, next_day["id"], agency).status_code == 200
+    seats_are_owned(bookings)
+
+
+def test_an_interpreters_hours_closed_over_a_visit_propose_a_change_when_no_one_else_is_free(
+    bookings, client, open_slot, new_quote, agency, bearer
+):
+    slots = series(open_slot, 215)
+    booking = booked(client, agency, new_quote(interpreterLanguage="ja"), slots)
+    reference = booking["reference"]
+    assert booking["visits"][1]["interpreter"]["id"] == AIKO
+    target = open_slot(in_days(215 + 31, "14:00"))  # inside visit 2's window, on another weekday
+    platform = bearer("PLATFORM_ADMIN")
+    aiko = client.get("/interpreters", query_string={"provider": "seoul-medical-interpreters"}, headers=platform).json
+    hours = next(i for i in aiko["items"] if i["id"] == AIKO)["hours"]
+    weekday = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")[in_days(215 + 30).weekday()]
+    left = [h for h in hours if h["weekday"] != weekday]  # she stops working on visit 2's weekday
+    changed = client.patch(f"/interpreters/{AIKO}", json={"hours": left}, headers=platform)
+    assert changed.status_code == 200, changed.json
+    after = read(client, reference, agency)
+    visit = after["visits"][1]
+    assert [v["status"] for v in after["visits"]][:2] == ["BOOKED", "CHANGE_PROPOSED"]
+    assert visit["proposedChange"]["reason"] == "INTERPRETER_HOURS_CLOSED"
+    offered = {a["slotId"]: a["interpreter"] for a in visit["proposedChange"]["alternatives"]}
+    assert offered[target["id"]]["id"] == AIKO  # she still works that day
+    seats_are_owned(bookings)
+    accepted = accept(client, reference, 2, target["id"], agency)
+    assert accepted.status_code == 200, accepted.json
+    assert accepted.json["visits"][1]["interpreter"]["id"] == AIKO
+    assert accepted.json["visits"][1]["slotId"] == target["id"]
+    seats_are_owned(bookings)
+    client.patch(f"/interpreters/{AIKO}", json={"hours": hours}, headers=platform)
+
+
+def test_an_interpreters_hours_closed_over_a_visit_hand_it_to_another_interpreter_free_then(
+    bookings, client, open_slot, new_quote, agency, clinic_admin
+):
+    slots = series(open_slot, 217)
+    booking = booked(client, agency, new_quote(interpreterLanguage="en"), slots)
+    reference = booking["reference"]
+    first = booking["visits"][0]["interpreter"]
+    mine = client.get("/interpreters", headers=clinic_admin).json["items"]
+    person = next(i for i in mine if i["id"] == first["id"])
+    changed = client.patch(f"/interpreters/{person['id']}", json={"active": False}, headers=clinic_admin)
+    assert changed.status_code == 200, changed.json
+    after = read(client, reference, agency)
+    assert [v["status"] for v in after["visits"]] == ["BOOKED"] * 3  # nothing for the agency to decide
+    assert {v["interpreter"]["id"] for v in after["visits"]} != {first["id"]}
+    assert all(v["interpreter"]["id"] != first["id"] for v in after["visits"])
+    assert "visit.interpreter_changed" in event_types(client, agency, reference)
+    seats_are_owned(bookings)
+    client.patch(f"/interpreters/{person['id']}", json={"active": True}, headers=clinic_admin)
+
+
+def test_only_a_visit_with_a_proposed_change_accepts_one(client, open_slot, new_quote, agency):
+    booking = booked(client, agency, new_quote(), series(open_slot, 100))
+    elsewhere = open_slot(in_days(131, "11:00"))
+    answer = accept(client, booking["reference"], 2, elsewhere["id"], agency)
+    assert answer.status_code == 409 and answer.json["code"] == "INVALID_TRANSITION"
+    assert answer.json["errors"] == [{"field": "visit", "message": "visit 2 is BOOKED"}]
+    unknown = accept(client, booking["reference"], 7, elsewhere["id"], agency)
+    assert unknown.status_code == 422 and unknown.json["code"] == "UNKNOWN_VISIT"
