@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.common.tokens import Principal
+from services.common.visibility import sees_as_anyone
 
 from .upstream import Upstream
 
-ADMIN_ROLES = ("CLINIC_ADMIN", "PLATFORM_ADMIN")
 Json = dict[str, Any]  # a service's JSON object
 
 
@@ -30,7 +30,7 @@ class RequestContext:
     async def call(self, service: str, method: str, path: str, *, public: bool = False, **kwargs: Any) -> Any:
         """``public``: a read whose answer is the same for every caller who is not a clinic's admin,
         sent without the caller's token so the answer can come from the HTTP cache."""
-        anonymous = public and not (self.principal and self.principal.role in ADMIN_ROLES)
+        anonymous = public and sees_as_anyone(self.principal)
         return await self.upstream.call(
             service, method, path, token=None if anonymous else self.token, request_id=self.request_id, **kwargs
         )

@@ -40,7 +40,7 @@ def _check(current: dict, number: int, slot: dict | None, cutoff: datetime, noti
     """Why visit ``number`` of the booking may not move to ``slot`` now, if it may not."""
     visits = current["visits"]
     visit = visits[number - 1]
-    if current["status"] not in lifecycle.MOVABLE or visit["status"] != "BOOKED":
+    if not lifecycle.visit_may_move(current["status"], visit["status"]):
         raise Problem(
             409,
             "INVALID_TRANSITION",
@@ -266,7 +266,7 @@ def _follow_up_target(
     """What moving the follow-up as ``body`` asks takes (its items, without holders; None when no
     interpreter is free then), and the slot for an in-person one; or why it may not move."""
     number, now = follow["number"], utcnow()
-    if current["status"] in ("CANCELLED", "NOSHOW") or follow["status"] != "BOOKED":
+    if not lifecycle.follow_up_may_move(current["status"], follow["status"]):
         raise Problem(
             409,
             "INVALID_TRANSITION",

@@ -20,6 +20,7 @@ from mongoengine.connection import get_db
 from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
+from services.common import lifecycle
 from services.common.clock import SEOUL, seoul_date
 from services.common.eventlog import EventLog
 from services.common.pagination import Page, Sort, paginate
@@ -610,8 +611,6 @@ def lapse_key(key: str, lease: str, now: datetime) -> None:
 
 # -- start-up migrations, and the checker's scans: an operator's commands, never a request path -------
 
-_VISIT_STATUS_OF = {"PENDING": "BOOKED"}  # a booking recorded before visits had a status: each visit has the booking's
-
 
 def migrate_bookings() -> int:
     """Bookings recorded before they kept their visits and a revision get them, once (start-up)."""
@@ -625,7 +624,7 @@ def migrate_bookings() -> int:
                     "slot_id": booking["slot_id"],
                     "start": booking["slot_start"],
                     "duration_minutes": booking.get("slot_duration_minutes", 60),
-                    "status": _VISIT_STATUS_OF.get(booking["status"], booking["status"]),
+                    "status": lifecycle.legacy_visit_status(booking["status"]),
                 }
             ]
             done = bookings().update_one(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
+from services.common import visibility
 from services.common.access import ROLES
 from services.common.auth import current_principal
 from services.common.clock import iso
@@ -39,7 +40,7 @@ def _search(query: dict):
         found = store.packages_by_id(batch_ids(query))
         answer = jsonify(
             batch_response(
-                found, lambda doc: render.package(doc, lang) if packages.visible_to(doc, principal) else None
+                found, lambda doc: render.package(doc, lang) if visibility.visible_to(doc, principal) else None
             )
         )
         return cacheable(answer, PUBLIC_READ_SECONDS)

@@ -22,7 +22,7 @@ from mongoengine import (
     StringField,
 )
 
-from services.common.care import SOURCES, AftercareStep, PreparationStep, RecoveryPhase
+from services.common.care import AftercareStep, PreparationStep, RecoveryPhase, Sourced
 from services.common.clock import utcnow
 from services.common.validation import contract_enum
 from services.common.wire import localized
@@ -69,14 +69,11 @@ class Screening(EmbeddedDocument):
     blocking = ListField(StringField(choices=CAUTIONS))
 
 
-class ScreeningRule(EmbeddedDocument):
+class ScreeningRule(Sourced):
     code = StringField(required=True, choices=CAUTIONS)
     text = localized(required=True)
     applies_when = DictField(required=True)
     blocking = BooleanField(required=True)
-    source = StringField(choices=SOURCES)
-    quote = StringField()
-    note = StringField()
 
 
 class Package(Document):

@@ -13,10 +13,10 @@ from services.common import money
 from services.common.errors import Problem, not_found
 from services.common.ids import object_id
 from services.common.tokens import Principal
+from services.common.visibility import visible_to
 
 from . import store
 from .models import Quote, utcnow
-from .packages import visible_to
 from .rates import current_rates
 
 

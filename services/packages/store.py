@@ -12,6 +12,7 @@ from pymongo import ReturnDocument, UpdateOne
 from services.common.eventlog import EventLog
 from services.common.readmodel import ReadModel
 from services.common.store import Registry, batches, once
+from services.common.visibility import LISTED
 
 from .models import ALIAS, CurrentExchangeRates, ExchangeRateTable, Package, PackageVersion, Quote, listing_key
 
@@ -175,8 +176,8 @@ def published_model() -> ReadModel:
     return ReadModel(
         "published-packages",
         packages,
-        hold={"status": "PUBLISHED"},
-        include=lambda doc: doc.get("status") == "PUBLISHED",
+        hold={"status": LISTED},
+        include=lambda doc: doc.get("status") == LISTED,
         describe=describe,
         sort_fields=SORT_FIELDS,
         strip=DERIVED,
