@@ -57,11 +57,11 @@ async def slots(
 
 
 async def open_slots(ctx: RequestContext, rule: Json) -> Json:
-    return await ctx.call(SERVICE, "POST", "/slots/bulk", json=rule)
+    return await ctx.call(SERVICE, "POST", "/slots/bulk", json=rule, touches=[f"slots:{rule.get('clinic')}"])
 
 
 async def close_slot(ctx: RequestContext, slot_id: str) -> Json:
-    return await ctx.call(SERVICE, "POST", f"/slots/{segment(slot_id)}/close")
+    return await ctx.call(SERVICE, "POST", f"/slots/{segment(slot_id)}/close", touches=[f"slot:{slot_id}"])
 
 
 async def visit_options(ctx: RequestContext, quote_id: str, first_slot_id: str) -> Json:

@@ -95,6 +95,20 @@ def compare_packages(body, query):
     return jsonify({**rate, "items": items})
 
 
+@bp.get("/packages/prices")
+@contract(
+    summary="Packages' base price and price per visit in a currency at today's rate (the quote's price rule).",
+    query="packages/prices-query",
+    response="packages/prices",
+    tags=("packages",),
+    max_age=PUBLIC_READ_SECONDS,
+)
+def package_prices(query):
+    versions = [int(v) for v in query["versions"]] if "versions" in query else None
+    shown, rate = quotes.prices_in(query["ids"], versions, query.get("currency", "KRW"), current_principal())
+    return jsonify({**rate, "items": shown})
+
+
 @bp.post("/packages")
 @contract(
     query="packages/item-query",
