@@ -10,8 +10,7 @@ from services.common.clock import SEOUL, aware, seoul_today, utcnow
 from services.common.errors import Problem, not_found, validation_problem
 from services.common.failpoints import failpoint
 from services.common.ids import object_id
-from services.common.pagination import DEFAULT_LIMIT, Page, Sort
-from services.common.readmodel import ReadModel
+from services.common.pagination import DEFAULT_LIMIT, Page, Sort, page_of
 from services.common.tokens import Principal
 
 from . import packages, plans, store
@@ -128,10 +127,8 @@ def slot_page(slots: list[dict], query: dict, default_limit: int) -> Page:
     """A page of slots by start (then id), after ``cursor``, with the total when asked."""
     for slot in slots:
         slot["order_key"] = f"{aware(slot['start']).astimezone(UTC).isoformat()}:{slot['_id']}"
-    model = ReadModel.of(slots, lambda slot: ([], None), ("order_key",), strip=("order_key",))
-    return model.page(
-        [],
-        None,
+    return page_of(
+        slots,
         SLOT_ORDER,
         limit=query.get("limit", default_limit),
         cursor=query.get("cursor"),

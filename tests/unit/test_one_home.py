@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from types import SimpleNamespace
 
-from services.bookings import events, reschedule, store
+from flask import Flask
+
+from services.bookings import events, reschedule, slots, store
 from services.catalogue.models import Caution
-from services.common import care, lifecycle, visibility
+from services.common import care, lifecycle, pagination, visibility
 from services.common.tokens import Principal
 from services.packages import events as package_events
-from services.packages import packages, quotes, search
+from services.packages import models, packages, prices, quotes, render, search
 from services.packages.models import ScreeningRule
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,6 +28,10 @@ def _names(module) -> set[str]:
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | {
         n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)
     }
+
+
+def _source(module) -> str:
+    return Path(module.__file__).read_text()
 
 
 def _literals(module) -> list:
@@ -121,3 +128,57 @@ def test_the_source_fields_are_declared_once():
         assert {"source", "quote", "note"} <= set(record._fields)
     declared = [p for p in (ROOT / "services").rglob("*.py") if "quote = StringField()" in p.read_text()]
     assert declared == [ROOT / "services/common/care.py"]
+
+
+# -- price --------------------------------------------------------------------------------------------
+
+
+def test_the_price_rule_shares_the_base_by_visit_and_charges_nothing_for_an_included_interpreter():
+    assert prices.visits_of([{"sessions": 3}, {"sessions": 2}]) == 3
+    assert prices.per_visit(2_400_001, 3) == 800_000 and prices.per_visit(90_000, 0) == 90_000
+    assert prices.interpreter_per_visit({"included": True, "price_per_session_krw": 50_000}) == 0
+    assert prices.interpreter_per_visit({"included": False, "price_per_session_krw": 50_000}) == 50_000
+    package = {"_id": "p1", "price_krw": 2_400_000, "price_per_session_krw": 800_000}
+    shown = prices.package_prices(package, "1327.5", "USD")
+    assert shown == {
+        "id": "p1",
+        "price": prices.priced({"base": 2_400_000}, "1327.5", "USD")["total"],
+        "pricePerSession": prices.priced({"base": 800_000}, "1327.5", "USD")["total"],
+    }
+
+
+def test_the_model_the_rendering_and_quotes_ask_the_price_rule():
+    assert {"per_visit", "visits_of"} <= _names(models) and "//" not in _source(models)
+    assert {"price_per_visit", "interpreter_per_visit"} <= _names(render)
+    assert 'get("price_per_session_krw"' not in _source(render) and 'get("visits")' not in _source(render)
+    assert quotes.option_prices is prices.option_prices and quotes.priced is prices.priced
+    assert "price_per_visit" in _names(quotes)
+
+
+def test_the_gateway_shows_the_packages_services_prices_and_converts_nothing():
+    money = ROOT / "gateway/schema/core/money.py"
+    assert "services.common import money" not in money.read_text() and "def convert" not in money.read_text()
+    assert not [p for p in (ROOT / "gateway").rglob("*.py") if "from_krw" in p.read_text()]
+    types = (ROOT / "gateway/schema/packages/types.py").read_text()
+    assert types.count("PackagePriceLoader.of(info).load(") == 2  # price and pricePerSession
+    client = (ROOT / "gateway/clients/packages.py").read_text()
+    assert '"/packages/prices"' in client
+
+
+# -- paging -------------------------------------------------------------------------------------------
+
+
+def test_a_list_in_hand_is_paged_as_a_collection_is():
+    app = Flask(__name__)
+    app.config["SETTINGS"] = SimpleNamespace(token_secret="a-secret")
+    items = [{"key": f"{n:03d}", "n": n} for n in (5, 1, 4, 2, 3)]
+    with app.app_context():
+        first = pagination.page_of(items, pagination.Sort("key", 1), limit=2, with_total=True)
+        assert [i["n"] for i in first.items] == [1, 2] and first.total == 5 and "key" not in first.items[0]
+        rest = pagination.page_of(items, pagination.Sort("key", 1), limit=2, cursor=first.next_cursor)
+        assert [i["n"] for i in rest.items] == [3, 4] and rest.next_cursor is not None
+        last = pagination.page_of(items, pagination.Sort("key", 1), limit=2, cursor=rest.next_cursor)
+        assert [i["n"] for i in last.items] == [5] and last.next_cursor is None
+        down = pagination.page_of(items, pagination.Sort("key", -1), limit=3)
+        assert [i["n"] for i in down.items] == [5, 4, 3]
+    assert "page_of" in _names(slots) and "ReadModel" not in _names(slots)
