@@ -7,6 +7,7 @@ service token are passed on explicitly.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,10 +76,13 @@ class Upstream:
             {name: AsyncServiceClient(name, urls[name], timeout, cache_entries=cache_entries) for name in SERVICES}
         )
 
-    def forget(self) -> None:
-        """Drop every cached read: after a mutation, this process reads its own writes."""
-        for client in self.clients.values():
-            client.forget()
+    def forget(self, resources: Iterable[str]) -> None:
+        """Drop the cached reads that show any of ``resources`` (what a mutation touched): this process
+        reads its own writes, and keeps every read the mutation cannot have changed."""
+        touched = set(resources)
+        if touched:
+            for client in self.clients.values():
+                client.forget(touched)
 
     async def call(
         self,
@@ -93,6 +97,7 @@ class Upstream:
         accept: str | None = None,
         headers: dict | None = None,
         with_headers: bool = False,
+        holds: Iterable[str] = (),
     ) -> Any:
         """The JSON answer of a 2xx (with the response's headers when ``with_headers``); a ServiceFailure for
         a refusal; UPSTREAM_UNAVAILABLE when the service is down, UPSTREAM_ERROR when it failed, and
@@ -104,7 +109,7 @@ class Upstream:
             headers["Accept"] = accept
         try:
             response = await self.clients[service].request(
-                method, path, token=token, headers=headers, params=params, json=json
+                method, path, token=token, headers=headers, params=params, json=json, holds=holds
             )
         except UpstreamFailure as failure:
             if failure.sent and "Idempotency-Key" in headers:

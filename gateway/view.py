@@ -235,7 +235,7 @@ class GatewayView(AsyncGraphQLView):
             validate_document=False,
         )
         if operation.operation == OperationType.MUTATION:
-            self.upstream.forget()  # the caller's next read in this process sees what it just changed
+            self.upstream.forget(context.touched)  # the next read in this process sees what it just changed
         label = self.operation_names.label(operation.name.value if operation.name else None)
         kind = operation.operation.value
         OPERATIONS.labels(label, kind, "errors" if result.errors else "ok").inc()

@@ -72,11 +72,11 @@ async def slots(
 
 
 async def open_slots(ctx: RequestContext, rule: Json) -> Json:
-    return await ctx.call(SERVICE, "POST", "/slots/bulk", json=rule)
+    return await ctx.call(SERVICE, "POST", "/slots/bulk", json=rule, touches=[f"slots:{rule.get('clinic')}"])
 
 
 async def close_slot(ctx: RequestContext, slot_id: str) -> Json:
-    return await ctx.call(SERVICE, "POST", f"/slots/{segment(slot_id)}/close")
+    return await ctx.call(SERVICE, "POST", f"/slots/{segment(slot_id)}/close", touches=[f"slot:{slot_id}"])
 
 
 async def close_clinic_day(ctx: RequestContext, clinic: str, body: Json) -> Json:

@@ -11,7 +11,14 @@ PAGE = 100
 
 async def clinics_by_slug(ctx: RequestContext, slugs: list[str], lang: str) -> list[Json | None]:
     """The clinics in the order asked, None for unknown ones (one call for up to 100)."""
-    answer = await ctx.call(SERVICE, "GET", "/clinics", public=True, params={"ids": ",".join(slugs), "lang": lang})
+    answer = await ctx.call(
+        SERVICE,
+        "GET",
+        "/clinics",
+        public=True,
+        params={"ids": ",".join(slugs), "lang": lang},
+        holds=[f"clinic:{slug}" for slug in slugs],
+    )
     return answer["items"]
 
 
@@ -49,15 +56,22 @@ async def clinics_offering(ctx: RequestContext, procedure: str, lang: str) -> li
 
 
 async def create_clinic(ctx: RequestContext, body: Json) -> Json:
-    return await ctx.call(SERVICE, "POST", "/clinics", json=body)
+    return await ctx.call(SERVICE, "POST", "/clinics", json=body, touches=[f"clinic:{body.get('slug')}"])
 
 
 async def update_clinic(ctx: RequestContext, slug: str, body: Json) -> Json:
-    return await ctx.call(SERVICE, "PATCH", f"/clinics/{segment(slug)}", json=body)
+    return await ctx.call(SERVICE, "PATCH", f"/clinics/{segment(slug)}", json=body, touches=[f"clinic:{slug}"])
 
 
 async def procedures_by_code(ctx: RequestContext, codes: list[str], lang: str) -> list[Json | None]:
-    answer = await ctx.call(SERVICE, "GET", "/procedures", public=True, params={"ids": ",".join(codes), "lang": lang})
+    answer = await ctx.call(
+        SERVICE,
+        "GET",
+        "/procedures",
+        public=True,
+        params={"ids": ",".join(codes), "lang": lang},
+        holds=[f"procedure:{code}" for code in codes],
+    )
     return answer["items"]
 
 

@@ -38,96 +38,90 @@ def _moment(at: datetime, home: ZoneInfo) -> dict:
     return {"seoul": at.astimezone(SEOUL).isoformat(), "home": at.astimezone(home).isoformat()}
 
 
-def build(booking: dict, lang: str) -> dict:
-    package = booking["package"]
-    texts = booking.get("package_texts") or {}
+class _Plan:
+    """The care plan's events as they are added, each in Seoul and home time, in the language asked."""
 
-    def text(group: str, code: str, english: str | None) -> str | None:
-        return localize(texts.get(group, {}).get(code), lang) or english
+    def __init__(self, booking: dict, lang: str):
+        self.booking, self.lang = booking, lang
+        self.package = booking["package"]
+        self.texts = booking.get("package_texts") or {}
+        self.home = ZoneInfo(booking["patient"]["homeTimeZone"])
+        self.events: list[dict] = []
 
-    names = {
-        item["procedure"]: text("procedures", item["procedure"], item.get("name") or item["procedure"])
-        for item in package["items"]
-    }
-    home = ZoneInfo(booking["patient"]["homeTimeZone"])
-    schedule = package["schedule"]
-    first = booking["slot_start"]
-    first = aware(first).astimezone(SEOUL)
-    duration = timedelta(minutes=booking.get("slot_duration_minutes", 60))
-    reserved = booking["visits"]
-    if len(reserved) == schedule["visits"]:  # every visit has its seat: the plan follows the reserved slots
-        visits = [aware(visit["start"]).astimezone(SEOUL) for visit in reserved]
-        durations = [timedelta(minutes=visit["duration_minutes"]) for visit in reserved]
-    else:  # a booking of its first visit only: the later ones at the package's interval, at its time of day
-        days = series.at_interval(first.date(), schedule["visits"], package["sessionIntervalDays"])
-        visits = [datetime.combine(day, first.timetz()) for day in days]
-        durations = [duration] * len(visits)
-    procedures_by_visit = visit_procedures(package)[: len(visits)]
+    def text(self, group: str, code: str, english: str | None) -> str | None:
+        return localize(self.texts.get(group, {}).get(code), self.lang) or english
 
-    events: list[dict] = []
-
-    def add(kind, code, title, detail, visit, start, end=None):
-        events.append(
+    def add(self, kind, code, title, detail, visit, start, end=None) -> None:
+        self.events.append(
             {
                 "kind": kind,
                 "code": code,
                 "title": title,
                 "detail": detail,
                 "visit": visit,
-                "start": _moment(start, home),
-                "end": _moment(end, home) if end else None,
+                "start": _moment(start, self.home),
+                "end": _moment(end, self.home) if end else None,
                 "_at": start,
             }
         )
 
-    def morning(day) -> datetime:
-        return datetime.combine(day, MORNING, SEOUL)
 
-    for step in package["preparation"]:
-        instruction = text("preparation", step["code"], step["instruction"])
+def _morning(day) -> datetime:
+    return datetime.combine(day, MORNING, SEOUL)
+
+
+def _visit_times(booking: dict) -> tuple[list[datetime], list[timedelta]]:
+    """Each visit's start in Seoul and its duration: the reserved slots, or for a booking of its first
+    visit only, the later ones at the package's interval, at its time of day."""
+    package, reserved = booking["package"], booking["visits"]
+    schedule = package["schedule"]
+    if len(reserved) == schedule["visits"]:  # every visit has its seat: the plan follows the reserved slots
+        visits = [aware(visit["start"]).astimezone(SEOUL) for visit in reserved]
+        return visits, [timedelta(minutes=visit["duration_minutes"]) for visit in reserved]
+    first = aware(booking["slot_start"]).astimezone(SEOUL)
+    duration = timedelta(minutes=booking.get("slot_duration_minutes", 60))
+    days = series.at_interval(first.date(), schedule["visits"], package["sessionIntervalDays"])
+    visits = [datetime.combine(day, first.timetz()) for day in days]
+    return visits, [duration] * len(visits)
+
+
+def _preparation(plan: _Plan, visits: list[datetime]) -> None:
+    for step in plan.package["preparation"]:
+        instruction = plan.text("preparation", step["code"], step["instruction"])
         if step["daily"]:
-            add(
-                "PREPARATION",
-                step["code"],
-                WORDING("DAILY", lang, instruction=instruction),
-                None,
-                None,
-                morning(visits[0].date() - timedelta(days=step["daysBefore"])),
-                visits[-1],
-            )
+            title = WORDING("DAILY", plan.lang, instruction=instruction)
+            start = _morning(visits[0].date() - timedelta(days=step["daysBefore"]))
+            plan.add("PREPARATION", step["code"], title, None, None, start, visits[-1])
         elif step["code"] == "CONSULTATION":
-            add("PREPARATION", step["code"], instruction, None, 1, visits[0])
+            plan.add("PREPARATION", step["code"], instruction, None, 1, visits[0])
         else:
             for number, visit in enumerate(visits, start=1):
-                add(
-                    "PREPARATION",
-                    step["code"],
-                    instruction,
-                    None,
-                    number,
-                    morning(visit.date() - timedelta(days=step["daysBefore"])),
-                )
-    total = len(visits)
-    package_title = localize(texts.get("title"), lang) or package["title"]
-    tentative = {visit["number"] for visit in reserved if visit.get("status") == "CHANGE_PROPOSED"}
+                start = _morning(visit.date() - timedelta(days=step["daysBefore"]))
+                plan.add("PREPARATION", step["code"], instruction, None, number, start)
+
+
+def _visits(plan: _Plan, visits: list[datetime], durations: list[timedelta]) -> None:
+    """Each visit, the aftercare after it and the recovery phases from it (the long term after the last)."""
+    package, lang, total = plan.package, plan.lang, len(visits)
+    names = {
+        item["procedure"]: plan.text("procedures", item["procedure"], item.get("name") or item["procedure"])
+        for item in package["items"]
+    }
+    package_title = localize(plan.texts.get("title"), lang) or package["title"]
+    procedures_by_visit = visit_procedures(package)[:total]
+    tentative = {visit["number"] for visit in plan.booking["visits"] if visit.get("status") == "CHANGE_PROPOSED"}
     for number, (visit, codes, duration) in enumerate(zip(visits, procedures_by_visit, durations, strict=True), 1):
         procedures = WORDING.join((names[code] for code in codes), lang)
-        add(
-            "VISIT",
-            "VISIT",
-            WORDING("VISIT", lang, number=number, total=total, procedures=procedures),
-            package_title,
-            number,
-            visit,
-            visit + duration,
-        )
+        title = WORDING("VISIT", lang, number=number, total=total, procedures=procedures)
+        plan.add("VISIT", "VISIT", title, package_title, number, visit, visit + duration)
         if number in tentative:  # the clinic withdrew its slot: shown until the agency accepts or declines
-            events[-1]["tentative"] = True
+            plan.events[-1]["tentative"] = True
         for step in package.get("aftercare", []):  # from the end of the visit, for some hours
-            add(
+            instruction = plan.text("aftercare", step["code"], step["instruction"])
+            plan.add(
                 "AFTERCARE",
                 step["code"],
-                text("aftercare", step["code"], step["instruction"]),
+                instruction,
                 None,
                 number,
                 visit + duration,
@@ -136,59 +130,60 @@ def build(booking: dict, lang: str) -> dict:
         for phase in package["recovery"]:
             if phase["phase"] == "LONG_TERM" and number != total:
                 continue
-            add(
+            title = WORDING(
                 "RECOVERY",
-                phase["phase"],
-                WORDING(
-                    "RECOVERY",
-                    lang,
-                    phase=WORDING(f"PHASE.{phase['phase']}", lang),
-                    **{"from": phase["fromDay"], "to": phase["toDay"]},
-                ),
-                text("recovery", phase["phase"], phase["expectation"]),
-                number,
-                morning(visit.date() + timedelta(days=phase["fromDay"])),
-                morning(visit.date() + timedelta(days=phase["toDay"])),
+                lang,
+                phase=WORDING(f"PHASE.{phase['phase']}", lang),
+                **{"from": phase["fromDay"], "to": phase["toDay"]},
             )
-    plan = next((p for p in package["followUpPlans"] if p["code"] == booking.get("follow_up_plan")), None)
-    reserved_follow_ups = booking.get("follow_ups") or []
-    messaging = booking.get("messaging")
-    if plan and (reserved_follow_ups or messaging):  # appointments reserved, or a dated messaging window
-        kind = WORDING(f"FOLLOW_UP_KIND.{plan['kind']}", lang)
-        for follow in reserved_follow_ups:
-            if follow["status"] == "CANCELLED":
-                continue
-            start = aware(follow["start"]).astimezone(SEOUL)
-            title = WORDING("FOLLOW_UP", lang, number=follow["number"], count=plan["count"], kind=kind)
-            end = start + timedelta(minutes=follow["duration_minutes"])
-            add("FOLLOW_UP", follow["kind"], title, None, None, start, end)
-        if messaging:
-            first, last = (datetime.fromisoformat(messaging[end]).date() for end in ("from", "to"))
-            title = WORDING("FOLLOW_UP_WINDOW", lang, count=messaging["count"], kind=kind)
-            add("FOLLOW_UP", plan["kind"], title, None, None, morning(first), morning(last))
-    elif plan:  # a booking made before follow-ups were reserved: their days at the plan's cadence
-        for index in range(plan["count"]):
-            day = visits[-1].date() + timedelta(days=FOLLOW_UP_FIRST_DAY + FOLLOW_UP_EVERY_DAYS * index)
-            add(
-                "FOLLOW_UP",
-                plan["kind"],
-                WORDING(
-                    "FOLLOW_UP",
-                    lang,
-                    number=index + 1,
-                    count=plan["count"],
-                    kind=WORDING(f"FOLLOW_UP_KIND.{plan['kind']}", lang),
-                ),
-                None,
-                None,
-                datetime.combine(day, time(10, 0), SEOUL),
-            )
-    events.sort(key=lambda event: (event.pop("_at"), event["kind"] != "PREPARATION"))
+            expectation = plan.text("recovery", phase["phase"], phase["expectation"])
+            start, end = (_morning(visit.date() + timedelta(days=phase[key])) for key in ("fromDay", "toDay"))
+            plan.add("RECOVERY", phase["phase"], title, expectation, number, start, end)
 
-    stay = schedule["minimumStayDays"]
+
+def _follow_ups(plan: _Plan, visits: list[datetime]) -> None:
+    """The follow-ups reserved, or the messaging window; for a booking made before follow-ups were
+    reserved, their days at the plan's cadence."""
+    booking, lang = plan.booking, plan.lang
+    chosen = next((p for p in plan.package["followUpPlans"] if p["code"] == booking.get("follow_up_plan")), None)
+    if chosen is None:
+        return
+    reserved, messaging = booking.get("follow_ups") or [], booking.get("messaging")
+    kind = WORDING(f"FOLLOW_UP_KIND.{chosen['kind']}", lang)
+    if not (reserved or messaging):
+        for index in range(chosen["count"]):
+            day = visits[-1].date() + timedelta(days=FOLLOW_UP_FIRST_DAY + FOLLOW_UP_EVERY_DAYS * index)
+            title = WORDING("FOLLOW_UP", lang, number=index + 1, count=chosen["count"], kind=kind)
+            plan.add("FOLLOW_UP", chosen["kind"], title, None, None, datetime.combine(day, time(10, 0), SEOUL))
+        return
+    for follow in reserved:
+        if follow["status"] == "CANCELLED":
+            continue
+        start = aware(follow["start"]).astimezone(SEOUL)
+        title = WORDING("FOLLOW_UP", lang, number=follow["number"], count=chosen["count"], kind=kind)
+        plan.add(
+            "FOLLOW_UP", follow["kind"], title, None, None, start, start + timedelta(minutes=follow["duration_minutes"])
+        )
+    if messaging:
+        first, last = (datetime.fromisoformat(messaging[end]).date() for end in ("from", "to"))
+        title = WORDING("FOLLOW_UP_WINDOW", lang, count=messaging["count"], kind=kind)
+        plan.add("FOLLOW_UP", chosen["kind"], title, None, None, _morning(first), _morning(last))
+
+
+def build(booking: dict, lang: str) -> dict:
+    """The booking's care plan in ``lang``: its dated events, in order, and the trips they make."""
+    plan = _Plan(booking, lang)
+    visits, durations = _visit_times(booking)
+    _preparation(plan, visits)
+    _visits(plan, visits, durations)
+    _follow_ups(plan, visits)
+    events = sorted(plan.events, key=lambda event: (event["_at"], event["kind"] != "PREPARATION"))
+    for event in events:
+        del event["_at"]
+    stay = booking["package"]["schedule"]["minimumStayDays"]
     in_person = [
         (follow["number"], aware(follow["start"]).astimezone(SEOUL).date())
-        for follow in reserved_follow_ups
+        for follow in booking.get("follow_ups") or []
         if follow["kind"] == "IN_PERSON" and follow["status"] != "CANCELLED"
     ]
     journeys = series.with_follow_ups(series.trips([visit.date() for visit in visits], stay), in_person)

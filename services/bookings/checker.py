@@ -34,13 +34,9 @@ def lasting(sweep_seconds: float, pause: float = 2.0) -> list[str]:
     return [problem for problem in first if problem in again]
 
 
-def broken(now: datetime, sweep_seconds: float, quotes: Iterable[dict] | None = None) -> list[str]:
-    """Every broken invariant, in words; empty when the books balance. ``quotes``: the locked quotes to
-    prove ({id, lockedBy}), by default every one the packages service has."""
-    late = now - timedelta(seconds=sweep_seconds)
-    problems: list[str] = []
-    claims = {claim["_id"]: claim for claim in store.unsettled_claims()}
-    named: dict[str, dict[str, dict]] = defaultdict(dict)  # slot or unit id -> holder -> the claim naming it
+def _named(claims: dict[str, dict], late: datetime, problems: list[str]) -> dict[str, dict[str, dict]]:
+    """Every slot or unit id -> holder -> the claim naming it; a place named twice, a claim past its expiry."""
+    named: dict[str, dict[str, dict]] = defaultdict(dict)
     for claim in claims.values():
         for item in ledger.claimed(claim):
             places = [item["resource"]] if item["kind"] == ledger.SEAT else [unit["id"] for unit in item["units"]]
@@ -51,6 +47,11 @@ def broken(now: datetime, sweep_seconds: float, quotes: Iterable[dict] | None = 
         expiry = claim.get("expires_at")
         if expiry is not None and aware(expiry) < late:
             problems.append(f"claim {claim['_id']} is {claim['state']} past its expiry ({expiry:%Y-%m-%d %H:%M:%S})")
+    return named
+
+
+def _taken(named: dict[str, dict[str, dict]], problems: list[str]) -> dict[str, set[str]]:
+    """Every slot or unit id -> who holds it; counts that disagree, holders no claim names."""
     taken: dict[str, set[str]] = {}
     for slot in store.every_slot():
         slot_id, holders = str(slot["_id"]), slot.get("holders", [])
@@ -68,6 +69,42 @@ def broken(now: datetime, sweep_seconds: float, quotes: Iterable[dict] | None = 
             problems.append(f"{unit['_id']} counts {unit['count']} for {len(holders)} holders")
         for holder in set(holders) - set(named.get(unit["_id"], {})):
             problems.append(f"{unit['_id']} is taken by {holder} that no claim names")
+    return taken
+
+
+def _booking_problems(booking: dict, own: dict | None) -> list[str]:
+    """A booking's visits and follow-ups that its claim does not claim."""
+    problems = []
+    items = {(item["kind"], item["visit"], item["resource"]) for item in (own or {}).get("items", [])}
+    moving = own is not None and own["state"] in ("MOVING", "RELEASING")
+    for visit in booking["visits"]:
+        if visit["status"] == "CANCELLED" or moving:
+            continue
+        if (ledger.SEAT, visit["number"], visit["slot_id"]) not in items:
+            problems.append(f"booking {booking['reference']} visit {visit['number']} has no claimed seat")
+        interpreter = visit.get("interpreter")
+        if interpreter and (ledger.INTERPRETER, visit["number"], interpreter["id"]) not in items:
+            problems.append(f"booking {booking['reference']} visit {visit['number']} has no claimed interpreter")
+    for follow in booking.get("follow_ups") or []:
+        if follow["status"] == "CANCELLED" or moving:
+            continue
+        kind = ledger.SEAT if follow["kind"] == "IN_PERSON" else ledger.CONSULTATION
+        if (kind, follow["key"], follow["resource"]) not in items:
+            problems.append(f"booking {booking['reference']} follow-up {follow['number']} has no claimed time")
+        interpreter = follow.get("interpreter")
+        if interpreter and (ledger.INTERPRETER, follow["key"], interpreter["id"]) not in items:
+            problems.append(f"booking {booking['reference']} follow-up {follow['number']} has no claimed interpreter")
+    return problems
+
+
+def broken(now: datetime, sweep_seconds: float, quotes: Iterable[dict] | None = None) -> list[str]:
+    """Every broken invariant, in words; empty when the books balance. ``quotes``: the locked quotes to
+    prove ({id, lockedBy}), by default every one the packages service has."""
+    late = now - timedelta(seconds=sweep_seconds)
+    problems: list[str] = []
+    claims = {claim["_id"]: claim for claim in store.unsettled_claims()}
+    named = _named(claims, late, problems)
+    taken = _taken(named, problems)
     for place, holders in named.items():
         for holder, claim in holders.items():
             still_taking = claim["state"] != "BOOKED" and aware(claim["expires_at"]) >= late
@@ -77,26 +114,7 @@ def broken(now: datetime, sweep_seconds: float, quotes: Iterable[dict] | None = 
     references = set()
     for booking in store.every_booking({"reference": 1, "visits": 1, "follow_ups": 1}):
         references.add(booking["reference"])
-        own = claims.get(booking["reference"])
-        items = {(item["kind"], item["visit"], item["resource"]) for item in (own or {}).get("items", [])}
-        for visit in booking["visits"]:
-            if visit["status"] == "CANCELLED" or (own is not None and own["state"] in ("MOVING", "RELEASING")):
-                continue
-            if (ledger.SEAT, visit["number"], visit["slot_id"]) not in items:
-                problems.append(f"booking {booking['reference']} visit {visit['number']} has no claimed seat")
-            interpreter = visit.get("interpreter")
-            if interpreter and (ledger.INTERPRETER, visit["number"], interpreter["id"]) not in items:
-                problems.append(f"booking {booking['reference']} visit {visit['number']} has no claimed interpreter")
-        for follow in booking.get("follow_ups") or []:
-            if follow["status"] == "CANCELLED" or (own is not None and own["state"] in ("MOVING", "RELEASING")):
-                continue
-            kind = ledger.SEAT if follow["kind"] == "IN_PERSON" else ledger.CONSULTATION
-            if (kind, follow["key"], follow["resource"]) not in items:
-                problems.append(f"booking {booking['reference']} follow-up {follow['number']} has no claimed time")
-            interpreter = follow.get("interpreter")
-            if interpreter and (ledger.INTERPRETER, follow["key"], interpreter["id"]) not in items:
-                what = f"booking {booking['reference']} follow-up {follow['number']}"
-                problems.append(f"{what} has no claimed interpreter")
+        problems += _booking_problems(booking, claims.get(booking["reference"]))
     for quote in packages.locked_quotes() if quotes is None else quotes:
         reference = quote["lockedBy"]
         if reference is not None and reference not in references and reference not in claims:

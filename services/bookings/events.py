@@ -24,7 +24,6 @@ from services.common.clock import seoul_iso, utcnow
 from services.common.config import event_horizon_days
 
 from . import store
-from .render import refund_of
 
 log = logging.getLogger("clinicbridge.bookings.events")
 TYPES = (
@@ -44,13 +43,6 @@ TYPES = (
     "visit.change_declined",
     "visit.interpreter_changed",
 )
-BY_STEP = {  # the lifecycle step's target, and the event that reports it
-    "BOOKED": "booking.confirmed",
-    "CANCELLED": "booking.cancelled",
-    "ARRIVED": "visit.arrived",
-    "FULFILLED": "visit.fulfilled",
-    "NOSHOW": "visit.no_show",
-}
 
 
 def state_of(booking: dict) -> dict:
@@ -62,7 +54,7 @@ def state_of(booking: dict) -> dict:
             {"number": v["number"], "slotId": v["slot_id"], "start": seoul_iso(v["start"]), "status": v["status"]}
             for v in booking["visits"]
         ],
-        "refund": refund_of(booking),
+        "refund": booking.get("refund"),
         "followUps": [
             {"number": f["number"], "kind": f["kind"], "start": seoul_iso(f["start"]), "status": f["status"]}
             for f in booking.get("follow_ups") or []

@@ -50,8 +50,7 @@ def _check(
     caused the move."""
     visits = current["visits"]
     visit = visits[number - 1]
-    wanted = "CHANGE_PROPOSED" if proposed else "BOOKED"
-    if current["status"] not in lifecycle.MOVABLE or visit["status"] != wanted:
+    if not lifecycle.visit_may_move(current["status"], visit["status"], proposed):
         what = "only a visit with a proposed change accepts one" if proposed else "only a visit still to come moves"
         raise Problem(
             409,
@@ -316,7 +315,7 @@ def _follow_up_target(
     """What moving the follow-up as ``body`` asks takes (its items, without holders; None when no
     interpreter is free then), and the slot for an in-person one; or why it may not move."""
     number, now = follow["number"], utcnow()
-    if current["status"] in ("CANCELLED", "NOSHOW") or follow["status"] != "BOOKED":
+    if not lifecycle.follow_up_may_move(current["status"], follow["status"]):
         raise Problem(
             409,
             "INVALID_TRANSITION",

@@ -10,8 +10,7 @@ from services.common.clock import SEOUL, aware, seoul_today, utcnow
 from services.common.errors import Problem, not_found, validation_problem
 from services.common.failpoints import failpoint
 from services.common.ids import object_id
-from services.common.pagination import DEFAULT_LIMIT, Page, Sort
-from services.common.readmodel import ReadModel
+from services.common.pagination import DEFAULT_LIMIT, Page, Sort, page_of
 from services.common.tokens import Principal
 
 from . import packages, plans, store
@@ -128,10 +127,8 @@ def slot_page(slots: list[dict], query: dict, default_limit: int) -> Page:
     """A page of slots by start (then id), after ``cursor``, with the total when asked."""
     for slot in slots:
         slot["order_key"] = f"{aware(slot['start']).astimezone(UTC).isoformat()}:{slot['_id']}"
-    model = ReadModel.of(slots, lambda slot: ([], None), ("order_key",), strip=("order_key",))
-    return model.page(
-        [],
-        None,
+    return page_of(
+        slots,
         SLOT_ORDER,
         limit=query.get("limit", default_limit),
         cursor=query.get("cursor"),
@@ -201,47 +198,22 @@ def next_free(asked: list[dict], token: str | None, cutoff: datetime, buffer_min
     failpoint("bookings.next_free")
     ids = [a["packageId"] for a in asked]
     known = dict(zip(ids, packages.packages_by_id(ids, token), strict=True))
+    templates = [_template(known.get(a["packageId"]), a) for a in asked]
     offers = [(store.offer(a["clinic"], None), store.offer(a["clinic"], a["packageId"])) for a in asked]
-    starts: list[list[dict]] = [[] for _ in asked]
-
-    def follow_up_plan(index: int) -> dict | None:
-        package = known.get(asked[index]["packageId"])
-        return plans.follow_up_plan_of(package, asked[index].get("followUp")) if package else None
-
-    def known_package(index: int) -> dict | None:
-        package = known.get(asked[index]["packageId"])
-        if package is None or package["clinic"] != asked[index]["clinic"]:
-            return None
-        return None if asked[index].get("followUp") and follow_up_plan(index) is None else package
-
-    def needed(index: int) -> int:  # a single visit with no interpreter or follow-up is booked from any free slot
-        package = known_package(index)
-        wanted = plans.Wanted(package or {}, {}, asked[index].get("language"), follow_up_plan(index))
-        alone = package is not None and package["schedule"]["visits"] == 1
-        return 1 if alone and not wanted.language and not wanted.needs_follow_up else STARTS_TRIED
-
-    def gather(waiting: list[int], slots: list[dict]) -> list[int]:
-        for index in waiting:
-            mine = [slot for slot in slots if slot["slot_key"].rsplit(":", 1)[0] in offers[index]]
-            starts[index] += mine[: needed(index) - len(starts[index])]
-        return [index for index in waiting if len(starts[index]) < needed(index)]
-
-    soon = cutoff + timedelta(days=NEXT_FREE_DAYS)
-    days = store.days_between(cutoff, soon)
-    waiting = [index for index in range(len(asked)) if known_package(index)]
-    keys = [f"{o}:{day}" for index in waiting for o in offers[index] for day in days]
-    waiting = gather(waiting, _in_order(store.bookable_slots_on(keys), cutoff, soon) if keys else [])
-    searched_until = soon
-    for weeks in NEXT_FREE_WINDOWS:
-        if not waiting:
-            break
-        until = cutoff + timedelta(weeks=weeks)
-        waiting = gather(waiting, _free_slots(sorted({o for i in waiting for o in offers[i]}), searched_until, until))
-        searched_until = until - timedelta(microseconds=1)
+    # a single visit with no interpreter or follow-up is booked from any free slot: its first is enough
+    needs = [
+        0
+        if t is None
+        else 1
+        if t.package["schedule"]["visits"] == 1 and not (t.language or t.needs_follow_up)
+        else STARTS_TRIED
+        for t in templates
+    ]
+    starts = _gather_starts(offers, needs, cutoff)
     wanted = [
-        (index, plans.Wanted(package, first, asked[index].get("language"), follow_up_plan(index)))
-        for index, package in enumerate(map(known_package, range(len(asked))))
-        if package is not None
+        (index, plans.Wanted(template.package, first, template.language, template.follow_up_plan))
+        for index, template in enumerate(templates)
+        if template is not None
         for first in starts[index]
     ]
     found: list[dict | None] = [None] * len(asked)
@@ -251,3 +223,40 @@ def next_free(asked: list[dict], token: str | None, cutoff: datetime, buffer_min
         if found[index] is None and plan.complete:
             found[index] = plan.first
     return found
+
+
+def _template(package: dict | None, asked: dict) -> plans.Wanted | None:
+    """The plan asked for, without its start; None for an unknown package, one of another clinic, or one
+    with no follow-up plan of the kind asked for."""
+    if package is None or package["clinic"] != asked["clinic"]:
+        return None
+    follow_up_plan = plans.follow_up_plan_of(package, asked.get("followUp"))
+    if asked.get("followUp") and follow_up_plan is None:
+        return None
+    return plans.Wanted(package, {}, asked.get("language"), follow_up_plan)
+
+
+def _gather_starts(offers: list[tuple[str, str]], needs: list[int], cutoff: datetime) -> list[list[dict]]:
+    """Each package's next ``needs`` free slots of its offers after ``cutoff``: the next few days first (by
+    day), then wider windows (by week), one query each while a package has too few."""
+    starts: list[list[dict]] = [[] for _ in needs]
+
+    def gather(waiting: list[int], slots: list[dict]) -> list[int]:
+        for index in waiting:
+            mine = [slot for slot in slots if slot["slot_key"].rsplit(":", 1)[0] in offers[index]]
+            starts[index] += mine[: needs[index] - len(starts[index])]
+        return [index for index in waiting if len(starts[index]) < needs[index]]
+
+    soon = cutoff + timedelta(days=NEXT_FREE_DAYS)
+    days = store.days_between(cutoff, soon)
+    waiting = [index for index, need in enumerate(needs) if need]
+    keys = [f"{o}:{day}" for index in waiting for o in offers[index] for day in days]
+    waiting = gather(waiting, _in_order(store.bookable_slots_on(keys), cutoff, soon) if keys else [])
+    searched_until = soon
+    for weeks in NEXT_FREE_WINDOWS:
+        if not waiting:
+            break
+        until = cutoff + timedelta(weeks=weeks)
+        waiting = gather(waiting, _free_slots(sorted({o for i in waiting for o in offers[i]}), searched_until, until))
+        searched_until = until - timedelta(microseconds=1)
+    return starts

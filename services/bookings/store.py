@@ -20,6 +20,7 @@ from mongoengine.connection import get_db
 from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
+from services.common import lifecycle
 from services.common.clock import SEOUL, seoul_date
 from services.common.eventlog import EventLog
 from services.common.pagination import Page, Sort, paginate
@@ -642,8 +643,6 @@ def lapse_key(key: str, lease: str, now: datetime) -> None:
 
 # -- start-up migrations, and the checker's scans: an operator's commands, never a request path -------
 
-_VISIT_STATUS_OF = {"PENDING": "BOOKED"}  # a booking recorded before visits had a status: each visit has the booking's
-
 
 def migrate_bookings() -> int:
     """Bookings recorded before they kept their visits and a revision get them, once (start-up)."""
@@ -657,7 +656,7 @@ def migrate_bookings() -> int:
                     "slot_id": booking["slot_id"],
                     "start": booking["slot_start"],
                     "duration_minutes": booking.get("slot_duration_minutes", 60),
-                    "status": _VISIT_STATUS_OF.get(booking["status"], booking["status"]),
+                    "status": lifecycle.legacy_visit_status(booking["status"]),
                 }
             ]
             done = bookings().update_one(
@@ -670,64 +669,72 @@ def migrate_bookings() -> int:
     return once(bookings().database, "bookings.visits", migrate)
 
 
+def _seat(slot_id: str, visit: int, holder: str) -> dict:
+    return {"kind": "SEAT", "resource": slot_id, "visit": visit, "holder": holder}
+
+
+def _migrate_hold(hold: dict, now: datetime) -> int:
+    """A seat hold kept before the ledger as its claim (1), or a move's hold settled by what the booking
+    records, or nothing for a booking's own hold (0)."""
+    reference = hold.get("reference") or hold["_id"]
+    slot_ids = hold.get("slot_ids") or [hold["slot_id"]]
+    state = hold.get("state", "HELD")
+    if "/" in hold["_id"]:  # a visit's move: the booking keeps the slot it records, the other goes back
+        if state not in ("BOOKED", "RELEASED"):
+            booking = bookings().find_one({"reference": reference}, {"visits": 1})
+            kept_slots = {v["slot_id"] for v in (booking or {}).get("visits", []) if v["status"] != "CANCELLED"}
+            for slot_id in slot_ids:
+                if slot_id not in kept_slots:
+                    give_seat_back(ObjectId(slot_id), reference)
+        return 0
+    if bookings().find_one({"reference": reference}, {"_id": 1}) is not None:
+        return 0  # the booking's claim follows from the booking
+    claim = {
+        "_id": reference,
+        "state": "RELEASED" if state in ("BOOKED", "RELEASED") else ("EXPIRING" if state == "EXPIRING" else "HELD"),
+        "lease": "migrated",
+        "items": [_seat(slot_id, n, reference) for n, slot_id in enumerate(slot_ids, start=1)],
+        "quote_id": hold.get("quote_id"),
+        "created_at": now,
+        **{k: hold[k] for k in ("hold_id", "owner", "travel") if hold.get(k) is not None},
+    }
+    if claim["state"] == "RELEASED":
+        claim["settled_at"] = hold.get("settled_at") or now
+    else:
+        claim.update(expires_at=hold.get("held_until") or hold.get("expires_at") or now, ending="EXPIRED")
+    claims().update_one({"_id": reference}, {"$setOnInsert": claim}, upsert=True)
+    return 1
+
+
+def _migrate_booking_claim(booking: dict, now: datetime) -> None:
+    """A booking kept before the ledger gets the claim of the seats it keeps."""
+    if booking.get("seat_release_pending"):  # cancelled by a process that died before giving the seats back
+        for visit in booking["visits"]:
+            if visit["status"] == "CANCELLED":
+                give_seat_back(ObjectId(visit["slot_id"]), booking["reference"])
+        bookings().update_one({"_id": booking["_id"]}, {"$unset": {"seat_release_pending": ""}})
+    kept = [v for v in booking["visits"] if v["status"] != "CANCELLED"]
+    claim = {
+        "_id": booking["reference"],
+        "state": "BOOKED" if kept else "RELEASED",
+        "lease": "migrated",
+        "items": [_seat(v["slot_id"], v["number"], booking["reference"]) for v in kept],
+        "quote_id": booking["quote_id"],
+        "created_at": now,
+        **({} if kept else {"settled_at": now}),
+    }
+    claims().update_one({"_id": booking["reference"]}, {"$setOnInsert": claim}, upsert=True)
+
+
 def migrate_claims(now: datetime) -> int:
     """The seat holds and bookings kept before the ledger, as claims, once (start-up; stop the earlier
     bookings processes and sweepers first). A booking's seats were held under its reference."""
     database = bookings().database
 
-    def seat(slot_id: str, visit: int, holder: str) -> dict:
-        return {"kind": "SEAT", "resource": slot_id, "visit": visit, "holder": holder}
-
     def migrate() -> int:
-        changed = 0
-        for hold in database["seat_holds"].find():
-            reference = hold.get("reference") or hold["_id"]
-            slot_ids = hold.get("slot_ids") or [hold["slot_id"]]
-            state = hold.get("state", "HELD")
-            if "/" in hold["_id"]:  # a visit's move: the booking keeps the slot it records, the other goes back
-                if state not in ("BOOKED", "RELEASED"):
-                    booking = bookings().find_one({"reference": reference}, {"visits": 1})
-                    kept_slots = {v["slot_id"] for v in (booking or {}).get("visits", []) if v["status"] != "CANCELLED"}
-                    for slot_id in slot_ids:
-                        if slot_id not in kept_slots:
-                            give_seat_back(ObjectId(slot_id), reference)
-                continue
-            if bookings().find_one({"reference": reference}, {"_id": 1}) is not None:
-                continue  # the booking's claim follows from the booking
-            claim = {
-                "_id": reference,
-                "state": "RELEASED"
-                if state in ("BOOKED", "RELEASED")
-                else ("EXPIRING" if state == "EXPIRING" else "HELD"),
-                "lease": "migrated",
-                "items": [seat(slot_id, n, reference) for n, slot_id in enumerate(slot_ids, start=1)],
-                "quote_id": hold.get("quote_id"),
-                "created_at": now,
-                **{k: hold[k] for k in ("hold_id", "owner", "travel") if hold.get(k) is not None},
-            }
-            if claim["state"] == "RELEASED":
-                claim["settled_at"] = hold.get("settled_at") or now
-            else:
-                claim.update(expires_at=hold.get("held_until") or hold.get("expires_at") or now, ending="EXPIRED")
-            claims().update_one({"_id": reference}, {"$setOnInsert": claim}, upsert=True)
-            changed += 1
+        changed = sum(_migrate_hold(hold, now) for hold in database["seat_holds"].find())
         for booking in bookings().find({}, {"reference": 1, "visits": 1, "quote_id": 1, "seat_release_pending": 1}):
-            if booking.get("seat_release_pending"):  # cancelled by a process that died before giving the seats back
-                for visit in booking["visits"]:
-                    if visit["status"] == "CANCELLED":
-                        give_seat_back(ObjectId(visit["slot_id"]), booking["reference"])
-                bookings().update_one({"_id": booking["_id"]}, {"$unset": {"seat_release_pending": ""}})
-            kept = [v for v in booking["visits"] if v["status"] != "CANCELLED"]
-            claim = {
-                "_id": booking["reference"],
-                "state": "BOOKED" if kept else "RELEASED",
-                "lease": "migrated",
-                "items": [seat(v["slot_id"], v["number"], booking["reference"]) for v in kept],
-                "quote_id": booking["quote_id"],
-                "created_at": now,
-                **({} if kept else {"settled_at": now}),
-            }
-            claims().update_one({"_id": booking["reference"]}, {"$setOnInsert": claim}, upsert=True)
+            _migrate_booking_claim(booking, now)
             changed += 1
         database.drop_collection("seat_holds")
         return changed

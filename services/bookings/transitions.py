@@ -204,7 +204,7 @@ def _apply(
         changes["updated_at"] = now
         entry.update(at=now, by=principal.subject, reason=reason)
         details = {"visit": entry["visit"]} if entry["visit"] else {}
-        told = events.event(events.BY_STEP[step.target], {**current, **changes}, principal.subject, now, **details)
+        told = events.event(lifecycle.event_of(step), {**current, **changes}, principal.subject, now, **details)
         updated = store.change_booking(current, changes, entry, [told])
         if updated is not None:
             events.publish(updated)

@@ -24,7 +24,7 @@ from mongoengine import (
     StringField,
 )
 
-from services.common.care import SOURCES, AftercareStep, PreparationStep, RecoveryPhase
+from services.common.care import AftercareStep, PreparationStep, RecoveryPhase, Sourced
 from services.common.clock import utcnow
 from services.common.validation import contract_enum
 from services.common.wire import localized
@@ -86,13 +86,10 @@ class Range(EmbeddedDocument):
     max = IntField(required=True, min_value=0)
 
 
-class Caution(EmbeddedDocument):
+class Caution(Sourced):
     code = StringField(required=True, choices=contract_enum("common/defs", "caution"))
     text = localized(required=True)
     applies_when = DictField(required=True)
-    source = StringField(choices=SOURCES)
-    quote = StringField()
-    note = StringField()
 
 
 class Procedure(Document):

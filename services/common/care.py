@@ -42,33 +42,34 @@ def facts(entries: list[dict]) -> list[dict]:
     return [{"fact": entry["fact"], "source": source(entry)} for entry in entries]
 
 
-class PreparationStep(EmbeddedDocument):
+class Sourced(EmbeddedDocument):
+    """Where a stored fact comes from, declared once for every record that keeps one: ``source`` is
+    seed or sample, ``quote`` the seed's sentence, ``note`` why a sample value is what it is."""
+
+    meta = {"abstract": True}
+    source = StringField(choices=SOURCES)
+    quote = StringField()
+    note = StringField()
+
+
+class PreparationStep(Sourced):
     code = StringField(required=True)
     instruction = localized(required=True)
     days_before = IntField(required=True, min_value=0)
     daily = BooleanField(default=False)
-    source = StringField(choices=SOURCES)
-    quote = StringField()
-    note = StringField()
 
 
-class RecoveryPhase(EmbeddedDocument):
+class RecoveryPhase(Sourced):
     phase = StringField(required=True, choices=PHASES)
     from_day = IntField(required=True, min_value=0)
     to_day = IntField(required=True, min_value=0)
     expectation = localized(required=True)
-    source = StringField(choices=SOURCES)
-    quote = StringField()
-    note = StringField()
 
 
-class AftercareStep(EmbeddedDocument):
+class AftercareStep(Sourced):
     code = StringField(required=True)
     instruction = localized(required=True)
     hours = IntField(required=True, min_value=1)
-    source = StringField(choices=SOURCES)
-    quote = StringField()
-    note = StringField()
 
 
 def preparation(steps: list[dict], lang: str) -> list[dict]:

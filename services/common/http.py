@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -227,7 +227,7 @@ class PublicReads:
 
     def __init__(self, size: int):
         self.size = size
-        self.entries: OrderedDict[tuple, tuple[float, Answer]] = OrderedDict()
+        self.entries: OrderedDict[tuple, tuple[float, Answer, frozenset[str]]] = OrderedDict()
         self.vary: dict[str, tuple[str, ...]] = {}
         self.lock = threading.Lock()
 
@@ -250,7 +250,9 @@ class PublicReads:
             self.entries.move_to_end(key)
             return entry[1]
 
-    def keep(self, url: str, headers: dict[str, str], answer: Answer) -> None:
+    def keep(self, url: str, headers: dict[str, str], answer: Answer, holds: Iterable[str] = ()) -> None:
+        """Keep ``answer`` if its service marked it public; ``holds``: the resources it shows (``package:<id>``,
+        ``clinic:<slug>``, ``rates``...), so a write to one of them forgets it."""
         if answer.status_code != 200:
             return
         directives = {
@@ -268,13 +270,20 @@ class PublicReads:
         names = tuple(name.strip().lower() for name in answer.headers.get("Vary", "").split(",") if name.strip())
         with self.lock:
             self.vary[url] = names
-            self.entries[self._key(url, headers, names)] = (expires, answer)
+            self.entries[self._key(url, headers, names)] = (expires, answer, frozenset(holds))
             while len(self.entries) > self.size:
                 self.entries.popitem(last=False)
 
     def clear(self) -> None:
         with self.lock:
             self.entries.clear()
+
+    def forget(self, resources: Iterable[str]) -> None:
+        """Drop the answers that show any of ``resources``; every other answer stays."""
+        changed = set(resources)
+        with self.lock:
+            for key in [key for key, entry in self.entries.items() if entry[2] & changed]:
+                del self.entries[key]
 
 
 _SESSIONS: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
@@ -341,9 +350,11 @@ class AsyncServiceClient:
         headers: dict | None = None,
         params: dict | None = None,
         json: Any = None,
+        holds: Iterable[str] = (),
     ) -> Answer:
         """The answer for any status below 500; 502-504 and transport failures raise UpstreamUnavailable,
-        any other 5xx UpstreamError (``sent`` when the service may have acted on it)."""
+        any other 5xx UpstreamError (``sent`` when the service may have acted on it). ``holds``: the
+        resources a cacheable answer shows (:meth:`PublicReads.keep`)."""
         sent = {**passed_on(), **(headers or {})}
         if token:
             sent["Authorization"] = f"Bearer {token}"
@@ -357,7 +368,7 @@ class AsyncServiceClient:
                 return hit
         answer = await self._exchange(method, path, url, sent, query, json)
         if cached and self.cache is not None:
-            self.cache.keep(key, sent, answer)
+            self.cache.keep(key, sent, answer, holds)
         return answer
 
     async def _exchange(self, method: str, path: str, url: str, headers: dict, query: dict | None, body: Any) -> Answer:
@@ -394,7 +405,12 @@ class AsyncServiceClient:
             raise (UpstreamUnavailable if status in RETRY_STATUSES else UpstreamError)(self.service, sent=True)
         return answer
 
-    def forget(self) -> None:
-        """Drop every cached answer (after a write through this process, so it reads its own writes)."""
-        if self.cache is not None:
+    def forget(self, resources: Iterable[str] | None = None) -> None:
+        """Drop the cached answers that show any of ``resources`` (after a write through this process, so it
+        reads its own writes), or every one when none are named."""
+        if self.cache is None:
+            return
+        if resources is None:
             self.cache.clear()
+        else:
+            self.cache.forget(resources)

@@ -32,6 +32,7 @@ CHANGE_REASONS = {
     "INTERPRETER_HOURS_CLOSED": "The interpreter's hours no longer cover the visit, and no other interpreter is free.",
 }
 MOVABLE = ("PENDING", "BOOKED")  # the booking's statuses in which a visit still to come may move
+ENDED = ("CANCELLED", "NOSHOW")  # a booking with nothing left to come: none of its follow-ups moves either
 DELIVERED = ("FULFILLED", "NOSHOW")  # a visit the clinic kept its seat for: no longer refunded
 CLINIC = ("CLINIC_ADMIN", "PLATFORM_ADMIN")
 ROLE_NAMES = {"AGENCY": "An agency", "CLINIC_ADMIN": "The clinic's admin", "PLATFORM_ADMIN": "A platform admin"}
@@ -113,6 +114,35 @@ STEPS = (
     ),
 )
 BY_TARGET = {step.target: step for step in STEPS}
+STEP_EVENTS = {  # each step's target, and the event that tells partners of it
+    "BOOKED": "booking.confirmed",
+    "CANCELLED": "booking.cancelled",
+    "ARRIVED": "visit.arrived",
+    "FULFILLED": "visit.fulfilled",
+    "NOSHOW": "visit.no_show",
+}
+LEGACY_VISIT_STATUS = {"PENDING": "BOOKED"}  # a booking kept before visits had a status: each visit's, from it
+
+
+def event_of(step: Step) -> str:
+    """The event type a step is told as."""
+    return STEP_EVENTS[step.target]
+
+
+def visit_may_move(booking_status: str, visit_status: str, proposed: bool = False) -> bool:
+    """Whether a visit may be moved to another slot: one still to come, of a booking not yet under way; with
+    ``proposed``, a visit whose change the clinic proposed (it moves to an alternative offered)."""
+    return booking_status in MOVABLE and visit_status == ("CHANGE_PROPOSED" if proposed else "BOOKED")
+
+
+def follow_up_may_move(booking_status: str, follow_up_status: str) -> bool:
+    """Whether a follow-up may be moved: one still to come, of a booking that has not ended."""
+    return booking_status not in ENDED and follow_up_status == "BOOKED"
+
+
+def legacy_visit_status(booking_status: str) -> str:
+    """The status of the one visit of a booking kept before visits had their own."""
+    return LEGACY_VISIT_STATUS.get(booking_status, booking_status)
 
 
 def booking_status(visits: list[str]) -> str:

@@ -60,6 +60,71 @@ def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{_component_name(name)}"}
 
 
+def _parameters(components: dict[str, dict], rule: str, spec) -> list[dict]:
+    """The path's parameters, then the query's, each with its schema."""
+    parameters = []
+    for converter, arg in re.findall(r"<(?:([a-z_]+):)?([a-z_]+)>", rule):
+        kind = "integer" if converter == "int" else "string"
+        parameters.append({"name": arg, "in": "path", "required": True, "schema": {"type": kind}})
+    if spec.query:
+        _add_component(components, spec.query)
+        query_schema = SCHEMAS[spec.query]
+        for name, prop in query_schema.get("properties", {}).items():
+            param = {
+                "name": name,
+                "in": "query",
+                "required": name in query_schema.get("required", []),
+                "schema": _rewrite_refs(copy.deepcopy(prop), set(), spec.query),
+            }
+            if prop.get("type") == "array":
+                param.update(style="form", explode=False)
+            if "description" in prop:
+                param["description"] = prop["description"]
+            parameters.append(param)
+    return parameters
+
+
+def _responses(components: dict[str, dict], spec) -> dict:
+    """The success, and a problem for every status the operation may answer with."""
+    success: dict = {"description": "Success"}
+    if spec.response:
+        _add_component(components, spec.response)
+        success["content"] = {"application/json": {"schema": _ref(spec.response)}}
+    responses = {str(spec.status): success}
+    problem = {"content": {"application/problem+json": {"schema": _ref("common/problem")}}}
+    codes = set(spec.errors) | {400}
+    if spec.body:
+        codes |= {413, 415}
+    if spec.auth == "token":
+        codes |= {401, 403}
+    if spec.response == "common/event-page":  # a feed's cursor may be older than the events kept
+        codes |= {410}
+    for status in sorted(codes):
+        responses[str(status)] = {"description": "Problem", **problem}
+    responses["503"] = {"description": "Database unavailable", **problem}
+    return responses
+
+
+def _operation(components: dict[str, dict], rule, method: str, spec) -> dict:
+    operation: dict = {
+        "summary": spec.summary,
+        "operationId": rule.endpoint.replace(".", "_") + "_" + method.lower(),
+        "tags": list(spec.tags),
+        "parameters": _parameters(components, rule.rule, spec),
+        "responses": {},
+    }
+    if spec.body:
+        _add_component(components, spec.body)
+        operation["requestBody"] = {
+            "required": not spec.optional_body,
+            "content": {"application/json": {"schema": _ref(spec.body)}},
+        }
+    if spec.auth != "public":
+        operation["security"] = [{"serviceToken": []}] if spec.auth == "token" else [{}, {"serviceToken": []}]
+    operation["responses"] = _responses(components, spec)
+    return operation
+
+
 def build_openapi(app: Flask, title: str, description: str) -> dict:
     components: dict[str, dict] = {}
     _add_component(components, "common/problem")
@@ -71,56 +136,7 @@ def build_openapi(app: Flask, title: str, description: str) -> dict:
             continue
         path = _RULE_ARG.sub(r"{\1}", rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            operation: dict = {
-                "summary": spec.summary,
-                "operationId": rule.endpoint.replace(".", "_") + "_" + method.lower(),
-                "tags": list(spec.tags),
-                "parameters": [],
-                "responses": {},
-            }
-            for converter, arg in re.findall(r"<(?:([a-z_]+):)?([a-z_]+)>", rule.rule):
-                kind = "integer" if converter == "int" else "string"
-                operation["parameters"].append({"name": arg, "in": "path", "required": True, "schema": {"type": kind}})
-            if spec.query:
-                _add_component(components, spec.query)
-                query_schema = SCHEMAS[spec.query]
-                for name, prop in query_schema.get("properties", {}).items():
-                    param = {
-                        "name": name,
-                        "in": "query",
-                        "required": name in query_schema.get("required", []),
-                        "schema": _rewrite_refs(copy.deepcopy(prop), set(), spec.query),
-                    }
-                    if prop.get("type") == "array":
-                        param.update(style="form", explode=False)
-                    if "description" in prop:
-                        param["description"] = prop["description"]
-                    operation["parameters"].append(param)
-            if spec.body:
-                _add_component(components, spec.body)
-                operation["requestBody"] = {
-                    "required": not spec.optional_body,
-                    "content": {"application/json": {"schema": _ref(spec.body)}},
-                }
-            if spec.auth != "public":
-                operation["security"] = [{"serviceToken": []}] if spec.auth == "token" else [{}, {"serviceToken": []}]
-            success: dict = {"description": "Success"}
-            if spec.response:
-                _add_component(components, spec.response)
-                success["content"] = {"application/json": {"schema": _ref(spec.response)}}
-            operation["responses"][str(spec.status)] = success
-            problem = {"content": {"application/problem+json": {"schema": _ref("common/problem")}}}
-            codes = set(spec.errors) | {400}
-            if spec.body:
-                codes |= {413, 415}
-            if spec.auth == "token":
-                codes |= {401, 403}
-            if spec.response == "common/event-page":  # a feed's cursor may be older than the events kept
-                codes |= {410}
-            for status in sorted(codes):
-                operation["responses"][str(status)] = {"description": "Problem", **problem}
-            operation["responses"]["503"] = {"description": "Database unavailable", **problem}
-            paths.setdefault(path, {})[method.lower()] = operation
+            paths.setdefault(path, {})[method.lower()] = _operation(components, rule, method, spec)
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": "1.0.0", "description": description},

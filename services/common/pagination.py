@@ -107,6 +107,27 @@ def paginate(
     return Page(items=items[:limit], next_cursor=next_cursor, total=total, cursors=cursors)
 
 
+def page_of(
+    items: list[dict], sort: Sort, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None, with_total: bool = False
+) -> Page:
+    """One page of a list already in hand, in ``sort`` order after ``cursor``: the page and cursors
+    :func:`paginate` gives for a collection. Each item carries its unique ``sort.field``, which is left
+    out of the items returned."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    ordered = sorted(items, key=lambda item: item[sort.field], reverse=sort.direction == -1)
+    if cursor:
+        after = decode_cursor(sort, cursor)
+        ordered = [
+            item for item in ordered if (item[sort.field] > after if sort.direction == 1 else item[sort.field] < after)
+        ]
+    page = [dict(item) for item in ordered[:limit]]
+    cursors = [encode_cursor(sort, item) for item in page]
+    for item in page:
+        del item[sort.field]
+    total = len(items) if with_total else None
+    return Page(items=page, next_cursor=cursors[-1] if len(ordered) > limit else None, total=total, cursors=cursors)
+
+
 def batch_ids(query: dict) -> list:
     """The ids of a ``?ids=a,b,c`` lookup, at most 100. A batch lookup takes no other filter (``lang`` aside)."""
     others = sorted(set(query) - {"ids", "lang"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
+from services.common import visibility
 from services.common.access import ROLES
 from services.common.auth import current_principal
 from services.common.clock import iso
@@ -39,7 +40,7 @@ def _search(query: dict):
         found = store.packages_by_id(batch_ids(query))
         answer = jsonify(
             batch_response(
-                found, lambda doc: render.package(doc, lang) if packages.visible_to(doc, principal) else None
+                found, lambda doc: render.package(doc, lang) if visibility.visible_to(doc, principal) else None
             )
         )
         return cacheable(answer, PUBLIC_READ_SECONDS)
@@ -92,6 +93,20 @@ def compare_packages(body, query):
     compared, rate = quotes.compare(body["ids"], body, current_principal())
     items = [None if item is None else {**item, "package": render.package(item["package"], lang)} for item in compared]
     return jsonify({**rate, "items": items})
+
+
+@bp.get("/packages/prices")
+@contract(
+    summary="Packages' base price and price per visit in a currency at today's rate (the quote's price rule).",
+    query="packages/prices-query",
+    response="packages/prices",
+    tags=("packages",),
+    max_age=PUBLIC_READ_SECONDS,
+)
+def package_prices(query):
+    versions = [int(v) for v in query["versions"]] if "versions" in query else None
+    shown, rate = quotes.prices_in(query["ids"], versions, query.get("currency", "KRW"), current_principal())
+    return jsonify({**rate, "items": shown})
 
 
 @bp.post("/packages")

@@ -17,6 +17,7 @@ from pymongo.errors import PyMongoError
 
 from services.common.clock import utcnow
 from services.common.tokens import Principal
+from services.common.visibility import is_public
 
 from . import store
 
@@ -49,7 +50,7 @@ def write(type_: str, package: dict, by: str, at: datetime, session) -> dict:
         "by": by,
         "data": state_of(package),
     }
-    if package["status"] != "DRAFT":  # as ``packages.visible_to``: agencies see all but drafts
+    if is_public(package["status"]):  # agencies read it as anyone sees it
         event["public"] = True
     store.event_log.put_outbox_event(event, session=session)
     return event

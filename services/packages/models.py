@@ -22,10 +22,12 @@ from mongoengine import (
     StringField,
 )
 
-from services.common.care import SOURCES, AftercareStep, PreparationStep, RecoveryPhase
+from services.common.care import AftercareStep, PreparationStep, RecoveryPhase, Sourced
 from services.common.clock import utcnow
 from services.common.validation import contract_enum
 from services.common.wire import localized
+
+from .prices import per_visit, visits_of
 
 ALIAS = "packages"
 STATUSES = ("DRAFT", "PUBLISHED", "ARCHIVED")
@@ -69,14 +71,11 @@ class Screening(EmbeddedDocument):
     blocking = ListField(StringField(choices=CAUTIONS))
 
 
-class ScreeningRule(EmbeddedDocument):
+class ScreeningRule(Sourced):
     code = StringField(required=True, choices=CAUTIONS)
     text = localized(required=True)
     applies_when = DictField(required=True)
     blocking = BooleanField(required=True)
-    source = StringField(choices=SOURCES)
-    quote = StringField()
-    note = StringField()
 
 
 class Package(Document):
@@ -148,8 +147,8 @@ class Package(Document):
     def clean(self):
         ident = str(self.pk) if self.pk else ""
         self.listing = listing_key(self.clinic, self.status)
-        self.visits = max(item.sessions for item in self.items) if self.items else 0
-        self.price_per_session_krw = self.price_krw // self.visits if self.visits else self.price_krw
+        self.visits = visits_of([{"sessions": item.sessions} for item in self.items])
+        self.price_per_session_krw = per_visit(self.price_krw, self.visits)
         self.procedure_codes = sorted({item.procedure for item in self.items})
         self.interpreter_languages = sorted({option.language for option in self.interpreter_options})
         self.follow_up_kinds = sorted({plan.kind for plan in self.follow_up_plans})

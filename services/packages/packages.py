@@ -1,4 +1,4 @@
-"""Writing packages and their versions, their status, and who may see them."""
+"""Writing packages and their versions, and their status; who may see them is ``services.common.visibility``."""
 
 from __future__ import annotations
 
@@ -10,17 +10,13 @@ from services.common.db import in_transaction
 from services.common.errors import Problem, not_found, validation_problem
 from services.common.ids import object_id
 from services.common.tokens import Principal
+from services.common.visibility import visible_to
 
 from . import events, store
 from .knowledge import apply_knowledge, check_with_catalogue
 from .models import ALIAS, Package, utcnow
 
 TRANSITIONS = {"PUBLISHED": ("DRAFT",), "ARCHIVED": ("DRAFT", "PUBLISHED")}
-
-
-def visible_to(package: dict, principal: Principal | None) -> bool:
-    """Anyone sees a package once published; a draft only its clinic's admins (and platform admins)."""
-    return package["status"] != "DRAFT" or bool(principal and principal.administers(package["clinic"]))
 
 
 def model_fields(body: dict) -> dict:

@@ -1,22 +1,21 @@
 """Quotes: the price of a package version with chosen options, owned by its caller, locked by a booking;
-and the same price rule for packages side by side."""
+packages side by side, and packages' prices in a currency, all by the price rule of ``prices.py``."""
 
 from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from bson import ObjectId
 
-from services.common import money
-from services.common.errors import Problem, not_found
+from services.common.errors import Problem, not_found, validation_problem
 from services.common.ids import object_id
 from services.common.tokens import Principal
+from services.common.visibility import visible_to
 
 from . import store
 from .models import Quote, utcnow
-from .packages import visible_to
+from .prices import interpreter_option, option_prices, package_prices, price_per_visit, priced
 from .rates import current_rates
 
 
@@ -29,33 +28,6 @@ def quote_owner(principal: Principal | None) -> str | None:
     if principal.role == "CLINIC_ADMIN":
         return f"clinic:{principal.clinic}"
     return "platform"
-
-
-# -- the price of a package with options: one rule for quotes and comparisons ---------------------
-
-
-def interpreter_option(package: dict, language: str | None) -> dict | None:
-    return next((o for o in package.get("interpreter_options", []) if o["language"] == language), None)
-
-
-def option_prices(package: dict, interpreter: dict | None, plan: dict | None) -> dict[str, int]:
-    """The won of each line: the base price, the interpreter for every visit unless included, the follow-up plan."""
-    interpreter_krw = (
-        0
-        if interpreter is None or interpreter["included"]
-        else interpreter.get("price_per_session_krw", 0) * package["visits"]
-    )
-    return {"base": package["price_krw"], "interpreter": interpreter_krw, "followUp": plan["price_krw"] if plan else 0}
-
-
-def priced(lines: dict[str, int], krw_per_unit: str, currency: str) -> dict:
-    """Each line and the total in won and in ``currency``; the total is the sum of the lines as
-    shown, so an itemization always adds up."""
-    converted = {name: money.from_krw(krw, krw_per_unit, currency) for name, krw in lines.items()}
-    return {
-        "lines": {name: {"krw": lines[name], "amount": money.as_text(converted[name])} for name in lines},
-        "total": {"krw": sum(lines.values()), "amount": money.as_text(sum(converted.values(), Decimal(0)))},
-    }
 
 
 def compare(ids: list[str], options: dict, principal: Principal | None) -> tuple[list[dict | None], dict]:
@@ -77,7 +49,7 @@ def compare(ids: list[str], options: dict, principal: Principal | None) -> tuple
             (p for p in package.get("follow_up_plans", []) if p["kind"] == kind), key=lambda p: p["price_krw"]
         )
         offered = (interpreter is not None or not language) and (plans or not kind)
-        per_visit = package["price_per_session_krw"]
+        per_visit = price_per_visit(package)
         compared.append(
             {
                 "package": package,
@@ -90,6 +62,28 @@ def compare(ids: list[str], options: dict, principal: Principal | None) -> tuple
             }
         )
     return compared, {"currency": currency, "exchangeRate": {"krwPerUnit": rate, "asOf": rates["asOf"]}}
+
+
+def prices_in(
+    ids: list[str], versions: list[int] | None, currency: str, principal: Principal | None
+) -> tuple[list[dict | None], dict]:
+    """Each package's base price and price per visit in ``currency`` at today's rate (None where unknown
+    or not visible to the caller), at the version asked (the current one by default), and that rate."""
+    if versions is not None and len(versions) != len(ids):
+        raise validation_problem([{"field": "versions", "message": "one version for each of ids"}])
+    found = store.packages_by_id([object_id(raw, "package") for raw in ids])
+    rates = current_rates()
+    rate = rates["rates"][currency]
+    shown: list[dict | None] = []
+    for index, package in enumerate(found):
+        wanted = versions[index] if versions is not None else None
+        if package is not None and wanted is not None and package["version"] != wanted:
+            kept = store.version(ids[index], wanted)  # an earlier version, as a quote keeps it
+            public = kept is not None and kept["published"]
+            package = {**kept["document"], "status": "PUBLISHED" if public else "DRAFT"} if kept else None
+        visible = package is not None and visible_to(package, principal)
+        shown.append(package_prices(package, rate, currency) if visible else None)
+    return shown, {"currency": currency, "exchangeRate": {"krwPerUnit": rate, "asOf": rates["asOf"]}}
 
 
 # -- quotes ------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from services.common.localization import localize, per_language
 from services.common.money import minor_units
 from services.common.series import schedule
 
+from . import prices
 from .quotes import quote_totals
 
 
@@ -28,36 +29,28 @@ def _window(doc: dict) -> dict:
     }
 
 
-def package(doc: dict, lang: str) -> dict:
-    visits = doc.get("visits") or max(item["sessions"] for item in doc["items"])
-    names = doc.get("procedure_names") or {}
+def _items(doc: dict, lang: str) -> list[dict]:
+    names = doc["procedure_names"]
+    return [
+        {
+            "procedure": i["procedure"],
+            "name": localize(names.get(i["procedure"]), lang) or i["procedure"],
+            "sessions": i["sessions"],
+        }
+        for i in doc["items"]
+    ]
+
+
+def _offer(doc: dict) -> dict:
+    """The price, the options and the cancellation policy."""
     return {
-        "id": str(doc["_id"]),
-        "clinic": doc["clinic"],
-        "lang": lang,
-        "status": doc["status"],
-        "version": doc["version"],
-        "title": localize(doc["title"], lang),
-        "description": localize(doc.get("description"), lang),
-        "scarTypes": doc["scar_types"],
-        "items": [
-            {
-                "procedure": i["procedure"],
-                "name": localize(names.get(i["procedure"]), lang) or i["procedure"],
-                "sessions": i["sessions"],
-            }
-            for i in doc["items"]
-        ],
-        "sessionIntervalDays": doc["session_interval_days"],
-        "visitWindow": _window(doc),
-        "includes": doc.get("includes", []),
         "priceKrw": doc["price_krw"],
-        "pricePerSessionKrw": doc.get("price_per_session_krw", doc["price_krw"] // visits),
+        "pricePerSessionKrw": prices.price_per_visit(doc),
         "interpreterOptions": [
             {
                 "language": o["language"],
                 "included": o["included"],
-                "pricePerSessionKrw": 0 if o["included"] else o.get("price_per_session_krw", 0),
+                "pricePerSessionKrw": prices.interpreter_per_visit(o),
             }
             for o in doc.get("interpreter_options", [])
         ],
@@ -71,9 +64,12 @@ def package(doc: dict, lang: str) -> dict:
                 for t in sorted(doc["cancellation_policy"]["tiers"], key=lambda t: -t["days_before"])
             ]
         },
-        "minimumStayDays": doc["minimum_stay_days"],
-        "schedule": schedule(visits, doc["session_interval_days"], doc["minimum_stay_days"]),
-        "downtimeDays": doc.get("downtime_days", 0),
+    }
+
+
+def _care(doc: dict, lang: str) -> dict:
+    """What the procedures ask and what follows them, and where each fact comes from."""
+    return {
         "screeningRules": [
             {
                 "code": r["code"],
@@ -89,6 +85,30 @@ def package(doc: dict, lang: str) -> dict:
         "aftercare": care.aftercare(doc.get("aftercare", []), lang),
         "facts": care.facts(doc.get("facts", [])),
         "sampleFields": care.sample_fields(doc),
+    }
+
+
+def package(doc: dict, lang: str) -> dict:
+    """A package on the wire, in ``lang`` (documents kept before their derived fields: ``python -m
+    services.packages migrate``)."""
+    return {
+        "id": str(doc["_id"]),
+        "clinic": doc["clinic"],
+        "lang": lang,
+        "status": doc["status"],
+        "version": doc["version"],
+        "title": localize(doc["title"], lang),
+        "description": localize(doc.get("description"), lang),
+        "scarTypes": doc["scar_types"],
+        "items": _items(doc, lang),
+        "sessionIntervalDays": doc["session_interval_days"],
+        "visitWindow": _window(doc),
+        "includes": doc.get("includes", []),
+        **_offer(doc),
+        "minimumStayDays": doc["minimum_stay_days"],
+        "schedule": schedule(doc["visits"], doc["session_interval_days"], doc["minimum_stay_days"]),
+        "downtimeDays": doc.get("downtime_days", 0),
+        **_care(doc, lang),
         "updatedAt": iso(doc["updated_at"]),
     }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.common import money
+from services.common import money, visibility
 from services.common.errors import Problem
 from services.common.pagination import DEFAULT_LIMIT, Page, Sort
 from services.common.readmodel import ReadModel
@@ -28,11 +28,8 @@ SORTS = {
 
 def visible_statuses(query: dict, principal: Principal | None) -> str:
     """Anyone sees published packages; other statuses only for clinics the caller administers."""
-    status = query.get("status", "PUBLISHED")
-    if status == "PUBLISHED":
-        return status
-    clinics = query.get("clinic", [])
-    if principal is None or not clinics or not all(principal.administers(slug) for slug in clinics):
+    status = query.get("status", visibility.LISTED)
+    if not visibility.listable_by(status, query.get("clinic", []), principal):
         raise Problem(
             403, "FORBIDDEN", f"Only a clinic's admins see its {status} packages; name your clinic in 'clinic'."
         )
@@ -75,7 +72,7 @@ def search(query: dict, principal: Principal | None, published: ReadModel, wait_
         where.append({("clinic", slug) for slug in query["clinic"]})
     where += [{("procedure", code)} for code in query.get("procedure", [])]
     where += [{(name, query[name])} for name in ("scarType", "interpreterLanguage", "followUpKind") if name in query]
-    if status == "PUBLISHED":
+    if status == visibility.LISTED:
         model = published.require(wait_seconds)
     else:
         model = store.listing_model(store.packages_in_listings([listing_key(slug, status) for slug in query["clinic"]]))

@@ -38,6 +38,7 @@ def ensure_indexes() -> None:
     store.event_log.ensure_indexes()
     store.migrate_rates()
     store.migrate_documents()
+    store.migrate_derived()
 
 
 def catalogue_knowledge() -> dict[str, dict]:

@@ -12,8 +12,10 @@ from pymongo import ReturnDocument, UpdateOne
 from services.common.eventlog import EventLog
 from services.common.readmodel import ReadModel
 from services.common.store import Registry, batches, once
+from services.common.visibility import LISTED
 
 from .models import ALIAS, CurrentExchangeRates, ExchangeRateTable, Package, PackageVersion, Quote, listing_key
+from .prices import per_visit, visits_of
 
 registry = Registry("packages")
 event_log = EventLog(lambda: get_db(ALIAS), registry, scopes=("clinic", "public"))
@@ -175,8 +177,8 @@ def published_model() -> ReadModel:
     return ReadModel(
         "published-packages",
         packages,
-        hold={"status": "PUBLISHED"},
-        include=lambda doc: doc.get("status") == "PUBLISHED",
+        hold={"status": LISTED},
+        include=lambda doc: doc.get("status") == LISTED,
         describe=describe,
         sort_fields=SORT_FIELDS,
         strip=DERIVED,
@@ -223,6 +225,35 @@ def migrate_documents() -> int:
         return changed
 
     return once(packages().database, "packages.visit_window", migrate)
+
+
+_LACKING_DERIVED = ("visits", "price_per_session_krw", "procedure_names")
+
+
+def _derived(doc: dict) -> dict:
+    """What a document kept before these were derived on save lacks: its visits, price per visit and
+    procedure names (none known: each shows its code)."""
+    visits = visits_of(doc["items"])
+    return {"visits": visits, "price_per_session_krw": per_visit(doc["price_krw"], visits), "procedure_names": {}}
+
+
+def migrate_derived() -> int:
+    """Packages and their versions stored before they kept their visits, price per visit and procedure
+    names get them; what a document already has is kept. Only documents lacking one are read, so a
+    second run changes nothing (``python -m services.packages migrate``, and every ``init``)."""
+    changed = 0
+    lacking = {"$or": [{name: None} for name in _LACKING_DERIVED]}
+    for doc in list(packages().find(lacking)):
+        missing = {k: v for k, v in _derived(doc).items() if doc.get(k) is None}
+        changed += (
+            packages().update_one({"_id": doc["_id"], "version": doc["version"]}, {"$set": missing}).modified_count
+        )
+    in_version = {"$or": [{f"document.{name}": None} for name in _LACKING_DERIVED]}
+    for kept in list(versions().find(in_version)):
+        doc = kept["document"]
+        missing = {f"document.{k}": v for k, v in _derived(doc).items() if doc.get(k) is None}
+        changed += versions().update_one({"_id": kept["_id"]}, {"$set": missing}).modified_count
+    return changed
 
 
 def migrate_rates() -> None:

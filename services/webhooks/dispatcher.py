@@ -263,17 +263,31 @@ class Dispatcher:
         except Exception:  # the lane's lease ends by itself, and a waiting delivery comes due with it
             log.exception("giving a lane back failed")
 
+    def _signed_headers(self, endpoint: dict, event_id: str, body: str, now: datetime) -> dict[str, str]:
+        """The Standard Webhooks headers of one send: its id, time and a signature by every secret in force."""
+        signatures = " ".join(
+            Webhook(secret).sign(event_id, now, body) for secret in signing_secrets(endpoint, now, self.sealer)
+        )
+        return {
+            "webhook-id": event_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": signatures,
+            "content-type": "application/json",
+            "user-agent": USER_AGENT,
+        }
+
     def attempt(self, delivery: dict, claim: str, deadline: float | None = None) -> None:
         """Send ``delivery`` once, done by ``deadline`` (``time.monotonic()``), and record how it went."""
         deadline = deadline if deadline is not None else time.monotonic() + self.deadline
         endpoint = store.endpoint_by_id(delivery["endpoint"])
         now = utcnow()
         if endpoint is None:
+            gone = "The endpoint was deleted."
             store.finish_attempt(
                 delivery["_id"],
                 claim,
-                {"state": "FAILED", "last_error": "The endpoint was deleted."},
-                {"at": now, "status": None, "error": "The endpoint was deleted."},
+                {"state": "FAILED", "last_error": gone},
+                {"at": now, "status": None, "error": gone},
             )
             return
         if endpoint["state"] != "ACTIVE":
@@ -290,16 +304,7 @@ class Dispatcher:
             return
         body = json.dumps(delivery["event"], ensure_ascii=False, separators=(",", ":"))
         event_id = delivery["event"]["id"]
-        signatures = " ".join(
-            Webhook(secret).sign(event_id, now, body) for secret in signing_secrets(endpoint, now, self.sealer)
-        )
-        headers = {
-            "webhook-id": event_id,
-            "webhook-timestamp": str(int(now.timestamp())),
-            "webhook-signature": signatures,
-            "content-type": "application/json",
-            "user-agent": USER_AGENT,
-        }
+        headers = self._signed_headers(endpoint, event_id, body, now)
         started = time.monotonic()
         try:
             # The change's trace goes on in this send, and to the partner in its traceparent header.

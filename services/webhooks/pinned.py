@@ -41,6 +41,27 @@ class Answer:
     retry_after: str | None
 
 
+def _connect(address: str, port: int, left) -> socket.socket:
+    """A connection to ``address`` within the time ``left()`` gives."""
+    try:
+        return socket.create_connection((address, port), timeout=left())
+    except TimeoutError:
+        raise NoAnswerInTime() from None
+    except OSError:
+        raise CouldNotConnect("Could not connect.") from None
+
+
+def _drain(response: http.client.HTTPResponse) -> None:
+    """Read the answer's body up to MAX_ANSWER_BYTES, so the connection ends cleanly; the status is what counts."""
+    read = 0
+    with contextlib.suppress(OSError, http.client.HTTPException):
+        while read < MAX_ANSWER_BYTES:
+            chunk = response.read(min(16 * 1024, MAX_ANSWER_BYTES - read))
+            if not chunk:
+                break
+            read += len(chunk)
+
+
 def post(url: str, address: str, *, body: bytes, headers: dict[str, str], deadline: float) -> Answer:
     """POST ``body`` to ``url``, connecting to ``address`` (one the URL's host resolved to and that was
     allowed); done by ``deadline`` (``time.monotonic()``), or :class:`NoAnswerInTime`."""
@@ -55,12 +76,7 @@ def post(url: str, address: str, *, body: bytes, headers: dict[str, str], deadli
             raise NoAnswerInTime()
         return remaining
 
-    try:
-        raw = socket.create_connection((address, port), timeout=left())
-    except TimeoutError:
-        raise NoAnswerInTime() from None
-    except OSError:
-        raise CouldNotConnect("Could not connect.") from None
+    raw = _connect(address, port, left)
     cut = threading.Event()
     handle = raw.dup()  # shutting this down ends any read or write on the connection, TLS or not
 
@@ -84,13 +100,7 @@ def post(url: str, address: str, *, body: bytes, headers: dict[str, str], deadli
         if cut.is_set():  # the headers were cut short: a drip ended by the deadline reads as an empty line
             raise NoAnswerInTime()
         answer = Answer(response.status, response.getheader("Retry-After"))
-        read = 0
-        with contextlib.suppress(OSError, http.client.HTTPException):  # the status is what counts
-            while read < MAX_ANSWER_BYTES:
-                chunk = response.read(min(16 * 1024, MAX_ANSWER_BYTES - read))
-                if not chunk:
-                    break
-                read += len(chunk)
+        _drain(response)
         return answer
     except (NoAnswerInTime, CouldNotConnect):
         raise

@@ -3,7 +3,8 @@
 The services mark an anonymous public read ``Cache-Control: public, max-age=N`` (N = 1 s for
 clinics and packages, 60 s for the knowledge base); everything else is ``no-store``. The gateway's
 HTTP client keeps what it may, sends public reads without the caller's token when the answer is
-the same for every caller who is not a clinic's admin, and forgets everything after a mutation.
+the same for every caller who is not a clinic's admin, and after a mutation forgets only the reads
+that show what the mutation touched (a package, a clinic, slots, the rates).
 """
 
 from __future__ import annotations
@@ -77,6 +78,24 @@ def test_a_mutation_through_the_gateway_is_read_back_at_once(gateway, network):
             == []
         )
         assert gql(gateway, CLINIC).json["data"]["clinic"]["doctors"] == [{"name": "Dr. Cache Test"}]
+    finally:
+        gql(gateway, update, {"input": {"doctors": [{"name": {"en": d["name"]}} for d in before]}}, key=ORACLE_KEY)
+
+
+def test_a_mutation_forgets_only_the_cached_reads_of_what_it_touched(gateway, network):
+    procedures = '{ package(id: "%s") { items { procedure { name } } } }' % DRAFTABLE
+    update = """mutation U($input: ClinicPatchInput!) { updateClinic(slug: "oracle-skin-clinic", input: $input) {
+      clinic { slug } errors { code } } }"""
+    gql(gateway, procedures)  # the knowledge base's procedures: cached for a minute
+    before = gql(gateway, CLINIC).json["data"]["clinic"]["doctors"]
+    try:
+        changed = gql(gateway, update, {"input": {"doctors": [{"name": {"en": "Dr. Forget Test"}}]}}, key=ORACLE_KEY)
+        assert changed.json["data"]["updateClinic"]["errors"] == []
+        asked = network["catalogue"]
+        assert gql(gateway, procedures).json["data"]["package"]["items"][0]["procedure"]["name"]
+        assert network["catalogue"] == asked  # the procedures the clinic's change cannot touch: still cached
+        assert gql(gateway, CLINIC).json["data"]["clinic"]["doctors"] == [{"name": "Dr. Forget Test"}]
+        assert network["catalogue"] == asked + 1  # the clinic it touched: read again
     finally:
         gql(gateway, update, {"input": {"doctors": [{"name": {"en": d["name"]}} for d in before]}}, key=ORACLE_KEY)
 

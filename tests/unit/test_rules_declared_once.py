@@ -50,7 +50,7 @@ def test_the_contract_the_schema_and_the_table_list_the_same_statuses_and_steps(
     assert defs["$defs"]["status"]["enum"] == list(lifecycle.STATUSES)
     assert defs["$defs"]["visitStatus"]["enum"] == list(lifecycle.VISIT_STATUSES)
     assert defs["$defs"]["eventType"]["enum"] == list(events.TYPES)
-    assert set(events.BY_STEP) == {step.target for step in lifecycle.STEPS}  # every step is told
+    assert {lifecycle.event_of(step) for step in lifecycle.STEPS} <= set(events.TYPES)  # every step is told
     gql = schema.graphql_schema
     assert list(gql.get_type("BookingStatus").values) == list(lifecycle.STATUSES)
     mutations = gql.mutation_type.fields

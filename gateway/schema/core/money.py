@@ -1,12 +1,10 @@
-"""Amounts in a currency, converted from won at a dated rate."""
+"""Amounts in a currency as a service priced them: the gateway converts nothing itself."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import graphene
-
-from services.common import money
 
 from ...clients import packages
 from .loaders import Loader
@@ -31,19 +29,6 @@ class RatesLoader(Loader):
     async def load_batch(self, keys: list[str]) -> list[Any]:
         table = await packages.exchange_rates(self.context)
         return [table] * len(keys)
-
-
-async def convert(info: Any, krw: int, currency: str) -> dict:
-    """``krw`` in ``currency`` at the current rate."""
-    rates = await RatesLoader.of(info).load("current")
-    rate = rates["rates"][currency]
-    return {
-        "amount": money.as_text(money.from_krw(krw, rate, currency)),
-        "currency": currency,
-        "krw": krw,
-        "rate": rate,
-        "as_of": rates["asOf"],
-    }
 
 
 def money_from_lines(line: dict, currency: str, rate: str, as_of: str) -> dict:

@@ -10,13 +10,14 @@ from services.common.wire import plain
 from ...clients import bookings, catalogue, packages
 from ...upstream import ServiceFailure
 from ..catalogue.loaders import ClinicBySlugLoader
-from ..core.comparison import Labels, row
+from ..core.comparison import Labels
 from ..core.connections import EMPTY, connection, require_first
 from ..core.language import lang_arg, language
 from ..core.money import RatesLoader, currency_of
 from ..core.scalars import ScarTypeCode
 from ..core.sorting import sort_param
 from ..core.wire import ctx
+from .comparison import comparison_rows
 from .inputs import CLINIC_SIDE, PACKAGE_SIDE, CompareOptions, PackageFilter, PackageSort
 from .loaders import PackageByIdLoader
 from .types import ExchangeRates, Package, PackageComparison, PackageConnection, TreatmentOption, rates_view
@@ -146,70 +147,7 @@ class PackageQueries(graphene.ObjectType):
         found = [item["package"] for item in columns]
         clinics = await ClinicBySlugLoader.of(info).load_many([(p["clinic"], lang) for p in found])
         labels = Labels("comparePackages", lang, currency=currency)
-
-        def offered(p: dict, c: dict | None) -> str | None:
-            codes = {i["procedure"] for i in p["items"]}
-            return (
-                ", ".join(sorted({d for o in c["procedures"] for d in o["devices"] if o["code"] in codes})) or None
-                if c
-                else None
-            )
-
-        def shown(money: dict | None) -> str | None:
-            return None if money is None else f"{money['amount']} {currency}"
-
-        rows = [
-            row(labels, "CLINIC_KIND", [c["kind"] if c else None for c in clinics]),
-            row(labels, "DISTRICT", [c["district"] if c else None for c in clinics]),
-            row(labels, "PROCEDURES", [labels.join(i["name"] for i in p["items"]) for p in found]),
-            row(labels, "DEVICES", [offered(p, c) for p, c in zip(found, clinics, strict=True)]),
-            row(
-                labels,
-                "INCLUDES",
-                [len(p["includes"]) for p in found],
-                best="max",
-                texts=[labels.join(labels.include(code) for code in p["includes"]) or None for p in found],
-            ),
-            row(
-                labels, "LANGUAGES_IN_ROOM", [len(c["languages"]["inRoom"]) if c else None for c in clinics], best="max"
-            ),
-            row(
-                labels,
-                "LANGUAGES_AFTERCARE",
-                [len(c["languages"]["aftercare"]) if c else None for c in clinics],
-                best="max",
-            ),
-            row(
-                labels,
-                "INTERNATIONAL_SERVICES",
-                [len(c["internationalServices"]) if c else None for c in clinics],
-                best="max",
-            ),
-            row(
-                labels,
-                "VALID_ACCREDITATIONS",
-                [sum(a["valid"] for a in c["accreditations"]) if c else None for c in clinics],
-                best="max",
-            ),
-            row(
-                labels,
-                "PRICE_PER_SESSION",
-                [item["pricePerSession"]["krw"] for item in columns],
-                best="min",
-                texts=[shown(item["pricePerSession"]) for item in columns],
-            ),
-            row(
-                labels,
-                "TOTAL_WITH_OPTIONS",
-                [item["total"]["krw"] if item["total"] else None for item in columns],
-                best="min",
-                texts=[shown(item["total"]) for item in columns],
-            ),
-            row(labels, "DOWNTIME_DAYS", [p["downtimeDays"] for p in found], best="min"),
-            row(labels, "SESSIONS", [p["schedule"]["visits"] for p in found], best="min"),
-            row(labels, "TRIPS_NEEDED", [p["schedule"]["tripsNeeded"] for p in found], best="min"),
-        ]
-        return {"columns": found, "rows": rows}
+        return {"columns": found, "rows": comparison_rows(labels, columns, clinics, currency)}
 
 
 class TreatmentOptionQueries(graphene.ObjectType):

@@ -12,10 +12,10 @@ from ..catalogue.types import AftercareStep, Clinic, PreparationStep, Procedure,
 from ..core.comparison import ComparisonRow
 from ..core.connections import connection_type
 from ..core.language import language
-from ..core.money import Money, convert, currency_of
+from ..core.money import Money, currency_of
 from ..core.scalars import CAUTION_CODES, Currency, Date, Fact, FollowUpKind, ScarTypeCode, Source
 from ..core.wire import WireObject, ctx
-from .loaders import NextFreeSlotLoader
+from .loaders import NextFreeSlotLoader, PackagePriceLoader
 
 
 class PackageItem(WireObject):
@@ -51,9 +51,10 @@ class FollowUpPlan(WireObject):
 
 
 class RefundTier(WireObject):
-    """Cancelled at least daysBefore days before the first visit: refundPercent is refunded."""
+    """Cancelled at least daysBefore days before the next visit still to come: refundPercent of the visits not
+    yet delivered is refunded."""
 
-    days_before = graphene.Int(required=True, description="Days before the first visit.")
+    days_before = graphene.Int(required=True, description="Days before the next visit still to come.")
     refund_percent = graphene.Int(required=True, description="Percent of the total refunded.")
 
 
@@ -190,10 +191,12 @@ class Package(WireObject):
         return [{**item, "lang": root.get("lang")} for item in root["items"]]
 
     async def resolve_price(root, info, currency=None):
-        return await convert(info, root["priceKrw"], currency_of(currency))
+        return (await PackagePriceLoader.of(info).load(((root["id"], root["version"]), currency_of(currency))))["price"]
 
     async def resolve_price_per_session(root, info, currency=None):
-        return await convert(info, root["pricePerSessionKrw"], currency_of(currency))
+        return (await PackagePriceLoader.of(info).load(((root["id"], root["version"]), currency_of(currency))))[
+            "pricePerSession"
+        ]
 
     async def resolve_clinic(root, info):
         return await ClinicBySlugLoader.of(info).load((root["clinic"], language(info, root=root)))
