@@ -476,6 +476,12 @@ def test_a_partner_accepts_the_time_a_clinic_offers_for_a_slot_it_closed(site, p
     expect(page.locator("#timeline li[data-kind=VISIT]", has_text="(tentative)")).to_have_count(1)
     audit(page)
     shot(page, "8-change-proposed", page.locator("#booked-visits"))
+    page.get_by_label("Language").select_option("ko")
+    expect(page.locator("#booked-visits > li[data-visit='2'] .proposal")).to_contain_text(
+        "병원이 일정 변경을 제안합니다"
+    )
+    audit(page)
+    page.get_by_label("언어").select_option("en")
 
     offered.get_by_role("button", name=re.compile(r"^Accept this time — Visit 2")).click()
     expect(page.get_by_role("status")).to_have_text("Change accepted: the visit is booked at its new time.")
