@@ -97,8 +97,14 @@ export async function admin() {
   const dayCounts = h("div", { id: "day-closed" });
   const loadDay = async () => {
     if (!clinicInput.value || !dayInput.value) return;
-    const data = await gql(`query($clinic: String, $day: Date!) { slots(clinic: $clinic, filter: {from: $day, to: $day}, first: 100) {
-      edges { node { id start capacity booked status } } } }`, { clinic: clinicInput.value, day: dayInput.value });
+    let data;
+    try {
+      data = await gql(`query($clinic: String, $day: Date!) { slots(clinic: $clinic, filter: {from: $day, to: $day}, first: 100) {
+        edges { node { id start capacity booked status } } } }`, { clinic: clinicInput.value, day: dayInput.value });
+    } catch (error) {  // a day past, or a clinic this key does not manage: the rest of the console stays
+      daySlots.replaceChildren(h("li", {}, problem(error.message)));
+      return;
+    }
     const slots = data.slots.edges.map((edge) => edge.node);
     daySlots.replaceChildren(...(slots.length ? slots.map((slot) => h("li", { "data-slot": slot.id },
       `${when(slot.start, "Asia/Seoul")} · ${slot.booked}/${slot.capacity} ${t("seatsTaken")} · `,
