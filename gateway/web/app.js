@@ -18,7 +18,15 @@ function translate() {
 
 const PAGES = { options, package: packagePage, book: bookPage, booking: bookingPage, admin };
 
-async function route() {
+// One page at a time, in the order asked: a page still loading (after a change of key, language or address) never
+// draws over the one asked after it.
+let routing = Promise.resolve();
+function route() {
+  routing = routing.then(show);
+  return routing;
+}
+
+async function show() {
   translate();
   const [, page, ...args] = location.hash.split("/");
   render(h("p", {}, t("loading")));

@@ -20,9 +20,10 @@ import pytest
 import requests
 from playwright.sync_api import expect, sync_playwright
 
-from tests.support import running_service, seoul_day
+from tests.support import EVERY_DAY, ORACLE, running_service, seoul_day
 
 AGENCY_KEY, ORACLE_KEY = "cbk_demo_agency_seoul_trips", "cbk_demo_oracle_clinic_admin"
+OPEN_SLOTS = "mutation($i: OpenSlotsInput!) { openSlots(input: $i) { created skipped slots { id start } } }"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SHOTS = os.environ.get("SCREENSHOTS")
 # Every control has a name; every text has 4.5:1 contrast with what is behind it (WCAG AA).
@@ -122,10 +123,10 @@ def open_oracle_slots(site: str) -> None:
         headers={"Authorization": f"Bearer {ORACLE_KEY}"},
         timeout=30,
         json={
-            "query": "mutation($i: OpenSlotsInput!) { openSlots(input: $i) { created skipped } }",
+            "query": OPEN_SLOTS,
             "variables": {
                 "i": {
-                    "clinic": "oracle-skin-clinic",
+                    "clinic": ORACLE,
                     "from": seoul_day(34),
                     "to": seoul_day(130),  # the later visits too, 28 to 42 days apart
                     "weekdays": ["MON", "TUE", "WED", "THU", "FRI"],
@@ -138,28 +139,35 @@ def open_oracle_slots(site: str) -> None:
     assert "errors" not in answer.json(), answer.text
 
 
-def book_via_api(site: str) -> str:
-    """A partner's booking at Oracle, made straight through the API."""
+def call(site: str, query: str, variables: dict, key: str | None = None) -> dict:
+    """A GraphQL call straight to the API, as a partner's or a clinic's server makes it."""
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    answer = requests.post(
+        f"{site}/graphql", json={"query": query, "variables": variables}, headers=headers, timeout=30
+    ).json()
+    assert "errors" not in answer, answer
+    return answer["data"]
 
-    def call(query: str, variables: dict, key: str | None = None) -> dict:
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
-        answer = requests.post(
-            f"{site}/graphql", json={"query": query, "variables": variables}, headers=headers, timeout=30
-        ).json()
-        assert "errors" not in answer, answer
-        return answer["data"]
 
+def book_via_api(site: str, slots: list[str] | None = None, interpreter: str | None = None) -> str:
+    """A partner's booking at Oracle, made straight through the API: on ``slots`` (every visit's) when given, else
+    on the first start free in the journey's slots; with an interpreter of that language when given."""
     from services.packages.seed import seed_id
 
     package = str(seed_id("oracle-icepick-tca-co2"))
-    quote = call("mutation($id: ID!) { createQuote(input: {packageId: $id}) { quote { id } } }", {"id": package})[
-        "createQuote"
-    ]["quote"]
-    slot = call(
-        "query($id: ID!, $from: Date!, $to: Date!) { availableSlots(packageId: $id, from: $from, to: $to, first: 1) "
-        "{ edges { node { id } } } }",
-        {"id": package, "from": seoul_day(34), "to": seoul_day(45)},
-    )["availableSlots"]["edges"][0]["node"]
+    quote = call(
+        site,
+        "mutation($i: CreateQuoteInput!) { createQuote(input: $i) { quote { id } } }",
+        {"i": {"packageId": package, "interpreterLanguage": interpreter}},
+    )["createQuote"]["quote"]
+    if not slots:
+        first = call(
+            site,
+            "query($id: ID!, $from: Date!, $to: Date!) { availableSlots(packageId: $id, from: $from, to: $to, "
+            "first: 1) { edges { node { id } } } }",
+            {"id": package, "from": seoul_day(34), "to": seoul_day(45)},
+        )["availableSlots"]["edges"][0]["node"]
+        slots = [first["id"]]
     patient = {
         "name": "Console Patient",
         "email": "c@example.com",
@@ -170,12 +178,31 @@ def book_via_api(site: str) -> str:
         "isotretinoinLast6Months": False,
         "activeAcne": False,
     }
+    booking = {"quoteId": quote["id"], "slotId": slots[0], "patient": patient, "idempotencyKey": uuid.uuid4().hex}
     made = call(
-        "mutation($i: CreateBookingInput!) { createBooking(input: $i) { booking { reference } } }",
-        {"i": {"quoteId": quote["id"], "slotId": slot["id"], "patient": patient, "idempotencyKey": uuid.uuid4().hex}},
+        site,
+        "mutation($i: CreateBookingInput!) { createBooking(input: $i) { booking { reference } errors { message } } }",
+        {"i": {**booking, "laterSlotIds": slots[1:]} if len(slots) > 1 else booking},
         AGENCY_KEY,
-    )
-    return made["createBooking"]["booking"]["reference"]
+    )["createBooking"]
+    assert made["errors"] == [], made
+    return made["booking"]["reference"]
+
+
+def open_seat(site: str, days: int, at: str) -> dict:
+    """One seat at Oracle ``days`` Seoul days from today at ``at``, for any of its packages: its id and start."""
+    day = seoul_day(days)
+    rule = {"clinic": ORACLE, "from": day, "to": day, "weekdays": EVERY_DAY, "times": [at], "capacity": 1}
+    opened = call(site, OPEN_SLOTS, {"i": rule}, ORACLE_KEY)["openSlots"]["slots"]
+    assert len(opened) == 1, opened
+    return opened[0]
+
+
+def booked_on_seats_of_its_own(site: str, days: int, at: str) -> tuple[str, dict]:
+    """A booking with an English interpreter whose visits take seats no other test has: ``days``, 30 and 65 days
+    from today at ``at`` (visit 2 may move 28 to 37 days after visit 1); its reference and visit 2's slot."""
+    seats = [open_seat(site, days + offset, at) for offset in (0, 30, 65)]
+    return book_via_api(site, [seat["id"] for seat in seats], interpreter="en"), seats[1]
 
 
 def test_a_patient_goes_from_scar_types_to_a_care_plan(site, page):
@@ -416,3 +443,84 @@ def test_the_journey_works_from_the_keyboard(site, page):
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Treatment options")
     expect(page.locator("table").first).to_be_visible()
+
+
+def test_a_partner_accepts_the_time_a_clinic_offers_for_a_slot_it_closed(site, page):
+    reference, held = booked_on_seats_of_its_own(site, 241, "14:20")
+    spare = open_seat(site, 241 + 32, "14:20")  # where visit 2 may move, inside its window
+
+    page.goto(f"{site}/#/admin")
+    use_key(page, ORACLE_KEY)
+    page.locator("#close-day").get_by_label("Day (Seoul)").fill(held["start"][:10])
+    seat = page.locator(f"#day-slots li[data-slot='{held['id']}']")
+    expect(seat).to_contain_text("1/1 seats taken")
+    seat.get_by_role("button").click()
+    expect(page.get_by_role("status")).to_have_text("CLOSED")
+    visit = page.locator("#bookings tr", has_text=reference).locator("li[data-visit='2']")
+    expect(visit.locator(".visit-status")).to_have_text("CHANGE_PROPOSED")
+    expect(visit.locator(".proposal")).to_contain_text("The clinic closed this visit's time.")
+    expect(visit.locator(".proposal")).to_contain_text("Times offered instead: ")
+    expect(page.locator("main")).not_to_contain_text("[object")
+    audit(page)
+
+    use_key(page, AGENCY_KEY)
+    page.goto(f"{site}/#/booking/{reference}")
+    visit = page.locator("#booked-visits > li[data-visit='2']")
+    expect(visit.locator(".visit-status")).to_have_text("CHANGE_PROPOSED")
+    expect(visit.locator(".proposal")).to_contain_text(
+        "The clinic proposes a change: The clinic closed this visit's time."
+    )
+    offered = visit.locator(f".alternatives li[data-slot='{spare['id']}']")
+    expect(offered).to_contain_text("Home (Europe/London)")
+    expect(offered.locator(".interpreter")).to_contain_text(re.compile(r"(Hana Lee|Minji Park) \(English\)"))
+    expect(page.locator("#timeline li[data-kind=VISIT]", has_text="(tentative)")).to_have_count(1)
+    audit(page)
+    shot(page, "8-change-proposed", page.locator("#booked-visits"))
+    page.get_by_label("Language").select_option("ko")
+    expect(page.locator("#booked-visits > li[data-visit='2'] .proposal")).to_contain_text(
+        "병원이 일정 변경을 제안합니다"
+    )
+    audit(page)
+    page.get_by_label("언어").select_option("en")
+
+    offered.get_by_role("button", name=re.compile(r"^Accept this time — Visit 2")).click()
+    expect(page.get_by_role("status")).to_have_text("Change accepted: the visit is booked at its new time.")
+    expect(page.locator("#reference")).to_have_text(reference)
+    visit = page.locator("#booked-visits > li[data-visit='2']")
+    expect(visit.locator(".visit-status")).to_have_text("BOOKED")
+    expect(visit.locator("time")).to_have_attribute("datetime", spare["start"])
+    expect(page.locator(".proposal")).to_have_count(0)
+    expect(page.locator("#timeline")).not_to_contain_text("(tentative)")
+
+
+def test_a_partner_declines_a_change_after_the_clinic_closes_a_day_and_sees_the_refund(site, page):
+    reference, held = booked_on_seats_of_its_own(site, 251, "14:40")  # no other seat in visit 2's window
+
+    page.goto(f"{site}/#/admin")
+    use_key(page, ORACLE_KEY)
+    form = page.locator("#close-day")
+    form.get_by_label("Day (Seoul)").fill(held["start"][:10])
+    expect(page.locator(f"#day-slots li[data-slot='{held['id']}']")).to_contain_text("1/1 seats taken")
+    form.get_by_label("Reason (recorded with each booking affected)").fill("Laser maintenance")
+    form.get_by_role("button", name="Close the day").click()
+    for count in ("slotsClosed", "visitsProposed", "bookingsAffected"):
+        expect(page.locator(f"#day-closed [data-count={count}]")).to_have_text("1")
+    expect(page.locator(f"#day-slots li[data-slot='{held['id']}'] .slot-status")).to_have_text("CLOSED")
+    proposal = page.locator("#bookings tr", has_text=reference).locator("li[data-visit='2'] .proposal")
+    expect(proposal).to_contain_text("(Laser maintenance)")
+    expect(proposal).to_contain_text("No other time fits")
+    expect(page.locator("main")).not_to_contain_text("[object")
+    audit(page)
+    shot(page, "9-clinic-closes-a-day", form)
+
+    use_key(page, AGENCY_KEY)
+    page.goto(f"{site}/#/booking/{reference}")
+    visit = page.locator("#booked-visits > li[data-visit='2']")
+    expect(visit.locator(".proposal")).to_contain_text("(Laser maintenance)")
+    visit.get_by_role("button", name="Decline: cancel this visit with a full refund — Visit 2").click()
+    expect(page.get_by_role("status")).to_have_text("Change declined: the visit is cancelled.")
+    visit = page.locator("#booked-visits > li[data-visit='2']")
+    expect(visit.locator(".visit-status")).to_have_text("CANCELLED")
+    expect(visit.locator(".refund")).to_have_text(re.compile(r"^Refunded: \d+(\.\d+)? [A-Z]{3} \(100 %\)$"))
+    expect(page.locator("#booking-status")).to_have_text("PENDING")  # visits 1 and 3 stay
+    audit(page)
