@@ -75,6 +75,10 @@ BOOKINGS = {
         "The follow-up's new time is outside its window, or not in the clinic's hours or the patient's trips."
     ),
     "PROVIDER_EXISTS": "An interpreter provider has this id already.",
+    "FACILITATOR_NOT_REGISTERED": "The agency has no registration as a facilitator valid on today's Seoul date.",
+    "INSTITUTION_NOT_REGISTERED": "The clinic has no registration as an institution valid on today's Seoul date.",
+    "COMMISSION_ABOVE_CAP": "The rate passes the cap on commissions for the clinic's category (the law is named).",
+    "BOOKING_NOT_CONFIRMED": "The booking is not confirmed, or was cancelled or missed: no reservation to certify.",
 }
 
 WEBHOOKS = {
