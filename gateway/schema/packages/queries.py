@@ -9,7 +9,8 @@ from services.common.wire import plain
 
 from ...clients import bookings, catalogue, packages
 from ...upstream import ServiceFailure
-from ..catalogue.loaders import ClinicBySlugLoader
+from ..catalogue.loaders import ClinicBySlugLoader, InstitutionRegistrationLoader
+from ..catalogue.types import registration_row
 from ..core.comparison import Labels, row
 from ..core.connections import EMPTY, connection, require_first
 from ..core.language import lang_arg, language
@@ -146,6 +147,7 @@ class PackageQueries(graphene.ObjectType):
         found = [item["package"] for item in columns]
         clinics = await ClinicBySlugLoader.of(info).load_many([(p["clinic"], lang) for p in found])
         labels = Labels("comparePackages", lang, currency=currency)
+        registered = await InstitutionRegistrationLoader.of(info).load_many([p["clinic"] for p in found])
 
         def offered(p: dict, c: dict | None) -> str | None:
             codes = {i["procedure"] for i in p["items"]}
@@ -191,6 +193,7 @@ class PackageQueries(graphene.ObjectType):
                 [sum(a["valid"] for a in c["accreditations"]) if c else None for c in clinics],
                 best="max",
             ),
+            registration_row(labels, registered),
             row(
                 labels,
                 "PRICE_PER_SESSION",
