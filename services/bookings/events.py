@@ -39,6 +39,7 @@ TYPES = (
     "follow_up.rescheduled",
     "follow_up.held",
     "follow_up.missed",
+    "registration.expiring",  # written by registrations.py, once per registration and expiry
 )
 BY_STEP = {  # the lifecycle step's target, and the event that reports it
     "BOOKED": "booking.confirmed",
