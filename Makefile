@@ -7,9 +7,8 @@ STAMP  := $(VENV)/.installed-stamp
 CHROMIUM ?= /usr/bin/chromium
 # `make test-clock` runs the date-sensitive tests under Debian's libfaketime.
 FAKETIME ?= /usr/bin/faketime
-# The confirmation PDF is set in Debian's Nanum fonts (Korean beside English); pdftoppm renders its picture.
+# The treatment-reservation confirmation (a PDF) is set in Debian's Nanum fonts, Korean beside English.
 CJK_FONT ?= /usr/share/fonts/truetype/nanum/NanumGothic.ttf
-PDFTOPPM ?= /usr/bin/pdftoppm
 # The GraphQL tools (GraphQL Inspector for the schema diff, graphql-http's audit), pinned by tools/graphql/package-lock.json.
 GRAPHQL_TOOLS := tools/graphql/node_modules/.installed-stamp
 SUDO   := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo)
@@ -38,9 +37,6 @@ $(FAKETIME):
 $(CJK_FONT):
 	$(SUDO) apt-get install -y -q fonts-nanum || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q fonts-nanum)
 
-$(PDFTOPPM):
-	$(SUDO) apt-get install -y -q poppler-utils || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q poppler-utils)
-
 run: $(STAMP) $(CJK_FONT)
 	$(BIN)/python -m scripts.devstack
 
@@ -53,7 +49,7 @@ check: $(STAMP) $(GRAPHQL_TOOLS)
 	$(BIN)/python -m scripts.check_dates tests bench scripts
 	$(BIN)/python -m scripts.schema_diff >/dev/null
 
-test: check $(CHROMIUM) $(CJK_FONT) $(PDFTOPPM)
+test: check $(CHROMIUM) $(CJK_FONT)
 	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The date-sensitive tests at the edges of the Seoul day, every process under one fake clock

@@ -464,7 +464,8 @@ def _book_hold(body: dict, principal: Principal, token: str | None, attempt: Att
             "The hold is of another quote.",
             errors=[{"field": "quoteId", "message": "not the hold's"}],
         )
-    checked = registrations.check(_owner(principal), _claimed_slots(hold)[0]["clinic"])
+    held_slots = _claimed_slots(hold)
+    checked = registrations.check(_owner(principal), held_slots[0]["clinic"] if held_slots else "")
     claim = ledger.take_over_booking_hold(hold, attempt.key, now, hold_seconds)
     if claim is None:
         if refused := _not_bookable(hold, now):

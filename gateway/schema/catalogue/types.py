@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import graphene
+from graphql import GraphQLError
 
 from services.common.validation import contract_enum
 
@@ -59,9 +62,20 @@ class Registration(WireObject):
     source = graphene.String(required=True, description="sample: seed data, not a real registration; else admin.")
 
 
-def registration_row(labels: Labels, registrations: list[dict | None]) -> dict:
+async def registrations_of(info: Any, clinics: list[str]) -> list[dict | None] | None:
+    """The clinics' registrations for a comparison; None when the bookings service, which keeps them, is down:
+    the row then says unknown and the rest of the comparison answers."""
+    try:
+        return await InstitutionRegistrationLoader.of(info).load_many(clinics)
+    except GraphQLError:
+        return None
+
+
+def registration_row(labels: Labels, registrations: list[dict | None] | None, columns: int) -> dict:
     """A comparison row of each clinic's registration for foreign patients: its number, category and expiry
     while valid (null otherwise), the valid ones marked best, as valid accreditations are counted."""
+    if registrations is None:
+        return row(labels, "FOREIGN_PATIENT_REGISTRATION", [None] * columns)
     valid = [bool(found and found["valid"]) for found in registrations]
     return row(
         labels,

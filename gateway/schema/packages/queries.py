@@ -9,8 +9,8 @@ from services.common.wire import plain
 
 from ...clients import bookings, catalogue, packages
 from ...upstream import ServiceFailure
-from ..catalogue.loaders import ClinicBySlugLoader, InstitutionRegistrationLoader
-from ..catalogue.types import registration_row
+from ..catalogue.loaders import ClinicBySlugLoader
+from ..catalogue.types import registration_row, registrations_of
 from ..core.comparison import Labels, row
 from ..core.connections import EMPTY, connection, require_first
 from ..core.language import lang_arg, language
@@ -147,7 +147,7 @@ class PackageQueries(graphene.ObjectType):
         found = [item["package"] for item in columns]
         clinics = await ClinicBySlugLoader.of(info).load_many([(p["clinic"], lang) for p in found])
         labels = Labels("comparePackages", lang, currency=currency)
-        registered = await InstitutionRegistrationLoader.of(info).load_many([p["clinic"] for p in found])
+        registered = await registrations_of(info, [p["clinic"] for p in found])
 
         def offered(p: dict, c: dict | None) -> str | None:
             codes = {i["procedure"] for i in p["items"]}
@@ -193,7 +193,7 @@ class PackageQueries(graphene.ObjectType):
                 [sum(a["valid"] for a in c["accreditations"]) if c else None for c in clinics],
                 best="max",
             ),
-            registration_row(labels, registered),
+            registration_row(labels, registered, len(found)),
             row(
                 labels,
                 "PRICE_PER_SESSION",
