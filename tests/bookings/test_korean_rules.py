@@ -14,6 +14,7 @@ from pypdf import PdfReader
 
 from services.bookings import registrations, store
 from services.common.clock import seoul_date
+from services.common.validation import validator
 from tests.support import (
     AGENCY,
     ORACLE,
@@ -137,6 +138,11 @@ def test_agreements_above_the_cap_for_the_clinics_category_are_refused_naming_th
     assert agree(ASAN, "15.5").json["code"] == "COMMISSION_ABOVE_CAP"  # a tertiary hospital: 15%
     accepted = agree(BANOBAGI, "20")
     assert accepted.status_code == 200 and accepted.json["cap"]["percent"] == "20"
+    assert not list(validator("bookings/agreement").iter_errors(accepted.json))
+    assert not list(validator("bookings/registration").iter_errors(hospital.json))
+    listed = client.get(f"/registrations/institutions?ids={BANOBAGI},nowhere-clinic").json
+    assert [item and item["category"] for item in listed["items"]] == ["HOSPITAL", None]
+    assert not list(validator("bookings/registration-list").iter_errors(listed))
     assert agree(ORACLE, "30").status_code == 200
 
 
@@ -173,6 +179,7 @@ def test_a_statement_adds_up_to_its_bookings_to_the_won(client, open_slot, agenc
     booked = {b["reference"]: client.get(f"/bookings/{b['reference']}", headers=agency).json for b in made}
     for reference in wanted:
         assert listed[reference]["commissionKrw"] == booked[reference]["commission"]["amountKrw"]
+    assert not list(validator("bookings/statement").iter_errors(mine))
     assert mine["totals"]["commissionKrw"] == sum(line["commissionKrw"] for line in mine["lines"])
     assert mine["totals"]["commissionKrw"] == sum(
         booked[r]["commission"]["amountKrw"] for r in listed if r in booked
@@ -205,6 +212,7 @@ def test_the_annual_report_counts_the_patients_seeded_for_it_by_nationality_and_
     for year in sorted({day.year for day in starts.values()}):
         of_year = [b for b in made if starts[b["reference"]].year == year]
         report = client.get(f"/reports/annual?year={year}&agency={AGENCY}", headers=PLATFORM).json
+        assert not list(validator("bookings/annual-report").iter_errors(report))
         assert report["patients"] == len(of_year)
         assert {i["nationality"]: i["patients"] for i in report["byNationality"]} == Counter(
             b["patient"]["nationality"] for b in of_year
