@@ -10,6 +10,8 @@ COPY services ./services
 COPY gateway ./gateway
 COPY schemas ./schemas
 COPY seed ./seed
+# The confirmation PDF is set in Debian's Nanum fonts.
+RUN apt-get update -q && apt-get install -y -q --no-install-recommends fonts-nanum && rm -rf /var/lib/apt/lists/*
 RUN pip install -c constraints.txt . \
     && useradd --system --uid 10001 clinicbridge
 USER clinicbridge

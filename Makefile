@@ -7,6 +7,8 @@ STAMP  := $(VENV)/.installed-stamp
 CHROMIUM ?= /usr/bin/chromium
 # `make test-clock` runs the date-sensitive tests under Debian's libfaketime.
 FAKETIME ?= /usr/bin/faketime
+# The treatment-reservation confirmation (a PDF) is set in Debian's Nanum fonts, Korean beside English.
+CJK_FONT ?= /usr/share/fonts/truetype/nanum/NanumGothic.ttf
 # The GraphQL tools (GraphQL Inspector for the schema diff, graphql-http's audit), pinned by tools/graphql/package-lock.json.
 GRAPHQL_TOOLS := tools/graphql/node_modules/.installed-stamp
 SUDO   := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo)
@@ -18,7 +20,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,test]'
 	touch $(STAMP)
 
-install: $(STAMP) $(GRAPHQL_TOOLS)
+install: $(STAMP) $(GRAPHQL_TOOLS) $(CJK_FONT)
 
 # Node and npm are Debian's packages; the tools themselves come from the committed lock file.
 $(GRAPHQL_TOOLS): tools/graphql/package.json tools/graphql/package-lock.json
@@ -32,7 +34,10 @@ $(CHROMIUM):
 $(FAKETIME):
 	$(SUDO) apt-get install -y -q faketime || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q faketime)
 
-run: $(STAMP)
+$(CJK_FONT):
+	$(SUDO) apt-get install -y -q fonts-nanum || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q fonts-nanum)
+
+run: $(STAMP) $(CJK_FONT)
 	$(BIN)/python -m scripts.devstack
 
 # Lint, format, types, import rules and the schema diff against the released schema first (seconds), then every test.
@@ -44,7 +49,7 @@ check: $(STAMP) $(GRAPHQL_TOOLS)
 	$(BIN)/python -m scripts.check_dates tests bench scripts
 	$(BIN)/python -m scripts.schema_diff >/dev/null
 
-test: check $(CHROMIUM)
+test: check $(CHROMIUM) $(CJK_FONT)
 	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The date-sensitive tests at the edges of the Seoul day, every process under one fake clock

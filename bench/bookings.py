@@ -21,7 +21,7 @@ import requests
 from services.common.clock import seoul_today
 from services.common.config import DEV_TOKEN_SECRET
 from services.common.tokens import Principal, mint
-from tests.support import seed, stack_env
+from tests.support import load_sample_interpreters, seed, stack_env
 
 from .harness import database, stack
 
@@ -63,6 +63,7 @@ def run() -> None:
         env = stack_env(uri, "bench_b")
         seed(env, ("catalogue", "packages"))
         seed(env, ("bookings",), command="init")
+        load_sample_interpreters(env)  # and registrations: bench-travel books at a registered clinic
         with stack(env, workers={"catalogue": 1, "packages": 2, "bookings": 3}) as urls:
             packages, bookings = urls["packages"], urls["bookings"]
             admin = token(Principal("CLINIC_ADMIN", "bench", clinic="oracle-skin-clinic"))

@@ -124,5 +124,9 @@ class Upstream:
         if response.status_code == 204:
             answer = None
         else:
-            answer = response.text if accept == "text/calendar" else response.json()
+            answer = (
+                response.content
+                if accept == "application/pdf"
+                else (response.text if accept in ("text/calendar", "text/csv") else response.json())
+            )
         return (answer, response.headers) if with_headers else answer

@@ -164,11 +164,12 @@ def seed(
 
 
 def load_sample_interpreters(env: dict) -> None:
-    """The bookings service's sample interpreters (and their providers), without its sample slots."""
+    """The bookings service's sample interpreters (and their providers), consultation hours and registrations
+    (the seed's agencies and clinics may book), without its sample slots."""
     load = (
         "from services.bookings import seed; from services.common.config import from_env; "
         "from services.common.db import connect_database; connect_database(from_env('bookings')); "
-        "seed.load_interpreters(); seed.load_consultation_hours()"
+        "seed.load_interpreters(); seed.load_consultation_hours(); seed.load_registrations()"
     )
     subprocess.run([sys.executable, "-c", load], cwd=ROOT, env={**os.environ, **env}, check=True)
 
@@ -927,3 +928,16 @@ def lease_lapses(bookings, key: str) -> None:
     """What 30 seconds would do: the dead request's claim on the key becomes free to take over."""
     with bookings.app_context():
         IdempotencyKey.objects(id=f"{AGENCY}:{key}").update_one(set__lease_until=utcnow() - timedelta(seconds=1))
+
+
+def sweep_registrations(env: dict) -> dict:
+    """Tell the registrations about to expire, once (`python -m services.bookings expiring`)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "services.bookings", "expiring"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])

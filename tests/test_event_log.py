@@ -30,6 +30,7 @@ from tests.support import (
     bearer_headers,
     database_server,
     gql,
+    load_sample_interpreters,
     seed,
     stack,
     stack_env,
@@ -46,6 +47,7 @@ def logs():
         env = stack_env(uri, f"log_{uuid.uuid4().hex[:6]}")
         seed(env, ("catalogue", "packages"))
         seed(env, ("bookings",), command="init")
+        load_sample_interpreters(env)  # and registrations: the seed agency books at a registered clinic
         client = pymongo.MongoClient(uri)
         with stack(env, ("catalogue", "packages", "bookings")) as urls:
             yield {"env": env, "urls": urls, "db": {name: client[env[f"{name.upper()}_DB_NAME"]] for name in urls}}

@@ -23,7 +23,7 @@ from services.bookings.booking import BOOKING_SORT
 from services.catalogue import seed as catalogue_seed
 from services.catalogue import store as catalogue_store
 from services.catalogue.app import create_app as catalogue_app
-from services.common.clock import utc_date, utcnow
+from services.common.clock import seoul_today, utc_date, utcnow
 from services.common.config import Settings
 from services.common.tokens import Principal, mint
 from services.packages import seed as packages_seed
@@ -170,6 +170,11 @@ def test_every_bookings_query_is_index_served(make_app, mongo_client):
         ]
         + [lambda f: f({}, BOOKING_SORT, limit=20, cursor=None, with_total=False)],
         "key_by_id": [lambda f: f("seoul-trips:key-1")],
+        "registrations_by_id": [lambda f: f(["facilitator:seoul-trips", "institution:synthetic-clinic-00003"])],
+        "registrations_to_warn": [lambda f: f(seoul_today().isoformat(), 200)],
+        "agreement_by_id": [lambda f: f("seoul-trips:oracle-skin-clinic")],
+        "agency_bookings_between": [lambda f: f("seoul-trips", now, now + timedelta(days=31))],
+        "clinic_bookings_between": [lambda f: f(slot["clinic"], now, now + timedelta(days=366))],
         "pending_outboxes": [lambda f: f(100)],
         "outbox_events": [lambda f: f(100)],
         "event_logged": [lambda f: f("0" * 32)],

@@ -249,3 +249,48 @@ async def consultation_hours(ctx: RequestContext, clinic: str) -> Json:
 
 async def set_consultation_hours(ctx: RequestContext, clinic: str, body: Json) -> Json:
     return await ctx.call(SERVICE, "PUT", f"/clinics/{segment(clinic)}/consultation-hours", json=body)
+
+
+# -- registrations, agreements, statements, the annual report, the visa document ----------------------------
+
+
+async def record_registration(ctx: RequestContext, kind: str, party: str, body: Json) -> Json:
+    """``kind``: "facilitators" (an agency) or "institutions" (a clinic)."""
+    return await ctx.call(SERVICE, "PUT", f"/registrations/{segment(kind)}/{segment(party)}", json=body)
+
+
+async def institution_registrations(ctx: RequestContext, clinics: list[str]) -> list[Json | None]:
+    """The clinics' registrations as institutions, in order (None where there is none): public, one call."""
+    answer = await ctx.call(
+        SERVICE, "GET", "/registrations/institutions", public=True, params={"ids": ",".join(clinics)}
+    )
+    return answer["items"]
+
+
+async def facilitator_registration(ctx: RequestContext, agency: str) -> Json:
+    return await ctx.call(SERVICE, "GET", f"/registrations/facilitators/{segment(agency)}")
+
+
+async def set_agreement(ctx: RequestContext, agency: str, clinic: str, body: Json) -> Json:
+    return await ctx.call(SERVICE, "PUT", f"/agreements/{segment(agency)}/{segment(clinic)}", json=body)
+
+
+async def statement(ctx: RequestContext, params: dict[str, str]) -> Json:
+    return await ctx.call(SERVICE, "GET", "/statements", params=params)
+
+
+async def statement_csv(ctx: RequestContext, params: dict[str, str]) -> str:
+    return await ctx.call(SERVICE, "GET", "/statements.csv", params=params, accept="text/csv")
+
+
+async def annual_report(ctx: RequestContext, params: dict[str, str | int]) -> Json:
+    return await ctx.call(SERVICE, "GET", "/reports/annual", params=params)
+
+
+async def annual_report_csv(ctx: RequestContext, params: dict[str, str | int]) -> str:
+    return await ctx.call(SERVICE, "GET", "/reports/annual.csv", params=params, accept="text/csv")
+
+
+async def visa_document(ctx: RequestContext, reference: str) -> bytes:
+    """A confirmed booking's treatment-reservation confirmation, as PDF bytes."""
+    return await ctx.call(SERVICE, "GET", f"/bookings/{segment(reference)}/visa-document", accept="application/pdf")

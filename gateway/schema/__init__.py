@@ -1,5 +1,5 @@
 """The schema, assembled from one package per domain (``catalogue``, ``packages``, ``quotes``,
-``bookings``, ``interpreters``, ``events``, ``accounts``) over the shared ``core``. A domain imports
+``bookings``, ``interpreters``, ``registrations``, ``events``, ``accounts``) over the shared ``core``. A domain imports
 ``core`` and the domains it builds on (catalogue, then packages, quotes, bookings, interpreters),
 never one that builds on it."""
 
@@ -21,6 +21,8 @@ from .packages.mutations import ExchangeRateMutations, PackageMutations
 from .packages.queries import PackageQueries, TreatmentOptionQueries
 from .quotes.mutations import QuoteMutations
 from .quotes.queries import QuoteQueries
+from .registrations.mutations import RegistrationMutations
+from .registrations.queries import RegistrationQueries
 from .vocabulary import VocabularyQueries
 
 
@@ -33,6 +35,7 @@ class Query(
     QuoteQueries,
     BookingQueries,
     InterpreterQueries,
+    RegistrationQueries,
     EventQueries,
     AccountQueries,
     VocabularyQueries,
@@ -50,6 +53,7 @@ class Mutation(
     PackageMutations,
     WebhookMutations,
     InterpreterMutations,
+    RegistrationMutations,
     graphene.ObjectType,
 ):
     """Quote and book; clinic and platform admins manage listings, slots, interpreters and rates."""

@@ -6,6 +6,8 @@ sweep [--every S]     finish or undo what a process that died halfway left (the 
                       their expiry), and move events into the event log; once, or every S seconds
 check                 prove the seat ledger's books on the live database: print every broken invariant,
                       exit 1 if there is one
+expiring              tell each registration expiring within 60 days (registration.expiring), once per
+                      expiry; the sweeper's every round does it too
 """
 
 import json
@@ -17,7 +19,7 @@ from services.common.commands import run
 from services.common.http import UpstreamFailure
 from services.common.observability import configure_logging
 
-from . import checker, events, seed, sweeper
+from . import checker, events, registrations, seed, sweeper
 from .app import create_app
 
 SWEEP_EVERY = 15  # the Procfile's and Compose's sweep interval: the checker allows a claim that long past expiry
@@ -34,6 +36,8 @@ def _sweep(args, settings) -> None:
         while True:
             try:
                 swept = sweeper.sweep(hold_seconds=settings.seat_hold_seconds)
+                if args.every:  # a round of the long-running sweeper also tells registrations about to expire
+                    registrations.warn_expiring()
                 relayed = events.relay()
                 if not args.every:
                     print(json.dumps(swept))
@@ -65,6 +69,11 @@ def _check(args, settings) -> None:
     sys.exit(1 if problems else 0)
 
 
+def _expiring(args, settings) -> None:
+    with create_app(settings).app_context():
+        print(json.dumps({"told": registrations.warn_expiring()}))
+
+
 if __name__ == "__main__":
     run(
         "bookings",
@@ -77,5 +86,10 @@ if __name__ == "__main__":
                 _sweep,
             ),
             "check": ("prove the seat ledger's invariants on the live database", _check_arguments, _check),
+            "expiring": (
+                "tell each registration expiring within 60 days, once per expiry",
+                lambda parser: None,
+                _expiring,
+            ),
         },
     )

@@ -15,7 +15,7 @@ from services.common.ids import object_id
 from services.common.pagination import Sort
 from services.common.tokens import Principal
 
-from . import events, followups, interpreters, ledger, packages, store
+from . import events, followups, interpreters, ledger, packages, registrations, store
 from .idempotency import Attempt, in_flight
 from .screening import check_patient, screen
 from .visits import no_slot_in_window, propose
@@ -284,11 +284,13 @@ def create_booking(
     if "slotId" not in body:
         raise validation_problem([{"field": "slotId", "message": "give slotId (and laterSlotIds), or holdId"}])
     slots = _refuse_early(_asked(body), attempt, cutoff)
+    checked = None if attempt.resumed else registrations.check(_owner(principal), slots[0][1]["clinic"])
     try:  # every visit's slot given: the claim names them from the start
         claim = _reserve(attempt, body["quoteId"], hold_seconds, slots if "laterSlotIds" in body else None)
     except ledger.Booked as done:
         return _recorded(done.claim, principal)
     with ledger.reservation(claim) as held:
+        checked = checked or registrations.check(_owner(principal), slots[0][1]["clinic"])
         quote = packages.lock(body["quoteId"], attempt.reference, token)
         package = quote["package"]
         warnings = screen(package["screeningRules"], body["patient"], package["scarTypes"])
@@ -307,6 +309,7 @@ def create_booking(
         held.take(cutoff, fields, _reassigning(quote, slots, buffer_minutes, body.get("travel"), cutoff))
         chosen = [slot for _, slot in slots]
         document = _document(attempt.reference, principal, quote, chosen, body, warnings, body.get("travel"))
+        document.update(registrations.booked_under(checked, document["price"]))
         held.commit(_with_interpreters(document, held.claim), hold_seconds)
     return _recorded(held.claim, principal)
 
@@ -350,6 +353,8 @@ def hold_visits(
     everything and the quote back."""
     asked = [(f"slotIds[{index}]", object_id(raw, "slot")) for index, raw in enumerate(body["slotIds"])]
     slots = _refuse_early(asked, attempt, cutoff)
+    if not attempt.resumed:
+        registrations.check(_owner(principal), slots[0][1]["clinic"])
     try:
         claim = _reserve(attempt, body["quoteId"], hold_seconds, slots)
     except ledger.Booked as done:
@@ -357,6 +362,8 @@ def hold_visits(
     if claim.get("hold_id"):  # an earlier attempt under this key finished it
         return _hold(claim, slots)
     with ledger.reservation(claim) as held:
+        if attempt.resumed:
+            registrations.check(_owner(principal), slots[0][1]["clinic"])
         quote = packages.lock(body["quoteId"], attempt.reference, token)
         package = quote["package"]
         _check_series(
@@ -457,6 +464,8 @@ def _book_hold(body: dict, principal: Principal, token: str | None, attempt: Att
             "The hold is of another quote.",
             errors=[{"field": "quoteId", "message": "not the hold's"}],
         )
+    held_slots = _claimed_slots(hold)
+    checked = registrations.check(_owner(principal), held_slots[0]["clinic"] if held_slots else "")
     claim = ledger.take_over_booking_hold(hold, attempt.key, now, hold_seconds)
     if claim is None:
         if refused := _not_bookable(hold, now):
@@ -476,6 +485,7 @@ def _book_hold(body: dict, principal: Principal, token: str | None, attempt: Att
             package["schedule"]["minimumStayDays"],
         )
         document = _with_interpreters(_document(reference, principal, quote, slots, body, warnings, travel), claim)
+        document.update(registrations.booked_under(checked, document["price"]))
         claim = ledger.commit(claim, document, hold_seconds)
     except Problem:  # refused: the hold is HELD again, with its own expiry
         ledger.resume_hold(claim)

@@ -42,6 +42,7 @@ TYPES = (
     "visit.change_accepted",
     "visit.change_declined",
     "visit.interpreter_changed",
+    "registration.expiring",  # written by registrations.py, once per registration and expiry
 )
 
 

@@ -68,6 +68,9 @@ class Booking(Document):
             {"fields": ["status", "created_key"], "name": "status"},
             {"fields": ["created_key"], "name": "by_created"},
             {"fields": ["outbox_pending"], "name": "outbox", "sparse": True},
+            # Statements and annual reports: an agency's or a clinic's bookings by their first visit's start.
+            {"fields": ["agency", "slot_start"], "name": "agency_first_visit"},
+            {"fields": ["clinic", "slot_start"], "name": "clinic_first_visit"},
         ],
     }
     reference = StringField(required=True, regex=r"^CB-[0-9A-Z]{8}$")
@@ -94,6 +97,10 @@ class Booking(Document):
     revision = IntField()  # bumped by every change, which is guarded by it
     history = ListField(DictField())
     refund = DictField(null=True)
+    commission = DictField(
+        null=True
+    )  # the facilitator's fee on the medical part: rate, base, amount (registrations.py)
+    registrations = DictField(null=True)  # the facilitator's and the institution's registrations as booked under
     created_at = DateTimeField(required=True)
     updated_at = DateTimeField(required=True)
     created_key = StringField(required=True)  # creation time then reference: a unique sort key
@@ -242,6 +249,50 @@ class ConsultationHours(Document):
     minutes = IntField(required=True, default=30, min_value=15, max_value=120)
     calls = IntField(required=True, default=1, min_value=1, max_value=20)
     hours = ListField(DictField())  # {weekday, from, to}: Seoul
+    source = StringField(required=True, choices=("sample", "admin"), default="admin")
+    created_at = DateTimeField(required=True)
+    updated_at = DateTimeField(required=True)
+
+
+REGISTRATION_KINDS = ("FACILITATOR", "INSTITUTION")
+INSTITUTION_CATEGORIES = ("CLINIC", "HOSPITAL", "GENERAL_HOSPITAL", "TERTIARY_HOSPITAL")
+
+
+class Registration(Document):
+    """A registration with the Ministry of Health and Welfare for attracting foreign patients: an agency's as a
+    facilitator, a clinic's as an institution (with its category). A booking needs both valid on its Seoul date."""
+
+    meta = {
+        "db_alias": ALIAS,
+        "collection": "registrations",
+        "auto_create_index": False,
+        # Registrations to warn of: present only while the expiry has not been warned of (see registrations.py).
+        "indexes": [{"fields": ["warn_on"], "name": "warn_on", "sparse": True}],
+    }
+    id = StringField(primary_key=True)  # "facilitator:<agency>" or "institution:<clinic>"
+    kind = StringField(required=True, choices=REGISTRATION_KINDS)
+    party = StringField(required=True)  # the agency's id or the clinic's slug
+    name = StringField(required=True, max_length=200)  # the registered name
+    number = StringField(required=True, max_length=80)
+    category = StringField(choices=INSTITUTION_CATEGORIES, null=True)  # institutions only
+    issued_on = StringField(required=True, regex=r"^\d{4}-\d{2}-\d{2}$")  # ISO dates compare as text
+    expires_on = StringField(required=True, regex=r"^\d{4}-\d{2}-\d{2}$")
+    warn_on = StringField()  # the Seoul date from which its expiry is warned of, until it is
+    warned_for = StringField()  # the expiry last warned of
+    source = StringField(required=True, choices=("sample", "admin", "synthetic"), default="admin")
+    created_at = DateTimeField(required=True)
+    updated_at = DateTimeField(required=True)
+
+
+class Agreement(Document):
+    """An agency's fee agreement with a clinic: the share of the medical fee the clinic pays it, at most the
+    cap for the clinic's category."""
+
+    meta = {"db_alias": ALIAS, "collection": "agreements", "auto_create_index": False}
+    id = StringField(primary_key=True)  # "<agency>:<clinic>"
+    agency = StringField(required=True)
+    clinic = StringField(required=True)
+    rate_percent = StringField(required=True)  # a decimal percent, e.g. "15" or "12.5"
     source = StringField(required=True, choices=("sample", "admin"), default="admin")
     created_at = DateTimeField(required=True)
     updated_at = DateTimeField(required=True)

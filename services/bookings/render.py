@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from services.common.clock import aware, iso, seoul_iso
 
 from .careplan import visit_procedures
 from .interpreters import certified_on
+from .registrations import WARN_DAYS
 
 
 def slot(doc: dict) -> dict:
@@ -149,6 +150,7 @@ def booking(doc: dict) -> dict:
         "cancellationPolicy": doc["package"]["cancellationPolicy"],
         "warnings": doc.get("warnings", []),
         "refund": refund_of(doc),
+        "commission": doc.get("commission"),
         "history": [_history(entry) for entry in doc["history"]],
         "createdAt": iso(doc["created_at"]),
         "updatedAt": iso(doc["updated_at"]),
@@ -222,4 +224,32 @@ def consultation_hours(doc: dict) -> dict:
         "calls": doc["calls"],
         "hours": doc.get("hours", []),
         "source": doc.get("source", "admin"),
+    }
+
+
+def registration(doc: dict, today) -> dict:
+    """A registration for attracting foreign patients, with whether it is valid on ``today`` (a Seoul date)."""
+    day = today.isoformat()
+    valid = doc["issued_on"] <= day <= doc["expires_on"]
+    return {
+        "kind": doc["kind"],
+        "party": doc["party"],
+        "name": doc["name"],
+        "number": doc["number"],
+        "category": doc.get("category"),
+        "issuedOn": doc["issued_on"],
+        "expiresOn": doc["expires_on"],
+        "valid": valid,
+        "expiringSoon": valid and (date.fromisoformat(doc["expires_on"]) - today).days < WARN_DAYS,
+        "source": doc.get("source", "admin"),
+    }
+
+
+def agreement(doc: dict, cap: dict) -> dict:
+    return {
+        "agency": doc["agency"],
+        "clinic": doc["clinic"],
+        "ratePercent": doc["rate_percent"],
+        "cap": {key: cap[key] for key in ("category", "percent", "since", "source")},
+        "updatedAt": iso(doc["updated_at"]),
     }

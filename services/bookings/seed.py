@@ -18,7 +18,19 @@ from pymongo.errors import DuplicateKeyError
 from services.common.clock import SEOUL, seoul_today, utcnow
 
 from . import store
-from .models import Booking, Claim, ConsultationHours, IdempotencyKey, Interpreter, InterpreterProvider, Slot, Unit
+from .models import (
+    Agreement,
+    Booking,
+    Claim,
+    ConsultationHours,
+    IdempotencyKey,
+    Interpreter,
+    InterpreterProvider,
+    Registration,
+    Slot,
+    Unit,
+)
+from .registrations import WARN_DAYS, registration_id
 
 SEED = Path(__file__).resolve().parents[2] / "seed" / "bookings"
 
@@ -27,7 +39,18 @@ def ensure_indexes() -> None:
     """The indexes, and what was stored before the current shapes brought up to date, once: slots before
     seats were counted in ``free``, bookings before they kept their visits, and seat holds and bookings
     before the seat ledger's claims."""
-    for model in (Slot, Booking, Claim, IdempotencyKey, Interpreter, InterpreterProvider, Unit, ConsultationHours):
+    for model in (
+        Slot,
+        Booking,
+        Claim,
+        IdempotencyKey,
+        Interpreter,
+        InterpreterProvider,
+        Unit,
+        ConsultationHours,
+        Registration,
+        Agreement,
+    ):
         model.ensure_indexes()
     store.event_log.ensure_indexes()
     store.migrate_slots()
@@ -64,6 +87,49 @@ def load_seed() -> dict[str, int]:
         "slots": len(store.insert_missing_slots(slots)),
         "interpreters": load_interpreters(),
         "consultationHours": load_consultation_hours(),
+        **load_registrations(),
+    }
+
+
+def _registration(kind: str, party: str, item: dict, source: str, now) -> dict:
+    return {
+        "_id": registration_id(kind, party),
+        "kind": kind,
+        "party": party,
+        "name": item["name"],
+        "number": item["number"],
+        "category": item.get("category"),
+        "issued_on": item["issuedOn"],
+        "expires_on": item["expiresOn"],
+        "warn_on": (date.fromisoformat(item["expiresOn"]) - timedelta(days=WARN_DAYS)).isoformat(),
+        "source": source,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def load_registrations() -> dict[str, int]:
+    """The sample registrations of the seed institutions and of the agencies the demo and the tests book as,
+    and the sample fee agreements (only those missing: a registration an admin renewed stays as it is)."""
+    seed = json.loads((SEED / "registrations.json").read_text(encoding="utf-8"))
+    now = utcnow()
+    documents = [_registration("INSTITUTION", i["clinic"], i, "sample", now) for i in seed["institutions"]]
+    documents += [_registration("FACILITATOR", f["agency"], f, "sample", now) for f in seed["facilitators"]]
+    agreements = [
+        {
+            "_id": f"{a['agency']}:{a['clinic']}",
+            "agency": a["agency"],
+            "clinic": a["clinic"],
+            "rate_percent": a["ratePercent"],
+            "source": "sample",
+            "created_at": now,
+            "updated_at": now,
+        }
+        for a in seed["agreements"]
+    ]
+    return {
+        "registrations": store.insert_missing_registrations(documents),
+        "agreements": store.insert_missing_agreements(agreements),
     }
 
 
@@ -153,6 +219,13 @@ def load_synthetic(count: int) -> int:
         clinic += 1
     opened = len(store.insert_missing_slots(slots[:count]))
     clinics = sorted({slot["clinic"] for slot in slots[:count]})
+    _synthetic_coordinators(clinics)
+    _synthetic_registrations(clinics)
+    return opened
+
+
+def _synthetic_coordinators(clinics: list[str]) -> None:
+    """Each synthetic clinic's coordinators: one in-room interpreter of every language synthetic packages offer."""
     hours = json.loads((SEED / "interpreters.json").read_text(encoding="utf-8"))["hours"]
     now = utcnow()
     providers = [
@@ -189,4 +262,26 @@ def load_synthetic(count: int) -> int:
         for language in SYNTHETIC_LANGUAGES
     ]
     store.insert_missing_interpreters(providers, people)
-    return opened
+
+
+def _synthetic_registrations(clinics: list[str]) -> None:
+    """Each synthetic clinic registered as an institution (a clinic), valid for years."""
+    now = utcnow()
+    store.insert_missing_registrations(
+        [
+            _registration(
+                "INSTITUTION",
+                slug,
+                {
+                    "name": f"{slug} (synthetic)",
+                    "number": f"FP-SYN-{slug[-5:]}",
+                    "category": "CLINIC",
+                    "issuedOn": "2026-01-01",
+                    "expiresOn": "2029-12-31",
+                },
+                "synthetic",
+                now,
+            )
+            for slug in clinics
+        ]
+    )

@@ -28,12 +28,14 @@ from services.common.store import Registry, batches, once
 
 from .models import (
     ALIAS,
+    Agreement,
     Booking,
     Claim,
     ConsultationHours,
     IdempotencyKey,
     Interpreter,
     InterpreterProvider,
+    Registration,
     Slot,
     Unit,
 )
@@ -123,6 +125,14 @@ def providers():
 
 def consultations():
     return ConsultationHours._get_collection()
+
+
+def registrations():
+    return Registration._get_collection()
+
+
+def agreements():
+    return Agreement._get_collection()
 
 
 # -- slots ---------------------------------------------------------------------------------------
@@ -559,6 +569,107 @@ def fence_booking(reference: str) -> None:
     """Bump the booking's revision with no change, so that an update a stalled request decided on the
     booking as it read it before can no longer apply (the sweeper's fence, see ledger.py)."""
     bookings().update_one({"reference": reference}, {"$inc": {"revision": 1}})
+
+
+# -- registrations, agreements, and what statements and reports read ----------------------------------
+
+
+@registry.read("_id_")
+def registrations_by_id(ids: list[str]) -> dict[str, dict]:
+    """The registrations of these ids that exist, by id: one query."""
+    return {doc["_id"]: doc for doc in registrations().find({"_id": {"$in": ids}})}
+
+
+@registry.write("_id_")
+def put_registration(document: dict) -> dict:
+    """Record or renew a registration (its first record keeps its creation time); the registration after."""
+    created = document.pop("created_at")
+    return registrations().find_one_and_update(
+        {"_id": document["_id"]},
+        {"$set": document, "$setOnInsert": {"created_at": created}},
+        upsert=True,
+        return_document=ReturnDocument.AFTER,
+    )
+
+
+@registry.write("_id_")
+def insert_missing_registrations(documents: list[dict]) -> int:
+    """Insert-if-absent by id (the seed): a registration an admin renewed since stays as it is."""
+    inserted = 0
+    for batch in batches(documents):
+        operations = [UpdateOne({"_id": d["_id"]}, {"$setOnInsert": d}, upsert=True) for d in batch]
+        inserted += registrations().bulk_write(operations, ordered=False).upserted_count
+    return inserted
+
+
+@registry.read("warn_on")
+def registrations_to_warn(today: str, limit: int) -> list[dict]:
+    """Registrations whose expiry is to be warned of by ``today`` (a Seoul ISO date) and was not yet."""
+    return list(registrations().find({"warn_on": {"$lte": today}}).limit(limit))
+
+
+@registry.write("_id_")
+def mark_warned(registration_id: str, warn_on: str, expires_on: str) -> bool:
+    """Note that the expiry the registration still has was warned of; False if it was renewed or noted meanwhile."""
+    noted = registrations().update_one(
+        {"_id": registration_id, "warn_on": warn_on, "expires_on": expires_on},
+        {"$unset": {"warn_on": ""}, "$set": {"warned_for": expires_on}},
+    )
+    return noted.matched_count == 1
+
+
+@registry.read("_id_")
+def agreement_by_id(agreement_id: str) -> dict | None:
+    return agreements().find_one({"_id": agreement_id})
+
+
+@registry.write("_id_")
+def put_agreement(document: dict) -> dict:
+    created = document.pop("created_at")
+    return agreements().find_one_and_update(
+        {"_id": document["_id"]},
+        {"$set": document, "$setOnInsert": {"created_at": created}},
+        upsert=True,
+        return_document=ReturnDocument.AFTER,
+    )
+
+
+@registry.write("_id_")
+def insert_missing_agreements(documents: list[dict]) -> int:
+    inserted = 0
+    for batch in batches(documents):
+        operations = [UpdateOne({"_id": d["_id"]}, {"$setOnInsert": d}, upsert=True) for d in batch]
+        inserted += agreements().bulk_write(operations, ordered=False).upserted_count
+    return inserted
+
+
+ACCOUNTED = {  # what a statement or a report reads of a booking
+    "reference": 1,
+    "agency": 1,
+    "clinic": 1,
+    "status": 1,
+    "slot_start": 1,
+    "commission": 1,
+    "price": 1,
+    "refund": 1,
+    "patient.nationality": 1,
+    "package.items": 1,
+    "package.title": 1,
+}
+
+
+@registry.read("agency_first_visit")
+def agency_bookings_between(agency: str, start: datetime, end: datetime) -> list[dict]:
+    """An agency's bookings whose first visit starts in [start, end), by first visit."""
+    found = bookings().find({"agency": agency, "slot_start": {"$gte": start, "$lt": end}}, ACCOUNTED)
+    return sorted(found, key=lambda doc: (doc["slot_start"], doc["reference"]))
+
+
+@registry.read("clinic_first_visit")
+def clinic_bookings_between(clinic: str, start: datetime, end: datetime) -> list[dict]:
+    """A clinic's bookings whose first visit starts in [start, end), by first visit."""
+    found = bookings().find({"clinic": clinic, "slot_start": {"$gte": start, "$lt": end}}, ACCOUNTED)
+    return sorted(found, key=lambda doc: (doc["slot_start"], doc["reference"]))
 
 
 # -- events ----------------------------------------------------------------------------------------

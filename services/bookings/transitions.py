@@ -17,7 +17,7 @@ from services.common.errors import Problem
 from services.common.failpoints import failpoint
 from services.common.tokens import Principal
 
-from . import events, ledger, store
+from . import commissions, events, ledger, store
 from .booking import find_booking
 
 ATTEMPTS = 5  # a change lost to a racing one is decided again this many times before 409 CONCURRENT_UPDATE
@@ -132,6 +132,7 @@ def _change(current: dict, step: lifecycle.Step, asked: int | None, now: datetim
                 {**visit, "status": "CANCELLED"} if visit["status"] in lifecycle.TO_COME else visit for visit in visits
             ]
             changes["refund"] = refund_for(current, now)
+            changes["commission"] = commissions.after_refund(current.get("commission"), changes["refund"])
             changes["follow_ups"] = [  # and every follow-up's seat, call and interpreter
                 {**follow, "status": "CANCELLED"} if follow["status"] == "BOOKED" else follow
                 for follow in current.get("follow_ups") or []

@@ -24,6 +24,11 @@ ROLES: dict[str, tuple[str, ...]] = {
     "bookings.decide_change": ("AGENCY",),  # a change the clinic proposed: the agency that booked decides
     "follow_ups.mark": CLINIC_STAFF,  # held or missed: the clinic that holds it
     "consultation_hours.write": CLINIC_STAFF,  # a clinic's admins their own clinic's
+    "registrations.write": ("PLATFORM_ADMIN",),  # facilitators' and institutions' registrations, recorded and renewed
+    "agreements.write": ("PLATFORM_ADMIN",),  # an agency's fee agreement with a clinic, under its category's cap
+    "statements.read": ("AGENCY", "CLINIC_ADMIN", "PLATFORM_ADMIN"),  # an agency's and a clinic's their own
+    "reports.annual": ("PLATFORM_ADMIN",),
+    "visa_documents.read": ("AGENCY", "CLINIC_ADMIN"),  # the agency that booked, the clinic that treats
     "webhooks.manage": ("AGENCY", "CLINIC_ADMIN"),  # an endpoint belongs to an agency or a clinic
     "webhooks.read": ("AGENCY", "CLINIC_ADMIN", "PLATFORM_ADMIN"),  # platform admins see every endpoint
     "webhooks.redeliver": ("AGENCY", "CLINIC_ADMIN", "PLATFORM_ADMIN"),

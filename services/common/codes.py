@@ -76,6 +76,10 @@ BOOKINGS = {
     ),
     "PROVIDER_EXISTS": "An interpreter provider has this id already.",
     "ALTERNATIVE_NOT_OFFERED": "The slot is not one of the alternatives the clinic proposed for the visit.",
+    "FACILITATOR_NOT_REGISTERED": "The agency has no registration as a facilitator valid on today's Seoul date.",
+    "INSTITUTION_NOT_REGISTERED": "The clinic has no registration as an institution valid on today's Seoul date.",
+    "COMMISSION_ABOVE_CAP": "The rate passes the cap on commissions for the clinic's category (the law is named).",
+    "BOOKING_NOT_CONFIRMED": "The booking is not confirmed, or was cancelled or missed: no reservation to certify.",
 }
 
 WEBHOOKS = {

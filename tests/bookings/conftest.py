@@ -25,7 +25,12 @@ def bookings_with(make_app, bookings_settings):
         return make_app(
             "bookings",
             create_app,
-            lambda: (seed.ensure_indexes(), seed.load_interpreters(), seed.load_consultation_hours()),
+            lambda: (
+                seed.ensure_indexes(),
+                seed.load_interpreters(),
+                seed.load_consultation_hours(),
+                seed.load_registrations(),
+            ),
             database=bookings_settings.database,
             service_urls=bookings_settings.service_urls,
             min_notice_hours=24,

@@ -7,6 +7,7 @@ import uuid
 
 import requests
 
+from services.bookings import seed
 from services.bookings.app import create_app
 from tests.support import AGENCY, ICEPICK, ORACLE, PATIENT, booking_count, free_port, in_days, seat_count, within_notice
 
@@ -144,6 +145,8 @@ def test_packages_down_is_503_with_no_seat_taken(bookings_settings, mongo_client
             service_urls={"packages": f"http://127.0.0.1:{free_port()}"}, http_timeout_seconds=0.5
         )
     )
+    with down.app_context():
+        seed.load_registrations()  # the agency and the clinic are registered: the booking gets as far as the quote
     client = down.test_client()
     slot = client.post(
         "/slots",

@@ -6,7 +6,16 @@ from __future__ import annotations
 import time
 import uuid
 
-from tests.support import AGENCY_KEY, ICEPICK, PATIENT, gql, open_series_through, running_service, seed
+from tests.support import (
+    AGENCY_KEY,
+    ICEPICK,
+    PATIENT,
+    gql,
+    load_sample_interpreters,
+    open_series_through,
+    running_service,
+    seed,
+)
 
 QUOTE = "mutation Q($input: CreateQuoteInput!) { createQuote(input: $input) { quote { id } } }"
 BOOK = """mutation B($input: CreateBookingInput!) {
@@ -24,6 +33,7 @@ def test_a_booking_whose_answer_times_out_is_an_unknown_outcome_that_its_retry_r
         "FAILPOINTS": "bookings.after_commit:sleep=3",  # the booking is made, then its answer is late
     }
     seed(env, ("bookings",), command="init")
+    load_sample_interpreters(env)  # and registrations: the seed agency books at a registered clinic
     try:
         with running_service("bookings", env) as slow:
             gateway = make_gateway({"bookings": slow}).test_client()  # which waits 2 seconds for an answer

@@ -282,6 +282,23 @@ CASES = {
         )
         + "]}) { consultationHours { clinic } %s } }",
     ),
+    # Platform admins record registrations and fee agreements (here the seed's own, so other tests see the same).
+    "recordFacilitatorRegistration": (
+        {"platform"},
+        'mutation { recordFacilitatorRegistration(agency: "busan-travel", input: {name: "Busan Travel (sample)", '
+        'number: "FA-SAMPLE-0002", issuedOn: "2026-03-01", expiresOn: "2029-02-28"}) { registration { number } %s } }',
+    ),
+    "recordInstitutionRegistration": (
+        {"platform"},
+        'mutation { recordInstitutionRegistration(clinic: "id-dermatology", input: {name: "아이디피부과의원 (ID '
+        'Dermatology)", number: "FP-SAMPLE-0005", category: CLINIC, issuedOn: "2026-07-01", expiresOn: "2029-06-30"}) '
+        "{ registration { number } %s } }",
+    ),
+    "setCommissionAgreement": (
+        {"platform"},
+        'mutation { setCommissionAgreement(agency: "seoul-trips", clinic: "asan-medical-center", ratePercent: "10") '
+        "{ agreement { ratePercent } %s } }",
+    ),
     # Anyone may quote, without a key too.
     "createQuote": (set(ROLES), 'mutation { createQuote(input: {packageId: "{package}"}) { quote { id } %s } }'),
 }

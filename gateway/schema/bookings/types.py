@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import graphene
 
 from services.common import lifecycle
@@ -329,6 +331,29 @@ class MessagingWindow(WireObject):
         return root["from"]
 
 
+class Commission(WireObject):
+    """The agency's commission on the booking's medical fee only (the base price: not the interpreter nor the
+    follow-up plan), in whole won, each amount rounded half up once; a cancellation's refund lowers it in
+    proportion."""
+
+    rate_percent = graphene.String(required=True, description="The agreement's rate, a decimal percent (0: none).")
+    agreement = graphene.Boolean(required=True, description="Whether an agreement with the clinic set the rate.")
+    medical_fee_krw = graphene.Int(required=True, description="The medical fee: the base price, in won.")
+    refunded_medical_krw = graphene.Int(required=True, description="The medical fee's share of a refund, in won.")
+    kept_medical_krw = graphene.Int(required=True, description="The medical fee less its refunded share, in won.")
+    amount_krw = graphene.Int(required=True, description="The commission: rate × medical fee kept, in won.")
+
+
+class VisaDocument(WireObject):
+    """A confirmed booking's treatment-reservation confirmation (진료예약확인서) for the medical visa (C-3-3): one
+    PDF page in Korean and English with the institution and its registration, the patient's name and
+    nationality, the visits' dates, the treatment and the interpreter."""
+
+    filename = graphene.String(required=True, description="A file name for it.")
+    content_type = graphene.String(required=True, description="application/pdf.")
+    base64 = graphene.String(required=True, description="The PDF, base64-encoded (RFC 4648).")
+
+
 class Booking(WireObject):
     """A reservation of a package version into a slot for a patient."""
 
@@ -371,6 +396,16 @@ class Booking(WireObject):
     )
     warnings = graphene.List(graphene.NonNull(Warning_), required=True, description="Screening warnings.")
     refund = graphene.Field(Refund, description="The refund, once cancelled.")
+    commission = graphene.Field(
+        Commission,
+        description="The agency's commission on the medical fee (null for bookings made before they kept it).",
+    )
+    visa_document = graphene.Field(
+        VisaDocument,
+        description="The treatment-reservation confirmation for the patient's medical visa (the clinics' "
+        "VISA_INVITATION_LETTER), once the clinic has confirmed the booking: for the agency that booked and the clinic "
+        "that treats (null with the error BOOKING_NOT_CONFIRMED before, and once cancelled or missed).",
+    )
     history = graphene.List(graphene.NonNull(HistoryEntry), required=True, description="Every status change.")
     care_plan = graphene.Field(
         CarePlan,
@@ -391,6 +426,14 @@ class Booking(WireObject):
 
     async def resolve_care_plan(root, info, lang=None):
         return await bookings.care_plan(ctx(info), root["reference"], language(info, lang))
+
+    async def resolve_visa_document(root, info):
+        pdf = await bookings.visa_document(ctx(info), root["reference"])
+        return {
+            "filename": f"{root['reference']}-treatment-confirmation.pdf",
+            "content_type": "application/pdf",
+            "base64": base64.b64encode(pdf).decode(),
+        }
 
 
 BookingConnection = connection_type(Booking, "booking", "bookings")

@@ -13,7 +13,7 @@ from ..core.sorting import sort_param
 from ..core.wire import ctx
 from .inputs import ClinicFilter, ClinicSort, clinic_params
 from .loaders import ClinicBySlugLoader
-from .types import Clinic, ClinicComparison, ClinicConnection, Procedure, ScarType
+from .types import Clinic, ClinicComparison, ClinicConnection, Procedure, ScarType, registration_row, registrations_of
 
 
 class CatalogueQueries(graphene.ObjectType):
@@ -85,6 +85,7 @@ class ClinicComparisonQueries(graphene.ObjectType):
         for package in cheapest_first["items"]:
             cheapest.setdefault(package["clinic"], package["pricePerSessionKrw"])
         labels = Labels("compareClinics", lang)
+        registered = await registrations_of(info, [c["slug"] for c in clinics])
 
         def languages(level: str) -> list[int]:
             return [len(c["languages"][level]) for c in clinics]
@@ -108,6 +109,7 @@ class ClinicComparisonQueries(graphene.ObjectType):
                 [sum(a["valid"] for a in c["accreditations"]) for c in clinics],
                 best="max",
             ),
+            registration_row(labels, registered, len(clinics)),
             row(labels, "LOWEST_PRICE_PER_SESSION_KRW", [cheapest.get(c["slug"]) for c in clinics], best="min"),
         ]
         return {"columns": clinics, "rows": rows}

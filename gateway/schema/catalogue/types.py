@@ -2,14 +2,91 @@
 
 from __future__ import annotations
 
-import graphene
+from typing import Any
 
-from ..core.comparison import ComparisonRow
+import graphene
+from graphql import GraphQLError
+
+from services.common.validation import contract_enum
+
+from ..core.comparison import ComparisonRow, Labels, row
 from ..core.connections import connection_type
 from ..core.language import language
 from ..core.scalars import CAUTION_CODES, ClinicKind, Date, Fact, ScarTypeCode, Source
 from ..core.wire import WireObject
-from .loaders import ProcedureByCodeLoader
+from .loaders import InstitutionRegistrationLoader, ProcedureByCodeLoader
+
+INSTITUTION_CATEGORIES = {
+    "CLINIC": "A clinic (의원): commissions capped at 30% of the medical fee.",
+    "HOSPITAL": "A hospital (병원): commissions capped at 20% of the medical fee.",
+    "GENERAL_HOSPITAL": "A general hospital (종합병원): commissions capped at 20% of the medical fee.",
+    "TERTIARY_HOSPITAL": "A tertiary hospital (상급종합병원): commissions capped at 15% of the medical fee.",
+}
+InstitutionCategory = graphene.Enum(
+    "InstitutionCategory",
+    [(code, code) for code in contract_enum("bookings/defs", "institutionCategory")],
+    description=lambda v: (
+        "An institution's category as registered: it sets the cap on commissions."
+        if v is None
+        else INSTITUTION_CATEGORIES[v.name]
+    ),
+)
+RegistrationKind = graphene.Enum(
+    "RegistrationKind",
+    [("FACILITATOR", "FACILITATOR"), ("INSTITUTION", "INSTITUTION")],
+    description=lambda v: (
+        "Who is registered for attracting foreign patients."
+        if v is None
+        else {"FACILITATOR": "An agency that brings foreign patients.", "INSTITUTION": "A clinic that treats them."}[
+            v.name
+        ]
+    ),
+)
+
+
+class Registration(WireObject):
+    """A registration with the Ministry of Health and Welfare (through KHIDI) for attracting foreign patients: a
+    facilitator's (an agency) or an institution's (a clinic). A booking needs both valid on its Seoul date."""
+
+    kind = graphene.Field(RegistrationKind, required=True, description="Facilitator or institution.")
+    party = graphene.String(required=True, description="The agency's id, or the clinic's slug.")
+    name = graphene.String(required=True, description="The registered name.")
+    number = graphene.String(required=True, description="The registration number.")
+    category = graphene.Field(InstitutionCategory, description="An institution's category (null for a facilitator).")
+    issued_on = Date(required=True, description="The first day it is valid (Seoul date).")
+    expires_on = Date(required=True, description="The last day it is valid (Seoul date).")
+    valid = graphene.Boolean(required=True, description="Issued and not expired on today's Seoul date.")
+    expiring_soon = graphene.Boolean(
+        required=True, description="Valid, and expiring within 60 days (a registration.expiring event is sent)."
+    )
+    source = graphene.String(required=True, description="sample: seed data, not a real registration; else admin.")
+
+
+async def registrations_of(info: Any, clinics: list[str]) -> list[dict | None] | None:
+    """The clinics' registrations for a comparison; None when the bookings service, which keeps them, is down:
+    the row then says unknown and the rest of the comparison answers."""
+    try:
+        return await InstitutionRegistrationLoader.of(info).load_many(clinics)
+    except GraphQLError:
+        return None
+
+
+def registration_row(labels: Labels, registrations: list[dict | None] | None, columns: int) -> dict:
+    """A comparison row of each clinic's registration for foreign patients: its number, category and expiry
+    while valid (null otherwise), the valid ones marked best, as valid accreditations are counted."""
+    if registrations is None:
+        return row(labels, "FOREIGN_PATIENT_REGISTRATION", [None] * columns)
+    valid = [bool(found and found["valid"]) for found in registrations]
+    return row(
+        labels,
+        "FOREIGN_PATIENT_REGISTRATION",
+        [int(ok) for ok in valid],
+        best="max",
+        texts=[
+            f"{found['number']} · {found['category']} · {found['expiresOn']}" if found and ok else None
+            for found, ok in zip(registrations, valid, strict=True)
+        ],
+    )
 
 
 class OfferedProcedure(WireObject):
@@ -99,10 +176,15 @@ class Clinic(WireObject):
         graphene.NonNull(graphene.String),
         required=True,
         description="INTERPRETER, AIRPORT_PICKUP, SKINCARE_KIT, KBEAUTY_AFTERCARE, REMOTE_FOLLOW_UP, "
-        "VISA_INVITATION_LETTER.",
+        "VISA_INVITATION_LETTER (the treatment-reservation confirmation for the medical visa: Booking.visaDocument).",
     )
     accreditations = graphene.List(
         graphene.NonNull(Accreditation), required=True, description="Accreditations, valid or not."
+    )
+    registration = graphene.Field(
+        Registration,
+        description="Its registration as an institution for foreign patients, valid or not (null: none): a booking "
+        "needs it valid, and its category caps agencies' commissions.",
     )
     doctors = graphene.List(graphene.NonNull(Doctor), required=True, description="Doctors.")
     contact = graphene.Field(Contact, description="Contact.")
@@ -121,6 +203,9 @@ class Clinic(WireObject):
 
     def resolve_procedures(root, info):
         return [{**offered, "lang": root.get("lang")} for offered in root["procedures"]]
+
+    async def resolve_registration(root, info):
+        return await InstitutionRegistrationLoader.of(info).load(root["slug"])
 
 
 class ScarType(WireObject):

@@ -37,9 +37,11 @@ def _clinic_rows(labels: Labels, found: list[dict], clinics: list[dict | None]) 
     ]
 
 
-def comparison_rows(labels: Labels, columns: list[dict], clinics: list[dict | None], currency: str) -> list[dict]:
+def comparison_rows(
+    labels: Labels, columns: list[dict], clinics: list[dict | None], currency: str, registered: dict
+) -> list[dict]:
     """The rows comparing ``columns`` (the packages service's comparison items, priced in ``currency``) and
-    their clinics."""
+    their clinics, with ``registered`` (the clinics' registrations for foreign patients) after the clinics'."""
     found = [item["package"] for item in columns]
 
     def shown(money: dict | None) -> str | None:
@@ -47,6 +49,7 @@ def comparison_rows(labels: Labels, columns: list[dict], clinics: list[dict | No
 
     return [
         *_clinic_rows(labels, found, clinics),
+        registered,
         row(
             labels,
             "PRICE_PER_SESSION",

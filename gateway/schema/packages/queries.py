@@ -10,6 +10,7 @@ from services.common.wire import plain
 from ...clients import bookings, catalogue, packages
 from ...upstream import ServiceFailure
 from ..catalogue.loaders import ClinicBySlugLoader
+from ..catalogue.types import registration_row, registrations_of
 from ..core.comparison import Labels
 from ..core.connections import EMPTY, connection, require_first
 from ..core.language import lang_arg, language
@@ -147,7 +148,8 @@ class PackageQueries(graphene.ObjectType):
         found = [item["package"] for item in columns]
         clinics = await ClinicBySlugLoader.of(info).load_many([(p["clinic"], lang) for p in found])
         labels = Labels("comparePackages", lang, currency=currency)
-        return {"columns": found, "rows": comparison_rows(labels, columns, clinics, currency)}
+        registered = registration_row(labels, await registrations_of(info, [p["clinic"] for p in found]), len(found))
+        return {"columns": found, "rows": comparison_rows(labels, columns, clinics, currency, registered)}
 
 
 class TreatmentOptionQueries(graphene.ObjectType):
