@@ -20,6 +20,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.common.clock import SEOUL, aware, seoul_date, utcnow
 from services.common.errors import Problem, not_found, validation_problem
+from services.common.failpoints import failpoint
 from services.common.ids import object_id
 from services.common.tokens import Principal
 
@@ -27,6 +28,7 @@ from . import store
 
 BLOCK = timedelta(minutes=30)
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+ATTEMPTS = 5  # an interpreter changed by a racing request is decided again this many times before 409
 FIELDS = ("name", "languages", "level", "capacity", "credential", "hours", "active")
 
 
@@ -113,18 +115,26 @@ def create(body: dict, principal: Principal) -> dict:
 
 
 def update(interpreter_id: str, body: dict, principal: Principal) -> dict:
-    found = store.interpreters_by_id([object_id(interpreter_id, "interpreter")])[0]
-    if found is None or not _may_manage(principal, found["provider"]):
-        raise not_found("interpreter", interpreter_id)
-    merged = {**found, **body}
-    changes = {**_checked({**{key: merged[key] for key in FIELDS if key in merged}, **body}), "updated_at": utcnow()}
-    provider = store.providers_by_id([found["provider"]])[found["provider"]]
-    languages = changes.get("languages", found["languages"])
-    active = changes.get("active", found.get("active", True))
-    changes["serves"] = store.serves(provider["clinics"], languages) if active else []
-    updated = store.update_interpreter(found["_id"], changes)
-    assert updated is not None
-    return with_provider(updated, provider)
+    """Change an interpreter: the change is checked against her as read and written only if nobody changed
+    her since (an update guarded by ``updated_at``), else decided again; 409 CONCURRENT_UPDATE after
+    ``ATTEMPTS`` lost races."""
+    oid = object_id(interpreter_id, "interpreter")
+    for _ in range(ATTEMPTS):
+        found = store.interpreters_by_id([oid])[0]
+        if found is None or not _may_manage(principal, found["provider"]):
+            raise not_found("interpreter", interpreter_id)
+        merged = {**found, **body}
+        checked = _checked({**{key: merged[key] for key in FIELDS if key in merged}, **body})
+        changes = {**checked, "updated_at": utcnow()}
+        provider = store.providers_by_id([found["provider"]])[found["provider"]]
+        languages = changes.get("languages", found["languages"])
+        active = changes.get("active", found.get("active", True))
+        changes["serves"] = store.serves(provider["clinics"], languages) if active else []
+        failpoint("bookings.interpreter_checked")
+        updated = store.update_interpreter(found["_id"], found.get("updated_at"), changes)
+        if updated is not None:
+            return with_provider(updated, provider)
+    raise Problem(409, "CONCURRENT_UPDATE", "The interpreter was changed at the same moment; read her again and retry.")
 
 
 def listed(principal: Principal, provider: str | None) -> list[dict]:
@@ -289,13 +299,16 @@ class Calendar:
         end = aware(visit.start) + timedelta(minutes=visit.minutes)
         found = []
         for person in self.people:
+            if not person.get("active", True):
+                continue
             provider = self.providers[person["provider"]]
             if aware(visit.start) < self.now + timedelta(hours=provider["notice_hours"]):
                 continue
             if not (works(person, visit.start, end) and certified_on(person, seoul_date(visit.start))):
                 continue
+            capacity = 1 if person["level"] == "IN_ROOM" else person["capacity"]  # one patient in the room
             units = [
-                {"id": unit, "capacity": person["capacity"]}
+                {"id": unit, "capacity": capacity}
                 for unit in time_units(str(person["_id"]), visit.start, visit.minutes, self.buffer_minutes)
             ]
             if provider.get("weekly_cap"):

@@ -412,9 +412,10 @@ def insert_interpreter(document: dict) -> None:
 
 
 @registry.write("_id_")
-def update_interpreter(interpreter_id: ObjectId, changes: dict) -> dict | None:
+def update_interpreter(interpreter_id: ObjectId, read_at: datetime | None, changes: dict) -> dict | None:
+    """Apply ``changes`` if the interpreter is as read (``updated_at``); None when someone changed her since."""
     return interpreters().find_one_and_update(
-        {"_id": interpreter_id}, {"$set": changes}, return_document=ReturnDocument.AFTER
+        {"_id": interpreter_id, "updated_at": read_at}, {"$set": changes}, return_document=ReturnDocument.AFTER
     )
 
 
@@ -461,8 +462,17 @@ def set_serves(provider: str, clinics: list[str]) -> None:
     """Every interpreter of a provider serves the clinics it now serves (its ``serves`` keys recomputed):
     an admin's change of a provider, each interpreter by its ``_id``."""
     for interpreter in interpreters_of(provider):
-        keys = serves(clinics, interpreter["languages"]) if interpreter.get("active", True) else []
-        interpreters().update_one({"_id": interpreter["_id"]}, {"$set": {"serves": keys}})
+        for _ in range(5):  # guarded by her languages and activity as read: a change of her own meanwhile wins
+            active = interpreter.get("active", True)
+            keys = serves(clinics, interpreter["languages"]) if active else []
+            guard = {
+                "_id": interpreter["_id"],
+                "languages": interpreter["languages"],
+                "updated_at": interpreter.get("updated_at"),
+            }
+            if interpreters().update_one(guard, {"$set": {"serves": keys}}).matched_count:
+                break
+            interpreter = interpreters().find_one({"_id": interpreter["_id"]}) or interpreter
 
 
 def serves(clinics: list[str], languages: list[str]) -> list[str]:

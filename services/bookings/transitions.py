@@ -29,15 +29,28 @@ def refund_for(booking: dict, now: datetime) -> dict:
     Only the visits not yet delivered are refunded: the price is shared equally among the
     package's visits, and a visit fulfilled or missed (no-show) keeps its share. The policy's
     percent is the tier for the Seoul days left before the next visit still to come, applied to
-    the undelivered visits' share, rounded half up to the currency's minor unit."""
+    the undelivered visits' share, rounded half up to the currency's minor unit; a visit whose
+    slot or interpreter the clinic withdrew (CHANGE_PROPOSED) is refunded its share in full, as
+    declining the change would."""
     visits = booking["visits"]
     delivered = sum(1 for visit in visits if visit["status"] in lifecycle.DELIVERED)
     refunded_already = sum(1 for visit in visits if visit.get("refund"))  # a proposed change declined
+    withdrawn = sum(1 for visit in visits if visit["status"] == "CHANGE_PROPOSED")
     undelivered = _total_visits(booking) - delivered - refunded_already
     days_before = _days_before(booking, now)
     tiers = sorted(booking["package"]["cancellationPolicy"]["tiers"], key=lambda tier: -tier["daysBefore"])
     percent = next((tier["refundPercent"] for tier in tiers if days_before >= tier["daysBefore"]), 0)
-    return _refund(booking, undelivered, percent, days_before)
+    by_policy = _refund(booking, undelivered - withdrawn, percent, days_before)
+    if not withdrawn:
+        return by_policy
+    in_full = _refund(booking, withdrawn, 100, days_before)
+    amount = Decimal(by_policy["amount"]) + Decimal(in_full["amount"])
+    return {
+        **by_policy,
+        "visitsRefunded": undelivered,
+        "krw": by_policy["krw"] + in_full["krw"],
+        "amount": money.as_text(amount),
+    }
 
 
 def _total_visits(booking: dict) -> int:

@@ -170,6 +170,23 @@ def test_declining_cancels_the_visit_with_a_full_refund_of_its_share(
     seats_are_owned(bookings)
 
 
+def test_cancelling_while_a_change_is_proposed_refunds_that_visit_in_full_and_the_rest_by_the_policy(
+    bookings, client, open_slot, new_quote, agency, clinic_admin
+):
+    booking = booked(client, agency, new_quote(), series(open_slot, 20))  # the next visit in 20 days: the 50% tier
+    reference = booking["reference"]
+    close(client, booking["visits"][2]["slotId"], clinic_admin)
+    assert [v["status"] for v in read(client, reference, agency)["visits"]] == ["BOOKED", "BOOKED", "CHANGE_PROPOSED"]
+    cancelled = client.post(f"/bookings/{reference}/cancel", json={}, headers=agency)
+    assert cancelled.status_code == 200, cancelled.json
+    refund, total = cancelled.json["refund"], Decimal(booking["price"]["total"]["krw"])
+    half_of_two = (total * 2 / 3 * Decimal("0.5")).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    withdrawn = (total / 3).quantize(Decimal(1), rounding=ROUND_HALF_UP)  # the clinic withdrew it: in full
+    assert (refund["percent"], refund["visitsRefunded"]) == (50, 3)
+    assert refund["krw"] == int(half_of_two + withdrawn)
+    seats_are_owned(bookings)
+
+
 def test_a_booking_whose_every_visit_is_declined_is_cancelled_with_everything_refunded(
     bookings, client, open_slot, new_quote, agency, clinic_admin
 ):

@@ -298,3 +298,36 @@ def test_next_free_slot_and_availability_offer_only_starts_an_interpreter_can_se
     assert (next_free(language="ja"), available("ja")) == (morning["id"], [morning["id"]])
     assert (next_free(language="ar"), available("ar")) == (morning["id"], [morning["id"]])  # Omar, same hours
     assert next_free(language="sw") is None and available("sw") == []  # no one speaks Swahili
+
+
+def test_an_interpreter_changed_between_the_check_and_the_write_of_another_change_is_decided_again(client, bearer):
+    """One admin makes a coordinator IN_ROOM while another, in between, lets her serve three at once: the first
+    change is checked again against her as the second left her, and refused by name; she is never IN_ROOM for
+    three."""
+    from services.common import failpoints
+
+    admin = bearer("CLINIC_ADMIN", clinic="oracle-skin-clinic")
+    hours = [{"weekday": "TUE", "from": "09:00", "to": "12:00"}]
+    made = client.post(
+        "/interpreters",
+        json={"name": "Mina Seo", "languages": ["ko"], "level": "BOOKING", "hours": hours},
+        headers=admin,
+    )
+    assert made.status_code == 201, made.json
+    person = made.json["id"]
+    in_between: list[int] = []
+
+    def the_other_admin():
+        if not in_between:
+            in_between.append(0)  # once: the other admin's own request passes the point too
+            in_between[0] = client.patch(f"/interpreters/{person}", json={"capacity": 3}, headers=admin).status_code
+
+    failpoints.ACTIVE["bookings.interpreter_checked"] = the_other_admin
+    try:
+        answer = client.patch(f"/interpreters/{person}", json={"level": "IN_ROOM"}, headers=admin)
+    finally:
+        del failpoints.ACTIVE["bookings.interpreter_checked"]
+    assert in_between == [200]
+    assert answer.status_code == 400 and answer.json["errors"][0]["field"] == "capacity", answer.json
+    her = next(i for i in client.get("/interpreters", headers=admin).json["items"] if i["id"] == person)
+    assert (her["level"], her["capacity"]) == ("BOOKING", 3)
