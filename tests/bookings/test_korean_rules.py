@@ -28,7 +28,7 @@ from tests.support import (
     sweep_registrations,
 )
 
-PLATFORM = bearer_headers("PLATFORM_ADMIN")
+PLATFORM = bearer_headers("PLATFORM_ADMIN", ttl=24 * 3600)  # minted at collection: valid for the whole suite
 ASAN = "asan-medical-center"
 BANOBAGI = "banobagi-dermatology"
 
