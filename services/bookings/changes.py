@@ -21,6 +21,8 @@ import logging
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
+from bson import ObjectId
+
 from services.common import lifecycle, series
 from services.common.clock import SEOUL, aware, seoul_date, seoul_iso, utcnow
 from services.common.errors import Problem
@@ -35,6 +37,15 @@ MAX_ALTERNATIVES = 5  # alternatives proposed per visit, earliest first
 CANDIDATES = 24  # slots that fit tried for an interpreter, earliest first
 ATTEMPTS = 5
 SLOT_CLOSED, INTERPRETER_HOURS_CLOSED = "SLOT_CLOSED", "INTERPRETER_HOURS_CLOSED"
+
+
+def settings_of(settings) -> dict:
+    """What proposing, accepting and declining a change read of the service's settings (``Settings``)."""
+    return {
+        "cutoff": ledger.booking_cutoff(settings.min_notice_hours),
+        "buffer_minutes": settings.interpreter_buffer_minutes,
+        "hold_seconds": settings.seat_hold_seconds,
+    }
 
 
 def _reference(token: str) -> str:
@@ -137,17 +148,20 @@ def propose(
     note: str | None,
     by: str,
     settings: dict,
-) -> list[int]:
+) -> tuple[list[int], bool]:
     """Make CHANGE_PROPOSED each visit still to come of the booking that ``withdrawn`` (the booking as read ->
     visit numbers) names, one guarded update each, decided again against a change that came first: the visits
-    proposed. A booking no longer changeable (cancelled, under way) is left as it is."""
+    proposed, and whether one is left waiting (its races lost ``ATTEMPTS`` times: the sweeper proposes it later).
+    A booking no longer changeable (cancelled, under way) is left as it is."""
     done: list[int] = []
     current = store.booking_by_reference(reference)
     attempts = 0
-    while current is not None and current["status"] in lifecycle.MOVABLE and attempts < ATTEMPTS:
+    while current is not None and current["status"] in lifecycle.MOVABLE:
         waiting = [n for n in withdrawn(current) if current["visits"][n - 1]["status"] == "BOOKED"]
         if not waiting:
             break
+        if attempts >= ATTEMPTS:
+            return done, True
         changes, entry, told = _proposed(current, waiting[0], reason, note, by, settings, utcnow())
         updated = store.change_booking(current, changes, entry, [told])
         if updated is None:
@@ -156,7 +170,7 @@ def propose(
             events.publish(updated)
             done.append(waiting[0])
         current = store.booking_by_reference(reference)
-    return done
+    return done, False
 
 
 def _on_slots(slot_ids: set[str]) -> Callable[[dict], list[int]]:
@@ -164,21 +178,55 @@ def _on_slots(slot_ids: set[str]) -> Callable[[dict], list[int]]:
 
 
 def _propose_for_closed(closed: list[dict], note: str | None, by: str, settings: dict) -> dict:
-    """Proposals for every visit booked on the slots just closed: what was affected."""
+    """Proposals for every visit booked on the slots just closed: what was affected. A slot is no longer
+    ``proposing`` once every booking on it has its proposals; one a checkout hold or a booking not yet written
+    holds stays so, for ``recorded`` (when it is written) or the sweeper."""
     slot_ids: dict[str, set[str]] = {}
     for slot in closed:
         for token in slot.get("holders", []):
             slot_ids.setdefault(_reference(token), set()).add(str(slot["_id"]))
     references = sorted(slot_ids)
+    waiting: set[str] = set()
     proposed = 0
     bookings = 0
     for reference, found in zip(references, store.bookings_by_reference(references) if references else [], strict=True):
-        if found is None:  # a checkout hold's seat: the hold keeps it until it is booked or expires
+        if found is None:  # a checkout hold, or a booking committed and not yet written
+            waiting |= slot_ids[reference]
             continue
-        made = propose(reference, _on_slots(slot_ids[reference]), SLOT_CLOSED, note, by, settings)
+        made, left = propose(reference, _on_slots(slot_ids[reference]), SLOT_CLOSED, note, by, settings)
         proposed += len(made)
         bookings += bool(made)
+        if left:
+            waiting |= slot_ids[reference]
+    for slot in closed:
+        if str(slot["_id"]) not in waiting:
+            store.proposals_made(slot["_id"])
     return {"visitsProposed": proposed, "bookingsAffected": bookings}
+
+
+def recorded(booking: dict, settings: dict) -> dict:
+    """A booking just written from its claim (by its request, its retry or the sweeper), checked against what the
+    clinic withdrew since its seats were taken: a visit on a slot closed meanwhile gets its proposed change, and one
+    whose interpreter no longer works then another interpreter or a proposal, as if the booking had been there
+    when the clinic changed it. The booking as it is after (one query for its slots, one for its interpreters)."""
+    visits = [visit for visit in booking["visits"] if visit["status"] == "BOOKED"]
+    found = store.slots_by_id([ObjectId(visit["slot_id"]) for visit in visits]) if visits else []
+    closed = [slot for slot in found if slot is not None and slot["status"] != "OPEN"]
+    by = f"clinic:{booking['clinic']}"
+    if closed:
+        _propose_for_closed(closed, None, by, settings)
+    changed = bool(closed) | _recheck_interpreters(booking, by, settings)
+    return (store.booking_by_reference(booking["reference"]) or booking) if changed else booking
+
+
+def settle_closed(settings: dict, batch: int) -> int:
+    """The sweeper's part: the visits still BOOKED on closed slots (a proposal that lost its races, a request that
+    died between closing and proposing, a booking written after the slot closed) get their proposed change. One
+    query (the ``proposing`` index) finds the slots. How many visits were proposed."""
+    proposed = 0
+    for slot in store.slots_proposing(batch):
+        proposed += _propose_for_closed([slot], None, f"clinic:{slot['clinic']}", settings)["visitsProposed"]
+    return proposed
 
 
 def close_slot(slot_id: str, principal: Principal, settings: dict) -> tuple[dict, dict]:
@@ -210,15 +258,20 @@ def interpreter_changed(interpreter: dict, principal: Principal, settings: dict)
     """After an interpreter's change (hours, languages, credential, active): each visit still to come she is
     reserved for and can no longer give gets another interpreter free then (``visit.interpreter_changed``), or
     else a proposed change (INTERPRETER_HOURS_CLOSED). One query finds her half hours taken from now on."""
-    interpreter_id = str(interpreter["_id"])
-    now = utcnow()
     references = sorted(
         {
             _reference(token)
-            for unit in store.interpreter_units(interpreter_id, interpreters.block_of(now))
+            for unit in store.interpreter_units(str(interpreter["_id"]), interpreters.block_of(utcnow()))
             for token in unit["holders"]
         }
     )
+    return _withdraw_interpreter(interpreter, references, principal.subject, settings)
+
+
+def _withdraw_interpreter(interpreter: dict, references: list[str], by: str, settings: dict) -> dict:
+    """Another interpreter, or else a proposed change, for each visit of these bookings that ``interpreter`` is
+    reserved for and can no longer give."""
+    interpreter_id, now = str(interpreter["_id"]), utcnow()
 
     def withdrawn(booking: dict) -> list[int]:
         language = booking.get("interpreter_language") or ""
@@ -238,15 +291,34 @@ def interpreter_changed(interpreter: dict, principal: Principal, settings: dict)
         if booking is None or booking["status"] not in lifecycle.MOVABLE:
             continue
         for number in withdrawn(booking):
-            if _reassign(reference, number, interpreter_id, principal, settings):
+            if _reassign(reference, number, interpreter_id, by, settings):
                 counts["interpretersChanged"] += 1
-        counts["visitsProposed"] += len(
-            propose(reference, withdrawn, INTERPRETER_HOURS_CLOSED, None, principal.subject, settings)
-        )
+        made, _ = propose(reference, withdrawn, INTERPRETER_HOURS_CLOSED, None, by, settings)
+        counts["visitsProposed"] += len(made)
     return counts
 
 
-def _reassign(reference: str, number: int, gone: str, principal: Principal, settings: dict) -> bool:
+def _recheck_interpreters(booking: dict, by: str, settings: dict) -> bool:
+    """For a booking just written: each interpreter reserved for it who no longer serves one of its visits then
+    is withdrawn from it, as when her hours closed. Whether one was."""
+    language = booking.get("interpreter_language")
+    booked = [visit for visit in booking["visits"] if visit["status"] == "BOOKED" and visit.get("interpreter")]
+    if not language or not booked:
+        return False
+    changed = False
+    for interpreter in store.interpreters_by_id(sorted({ObjectId(v["interpreter"]["id"]) for v in booked})):
+        if interpreter is None:
+            continue
+        serving = [v for v in booked if v["interpreter"]["id"] == str(interpreter["_id"])]
+        if any(
+            not interpreters.still_serves(interpreter, language, v["start"], v["duration_minutes"]) for v in serving
+        ):
+            _withdraw_interpreter(interpreter, [booking["reference"]], by, settings)
+            changed = True
+    return changed
+
+
+def _reassign(reference: str, number: int, gone: str, by: str, settings: dict) -> bool:
     """Give visit ``number`` another interpreter free at its time, through the ledger (a move that keeps the
     seat): whether it was done. Not done (and left to a proposal) when no one is free or the booking is busy."""
     current = store.booking_by_reference(reference)
@@ -271,7 +343,7 @@ def _reassign(reference: str, number: int, gone: str, principal: Principal, sett
         return False
     try:
         ledger.take_move(claim, settings["cutoff"])
-        updated = _record_reassign(claim, number, gone, principal)
+        updated = _record_reassign(claim, number, gone, by)
     except Problem:  # her time was taken meanwhile, or the visit changed: what the move took goes back
         ledger.abort_move(claim)
         return False
@@ -285,7 +357,7 @@ def _reassign(reference: str, number: int, gone: str, principal: Principal, sett
     return True
 
 
-def _record_reassign(claim: dict, number: int, gone: str, principal: Principal) -> dict:
+def _record_reassign(claim: dict, number: int, gone: str, by: str) -> dict:
     """Record the visit's new interpreter by an update guarded by the booking's revision."""
     reference = claim["_id"]
     taken = next(item for item in claim["move"]["items"] if item["kind"] == ledger.INTERPRETER)
@@ -305,12 +377,12 @@ def _record_reassign(claim: dict, number: int, gone: str, principal: Principal) 
             "to": current["status"],
             "visit": number,
             "at": now,
-            "by": principal.subject,
+            "by": by,
             "reason": f"Interpreter {visit['interpreter']['name']} no longer works then; "
             f"{taken['shown']['name']} interprets instead.",
         }
         details = {"visit": number, "from": visit["interpreter"], "to": taken["shown"]}
-        told = events.event("visit.interpreter_changed", {**current, **changes}, principal.subject, now, **details)
+        told = events.event("visit.interpreter_changed", {**current, **changes}, by, now, **details)
         updated = store.change_booking(current, changes, entry, [told])
         if updated is not None:
             events.publish(updated)

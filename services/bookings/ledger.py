@@ -713,15 +713,17 @@ def finish_release(claim: dict, booking: dict) -> None:
 # -- the sweeper's part --------------------------------------------------------------------------------
 
 
-def sweep(now: datetime, grace_seconds: int, batch: int) -> dict:
+def sweep(
+    now: datetime, grace_seconds: int, batch: int, recorded: Callable[[dict], object] = lambda booking: None
+) -> dict:
     """Finish or undo every claim left past its expiry: a reservation never committed (its seats and
     quote go back; a checkout hold's agency is told it expired), a committed booking not yet written
-    (it is written), a move or a cancellation halfway (settled by what the booking records). A claim
-    the packages service cannot help with now is left for the next round."""
+    (it is written, then given to ``recorded``), a move or a cancellation halfway (settled by what the
+    booking records). A claim the packages service cannot help with now is left for the next round."""
     counts = {"reclaimed": 0, "recorded": 0, "settled": 0}
     for claim in store.expired_claims(now, batch):
         try:
-            outcome = _settle(claim, now, {"expires_at": now + timedelta(seconds=grace_seconds)})
+            outcome = _settle(claim, now, {"expires_at": now + timedelta(seconds=grace_seconds)}, recorded)
         except (UpstreamFailure, Problem):
             log.warning("a claim left for the next round", extra={"reference": claim["_id"]})
             continue
@@ -730,11 +732,11 @@ def sweep(now: datetime, grace_seconds: int, batch: int) -> dict:
     return counts
 
 
-def _settle(claim: dict, now: datetime, grace: dict) -> str | None:
+def _settle(claim: dict, now: datetime, grace: dict, recorded: Callable[[dict], object]) -> str | None:
     """The sweeper's step for one expired claim; what it did, if anything."""
     state = claim["state"]
     if state == "BOOKED" and claim.get("booking"):
-        materialize(claim)
+        recorded(materialize(claim))
         return "recorded"
     if state in ("HELD", "BOOKING", "EXPIRING"):
         ending = claim.get("ending") if state != "BOOKING" else "EXPIRED"

@@ -6,13 +6,17 @@ the price refunded in full)."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from services.bookings import seed
+from services.bookings import events, seed, store, sweeper
+from services.common import failpoints
+from services.common.clock import utcnow
 from tests.support import (
     ORACLE,
+    PATIENT,
     body_for,
     in_days,
     post,
@@ -70,6 +74,14 @@ def free_slots(client, headers: dict, first: int, last: int) -> dict[str, str]:
     return {
         slot["id"]: slot["status"] for slot in client.get("/slots", query_string=query, headers=headers).json["items"]
     }
+
+
+def sweep_at(app, now) -> dict:
+    """The sweeper's round at ``now``, then the events into the log, as its process does."""
+    with app.app_context():
+        swept = sweeper.sweep(now=now)
+        events.relay()
+        return swept
 
 
 def event_types(client, headers: dict, reference: str) -> list[str]:
@@ -281,3 +293,90 @@ def test_only_a_visit_with_a_proposed_change_accepts_one(client, open_slot, new_
     assert answer.json["errors"] == [{"field": "visit", "message": "visit 2 is BOOKED"}]
     unknown = accept(client, booking["reference"], 7, elsewhere["id"], agency)
     assert unknown.status_code == 422 and unknown.json["code"] == "UNKNOWN_VISIT"
+
+
+# -- nothing ends BOOKED on what the clinic withdrew: holds and bookings written after the change --------------
+
+
+def hold_of(client, agency, quote: dict, slots: list[dict]) -> dict:
+    held = client.post(
+        "/holds",
+        json={"quoteId": quote["id"], "slotIds": [s["id"] for s in slots]},
+        headers={**agency, "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert held.status_code == 201, held.json
+    return held.json
+
+
+def test_a_hold_booked_after_its_slot_closed_gets_a_proposed_change(
+    bookings, client, open_slot, new_quote, agency, clinic_admin
+):
+    slots = series(open_slot, 104)
+    fitting = open_slot(in_days(104 + 31, "14:00"))
+    quote = new_quote()
+    held = hold_of(client, agency, quote, slots)
+    assert close(client, slots[1]["id"], clinic_admin).headers["X-Visits-Proposed"] == "0"  # a hold, no booking yet
+    made = client.post(
+        "/bookings",
+        json={"holdId": held["id"], "patient": PATIENT},
+        headers={**agency, "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert made.status_code == 201, made.json
+    visit = made.json["visits"][1]
+    assert (visit["status"], visit["slotId"]) == ("CHANGE_PROPOSED", slots[1]["id"])
+    assert (visit["proposedChange"]["reason"], visit["proposedChange"]["withdrawnSlotId"]) == (
+        "SLOT_CLOSED",
+        slots[1]["id"],
+    )
+    assert [a["slotId"] for a in visit["proposedChange"]["alternatives"]] == [fitting["id"]]
+    assert read(client, made.json["reference"], agency) == made.json
+    assert event_types(client, agency, made.json["reference"]) == ["booking.created", "visit.change_proposed"]
+    seats_are_owned(bookings)
+    assert accept(client, made.json["reference"], 2, fitting["id"], agency).status_code == 200
+    seats_are_owned(bookings)
+
+
+def test_a_booking_committed_but_not_yet_written_when_its_slot_closed_gets_a_proposed_change(
+    bookings, client, open_slot, new_quote, agency, clinic_admin, monkeypatch
+):
+    slots = series(open_slot, 105)
+    fitting = open_slot(in_days(105 + 31, "14:00"))
+    bodies = [body_for(new_quote(), slots), body_for(new_quote(), slots)]
+    keys = [uuid.uuid4().hex, uuid.uuid4().hex]
+    monkeypatch.setitem(failpoints.ACTIVE, "bookings.after_commit", "raise")  # committed, never written
+    for body, key in zip(bodies, keys, strict=True):
+        assert post(client, agency, body, key).status_code == 500
+    monkeypatch.delitem(failpoints.ACTIVE, "bookings.after_commit")
+    assert close(client, slots[1]["id"], clinic_admin).headers["X-Visits-Proposed"] == "0"
+    retried = post(client, agency, bodies[0], keys[0])  # the retry writes it
+    assert retried.status_code == 201, retried.json
+    assert [v["status"] for v in retried.json["visits"]] == ["BOOKED", "CHANGE_PROPOSED", "BOOKED"]
+    assert [a["slotId"] for a in retried.json["visits"][1]["proposedChange"]["alternatives"]] == [fitting["id"]]
+    swept = sweep_at(bookings, utcnow() + timedelta(hours=1))  # the sweeper writes the other
+    assert swept["recorded"] == 1
+    with bookings.app_context():
+        [reference] = [b["reference"] for b in store.bookings().find({"reference": {"$ne": retried.json["reference"]}})]
+    assert [v["status"] for v in read(client, reference, agency)["visits"]] == ["BOOKED", "CHANGE_PROPOSED", "BOOKED"]
+    assert event_types(client, agency, reference) == ["booking.created", "visit.change_proposed"]
+    seats_are_owned(bookings)
+
+
+def test_the_sweeper_proposes_for_visits_left_booked_on_a_closed_slot(
+    bookings, client, open_slot, new_quote, agency, clinic_admin, monkeypatch
+):
+    slots = series(open_slot, 106)
+    fitting = open_slot(in_days(106 + 31, "14:00"))
+    reference = booked(client, agency, new_quote(), slots)["reference"]
+    monkeypatch.setitem(failpoints.ACTIVE, "bookings.after_close_slot", "raise")  # closed, then the request died
+    assert client.post(f"/slots/{slots[1]['id']}/close", headers=clinic_admin).status_code == 500
+    monkeypatch.delitem(failpoints.ACTIVE, "bookings.after_close_slot")
+    assert [v["status"] for v in read(client, reference, agency)["visits"]] == ["BOOKED"] * 3
+    assert sweep_at(bookings, utcnow())["proposed"] == 1
+    after = read(client, reference, agency)
+    assert [v["status"] for v in after["visits"]] == ["BOOKED", "CHANGE_PROPOSED", "BOOKED"]
+    assert [a["slotId"] for a in after["visits"][1]["proposedChange"]["alternatives"]] == [fitting["id"]]
+    assert event_types(client, agency, reference)[-1] == "visit.change_proposed"
+    assert sweep_at(bookings, utcnow())["proposed"] == 0  # once: the slot waits for nothing more
+    with bookings.app_context():
+        assert store.slots_proposing(10) == []
+    seats_are_owned(bookings)
