@@ -29,7 +29,7 @@ from services.common.errors import Problem
 from services.common.failpoints import failpoint
 from services.common.tokens import Principal
 
-from . import events, interpreters, ledger, reschedule, slots, store, transitions
+from . import events, followup_changes, interpreters, ledger, reschedule, slots, store, transitions
 from .booking import find_booking
 
 log = logging.getLogger("clinicbridge.bookings.changes")
@@ -194,9 +194,10 @@ def _propose_for_closed(closed: list[dict], note: str | None, by: str, settings:
             waiting |= slot_ids[reference]
             continue
         made, left = propose(reference, _on_slots(slot_ids[reference]), SLOT_CLOSED, note, by, settings)
+        _, follow_ups_left = followup_changes.on_slots(reference, slot_ids[reference], note, by, settings)
         proposed += len(made)
         bookings += bool(made)
-        if left:
+        if left or follow_ups_left:
             waiting |= slot_ids[reference]
     for slot in closed:
         if str(slot["_id"]) not in waiting:
@@ -209,8 +210,12 @@ def recorded(booking: dict, settings: dict) -> dict:
     clinic withdrew since its seats were taken: a visit on a slot closed meanwhile gets its proposed change, and one
     whose interpreter no longer works then another interpreter or a proposal, as if the booking had been there
     when the clinic changed it. The booking as it is after (one query for its slots, one for its interpreters)."""
-    visits = [visit for visit in booking["visits"] if visit["status"] == "BOOKED"]
-    found = store.slots_by_id([ObjectId(visit["slot_id"]) for visit in visits]) if visits else []
+    held = [visit["slot_id"] for visit in booking["visits"] if visit["status"] == "BOOKED"] + [
+        follow["slot_id"]
+        for follow in booking.get("follow_ups") or []
+        if follow["status"] == "BOOKED" and follow["slot_id"]
+    ]
+    found = store.slots_by_id([ObjectId(slot_id) for slot_id in held]) if held else []
     closed = [slot for slot in found if slot is not None and slot["status"] != "OPEN"]
     by = f"clinic:{booking['clinic']}"
     if closed:
@@ -284,25 +289,31 @@ def _withdraw_interpreter(interpreter: dict, references: list[str], by: str, set
             and not interpreters.still_serves(interpreter, language, visit["start"], visit["duration_minutes"])
         ]
 
-    counts = {"interpretersChanged": 0, "visitsProposed": 0}
+    counts = {"interpretersChanged": 0, "visitsProposed": 0, "followUpsProposed": 0}
     for reference, booking in zip(
         references, store.bookings_by_reference(references) if references else [], strict=True
     ):
-        if booking is None or booking["status"] not in lifecycle.MOVABLE:
+        if booking is None:
             continue
-        for number in withdrawn(booking):
-            if _reassign(reference, number, interpreter_id, by, settings):
-                counts["interpretersChanged"] += 1
-        made, _ = propose(reference, withdrawn, INTERPRETER_HOURS_CLOSED, None, by, settings)
-        counts["visitsProposed"] += len(made)
+        if booking["status"] in lifecycle.MOVABLE:
+            for number in withdrawn(booking):
+                if _reassign(reference, number, interpreter_id, by, settings):
+                    counts["interpretersChanged"] += 1
+            made, _ = propose(reference, withdrawn, INTERPRETER_HOURS_CLOSED, None, by, settings)
+            counts["visitsProposed"] += len(made)
+        counts["followUpsProposed"] += followup_changes.of_interpreter(reference, interpreter, by, settings)[0]
     return counts
 
 
 def _recheck_interpreters(booking: dict, by: str, settings: dict) -> bool:
-    """For a booking just written: each interpreter reserved for it who no longer serves one of its visits then
-    is withdrawn from it, as when her hours closed. Whether one was."""
+    """For a booking just written: each interpreter reserved for it who no longer serves one of its visits or
+    follow-ups then is withdrawn from it, as when her hours closed. Whether one was."""
     language = booking.get("interpreter_language")
-    booked = [visit for visit in booking["visits"] if visit["status"] == "BOOKED" and visit.get("interpreter")]
+    booked = [
+        reserved
+        for reserved in [*booking["visits"], *(booking.get("follow_ups") or [])]
+        if reserved["status"] == "BOOKED" and reserved.get("interpreter")
+    ]
     if not language or not booked:
         return False
     changed = False
@@ -482,7 +493,7 @@ def _record_decline(reference: str, number: int, principal: Principal, reason: s
                 current, [v["refund"] for v in visits if v.get("refund")], refund["daysBefore"]
             )
             changes["follow_ups"] = [
-                {**follow, "status": "CANCELLED"} if follow["status"] == "BOOKED" else follow
+                {**follow, "status": "CANCELLED"} if follow["status"] in lifecycle.FOLLOW_UP_TO_COME else follow
                 for follow in current.get("follow_ups") or []
             ]
         elif current["status"] != "PENDING":

@@ -42,6 +42,8 @@ TYPES = (
     "visit.change_accepted",
     "visit.change_declined",
     "visit.interpreter_changed",
+    "follow_up.change_proposed",
+    "follow_up.interpreter_changed",
 )
 
 

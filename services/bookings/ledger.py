@@ -513,7 +513,7 @@ def _busy_claim(reference: str, start, retry_of: str) -> dict:
 
 def start_move(
     reference: str,
-    visit: int,
+    visit: int | str,
     slot_id: str,
     by: str,
     hold_seconds: int,
@@ -522,8 +522,9 @@ def start_move(
 ) -> dict:
     """BOOKED → MOVING: what visit ``visit`` is about to take (a seat in ``slot_id``, and the interpreter
     ``interpreter()`` assigns for the new time, an ``interpreter_item`` without its holder) is recorded
-    first. A retry of the same request carries on with what its attempt recorded. ``keep_seat``: the visit
-    keeps the seat it has (its own item, under its holder) and only its interpreter changes."""
+    first. A retry of the same request carries on with what its attempt recorded. ``keep_seat``: the visit (or
+    follow-up, by its key) keeps the seat or call it has (its own item, under its holder) and only its interpreter
+    changes."""
 
     def start(claim: dict) -> dict | None:
         expires = utcnow() + timedelta(seconds=hold_seconds)
@@ -531,7 +532,7 @@ def start_move(
             return _taken_over(claim, ("MOVING",), {"expires_at": expires})
         if claim["state"] != "BOOKED":
             raise Problem(409, "INVALID_TRANSITION", "The booking holds no seats to move.")
-        own = next((i for i in claim["items"] if i["visit"] == visit and i["kind"] == SEAT), None)
+        own = next((i for i in claim["items"] if i["visit"] == visit and i["kind"] != INTERPRETER), None)
         if keep_seat and own is not None:
             items = [own]
         else:
@@ -587,8 +588,9 @@ def _move_recorded(booking: dict, claim: dict) -> bool:
     if _recorded_at(booking, visit) != _move_seat(claim)["resource"]:
         return False
     if isinstance(visit, str):
-        return True
-    shown = next(v for v in booking["visits"] if v["number"] == visit).get("interpreter")
+        shown = next(f for f in booking.get("follow_ups") or [] if f["key"] == visit).get("interpreter")
+    else:
+        shown = next(v for v in booking["visits"] if v["number"] == visit).get("interpreter")
     taken = next((i for i in claim["move"]["items"] if i["kind"] == INTERPRETER), None)
     return taken is None or (shown is not None and shown["id"] == taken["resource"])
 

@@ -6,14 +6,17 @@ the price refunded in full)."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
 from services.bookings import events, seed, store, sweeper
 from services.common import failpoints
-from services.common.clock import utcnow
+from services.common.clock import seoul_today, utcnow
+from tests.bookings.test_follow_ups import ASAN, ASAN_PACKAGE, book_series
+from tests.bookings.test_follow_ups import _asan_package as asan_package
+from tests.bookings.test_follow_ups import _asan_series as asan_series
 from tests.support import (
     ORACLE,
     PATIENT,
@@ -22,6 +25,7 @@ from tests.support import (
     post,
     seat_count,
     seats_are_owned,
+    seoul,
     seoul_day,
     series,
 )
@@ -380,3 +384,97 @@ def test_the_sweeper_proposes_for_visits_left_booked_on_a_closed_slot(
     with bookings.app_context():
         assert store.slots_proposing(10) == []
     seats_are_owned(bookings)
+
+
+# -- follow-ups: moved with the clinic's change, or proposed ------------------------------------------------
+
+
+def move_follow_up(client, headers, reference: str, number: int, body: dict):
+    return client.post(
+        f"/bookings/{reference}/follow-ups/{number}/reschedule",
+        json=body,
+        headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+    )
+
+
+def test_an_in_person_follow_up_on_a_closed_slot_moves_to_the_next_free_seat_or_is_proposed(
+    bookings, client, open_slot, new_quote, agency, packages_url, bearer
+):
+    asan_admin = bearer("CLINIC_ADMIN", clinic=ASAN)
+    package = asan_package(packages_url)
+    last = seoul_today() + timedelta(days=107)
+    slots = asan_series(open_slot, package, last)
+    first = open_slot(seoul((last + timedelta(days=15)).isoformat(), "11:00"), clinic=ASAN)
+    second = open_slot(seoul((last + timedelta(days=25)).isoformat(), "11:00"), clinic=ASAN)
+    made = book_series(client, agency, new_quote(package=ASAN_PACKAGE, followUpPlan="VISIT_1"), slots).json
+    reference = made["reference"]
+    assert made["followUps"][0]["slotId"] == first["id"]
+
+    closed = close(client, first["id"], asan_admin)
+    assert closed.headers["X-Visits-Proposed"] == "0"  # nothing for the agency to decide
+    after = read(client, reference, agency)
+    follow = after["followUps"][0]
+    assert (follow["status"], follow["slotId"], follow["start"]) == ("BOOKED", second["id"], second["start"])
+    assert after["history"][-1]["followUp"]["movedTo"] == second["start"]
+    assert [seat_count(bookings, s["id"]) for s in (first, second)] == [0, 1]
+    assert event_types(client, agency, reference)[-1] == "follow_up.rescheduled"
+    seats_are_owned(bookings)
+
+    close(client, second["id"], asan_admin)  # no other seat in its window: the agency decides
+    after = read(client, reference, agency)
+    assert (after["followUps"][0]["status"], after["followUps"][0]["slotId"]) == ("CHANGE_PROPOSED", second["id"])
+    assert after["history"][-1]["followUp"]["to"] == "CHANGE_PROPOSED"
+    assert event_types(client, agency, reference)[-1] == "follow_up.change_proposed"
+    assert seat_count(bookings, second["id"]) == 1  # kept until the agency moves it
+    seats_are_owned(bookings)
+
+    third = open_slot(seoul((last + timedelta(days=20)).isoformat(), "11:00"), clinic=ASAN)
+    moved = move_follow_up(client, agency, reference, 1, {"slotId": third["id"]})
+    assert moved.status_code == 200, moved.json
+    assert (moved.json["followUps"][0]["status"], moved.json["followUps"][0]["slotId"]) == ("BOOKED", third["id"])
+    assert [seat_count(bookings, s["id"]) for s in (second, third)] == [0, 1]
+    seats_are_owned(bookings)
+
+
+def test_a_follow_ups_interpreter_whose_hours_closed_is_replaced_or_the_follow_up_proposed(
+    bookings, client, open_slot, new_quote, agency, bearer
+):
+    platform = bearer("PLATFORM_ADMIN")
+    last = seoul_today() + timedelta(days=220)
+    slots = [open_slot(seoul((last - timedelta(days=days)).isoformat(), "10:00")) for days in (65, 35, 0)]
+    made = book_series(client, agency, new_quote(followUpPlan="VIDEO_3", interpreterLanguage="ja"), slots).json
+    reference, follow = made["reference"], made["followUps"][1]
+    assert follow["interpreter"]["id"] == AIKO
+    people = client.get("/interpreters", query_string={"provider": "seoul-medical-interpreters"}, headers=platform)
+    hours = next(i for i in people.json["items"] if i["id"] == AIKO)["hours"]
+    weekday = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")[date.fromisoformat(follow["start"][:10]).weekday()]
+    assert all(
+        date.fromisoformat(v["start"][:10]).weekday() != date.fromisoformat(follow["start"][:10]).weekday()
+        for v in made["visits"]
+    )
+    changed = client.patch(
+        f"/interpreters/{AIKO}", json={"hours": [h for h in hours if h["weekday"] != weekday]}, headers=platform
+    )
+    assert changed.status_code == 200, changed.json
+    after = read(client, reference, agency)
+    assert [f["status"] for f in after["followUps"]] == ["BOOKED", "CHANGE_PROPOSED", "BOOKED"]  # no one else speaks ja
+    assert [v["status"] for v in after["visits"]] == ["BOOKED"] * 3
+    assert event_types(client, agency, reference)[-1] == "follow_up.change_proposed"
+    seats_are_owned(bookings)
+    later = seoul((date.fromisoformat(follow["start"][:10]) + timedelta(days=1)).isoformat(), "09:00")
+    moved = move_follow_up(client, agency, reference, 2, {"start": later.isoformat()})
+    assert moved.status_code == 200, moved.json
+    assert (moved.json["followUps"][1]["status"], moved.json["followUps"][1]["interpreter"]["id"]) == ("BOOKED", AIKO)
+    seats_are_owned(bookings)
+    client.patch(f"/interpreters/{AIKO}", json={"hours": hours}, headers=platform)
+
+    english = book_series(client, agency, new_quote(followUpPlan="VIDEO_3", interpreterLanguage="en"), slots).json
+    person = english["followUps"][0]["interpreter"]["id"]
+    assert client.patch(f"/interpreters/{person}", json={"active": False}, headers=platform).status_code == 200
+    after = read(client, english["reference"], agency)
+    assert [f["status"] for f in after["followUps"]] == ["BOOKED"] * 3
+    assert all(f["interpreter"]["id"] != person for f in after["followUps"])
+    assert all(v["interpreter"]["id"] != person for v in after["visits"])
+    assert "follow_up.interpreter_changed" in event_types(client, agency, english["reference"])
+    seats_are_owned(bookings)
+    client.patch(f"/interpreters/{person}", json={"active": True}, headers=platform)
