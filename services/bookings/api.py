@@ -598,7 +598,8 @@ def reschedule_follow_up(reference, number, body, principal):
 @contract(
     summary="Accept one of the alternatives the clinic proposed for a CHANGE_PROPOSED visit (the agency that booked): "
     "the visit moves there as a reschedule moves it, with no notice period, and is BOOKED again under the same "
-    "reference. ALTERNATIVE_NOT_OFFERED for another slot. Idempotency-Key is required.",
+    "reference. ALTERNATIVE_NOT_OFFERED for another slot; a refusal because the alternatives listed went stale "
+    "refreshes them and says new alternatives are offered. Idempotency-Key is required.",
     body="bookings/change-accept",
     response="bookings/booking",
     auth="token",

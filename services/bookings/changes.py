@@ -37,6 +37,16 @@ MAX_ALTERNATIVES = 5  # alternatives proposed per visit, earliest first
 CANDIDATES = 24  # slots that fit tried for an interpreter, earliest first
 ATTEMPTS = 5
 SLOT_CLOSED, INTERPRETER_HOURS_CLOSED = "SLOT_CLOSED", "INTERPRETER_HOURS_CLOSED"
+STALE = (  # an accept refused for one of these: the alternative is gone, or the list the agency read is stale
+    "SLOT_FULL",
+    "SLOT_CLOSED",
+    "SLOT_TOO_SOON",
+    "ALTERNATIVE_NOT_OFFERED",
+    "VISIT_OUTSIDE_WINDOW",
+    "TRIP_TOO_SHORT",
+    "FOLLOW_UP_OUTSIDE_WINDOW",
+    "INTERPRETER_UNAVAILABLE",
+)
 
 
 def settings_of(settings) -> dict:
@@ -109,16 +119,7 @@ def _proposed(current: dict, number: int, reason: str, note: str | None, by: str
     """The changes, history entry and event that make visit ``number`` of the booking as read CHANGE_PROPOSED."""
     visits = [dict(visit) for visit in current["visits"]]
     visit = visits[number - 1]
-    found = alternatives(current, number, settings["cutoff"], settings["buffer_minutes"], now)
-    offered = [
-        {
-            "slot_id": str(alternative["slot"]["_id"]),
-            "start": alternative["slot"]["start"],
-            "duration_minutes": alternative["slot"]["duration_minutes"],
-            "interpreter": alternative["interpreter"],
-        }
-        for alternative in found
-    ]
+    offered = _offered(current, number, settings, now)
     proposal = {"reason": reason, "proposed_at": now, "slot_id": visit["slot_id"], "alternatives": offered}
     visits[number - 1] = {**visit, "status": "CHANGE_PROPOSED", "proposal": proposal}
     changes = {"visits": visits, "updated_at": now}
@@ -139,6 +140,63 @@ def _proposed(current: dict, number: int, reason: str, note: str | None, by: str
     }
     told = events.event("visit.change_proposed", {**current, **changes}, by, now, **details)
     return changes, entry, told
+
+
+def _offered(booking: dict, number: int, settings: dict, now: datetime) -> list[dict]:
+    """The alternatives for visit ``number`` of the booking, as its proposal keeps them."""
+    return [
+        {
+            "slot_id": str(alternative["slot"]["_id"]),
+            "start": alternative["slot"]["start"],
+            "duration_minutes": alternative["slot"]["duration_minutes"],
+            "interpreter": alternative["interpreter"],
+        }
+        for alternative in alternatives(booking, number, settings["cutoff"], settings["buffer_minutes"], now)
+    ]
+
+
+def _listed(offered: list[dict]) -> list[tuple]:
+    return [(a["slot_id"], (a["interpreter"] or {}).get("id")) for a in offered]
+
+
+def refresh(reference: str, number: int, principal: Principal, settings: dict) -> bool:
+    """Offer visit ``number`` the alternatives that fit now, when those its proposal lists no longer all do (taken,
+    closed, no longer fitting, or others opened since): one update guarded by the booking's revision, told as
+    ``visit.change_proposed`` again. Whether the alternatives changed."""
+    for _ in range(ATTEMPTS):
+        current = find_booking(reference, principal)
+        visit = current["visits"][number - 1]
+        if current["status"] not in lifecycle.MOVABLE or visit["status"] != "CHANGE_PROPOSED":
+            return False
+        now = utcnow()
+        offered = _offered(current, number, settings, now)
+        if _listed(offered) == _listed(visit["proposal"]["alternatives"]):
+            return False
+        visits = [dict(v) for v in current["visits"]]
+        visits[number - 1] = {**visit, "proposal": {**visit["proposal"], "alternatives": offered, "refreshed_at": now}}
+        changes = {"visits": visits, "updated_at": now}
+        reason, by = visit["proposal"]["reason"], f"clinic:{current['clinic']}"
+        entry = {
+            "from": current["status"],
+            "to": current["status"],
+            "visit": number,
+            "change": {"from": "CHANGE_PROPOSED", "to": "CHANGE_PROPOSED", "reason": reason},
+            "at": now,
+            "by": by,
+            "reason": "The alternatives proposed were taken or no longer fit: new alternatives are offered.",
+        }
+        details = {
+            "visit": number,
+            "reason": reason,
+            "from": seoul_iso(visit["start"]),
+            "alternatives": [{"slotId": a["slot_id"], "start": seoul_iso(a["start"])} for a in offered],
+        }
+        told = events.event("visit.change_proposed", {**current, **changes}, by, now, **details)
+        updated = store.change_booking(current, changes, entry, [told])
+        if updated is not None:
+            events.publish(updated)
+            return True
+    return False
 
 
 def propose(
@@ -422,20 +480,26 @@ def accept(
     """The agency takes one of the alternatives proposed for visit ``number``: the visit moves there as a
     reschedule moves it (the new seat, and an interpreter then, taken before the old ones go back), BOOKED
     again under the same reference. A slot not offered is refused ALTERNATIVE_NOT_OFFERED; one offered but
-    taken or closed since, by why it gives no seat; either way nothing changes."""
-    return reschedule.reschedule(
-        reference,
-        number,
-        slot_id,
-        principal,
-        reason,
-        by,
-        cutoff=settings["cutoff"],
-        notice_hours=0,
-        hold_seconds=settings["hold_seconds"],
-        buffer_minutes=settings["buffer_minutes"],
-        proposed=True,
-    )
+    taken or closed since, by why it gives no seat; either way the visit does not move. A refusal because the
+    alternatives listed went stale (taken, closed, no longer fitting) refreshes them (``refresh``) and says so."""
+    try:
+        return reschedule.reschedule(
+            reference,
+            number,
+            slot_id,
+            principal,
+            reason,
+            by,
+            cutoff=settings["cutoff"],
+            notice_hours=0,
+            hold_seconds=settings["hold_seconds"],
+            buffer_minutes=settings["buffer_minutes"],
+            proposed=True,
+        )
+    except Problem as refused:
+        if refused.code in STALE and refresh(reference, number, principal, settings):
+            refused.detail = f"{refused.detail} The alternatives proposed have changed: new alternatives are offered."
+        raise
 
 
 def decline(reference: str, number: int, principal: Principal, reason: str | None, settings: dict) -> dict:

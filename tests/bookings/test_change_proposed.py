@@ -133,9 +133,13 @@ def test_closing_a_held_slot_proposes_alternatives_and_accepting_one_keeps_the_r
     stale = accept(client, reference, 2, fits[0]["id"], agency)
     assert stale.status_code == 409 and stale.json["code"] == "SLOT_CLOSED"
     assert stale.json["errors"] == [{"field": "slotId", "message": "closed"}]
+    assert "new alternatives are offered" in stale.json["detail"]
+    refreshed = read(client, reference, agency)  # the visit stays, its alternatives are those still fitting
+    assert [a["slotId"] for a in refreshed["visits"][1]["proposedChange"]["alternatives"]] == [fits[1]["id"]]
+    assert [v["slotId"] for v in refreshed["visits"]] == slots
     by_clinic = accept(client, reference, 2, fits[1]["id"], clinic_admin)  # the clinic may not decide for the patient
     assert by_clinic.status_code == 403
-    assert read(client, reference, agency) == proposed  # nothing changed
+    assert read(client, reference, agency) == refreshed  # nothing changed
     assert [seat_count(bookings, s["id"]) for s in (*fits, outside)] == [0, 0, 0]
 
     key = uuid.uuid4().hex
@@ -478,3 +482,31 @@ def test_a_follow_ups_interpreter_whose_hours_closed_is_replaced_or_the_follow_u
     assert "follow_up.interpreter_changed" in event_types(client, agency, english["reference"])
     seats_are_owned(bookings)
     client.patch(f"/interpreters/{person}", json={"active": True}, headers=platform)
+
+
+def test_accepting_an_alternative_gone_since_offers_new_alternatives(
+    bookings, client, open_slot, new_quote, agency, clinic_admin
+):
+    slots = series(open_slot, 108)
+    reference = booked(client, agency, new_quote(), slots)["reference"]
+    only = open_slot(in_days(108 + 31, "14:00"), capacity=1)
+    close(client, slots[1]["id"], clinic_admin)
+    assert [a["slotId"] for a in read(client, reference, agency)["visits"][1]["proposedChange"]["alternatives"]] == [
+        only["id"]
+    ]
+    booked(client, agency, new_quote(), [slots[0], only, slots[2]])  # another booking takes its one seat
+    later = open_slot(in_days(108 + 32, "14:00"))
+    full = accept(client, reference, 2, only["id"], agency)
+    assert full.status_code == 409 and full.json["code"] == "SLOT_FULL"
+    assert "new alternatives are offered" in full.json["detail"]
+    after = read(client, reference, agency)
+    change = after["visits"][1]["proposedChange"]
+    assert (after["visits"][1]["status"], change["reason"]) == ("CHANGE_PROPOSED", "SLOT_CLOSED")
+    assert [a["slotId"] for a in change["alternatives"]] == [later["id"]]
+    assert event_types(client, agency, reference)[-1] == "visit.change_proposed"
+    elsewhere = open_slot(in_days(108 + 50, "14:00"))  # outside the window: never offered, and the list is fresh
+    refused = accept(client, reference, 2, elsewhere["id"], agency)
+    assert refused.json["code"] == "ALTERNATIVE_NOT_OFFERED" and "new alternatives" not in refused.json["detail"]
+    assert read(client, reference, agency) == after
+    assert accept(client, reference, 2, later["id"], agency).status_code == 200
+    seats_are_owned(bookings)

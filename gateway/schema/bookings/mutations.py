@@ -398,8 +398,9 @@ BookingMutations = type(
         "accept_proposed_change": AcceptProposedChange.Field(
             description=described(
                 "Accept an alternative the clinic proposed for a visit (ALTERNATIVE_NOT_OFFERED for another slot; "
-                "SLOT_FULL or SLOT_CLOSED when it was taken or closed since). The clinic's admins may not decide for "
-                "the patient.",
+                "SLOT_FULL or SLOT_CLOSED when it was taken or closed since; when the alternatives listed went stale, "
+                "the message says new alternatives are offered and proposedChange lists them). The clinic's admins "
+                "may not decide for the patient.",
                 ROLES["bookings.decide_change"],
             )
         ),
