@@ -510,3 +510,27 @@ def test_accepting_an_alternative_gone_since_offers_new_alternatives(
     assert read(client, reference, agency) == after
     assert accept(client, reference, 2, later["id"], agency).status_code == 200
     seats_are_owned(bookings)
+
+
+def test_a_hold_booked_after_its_interpreters_hours_closed_gets_a_proposed_change(
+    bookings, client, open_slot, new_quote, agency, bearer
+):
+    platform = bearer("PLATFORM_ADMIN")
+    slots = series(open_slot, 222)
+    held = hold_of(client, agency, new_quote(interpreterLanguage="ja"), slots)
+    assert held["visits"][1]["interpreter"]["id"] == AIKO
+    people = client.get("/interpreters", query_string={"provider": "seoul-medical-interpreters"}, headers=platform)
+    hours = next(i for i in people.json["items"] if i["id"] == AIKO)["hours"]
+    weekday = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")[in_days(222 + 30).weekday()]
+    left = [h for h in hours if h["weekday"] != weekday]
+    assert client.patch(f"/interpreters/{AIKO}", json={"hours": left}, headers=platform).status_code == 200
+    made = client.post(
+        "/bookings",
+        json={"holdId": held["id"], "patient": PATIENT},
+        headers={**agency, "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert made.status_code == 201, made.json
+    assert made.json["visits"][1]["status"] == "CHANGE_PROPOSED"
+    assert made.json["visits"][1]["proposedChange"]["reason"] == "INTERPRETER_HOURS_CLOSED"
+    seats_are_owned(bookings)
+    client.patch(f"/interpreters/{AIKO}", json={"hours": hours}, headers=platform)
