@@ -139,6 +139,7 @@ def test_every_bookings_query_is_index_served(make_app, mongo_client):
             lambda f: f([f"{first}:{day}" for day in bookings_store.days_between(now, now + timedelta(days=3))])
         ],
         "clinic_slots": [lambda f: f(slot["clinic"], now, now + timedelta(days=30))],
+        "slots_proposing": [lambda f: f(500)],
         "expired_claims": [lambda f: f(now, 500)],
         "claims_in_flight": [lambda f: f()],
         "sweep_totals": [lambda f: f()],

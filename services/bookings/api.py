@@ -91,12 +91,7 @@ def open_slots(body, principal):
 
 def _change_settings() -> dict:
     """What proposing, accepting and declining a change read of the service's settings."""
-    settings = current_app.config["SETTINGS"]
-    return {
-        "cutoff": _cutoff(),
-        "buffer_minutes": settings.interpreter_buffer_minutes,
-        "hold_seconds": settings.seat_hold_seconds,
-    }
+    return changes.settings_of(current_app.config["SETTINGS"])
 
 
 @bp.post("/slots/<slot_id>/close")
@@ -211,6 +206,7 @@ def create_booking(body, principal):
             hold_seconds=settings.seat_hold_seconds,
             buffer_minutes=settings.interpreter_buffer_minutes,
         )
+        document = changes.recorded(document, _change_settings())  # what the clinic withdrew meanwhile
         answer = render.booking(document)
         attempt.answered(201, answer)
     response = jsonify(answer)
@@ -602,7 +598,8 @@ def reschedule_follow_up(reference, number, body, principal):
 @contract(
     summary="Accept one of the alternatives the clinic proposed for a CHANGE_PROPOSED visit (the agency that booked): "
     "the visit moves there as a reschedule moves it, with no notice period, and is BOOKED again under the same "
-    "reference. ALTERNATIVE_NOT_OFFERED for another slot. Idempotency-Key is required.",
+    "reference. ALTERNATIVE_NOT_OFFERED for another slot; a refusal because the alternatives listed went stale "
+    "refreshes them and says new alternatives are offered. Idempotency-Key is required.",
     body="bookings/change-accept",
     response="bookings/booking",
     auth="token",

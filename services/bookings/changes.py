@@ -21,13 +21,15 @@ import logging
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
+from bson import ObjectId
+
 from services.common import lifecycle, series
 from services.common.clock import SEOUL, aware, seoul_date, seoul_iso, utcnow
 from services.common.errors import Problem
 from services.common.failpoints import failpoint
 from services.common.tokens import Principal
 
-from . import events, interpreters, ledger, reschedule, slots, store, transitions
+from . import events, followup_changes, interpreters, ledger, reschedule, slots, store, transitions
 from .booking import find_booking
 
 log = logging.getLogger("clinicbridge.bookings.changes")
@@ -35,6 +37,25 @@ MAX_ALTERNATIVES = 5  # alternatives proposed per visit, earliest first
 CANDIDATES = 24  # slots that fit tried for an interpreter, earliest first
 ATTEMPTS = 5
 SLOT_CLOSED, INTERPRETER_HOURS_CLOSED = "SLOT_CLOSED", "INTERPRETER_HOURS_CLOSED"
+STALE = (  # an accept refused for one of these: the alternative is gone, or the list the agency read is stale
+    "SLOT_FULL",
+    "SLOT_CLOSED",
+    "SLOT_TOO_SOON",
+    "ALTERNATIVE_NOT_OFFERED",
+    "VISIT_OUTSIDE_WINDOW",
+    "TRIP_TOO_SHORT",
+    "FOLLOW_UP_OUTSIDE_WINDOW",
+    "INTERPRETER_UNAVAILABLE",
+)
+
+
+def settings_of(settings) -> dict:
+    """What proposing, accepting and declining a change read of the service's settings (``Settings``)."""
+    return {
+        "cutoff": ledger.booking_cutoff(settings.min_notice_hours),
+        "buffer_minutes": settings.interpreter_buffer_minutes,
+        "hold_seconds": settings.seat_hold_seconds,
+    }
 
 
 def _reference(token: str) -> str:
@@ -98,16 +119,7 @@ def _proposed(current: dict, number: int, reason: str, note: str | None, by: str
     """The changes, history entry and event that make visit ``number`` of the booking as read CHANGE_PROPOSED."""
     visits = [dict(visit) for visit in current["visits"]]
     visit = visits[number - 1]
-    found = alternatives(current, number, settings["cutoff"], settings["buffer_minutes"], now)
-    offered = [
-        {
-            "slot_id": str(alternative["slot"]["_id"]),
-            "start": alternative["slot"]["start"],
-            "duration_minutes": alternative["slot"]["duration_minutes"],
-            "interpreter": alternative["interpreter"],
-        }
-        for alternative in found
-    ]
+    offered = _offered(current, number, settings, now)
     proposal = {"reason": reason, "proposed_at": now, "slot_id": visit["slot_id"], "alternatives": offered}
     visits[number - 1] = {**visit, "status": "CHANGE_PROPOSED", "proposal": proposal}
     changes = {"visits": visits, "updated_at": now}
@@ -130,6 +142,63 @@ def _proposed(current: dict, number: int, reason: str, note: str | None, by: str
     return changes, entry, told
 
 
+def _offered(booking: dict, number: int, settings: dict, now: datetime) -> list[dict]:
+    """The alternatives for visit ``number`` of the booking, as its proposal keeps them."""
+    return [
+        {
+            "slot_id": str(alternative["slot"]["_id"]),
+            "start": alternative["slot"]["start"],
+            "duration_minutes": alternative["slot"]["duration_minutes"],
+            "interpreter": alternative["interpreter"],
+        }
+        for alternative in alternatives(booking, number, settings["cutoff"], settings["buffer_minutes"], now)
+    ]
+
+
+def _listed(offered: list[dict]) -> list[tuple]:
+    return [(a["slot_id"], (a["interpreter"] or {}).get("id")) for a in offered]
+
+
+def refresh(reference: str, number: int, principal: Principal, settings: dict) -> bool:
+    """Offer visit ``number`` the alternatives that fit now, when those its proposal lists no longer all do (taken,
+    closed, no longer fitting, or others opened since): one update guarded by the booking's revision, told as
+    ``visit.change_proposed`` again. Whether the alternatives changed."""
+    for _ in range(ATTEMPTS):
+        current = find_booking(reference, principal)
+        visit = current["visits"][number - 1]
+        if current["status"] not in lifecycle.MOVABLE or visit["status"] != "CHANGE_PROPOSED":
+            return False
+        now = utcnow()
+        offered = _offered(current, number, settings, now)
+        if _listed(offered) == _listed(visit["proposal"]["alternatives"]):
+            return False
+        visits = [dict(v) for v in current["visits"]]
+        visits[number - 1] = {**visit, "proposal": {**visit["proposal"], "alternatives": offered, "refreshed_at": now}}
+        changes = {"visits": visits, "updated_at": now}
+        reason, by = visit["proposal"]["reason"], f"clinic:{current['clinic']}"
+        entry = {
+            "from": current["status"],
+            "to": current["status"],
+            "visit": number,
+            "change": {"from": "CHANGE_PROPOSED", "to": "CHANGE_PROPOSED", "reason": reason},
+            "at": now,
+            "by": by,
+            "reason": "The alternatives proposed were taken or no longer fit: new alternatives are offered.",
+        }
+        details = {
+            "visit": number,
+            "reason": reason,
+            "from": seoul_iso(visit["start"]),
+            "alternatives": [{"slotId": a["slot_id"], "start": seoul_iso(a["start"])} for a in offered],
+        }
+        told = events.event("visit.change_proposed", {**current, **changes}, by, now, **details)
+        updated = store.change_booking(current, changes, entry, [told])
+        if updated is not None:
+            events.publish(updated)
+            return True
+    return False
+
+
 def propose(
     reference: str,
     withdrawn: Callable[[dict], list[int]],
@@ -137,17 +206,20 @@ def propose(
     note: str | None,
     by: str,
     settings: dict,
-) -> list[int]:
+) -> tuple[list[int], bool]:
     """Make CHANGE_PROPOSED each visit still to come of the booking that ``withdrawn`` (the booking as read ->
     visit numbers) names, one guarded update each, decided again against a change that came first: the visits
-    proposed. A booking no longer changeable (cancelled, under way) is left as it is."""
+    proposed, and whether one is left waiting (its races lost ``ATTEMPTS`` times: the sweeper proposes it later).
+    A booking no longer changeable (cancelled, under way) is left as it is."""
     done: list[int] = []
     current = store.booking_by_reference(reference)
     attempts = 0
-    while current is not None and current["status"] in lifecycle.MOVABLE and attempts < ATTEMPTS:
+    while current is not None and current["status"] in lifecycle.MOVABLE:
         waiting = [n for n in withdrawn(current) if current["visits"][n - 1]["status"] == "BOOKED"]
         if not waiting:
             break
+        if attempts >= ATTEMPTS:
+            return done, True
         changes, entry, told = _proposed(current, waiting[0], reason, note, by, settings, utcnow())
         updated = store.change_booking(current, changes, entry, [told])
         if updated is None:
@@ -156,7 +228,7 @@ def propose(
             events.publish(updated)
             done.append(waiting[0])
         current = store.booking_by_reference(reference)
-    return done
+    return done, False
 
 
 def _on_slots(slot_ids: set[str]) -> Callable[[dict], list[int]]:
@@ -164,21 +236,60 @@ def _on_slots(slot_ids: set[str]) -> Callable[[dict], list[int]]:
 
 
 def _propose_for_closed(closed: list[dict], note: str | None, by: str, settings: dict) -> dict:
-    """Proposals for every visit booked on the slots just closed: what was affected."""
+    """Proposals for every visit booked on the slots just closed: what was affected. A slot is no longer
+    ``proposing`` once every booking on it has its proposals; one a checkout hold or a booking not yet written
+    holds stays so, for ``recorded`` (when it is written) or the sweeper."""
     slot_ids: dict[str, set[str]] = {}
     for slot in closed:
         for token in slot.get("holders", []):
             slot_ids.setdefault(_reference(token), set()).add(str(slot["_id"]))
     references = sorted(slot_ids)
+    waiting: set[str] = set()
     proposed = 0
     bookings = 0
     for reference, found in zip(references, store.bookings_by_reference(references) if references else [], strict=True):
-        if found is None:  # a checkout hold's seat: the hold keeps it until it is booked or expires
+        if found is None:  # a checkout hold, or a booking committed and not yet written
+            waiting |= slot_ids[reference]
             continue
-        made = propose(reference, _on_slots(slot_ids[reference]), SLOT_CLOSED, note, by, settings)
+        made, left = propose(reference, _on_slots(slot_ids[reference]), SLOT_CLOSED, note, by, settings)
+        _, follow_ups_left = followup_changes.on_slots(reference, slot_ids[reference], note, by, settings)
         proposed += len(made)
         bookings += bool(made)
+        if left or follow_ups_left:
+            waiting |= slot_ids[reference]
+    for slot in closed:
+        if str(slot["_id"]) not in waiting:
+            store.proposals_made(slot["_id"])
     return {"visitsProposed": proposed, "bookingsAffected": bookings}
+
+
+def recorded(booking: dict, settings: dict) -> dict:
+    """A booking just written from its claim (by its request, its retry or the sweeper), checked against what the
+    clinic withdrew since its seats were taken: a visit on a slot closed meanwhile gets its proposed change, and one
+    whose interpreter no longer works then another interpreter or a proposal, as if the booking had been there
+    when the clinic changed it. The booking as it is after (one query for its slots, one for its interpreters)."""
+    held = [visit["slot_id"] for visit in booking["visits"] if visit["status"] == "BOOKED"] + [
+        follow["slot_id"]
+        for follow in booking.get("follow_ups") or []
+        if follow["status"] == "BOOKED" and follow["slot_id"]
+    ]
+    found = store.slots_by_id([ObjectId(slot_id) for slot_id in held]) if held else []
+    closed = [slot for slot in found if slot is not None and slot["status"] != "OPEN"]
+    by = f"clinic:{booking['clinic']}"
+    if closed:
+        _propose_for_closed(closed, None, by, settings)
+    changed = bool(closed) | _recheck_interpreters(booking, by, settings)
+    return (store.booking_by_reference(booking["reference"]) or booking) if changed else booking
+
+
+def settle_closed(settings: dict, batch: int) -> int:
+    """The sweeper's part: the visits still BOOKED on closed slots (a proposal that lost its races, a request that
+    died between closing and proposing, a booking written after the slot closed) get their proposed change. One
+    query (the ``proposing`` index) finds the slots. How many visits were proposed."""
+    proposed = 0
+    for slot in store.slots_proposing(batch):
+        proposed += _propose_for_closed([slot], None, f"clinic:{slot['clinic']}", settings)["visitsProposed"]
+    return proposed
 
 
 def close_slot(slot_id: str, principal: Principal, settings: dict) -> tuple[dict, dict]:
@@ -210,15 +321,20 @@ def interpreter_changed(interpreter: dict, principal: Principal, settings: dict)
     """After an interpreter's change (hours, languages, credential, active): each visit still to come she is
     reserved for and can no longer give gets another interpreter free then (``visit.interpreter_changed``), or
     else a proposed change (INTERPRETER_HOURS_CLOSED). One query finds her half hours taken from now on."""
-    interpreter_id = str(interpreter["_id"])
-    now = utcnow()
     references = sorted(
         {
             _reference(token)
-            for unit in store.interpreter_units(interpreter_id, interpreters.block_of(now))
+            for unit in store.interpreter_units(str(interpreter["_id"]), interpreters.block_of(utcnow()))
             for token in unit["holders"]
         }
     )
+    return _withdraw_interpreter(interpreter, references, principal.subject, settings)
+
+
+def _withdraw_interpreter(interpreter: dict, references: list[str], by: str, settings: dict) -> dict:
+    """Another interpreter, or else a proposed change, for each visit of these bookings that ``interpreter`` is
+    reserved for and can no longer give."""
+    interpreter_id, now = str(interpreter["_id"]), utcnow()
 
     def withdrawn(booking: dict) -> list[int]:
         language = booking.get("interpreter_language") or ""
@@ -231,22 +347,47 @@ def interpreter_changed(interpreter: dict, principal: Principal, settings: dict)
             and not interpreters.still_serves(interpreter, language, visit["start"], visit["duration_minutes"])
         ]
 
-    counts = {"interpretersChanged": 0, "visitsProposed": 0}
+    counts = {"interpretersChanged": 0, "visitsProposed": 0, "followUpsProposed": 0}
     for reference, booking in zip(
         references, store.bookings_by_reference(references) if references else [], strict=True
     ):
-        if booking is None or booking["status"] not in lifecycle.MOVABLE:
+        if booking is None:
             continue
-        for number in withdrawn(booking):
-            if _reassign(reference, number, interpreter_id, principal, settings):
-                counts["interpretersChanged"] += 1
-        counts["visitsProposed"] += len(
-            propose(reference, withdrawn, INTERPRETER_HOURS_CLOSED, None, principal.subject, settings)
-        )
+        if booking["status"] in lifecycle.MOVABLE:
+            for number in withdrawn(booking):
+                if _reassign(reference, number, interpreter_id, by, settings):
+                    counts["interpretersChanged"] += 1
+            made, _ = propose(reference, withdrawn, INTERPRETER_HOURS_CLOSED, None, by, settings)
+            counts["visitsProposed"] += len(made)
+        counts["followUpsProposed"] += followup_changes.of_interpreter(reference, interpreter, by, settings)[0]
     return counts
 
 
-def _reassign(reference: str, number: int, gone: str, principal: Principal, settings: dict) -> bool:
+def _recheck_interpreters(booking: dict, by: str, settings: dict) -> bool:
+    """For a booking just written: each interpreter reserved for it who no longer serves one of its visits or
+    follow-ups then is withdrawn from it, as when her hours closed. Whether one was."""
+    language = booking.get("interpreter_language")
+    booked = [
+        reserved
+        for reserved in [*booking["visits"], *(booking.get("follow_ups") or [])]
+        if reserved["status"] == "BOOKED" and reserved.get("interpreter")
+    ]
+    if not language or not booked:
+        return False
+    changed = False
+    for interpreter in store.interpreters_by_id(sorted({ObjectId(v["interpreter"]["id"]) for v in booked})):
+        if interpreter is None:
+            continue
+        serving = [v for v in booked if v["interpreter"]["id"] == str(interpreter["_id"])]
+        if any(
+            not interpreters.still_serves(interpreter, language, v["start"], v["duration_minutes"]) for v in serving
+        ):
+            _withdraw_interpreter(interpreter, [booking["reference"]], by, settings)
+            changed = True
+    return changed
+
+
+def _reassign(reference: str, number: int, gone: str, by: str, settings: dict) -> bool:
     """Give visit ``number`` another interpreter free at its time, through the ledger (a move that keeps the
     seat): whether it was done. Not done (and left to a proposal) when no one is free or the booking is busy."""
     current = store.booking_by_reference(reference)
@@ -271,7 +412,7 @@ def _reassign(reference: str, number: int, gone: str, principal: Principal, sett
         return False
     try:
         ledger.take_move(claim, settings["cutoff"])
-        updated = _record_reassign(claim, number, gone, principal)
+        updated = _record_reassign(claim, number, gone, by)
     except Problem:  # her time was taken meanwhile, or the visit changed: what the move took goes back
         ledger.abort_move(claim)
         return False
@@ -285,7 +426,7 @@ def _reassign(reference: str, number: int, gone: str, principal: Principal, sett
     return True
 
 
-def _record_reassign(claim: dict, number: int, gone: str, principal: Principal) -> dict:
+def _record_reassign(claim: dict, number: int, gone: str, by: str) -> dict:
     """Record the visit's new interpreter by an update guarded by the booking's revision."""
     reference = claim["_id"]
     taken = next(item for item in claim["move"]["items"] if item["kind"] == ledger.INTERPRETER)
@@ -305,12 +446,12 @@ def _record_reassign(claim: dict, number: int, gone: str, principal: Principal) 
             "to": current["status"],
             "visit": number,
             "at": now,
-            "by": principal.subject,
+            "by": by,
             "reason": f"Interpreter {visit['interpreter']['name']} no longer works then; "
             f"{taken['shown']['name']} interprets instead.",
         }
         details = {"visit": number, "from": visit["interpreter"], "to": taken["shown"]}
-        told = events.event("visit.interpreter_changed", {**current, **changes}, principal.subject, now, **details)
+        told = events.event("visit.interpreter_changed", {**current, **changes}, by, now, **details)
         updated = store.change_booking(current, changes, entry, [told])
         if updated is not None:
             events.publish(updated)
@@ -339,20 +480,26 @@ def accept(
     """The agency takes one of the alternatives proposed for visit ``number``: the visit moves there as a
     reschedule moves it (the new seat, and an interpreter then, taken before the old ones go back), BOOKED
     again under the same reference. A slot not offered is refused ALTERNATIVE_NOT_OFFERED; one offered but
-    taken or closed since, by why it gives no seat; either way nothing changes."""
-    return reschedule.reschedule(
-        reference,
-        number,
-        slot_id,
-        principal,
-        reason,
-        by,
-        cutoff=settings["cutoff"],
-        notice_hours=0,
-        hold_seconds=settings["hold_seconds"],
-        buffer_minutes=settings["buffer_minutes"],
-        proposed=True,
-    )
+    taken or closed since, by why it gives no seat; either way the visit does not move. A refusal because the
+    alternatives listed went stale (taken, closed, no longer fitting) refreshes them (``refresh``) and says so."""
+    try:
+        return reschedule.reschedule(
+            reference,
+            number,
+            slot_id,
+            principal,
+            reason,
+            by,
+            cutoff=settings["cutoff"],
+            notice_hours=0,
+            hold_seconds=settings["hold_seconds"],
+            buffer_minutes=settings["buffer_minutes"],
+            proposed=True,
+        )
+    except Problem as refused:
+        if refused.code in STALE and refresh(reference, number, principal, settings):
+            refused.detail = f"{refused.detail} The alternatives proposed have changed: new alternatives are offered."
+        raise
 
 
 def decline(reference: str, number: int, principal: Principal, reason: str | None, settings: dict) -> dict:
@@ -410,7 +557,7 @@ def _record_decline(reference: str, number: int, principal: Principal, reason: s
                 current, [v["refund"] for v in visits if v.get("refund")], refund["daysBefore"]
             )
             changes["follow_ups"] = [
-                {**follow, "status": "CANCELLED"} if follow["status"] == "BOOKED" else follow
+                {**follow, "status": "CANCELLED"} if follow["status"] in lifecycle.FOLLOW_UP_TO_COME else follow
                 for follow in current.get("follow_ups") or []
             ]
         elif current["status"] != "PENDING":

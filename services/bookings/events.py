@@ -43,6 +43,8 @@ TYPES = (
     "visit.change_declined",
     "visit.interpreter_changed",
     "registration.expiring",  # written by registrations.py, once per registration and expiry
+    "follow_up.change_proposed",
+    "follow_up.interpreter_changed",
 )
 
 

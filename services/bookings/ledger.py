@@ -513,7 +513,7 @@ def _busy_claim(reference: str, start, retry_of: str) -> dict:
 
 def start_move(
     reference: str,
-    visit: int,
+    visit: int | str,
     slot_id: str,
     by: str,
     hold_seconds: int,
@@ -522,8 +522,9 @@ def start_move(
 ) -> dict:
     """BOOKED → MOVING: what visit ``visit`` is about to take (a seat in ``slot_id``, and the interpreter
     ``interpreter()`` assigns for the new time, an ``interpreter_item`` without its holder) is recorded
-    first. A retry of the same request carries on with what its attempt recorded. ``keep_seat``: the visit
-    keeps the seat it has (its own item, under its holder) and only its interpreter changes."""
+    first. A retry of the same request carries on with what its attempt recorded. ``keep_seat``: the visit (or
+    follow-up, by its key) keeps the seat or call it has (its own item, under its holder) and only its interpreter
+    changes."""
 
     def start(claim: dict) -> dict | None:
         expires = utcnow() + timedelta(seconds=hold_seconds)
@@ -531,7 +532,7 @@ def start_move(
             return _taken_over(claim, ("MOVING",), {"expires_at": expires})
         if claim["state"] != "BOOKED":
             raise Problem(409, "INVALID_TRANSITION", "The booking holds no seats to move.")
-        own = next((i for i in claim["items"] if i["visit"] == visit and i["kind"] == SEAT), None)
+        own = next((i for i in claim["items"] if i["visit"] == visit and i["kind"] != INTERPRETER), None)
         if keep_seat and own is not None:
             items = [own]
         else:
@@ -587,8 +588,9 @@ def _move_recorded(booking: dict, claim: dict) -> bool:
     if _recorded_at(booking, visit) != _move_seat(claim)["resource"]:
         return False
     if isinstance(visit, str):
-        return True
-    shown = next(v for v in booking["visits"] if v["number"] == visit).get("interpreter")
+        shown = next(f for f in booking.get("follow_ups") or [] if f["key"] == visit).get("interpreter")
+    else:
+        shown = next(v for v in booking["visits"] if v["number"] == visit).get("interpreter")
     taken = next((i for i in claim["move"]["items"] if i["kind"] == INTERPRETER), None)
     return taken is None or (shown is not None and shown["id"] == taken["resource"])
 
@@ -713,15 +715,17 @@ def finish_release(claim: dict, booking: dict) -> None:
 # -- the sweeper's part --------------------------------------------------------------------------------
 
 
-def sweep(now: datetime, grace_seconds: int, batch: int) -> dict:
+def sweep(
+    now: datetime, grace_seconds: int, batch: int, recorded: Callable[[dict], object] = lambda booking: None
+) -> dict:
     """Finish or undo every claim left past its expiry: a reservation never committed (its seats and
     quote go back; a checkout hold's agency is told it expired), a committed booking not yet written
-    (it is written), a move or a cancellation halfway (settled by what the booking records). A claim
-    the packages service cannot help with now is left for the next round."""
+    (it is written, then given to ``recorded``), a move or a cancellation halfway (settled by what the
+    booking records). A claim the packages service cannot help with now is left for the next round."""
     counts = {"reclaimed": 0, "recorded": 0, "settled": 0}
     for claim in store.expired_claims(now, batch):
         try:
-            outcome = _settle(claim, now, {"expires_at": now + timedelta(seconds=grace_seconds)})
+            outcome = _settle(claim, now, {"expires_at": now + timedelta(seconds=grace_seconds)}, recorded)
         except (UpstreamFailure, Problem):
             log.warning("a claim left for the next round", extra={"reference": claim["_id"]})
             continue
@@ -730,11 +734,11 @@ def sweep(now: datetime, grace_seconds: int, batch: int) -> dict:
     return counts
 
 
-def _settle(claim: dict, now: datetime, grace: dict) -> str | None:
+def _settle(claim: dict, now: datetime, grace: dict, recorded: Callable[[dict], object]) -> str | None:
     """The sweeper's step for one expired claim; what it did, if anything."""
     state = claim["state"]
     if state == "BOOKED" and claim.get("booking"):
-        materialize(claim)
+        recorded(materialize(claim))
         return "recorded"
     if state in ("HELD", "BOOKING", "EXPIRING"):
         ending = claim.get("ending") if state != "BOOKING" else "EXPIRED"

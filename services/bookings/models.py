@@ -33,6 +33,8 @@ class Slot(Document):
             # Open slots with a free seat, by offer and Seoul week, and by offer and Seoul date (see store.py).
             {"fields": ["bookable"], "name": "bookable"},
             {"fields": ["bookable_day"], "name": "bookable_day"},
+            # Closed slots whose bookings may still wait for a proposed change (the sweeper's, see changes.py).
+            {"fields": ["proposing"], "name": "proposing", "sparse": True},
         ],
     }
     clinic = StringField(required=True)
@@ -48,6 +50,7 @@ class Slot(Document):
     day_key = StringField(required=True)  # "<clinic>:<package id or *>:<Seoul date>"
     bookable = StringField()  # slot_key while open with a free seat, else absent
     bookable_day = StringField()  # day_key while open with a free seat, else absent
+    proposing = BooleanField()  # closed, and a booking on it may still wait for its proposed change
     created_at = DateTimeField(default=utcnow)
 
 

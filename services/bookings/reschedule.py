@@ -322,7 +322,7 @@ def _follow_up_target(
             f"Follow-up {number} is {follow['status']} (the booking {current['status']}); only one to come moves.",
             errors=[{"field": "followUp", "message": f"follow-up {number} is {follow['status']}"}],
         )
-    if aware(follow["start"]) - now < notice:
+    if follow["status"] == "BOOKED" and aware(follow["start"]) - now < notice:  # the clinic caused a proposal's move
         raise _too_late(f"Follow-up {number}", "followUp", "it", notice)
     field = "slotId" if follow["kind"] == "IN_PERSON" else "start"
     wrong = "start" if field == "slotId" else "slotId"
@@ -395,7 +395,7 @@ def reschedule_follow_up(
     record the move, give back what it replaced, as a visit's move does."""
     current = find_booking(reference, principal)
     follow = _follow_up(current, number)
-    if _asked(current["clinic"], body) == follow["resource"]:  # moved there already (a retry)
+    if _asked(current["clinic"], body) == follow["resource"] and follow["status"] == "BOOKED":  # moved there (a retry)
         ledger.finish_own_move(reference, by, current)
         return current
     notice = timedelta(hours=notice_hours)
@@ -446,20 +446,21 @@ def _record_follow_up_move(claim: dict, number: int, principal: Principal, reaso
         if not ledger.still_mine(claim):
             raise ledger.LeaseLost(store.claim_of(reference) or claim)
         old = _follow_up(current, number)
-        if old["status"] != "BOOKED":
+        if old["status"] not in lifecycle.FOLLOW_UP_TO_COME:
             raise Problem(409, "INVALID_TRANSITION", f"Follow-up {number} is {old['status']}; it no longer moves.")
         now = utcnow()
         moved = {
-            **old,
+            **{key: value for key, value in old.items() if key != "proposal"},
             **taken["follow_up"],
             "resource": taken["resource"],
             "interpreter": interpreter["shown"] if interpreter else None,
+            "status": "BOOKED",
         }
         follow_ups = [moved if f["number"] == number else f for f in current["follow_ups"]]
         changes = {"follow_ups": follow_ups, "updated_at": now}
         change = {
             "number": number,
-            "from": "BOOKED",
+            "from": old["status"],
             "to": "BOOKED",
             "moved": {"from": old["start"], "to": moved["start"]},
         }

@@ -199,11 +199,25 @@ def slot_by_id(slot_id: ObjectId) -> dict | None:
 
 @registry.write("_id_")
 def close_slot(slot_id: ObjectId) -> dict | None:
+    """Close a slot, marking it ``proposing`` until every booking it holds a seat for has its change proposed
+    (``changes.py``; the sweeper finishes what a request left)."""
     return slots().find_one_and_update(
         {"_id": slot_id},
-        {"$set": {"status": "CLOSED"}, "$unset": {"bookable": "", "bookable_day": ""}},
+        {"$set": {"status": "CLOSED", "proposing": True}, "$unset": {"bookable": "", "bookable_day": ""}},
         return_document=ReturnDocument.AFTER,
     )
+
+
+@registry.read("proposing")
+def slots_proposing(limit: int) -> list[dict]:
+    """Closed slots whose bookings may still wait for their change to be proposed."""
+    return list(slots().find({"proposing": True}).limit(limit))
+
+
+@registry.write("_id_")
+def proposals_made(slot_id: ObjectId) -> None:
+    """Every booking on a closed slot has its change proposed (a closed slot gains no holder: none can come)."""
+    slots().update_one({"_id": slot_id, "status": "CLOSED"}, {"$unset": {"proposing": ""}})
 
 
 @registry.read("bookable")

@@ -147,7 +147,7 @@ def _change(current: dict, step: lifecycle.Step, asked: int | None, now: datetim
             changes["refund"] = refund_for(current, now)
             changes["commission"] = commissions.after_refund(current.get("commission"), changes["refund"])
             changes["follow_ups"] = [  # and every follow-up's seat, call and interpreter
-                {**follow, "status": "CANCELLED"} if follow["status"] == "BOOKED" else follow
+                {**follow, "status": "CANCELLED"} if follow["status"] in lifecycle.FOLLOW_UP_TO_COME else follow
                 for follow in current.get("follow_ups") or []
             ]
         return changes, {"from": current["status"], "to": step.target, "visit": None}

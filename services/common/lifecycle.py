@@ -31,6 +31,7 @@ CHANGE_REASONS = {
     "SLOT_CLOSED": "The clinic closed the visit's slot.",
     "INTERPRETER_HOURS_CLOSED": "The interpreter's hours no longer cover the visit, and no other interpreter is free.",
 }
+FOLLOW_UP_TO_COME = ("BOOKED", "CHANGE_PROPOSED")  # a follow-up still to come: its seat or call is held
 MOVABLE = ("PENDING", "BOOKED")  # the booking's statuses in which a visit still to come may move
 ENDED = ("CANCELLED", "NOSHOW")  # a booking with nothing left to come: none of its follow-ups moves either
 DELIVERED = ("FULFILLED", "NOSHOW")  # a visit the clinic kept its seat for: no longer refunded
@@ -136,8 +137,9 @@ def visit_may_move(booking_status: str, visit_status: str, proposed: bool = Fals
 
 
 def follow_up_may_move(booking_status: str, follow_up_status: str) -> bool:
-    """Whether a follow-up may be moved: one still to come, of a booking that has not ended."""
-    return booking_status not in ENDED and follow_up_status == "BOOKED"
+    """Whether a follow-up may be moved: one still to come (a change the clinic proposed for it too), of a booking
+    that has not ended."""
+    return booking_status not in ENDED and follow_up_status in FOLLOW_UP_TO_COME
 
 
 def legacy_visit_status(booking_status: str) -> str:

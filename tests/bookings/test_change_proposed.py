@@ -6,18 +6,26 @@ the price refunded in full)."""
 from __future__ import annotations
 
 import uuid
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from services.bookings import seed
+from services.bookings import events, seed, store, sweeper
+from services.common import failpoints
+from services.common.clock import seoul_today, utcnow
+from tests.bookings.test_follow_ups import ASAN, ASAN_PACKAGE, book_series
+from tests.bookings.test_follow_ups import _asan_package as asan_package
+from tests.bookings.test_follow_ups import _asan_series as asan_series
 from tests.support import (
     ORACLE,
+    PATIENT,
     body_for,
     in_days,
     post,
     seat_count,
     seats_are_owned,
+    seoul,
     seoul_day,
     series,
 )
@@ -72,6 +80,14 @@ def free_slots(client, headers: dict, first: int, last: int) -> dict[str, str]:
     }
 
 
+def sweep_at(app, now) -> dict:
+    """The sweeper's round at ``now``, then the events into the log, as its process does."""
+    with app.app_context():
+        swept = sweeper.sweep(now=now)
+        events.relay()
+        return swept
+
+
 def event_types(client, headers: dict, reference: str) -> list[str]:
     items = client.get("/events", query_string={"limit": 100}, headers=headers).json["items"]
     return [e["type"] for e in items if e["resource"]["id"] == reference]
@@ -117,9 +133,13 @@ def test_closing_a_held_slot_proposes_alternatives_and_accepting_one_keeps_the_r
     stale = accept(client, reference, 2, fits[0]["id"], agency)
     assert stale.status_code == 409 and stale.json["code"] == "SLOT_CLOSED"
     assert stale.json["errors"] == [{"field": "slotId", "message": "closed"}]
+    assert "new alternatives are offered" in stale.json["detail"]
+    refreshed = read(client, reference, agency)  # the visit stays, its alternatives are those still fitting
+    assert [a["slotId"] for a in refreshed["visits"][1]["proposedChange"]["alternatives"]] == [fits[1]["id"]]
+    assert [v["slotId"] for v in refreshed["visits"]] == slots
     by_clinic = accept(client, reference, 2, fits[1]["id"], clinic_admin)  # the clinic may not decide for the patient
     assert by_clinic.status_code == 403
-    assert read(client, reference, agency) == proposed  # nothing changed
+    assert read(client, reference, agency) == refreshed  # nothing changed
     assert [seat_count(bookings, s["id"]) for s in (*fits, outside)] == [0, 0, 0]
 
     key = uuid.uuid4().hex
@@ -298,3 +318,236 @@ def test_only_a_visit_with_a_proposed_change_accepts_one(client, open_slot, new_
     assert answer.json["errors"] == [{"field": "visit", "message": "visit 2 is BOOKED"}]
     unknown = accept(client, booking["reference"], 7, elsewhere["id"], agency)
     assert unknown.status_code == 422 and unknown.json["code"] == "UNKNOWN_VISIT"
+
+
+# -- nothing ends BOOKED on what the clinic withdrew: holds and bookings written after the change --------------
+
+
+def hold_of(client, agency, quote: dict, slots: list[dict]) -> dict:
+    held = client.post(
+        "/holds",
+        json={"quoteId": quote["id"], "slotIds": [s["id"] for s in slots]},
+        headers={**agency, "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert held.status_code == 201, held.json
+    return held.json
+
+
+def test_a_hold_booked_after_its_slot_closed_gets_a_proposed_change(
+    bookings, client, open_slot, new_quote, agency, clinic_admin
+):
+    slots = series(open_slot, 104)
+    fitting = open_slot(in_days(104 + 31, "14:00"))
+    quote = new_quote()
+    held = hold_of(client, agency, quote, slots)
+    assert close(client, slots[1]["id"], clinic_admin).headers["X-Visits-Proposed"] == "0"  # a hold, no booking yet
+    made = client.post(
+        "/bookings",
+        json={"holdId": held["id"], "patient": PATIENT},
+        headers={**agency, "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert made.status_code == 201, made.json
+    visit = made.json["visits"][1]
+    assert (visit["status"], visit["slotId"]) == ("CHANGE_PROPOSED", slots[1]["id"])
+    assert (visit["proposedChange"]["reason"], visit["proposedChange"]["withdrawnSlotId"]) == (
+        "SLOT_CLOSED",
+        slots[1]["id"],
+    )
+    assert [a["slotId"] for a in visit["proposedChange"]["alternatives"]] == [fitting["id"]]
+    assert read(client, made.json["reference"], agency) == made.json
+    assert event_types(client, agency, made.json["reference"]) == ["booking.created", "visit.change_proposed"]
+    seats_are_owned(bookings)
+    assert accept(client, made.json["reference"], 2, fitting["id"], agency).status_code == 200
+    seats_are_owned(bookings)
+
+
+def test_a_booking_committed_but_not_yet_written_when_its_slot_closed_gets_a_proposed_change(
+    bookings, client, open_slot, new_quote, agency, clinic_admin, monkeypatch
+):
+    slots = series(open_slot, 105)
+    fitting = open_slot(in_days(105 + 31, "14:00"))
+    bodies = [body_for(new_quote(), slots), body_for(new_quote(), slots)]
+    keys = [uuid.uuid4().hex, uuid.uuid4().hex]
+    monkeypatch.setitem(failpoints.ACTIVE, "bookings.after_commit", "raise")  # committed, never written
+    for body, key in zip(bodies, keys, strict=True):
+        assert post(client, agency, body, key).status_code == 500
+    monkeypatch.delitem(failpoints.ACTIVE, "bookings.after_commit")
+    assert close(client, slots[1]["id"], clinic_admin).headers["X-Visits-Proposed"] == "0"
+    retried = post(client, agency, bodies[0], keys[0])  # the retry writes it
+    assert retried.status_code == 201, retried.json
+    assert [v["status"] for v in retried.json["visits"]] == ["BOOKED", "CHANGE_PROPOSED", "BOOKED"]
+    assert [a["slotId"] for a in retried.json["visits"][1]["proposedChange"]["alternatives"]] == [fitting["id"]]
+    swept = sweep_at(bookings, utcnow() + timedelta(hours=1))  # the sweeper writes the other
+    assert swept["recorded"] == 1
+    with bookings.app_context():
+        [reference] = [b["reference"] for b in store.bookings().find({"reference": {"$ne": retried.json["reference"]}})]
+    assert [v["status"] for v in read(client, reference, agency)["visits"]] == ["BOOKED", "CHANGE_PROPOSED", "BOOKED"]
+    assert event_types(client, agency, reference) == ["booking.created", "visit.change_proposed"]
+    seats_are_owned(bookings)
+
+
+def test_the_sweeper_proposes_for_visits_left_booked_on_a_closed_slot(
+    bookings, client, open_slot, new_quote, agency, clinic_admin, monkeypatch
+):
+    slots = series(open_slot, 106)
+    fitting = open_slot(in_days(106 + 31, "14:00"))
+    reference = booked(client, agency, new_quote(), slots)["reference"]
+    monkeypatch.setitem(failpoints.ACTIVE, "bookings.after_close_slot", "raise")  # closed, then the request died
+    assert client.post(f"/slots/{slots[1]['id']}/close", headers=clinic_admin).status_code == 500
+    monkeypatch.delitem(failpoints.ACTIVE, "bookings.after_close_slot")
+    assert [v["status"] for v in read(client, reference, agency)["visits"]] == ["BOOKED"] * 3
+    assert sweep_at(bookings, utcnow())["proposed"] == 1
+    after = read(client, reference, agency)
+    assert [v["status"] for v in after["visits"]] == ["BOOKED", "CHANGE_PROPOSED", "BOOKED"]
+    assert [a["slotId"] for a in after["visits"][1]["proposedChange"]["alternatives"]] == [fitting["id"]]
+    assert event_types(client, agency, reference)[-1] == "visit.change_proposed"
+    assert sweep_at(bookings, utcnow())["proposed"] == 0  # once: the slot waits for nothing more
+    with bookings.app_context():
+        assert store.slots_proposing(10) == []
+    seats_are_owned(bookings)
+
+
+# -- follow-ups: moved with the clinic's change, or proposed ------------------------------------------------
+
+
+def move_follow_up(client, headers, reference: str, number: int, body: dict):
+    return client.post(
+        f"/bookings/{reference}/follow-ups/{number}/reschedule",
+        json=body,
+        headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+    )
+
+
+def test_an_in_person_follow_up_on_a_closed_slot_moves_to_the_next_free_seat_or_is_proposed(
+    bookings, client, open_slot, new_quote, agency, packages_url, bearer
+):
+    asan_admin = bearer("CLINIC_ADMIN", clinic=ASAN)
+    package = asan_package(packages_url)
+    last = seoul_today() + timedelta(days=107)
+    slots = asan_series(open_slot, package, last)
+    first = open_slot(seoul((last + timedelta(days=15)).isoformat(), "11:00"), clinic=ASAN)
+    second = open_slot(seoul((last + timedelta(days=25)).isoformat(), "11:00"), clinic=ASAN)
+    made = book_series(client, agency, new_quote(package=ASAN_PACKAGE, followUpPlan="VISIT_1"), slots).json
+    reference = made["reference"]
+    assert made["followUps"][0]["slotId"] == first["id"]
+
+    closed = close(client, first["id"], asan_admin)
+    assert closed.headers["X-Visits-Proposed"] == "0"  # nothing for the agency to decide
+    after = read(client, reference, agency)
+    follow = after["followUps"][0]
+    assert (follow["status"], follow["slotId"], follow["start"]) == ("BOOKED", second["id"], second["start"])
+    assert after["history"][-1]["followUp"]["movedTo"] == second["start"]
+    assert [seat_count(bookings, s["id"]) for s in (first, second)] == [0, 1]
+    assert event_types(client, agency, reference)[-1] == "follow_up.rescheduled"
+    seats_are_owned(bookings)
+
+    close(client, second["id"], asan_admin)  # no other seat in its window: the agency decides
+    after = read(client, reference, agency)
+    assert (after["followUps"][0]["status"], after["followUps"][0]["slotId"]) == ("CHANGE_PROPOSED", second["id"])
+    assert after["history"][-1]["followUp"]["to"] == "CHANGE_PROPOSED"
+    assert event_types(client, agency, reference)[-1] == "follow_up.change_proposed"
+    assert seat_count(bookings, second["id"]) == 1  # kept until the agency moves it
+    seats_are_owned(bookings)
+
+    third = open_slot(seoul((last + timedelta(days=20)).isoformat(), "11:00"), clinic=ASAN)
+    moved = move_follow_up(client, agency, reference, 1, {"slotId": third["id"]})
+    assert moved.status_code == 200, moved.json
+    assert (moved.json["followUps"][0]["status"], moved.json["followUps"][0]["slotId"]) == ("BOOKED", third["id"])
+    assert [seat_count(bookings, s["id"]) for s in (second, third)] == [0, 1]
+    seats_are_owned(bookings)
+
+
+def test_a_follow_ups_interpreter_whose_hours_closed_is_replaced_or_the_follow_up_proposed(
+    bookings, client, open_slot, new_quote, agency, bearer
+):
+    platform = bearer("PLATFORM_ADMIN")
+    last = seoul_today() + timedelta(days=220)
+    slots = [open_slot(seoul((last - timedelta(days=days)).isoformat(), "10:00")) for days in (65, 35, 0)]
+    made = book_series(client, agency, new_quote(followUpPlan="VIDEO_3", interpreterLanguage="ja"), slots).json
+    reference, follow = made["reference"], made["followUps"][1]
+    assert follow["interpreter"]["id"] == AIKO
+    people = client.get("/interpreters", query_string={"provider": "seoul-medical-interpreters"}, headers=platform)
+    hours = next(i for i in people.json["items"] if i["id"] == AIKO)["hours"]
+    weekday = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")[date.fromisoformat(follow["start"][:10]).weekday()]
+    assert all(
+        date.fromisoformat(v["start"][:10]).weekday() != date.fromisoformat(follow["start"][:10]).weekday()
+        for v in made["visits"]
+    )
+    changed = client.patch(
+        f"/interpreters/{AIKO}", json={"hours": [h for h in hours if h["weekday"] != weekday]}, headers=platform
+    )
+    assert changed.status_code == 200, changed.json
+    after = read(client, reference, agency)
+    assert [f["status"] for f in after["followUps"]] == ["BOOKED", "CHANGE_PROPOSED", "BOOKED"]  # no one else speaks ja
+    assert [v["status"] for v in after["visits"]] == ["BOOKED"] * 3
+    assert event_types(client, agency, reference)[-1] == "follow_up.change_proposed"
+    seats_are_owned(bookings)
+    later = seoul((date.fromisoformat(follow["start"][:10]) + timedelta(days=1)).isoformat(), "09:00")
+    moved = move_follow_up(client, agency, reference, 2, {"start": later.isoformat()})
+    assert moved.status_code == 200, moved.json
+    assert (moved.json["followUps"][1]["status"], moved.json["followUps"][1]["interpreter"]["id"]) == ("BOOKED", AIKO)
+    seats_are_owned(bookings)
+    client.patch(f"/interpreters/{AIKO}", json={"hours": hours}, headers=platform)
+
+    english = book_series(client, agency, new_quote(followUpPlan="VIDEO_3", interpreterLanguage="en"), slots).json
+    person = english["followUps"][0]["interpreter"]["id"]
+    assert client.patch(f"/interpreters/{person}", json={"active": False}, headers=platform).status_code == 200
+    after = read(client, english["reference"], agency)
+    assert [f["status"] for f in after["followUps"]] == ["BOOKED"] * 3
+    assert all(f["interpreter"]["id"] != person for f in after["followUps"])
+    assert all(v["interpreter"]["id"] != person for v in after["visits"])
+    assert "follow_up.interpreter_changed" in event_types(client, agency, english["reference"])
+    seats_are_owned(bookings)
+    client.patch(f"/interpreters/{person}", json={"active": True}, headers=platform)
+
+
+def test_accepting_an_alternative_gone_since_offers_new_alternatives(
+    bookings, client, open_slot, new_quote, agency, clinic_admin
+):
+    slots = series(open_slot, 108)
+    reference = booked(client, agency, new_quote(), slots)["reference"]
+    only = open_slot(in_days(108 + 31, "14:00"), capacity=1)
+    close(client, slots[1]["id"], clinic_admin)
+    assert [a["slotId"] for a in read(client, reference, agency)["visits"][1]["proposedChange"]["alternatives"]] == [
+        only["id"]
+    ]
+    booked(client, agency, new_quote(), [slots[0], only, slots[2]])  # another booking takes its one seat
+    later = open_slot(in_days(108 + 32, "14:00"))
+    full = accept(client, reference, 2, only["id"], agency)
+    assert full.status_code == 409 and full.json["code"] == "SLOT_FULL"
+    assert "new alternatives are offered" in full.json["detail"]
+    after = read(client, reference, agency)
+    change = after["visits"][1]["proposedChange"]
+    assert (after["visits"][1]["status"], change["reason"]) == ("CHANGE_PROPOSED", "SLOT_CLOSED")
+    assert [a["slotId"] for a in change["alternatives"]] == [later["id"]]
+    assert event_types(client, agency, reference)[-1] == "visit.change_proposed"
+    elsewhere = open_slot(in_days(108 + 50, "14:00"))  # outside the window: never offered, and the list is fresh
+    refused = accept(client, reference, 2, elsewhere["id"], agency)
+    assert refused.json["code"] == "ALTERNATIVE_NOT_OFFERED" and "new alternatives" not in refused.json["detail"]
+    assert read(client, reference, agency) == after
+    assert accept(client, reference, 2, later["id"], agency).status_code == 200
+    seats_are_owned(bookings)
+
+
+def test_a_hold_booked_after_its_interpreters_hours_closed_gets_a_proposed_change(
+    bookings, client, open_slot, new_quote, agency, bearer
+):
+    platform = bearer("PLATFORM_ADMIN")
+    slots = series(open_slot, 222)
+    held = hold_of(client, agency, new_quote(interpreterLanguage="ja"), slots)
+    assert held["visits"][1]["interpreter"]["id"] == AIKO
+    people = client.get("/interpreters", query_string={"provider": "seoul-medical-interpreters"}, headers=platform)
+    hours = next(i for i in people.json["items"] if i["id"] == AIKO)["hours"]
+    weekday = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")[in_days(222 + 30).weekday()]
+    left = [h for h in hours if h["weekday"] != weekday]
+    assert client.patch(f"/interpreters/{AIKO}", json={"hours": left}, headers=platform).status_code == 200
+    made = client.post(
+        "/bookings",
+        json={"holdId": held["id"], "patient": PATIENT},
+        headers={**agency, "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert made.status_code == 201, made.json
+    assert made.json["visits"][1]["status"] == "CHANGE_PROPOSED"
+    assert made.json["visits"][1]["proposedChange"]["reason"] == "INTERPRETER_HOURS_CLOSED"
+    seats_are_owned(bookings)
+    client.patch(f"/interpreters/{AIKO}", json={"hours": hours}, headers=platform)

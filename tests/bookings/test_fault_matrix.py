@@ -415,7 +415,12 @@ def test_a_sweeper_failing_at_any_step_leaves_its_work_to_the_next(
     time.sleep(SEAT_HOLD_SECONDS + 0.3)  # the next sweeper comes once the failed one's lease has run out
     with app.app_context():
         sweeper.sweep(hold_seconds=SEAT_HOLD_SECONDS)
-        assert sweeper.sweep(hold_seconds=SEAT_HOLD_SECONDS) == {"reclaimed": 0, "recorded": 0, "settled": 0}
+        assert sweeper.sweep(hold_seconds=SEAT_HOLD_SECONDS) == {
+            "reclaimed": 0,
+            "recorded": 0,
+            "settled": 0,
+            "proposed": 0,
+        }
         events.relay()  # as the sweeper's process does after each round
     assert [seat_count(app, s["id"]) for s in slots] == kept
     world.balanced(quote["id"])

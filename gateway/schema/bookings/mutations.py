@@ -201,7 +201,8 @@ class RescheduleVisit(graphene.Mutation):
 class RescheduleFollowUp(graphene.Mutation):
     """Move one follow-up: an in-person one to another slot, a remote video one to another of the clinic's calls,
     inside its window (and the patient's trips, in person). The new time (and an interpreter for it, when the
-    booking has one) is taken before the old is given back; the history records the move."""
+    booking has one) is taken before the old is given back; the history records the move. A follow-up whose change
+    the clinic proposed (CHANGE_PROPOSED) moves this way too, with no notice period, and is BOOKED again."""
 
     class Arguments:
         input = RescheduleFollowUpInput(required=True, description="The follow-up and its new time.")
@@ -389,15 +390,17 @@ BookingMutations = type(
         "reschedule_follow_up": RescheduleFollowUp.Field(
             description=described(
                 "Move one follow-up to another slot (in person) or call (remote video) inside its window "
-                "(FOLLOW_UP_OUTSIDE_WINDOW outside it, FOLLOW_UP_UNAVAILABLE when another booking holds it).",
+                "(FOLLOW_UP_OUTSIDE_WINDOW outside it, FOLLOW_UP_UNAVAILABLE when another booking holds it); one whose "
+                "change the clinic proposed (CHANGE_PROPOSED) at any time before it, BOOKED again.",
                 ROLES["bookings.reschedule"],
             )
         ),
         "accept_proposed_change": AcceptProposedChange.Field(
             description=described(
                 "Accept an alternative the clinic proposed for a visit (ALTERNATIVE_NOT_OFFERED for another slot; "
-                "SLOT_FULL or SLOT_CLOSED when it was taken or closed since). The clinic's admins may not decide for "
-                "the patient.",
+                "SLOT_FULL or SLOT_CLOSED when it was taken or closed since; when the alternatives listed went stale, "
+                "the message says new alternatives are offered and proposedChange lists them). The clinic's admins "
+                "may not decide for the patient.",
                 ROLES["bookings.decide_change"],
             )
         ),
