@@ -51,11 +51,11 @@ def test_the_sweeper_gives_back_the_seat_of_a_booking_never_recorded(
     assert seat_count(bookings, slot["id"]) == 1 and booking_count(bookings) == 0  # killed right there
 
     time.sleep(HOLD_SECONDS + 0.2)
-    assert sweep(env) == {"reclaimed": 1, "recorded": 0, "settled": 0}
+    assert sweep(env) == {"reclaimed": 1, "recorded": 0, "settled": 0, "proposed": 0}
     assert seat_count(bookings, slot["id"]) == 0 and booking_count(bookings) == 0
     with bookings.app_context():
         assert [claim.state for claim in Claim.objects] == ["RELEASED"]  # no claim keeps a seat
-    assert sweep(env) == {"reclaimed": 0, "recorded": 0, "settled": 0}  # nothing twice
+    assert sweep(env) == {"reclaimed": 0, "recorded": 0, "settled": 0, "proposed": 0}  # nothing twice
 
     # The agency's retry with the same key books it, under the reference its first attempt fixed.
     lease_lapses(bookings, key)
@@ -78,7 +78,7 @@ def test_a_retry_after_the_crash_keeps_the_seat_the_first_attempt_took(
     retry = book_on_app(bookings, agency, body, key)
     assert retry.status_code == 201, retry.json  # not SLOT_FULL: the seat was this booking's all along
     time.sleep(HOLD_SECONDS + 0.2)
-    assert sweep(env) == {"reclaimed": 0, "recorded": 0, "settled": 0}
+    assert sweep(env) == {"reclaimed": 0, "recorded": 0, "settled": 0, "proposed": 0}
     assert seat_count(bookings, slot["id"]) == 1 and booking_count(bookings) == 1
 
 
@@ -96,9 +96,9 @@ def test_the_sweeper_finishes_a_cancellation_whose_process_died(bookings, client
     assert seat_count(bookings, slot["id"]) == 1  # killed before giving it back
 
     time.sleep(HOLD_SECONDS + 0.2)
-    assert sweep(env) == {"reclaimed": 0, "recorded": 0, "settled": 1}
+    assert sweep(env) == {"reclaimed": 0, "recorded": 0, "settled": 1, "proposed": 0}
     assert seat_count(bookings, slot["id"]) == 0
-    assert sweep(env) == {"reclaimed": 0, "recorded": 0, "settled": 0}
+    assert sweep(env) == {"reclaimed": 0, "recorded": 0, "settled": 0, "proposed": 0}
     assert seat_count(bookings, slot["id"]) == 0  # given back once, however often it runs
 
 
