@@ -120,7 +120,7 @@ def close_slot(slot_id, principal):
     response="bookings/close-day-result",
     auth="token",
     roles=ROLES["slots.write"],
-    errors=(403,),
+    errors=(403, 404),
     tags=("slots",),
 )
 def close_day(clinic, body, principal):

@@ -25,11 +25,11 @@ from bson import ObjectId
 
 from services.common import lifecycle, series
 from services.common.clock import SEOUL, aware, seoul_date, seoul_iso, utcnow
-from services.common.errors import Problem
+from services.common.errors import Problem, not_found
 from services.common.failpoints import failpoint
 from services.common.tokens import Principal
 
-from . import events, followup_changes, interpreters, ledger, reschedule, slots, store, transitions
+from . import events, followup_changes, followups, interpreters, ledger, reschedule, slots, store, transitions
 from .booking import find_booking
 
 log = logging.getLogger("clinicbridge.bookings.changes")
@@ -302,7 +302,10 @@ def close_slot(slot_id: str, principal: Principal, settings: dict) -> tuple[dict
 
 def close_day(clinic: str, day: date, note: str | None, principal: Principal, settings: dict) -> dict:
     """Close every open slot of a clinic on a Seoul day (its admins), then propose a change for every visit booked
-    on them (so no alternative is another slot of that day): how many slots closed, visits proposed, bookings."""
+    on them (so no alternative is another slot of that day): how many slots closed, visits proposed, bookings.
+    A name no clinic can have is 404."""
+    if not followups.CLINIC_SLUG.match(clinic):
+        raise not_found("clinic", clinic)
     slots.require_clinic(principal, clinic)
     start = datetime.combine(day, time(), SEOUL)
     closed = []

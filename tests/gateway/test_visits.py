@@ -30,10 +30,12 @@ def test_visit_options_propose_the_whole_series_in_one_upstream_call(gateway, co
 def test_the_proposed_series_is_booked_whole_and_the_care_plan_follows_it(gateway):
     quote = gql(gateway, 'mutation { createQuote(input: {packageId: "%s"}) { quote { id } } }' % ICEPICK).json
     quote = quote["data"]["createQuote"]["quote"]["id"]
-    first = open_slot_through(gateway, 300, "06:35", later=())
+    # Each later visit on the first day of its window (28 to 42 days after the one before), so that no slot
+    # another test opens inside those windows comes first.
+    first = open_slot_through(gateway, 280, "06:35", later=())
     later = [
-        open_slot_through(gateway, 300 + 29, "06:35", later=()),
-        open_slot_through(gateway, 300 + 29 + 40, "06:35", later=()),
+        open_slot_through(gateway, 280 + 28, "06:35", later=()),
+        open_slot_through(gateway, 280 + 28 + 28, "06:35", later=()),
     ]
     plan = gql(gateway, PLAN, {"q": quote, "s": first}).json["data"]["visitOptions"]
     proposed = [v["slot"]["id"] for v in plan["visits"][1:]]
