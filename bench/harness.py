@@ -10,6 +10,8 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+import requests
+
 from tests import support
 from tests.support import SERVICES, database_server
 
@@ -57,6 +59,33 @@ def api_key(env: dict, name: str, role: str, *scope: str) -> str:
         text=True,
     )
     return json.loads(created.stdout)["key"]
+
+
+def register_facilitators(gateway: str, env: dict, agencies: list[str]) -> None:
+    """Record each agency's registration as a facilitator (a platform admin, through the gateway): only a
+    registered facilitator books."""
+    from datetime import timedelta
+
+    from services.common.clock import seoul_today
+
+    headers = {"Authorization": f"Bearer {api_key(env, 'bench-platform', 'PLATFORM_ADMIN')}"}
+    document = """mutation R($agency: String!, $input: FacilitatorRegistrationInput!) {
+      recordFacilitatorRegistration(agency: $agency, input: $input) { errors { code } } }"""
+    today = seoul_today()
+    for agency in agencies:
+        body = {
+            "name": f"{agency} (bench)",
+            "number": f"FA-BENCH-{agency}",
+            "issuedOn": (today - timedelta(days=365)).isoformat(),
+            "expiresOn": (today + timedelta(days=730)).isoformat(),
+        }
+        answer = requests.post(
+            f"{gateway}/graphql",
+            json={"query": document, "variables": {"agency": agency, "input": body}},
+            headers=headers,
+            timeout=30,
+        ).json()
+        assert "errors" not in answer and answer["data"]["recordFacilitatorRegistration"]["errors"] == [], answer
 
 
 @contextmanager

@@ -177,7 +177,7 @@ def run() -> None:
     with database() as uri:
         env = stack_env(uri, "bench_l", MIN_NOTICE_HOURS="24")
         seed(env, synthetic={"catalogue": 100, "packages": 100, "bookings": 400})
-        key = agency_key(env, "load-travel")
+        key = agency_key(env, "bench-travel")  # registered as a facilitator in the seed (sample)
         admin = clinic_key(env, "oracle-skin-clinic")
         with stack(env, gateway={}, workers=WORKERS) as urls:
             gateway = urls["gateway"]

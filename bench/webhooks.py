@@ -34,7 +34,7 @@ import requests
 
 from tests.support import EVENT_TYPES, DripReceiver, Receiver, dispatchers, seed, stack_env
 
-from .harness import agency_key, clinic_key, database, ledger_check, stack
+from .harness import agency_key, clinic_key, database, ledger_check, register_facilitators, stack
 from .load import CLIENTS, SERIES, WORKERS, Flow, single_visit_package
 
 SECONDS = int(os.environ.get("BENCH_WEBHOOK_SECONDS", "90"))  # in all, split into six phases
@@ -107,6 +107,7 @@ def run() -> None:
         admin = clinic_key(env, "oracle-skin-clinic")
         urls = running.enter_context(stack(env, gateway={}, workers=WORKERS))
         gateway = urls["gateway"]
+        register_facilitators(gateway, env, [f"hook-travel-{n}" for n in range(AGENCIES)])
         packages = {"single": single_visit_package(gateway, admin), "series": SERIES}
         Flow(gateway, keys[0], packages).client(time.perf_counter() + 3)  # warm-up, untimed
         receivers = [running.enter_context(closing(Receiver())) for _ in keys]
