@@ -28,11 +28,9 @@ def slot(doc: dict) -> dict:
 
 
 def refund_of(doc: dict) -> dict | None:
-    """The refund with the booking's locked rate (refunds recorded before they kept it take it from the price)."""
-    refund = doc.get("refund")
-    if refund is None:
-        return None
-    return {"krwPerUnit": doc["price"]["krwPerUnit"], "rateAsOf": doc["price"]["rateAsOf"], **refund}
+    """The refund as recorded, with the booking's locked rate (``store.migrate_refund_rates`` gave it to the
+    refunds recorded before they kept it)."""
+    return doc.get("refund")
 
 
 def _visits(doc: dict, home: ZoneInfo) -> list[dict]:

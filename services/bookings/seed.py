@@ -56,6 +56,7 @@ def ensure_indexes() -> None:
     store.migrate_slots()
     store.migrate_units()
     store.migrate_bookings()
+    store.migrate_refund_rates()
     store.migrate_claims(utcnow())
 
 

@@ -804,6 +804,24 @@ def migrate_bookings() -> int:
     return once(bookings().database, "bookings.visits", migrate)
 
 
+def migrate_refund_rates() -> int:
+    """Refunds recorded before they kept the booking's locked rate get it from the booking's price, once
+    (start-up): every refund is then shown as it is stored."""
+
+    def migrate() -> int:
+        changed = 0
+        for booking in bookings().find({"refund": {"$ne": None}, "refund.krwPerUnit": {"$exists": False}}):
+            rate = {"krwPerUnit": booking["price"]["krwPerUnit"], "rateAsOf": booking["price"]["rateAsOf"]}
+            done = bookings().update_one(
+                {"_id": booking["_id"], "revision": booking.get("revision")},
+                {"$set": {"refund": {**rate, **booking["refund"]}}},
+            )
+            changed += done.modified_count
+        return changed
+
+    return once(bookings().database, "bookings.refund_rates", migrate)
+
+
 def _seat(slot_id: str, visit: int, holder: str) -> dict:
     return {"kind": "SEAT", "resource": slot_id, "visit": visit, "holder": holder}
 

@@ -170,3 +170,28 @@ def test_bookings_and_seat_holds_kept_before_the_ledger_become_claims_once_at_st
         visits = store.booking_by_reference("CB-OLD2SEAT")["visits"]
         assert [(v["number"], v["slot_id"], v["status"]) for v in visits] == [(1, str(old_single["_id"]), "BOOKED")]
         assert checker.broken(utcnow(), sweep_seconds=60, quotes=[]) == []
+
+
+def test_refunds_recorded_before_they_kept_the_rate_get_it_once_at_start(
+    bookings, client, open_slot, new_quote, agency
+):
+    """A cancelled booking whose refund was stored without the locked rate (as refunds were) is shown with it after
+    the start-up migration, and a second start changes nothing."""
+    from tests.support import body_for, post, series
+
+    made = post(client, agency, body_for(new_quote(), series(open_slot, 62)))
+    assert made.status_code == 201, made.json
+    reference = made.json["reference"]
+    assert client.post(f"/bookings/{reference}/cancel", json={}, headers=agency).status_code == 200
+    with bookings.app_context():
+        store.bookings().update_one(
+            {"reference": reference}, {"$unset": {"refund.krwPerUnit": "", "refund.rateAsOf": ""}}
+        )
+        store.slots().database["migrations"].delete_many({"_id": "bookings.refund_rates"})
+        assert store.migrate_refund_rates() == 1
+        assert store.migrate_refund_rates() == 0  # a second start finds it done
+    shown = client.get(f"/bookings/{reference}", headers=agency).json
+    assert (shown["refund"]["krwPerUnit"], shown["refund"]["rateAsOf"]) == (
+        shown["price"]["krwPerUnit"],
+        shown["price"]["rateAsOf"],
+    )
