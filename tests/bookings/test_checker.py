@@ -58,8 +58,8 @@ def test_the_checker_balances_the_books_of_real_work_and_names_every_break(mongo
                 body = {"clinic": ORACLE, "start": in_days(days, at).isoformat(), "capacity": 2}
                 return requests.post(f"{bookings}/slots", json=body, headers=admin, timeout=10).json()["id"]
 
-            def quote() -> str:
-                return requests.post(f"{packages}/packages/{ICEPICK}/quotes", json={}, timeout=10).json()["id"]
+            def quote(**options) -> str:
+                return requests.post(f"{packages}/packages/{ICEPICK}/quotes", json=options, timeout=10).json()["id"]
 
             def post(path: str, body: dict) -> dict:
                 headers = {**agency, "Idempotency-Key": uuid.uuid4().hex}
@@ -77,6 +77,18 @@ def test_the_checker_balances_the_books_of_real_work_and_names_every_break(mongo
             )
             requests.post(f"{bookings}/bookings/{gone['reference']}/cancel", json={}, headers=agency, timeout=10)
             post("/holds", {"quoteId": quote(), "slotIds": [slot(70), slot(100), slot(135)]})
+            # In Japanese with video follow-ups: an interpreter's half hours and the clinic's calls are claimed too.
+            interpreted = quote(interpreterLanguage="ja", followUpPlan="VIDEO_3")
+            made = post(
+                "/bookings",
+                {
+                    "quoteId": interpreted,
+                    "slotId": slot(64, "10:37"),
+                    "laterSlotIds": [slot(94, "10:37"), slot(129, "10:37")],
+                    "patient": PATIENT,
+                },
+            )
+            assert len(made["followUps"]) == 3 and made["visits"][0]["interpreter"]["language"] == "ja"
             assert check(env) == (0, [])
 
             database = mongo_client[env["BOOKINGS_DB_NAME"]]
@@ -87,6 +99,10 @@ def test_the_checker_balances_the_books_of_real_work_and_names_every_break(mongo
             database.claims.update_one(  # a hold no sweeper settled
                 {"hold_id": {"$exists": True}}, {"$set": {"expires_at": utcnow() - timedelta(minutes=5)}}
             )
+            half_hour = database.units.find_one({"_id": {"$regex": "^time\\|"}, "count": 1})
+            database.units.update_one(  # an interpreter's half hour taken that no claim names
+                {"_id": half_hour["_id"]}, {"$push": {"holders": "CB-NOBODY33/x"}, "$inc": {"count": 1}}
+            )
             orphan = quote()  # a quote locked for a reservation that does not exist
             requests.post(
                 f"{packages}/quotes/{orphan}/lock",
@@ -95,7 +111,8 @@ def test_the_checker_balances_the_books_of_real_work_and_names_every_break(mongo
                 timeout=10,
             )
             code, broken = check(env)
-            assert code == 1 and len(broken) == 3, broken
+            assert code == 1 and len(broken) == 4, broken
+            assert f"{half_hour['_id']} is taken by CB-NOBODY33/x that no claim names" in broken
             assert f"slot {stray['_id']} has a seat taken by CB-NOBODY22/x that no claim names" in broken
             assert any("is HELD past its expiry" in line for line in broken)
             assert f"quote {orphan} is locked by CB-NOBODY22, which is neither booked nor reserved" in broken
