@@ -156,7 +156,9 @@ def private_stack(mongo_uri, mongo_client):
 
 
 def gateway_settings(settings_for, mongo_uri, urls: dict, **changes) -> GatewaySettings:
-    kit = settings_for("gateway", service_urls=urls, http_timeout_seconds=2.0)
+    # A booking of three visits with their interpreter and three calls is many writes: on a loaded machine one can
+    # take a few seconds, which is not the failure a test looks for (test_outcomes makes its answer late on purpose).
+    kit = settings_for("gateway", service_urls=urls, http_timeout_seconds=6.0)
     values = {
         "kit": kit,
         "introspection": True,

@@ -30,13 +30,13 @@ def test_a_booking_whose_answer_times_out_is_an_unknown_outcome_that_its_retry_r
         "BOOKINGS_DB_NAME": f"test_bookings_slow_{uuid.uuid4().hex[:8]}",
         "PACKAGES_URL": packages_url,
         "MIN_NOTICE_HOURS": "24",
-        "FAILPOINTS": "bookings.after_commit:sleep=3",  # the booking is made, then its answer is late
+        "FAILPOINTS": "bookings.after_commit:sleep=8",  # the booking is made, then its answer is late
     }
     seed(env, ("bookings",), command="init")
     load_sample_interpreters(env)  # and registrations: the seed agency books at a registered clinic
     try:
         with running_service("bookings", env) as slow:
-            gateway = make_gateway({"bookings": slow}).test_client()  # which waits 2 seconds for an answer
+            gateway = make_gateway({"bookings": slow}).test_client()  # which waits 6 seconds for an answer
             slot = open_series_through(gateway, ICEPICK, 45, "10:40")
             quote = gql(gateway, QUOTE, {"input": {"packageId": ICEPICK}}, key=AGENCY_KEY).json
             booking = {
@@ -55,7 +55,7 @@ def test_a_booking_whose_answer_times_out_is_an_unknown_outcome_that_its_retry_r
             }
             assert "same idempotencyKey" in error["message"] and "http" not in error["message"]
 
-            deadline = time.monotonic() + 15
+            deadline = time.monotonic() + 20
             while True:  # the retry waits while the first request still runs, then answers what it did
                 retry = gql(gateway, BOOK, {"input": booking}, key=AGENCY_KEY).json
                 answer = retry["data"]["createBooking"]
