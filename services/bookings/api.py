@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -534,25 +535,35 @@ for step in lifecycle.STEPS:
     tags=("bookings",),
 )
 def reschedule_visit(reference, number, body, principal):
-    key = _idempotency_key()
     settings = current_app.config["SETTINGS"]
     caller = principal.agency or principal.clinic or principal.subject
-    with idempotency.idempotent(f"move:{caller}:{reference}:{number}:{key}", body, lambda: reference) as attempt:
-        if attempt.replay:
-            return _replayed(attempt.replay)
-        moved = reschedule.reschedule(
+    return _booking_change(
+        f"move:{caller}:{reference}:{number}",
+        reference,
+        body,
+        lambda key: reschedule.reschedule(
             reference,
             number,
             body["slotId"],
             principal,
             body.get("reason"),
-            attempt.key,
+            key,
             cutoff=_cutoff(),
             notice_hours=settings.reschedule_notice_hours,
             hold_seconds=settings.seat_hold_seconds,
             buffer_minutes=settings.interpreter_buffer_minutes,
-        )
-        answer = render.booking(moved)
+        ),
+    )
+
+
+def _booking_change(scope: str, reference: str, body: dict, change: Callable[[str], dict]):
+    """One change of a booking under the caller's Idempotency-Key: ``scope`` names it (the key is added),
+    ``change`` makes it given the attempt's key, and the booking as changed is the answer, replayed to a retry."""
+    key = _idempotency_key()
+    with idempotency.idempotent(f"{scope}:{key}", body, lambda: reference) as attempt:
+        if attempt.replay:
+            return _replayed(attempt.replay)
+        answer = render.booking(change(attempt.key))
         attempt.answered(200, answer)
     return jsonify(answer)
 
@@ -571,27 +582,24 @@ def reschedule_visit(reference, number, body, principal):
     tags=("bookings",),
 )
 def reschedule_follow_up(reference, number, body, principal):
-    key = _idempotency_key()
     settings = current_app.config["SETTINGS"]
     caller = principal.agency or principal.clinic or principal.subject
-    scope = f"move-follow-up:{caller}:{reference}:{number}:{key}"
-    with idempotency.idempotent(scope, body, lambda: reference) as attempt:
-        if attempt.replay:
-            return _replayed(attempt.replay)
-        moved = reschedule.reschedule_follow_up(
+    return _booking_change(
+        f"move-follow-up:{caller}:{reference}:{number}",
+        reference,
+        body,
+        lambda key: reschedule.reschedule_follow_up(
             reference,
             number,
             body,
             principal,
-            attempt.key,
+            key,
             cutoff=_cutoff(),
             notice_hours=settings.reschedule_notice_hours,
             hold_seconds=settings.seat_hold_seconds,
             buffer_minutes=settings.interpreter_buffer_minutes,
-        )
-        answer = render.booking(moved)
-        attempt.answered(200, answer)
-    return jsonify(answer)
+        ),
+    )
 
 
 @bp.post("/bookings/<reference>/visits/<int:number>/accept-change")
@@ -608,17 +616,14 @@ def reschedule_follow_up(reference, number, body, principal):
     tags=("bookings",),
 )
 def accept_change(reference, number, body, principal):
-    key = _idempotency_key()
-    scope = f"accept:{principal.agency}:{reference}:{number}:{key}"
-    with idempotency.idempotent(scope, body, lambda: reference) as attempt:
-        if attempt.replay:
-            return _replayed(attempt.replay)
-        moved = changes.accept(
-            reference, number, body["slotId"], principal, body.get("reason"), attempt.key, _change_settings()
-        )
-        answer = render.booking(moved)
-        attempt.answered(200, answer)
-    return jsonify(answer)
+    return _booking_change(
+        f"accept:{principal.agency}:{reference}:{number}",
+        reference,
+        body,
+        lambda key: changes.accept(
+            reference, number, body["slotId"], principal, body.get("reason"), key, _change_settings()
+        ),
+    )
 
 
 @bp.post("/bookings/<reference>/visits/<int:number>/decline-change")
@@ -635,15 +640,12 @@ def accept_change(reference, number, body, principal):
     tags=("bookings",),
 )
 def decline_change(reference, number, body, principal):
-    key = _idempotency_key()
-    scope = f"decline:{principal.agency}:{reference}:{number}:{key}"
-    with idempotency.idempotent(scope, body, lambda: reference) as attempt:
-        if attempt.replay:
-            return _replayed(attempt.replay)
-        declined = changes.decline(reference, number, principal, body.get("reason"), _change_settings())
-        answer = render.booking(declined)
-        attempt.answered(200, answer)
-    return jsonify(answer)
+    return _booking_change(
+        f"decline:{principal.agency}:{reference}:{number}",
+        reference,
+        body,
+        lambda _key: changes.decline(reference, number, principal, body.get("reason"), _change_settings()),
+    )
 
 
 def _mark_follow_up_view(target: str, action: str):
