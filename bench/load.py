@@ -29,13 +29,14 @@ import threading
 import time
 import uuid
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from pathlib import Path
 
 import pymongo
 import requests
 
 from services.packages.seed import seed_id
-from tests.support import PACKAGE_INPUT, seed, stack_env
+from tests.support import PACKAGE_INPUT, free_port, scrape, seed, stack_env
 
 from .harness import agency_key, clinic_key, database, ledger_check, stack
 
@@ -52,6 +53,7 @@ KINDS = ("single", "series", "series+")
 WITH_INTERPRETER = {"interpreterLanguage": "ja", "followUpPlan": "VIDEO_2"}
 COORDINATORS = int(os.environ.get("BENCH_LOAD_INTERPRETERS", "12"))
 CALLS_AT_ONCE = 20
+CENSUS_ROUNDS = int(os.environ.get("BENCH_LOAD_CENSUS_ROUNDS", "5"))  # flows of each kind counted alone
 SINGLE_INPUT = {
     **PACKAGE_INPUT,
     "title": {"en": "Bench: one TCA CROSS visit"},
@@ -104,8 +106,15 @@ class Flow:
         self.outcomes: Counter = Counter()
         self.errors: Counter = Counter()
         self.lock = threading.Lock()
+        self.census: Census | None = None
 
     def call(self, session: requests.Session, step: str, query: str, variables: dict | None = None) -> dict:
+        if self.census is not None:
+            with self.census.around(step):
+                return self._call(session, step, query, variables)
+        return self._call(session, step, query, variables)
+
+    def _call(self, session: requests.Session, step: str, query: str, variables: dict | None = None) -> dict:
         started = time.perf_counter()
         answer = session.post(
             f"{self.gateway}/graphql",
@@ -122,12 +131,13 @@ class Flow:
             raise RuntimeError(f"{step}: {body['errors'][0].get('extensions', {}).get('code')}")
         return body["data"]
 
-    def client(self, deadline: float) -> None:
+    def client(self, deadline: float, kinds: list[str] | None = None, rounds: int | None = None) -> None:
         session, rng = requests.Session(), random.Random()
-        kinds = list(KINDS)
-        rng.shuffle(kinds)
+        if kinds is None:
+            kinds = list(KINDS)
+            rng.shuffle(kinds)
         turn = 0
-        while time.perf_counter() < deadline:
+        while time.perf_counter() < deadline and (rounds is None or turn < rounds):
             started = time.perf_counter()
             kind = kinds[turn % len(kinds)]
             turn += 1
@@ -173,13 +183,74 @@ class Flow:
             self.outcomes[(kind, outcome)] += 1
 
 
+class Census:
+    """The database commands each step makes, from every process's ``clinicbridge_db_commands`` before and
+    after it, one client alone (nothing else runs), less what two scrapes with nothing between them count
+    (a scrape's own gauges read the database)."""
+
+    STREAM = "$cmd.aggregate"  # a database-wide change stream's getMores: the read models following writes
+
+    def __init__(self, metrics: dict[str, str]):
+        self.metrics = metrics  # process name -> its /metrics URL
+        self.steps: dict[str, Counter] = defaultdict(Counter)
+        self.times: Counter = Counter()
+        self.idle = self._difference(lambda: None)
+
+    def scrape(self) -> Counter:
+        counts: Counter = Counter()
+        for name, url in self.metrics.items():
+            for sample in scrape(url):
+                if sample.name == "clinicbridge_db_commands_total":
+                    counts[(name, sample.labels["command"], sample.labels["collection"])] += sample.value
+        return counts
+
+    def _difference(self, work) -> Counter:
+        before = self.scrape()
+        work()
+        after = self.scrape()
+        return Counter({key: after[key] - before[key] for key in after if after[key] - before[key] > 0})
+
+    @contextmanager
+    def around(self, step: str):
+        before = self.scrape()
+        yield
+        after = self.scrape()
+        for key in after:
+            made = after[key] - before[key] - self.idle[key]
+            if made > 0:
+                self.steps[step][key] += made
+        self.times[step] += 1
+
+    def print(self) -> None:
+        names = list(self.metrics)
+        print("\ndatabase commands per step (one client alone, mean of its rounds; change-stream getMores apart)")
+        print(f"{'step':<14}" + "".join(f"{name:>11}" for name in names) + f"{'all':>8}{'streams':>9}  commands")
+        for step in ("compare", "next free", "quote", *(f"book {kind}" for kind in KINDS)):
+            times = self.times[step] or 1
+            made = {key: n / times for key, n in self.steps[step].items()}
+            own = {key: n for key, n in made.items() if key[2] != self.STREAM}
+            by_process = Counter()
+            by_command: Counter = Counter()
+            for (name, command, collection), n in own.items():
+                by_process[name] += n
+                by_command[f"{command} {collection}"] += n
+            streams = sum(n for key, n in made.items() if key[2] == self.STREAM)
+            detail = ", ".join(f"{n:.0f} {what}" for what, n in by_command.most_common(12))
+            print(
+                f"{step:<14}"
+                + "".join(f"{by_process[name]:>11.1f}" for name in names)
+                + f"{sum(by_process.values()):>8.1f}{streams:>9.1f}  {detail}"
+            )
+
+
 def run() -> None:
     with database() as uri:
         env = stack_env(uri, "bench_l", MIN_NOTICE_HOURS="24")
         seed(env, synthetic={"catalogue": 100, "packages": 100, "bookings": 400})
         key = agency_key(env, "bench-travel")  # registered as a facilitator in the seed (sample)
         admin = clinic_key(env, "oracle-skin-clinic")
-        with stack(env, gateway={}, workers=WORKERS) as urls:
+        metrics_port = free_port()
+        with stack(env, gateway={"METRICS_PORT": str(metrics_port)}, workers=WORKERS) as urls:
             gateway = urls["gateway"]
             ports = {name: int(url.rsplit(":", 1)[1]) for name, url in urls.items()}
             packages = {"single": single_visit_package(gateway, admin), "series": SERIES, "series+": SERIES}
@@ -195,6 +266,15 @@ def run() -> None:
             for thread in threads:
                 thread.join()
             memory_end = {name: tree_rss_mb(port) for name, port in ports.items()}
+            census = Census(
+                {
+                    **{name: f"{url}/metrics" for name, url in urls.items() if name != "gateway"},
+                    "gateway": f"http://127.0.0.1:{metrics_port}/metrics",
+                }
+            )
+            counted = Flow(gateway, key, packages)
+            counted.census = census
+            counted.client(time.perf_counter() + 600, kinds=list(KINDS), rounds=3 * CENSUS_ROUNDS)
             ledger_check(env, urls)
             db = pymongo.MongoClient(uri)[env["BOOKINGS_DB_NAME"]]
             recorded = db.bookings.count_documents({}) - before
@@ -237,6 +317,7 @@ def run() -> None:
     print(f"errors (other than SLOT_FULL): {sum(flow.errors.values())}")
     for kind, count in flow.errors.most_common():
         print(f"  {count} x {kind}")
+    census.print()
     print(
         "memory (RSS of master and workers, MB):  "
         + "  ".join(f"{name} {memory_start[name]:.0f} -> {memory_end[name]:.0f}" for name in memory_start)

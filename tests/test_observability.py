@@ -184,6 +184,11 @@ def test_a_booking_flow_moves_the_right_counters(observed):
     assert moved(before, after, "clinicbridge_upstream_requests_total", service="bookings", target="packages") >= 1
     assert moved(before, after, "clinicbridge_upstream_requests_total", outcome="unavailable") == 0
     assert moved(before, after, "clinicbridge_event_log_head", log="bookings") >= 1  # booking.created
+    # what they cost the database: one claim, inserted by the hold and moved to BOOKED; the booking written once
+    commands = "clinicbridge_db_commands_total"
+    assert moved(before, after, commands, service="bookings", command="insert", collection="claims") == 1
+    assert moved(before, after, commands, service="bookings", command="update", collection="claims") >= 1
+    assert moved(before, after, commands, service="bookings", command="insert", collection="bookings") == 1
     # the gateway: each operation by name, and its calls to the bookings service
     for name in ("Hold", "Book"):
         assert (

@@ -136,12 +136,9 @@ def _take_item(item: dict, cutoff: datetime) -> bool:
             return True
         slot = store.slot_by_id(slot_id)
         return slot is not None and item["holder"] in slot["holders"]
-    for unit in item["units"]:
-        if not store.take_unit(unit["id"], unit["capacity"], item["holder"]):
-            found = store.units_by_id([unit["id"]]).get(unit["id"])
-            if found is None or item["holder"] not in found["holders"]:
-                return False
-    return True
+    refused = store.take_units(item["units"], item["holder"])
+    found = store.units_by_id(refused) if refused else {}
+    return all(unit in found and item["holder"] in found[unit]["holders"] for unit in refused)
 
 
 def _give_back_item(item: dict) -> None:
@@ -149,8 +146,7 @@ def _give_back_item(item: dict) -> None:
     if item["kind"] == SEAT:
         store.give_seat_back(ObjectId(item["resource"]), item["holder"])
         return
-    for unit in item["units"]:
-        store.give_unit_back(unit["id"], item["holder"])
+    store.give_units_back([unit["id"] for unit in item["units"]], item["holder"])
 
 
 # -- reserving: a booking being made, or a checkout hold ----------------------------------------------

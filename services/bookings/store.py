@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from bson import ObjectId
 from mongoengine.connection import get_db
 from pymongo import ReturnDocument, UpdateOne
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from services.common import lifecycle
 from services.common.clock import SEOUL, seoul_date
@@ -323,17 +323,28 @@ def migrate_slots() -> int:
 
 
 @registry.write("_id_")
-def take_unit(unit_id: str, capacity: int, holder: str) -> bool:
-    """One place of a unit of ``capacity`` for ``holder``; False when it is full (or ``holder`` has one)."""
-    guard = {"_id": unit_id, "count": {"$lt": capacity}, "holders": {"$ne": holder}}
-    take = {"$inc": {"count": 1}, "$push": {"holders": holder}}
-    if units().update_one(guard, take).matched_count == 1:
-        return True
+def take_units(taken: list[dict], holder: str) -> list[str]:
+    """A place of each unit (``{"id", "capacity"}``) for ``holder``, in one command of guarded upserts: the
+    ids of those it could not take (full, or ``holder`` has a place already). An update that finds its
+    unit full or held tries to insert it, and meets the unique ``_id``."""
+    operations = [
+        UpdateOne(
+            {"_id": unit["id"], "count": {"$lt": unit["capacity"]}, "holders": {"$ne": holder}},
+            {"$inc": {"count": 1}, "$push": {"holders": holder}, "$setOnInsert": _unit_fields(unit["id"])},
+            upsert=True,
+        )
+        for unit in taken
+    ]
+    if not operations:
+        return []
     try:
-        units().insert_one({"_id": unit_id, "count": 1, "holders": [holder], **_unit_fields(unit_id)})
-        return True
-    except DuplicateKeyError:  # it exists: full, ours already, or inserted by another meanwhile
-        return units().update_one(guard, take).matched_count == 1
+        units().bulk_write(operations, ordered=False)
+    except BulkWriteError as error:
+        failed = error.details.get("writeErrors", [])
+        if any(write["code"] != 11000 for write in failed):
+            raise
+        return [taken[write["index"]]["id"] for write in failed]
+    return []
 
 
 def _unit_fields(unit_id: str) -> dict:
@@ -343,9 +354,11 @@ def _unit_fields(unit_id: str) -> dict:
 
 
 @registry.write("_id_")
-def give_unit_back(unit_id: str, holder: str) -> None:
-    """Give back the place ``holder`` has, if it has one: twice is once."""
-    units().update_one({"_id": unit_id, "holders": holder}, {"$inc": {"count": -1}, "$pull": {"holders": holder}})
+def give_units_back(unit_ids: list[str], holder: str) -> None:
+    """Give back the place ``holder`` has of each unit, if it has one, in one command: twice is once."""
+    if unit_ids:
+        guarded = {"$inc": {"count": -1}, "$pull": {"holders": holder}}
+        units().bulk_write([UpdateOne({"_id": one, "holders": holder}, guarded) for one in unit_ids], ordered=False)
 
 
 @registry.read("_id_")

@@ -9,6 +9,7 @@ import pymongo
 from mongoengine.connection import get_db
 
 from .config import Settings
+from .metrics import DatabaseCommands
 
 
 def connect_database(settings: Settings) -> None:
@@ -24,6 +25,7 @@ def connect_database(settings: Settings) -> None:
         socketTimeoutMS=max(settings.mongo_timeout_ms * 5, 10_000),
         tz_aware=True,
         uuidRepresentation="standard",
+        event_listeners=[DatabaseCommands(alias)],
     )
 
 

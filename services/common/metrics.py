@@ -24,6 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
+from pymongo import monitoring
 from pymongo.errors import PyMongoError
 
 log = logging.getLogger("clinicbridge.metrics")
@@ -66,6 +67,12 @@ OPERATION_LATENCY = Histogram(
     "Time to execute a GraphQL operation at the gateway, by operation name and type.",
     ("operation", "type"),
     buckets=BUCKETS,
+)
+DB_COMMANDS = Counter(
+    "clinicbridge_db_commands",
+    "Commands a process sent to its database, by process, command and collection (``$cmd.aggregate``: a "
+    "database-wide change stream's aggregate and getMores).",
+    ("service", "command", "collection"),
 )
 
 _NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]{0,63}$")
@@ -156,11 +163,31 @@ def registry(domain: Iterable[Read] = ()) -> CollectorRegistry:
     return collected
 
 
+class DatabaseCommands(monitoring.CommandListener):
+    """Counts every command the driver sends (``DB_COMMANDS``): what a request costs its database, read
+    from a scrape's difference around it."""
+
+    def __init__(self, service: str):
+        self.service = service
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        name = event.command_name
+        target = event.command.get("collection") if name == "getMore" else event.command.get(name)
+        collection = target if isinstance(target, str) else "$cmd.aggregate" if name == "aggregate" else ""
+        DB_COMMANDS.labels(self.service, name, collection).inc()
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
 class _ProcessSamples(Collector):
     """This process's own samples (outside gunicorn), without the default registry's platform metrics."""
 
     def collect(self):
-        for metric in (REQUESTS, LATENCY, UPSTREAM, UPSTREAM_LATENCY, OPERATIONS, OPERATION_LATENCY):
+        for metric in (REQUESTS, LATENCY, UPSTREAM, UPSTREAM_LATENCY, OPERATIONS, OPERATION_LATENCY, DB_COMMANDS):
             yield from metric.collect()
 
 

@@ -10,9 +10,10 @@ of a set intersection: neither reads the database.
 How current it is: a process's :class:`Follower` opens one change stream on the service's
 database (filtered to its models' collections) *before* reading the snapshots, so no write is
 missed, and applies each change as it arrives (a few milliseconds after the write on one
-machine). If the stream breaks, the model says it is not ready until it has reloaded, and
-listings wait for it (or answer 503 DATABASE_UNAVAILABLE while the database is down). On
-MongoDB this needs a replica set, for change streams.
+machine, at most ``IDLE_PAUSE_SECONDS`` more when the stream had been quiet). If the stream
+breaks, the model says it is not ready until it has reloaded, and listings wait for it (or answer
+503 DATABASE_UNAVAILABLE while the database is down). On MongoDB this needs a replica set, for
+change streams.
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ from .pagination import MAX_LIMIT, Page, Sort, decode_cursor, encode_cursor
 
 log = logging.getLogger("clinicbridge.readmodel")
 RETRY_SECONDS = 1.0
+# After a getMore that brought nothing, wait this long before the next. The embedded server wakes every
+# waiting change stream on every write to any database and answers it empty when the write is not
+# its own: without the pause each stream would cost one more command per write of the whole stack.
+IDLE_PAUSE_SECONDS = 0.1
 
 
 def _no_collection() -> Collection:
@@ -292,18 +297,21 @@ class Follower:
         self._thread: threading.Thread | None = None
         self._stream: Any = None
         self._stopping = False
+        self._stopped = threading.Event()
 
     def start(self) -> Follower:
         """Start the watcher thread once (after a fork: gunicorn workers start their own)."""
         with self.lock:
             if self.models and (self._thread is None or not self._thread.is_alive()):
                 self._stopping = False
+                self._stopped.clear()
                 self._thread = threading.Thread(target=self._run, name="read-models", daemon=True)
                 self._thread.start()
         return self
 
     def stop(self) -> None:
         self._stopping = True
+        self._stopped.set()
         stream = self._stream
         if stream is not None:
             with contextlib.suppress(PyMongoError):
@@ -322,6 +330,8 @@ class Follower:
                         change = stream.try_next()
                         if change is not None:
                             self.models[change["ns"]["coll"]]._apply(change)
+                        else:
+                            self._stopped.wait(IDLE_PAUSE_SECONDS)
             except Exception as error:  # the thread never dies: listings wait (or 503) until it has reloaded
                 if self._stopping:
                     break

@@ -11,8 +11,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SEAT_WRITES = {
     "take_seat",
     "give_seat_back",
-    "take_unit",
-    "give_unit_back",
+    "take_units",
+    "give_units_back",
     "insert_claim",
     "move_claim",
     "fence_booking",
