@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from . import bookings, catalogue, compare, gateway, hive, load, packages, scale, webhooks
+from . import bookings, catalogue, compare, gateway, hive, load, packages, scale, seeding, webhooks
 
 BENCHES = {
     "catalogue": catalogue.run,
@@ -16,6 +16,7 @@ BENCHES = {
     "scale": scale.run,
     "hive": hive.run,
     "webhooks": webhooks.run,
+    "seed": seeding.run,
 }
 
 

@@ -24,7 +24,7 @@ from services.common import lifecycle
 from services.common.clock import SEOUL, seoul_date
 from services.common.eventlog import EventLog
 from services.common.pagination import Page, Sort, paginate
-from services.common.store import Registry, batches, once
+from services.common.store import Registry, batches, once, upsert_missing
 
 from .models import (
     ALIAS,
@@ -168,21 +168,18 @@ def insert_slot(document: dict) -> None:
 
 @registry.write("clinic_package_start")
 def insert_missing_slots(documents: list[dict]) -> list[dict]:
-    """Insert-if-absent by (clinic, package, start), in batches the driver's timeout allows: the ones
-    inserted (with their ids)."""
-    opened = []
-    for batch in batches(documents):
-        operations = [
-            UpdateOne(
-                {"clinic": s["clinic"], "package_id": s["package_id"], "start": s["start"]},
-                {"$setOnInsert": s},
-                upsert=True,
-            )
-            for s in batch
-        ]
-        upserted = slots().bulk_write(operations, ordered=False).upserted_ids
-        opened += [{**batch[index], "_id": slot_id} for index, slot_id in sorted(upserted.items())]
-    return opened
+    """Insert-if-absent by (clinic, package, start), in batches the server answers in time (``upsert_missing``):
+    the ones inserted (with their ids)."""
+    operations = [
+        UpdateOne(
+            {"clinic": s["clinic"], "package_id": s["package_id"], "start": s["start"]},
+            {"$setOnInsert": s},
+            upsert=True,
+        )
+        for s in documents
+    ]
+    upserted = upsert_missing(slots(), operations)
+    return [{**documents[index], "_id": slot_id} for index, slot_id in sorted(upserted.items())]
 
 
 @registry.read("_id_")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pymongo import UpdateOne
 
 from services.common.readmodel import ReadModel
-from services.common.store import Registry, batches
+from services.common.store import Registry, upsert_missing
 
 from .models import Clinic, Procedure, ScarType
 
@@ -57,12 +57,9 @@ def replace_clinic(slug: str, read_version: int, changes: dict) -> bool:
 
 @registry.write("slug_1")
 def insert_missing(model, key: str, documents: list[dict]) -> int:
-    """Insert-if-absent by ``key`` (code or slug), in batches the driver's timeout allows."""
-    inserted = 0
-    for batch in batches(documents):
-        operations = [UpdateOne({key: doc[key]}, {"$setOnInsert": doc}, upsert=True) for doc in batch]
-        inserted += model._get_collection().bulk_write(operations, ordered=False).upserted_count
-    return inserted
+    """Insert-if-absent by ``key`` (code or slug), in batches the server answers in time (``upsert_missing``)."""
+    operations = [UpdateOne({key: doc[key]}, {"$setOnInsert": doc}, upsert=True) for doc in documents]
+    return len(upsert_missing(model._get_collection(), operations))
 
 
 def describe_clinic(doc: dict) -> tuple[list, str]:

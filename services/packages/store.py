@@ -11,7 +11,7 @@ from pymongo import ReturnDocument, UpdateOne
 
 from services.common.eventlog import EventLog
 from services.common.readmodel import ReadModel
-from services.common.store import Registry, batches, once
+from services.common.store import Registry, once, upsert_missing
 from services.common.visibility import LISTED
 
 from .models import ALIAS, CurrentExchangeRates, ExchangeRateTable, Package, PackageVersion, Quote, listing_key
@@ -132,34 +132,25 @@ def version(package_id: str, number: int) -> dict | None:
 
 @registry.write("_id_")
 def insert_missing_packages(documents: list[dict]) -> int:
-    """Insert-if-absent by id, with their first version, in batches the driver's timeout allows."""
-    inserted = 0
-    for batch in batches(documents):
-        inserted += (
-            packages()
-            .bulk_write(
-                [UpdateOne({"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True) for doc in batch], ordered=False
-            )
-            .upserted_count
+    """Insert-if-absent by id, each with its first version, in batches the server answers in time
+    (``upsert_missing``): the versions first, so no package is seen without its version."""
+    first_versions = [
+        UpdateOne(
+            {"package_id": str(doc["_id"]), "version": doc["version"]},
+            {
+                "$setOnInsert": {
+                    "document": doc,
+                    "published": doc["status"] == "PUBLISHED",
+                    "created_at": doc["created_at"],
+                }
+            },
+            upsert=True,
         )
-        versions().bulk_write(
-            [
-                UpdateOne(
-                    {"package_id": str(doc["_id"]), "version": doc["version"]},
-                    {
-                        "$setOnInsert": {
-                            "document": doc,
-                            "published": doc["status"] == "PUBLISHED",
-                            "created_at": doc["created_at"],
-                        }
-                    },
-                    upsert=True,
-                )
-                for doc in batch
-            ],
-            ordered=False,
-        )
-    return inserted
+        for doc in documents
+    ]
+    upsert_missing(versions(), first_versions)
+    operations = [UpdateOne({"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True) for doc in documents]
+    return len(upsert_missing(packages(), operations))
 
 
 def describe(doc: dict) -> tuple[list, tuple]:
