@@ -273,9 +273,10 @@ def create_booking(
     hold_seconds: int,
     buffer_minutes: int = 30,
 ) -> dict:
-    """Reserve (a claim naming the quote), lock the quote, screen the patient, place and take a seat
-    of every visit's slot (the first visit's, and each later visit's: those given, else the earliest
-    free one inside the window after the visit before it), then commit the booking: all or nothing.
+    """Reserve (a claim naming the quote and the slots asked for), lock the quote, take a seat of those
+    slots, screen the patient, place and take a seat of each later visit's slot (the earliest free one
+    inside the window after the visit before it, when not given) and what else the booking reserves,
+    then commit the booking: all or nothing.
     A refusal gives back every seat taken and the quote; any other failure leaves the claim to its
     retry (the same idempotency key: the same reference, the same seats) or to the sweeper."""
     check_patient(body["patient"])
@@ -285,28 +286,36 @@ def create_booking(
         raise validation_problem([{"field": "slotId", "message": "give slotId (and laterSlotIds), or holdId"}])
     slots = _refuse_early(_asked(body), attempt, cutoff)
     checked = None if attempt.resumed else registrations.check(_owner(principal), slots[0][1]["clinic"])
-    try:  # every visit's slot given: the claim names them from the start
-        claim = _reserve(attempt, body["quoteId"], hold_seconds, slots if "laterSlotIds" in body else None)
+    try:  # the claim names the slots asked for (the first visit's, or every visit's) from the start
+        claim = _reserve(attempt, body["quoteId"], hold_seconds, slots)
     except ledger.Booked as done:
         return _recorded(done.claim, principal)
     with ledger.reservation(claim) as held:
         checked = checked or registrations.check(_owner(principal), slots[0][1]["clinic"])
         quote = packages.lock(body["quoteId"], attempt.reference, token)
+        # the seats asked for next, before the screening and the plan: in a rush for one slot the booking
+        # that asked first has it, whatever else it reserves (an interpreter, follow-ups); a claim an
+        # earlier attempt placed whole is taken below, its interpreters replaced where they must be
+        fields = {n: field for n, (field, _) in enumerate(slots, start=1)}
+        taken = 0 if ledger.placed(held.claim) else held.take(cutoff, fields)
         package = quote["package"]
         warnings = screen(package["screeningRules"], body["patient"], package["scarTypes"])
         visits = package["schedule"]["visits"]
-        if "laterSlotIds" not in body and held.claim["items"]:  # an earlier attempt under this key chose them
+        named = sum(1 for item in held.claim["items"] if item["kind"] == ledger.SEAT and not ledger.is_follow_up(item))
+        if "laterSlotIds" not in body and named == visits > 1:  # an earlier attempt under this key chose them
             first, *later = _claimed_slots(held.claim)
             slots = [("slotId", first), *((None, slot) for slot in later)]
-        elif "laterSlotIds" not in body:  # the earliest free slot of each later visit, as visitOptions proposes
-            slots += _proposed_later(slots[0][1], quote, cutoff, buffer_minutes)
+        elif (
+            "laterSlotIds" not in body and visits > 1
+        ):  # each later visit's earliest free slot, as visitOptions proposes
+            slots = [slots[0], *_proposed_later(slots[0][1], quote, cutoff, buffer_minutes)]
         _check_series(slots, quote, package["visitWindow"], visits, "laterSlotIds", body.get("travel"))
         held.place(
             [(n, str(slot["_id"])) for n, (_, slot) in enumerate(slots, start=1)],
             _to_place(held.claim, quote, slots, body.get("travel"), cutoff, buffer_minutes),
         )
         fields = {n: field for n, (field, _) in enumerate(slots, start=1)}
-        held.take(cutoff, fields, _reassigning(quote, slots, buffer_minutes, body.get("travel"), cutoff))
+        held.take(cutoff, fields, _reassigning(quote, slots, buffer_minutes, body.get("travel"), cutoff), taken)
         chosen = [slot for _, slot in slots]
         document = _document(attempt.reference, principal, quote, chosen, body, warnings, body.get("travel"))
         document.update(registrations.booked_under(checked, document["price"]))

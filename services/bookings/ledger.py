@@ -213,8 +213,12 @@ class Reservation:
     def place(self, slots: list[tuple[int, str]], interpreters: list[dict] | None = None) -> None:
         self.claim = place(self.claim, slots, interpreters or [])
 
-    def take(self, cutoff: datetime, fields: dict[int, str | None], reassign: Reassign | None = None) -> None:
-        self.claim = take(self.claim, cutoff, fields, reassign)
+    def take(
+        self, cutoff: datetime, fields: dict[int, str | None], reassign: Reassign | None = None, start: int = 0
+    ) -> int:
+        """Take the claim's items from ``start`` on: how many it names now (all taken)."""
+        self.claim = take(self.claim, cutoff, fields, reassign, start)
+        return len(self.claim["items"])
 
     def commit(self, booking: dict, grace_seconds: int) -> None:
         self.claim = commit(self.claim, booking, grace_seconds)
@@ -290,14 +294,16 @@ def placed(claim: dict) -> bool:
 def place(claim: dict, slots: list[tuple[int, str]], interpreters: list[dict]) -> dict:
     """Record what the reservation is about to take, before taking any: a seat of each slot, (visit, slot
     id) in order, then the other items (``interpreters``: each visit's interpreter, and the follow-ups,
-    without their holders yet). A claim that names its seats already (given at the start, or an earlier
-    attempt's) keeps them, and gets the other items if it has none yet."""
-    items = claim["items"] or _items(claim["_id"], slots)
+    without their holders yet). A claim that names some seats already (given at the start, or an earlier
+    attempt's) keeps them and gets the others; one that names more than seats (an earlier attempt placed
+    everything) stays as it is."""
+    named = {item["visit"] for item in claim["items"]}
+    missing = [(visit, slot_id) for visit, slot_id in slots if visit not in named]
     wanted = [{**item, "holder": holder(claim["_id"])} for item in interpreters]  # a token each: visits share units
-    if claim["items"] and (not wanted or placed(claim)):
+    if placed(claim) or not (missing or wanted):
         failpoint("bookings.after_place")
         return claim
-    moved = _move(claim, ("HELD",), {"items": [*items, *wanted]})
+    moved = _move(claim, ("HELD",), {"items": [*claim["items"], *_items(claim["_id"], missing), *wanted]})
     failpoint("bookings.after_place")
     return moved
 
@@ -306,14 +312,16 @@ Reassign = Callable[[dict, set[str]], dict | list[dict] | None]  # (the item tha
 REASSIGN_ATTEMPTS = 3
 
 
-def take(claim: dict, cutoff: datetime, fields: dict[int, str | None], reassign: Reassign | None = None) -> dict:
-    """Take everything the claim names, each part by a guarded update; what its holder has already is
-    taken. A slot that gives no seat refuses the reservation, naming its input field (by visit). An
-    interpreter whose time another booking took first is replaced by ``reassign`` (the next one who is
-    free), and so is a follow-up's seat or call (by the next free time in its window, with its
-    interpreter), recorded in the claim before it is taken; when none is, the reservation is refused.
-    The claim as it is after."""
-    index = 0
+def take(
+    claim: dict, cutoff: datetime, fields: dict[int, str | None], reassign: Reassign | None = None, start: int = 0
+) -> dict:
+    """Take everything the claim names from its ``start``-th item on (those before are taken already), each part
+    by a guarded update; what its holder has already is taken. A slot that gives no seat refuses the
+    reservation, naming its input field (by visit). An interpreter whose time another booking took first is
+    replaced by ``reassign`` (the next one who is free), and so is a follow-up's seat or call (by the next free
+    time in its window, with its interpreter), recorded in the claim before it is taken; when none is, the
+    reservation is refused. The claim as it is after."""
+    index = start
     while index < len(claim["items"]):
         item = claim["items"][index]
         tried = {item["resource"]}

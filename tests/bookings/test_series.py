@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections import Counter
@@ -9,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
+from services.common import failpoints
 from tests.support import (
     HOLD_SECONDS,
     PATIENT,
@@ -143,3 +145,36 @@ def test_the_patients_trips_must_hold_every_visit_with_its_stay(bookings, client
         {"field": "slotId", "message": f"visit 2 on {seoul_day(129)} falls in no trip (after its arrival)"}
     ]
     assert seat_count(bookings, outside["id"]) == 0
+
+
+def test_in_a_rush_for_the_last_seat_the_booking_that_asked_first_has_it_however_long_its_plan_takes(
+    bookings, open_slot, later_visits, new_quote, agency, monkeypatch
+):
+    """A series' first seat is taken as soon as its quote is locked, before its later visits are worked out
+    (with an interpreter and follow-ups that is many reads): a plain booking arriving meanwhile finds it full."""
+    slot = open_slot(in_days(23), capacity=1)
+    later_visits(slot)
+    planned, go_on = threading.Event(), threading.Event()
+
+    def planning():  # the series has worked out its plan and recorded it; it stalls there
+        planned.set()
+        assert go_on.wait(20)
+
+    monkeypatch.setitem(failpoints.ACTIVE, "bookings.after_place", planning)
+    answers: dict = {}
+
+    def book(name: str) -> None:
+        body = {"quoteId": new_quote()["id"], "slotId": slot["id"], "patient": PATIENT}
+        headers = {**agency, "Idempotency-Key": uuid.uuid4().hex}
+        answers[name] = bookings.test_client().post("/bookings", json=body, headers=headers)
+
+    first = threading.Thread(target=book, args=("first",))
+    first.start()
+    assert planned.wait(20)
+    monkeypatch.delitem(failpoints.ACTIVE, "bookings.after_place")
+    book("second")
+    go_on.set()
+    first.join(30)
+    assert answers["second"].status_code == 409 and answers["second"].json["code"] == "SLOT_FULL"
+    assert answers["first"].status_code == 201, answers["first"].json
+    assert seat_count(bookings, slot["id"]) == 1 == booking_count(bookings)
