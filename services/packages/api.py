@@ -33,11 +33,21 @@ def _observed(doc: dict) -> dict:
     return doc
 
 
+def _by_id(ids: list) -> list[dict | None]:
+    """The packages by id: the listed ones from the read model (kept by its change stream, and by this
+    process's own writes at once), the others (drafts, archived, unknown) from the database in one query."""
+    model = read_model("packages")
+    found = model.get_many(ids) if model.ready.is_set() else [None] * len(ids)
+    missing = [ident for ident, doc in zip(ids, found, strict=True) if doc is None]
+    fetched = dict(zip(missing, store.packages_by_id(missing), strict=True)) if missing else {}
+    return [doc if doc is not None else fetched[ident] for ident, doc in zip(ids, found, strict=True)]
+
+
 def _search(query: dict):
     lang = negotiate_language(query.get("lang"))
     principal = current_principal()
     if "ids" in query:
-        found = store.packages_by_id(batch_ids(query))
+        found = _by_id(batch_ids(query))
         answer = jsonify(
             batch_response(
                 found, lambda doc: render.package(doc, lang) if visibility.visible_to(doc, principal) else None
