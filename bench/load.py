@@ -235,7 +235,7 @@ class Census:
                 by_process[name] += n
                 by_command[f"{command} {collection}"] += n
             streams = sum(n for key, n in made.items() if key[2] == self.STREAM)
-            detail = ", ".join(f"{n:.0f} {what}" for what, n in by_command.most_common(12))
+            detail = ", ".join(f"{n:.0f} {what}" for what, n in by_command.most_common())
             print(
                 f"{step:<14}"
                 + "".join(f"{by_process[name]:>11.1f}" for name in names)
