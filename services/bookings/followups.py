@@ -87,6 +87,7 @@ class Chooser:
         self.clinic, self.package_id, self.language = clinic, package_id, language
         self.buffer_minutes, self.now = buffer_minutes, now
         self._hours: dict | None = None
+        self._calendar: interpreters.Calendar | None = None
 
     def hours(self) -> dict:
         if self._hours is None:
@@ -104,8 +105,13 @@ class Chooser:
         if not self.language:
             return []
         visit = interpreters.Visit(follow["key"], follow["start"], follow["duration_minutes"], None)
+        if self._calendar is None:  # read once for every follow-up of the plan
+            key = (self.clinic, self.language)
+            self._calendar = interpreters.calendars([key], self.buffer_minutes, self.now)[key]
         try:
-            found = interpreters.assign(self.clinic, self.language, [visit], self.buffer_minutes, self.now)[0]
+            found = interpreters.assign(
+                self.clinic, self.language, [visit], self.buffer_minutes, self.now, calendar=self._calendar
+            )[0]
         except Problem:
             return None
         shown = interpreters.shown(found["interpreter"], found["provider"], self.language)
