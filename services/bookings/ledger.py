@@ -136,9 +136,14 @@ def _take_item(item: dict, cutoff: datetime) -> bool:
             return True
         slot = store.slot_by_id(slot_id)
         return slot is not None and item["holder"] in slot["holders"]
-    refused = store.take_units(item["units"], item["holder"])
-    found = store.units_by_id(refused) if refused else {}
-    return all(unit in found and item["holder"] in found[unit]["holders"] for unit in refused)
+    units, start = item["units"], 0
+    while (refused := store.take_units(units[start:], item["holder"])) is not None:
+        unit = units[start + refused]["id"]
+        found = store.units_by_id([unit]).get(unit)
+        if found is None or item["holder"] not in found["holders"]:
+            return False
+        start += refused + 1  # its holder has it already (a retry): on with the rest
+    return True
 
 
 def _give_back_item(item: dict) -> None:

@@ -320,10 +320,12 @@ def migrate_slots() -> int:
 
 
 @registry.write("_id_")
-def take_units(taken: list[dict], holder: str) -> list[str]:
-    """A place of each unit (``{"id", "capacity"}``) for ``holder``, in one command of guarded upserts: the
-    ids of those it could not take (full, or ``holder`` has a place already). An update that finds its
-    unit full or held tries to insert it, and meets the unique ``_id``."""
+def take_units(taken: list[dict], holder: str) -> int | None:
+    """A place of each unit (``{"id", "capacity"}``) for ``holder``, in order, in one command of guarded
+    upserts that stops at the first it cannot take (full, or ``holder`` has a place already: an update that
+    finds its unit so tries to insert it, and meets the unique ``_id``): that unit's index, None when every
+    one was taken. In order, as one unit at a time would: two bookings after the same half hours meet at
+    the first, and the one that loses it takes none of the rest."""
     operations = [
         UpdateOne(
             {"_id": unit["id"], "count": {"$lt": unit["capacity"]}, "holders": {"$ne": holder}},
@@ -333,15 +335,15 @@ def take_units(taken: list[dict], holder: str) -> list[str]:
         for unit in taken
     ]
     if not operations:
-        return []
+        return None
     try:
-        units().bulk_write(operations, ordered=False)
+        units().bulk_write(operations, ordered=True)
     except BulkWriteError as error:
         failed = error.details.get("writeErrors", [])
-        if any(write["code"] != 11000 for write in failed):
+        if len(failed) != 1 or failed[0]["code"] != 11000:
             raise
-        return [taken[write["index"]]["id"] for write in failed]
-    return []
+        return failed[0]["index"]
+    return None
 
 
 def _unit_fields(unit_id: str) -> dict:

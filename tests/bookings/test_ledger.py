@@ -370,3 +370,21 @@ def test_a_request_stalled_until_the_sweeper_released_its_claim_gives_back_the_q
     assert retry.status_code == 201, retry.json
     assert [seat_count(bookings, s["id"]) for s in slots] == [1, 1, 1] and booking_count(bookings) == 1
     seats_are_owned(bookings)
+
+
+def test_an_interpreters_half_hours_are_taken_in_order_and_one_that_loses_the_first_takes_none_of_the_rest(bookings):
+    """Two bookings after the same interpreter's hour meet at its first half hour: the one that loses it holds
+    nothing of hers afterwards, so it moves on to the next interpreter while the other takes the whole hour
+    (were the rest taken anyway, each could hold a half hour the other needs, and both lose her)."""
+    from services.bookings import store
+
+    hour = [{"id": f"time|test-{uuid.uuid4().hex[:6]}|{n}", "capacity": 1} for n in range(3)]
+    with bookings.app_context():
+        assert store.take_units(hour[:1], "first/1") is None  # the first booking has her first half hour
+        assert store.take_units(hour, "second/1") == 0  # the second loses it, and stops there
+        taken = store.units_by_id([unit["id"] for unit in hour])
+        assert [taken[unit["id"]]["holders"] if unit["id"] in taken else [] for unit in hour] == [["first/1"], [], []]
+        assert store.take_units(hour, "first/1") == 0  # its own half hour: the ledger goes on past it
+        assert store.take_units(hour[1:], "first/1") is None
+        taken = store.units_by_id([unit["id"] for unit in hour])
+        assert [taken[unit["id"]]["holders"] for unit in hour] == [["first/1"]] * 3
