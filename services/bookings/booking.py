@@ -141,14 +141,18 @@ def _document(
     return document
 
 
-def _claimed_slots(claim: dict) -> list[dict]:
-    """The slots a claim names, by visit."""
-    seats = [
+def _claimed_seats(claim: dict) -> list[ObjectId]:
+    """The slots whose seats a claim names for its visits, by visit."""
+    return [
         ObjectId(item["resource"])
         for item in claim["items"]
         if item["kind"] == ledger.SEAT and not ledger.is_follow_up(item)
     ]
-    return [slot for slot in store.slots_by_id(seats) if slot]
+
+
+def _claimed_slots(claim: dict) -> list[dict]:
+    """The slots a claim names, by visit."""
+    return [slot for slot in store.slots_by_id(_claimed_seats(claim)) if slot]
 
 
 def _with_interpreters(document: dict, claim: dict) -> dict:
@@ -301,14 +305,12 @@ def create_booking(
         package = quote["package"]
         warnings = screen(package["screeningRules"], body["patient"], package["scarTypes"])
         visits = package["schedule"]["visits"]
-        named = sum(1 for item in held.claim["items"] if item["kind"] == ledger.SEAT and not ledger.is_follow_up(item))
-        if "laterSlotIds" not in body and named == visits > 1:  # an earlier attempt under this key chose them
-            first, *later = _claimed_slots(held.claim)
-            slots = [("slotId", first), *((None, slot) for slot in later)]
-        elif (
-            "laterSlotIds" not in body and visits > 1
-        ):  # each later visit's earliest free slot, as visitOptions proposes
-            slots = [slots[0], *_proposed_later(slots[0][1], quote, cutoff, buffer_minutes)]
+        if "laterSlotIds" not in body and visits > 1:
+            if len(_claimed_seats(held.claim)) == visits:  # an earlier attempt under this key chose them
+                first, *later = _claimed_slots(held.claim)
+                slots = [("slotId", first), *((None, slot) for slot in later)]
+            else:  # each later visit's earliest free slot, as visitOptions proposes
+                slots = [slots[0], *_proposed_later(slots[0][1], quote, cutoff, buffer_minutes)]
         _check_series(slots, quote, package["visitWindow"], visits, "laterSlotIds", body.get("travel"))
         held.place(
             [(n, str(slot["_id"])) for n, (_, slot) in enumerate(slots, start=1)],

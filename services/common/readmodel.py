@@ -296,21 +296,18 @@ class Follower:
         self.lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stream: Any = None
-        self._stopping = False
         self._stopped = threading.Event()
 
     def start(self) -> Follower:
         """Start the watcher thread once (after a fork: gunicorn workers start their own)."""
         with self.lock:
             if self.models and (self._thread is None or not self._thread.is_alive()):
-                self._stopping = False
                 self._stopped.clear()
                 self._thread = threading.Thread(target=self._run, name="read-models", daemon=True)
                 self._thread.start()
         return self
 
     def stop(self) -> None:
-        self._stopping = True
         self._stopped.set()
         stream = self._stream
         if stream is not None:
@@ -320,20 +317,20 @@ class Follower:
     def _run(self) -> None:
         database = next(iter(self.models.values())).collection().database
         pipeline = [{"$match": {"ns.coll": {"$in": sorted(self.models)}}}]
-        while not self._stopping:
+        while not self._stopped.is_set():
             try:
                 with database.watch(pipeline, full_document="updateLookup", max_await_time_ms=1000) as stream:
                     self._stream = stream
                     for model in self.models.values():  # after the stream is open: no write is missed
                         model._reload()
-                    while stream.alive and not self._stopping:
+                    while stream.alive and not self._stopped.is_set():
                         change = stream.try_next()
                         if change is not None:
                             self.models[change["ns"]["coll"]]._apply(change)
                         else:
                             self._stopped.wait(IDLE_PAUSE_SECONDS)
             except Exception as error:  # the thread never dies: listings wait (or 503) until it has reloaded
-                if self._stopping:
+                if self._stopped.is_set():
                     break
                 if isinstance(error, PyMongoError):
                     if any(model.ready.is_set() for model in self.models.values()):
