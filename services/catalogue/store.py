@@ -13,7 +13,6 @@ from .models import Clinic, Procedure, ScarType
 registry = Registry("catalogue")
 # Stored for filters and sorts, never served.
 CLINIC_DERIVED = ("search_terms", "language_keys", "name_key", "district_key", "updated_key")
-CLINIC_PROJECTION = dict.fromkeys(CLINIC_DERIVED, 0)
 CLINIC_SORT_FIELDS = ("name_key", "district_key", "updated_key")
 
 
@@ -39,7 +38,7 @@ def clinic_by_slug(slug: str) -> dict | None:
 
 @registry.read("slug_1")
 def clinics_by_slug(slugs: list[str]) -> list[dict | None]:
-    found = {doc["slug"]: doc for doc in clinics().find({"slug": {"$in": slugs}}, CLINIC_PROJECTION)}
+    found = {doc["slug"]: doc for doc in clinics().find({"slug": {"$in": slugs}})}
     return [found.get(slug) for slug in slugs]
 
 

@@ -3,6 +3,7 @@
 The bind address is given per service on the command line; the rest comes from the environment.
 """
 
+import gc
 import glob
 import os
 import shutil
@@ -42,6 +43,14 @@ def on_starting(server):
         sys.exit(refusal)
     for stale in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
         os.remove(stale)
+
+
+def post_worker_init(worker):
+    """The application is loaded: what it holds lives as long as the worker, so the collector stops
+    scanning it. A full collection then looks only at what requests left behind, instead of stopping the
+    worker for tens of milliseconds (the modules, the GraphQL schema, the read models) every few thousand
+    requests."""
+    gc.freeze()
 
 
 def child_exit(server, worker):

@@ -148,9 +148,7 @@ def create_package(body, principal, query):
     max_age=PUBLIC_READ_SECONDS,
 )
 def get_package(package_id, query):
-    return _package_response(
-        packages.find_package(package_id, current_principal(), projection=store.PACKAGE_PROJECTION)
-    )
+    return _package_response(packages.find_package(package_id, current_principal()))
 
 
 @bp.patch("/packages/<package_id>")

@@ -72,9 +72,9 @@ def create_package(body: dict, principal: Principal) -> dict:
     return document
 
 
-def find_package(package_id: str, principal: Principal | None, *, projection=None) -> dict:
+def find_package(package_id: str, principal: Principal | None) -> dict:
     """A package the caller may see (404 for others)."""
-    doc = store.package_by_id(object_id(package_id, "package"), projection)  # a projection keeps status and clinic
+    doc = store.package_by_id(object_id(package_id, "package"))
     if doc is None or not visible_to(doc, principal):
         raise not_found("package", package_id)
     return doc
@@ -117,7 +117,7 @@ def update_package(package_id: str, patch: dict, principal: Principal, expected_
 def change_status(package_id: str, target: str, principal: Principal) -> dict:
     """DRAFT -> PUBLISHED -> ARCHIVED (or DRAFT -> ARCHIVED); anything else is 409. The guard
     on the current status is part of the update, so two racing changes cannot both apply."""
-    current = find_package(package_id, principal, projection={"clinic": 1, "status": 1})
+    current = find_package(package_id, principal)
     if not principal.administers(current["clinic"]):
         raise Problem(403, "FORBIDDEN", "You may only change your own clinic's packages.")
     now = utcnow()
@@ -127,7 +127,7 @@ def change_status(package_id: str, target: str, principal: Principal) -> dict:
             current["_id"], current["clinic"], list(TRANSITIONS[target]), target, now, session=session
         )
         if updated is None:
-            latest = store.package_by_id(current["_id"], {"status": 1}, session=session)
+            latest = store.package_by_id(current["_id"], session=session)
             raise Problem(409, "INVALID_TRANSITION", f"A {latest['status']} package cannot become {target}.")
         if target == "PUBLISHED":
             store.mark_version_published(package_id, updated["version"], session=session)

@@ -161,7 +161,7 @@ def lock_quote(quote_id: str, reference: str, principal: Principal, now: datetim
         if quote.get("locked_by") != reference:
             raise Problem(409, "QUOTE_EXPIRED", "The quote has expired; ask for a new one.")
         return quote  # locked by this very booking already, as it was then (a retry, or the booking recorded later)
-    package = store.package_by_id(ObjectId(locked["package_id"]), {"status": 1})
+    package = store.package_by_id(ObjectId(locked["package_id"]))
     if package is None or package["status"] != "PUBLISHED":
         unlock_quote(quote_id, reference, principal)
         raise Problem(409, "PACKAGE_NOT_PUBLISHED", "The package is no longer offered.")

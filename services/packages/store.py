@@ -31,7 +31,6 @@ DERIVED = (
     "interpreter_languages",
     "follow_up_kinds",
 )
-PACKAGE_PROJECTION = dict.fromkeys(DERIVED, 0)
 PURGE_AFTER = timedelta(days=7)  # an unlocked quote is purged this long after it expires
 LOCKED_KEPT = timedelta(days=30)  # a locked one this long
 SORT_FIELDS = ("price_key", "price_per_session_key", "downtime_key", "sessions_key", "updated_key")
@@ -58,13 +57,13 @@ def insert_package(document: dict, session=None) -> None:
 
 
 @registry.read("_id_")
-def package_by_id(package_id: ObjectId, projection: dict | None = None, session=None) -> dict | None:
-    return packages().find_one({"_id": package_id}, projection, session=session)
+def package_by_id(package_id: ObjectId, session=None) -> dict | None:
+    return packages().find_one({"_id": package_id}, session=session)
 
 
 @registry.read("_id_")
 def packages_by_id(ids: list[ObjectId]) -> list[dict | None]:
-    found = {doc["_id"]: doc for doc in packages().find({"_id": {"$in": ids}}, PACKAGE_PROJECTION)}
+    found = {doc["_id"]: doc for doc in packages().find({"_id": {"$in": ids}})}
     return [found.get(ident) for ident in ids]
 
 
