@@ -24,6 +24,23 @@ def log(message: str) -> None:
     print(f"[clinicbridge] {message}", flush=True)
 
 
+# WiredTiger checkpoints the embedded server's data this often (its default is 60 s). Under a rush of
+# writes, a minute of dirty pages left the engine stalled for tens of seconds inside a read now and then
+# (docs/performance.md, "Under the rush"); checkpoints every few seconds keep that backlog small.
+CHECKPOINT_SECONDS = "5"
+
+
+def database_process(port: str, data: Path, **popen) -> subprocess.Popen:
+    """The embedded database (``secantusd-py``) serving ``data`` on 127.0.0.1:``port``, as its own process.
+    ``SECANTUS_CHECKPOINT_SECONDS`` from the environment, when set, overrides the checkpoint cadence."""
+    env = {
+        **os.environ,
+        "SECANTUS_CHECKPOINT_SECONDS": os.environ.get("SECANTUS_CHECKPOINT_SECONDS", CHECKPOINT_SECONDS),
+    }
+    command = [str(BIN / "secantusd-py"), "--host", "127.0.0.1", "--port", port, "--storage-path", str(data)]
+    return subprocess.Popen([*command, "--log-level", "WARNING"], env=env, **popen)
+
+
 def start_database(env: dict) -> subprocess.Popen | None:
     if env.get("MONGO_URI"):
         log("using the MongoDB named by MONGO_URI")
@@ -31,20 +48,7 @@ def start_database(env: dict) -> subprocess.Popen | None:
     port = env.get("DB_PORT", "27018")
     data = Path(env.get("DATA_DIR", ROOT / ".data")) / "db"
     data.mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen(
-        [
-            str(BIN / "secantusd-py"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            port,
-            "--storage-path",
-            str(data),
-            "--log-level",
-            "WARNING",
-        ],
-        start_new_session=True,
-    )
+    process = database_process(port, data, start_new_session=True)
     env["MONGO_URI"] = f"mongodb://127.0.0.1:{port}"
     log(f"embedded database (SecantusDB) on 127.0.0.1:{port}, data in {data}")
     return process

@@ -22,6 +22,7 @@ import pymongo
 import requests
 from pymongo import monitoring
 
+from scripts.devstack import database_process
 from scripts.devstack import stop as stop_process
 from services.bookings import checker
 from services.bookings.models import Booking, IdempotencyKey, Slot
@@ -50,21 +51,7 @@ def database_server(port: int | None = None, data: str | None = None):
     is given (then it is kept, so a server started again on it finds its data)."""
     port = port or free_port()
     directory = data or tempfile.mkdtemp(prefix="clinicbridge-db-")
-    server = subprocess.Popen(
-        [
-            str(BIN / "secantusd-py"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--storage-path",
-            directory,
-            "--log-level",
-            "WARNING",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = database_process(str(port), Path(directory), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     uri = f"mongodb://127.0.0.1:{port}"
     try:
         wait_for_database(uri)
