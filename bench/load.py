@@ -13,7 +13,7 @@ for each follow-up. For that, the clinic's admin first adds Japanese-speaking co
 hours that take several calls at once, so that people and calls are not what runs out: the bench
 measures what reserving them costs. Slots fill up, so SLOT_FULL (and, once the first visits run
 late, NO_SLOT_IN_WINDOW) answers are expected; any other error counts as one. Prints throughput,
-p50/p99 per step and per flow, bookings per second of each kind and their ratios, the share of
+p50/p99 per step (the next free slot per kind of flow, as each asks for its own) and per flow, bookings per second of each kind and their ratios, the share of
 series flows that end NO_SLOT_IN_WINDOW after choosing an advertised start, errors by kind, and
 each process's memory (RSS, master and workers) at the start and at the end.
 
@@ -145,7 +145,9 @@ class Flow:
             asked = {"language": "ja", "followUp": "REMOTE_VIDEO"} if extra else {}
             try:
                 self.call(session, "compare", COMPARE)
-                package = self.call(session, "next free", NEXT_FREE, {"id": self.packages[kind], **asked})["package"]
+                package = self.call(session, f"next free {kind}", NEXT_FREE, {"id": self.packages[kind], **asked})[
+                    "package"
+                ]
                 if not package["nextFreeSlot"]:
                     self._count(kind, "NO_FREE_SLOT")
                     continue
@@ -225,7 +227,7 @@ class Census:
         names = list(self.metrics)
         print("\ndatabase commands per step (one client alone, mean of its rounds; change-stream getMores apart)")
         print(f"{'step':<14}" + "".join(f"{name:>11}" for name in names) + f"{'all':>8}{'streams':>9}  commands")
-        for step in ("compare", "next free", "quote", *(f"book {kind}" for kind in KINDS)):
+        for step in ("compare", *(f"next free {kind}" for kind in KINDS), "quote", *(f"book {kind}" for kind in KINDS)):
             times = self.times[step] or 1
             made = {key: n / times for key, n in self.steps[step].items()}
             own = {key: n for key, n in made.items() if key[2] != self.STREAM}
@@ -293,7 +295,13 @@ def run() -> None:
         f"seats taken {seats} for {all_bookings} bookings in all"
     )
     print(f"{'step':<14}{'count':>8}{'per s':>8}{'p50 ms':>9}{'p99 ms':>9}")
-    for step in ("compare", "next free", "quote", *(f"book {kind}" for kind in KINDS), "flow"):
+    for step in (
+        "compare",
+        *(f"next free {kind}" for kind in KINDS),
+        "quote",
+        *(f"book {kind}" for kind in KINDS),
+        "flow",
+    ):
         values = sorted(flow.latencies[step]) or [float("nan")]
         print(
             f"{step:<14}{len(flow.latencies[step]):>8}{len(flow.latencies[step]) / SECONDS:>8.1f}{statistics.median(values):>9.1f}"
