@@ -25,8 +25,8 @@ def log(message: str) -> None:
 
 
 # WiredTiger checkpoints the embedded server's data this often (its default is 60 s). Under a rush of
-# writes, a minute of dirty pages left the engine stalled for tens of seconds inside a read now and then
-# (docs/performance.md, "Under the rush"); checkpoints every few seconds keep that backlog small.
+# writes, the engine then stalled for tens of seconds inside a read now and then; checkpoints every few
+# seconds made those stalls rarer and shorter (docs/performance.md, "Under the rush").
 CHECKPOINT_SECONDS = "5"
 
 

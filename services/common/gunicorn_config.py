@@ -48,8 +48,8 @@ def on_starting(server):
 def post_worker_init(worker):
     """The application is loaded: what it holds lives as long as the worker, so the collector stops
     scanning it. A full collection then looks only at what requests left behind, instead of stopping the
-    worker for tens of milliseconds (the modules, the GraphQL schema, the read models) every few thousand
-    requests."""
+    worker for tens of milliseconds (the modules, the GraphQL schema, the read models) every thousand or
+    so requests."""
     gc.freeze()
 
 
