@@ -49,6 +49,8 @@ NEXT_FREE = """query N($id: ID!, $language: String, $followUp: FollowUpKind) { p
   nextFreeSlot(interpreterLanguage: $language, followUpKind: $followUp) { id } } }"""
 SERIES = str(seed_id("oracle-rf-prp"))  # 4 visits; interpreters en (included), zh, ja; follow-ups VIDEO_2
 KINDS = ("single", "series", "series+")
+# The steps of a flow, as timed and counted: the next free slot per kind, as each kind asks for its own.
+STEPS = ("compare", *(f"next free {kind}" for kind in KINDS), "quote", *(f"book {kind}" for kind in KINDS))
 # "series+": the series with a Japanese interpreter at every visit and its two video follow-ups.
 WITH_INTERPRETER = {"interpreterLanguage": "ja", "followUpPlan": "VIDEO_2"}
 COORDINATORS = int(os.environ.get("BENCH_LOAD_INTERPRETERS", "12"))
@@ -226,8 +228,8 @@ class Census:
     def print(self) -> None:
         names = list(self.metrics)
         print("\ndatabase commands per step (one client alone, mean of its rounds; change-stream getMores apart)")
-        print(f"{'step':<14}" + "".join(f"{name:>11}" for name in names) + f"{'all':>8}{'streams':>9}  commands")
-        for step in ("compare", *(f"next free {kind}" for kind in KINDS), "quote", *(f"book {kind}" for kind in KINDS)):
+        print(f"{'step':<18}" + "".join(f"{name:>11}" for name in names) + f"{'all':>8}{'streams':>9}  commands")
+        for step in STEPS:
             times = self.times[step] or 1
             made = {key: n / times for key, n in self.steps[step].items()}
             own = {key: n for key, n in made.items() if key[2] != self.STREAM}
@@ -239,7 +241,7 @@ class Census:
             streams = sum(n for key, n in made.items() if key[2] == self.STREAM)
             detail = ", ".join(f"{n:.0f} {what}" for what, n in by_command.most_common())
             print(
-                f"{step:<14}"
+                f"{step:<18}"
                 + "".join(f"{by_process[name]:>11.1f}" for name in names)
                 + f"{sum(by_process.values()):>8.1f}{streams:>9.1f}  {detail}"
             )
@@ -294,17 +296,11 @@ def run() -> None:
         f"flows {flows} ({flows / SECONDS:.1f}/s); outcomes {outcomes}; bookings recorded {recorded}; "
         f"seats taken {seats} for {all_bookings} bookings in all"
     )
-    print(f"{'step':<14}{'count':>8}{'per s':>8}{'p50 ms':>9}{'p99 ms':>9}")
-    for step in (
-        "compare",
-        *(f"next free {kind}" for kind in KINDS),
-        "quote",
-        *(f"book {kind}" for kind in KINDS),
-        "flow",
-    ):
+    print(f"{'step':<18}{'count':>8}{'per s':>8}{'p50 ms':>9}{'p99 ms':>9}")
+    for step in (*STEPS, "flow"):
         values = sorted(flow.latencies[step]) or [float("nan")]
         print(
-            f"{step:<14}{len(flow.latencies[step]):>8}{len(flow.latencies[step]) / SECONDS:>8.1f}{statistics.median(values):>9.1f}"
+            f"{step:<18}{len(flow.latencies[step]):>8}{len(flow.latencies[step]) / SECONDS:>8.1f}{statistics.median(values):>9.1f}"
             f"{values[int(0.99 * (len(values) - 1))]:>9.1f}"
         )
     single, series, plus = (flow.outcomes[(kind, "BOOKED")] / SECONDS for kind in KINDS)
