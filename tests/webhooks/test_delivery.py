@@ -301,6 +301,11 @@ def test_a_receiver_down_for_a_while_gets_the_event_once_it_recovers(gateway, hu
         # the few milliseconds between an attempt's start and its arrival.
         assert waits[0] >= 0.25 and waits[1] >= 0.55 and waits[2] >= 0.95
         assert waits[0] < waits[1] < waits[2]
+        # The receiver has the fourth attempt; the dispatcher records its answer just after.
+        eventually(
+            lambda: all(d["state"] != "PENDING" for d in deliveries(gateway, agency["id"])),
+            what="the fourth attempt's answer in the delivery log",
+        )
         logged = deliveries(gateway, agency["id"])
     assert [(d["state"], d["attempts"], d["lastStatus"]) for d in logged] == [("DELIVERED", 4, 200)]
     assert logged[0]["deliveredAt"] and logged[0]["nextAttemptAt"] is None
