@@ -10,7 +10,7 @@ counted in half hours (units in the seat ledger's sense), so one interpreter is 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -342,9 +342,13 @@ def calendars(
     }
 
 
-def first_free(wanted: list[list[Option]]) -> list[Option | None]:
-    """For each list of options, the first whose units all look free (None if none's): one query."""
-    taken = store.units_by_id(sorted({u["id"] for options in wanted for _, units in options for u in units}))
+def first_free(
+    wanted: list[list[Option]], read: Callable[[list[str]], dict[str, dict]] | None = None
+) -> list[Option | None]:
+    """For each list of options, the first whose units all look free (None if none's): one ``read`` of
+    the units by id (``store.units_by_id`` unless given), none when no one could serve."""
+    ids = sorted({u["id"] for options in wanted for _, units in options for u in units})
+    taken = (read or store.units_by_id)(ids) if ids else {}
     return [
         next(
             (
