@@ -17,6 +17,7 @@ from services.common.tokens import Principal
 
 from . import events, followups, interpreters, ledger, packages, registrations, store
 from .idempotency import Attempt, in_flight
+from .reads import Reads
 from .screening import check_patient, screen
 from .visits import no_slot_in_window, propose
 
@@ -201,10 +202,10 @@ def _reserve(attempt: Attempt, quote_id: str, hold_seconds: int, slots: Fielded 
             attempt.rekey(new_reference())
 
 
-def _interpreters(quote: dict, slots: Fielded, buffer_minutes: int) -> list[dict]:
+def _interpreters(quote: dict, slots: Fielded, reads: Reads) -> list[dict]:
     """An interpreter for each visit when the quote has one (an included one too), as claim items: the
     clinic's own coordinators first, then its providers'. Refused INTERPRETER_UNAVAILABLE naming the
-    first visit no one can serve."""
+    first visit no one can serve. The calendar and the half hours the plan read are not read again."""
     language = quote.get("interpreterLanguage")
     if not language:
         return []
@@ -212,7 +213,10 @@ def _interpreters(quote: dict, slots: Fielded, buffer_minutes: int) -> list[dict
         interpreters.Visit(number, slot["start"], slot["duration_minutes"], field)
         for number, (field, slot) in enumerate(slots, start=1)
     ]
-    assigned = interpreters.assign(quote["clinic"], language, visits, buffer_minutes, utcnow())
+    calendar = reads.calendar(quote["clinic"], language)
+    assigned = interpreters.assign(
+        quote["clinic"], language, visits, reads.buffer_minutes, reads.now, calendar=calendar, read=reads.units_by_id
+    )
     return [
         {
             **ledger.interpreter_item(found, language, ""),
@@ -258,13 +262,13 @@ def _shown(claim: dict) -> dict[int, dict]:
     }
 
 
-def _to_place(claim: dict, quote: dict, slots: Fielded, travel: list | None, cutoff: datetime, buffer: int) -> list:
+def _to_place(claim: dict, quote: dict, slots: Fielded, travel: list | None, cutoff: datetime, reads: Reads) -> list:
     """What the reservation takes besides the visits' seats: each visit's interpreter and the follow-ups
-    (nothing when an earlier attempt under the same reference placed them already)."""
+    (nothing when an earlier attempt under the same reference placed them already), from ``reads``."""
     if ledger.placed(claim):
         return []
     chosen = [slot for _, slot in slots]
-    return [*_interpreters(quote, slots, buffer), *followups.choose(quote, chosen, travel, cutoff, buffer, utcnow())]
+    return [*_interpreters(quote, slots, reads), *followups.choose(quote, chosen, travel, cutoff, reads)]
 
 
 def create_booking(
@@ -295,6 +299,7 @@ def create_booking(
     except ledger.Booked as done:
         return _recorded(done.claim, principal)
     with ledger.reservation(claim) as held:
+        reads = Reads(buffer_minutes, utcnow())  # the plan's, the interpreters' and the follow-ups'
         checked = checked or registrations.check(_owner(principal), slots[0][1]["clinic"])
         quote = packages.lock(body["quoteId"], attempt.reference, token)
         # the seats asked for next, before the screening and the plan: in a rush for one slot the booking
@@ -310,11 +315,11 @@ def create_booking(
                 first, *later = _claimed_slots(held.claim)
                 slots = [("slotId", first), *((None, slot) for slot in later)]
             else:  # each later visit's earliest free slot, as visitOptions proposes
-                slots = [slots[0], *_proposed_later(slots[0][1], quote, cutoff, buffer_minutes)]
+                slots = [slots[0], *_proposed_later(slots[0][1], quote, cutoff, reads)]
         _check_series(slots, quote, package["visitWindow"], visits, "laterSlotIds", body.get("travel"))
         held.place(
             [(n, str(slot["_id"])) for n, (_, slot) in enumerate(slots, start=1)],
-            _to_place(held.claim, quote, slots, body.get("travel"), cutoff, buffer_minutes),
+            _to_place(held.claim, quote, slots, body.get("travel"), cutoff, reads),
         )
         fields = {n: field for n, (field, _) in enumerate(slots, start=1)}
         held.take(cutoff, fields, _reassigning(quote, slots, buffer_minutes, body.get("travel"), cutoff), taken)
@@ -325,13 +330,13 @@ def create_booking(
     return _recorded(held.claim, principal)
 
 
-def _proposed_later(first: dict, quote: dict, cutoff: datetime, buffer_minutes: int) -> Fielded:
+def _proposed_later(first: dict, quote: dict, cutoff: datetime, reads: Reads) -> Fielded:
     """The later visits' slots when the caller gave only the first: the proposal (with an interpreter free
     for each when the quote asks for one), named by no input field (the partner sent none); refused
     when a visit has none."""
     language = quote.get("interpreterLanguage")
     try:
-        proposed = propose(quote["package"], first, language, cutoff, buffer_minutes)
+        proposed = propose(quote["package"], first, language, cutoff, reads.buffer_minutes, reads)
     except Problem as refused:
         refused.errors = [{"field": "slotId", "message": f"no {language} interpreter free"}]
         raise
@@ -382,7 +387,7 @@ def hold_visits(
         )
         held.place(
             [(n, str(slot["_id"])) for n, (_, slot) in enumerate(slots, start=1)],
-            _to_place(held.claim, quote, slots, body.get("travel"), cutoff, buffer_minutes),
+            _to_place(held.claim, quote, slots, body.get("travel"), cutoff, Reads(buffer_minutes, utcnow())),
         )
         fields = {n: field for n, (field, _) in enumerate(slots, start=1)}
         held.take(cutoff, fields, _reassigning(quote, slots, buffer_minutes, body.get("travel"), cutoff))

@@ -25,6 +25,7 @@ from services.common.errors import Problem, not_found, validation_problem
 from services.common.tokens import Principal
 
 from . import interpreters, ledger, store
+from .reads import Reads
 
 CLINIC_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
 ATTEMPTS = 6  # the free times tried for an interpreter before a follow-up is refused: its cost stays bounded
@@ -81,17 +82,26 @@ def in_hours(hours: dict, start: datetime) -> bool:
 
 
 class Chooser:
-    """Chooses follow-up times for one booking of a clinic's package (and moves them)."""
+    """Chooses follow-up times for one booking of a clinic's package (and moves them), each thing read once
+    (``reads``: a booking's, which its plan and its visits' interpreters read already)."""
 
-    def __init__(self, clinic: str, package_id: str, language: str | None, buffer_minutes: int, now: datetime):
+    def __init__(
+        self,
+        clinic: str,
+        package_id: str,
+        language: str | None,
+        buffer_minutes: int,
+        now: datetime,
+        reads: Reads | None = None,
+    ):
         self.clinic, self.package_id, self.language = clinic, package_id, language
         self.buffer_minutes, self.now = buffer_minutes, now
+        self.reads = reads or Reads(buffer_minutes, now)
         self._hours: dict | None = None
-        self._calendar: interpreters.Calendar | None = None
 
     def hours(self) -> dict:
         if self._hours is None:
-            self._hours = store.consultation_hours_of(self.clinic)
+            self._hours = self.reads.consultation_hours([self.clinic]).get(self.clinic)
         if not self._hours or not self._hours.get("hours"):
             raise Problem(
                 409,
@@ -105,12 +115,16 @@ class Chooser:
         if not self.language:
             return []
         visit = interpreters.Visit(follow["key"], follow["start"], follow["duration_minutes"], None)
-        if self._calendar is None:  # read once for every follow-up of the plan
-            key = (self.clinic, self.language)
-            self._calendar = interpreters.calendars([key], self.buffer_minutes, self.now)[key]
+        calendar = self.reads.calendar(self.clinic, self.language)  # read once for every follow-up of the plan
         try:
             found = interpreters.assign(
-                self.clinic, self.language, [visit], self.buffer_minutes, self.now, calendar=self._calendar
+                self.clinic,
+                self.language,
+                [visit],
+                self.buffer_minutes,
+                self.now,
+                calendar=calendar,
+                read=self.reads.units_by_id,
             )[0]
         except Problem:
             return None
@@ -182,9 +196,9 @@ class Chooser:
                 return items
         raise unavailable(number, "IN_PERSON", first, last)
 
-    def remote(self, number: int, first: date, last: date, cutoff: datetime, exclude: Collection = ()) -> list[dict]:
-        """The earliest free call in the clinic's consultation hours inside the window, other than those in
-        ``exclude``."""
+    def _free_calls(self, first: date, last: date, cutoff: datetime, exclude: Collection = ()) -> list[datetime]:
+        """The calls in the clinic's consultation hours inside the window, after ``cutoff`` and not in
+        ``exclude``, that are not all taken, in order."""
         hours = self.hours()
         starts = [
             start
@@ -192,28 +206,54 @@ class Chooser:
             if start > cutoff and consultation_unit(self.clinic, start).split("|", 1)[1] not in exclude
         ]
         units = {consultation_unit(self.clinic, start): start for start in starts}
-        taken = store.units_by_id(list(units)) if units else {}
-        free = [start for unit, start in units.items() if taken.get(unit, {"count": 0})["count"] < hours["calls"]]
+        taken = self.reads.units_by_id(list(units)) if units else {}
+        return [start for unit, start in units.items() if taken.get(unit, {"count": 0})["count"] < hours["calls"]]
+
+    def read_ahead(self, spans: list[tuple[date, date]], cutoff: datetime) -> None:
+        """For remote follow-ups in these windows: every window's calls in one query, then the interpreters'
+        half hours at each window's first free call in one more, so that choosing them reads again only where
+        that call is no one's to take."""
+        hours = self.hours()
+        calls = {
+            consultation_unit(self.clinic, start)
+            for first, last in spans
+            for start in consultation_starts(hours, first, last)
+            if start > cutoff
+        }
+        self.reads.units_by_id(sorted(calls))
+        if not self.language:
+            return
+        calendar = self.reads.calendar(self.clinic, self.language)
+        firsts = [free[0] for first, last in spans if (free := self._free_calls(first, last, cutoff))]
+        options = [calendar.options(interpreters.Visit(0, start, hours["minutes"], None)) for start in firsts]
+        self.reads.units_by_id(sorted({unit["id"] for found in options for _, units in found for unit in units}))
+
+    def remote(self, number: int, first: date, last: date, cutoff: datetime, exclude: Collection = ()) -> list[dict]:
+        """The earliest free call in the clinic's consultation hours inside the window, other than those in
+        ``exclude``."""
+        free = self._free_calls(first, last, cutoff, exclude)
         for start in free[:ATTEMPTS]:
             if (items := self.call_items(number, start)) is not None:
                 return items
         raise unavailable(number, "REMOTE_VIDEO", first, last)
 
 
-def choose(
-    quote: dict, visit_slots: list[dict], travel: list | None, cutoff: datetime, buffer_minutes: int, now: datetime
-) -> list[dict]:
+def choose(quote: dict, visit_slots: list[dict], travel: list | None, cutoff: datetime, reads: Reads) -> list[dict]:
     """The claim items of every follow-up of the quote's plan (none for a messaging plan, or none chosen),
     each at the earliest time that fits after visits at ``visit_slots``; refused FOLLOW_UP_UNAVAILABLE
-    naming the first follow-up no time fits."""
+    naming the first follow-up no time fits. From the booking's ``reads``."""
     package = quote["package"]
     plan = plan_of(package, quote.get("followUpPlan"))
     if plan is None or plan["kind"] not in KINDS_WITH_TIMES:
         return []
     days = [seoul_date(slot["start"]) for slot in visit_slots]
-    chooser = Chooser(quote["clinic"], quote["packageId"], quote.get("interpreterLanguage"), buffer_minutes, now)
+    language = quote.get("interpreterLanguage")
+    chooser = Chooser(quote["clinic"], quote["packageId"], language, reads.buffer_minutes, reads.now, reads)
     items: list[dict] = []
-    for number, (first, last) in enumerate(windows(package, plan, days, travel), start=1):
+    spans = windows(package, plan, days, travel)
+    if plan["kind"] == "REMOTE_VIDEO":
+        chooser.read_ahead(spans, cutoff)
+    for number, (first, last) in enumerate(spans, start=1):
         if plan["kind"] == "IN_PERSON":
             items += chooser.in_person(number, first, last, travel, cutoff)
         else:

@@ -370,16 +370,18 @@ def assign(
     now: datetime,
     tried: Collection[str] = (),
     calendar: Calendar | None = None,
+    read: Callable[[list[str]], dict[str, dict]] | None = None,
 ) -> list[dict]:
     """For each visit, an in-room interpreter who speaks ``language`` for the clinic, works then, is
     certified on the day, whose provider's notice and weekly cap allow it, and whose half hours look free
     (a read: the ledger's guarded updates decide): ``{interpreter, provider, units}`` per visit, the
     clinic's own coordinators first. Three queries whatever the number of visits. Refused with
     INTERPRETER_UNAVAILABLE naming the first visit no one can serve. ``calendar``: the clinic's calendar in
-    ``language`` read already (by ``calendars``, with nobody ``tried``), so only the half hours are read."""
+    ``language`` read already (by ``calendars``, with nobody ``tried``), so only the half hours are read;
+    ``read``: how (``first_free``)."""
     calendar = calendar or calendars([(clinic, language)], buffer_minutes, now, tried)[(clinic, language)]
     assigned = []
-    for visit, free in zip(visits, first_free([calendar.options(visit) for visit in visits]), strict=True):
+    for visit, free in zip(visits, first_free([calendar.options(visit) for visit in visits], read), strict=True):
         if free is None:
             raise unavailable(visit, language)
         person, units = free

@@ -8,7 +8,7 @@ Every plan asked for at once is worked out together, a visit number at a time: o
 of every plan's next window (by offer and Seoul week); then the first follow-ups, at most two queries
 for their seats or calls. The interpreters cost two queries (who serves the clinics and languages, their
 providers), and their half hours one for the whole of every plan when the earliest seats have one free
-(``_Reads``), one more per visit where they have not. The cost grows with the visits a package has and
+(``Reads``), one more per visit where they have not. The cost grows with the visits a package has and
 the slots inside the windows asked about, never with the catalogue.
 """
 
@@ -23,6 +23,7 @@ from services.common.clock import SEOUL, seoul_date
 
 from . import followups, interpreters, store
 from .ledger import seat_looks_free
+from .reads import Reads
 
 SEAT, INTERPRETER = "SEAT", "INTERPRETER"
 # A later visit's slots tried for an interpreter, earliest first: past these, the plan is not offered.
@@ -62,124 +63,78 @@ def _offers(package: dict) -> tuple[str, str]:
     return store.offer(package["clinic"], None), store.offer(package["clinic"], package["id"])
 
 
-class _Reads:
-    """What one working out reads, each thing once: the interpreter calendars of the clinics and languages
-    asked about, the bookable slots by key, the clinics' consultation hours and the units by id.
-
-    While ``speculating``, every interpreter's half hours are taken to be free and the ones asked about
-    are kept (``asked_units``): a first pass finds the plans as they would be if the earliest slot with a
-    seat served every visit, its half hours are then read in one query, and the second pass, the real one,
-    reads again only where a guess was wrong. Without that, each visit number would read its half hours
-    on its own, one after the other (its window starts from the slot chosen for the visit before)."""
-
-    def __init__(self, buffer_minutes: int, now: datetime):
-        self.buffer_minutes, self.now = buffer_minutes, now
-        self.found: dict[tuple[str, str], interpreters.Calendar] = {}
-        self.slots_by_key: dict[str, list[dict]] = {}
-        self.units: dict[str, dict | None] = {}
-        self.hours: dict[str, dict | None] = {}
-        self.speculating = False
-        self.asked_units: set[str] = set()
-
-    def bookable(self, keys: list[str]) -> list[dict]:
-        """The open slots with a free seat under these keys (offer and week): one query for those not read yet."""
-        unread = [key for key in keys if key not in self.slots_by_key]
-        if unread:
-            self.slots_by_key.update((key, []) for key in unread)
-            for slot in store.bookable_slots(unread):
-                self.slots_by_key[slot["bookable"]].append(slot)
-        return [slot for key in keys for slot in self.slots_by_key[key]]
-
-    def units_by_id(self, ids: list[str]) -> dict[str, dict]:
-        """The units that exist of these: one query for those not read yet."""
-        unread = [ident for ident in ids if ident not in self.units]
-        if unread:
-            found = store.units_by_id(unread)
-            self.units.update((ident, found.get(ident)) for ident in unread)
-        return {ident: doc for ident in ids if (doc := self.units[ident]) is not None}
-
-    def half_hours(self, ids: list[str]) -> dict[str, dict]:
-        """Interpreters' units: none taken while speculating (the ids asked about are kept), else as read."""
-        if self.speculating:
-            self.asked_units.update(ids)
-            return {}
-        return self.units_by_id(ids)
-
-    def consultation_hours(self, clinics: list[str]) -> dict[str, dict]:
-        unread = [clinic for clinic in clinics if clinic not in self.hours]
-        if unread:
-            found = store.consultation_hours_of_clinics(unread)
-            self.hours.update((clinic, found.get(clinic)) for clinic in unread)
-        return {clinic: doc for clinic in clinics if (doc := self.hours[clinic]) is not None}
-
-    def servable(
-        self, asked: Sequence[tuple[Wanted, list[dict]]], tried: int = CANDIDATES_PER_VISIT
-    ) -> list[dict | None]:
-        """For each (plan, candidate slots in order): the first candidate an interpreter looks free for (of
-        the first ``tried``), or the first candidate when the plan needs none. The calendars of the clinics
-        and languages not read yet (two queries), then the half hours of every plan's first candidate, and
-        only for the plans it does not serve, of their other candidates: each slot asked about once."""
-        needing = [
-            ((wanted.package["clinic"], wanted.language), slots[:tried])
-            for wanted, slots in asked
-            if wanted.language is not None
-        ]
-        unread = sorted({key for key, _ in needing if key not in self.found})
-        if unread:
-            self.found.update(interpreters.calendars(unread, self.buffer_minutes, self.now))
-        served = self._served({(*key, str(slots[0]["_id"])): slots[0] for key, slots in needing if slots})
-        served |= self._served(
-            {
-                (*key, str(slot["_id"])): slot
-                for key, slots in needing
-                if slots and (*key, str(slots[0]["_id"])) not in served
-                for slot in slots[1:]
-            }
-        )
-        return [
-            next(
-                (
-                    slot
-                    for slot in slots[:tried]
-                    if wanted.language is None
-                    or (wanted.package["clinic"], wanted.language, str(slot["_id"])) in served
-                ),
-                None,
-            )
-            for wanted, slots in asked
-        ]
-
-    def _served(self, candidates: dict[tuple[str, str, str], dict]) -> set[tuple[str, str, str]]:
-        """Which of these (clinic, language, slot id) an interpreter looks free for: one read of half hours."""
-        checked = [
+def _servable(
+    reads: Reads, asked: Sequence[tuple[Wanted, list[dict]]], tried: int = CANDIDATES_PER_VISIT
+) -> list[dict | None]:
+    """For each (plan, candidate slots in order): the first candidate an interpreter looks free for (of
+    the first ``tried``), or the first candidate when the plan needs none. The calendars of the clinics
+    and languages not read yet (two queries), then the half hours of every plan's first candidate, and
+    only for the plans it does not serve, of their other candidates: each slot asked about once."""
+    needing = [
+        ((wanted.package["clinic"], wanted.language), slots[:tried])
+        for wanted, slots in asked
+        if wanted.language is not None
+    ]
+    reads.calendars([key for key, _ in needing])
+    served = _served(reads, {(*key, str(slots[0]["_id"])): slots[0] for key, slots in needing if slots})
+    served |= _served(
+        reads,
+        {
+            (*key, str(slot["_id"])): slot
+            for key, slots in needing
+            if slots and (*key, str(slots[0]["_id"])) not in served
+            for slot in slots[1:]
+        },
+    )
+    return [
+        next(
             (
-                asked,
-                self.found[asked[:2]].options(interpreters.Visit(0, slot["start"], slot["duration_minutes"], None)),
-            )
-            for asked, slot in candidates.items()
-        ]
-        free = interpreters.first_free([options for _, options in checked], self.half_hours) if checked else []
-        return {asked for (asked, _), person in zip(checked, free, strict=True) if person}
+                slot
+                for slot in slots[:tried]
+                if wanted.language is None or (wanted.package["clinic"], wanted.language, str(slot["_id"])) in served
+            ),
+            None,
+        )
+        for wanted, slots in asked
+    ]
 
 
-def work_out(wanted: list[Wanted], cutoff: datetime, buffer_minutes: int, now: datetime) -> list[Wanted]:
+def _served(reads: Reads, candidates: dict[tuple[str, str, str], dict]) -> set[tuple[str, str, str]]:
+    """Which of these (clinic, language, slot id) an interpreter looks free for: one read of half hours."""
+    checked = [
+        (
+            asked,
+            reads.calendar(*asked[:2]).options(interpreters.Visit(0, slot["start"], slot["duration_minutes"], None)),
+        )
+        for asked, slot in candidates.items()
+    ]
+    free = interpreters.first_free([options for _, options in checked], reads.half_hours) if checked else []
+    return {asked for (asked, _), person in zip(checked, free, strict=True) if person}
+
+
+def work_out(
+    wanted: list[Wanted], cutoff: datetime, buffer_minutes: int, now: datetime, reads: Reads | None = None
+) -> list[Wanted]:
     """Fill in each plan's ``visits`` ({number, slot, earliest, latest}; the first visit's window dates
     are None): a visit with no slot is None, with what it is ``missing`` (SEAT: no free seat in its
-    window; INTERPRETER: no interpreter free at any that has one), and so are the visits after it."""
-    reads = _Reads(buffer_minutes, now)
+    window; INTERPRETER: no interpreter free at any that has one), and so are the visits after it.
+    ``reads``: what the caller goes on to use (a booking), else this plan's own."""
+    reads = reads or Reads(buffer_minutes, now)
     if any(plan.language is not None for plan in wanted):
         reads.speculating = True
-        _work_out(wanted, cutoff, reads)
-        reads.speculating = False
+        try:
+            _work_out(wanted, cutoff, reads)
+        finally:
+            reads.speculating = False
         reads.units_by_id(sorted(reads.asked_units))
     return _work_out(wanted, cutoff, reads)
 
 
-def _work_out(wanted: list[Wanted], cutoff: datetime, reads: _Reads) -> list[Wanted]:
+def _work_out(wanted: list[Wanted], cutoff: datetime, reads: Reads) -> list[Wanted]:
     for plan in wanted:
         plan.visits = [{"number": 1, "slot": plan.first, "earliest": None, "latest": None}]
         plan.follow_up = None
-    firsts = reads.servable([(plan, [plan.first]) for plan in wanted])
+    firsts = _servable(reads, [(plan, [plan.first]) for plan in wanted])
     for plan, slot in zip(wanted, firsts, strict=True):
         if slot is None:
             plan.visits[0].update(slot=None, missing=INTERPRETER)
@@ -212,7 +167,7 @@ def _work_out(wanted: list[Wanted], cutoff: datetime, reads: _Reads) -> list[Wan
                 for slot in by_key.get(f"{offer}:{day}", [])
             ]
             asked.append((plan, sorted(found, key=lambda slot: (slot["start"], str(slot["_id"])))))
-        for (plan, found), window, slot in zip(asked, windows, reads.servable(asked), strict=True):
+        for (plan, found), window, slot in zip(asked, windows, _servable(reads, asked), strict=True):
             earliest, latest = (window[0].isoformat(), window[1].isoformat()) if window else (None, None)
             visit = {"number": number, "slot": slot, "earliest": earliest, "latest": latest}
             if window and slot is None:
@@ -222,7 +177,7 @@ def _work_out(wanted: list[Wanted], cutoff: datetime, reads: _Reads) -> list[Wan
     return wanted
 
 
-def _first_follow_ups(wanted: list[Wanted], cutoff: datetime, reads: _Reads) -> None:
+def _first_follow_ups(wanted: list[Wanted], cutoff: datetime, reads: Reads) -> None:
     """Set each plan's ``follow_up``: its first follow-up's earliest seat (in person) or call (remote video)
     in its window after the plan's last visit, with an interpreter free when the plan needs one, tried as a
     booking tries them (``followups``). One query for the seats of every in-person window, two for the
@@ -236,13 +191,13 @@ def _first_follow_ups(wanted: list[Wanted], cutoff: datetime, reads: _Reads) -> 
     in_person = [plan for plan in wanted if (plan.follow_up_plan or {})["kind"] == "IN_PERSON"]
     remote = [plan for plan in wanted if (plan.follow_up_plan or {})["kind"] == "REMOTE_VIDEO"]
     asked = _seats_for(in_person, window, cutoff, reads) + _calls_for(remote, window, cutoff, reads)
-    for (plan, _), found in zip(asked, reads.servable(asked, followups.ATTEMPTS), strict=True):
+    for (plan, _), found in zip(asked, _servable(reads, asked, followups.ATTEMPTS), strict=True):
         if found is not None:
             kind = (plan.follow_up_plan or {})["kind"]
             plan.follow_up = {"kind": kind, "start": found["start"], "slot": found if kind == "IN_PERSON" else None}
 
 
-def _seats_for(wanted: list[Wanted], window: dict[int, tuple[date, date]], cutoff: datetime, reads: _Reads) -> list:
+def _seats_for(wanted: list[Wanted], window: dict[int, tuple[date, date]], cutoff: datetime, reads: Reads) -> list:
     keys = sorted(
         {f"{offer}:{week}" for plan in wanted for offer in _offers(plan.package) for week in _weeks(*window[id(plan)])}
     )
@@ -262,7 +217,7 @@ def _seats_for(wanted: list[Wanted], window: dict[int, tuple[date, date]], cutof
     return asked
 
 
-def _calls_for(wanted: list[Wanted], window: dict[int, tuple[date, date]], cutoff: datetime, reads: _Reads) -> list:
+def _calls_for(wanted: list[Wanted], window: dict[int, tuple[date, date]], cutoff: datetime, reads: Reads) -> list:
     """Each plan's free calls, as slots ({_id: the call's unit, start, duration_minutes}), in order."""
     if not wanted:
         return []
@@ -315,7 +270,7 @@ def interpreted(slots: list[dict], language: str, buffer_minutes: int, now: date
     """The ids of these slots an interpreter in ``language`` looks free for (the slots' clinics' calendars read
     at once; two slots at one time share out the interpreters free then)."""
     asked = [(Wanted({"clinic": slot["clinic"]}, slot, language), [slot]) for slot in slots]
-    found = _Reads(buffer_minutes, now).servable(asked, 1)
+    found = _servable(Reads(buffer_minutes, now), asked, 1)
     return {str(slot["_id"]) for slot in found if slot is not None}
 
 

@@ -12,6 +12,7 @@ from services.common.ids import object_id
 
 from . import followups, interpreters, packages, plans, store
 from .ledger import not_for_package, seat_looks_free, serves, why_no_seat
+from .reads import Reads
 
 
 def plan_from(
@@ -21,21 +22,26 @@ def plan_from(
     cutoff: datetime,
     buffer_minutes: int,
     follow_up_plan: dict | None = None,
+    reads: Reads | None = None,
 ) -> plans.Wanted:
     """The whole plan from ``first`` (a slot): for each later visit, the earliest slot with a free seat
     inside the package's ``visitWindow`` after the visit before it (and an interpreter free for it, when
     ``language`` is given), with that window's Seoul dates; a visit with none is proposed as null, with
     what it is ``missing``, and so are the visits after it; then the first follow-up's time of
-    ``follow_up_plan``. Refused INTERPRETER_UNAVAILABLE when no interpreter is free for the first."""
-    plan = plans.work_out([plans.Wanted(package, first, language, follow_up_plan)], cutoff, buffer_minutes, utcnow())[0]
+    ``follow_up_plan``. Refused INTERPRETER_UNAVAILABLE when no interpreter is free for the first.
+    ``reads``: kept for what the caller chooses next (a booking: the interpreters, the follow-ups)."""
+    wanted = [plans.Wanted(package, first, language, follow_up_plan)]
+    plan = plans.work_out(wanted, cutoff, buffer_minutes, utcnow(), reads)[0]
     if plan.visits[0]["slot"] is None and language:
         raise interpreters.unavailable(interpreters.Visit(1, first["start"], first["duration_minutes"], None), language)
     return plan
 
 
-def propose(package: dict, first: dict, language: str | None, cutoff: datetime, buffer_minutes: int) -> list[dict]:
+def propose(
+    package: dict, first: dict, language: str | None, cutoff: datetime, buffer_minutes: int, reads: Reads | None = None
+) -> list[dict]:
     """The visits after ``first`` of its whole plan (``plan_from``)."""
-    return plan_from(package, first, language, cutoff, buffer_minutes).visits[1:]
+    return plan_from(package, first, language, cutoff, buffer_minutes, reads=reads).visits[1:]
 
 
 def no_slot_in_window(proposed: list[dict], language: str | None = None) -> Problem | None:

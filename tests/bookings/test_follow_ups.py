@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from services.common.validation import validator
 from tests.support import (
     ICEPICK,
     PATIENT,
+    RECORDER,
     next_clock_change_at_home,
     seat_count,
     seats_are_owned,
@@ -108,6 +110,35 @@ def test_two_remote_follow_ups_never_take_one_call_and_each_has_an_interpreter(
     assert one["interpreter"]["language"] == other["interpreter"]["language"] == "en"
     # The first call's interpreter is busy until 10:00 (the call and its buffer): the second has another.
     assert one["interpreter"]["id"] != other["interpreter"]["id"]
+    seats_are_owned(bookings)
+
+
+def test_a_booking_reads_its_interpreters_calendar_and_the_clinics_hours_once(
+    bookings, client, agency, open_slot, new_quote
+):
+    """The plan of the later visits, each visit's interpreter and the follow-ups' calls with theirs are
+    chosen from one reading of who interprets and of the clinic's consultation hours, and the half hours
+    and calls of all of them are read in three queries, whatever the number of visits and follow-ups."""
+    last = seoul_today() + timedelta(days=90)
+    slots = [open_slot(seoul(day.isoformat(), "10:00")) for day in series_days(last)]
+    quote = new_quote(followUpPlan="VIDEO_3", interpreterLanguage="ja")
+    body = {"quoteId": quote["id"], "slotId": slots[0]["id"], "patient": PATIENT}
+    with RECORDER.recording() as commands:
+        made = client.post("/bookings", json=body, headers={**agency, "Idempotency-Key": uuid.uuid4().hex})
+    assert made.status_code == 201, made.json
+    assert [visit["slotId"] for visit in made.json["visits"]] == [slot["id"] for slot in slots]
+    assert {visit["interpreter"]["name"] for visit in made.json["visits"]} == {"Aiko Tanaka"}
+    assert [follow["interpreter"]["name"] for follow in made.json["followUps"]] == ["Aiko Tanaka"] * 3
+    finds = Counter(
+        (command["find"], next(iter(command.get("filter") or {}), None))
+        for name, _db, command in commands
+        if name == "find"
+    )
+    read_once = [("interpreters", "serves"), ("interpreter_providers", "_id"), ("consultation_hours", "_id")]
+    assert [finds[read] for read in read_once] == [1, 1, 1], finds
+    # Half hours and calls: the visits' interpreters (one read for the whole plan), the three follow-ups'
+    # calls (one), their interpreters at each one's first free call (one).
+    assert finds[("units", "_id")] == 3, finds
     seats_are_owned(bookings)
 
 

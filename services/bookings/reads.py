@@ -1,0 +1,68 @@
+"""What one plan or booking reads, each thing once: the interpreter calendars of the clinics and
+languages asked about, the bookable slots by key, the clinics' consultation hours and units by id.
+
+A booking works out its plan, then chooses each visit's interpreter and its follow-ups' times from the
+same reads (``booking``, ``followups.Chooser``); only what the ledger's guarded updates then refuse is
+read again, afresh. These are reads of a moment: the ledger decides.
+
+While ``speculating``, every interpreter's half hours are taken to be free and the ids asked about are
+kept (``asked_units``), to be read at once afterwards (``plans.work_out``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from . import interpreters, store
+
+
+class Reads:
+    def __init__(self, buffer_minutes: int, now: datetime):
+        self.buffer_minutes, self.now = buffer_minutes, now
+        self.found: dict[tuple[str, str], interpreters.Calendar] = {}
+        self.slots_by_key: dict[str, list[dict]] = {}
+        self.units: dict[str, dict | None] = {}
+        self.hours: dict[str, dict | None] = {}
+        self.speculating = False
+        self.asked_units: set[str] = set()
+
+    def calendars(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], interpreters.Calendar]:
+        """The calendars of these (clinic, language) pairs: two queries for those not read yet."""
+        unread = sorted({key for key in keys if key not in self.found})
+        if unread:
+            self.found.update(interpreters.calendars(unread, self.buffer_minutes, self.now))
+        return {key: self.found[key] for key in keys}
+
+    def calendar(self, clinic: str, language: str) -> interpreters.Calendar:
+        return self.calendars([(clinic, language)])[(clinic, language)]
+
+    def bookable(self, keys: list[str]) -> list[dict]:
+        """The open slots with a free seat under these keys (offer and week): one query for those not read yet."""
+        unread = [key for key in keys if key not in self.slots_by_key]
+        if unread:
+            self.slots_by_key.update((key, []) for key in unread)
+            for slot in store.bookable_slots(unread):
+                self.slots_by_key[slot["bookable"]].append(slot)
+        return [slot for key in keys for slot in self.slots_by_key[key]]
+
+    def units_by_id(self, ids: list[str]) -> dict[str, dict]:
+        """The units that exist of these: one query for those not read yet."""
+        unread = [ident for ident in ids if ident not in self.units]
+        if unread:
+            found = store.units_by_id(unread)
+            self.units.update((ident, found.get(ident)) for ident in unread)
+        return {ident: doc for ident in ids if (doc := self.units[ident]) is not None}
+
+    def half_hours(self, ids: list[str]) -> dict[str, dict]:
+        """Interpreters' units: none taken while speculating (the ids asked about are kept), else as read."""
+        if self.speculating:
+            self.asked_units.update(ids)
+            return {}
+        return self.units_by_id(ids)
+
+    def consultation_hours(self, clinics: list[str]) -> dict[str, dict]:
+        """The consultation hours these clinics keep, by clinic: one query for those not read yet."""
+        unread = [clinic for clinic in clinics if clinic not in self.hours]
+        if unread:
+            found = store.consultation_hours_of_clinics(unread)
+            self.hours.update((clinic, found.get(clinic)) for clinic in unread)
+        return {clinic: doc for clinic in clinics if (doc := self.hours[clinic]) is not None}
