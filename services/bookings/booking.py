@@ -299,9 +299,9 @@ def create_booking(
     except ledger.Booked as done:
         return _recorded(done.claim, principal)
     with ledger.reservation(claim) as held:
-        reads = Reads(buffer_minutes, utcnow())  # the plan's, the interpreters' and the follow-ups'
         checked = checked or registrations.check(_owner(principal), slots[0][1]["clinic"])
         quote = packages.lock(body["quoteId"], attempt.reference, token)
+        reads = Reads(buffer_minutes, utcnow())  # the plan's, the interpreters' and the follow-ups'; notice from now
         # the seats asked for next, before the screening and the plan: in a rush for one slot the booking
         # that asked first has it, whatever else it reserves (an interpreter, follow-ups); a claim an
         # earlier attempt placed whole is taken below, its interpreters replaced where they must be

@@ -20,6 +20,7 @@ from services.common.clock import aware, seoul_date, seoul_iso, utcnow
 from services.common.errors import Problem
 
 from . import events, followups, interpreters, ledger, store
+from .reads import Reads
 
 ATTEMPTS = 5
 SLOT_CLOSED, INTERPRETER_HOURS_CLOSED = "SLOT_CLOSED", "INTERPRETER_HOURS_CLOSED"
@@ -105,9 +106,8 @@ def _another_seat(booking: dict, follow: dict, settings: dict) -> list[dict] | N
     days = [seoul_date(visit["start"]) for visit in booking["visits"]]
     first, last = followups.windows(booking["package"], plan, days, booking.get("travel"))[follow["number"] - 1]
     language = booking.get("interpreter_language")
-    chooser = followups.Chooser(
-        booking["clinic"], booking["package_id"], language, settings["buffer_minutes"], utcnow()
-    )
+    reads = Reads(settings["buffer_minutes"], utcnow())
+    chooser = followups.Chooser(booking["clinic"], booking["package_id"], language, reads)
     try:
         return chooser.in_person(
             follow["number"], first, last, booking.get("travel"), settings["cutoff"], {follow["resource"]}

@@ -83,32 +83,20 @@ def in_hours(hours: dict, start: datetime) -> bool:
 
 class Chooser:
     """Chooses follow-up times for one booking of a clinic's package (and moves them), each thing read once
-    (``reads``: a booking's, which its plan and its visits' interpreters read already)."""
+    by ``reads`` (a booking's own: what its plan and its visits' interpreters read already)."""
 
-    def __init__(
-        self,
-        clinic: str,
-        package_id: str,
-        language: str | None,
-        buffer_minutes: int,
-        now: datetime,
-        reads: Reads | None = None,
-    ):
-        self.clinic, self.package_id, self.language = clinic, package_id, language
-        self.buffer_minutes, self.now = buffer_minutes, now
-        self.reads = reads or Reads(buffer_minutes, now)
-        self._hours: dict | None = None
+    def __init__(self, clinic: str, package_id: str, language: str | None, reads: Reads):
+        self.clinic, self.package_id, self.language, self.reads = clinic, package_id, language, reads
 
     def hours(self) -> dict:
-        if self._hours is None:
-            self._hours = self.reads.consultation_hours([self.clinic]).get(self.clinic)
-        if not self._hours or not self._hours.get("hours"):
+        hours = self.reads.consultation_hours([self.clinic]).get(self.clinic)
+        if not hours or not hours.get("hours"):
             raise Problem(
                 409,
                 "FOLLOW_UP_UNAVAILABLE",
                 "The clinic keeps no consultation hours for remote video follow-ups.",
             )
-        return self._hours
+        return hours
 
     def _interpreter(self, follow: dict) -> list[dict] | None:
         """The interpreter item for a follow-up at its time ([] without a language); None when no one is free."""
@@ -121,8 +109,8 @@ class Chooser:
                 self.clinic,
                 self.language,
                 [visit],
-                self.buffer_minutes,
-                self.now,
+                self.reads.buffer_minutes,
+                self.reads.now,
                 calendar=calendar,
                 read=self.reads.units_by_id,
             )[0]
@@ -248,7 +236,7 @@ def choose(quote: dict, visit_slots: list[dict], travel: list | None, cutoff: da
         return []
     days = [seoul_date(slot["start"]) for slot in visit_slots]
     language = quote.get("interpreterLanguage")
-    chooser = Chooser(quote["clinic"], quote["packageId"], language, reads.buffer_minutes, reads.now, reads)
+    chooser = Chooser(quote["clinic"], quote["packageId"], language, reads)
     items: list[dict] = []
     spans = windows(package, plan, days, travel)
     if plan["kind"] == "REMOTE_VIDEO":
@@ -278,7 +266,8 @@ def another(
         return None
     days = [seoul_date(slot["start"]) for slot in visit_slots]
     first, last = windows(package, plan, days, travel)[follow["number"] - 1]
-    chooser = Chooser(quote["clinic"], quote["packageId"], quote.get("interpreterLanguage"), buffer_minutes, utcnow())
+    reads = Reads(buffer_minutes, utcnow())  # afresh: what the ledger refused was read before
+    chooser = Chooser(quote["clinic"], quote["packageId"], quote.get("interpreterLanguage"), reads)
     try:
         if follow["kind"] == "IN_PERSON":
             return chooser.in_person(follow["number"], first, last, travel, cutoff, tried)

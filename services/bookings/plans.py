@@ -7,9 +7,11 @@ reserved, and a booking given only its first slot reserves the plan found here.
 Every plan asked for at once is worked out together, a visit number at a time: one query of the slots
 of every plan's next window (by offer and Seoul week); then the first follow-ups, at most two queries
 for their seats or calls. The interpreters cost two queries (who serves the clinics and languages, their
-providers), and their half hours one for the whole of every plan when the earliest seats have one free
-(``Reads``), one more per visit where they have not. The cost grows with the visits a package has and
-the slots inside the windows asked about, never with the catalogue.
+providers). Their half hours cost one query for the whole of every plan when each visit's earliest seat
+has one free: a first pass guesses so, and the real pass reads again only past a wrong guess (that
+visit's other slots; then, as the later windows have moved, up to two reads of half hours and one of
+slots per later visit). The cost grows with the visits a package has and the slots inside the windows
+asked about, never with the catalogue.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def _servable(
     """For each (plan, candidate slots in order): the first candidate an interpreter looks free for (of
     the first ``tried``), or the first candidate when the plan needs none. The calendars of the clinics
     and languages not read yet (two queries), then the half hours of every plan's first candidate, and
-    only for the plans it does not serve, of their other candidates: each slot asked about once."""
+    only for the plans it does not serve, of their other candidates (each unit read once, by ``reads``)."""
     needing = [
         ((wanted.package["clinic"], wanted.language), slots[:tried])
         for wanted, slots in asked
@@ -112,14 +114,12 @@ def _served(reads: Reads, candidates: dict[tuple[str, str, str], dict]) -> set[t
     return {asked for (asked, _), person in zip(checked, free, strict=True) if person}
 
 
-def work_out(
-    wanted: list[Wanted], cutoff: datetime, buffer_minutes: int, now: datetime, reads: Reads | None = None
-) -> list[Wanted]:
+def work_out(wanted: list[Wanted], cutoff: datetime, reads: Reads) -> list[Wanted]:
     """Fill in each plan's ``visits`` ({number, slot, earliest, latest}; the first visit's window dates
     are None): a visit with no slot is None, with what it is ``missing`` (SEAT: no free seat in its
     window; INTERPRETER: no interpreter free at any that has one), and so are the visits after it.
-    ``reads``: what the caller goes on to use (a booking), else this plan's own."""
-    reads = reads or Reads(buffer_minutes, now)
+    ``reads`` (with the interpreters' buffer and the moment their notice counts from) is kept for what
+    the caller chooses next (a booking: the interpreters, the follow-ups)."""
     if any(plan.language is not None for plan in wanted):
         reads.speculating = True
         try:
@@ -263,12 +263,12 @@ def starts(
 ) -> list[dict]:
     """The first slots, of these, from which the package's whole plan can be reserved, in their order."""
     asked = [Wanted(package, first, language, follow_up_plan) for first in firsts]
-    return [plan.first for plan in work_out(asked, cutoff, buffer_minutes, now) if plan.complete]
+    return [plan.first for plan in work_out(asked, cutoff, Reads(buffer_minutes, now)) if plan.complete]
 
 
 def interpreted(slots: list[dict], language: str, buffer_minutes: int, now: datetime) -> set[str]:
-    """The ids of these slots an interpreter in ``language`` looks free for (the slots' clinics' calendars read
-    at once; two slots at one time share out the interpreters free then)."""
+    """The ids of these slots an interpreter in ``language`` looks free for, each slot on its own (the
+    slots' clinics' calendars read at once, then the half hours of them all)."""
     asked = [(Wanted({"clinic": slot["clinic"]}, slot, language), [slot]) for slot in slots]
     found = _servable(Reads(buffer_minutes, now), asked, 1)
     return {str(slot["_id"]) for slot in found if slot is not None}

@@ -16,9 +16,12 @@ from . import interpreters, store
 
 
 class Reads:
+    """The reads of one plan or booking. ``buffer_minutes``: the interpreters' time after each visit;
+    ``now``: the moment their providers' notice counts from."""
+
     def __init__(self, buffer_minutes: int, now: datetime):
         self.buffer_minutes, self.now = buffer_minutes, now
-        self.found: dict[tuple[str, str], interpreters.Calendar] = {}
+        self.calendars_read: dict[tuple[str, str], interpreters.Calendar] = {}
         self.slots_by_key: dict[str, list[dict]] = {}
         self.units: dict[str, dict | None] = {}
         self.hours: dict[str, dict | None] = {}
@@ -27,12 +30,13 @@ class Reads:
 
     def calendars(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], interpreters.Calendar]:
         """The calendars of these (clinic, language) pairs: two queries for those not read yet."""
-        unread = sorted({key for key in keys if key not in self.found})
+        unread = sorted({key for key in keys if key not in self.calendars_read})
         if unread:
-            self.found.update(interpreters.calendars(unread, self.buffer_minutes, self.now))
-        return {key: self.found[key] for key in keys}
+            self.calendars_read.update(interpreters.calendars(unread, self.buffer_minutes, self.now))
+        return {key: self.calendars_read[key] for key in keys}
 
     def calendar(self, clinic: str, language: str) -> interpreters.Calendar:
+        """Who could interpret in ``language`` at ``clinic`` (``calendars``)."""
         return self.calendars([(clinic, language)])[(clinic, language)]
 
     def bookable(self, keys: list[str]) -> list[dict]:

@@ -21,6 +21,7 @@ from services.common.tokens import Principal
 
 from . import events, followups, interpreters, ledger, store
 from .booking import find_booking
+from .reads import Reads
 
 ATTEMPTS = 5
 
@@ -399,9 +400,8 @@ def reschedule_follow_up(
         ledger.finish_own_move(reference, by, current)
         return current
     notice = timedelta(hours=notice_hours)
-    chooser = followups.Chooser(
-        current["clinic"], current["package_id"], current.get("interpreter_language"), buffer_minutes, utcnow()
-    )
+    language = current.get("interpreter_language")
+    chooser = followups.Chooser(current["clinic"], current["package_id"], language, Reads(buffer_minutes, utcnow()))
     items, _ = _follow_up_target(current, follow, body, chooser, cutoff, notice)
     if items is None:
         language = current.get("interpreter_language")

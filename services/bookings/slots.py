@@ -14,6 +14,7 @@ from services.common.pagination import DEFAULT_LIMIT, Page, Sort, page_of
 from services.common.tokens import Principal
 
 from . import packages, plans, store
+from .reads import Reads
 
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 MAX_BULK_SLOTS = 1000
@@ -194,7 +195,8 @@ def next_free(asked: list[dict], token: str | None, cutoff: datetime, buffer_min
     in ``language`` when one is asked for, and the first follow-up of the package's plan of the kind
     ``followUp``; None when it has no such plan). The starts are gathered window by window (the next few
     days, then wider), one query each while a package has too few, then every plan is worked out at
-    once: one query per later visit, whatever the number of packages."""
+    once: one query of slots per later visit (and the interpreters' reads ``plans`` counts), whatever the
+    number of packages."""
     failpoint("bookings.next_free")
     ids = [a["packageId"] for a in asked]
     known = dict(zip(ids, packages.packages_by_id(ids, token), strict=True))
@@ -218,7 +220,7 @@ def next_free(asked: list[dict], token: str | None, cutoff: datetime, buffer_min
     ]
     found: list[dict | None] = [None] * len(asked)
     for (index, _), plan in zip(
-        wanted, plans.work_out([plan for _, plan in wanted], cutoff, buffer_minutes, utcnow()), strict=True
+        wanted, plans.work_out([plan for _, plan in wanted], cutoff, Reads(buffer_minutes, utcnow())), strict=True
     ):
         if found[index] is None and plan.complete:
             found[index] = plan.first

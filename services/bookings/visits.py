@@ -31,7 +31,7 @@ def plan_from(
     ``follow_up_plan``. Refused INTERPRETER_UNAVAILABLE when no interpreter is free for the first.
     ``reads``: kept for what the caller chooses next (a booking: the interpreters, the follow-ups)."""
     wanted = [plans.Wanted(package, first, language, follow_up_plan)]
-    plan = plans.work_out(wanted, cutoff, buffer_minutes, utcnow(), reads)[0]
+    plan = plans.work_out(wanted, cutoff, reads or Reads(buffer_minutes, utcnow()))[0]
     if plan.visits[0]["slot"] is None and language:
         raise interpreters.unavailable(interpreters.Visit(1, first["start"], first["duration_minutes"], None), language)
     return plan
