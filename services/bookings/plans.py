@@ -7,11 +7,12 @@ reserved, and a booking given only its first slot reserves the plan found here.
 Every plan asked for at once is worked out together, a visit number at a time: one query of the slots
 of every plan's next window (by offer and Seoul week); then the first follow-ups, at most two queries
 for their seats or calls. The interpreters cost two queries (who serves the clinics and languages, their
-providers). Their half hours cost one query for the whole of every plan when each visit's earliest seat
-has one free: a first pass guesses so, and the real pass reads again only past a wrong guess (that
-visit's other slots; then, as the later windows have moved, up to two reads of half hours and one of
-slots per later visit). The cost grows with the visits a package has and the slots inside the windows
-asked about, never with the catalogue.
+providers). Their half hours, and the remote follow-ups' calls taken, cost one query for the whole of
+every plan when each visit's earliest seat and each follow-up's earliest call has one free: a first pass
+guesses so, and the real pass reads again only past a wrong guess (that visit's other slots; then, as
+the later windows have moved, up to two reads of half hours and one of slots per later visit). The cost
+grows with the visits a package has and the slots inside the windows asked about, never with the
+catalogue.
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ def _served(reads: Reads, candidates: dict[tuple[str, str, str], dict]) -> set[t
         )
         for asked, slot in candidates.items()
     ]
-    free = interpreters.first_free([options for _, options in checked], reads.half_hours) if checked else []
+    free = interpreters.first_free([options for _, options in checked], reads.guessed) if checked else []
     return {asked for (asked, _), person in zip(checked, free, strict=True) if person}
 
 
@@ -181,7 +182,8 @@ def _first_follow_ups(wanted: list[Wanted], cutoff: datetime, reads: Reads) -> N
     """Set each plan's ``follow_up``: its first follow-up's earliest seat (in person) or call (remote video)
     in its window after the plan's last visit, with an interpreter free when the plan needs one, tried as a
     booking tries them (``followups``). One query for the seats of every in-person window, two for the
-    calls (the clinics' hours, the calls taken), then the interpreters."""
+    calls (the clinics' hours, the calls taken: read with the half hours when guessed), then the
+    interpreters."""
     window = {
         id(plan): followups.windows(
             plan.package, plan.follow_up_plan or {}, [seoul_date(v["slot"]["start"]) for v in plan.visits], None
@@ -229,7 +231,7 @@ def _calls_for(wanted: list[Wanted], window: dict[int, tuple[date, date]], cutof
         soonest = [start for start in starts if start > cutoff][:CALLS_LOOKED_AT]
         looked_at.append([(followups.consultation_unit(plan.package["clinic"], start), start) for start in soonest])
     units = sorted({unit for calls in looked_at for unit, _ in calls})
-    taken = reads.units_by_id(units) if units else {}
+    taken = reads.guessed(units) if units else {}
     asked = []
     for plan, calls in zip(wanted, looked_at, strict=True):
         kept = hours.get(plan.package["clinic"]) or {}

@@ -5,8 +5,8 @@ A booking works out its plan, then chooses each visit's interpreter and its foll
 same reads (``booking``, ``followups.Chooser``); only what the ledger's guarded updates then refuse is
 read again, afresh. These are reads of a moment: the ledger decides.
 
-While ``speculating``, every interpreter's half hours are taken to be free and the ids asked about are
-kept (``asked_units``), to be read at once afterwards (``plans.work_out``)."""
+While ``speculating``, every interpreter's half hours and every call are taken to be free and the ids
+asked about are kept (``asked_units``), to be read at once afterwards (``plans.work_out``)."""
 
 from __future__ import annotations
 
@@ -56,8 +56,9 @@ class Reads:
             self.units.update((ident, found.get(ident)) for ident in unread)
         return {ident: doc for ident in ids if (doc := self.units[ident]) is not None}
 
-    def half_hours(self, ids: list[str]) -> dict[str, dict]:
-        """Interpreters' units: none taken while speculating (the ids asked about are kept), else as read."""
+    def guessed(self, ids: list[str]) -> dict[str, dict]:
+        """Units (interpreters' half hours, calls): none taken while speculating (the ids asked about are
+        kept), else as read."""
         if self.speculating:
             self.asked_units.update(ids)
             return {}

@@ -17,8 +17,10 @@ from services.common.clock import seoul_today
 from services.common.validation import validator
 from tests.support import (
     ICEPICK,
+    ORACLE,
     PATIENT,
     RECORDER,
+    in_days,
     next_clock_change_at_home,
     seat_count,
     seats_are_owned,
@@ -140,6 +142,19 @@ def test_a_booking_reads_its_interpreters_calendar_and_the_clinics_hours_once(
     # calls (one), their interpreters at each one's first free call (one).
     assert finds[("units", "_id")] == 3, finds
     seats_are_owned(bookings)
+
+
+def test_a_next_free_plan_in_japanese_with_a_video_follow_up_reads_half_hours_and_calls_at_once(client, open_slot):
+    """The next free start of a series in Japanese with its video follow-ups: every visit's half hours and
+    the follow-up's calls are read in one query, the earliest of each being free."""
+    first = open_slot(in_days(5, "10:00"))
+    open_slot(in_days(36, "10:00")), open_slot(in_days(71, "10:00"))
+    asked = {"packages": [{"packageId": ICEPICK, "clinic": ORACLE, "language": "ja", "followUp": "REMOTE_VIDEO"}]}
+    with RECORDER.recording() as commands:
+        answer = client.post("/availability/next", json=asked)
+    assert answer.status_code == 200, answer.json
+    assert answer.json["items"][0]["id"] == first["id"]
+    assert len([command for name, _db, command in commands if name == "find" and command["find"] == "units"]) == 1
 
 
 def test_cancelling_gives_back_the_follow_ups_calls(bookings, client, agency, open_slot, new_quote):
