@@ -184,36 +184,31 @@ class Chooser:
                 return items
         raise unavailable(number, "IN_PERSON", first, last)
 
-    def _free_calls(self, first: date, last: date, cutoff: datetime, exclude: Collection = ()) -> list[datetime]:
+    def _calls(self, first: date, last: date, cutoff: datetime, exclude: Collection = ()) -> dict[str, datetime]:
         """The calls in the clinic's consultation hours inside the window, after ``cutoff`` and not in
-        ``exclude``, that are not all taken, in order."""
-        hours = self.hours()
-        starts = [
-            start
-            for start in consultation_starts(hours, first, last)
-            if start > cutoff and consultation_unit(self.clinic, start).split("|", 1)[1] not in exclude
-        ]
-        units = {consultation_unit(self.clinic, start): start for start in starts}
-        taken = self.reads.units_by_id(list(units)) if units else {}
-        return [start for unit, start in units.items() if taken.get(unit, {"count": 0})["count"] < hours["calls"]]
+        ``exclude``, in order: each one's unit and start."""
+        units = (
+            (consultation_unit(self.clinic, start), start) for start in consultation_starts(self.hours(), first, last)
+        )
+        return {unit: start for unit, start in units if start > cutoff and unit.split("|", 1)[1] not in exclude}
+
+    def _free_calls(self, first: date, last: date, cutoff: datetime, exclude: Collection = ()) -> list[datetime]:
+        """Those of ``_calls`` that are not all taken, in order."""
+        units = self._calls(first, last, cutoff, exclude)
+        taken, calls = self.reads.units_by_id(list(units)), self.hours()["calls"]
+        return [start for unit, start in units.items() if taken.get(unit, {"count": 0})["count"] < calls]
 
     def read_ahead(self, spans: list[tuple[date, date]], cutoff: datetime) -> None:
         """For remote follow-ups in these windows: every window's calls in one query, then the interpreters'
         half hours at each window's first free call in one more, so that choosing them reads again only where
         that call is no one's to take."""
-        hours = self.hours()
-        calls = {
-            consultation_unit(self.clinic, start)
-            for first, last in spans
-            for start in consultation_starts(hours, first, last)
-            if start > cutoff
-        }
-        self.reads.units_by_id(sorted(calls))
+        self.reads.units_by_id(sorted({unit for first, last in spans for unit in self._calls(first, last, cutoff)}))
         if not self.language:
             return
         calendar = self.reads.calendar(self.clinic, self.language)
         firsts = [free[0] for first, last in spans if (free := self._free_calls(first, last, cutoff))]
-        options = [calendar.options(interpreters.Visit(0, start, hours["minutes"], None)) for start in firsts]
+        minutes = self.hours()["minutes"]
+        options = [calendar.options(interpreters.Visit(0, start, minutes, None)) for start in firsts]
         self.reads.units_by_id(sorted({unit["id"] for found in options for _, units in found for unit in units}))
 
     def remote(self, number: int, first: date, last: date, cutoff: datetime, exclude: Collection = ()) -> list[dict]:

@@ -10,6 +10,7 @@ asked about are kept (``asked_units``), to be read at once afterwards (``plans.w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from . import interpreters, store
@@ -50,11 +51,7 @@ class Reads:
 
     def units_by_id(self, ids: list[str]) -> dict[str, dict]:
         """The units that exist of these: one query for those not read yet."""
-        unread = [ident for ident in ids if ident not in self.units]
-        if unread:
-            found = store.units_by_id(unread)
-            self.units.update((ident, found.get(ident)) for ident in unread)
-        return {ident: doc for ident in ids if (doc := self.units[ident]) is not None}
+        return _read_through(self.units, ids, store.units_by_id)
 
     def guessed(self, ids: list[str]) -> dict[str, dict]:
         """Units (interpreters' half hours, calls): none taken while speculating (the ids asked about are
@@ -66,8 +63,14 @@ class Reads:
 
     def consultation_hours(self, clinics: list[str]) -> dict[str, dict]:
         """The consultation hours these clinics keep, by clinic: one query for those not read yet."""
-        unread = [clinic for clinic in clinics if clinic not in self.hours]
-        if unread:
-            found = store.consultation_hours_of_clinics(unread)
-            self.hours.update((clinic, found.get(clinic)) for clinic in unread)
-        return {clinic: doc for clinic in clinics if (doc := self.hours[clinic]) is not None}
+        return _read_through(self.hours, clinics, store.consultation_hours_of_clinics)
+
+
+def _read_through(kept: dict[str, dict | None], keys: list[str], read: Callable[[list[str]], dict]) -> dict:
+    """The documents of these keys that exist, by key: ``read`` (one query) for the keys ``kept`` does not
+    have yet, remembering those that do not exist as None."""
+    unread = [key for key in keys if key not in kept]
+    if unread:
+        found = read(unread)
+        kept.update((key, found.get(key)) for key in unread)
+    return {key: doc for key in keys if (doc := kept[key]) is not None}
